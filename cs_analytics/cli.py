@@ -1,0 +1,89 @@
+"""Command line: ``cs-analytics report | load | sample``."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import config
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import run_report
+
+    result = run_report(args.logs, args.out, profile=args.profile, platforms=args.platform,
+                        date_from=args.date_from, date_to=args.date_to)
+    print(f"outputs in {result.out_dir}")
+    if not result.ok:
+        for run in result.runs:
+            if not run.ok:
+                print(f"error: {run.error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _load(args: argparse.Namespace) -> int:
+    from .logs import load_logs
+
+    result = load_logs(args.path, args.profile, encoding=args.encoding, progress=True)
+    print(result.report)
+    if args.quarantine_out:
+        result.quarantine.to_csv(args.quarantine_out, index=False, encoding="utf-8-sig")
+        print(f"quarantined rows written to {args.quarantine_out}")
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from .sample import write_sample
+
+    paths = write_sample(args.out, n_sessions=args.sessions, seed=args.seed)
+    for kind, path in paths.items():
+        print(f"{kind}: {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and --help)."""
+    parser = argparse.ArgumentParser(prog="cs-analytics", description="客服质检分析 / customer-service QA analytics")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    rep = sub.add_parser("report", help="run every notebook on an export; outputs under reports/<run>/")
+    rep.add_argument("--logs", default=str(config.SAMPLE_EXPORT), help="export file or folder (default: sample)")
+    rep.add_argument("--profile", default=None, help="column profile name or YAML path (default: generic)")
+    rep.add_argument("--platform", action="append", default=None,
+                     help="only these platforms (taobao, tmall, jd, pdd, douyin); repeatable")
+    rep.add_argument("--from", dest="date_from", default=None, help="first day, YYYY-MM-DD")
+    rep.add_argument("--to", dest="date_to", default=None, help="last day, YYYY-MM-DD")
+    rep.add_argument("--out", default=None, help="output folder (default: reports/<timestamp>)")
+    rep.set_defaults(func=_report)
+
+    load = sub.add_parser("load", help="load an export and print the load report (rows kept / set aside)")
+    load.add_argument("path")
+    load.add_argument("--profile", default=None)
+    load.add_argument("--encoding", default=None)
+    load.add_argument("--quarantine-out", default=None, help="write the rows set aside to this CSV")
+    load.set_defaults(func=_load)
+
+    sample = sub.add_parser("sample", help="generate the synthetic sample export and its ground truth")
+    sample.add_argument("--out", default=str(config.SAMPLE_DIR))
+    sample.add_argument("--sessions", type=int, default=3000)
+    sample.add_argument("--seed", type=int, default=20251001)
+    sample.set_defaults(func=_sample)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``cs-analytics`` console script."""
+    from .logs import LoadError
+    from .profiles import ProfileError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (LoadError, ProfileError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

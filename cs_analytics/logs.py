@@ -1,0 +1,524 @@
+"""load_logs(): chat-log exports in, the canonical messages table out, nothing lost.
+
+Every row read ends up either in ``messages`` or in ``quarantine`` (with a reason), and the load
+report proves ``rows_read == rows_kept + rows_quarantined``.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+
+from . import config
+from .profiles import Profile, fold_header, fold_value, load_profile
+from .readers import (REPLACEMENT, SUPPORTED_SUFFIXES, Malformed, RawBatch, ReadError, file_format,
+                      read_delimited, read_json, read_jsonl, read_parquet, read_xlsx)
+from .schema import QUARANTINE_COLUMNS, QUARANTINE_REASONS, conform, string_dtype
+from .timeparse import parse_times
+
+
+class LoadError(ValueError):
+    """An export cannot be loaded; the message names the file and says how to fix it."""
+
+
+@dataclass
+class FileReport:
+    """What happened to one input file."""
+
+    path: str
+    format: str
+    encoding: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)   # canonical -> header used
+    rows_read: int = 0
+    rows_kept: int = 0
+    rows_quarantined: int = 0
+    skipped_parts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LoadReport:
+    """Counts for a load: rows read = rows kept + rows quarantined, per reason and per file."""
+
+    profile: str
+    files: list[FileReport] = field(default_factory=list)
+    by_reason: dict[str, int] = field(default_factory=dict)
+    rows_kept: int = 0
+    sessions: int = 0
+    has_timestamps: bool = False
+    first_ts: pd.Timestamp | None = None
+    last_ts: pd.Timestamp | None = None
+    out_of_order_rows: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(self.by_reason.values())
+
+    @property
+    def duplicates(self) -> int:
+        return self.by_reason.get("duplicate", 0)
+
+    @property
+    def balanced(self) -> bool:
+        """The load invariant: every row read is either kept or quarantined."""
+        return self.rows_read == self.rows_kept + self.rows_quarantined
+
+    def reasons_frame(self) -> pd.DataFrame:
+        """Quarantined rows per reason, with the reason's meaning."""
+        rows = [{"reason": r, "rows": n, "meaning": QUARANTINE_REASONS.get(r, "")}
+                for r, n in sorted(self.by_reason.items(), key=lambda kv: -kv[1])]
+        return pd.DataFrame(rows, columns=["reason", "rows", "meaning"])
+
+    def files_frame(self) -> pd.DataFrame:
+        """One row per input file: format, encoding, rows read / kept / quarantined."""
+        return pd.DataFrame([{
+            "file": Path(f.path).name, "format": f.format, "encoding": f.encoding,
+            "rows_read": f.rows_read, "rows_kept": f.rows_kept, "rows_quarantined": f.rows_quarantined,
+            "skipped": "; ".join(f.skipped_parts),
+        } for f in self.files])
+
+    def summary(self) -> pd.DataFrame:
+        """The headline numbers as a two-column table."""
+        items = [
+            ("profile", self.profile), ("files", len(self.files)), ("rows read", self.rows_read),
+            ("rows kept", self.rows_kept), ("rows quarantined", self.rows_quarantined),
+            ("duplicates", self.duplicates), ("sessions", self.sessions),
+            ("has timestamps", self.has_timestamps),
+            ("first message", self.first_ts), ("last message", self.last_ts),
+            ("rows out of time order in the export", self.out_of_order_rows),
+            ("read = kept + quarantined", self.balanced),
+        ]
+        return pd.DataFrame(items, columns=["item", "value"])
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict of the report (for run manifests)."""
+        return {
+            "profile": self.profile, "rows_read": self.rows_read, "rows_kept": self.rows_kept,
+            "rows_quarantined": self.rows_quarantined, "by_reason": dict(self.by_reason),
+            "sessions": self.sessions, "has_timestamps": self.has_timestamps,
+            "first_ts": None if self.first_ts is None else self.first_ts.isoformat(),
+            "last_ts": None if self.last_ts is None else self.last_ts.isoformat(),
+            "out_of_order_rows": self.out_of_order_rows, "warnings": list(self.warnings),
+            "files": [vars(f) for f in self.files],
+        }
+
+    def __str__(self) -> str:
+        lines = [f"read {self.rows_read} rows from {len(self.files)} file(s) with profile {self.profile!r}: "
+                 f"{self.rows_kept} kept, {self.rows_quarantined} quarantined, {self.sessions} sessions"]
+        lines += [f"  {r}: {n}" for r, n in sorted(self.by_reason.items(), key=lambda kv: -kv[1])]
+        if not self.has_timestamps:
+            lines.append("  no send times in this export: response-time analyses will be skipped")
+        lines += [f"  warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+@dataclass
+class LoadResult:
+    """What load_logs returns: the messages, the rows set aside, and the counts."""
+
+    messages: pd.DataFrame
+    quarantine: pd.DataFrame
+    report: LoadReport
+
+
+def input_files(path: str | Path) -> list[Path]:
+    """The export files at ``path``: the file itself, or every supported file below a folder."""
+    path = Path(path)
+    if not path.exists():
+        raise LoadError(f"{path}: no such file or folder; check the path (exports go in data/raw/)")
+    if path.is_file():
+        try:
+            file_format(path)
+        except ReadError as exc:
+            raise LoadError(str(exc)) from None
+        return [path]
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+                   and not p.name.startswith((".", "~$")))
+    if not files:
+        raise LoadError(f"{path}: folder holds no export files; supported: {sorted(SUPPORTED_SUFFIXES)}")
+    return files
+
+
+def load_logs(path: str | Path | Iterable[str | Path], profile: str | Path | dict | Profile | None = None, *,
+              encoding: str | None = None, sheet: str | int | None = None, delimiter: str | None = None,
+              columns: dict[str, str] | None = None, default_platform: str | None = None,
+              default_shop: str | None = None, timezone: str | None = None,
+              session_gap_minutes: float = 30, drop_duplicates: bool = True,
+              max_text_chars: int = config.MAX_TEXT_CHARS, chunk_rows: int = config.CHUNK_ROWS,
+              progress: bool | None = None) -> LoadResult:
+    """Load chat-log export(s) into the canonical messages table (see ``cs_analytics.schema``).
+
+    ``path`` is a file, a folder (every CSV/TSV/XLSX/JSON/JSONL/Parquet file below it, e.g. one per
+    day) or a list of them. ``profile`` names a shipped profile (``generic``, ``jd_tsv``) or a YAML
+    file of your own. ``columns`` maps canonical names to your headers for a one-off fix
+    (``columns={"text": "聊天记录"}``). ``default_platform``/``default_shop`` fill exports without
+    such a column. Without a session column, sessions are cut per buyer at gaps longer than
+    ``session_gap_minutes``. Rows that cannot be used go to ``quarantine`` with a reason.
+    """
+    prof = load_profile(profile)
+    tz = timezone or prof.timezone
+    paths = [path] if isinstance(path, (str, Path)) else list(path)
+    files = [f for p in paths for f in input_files(p)]
+    report = LoadReport(profile=prof.name)
+    state = _LoadState(prof, tz, columns or {}, default_platform, default_shop, max_text_chars)
+
+    total = sum(f.stat().st_size for f in files)
+    show = progress if progress is not None else total >= config.PROGRESS_MIN_BYTES
+    from tqdm.auto import tqdm
+
+    with tqdm(total=total, unit="B", unit_scale=True, desc="loading", disable=not show) as bar:
+        for file in files:
+            frep = FileReport(path=str(file), format=file_format(file))
+            report.files.append(frep)
+            done = 0
+            for batch in _batches(file, frep, prof, encoding, sheet, delimiter, chunk_rows):
+                state.add_batch(batch, frep)
+                if batch.progress_bytes:
+                    bar.update(batch.progress_bytes - done)
+                    done = batch.progress_bytes
+            bar.update(file.stat().st_size - done)
+
+    messages, quarantine = state.finish(report, session_gap_minutes, drop_duplicates)
+    _fill_file_counts(report, messages, quarantine)
+    report.rows_kept = len(messages)
+    report.sessions = int(messages["session_id"].nunique())
+    report.has_timestamps = bool(messages["ts"].notna().any())
+    if report.has_timestamps:
+        report.first_ts, report.last_ts = messages["ts"].min(), messages["ts"].max()
+    if not report.balanced:  # a bug, never bad input: fail loudly rather than lose rows
+        raise AssertionError(f"load lost rows: read {report.rows_read}, kept {report.rows_kept}, "
+                             f"quarantined {report.rows_quarantined}")
+    return LoadResult(messages, quarantine, report)
+
+
+def _fill_file_counts(report: LoadReport, messages: pd.DataFrame, quarantine: pd.DataFrame) -> None:
+    kept = messages["source_file"].map(_base_file).value_counts() if len(messages) else {}
+    quar = quarantine["source_file"].map(_base_file).value_counts() if len(quarantine) else {}
+    for frep in report.files:
+        frep.rows_kept = int(kept.get(frep.path, 0))
+        frep.rows_quarantined = int(quar.get(frep.path, 0))
+
+
+def _base_file(source: str) -> str:
+    """The file path of a source_file value (workbooks record ``file!sheet``)."""
+    return source.split("!", 1)[0] if isinstance(source, str) else source
+
+
+def _batches(file: Path, frep: FileReport, prof: Profile, encoding: str | None, sheet, delimiter,
+             chunk_rows: int) -> Iterable[RawBatch]:
+    fmt = frep.format
+    try:
+        if fmt in ("csv", "tsv"):
+            from .readers import detect_encoding
+
+            frep.encoding = encoding or detect_encoding(file)
+            yield from read_delimited(file, encoding=frep.encoding, delimiter=delimiter or prof.delimiter,
+                                      quoting=prof.quoting, header=prof.header,
+                                      fields=[] if prof.header else prof.fields, chunk_rows=chunk_rows)
+        elif fmt == "xlsx":
+            yield from read_xlsx(file, sheet=sheet, header=prof.header,
+                                 fields=[] if prof.header else prof.fields, chunk_rows=chunk_rows)
+        elif fmt == "json":
+            yield from read_json(file, encoding=encoding, chunk_rows=chunk_rows)
+        elif fmt == "jsonl":
+            yield from read_jsonl(file, encoding=encoding, chunk_rows=chunk_rows)
+        else:
+            yield from read_parquet(file, chunk_rows=chunk_rows)
+    except ReadError as exc:
+        raise LoadError(str(exc)) from None
+    except (OSError, LookupError) as exc:
+        raise LoadError(f"{file}: cannot be read ({exc}); check the file and the encoding option") from None
+
+
+class _LoadState:
+    """Accumulates canonicalised batches; ``finish`` orders, numbers, de-duplicates and ids them."""
+
+    def __init__(self, prof: Profile, tz: str, overrides: dict[str, str], default_platform: str | None,
+                 default_shop: str | None, max_text_chars: int):
+        self.prof, self.tz, self.overrides = prof, tz, overrides
+        self.default_platform = default_platform or prof.defaults.get("platform", "other")
+        self.default_shop = default_shop or prof.defaults.get("shop")
+        self.max_text_chars = max_text_chars
+        self.kept: list[pd.DataFrame] = []
+        self.quarantined: list[pd.DataFrame] = []
+        self.has_session_column = True
+        self.has_time_column = False
+        self.mapped: set[str] = set()
+        self.order = 0
+        self.role_lookup = prof.role_lookup()
+        self.platform_lookup = prof.platform_lookup()
+        self.unknown_platforms: dict[str, int] = {}
+
+    # -- column mapping -------------------------------------------------------------------
+
+    def map_fields(self, batch: RawBatch, frep: FileReport) -> dict[str, int]:
+        where = f"{batch.source_file}" + (f" (sheet {batch.part!r})" if batch.part else "")
+        lookup = self.prof.header_lookup()
+        override = {fold_header(h): c for c, h in self.overrides.items()}
+        mapping: dict[str, int] = {}
+        for idx, name in enumerate(batch.fields):
+            key = fold_header(name)
+            canonical = override.get(key) or lookup.get(key)
+            if canonical == "ignore" or canonical is None:
+                continue
+            mapping.setdefault(canonical, idx)
+        for canonical, header in self.overrides.items():
+            if canonical not in mapping:
+                raise LoadError(f"{where}: columns option maps {canonical!r} to {header!r}, but there is no "
+                                f"such header; headers are {batch.fields}")
+        missing = []
+        if "text" not in mapping:
+            missing.append("text")
+        if "role" not in mapping and not ("sender" in mapping and self.prof.sender_roles):
+            missing.append("role")
+        if "session_id" not in mapping and not ("customer_id" in mapping and "ts" in mapping):
+            missing.append("session_id")
+        if missing:
+            raise LoadError(self._missing_message(where, missing, batch.fields))
+        frep.columns = {c: batch.fields[i] for c, i in mapping.items()}
+        return mapping
+
+    def _missing_message(self, where: str, missing: list[str], headers: list[str]) -> str:
+        parts = []
+        for col in missing:
+            aliases = self.prof.columns.get(col, [])[:8]
+            parts.append(f"{col!r} (accepted headers: {', '.join(aliases) or 'none in this profile'})")
+        return (f"{where}: cannot find the required column(s) {'; '.join(parts)}. Headers found: {headers}. "
+                f"Fix: rename the header, pass columns={{'{missing[0]}': '<your header>'}}, or write a profile "
+                f"(copy cs_analytics/resources/profiles/generic.yaml) and pass profile='my_profile.yaml'.")
+
+    # -- one batch ------------------------------------------------------------------------
+
+    def add_batch(self, batch: RawBatch, frep: FileReport) -> None:
+        source = batch.source_file + (f"!{batch.part}" if batch.part else "")
+        frep.rows_read += len(batch.records) + len(batch.malformed)
+        if batch.malformed:
+            self.quarantined.append(_malformed_frame(batch.malformed, source))
+        if not batch.records:
+            return
+        try:
+            mapping = self.map_fields(batch, frep)
+        except LoadError:
+            if batch.part and frep.format == "xlsx" and self.kept:
+                frep.skipped_parts.append(f"sheet {batch.part!r}: {len(batch.records)} rows without the "
+                                          f"required columns")
+                frep.rows_read -= len(batch.records) + len(batch.malformed)
+                if batch.malformed:
+                    self.quarantined.pop()
+                return
+            raise
+        self.mapped.update(mapping)
+        raw = pd.DataFrame(batch.records, dtype=object)
+        frame = pd.DataFrame({c: raw.iloc[:, i] for c, i in mapping.items()})
+        frame["source_file"] = source
+        frame["source_row"] = batch.rows
+        frame["_order"] = range(self.order, self.order + len(frame))
+        self.order += len(frame)
+        kept, quarantined = self.canonicalize(frame.reset_index(drop=True))
+        self.kept.append(kept)
+        if len(quarantined):
+            self.quarantined.append(quarantined)
+
+    def canonicalize(self, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        prof = self.prof
+        nulls = set(prof.null_values)
+        for col in df.columns:
+            if col in ("text", "source_row", "_order", "source_file"):
+                continue
+            values = df[col].astype("string").str.strip()
+            df[col] = values.mask(values.isin(nulls))
+        text = df["text"].astype("string") if "text" in df else pd.Series(pd.NA, index=df.index, dtype="string")
+        df["text"] = text
+        reason = pd.Series(pd.NA, index=df.index, dtype="object")
+        detail = pd.Series("", index=df.index, dtype="object")
+
+        def flag(mask: pd.Series, name: str, why: pd.Series | str = "") -> None:
+            mask = mask.fillna(False).astype(bool) & reason.isna()
+            reason[mask] = name
+            if isinstance(why, pd.Series):
+                detail[mask] = why[mask].astype(str)
+            else:
+                detail[mask] = why
+
+        text_cols = [c for c in df.columns if c not in ("source_row", "_order")]
+        bad_bytes = pd.Series(False, index=df.index)
+        for col in text_cols:
+            bad_bytes |= df[col].astype("string").str.contains(REPLACEMENT, regex=False).fillna(False)
+        flag(bad_bytes, "encoding_error", "undecodable bytes; pass encoding='gb18030' (or the file's real encoding)")
+
+        # sessions
+        if "session_id" in df:
+            flag(df["session_id"].isna(), "missing_session_id", "no session id")
+        else:
+            self.has_session_column = False
+
+        # roles (from the role column, else from the sender name)
+        if "role" in df:
+            role = df["role"].map(lambda v: self.role_lookup.get(fold_value(v)) if isinstance(v, str) else None)
+            flag(role.isna(), "unknown_role", "role value " + df["role"].astype("string").fillna("<empty>")
+                 + " is not in the profile's roles")
+            df["role"] = role
+        else:
+            df["role"] = self._roles_from_sender(df["sender"])
+        if "sender" in df:
+            is_staff = df["role"].isin(["agent", "bot"])
+            if "agent_id" not in df:
+                df["agent_id"] = df["sender"].where(is_staff)
+            if "customer_id" not in df:
+                df["customer_id"] = df["sender"].where(df["role"] == "customer")
+        if "agent_id" in df:
+            df["agent_id"] = df["agent_id"].where(df["role"].isin(["agent", "bot"]))
+
+        # text
+        stripped = text.str.strip()
+        flag(stripped.isna() | (stripped == ""), "empty_text", "empty message text")
+        length = text.str.len()
+        flag(length > self.max_text_chars, "text_too_long",
+             "text of " + length.astype("string").fillna("0") + f" characters (limit {self.max_text_chars})")
+
+        # times
+        if "ts" in df:
+            self.has_time_column = True
+            parsed = parse_times(df["ts"], prof.time_formats, self.tz)
+            flag(df["ts"].isna(), "missing_timestamp", "no time in a timed export")
+            flag(parsed.isna(), "bad_timestamp", "unparseable time " + df["ts"].astype("string").fillna(""))
+            df["ts"] = parsed
+
+        # platform and shop
+        if "platform" in df:
+            platform = df["platform"].map(
+                lambda v: self.platform_lookup.get(fold_value(v)) if isinstance(v, str) else None)
+            unknown = df["platform"].notna() & platform.isna()
+            for value, count in df.loc[unknown, "platform"].value_counts().items():
+                self.unknown_platforms[str(value)] = self.unknown_platforms.get(str(value), 0) + int(count)
+            df["platform"] = platform.fillna("other").where(df["platform"].notna(), self.default_platform)
+        else:
+            df["platform"] = self.default_platform
+        if "shop" not in df:
+            df["shop"] = self.default_shop
+        for col in self.prof.boolean_columns:
+            if col in df:
+                df[col] = df[col].map(lambda v: None if v is None or v is pd.NA else str(v).strip() in ("1", "true", "True", "是"))
+
+        bad = reason.notna()
+        quarantined = df[bad].copy()
+        quarantined["reason"] = reason[bad]
+        quarantined["detail"] = detail[bad]
+        return df[~bad].copy(), quarantined
+
+    def _roles_from_sender(self, sender: pd.Series) -> pd.Series:
+        role = pd.Series("customer", index=sender.index, dtype=object)
+        for name in ("agent", "bot", "system"):
+            for pattern in self.prof.sender_roles.get(name, []):
+                hit = sender.astype("string").str.contains(pattern, regex=True).fillna(False).astype(bool)
+                role[hit] = name
+        return role.where(sender.notna())
+
+    # -- the whole load ---------------------------------------------------------------------
+
+    def finish(self, report: LoadReport, gap_minutes: float, drop_duplicates: bool
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        extra = tuple(c for c in self.prof.extra_columns if c in self.mapped)
+        frames = [f for f in self.kept if len(f)]
+        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["_order"])
+        quarantined = list(self.quarantined)
+        if len(df):
+            if not self.has_session_column:
+                df["session_id"] = _derive_sessions(df, gap_minutes)
+                report.warnings.append(f"no session column: sessions cut per buyer at gaps over {gap_minutes:g} min")
+            if self.has_time_column and drop_duplicates:
+                key = [c for c in ("message_id", "session_id", "ts", "role", "agent_id", "customer_id", "text")
+                       if c in df]
+                dup = df.duplicated(subset=key, keep="first")
+                if dup.any():
+                    d = df[dup].copy()
+                    d["reason"] = "duplicate"
+                    d["detail"] = "repeat of an earlier row"
+                    quarantined.append(d)
+                    df = df[~dup]
+            df = _order_and_number(df, report)
+        if self.unknown_platforms:
+            report.warnings.append(f"unknown platform values counted as 'other': {self.unknown_platforms}")
+        if not self.has_time_column:
+            report.warnings.append("the export has no time column: messages are ordered as exported")
+        messages = conform(df, self.tz, extra)
+        qframes = [q for q in quarantined if len(q)]
+        if qframes:
+            q = pd.concat(qframes, ignore_index=True)
+            q = q.sort_values("_order", kind="stable") if "_order" in q else q
+        else:
+            q = pd.DataFrame(columns=list(QUARANTINE_COLUMNS))
+        quarantine = conform(q, self.tz, extra)
+        quarantine["reason"] = q["reason"].astype(string_dtype()).to_numpy() if len(q) else pd.Series(dtype=string_dtype())
+        quarantine["detail"] = q["detail"].astype(string_dtype()).to_numpy() if len(q) else pd.Series(dtype=string_dtype())
+        quarantine = quarantine.reset_index(drop=True)
+        report.by_reason = {str(k): int(v) for k, v in quarantine["reason"].value_counts().items()}
+        return messages.reset_index(drop=True), quarantine
+
+
+def _malformed_frame(items: list[Malformed], source: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        "source_file": source, "source_row": [m.source_row for m in items], "text": [m.raw for m in items],
+        "reason": [m.reason for m in items], "detail": [m.detail for m in items],
+        "_order": [-1] * len(items),
+    })
+
+
+def _derive_sessions(df: pd.DataFrame, gap_minutes: float) -> pd.Series:
+    """Cut sessions per (platform, shop, buyer) where consecutive messages are more than a gap apart."""
+    keys = [df["platform"].astype(str), df["shop"].astype(str), df["customer_id"].astype(str)]
+    order = pd.DataFrame({"k0": keys[0], "k1": keys[1], "k2": keys[2], "ts": df["ts"], "o": df["_order"]})
+    order = order.sort_values(["k0", "k1", "k2", "ts", "o"], kind="stable")
+    new_buyer = (order[["k0", "k1", "k2"]] != order[["k0", "k1", "k2"]].shift()).any(axis=1)
+    gap = order["ts"].diff() > pd.Timedelta(minutes=gap_minutes)
+    number = (new_buyer | gap).cumsum()
+    first = order.groupby(number)["ts"].transform("min").dt.strftime("%Y%m%d%H%M%S")
+    ids = order["k2"] + "@" + first
+    return ids.reindex(df.index)
+
+
+def _order_and_number(df: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
+    """Sort by session, time (export order breaks ties), number ``seq`` and assign ``message_id``."""
+    if "ts" in df and df["ts"].notna().any():
+        prev = df.sort_values("_order").groupby("session_id", sort=False)["ts"].shift()
+        report.out_of_order_rows = int((df["ts"] < prev.reindex(df.index)).sum())
+        df = df.sort_values(["session_id", "ts", "_order"], kind="stable", na_position="last")
+    else:
+        df = df.sort_values(["session_id", "_order"], kind="stable")
+    df = df.reset_index(drop=True)
+    df["seq"] = df.groupby("session_id", sort=False).cumcount() + 1
+    df["message_id"] = _message_ids(df, report)
+    return df
+
+
+def _message_ids(df: pd.DataFrame, report: LoadReport) -> pd.Series:
+    ts = df["ts"].astype("string") if "ts" in df else pd.Series("", index=df.index)
+    parts = [df.get(c, pd.Series("", index=df.index)).astype("string").fillna("")
+             for c in ("platform", "shop", "session_id", "role", "agent_id", "customer_id", "text")]
+    key = parts[0] + "|" + parts[1] + "|" + parts[2] + "|" + ts.fillna("") + "|" + parts[3] + "|" \
+        + parts[4] + "|" + parts[5] + "|" + parts[6]
+    occurrence = key.groupby(key).cumcount().astype("string")
+    full = (key + "|" + occurrence).tolist()
+    hashed = pd.Series([hashlib.blake2b(k.encode("utf-8"), digest_size=8).hexdigest() for k in full],
+                       index=df.index, dtype=object)
+    if "message_id" in df:
+        own = df["message_id"]
+        ids = own.where(own.notna(), hashed).astype(object)
+        repeated = ids.duplicated(keep=False)
+        if repeated.any():
+            report.warnings.append(f"{int(repeated.sum())} rows share an exported message id; "
+                                   f"those got a suffix ~n to stay unique")
+            n = ids.groupby(ids).cumcount()
+            ids = ids.where(~repeated | (n == 0), ids.astype(str) + "~" + (n + 1).astype(str))
+        return ids
+    return hashed
+
+
+__all__ = ["load_logs", "LoadResult", "LoadReport", "FileReport", "LoadError", "input_files"]

@@ -1,0 +1,183 @@
+"""Charts: one CJK font resolved once, the house style, and save_figure() for deck-ready output.
+
+Font choice: an installed system CJK font when present (Noto Sans CJK SC, Source Han Sans SC,
+WenQuanYi, Microsoft YaHei, PingFang SC, SimHei), else the Noto Sans CJK SC that the ``mplfonts``
+package ships (a dependency, so every install has one). ``cjk_font_path()`` also serves word clouds.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import matplotlib
+import matplotlib.pyplot as plt
+from matplotlib import font_manager
+
+PREFERRED_FONTS = (
+    "Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", "Hiragino Sans GB", "SimHei",
+)
+# Characters every chart must be able to draw (checked when the font is chosen).
+PROBE_TEXT = "客服质检禁语投诉响应时长礼貌您好周末愉快节日快乐"
+
+PALETTE = ["#1f5fa8", "#e4572e", "#29a36a", "#f3a712", "#7d4e9f", "#5b8e7d", "#c1666b", "#4a4a4a"]
+
+
+def _covers(path: str, text: str = PROBE_TEXT) -> bool:
+    try:
+        font = matplotlib.ft2font.FT2Font(path)
+    except Exception:
+        return False
+    return all(font.get_char_index(ord(ch)) for ch in text)
+
+
+def _bundled_font() -> Path | None:
+    try:
+        import mplfonts
+    except ImportError:
+        return None
+    path = Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"
+    return path if path.exists() else None
+
+
+@lru_cache(maxsize=1)
+def cjk_font_path() -> str:
+    """Path of the CJK font used for charts and word clouds (system font first, bundled fallback)."""
+    by_name = {f.name: f.fname for f in font_manager.fontManager.ttflist}
+    for name in PREFERRED_FONTS:
+        path = by_name.get(name)
+        if path and _covers(path):
+            return path
+    bundled = _bundled_font()
+    if bundled and _covers(str(bundled)):
+        return str(bundled)
+    raise RuntimeError(
+        "no font with Chinese glyphs found: reinstall the package (it depends on mplfonts, which ships "
+        "Noto Sans CJK SC) or install one, e.g. `apt-get install fonts-noto-cjk`"
+    )
+
+
+@lru_cache(maxsize=1)
+def setup_style() -> str:
+    """Register the CJK font and apply the house style to matplotlib; returns the font family name."""
+    path = cjk_font_path()
+    font_manager.fontManager.addfont(path)
+    family = font_manager.FontProperties(fname=path).get_name()
+    plt.rcParams.update({
+        "font.family": "sans-serif",
+        "font.sans-serif": [family, "DejaVu Sans"],
+        "axes.unicode_minus": False,
+        "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "figure.figsize": (10, 5.6),      # 16:9 slides
+        "figure.dpi": 100,
+        "savefig.bbox": "tight",
+        "svg.fonttype": "path",           # SVGs carry glyph outlines: they render without our font
+    })
+    return family
+
+
+def save_figure(fig, name: str, out_dir: str | Path, dpi: int = 200) -> dict[str, Path]:
+    """Save ``fig`` as ``<out_dir>/<name>.png`` (deck resolution) and ``.svg``; returns both paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"png": out / f"{name}.png", "svg": out / f"{name}.svg"}
+    fig.savefig(paths["png"], dpi=dpi)
+    fig.savefig(paths["svg"])
+    return paths
+
+
+def bar_chart(series, title: str, xlabel: str = "", ylabel: str = "", horizontal: bool = False,
+              color: str | None = None):
+    """A labelled bar chart of a Series (index = categories); returns the figure."""
+    setup_style()
+    fig, ax = plt.subplots()
+    kind = "barh" if horizontal else "bar"
+    series.plot(kind=kind, ax=ax, color=color or PALETTE[0])
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if horizontal:
+        ax.invert_yaxis()
+        for p in ax.patches:
+            ax.annotate(f"{p.get_width():,.0f}", (p.get_width(), p.get_y() + p.get_height() / 2),
+                        va="center", ha="left", fontsize=9, xytext=(3, 0), textcoords="offset points")
+    else:
+        for p in ax.patches:
+            ax.annotate(f"{p.get_height():,.0f}", (p.get_x() + p.get_width() / 2, p.get_height()),
+                        ha="center", va="bottom", fontsize=9)
+        ax.tick_params(axis="x", labelrotation=0)
+    fig.tight_layout()
+    return fig
+
+
+DAY_TYPE_COLORS = {"weekend": "#dfe8f5", "holiday": "#fbe3d6", "makeup_workday": "#e8f3e8"}
+
+
+def daily_chart(daily, title: str, column: str = "messages"):
+    """Line of ``column`` per day from ``overview.daily_volume``, weekends/holidays/调休 shaded."""
+    import pandas as pd
+    from matplotlib.patches import Patch
+
+    from .holidays import DAY_TYPE_LABELS
+
+    setup_style()
+    fig, ax = plt.subplots()
+    for _, row in daily.iterrows():
+        color = DAY_TYPE_COLORS.get(row["day_type"])
+        if color:
+            ax.axvspan(row["date"] - pd.Timedelta(hours=12), row["date"] + pd.Timedelta(hours=12),
+                       color=color, lw=0)
+    ax.plot(daily["date"], daily[column], marker="o", ms=3, color=PALETTE[0])
+    ax.set_title(title)
+    ax.set_ylabel(column)
+    handles = [Patch(color=c, label=DAY_TYPE_LABELS[k]) for k, c in DAY_TYPE_COLORS.items()
+               if (daily["day_type"] == k).any()]
+    if handles:
+        ax.legend(handles=handles, loc="upper left", frameon=False)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def heatmap(table, title: str, xlabel: str = "", ylabel: str = "", fmt: str = "{:.0f}"):
+    """A labelled heatmap of a DataFrame (rows × columns)."""
+    setup_style()
+    fig, ax = plt.subplots(figsize=(8, 9))
+    image = ax.imshow(table.to_numpy(), aspect="auto", cmap="Blues")
+    ax.set_xticks(range(len(table.columns)), [str(c) for c in table.columns])
+    ax.set_yticks(range(len(table.index)), [str(i) for i in table.index])
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(False)
+    fig.colorbar(image, ax=ax, shrink=0.6)
+    fig.tight_layout()
+    return fig
+
+
+def histogram(values, title: str, xlabel: str, bins=30, log_x: bool = False):
+    """A histogram with the median marked."""
+    import numpy as np
+
+    setup_style()
+    fig, ax = plt.subplots()
+    data = np.asarray(values, dtype=float)
+    data = data[~np.isnan(data)]
+    if log_x and len(data):
+        data = data[data > 0]
+        bins = np.logspace(np.log10(data.min()), np.log10(data.max()), bins) if len(data) else bins
+        ax.set_xscale("log")
+    ax.hist(data, bins=bins, color=PALETTE[0], alpha=0.85)
+    if len(data):
+        median = float(np.median(data))
+        ax.axvline(median, color=PALETTE[1], ls="--", label=f"中位数 median = {median:.1f}")
+        ax.legend(frameon=False)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("数量 count")
+    fig.tight_layout()
+    return fig

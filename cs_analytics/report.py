@@ -1,0 +1,101 @@
+"""Run every notebook on an export with papermill; outputs go to one run folder.
+
+Layout of ``<out>/``: ``notebooks/`` (executed copies), ``figures/`` (PNG + SVG per chart),
+``run.json`` (parameters, package version, per-notebook status). A failing notebook is reported
+with its name and the error; the others still run, and the run reports failure.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__, config
+from .logs import LoadError, input_files
+from .profiles import load_profile
+
+
+@dataclass
+class NotebookRun:
+    """The outcome of one notebook."""
+
+    notebook: str
+    ok: bool
+    seconds: float
+    error: str = ""
+
+
+@dataclass
+class RunResult:
+    """The outcome of a report run."""
+
+    out_dir: Path
+    runs: list[NotebookRun] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.runs)
+
+
+def notebook_paths(notebooks_dir: Path = config.NOTEBOOKS_DIR) -> list[Path]:
+    """The numbered analysis notebooks, in order."""
+    return sorted(p for p in notebooks_dir.glob("[0-9][0-9]_*.ipynb"))
+
+
+def default_run_dir() -> Path:
+    """reports/<YYYYmmdd-HHMMSS> under the project."""
+    return config.REPORTS_DIR / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | None = None,
+               profile: str | None = None, platforms: list[str] | None = None, date_from: str | None = None,
+               date_to: str | None = None, notebooks: list[Path] | None = None, log=print) -> RunResult:
+    """Validate the inputs, then execute every notebook with these parameters into ``out_dir``."""
+    import papermill as pm
+
+    logs = Path(logs).resolve()
+    input_files(logs)                 # clear error now if the path is wrong, before any notebook runs
+    if profile:
+        load_profile(profile)         # likewise for a bad profile
+    for label, value in (("--from", date_from), ("--to", date_to)):
+        if value:
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError:
+                raise LoadError(f"{label} {value!r} is not a date; write it as YYYY-MM-DD") from None
+    out = Path(out_dir) if out_dir else default_run_dir()
+    out = out.resolve()
+    (out / "notebooks").mkdir(parents=True, exist_ok=True)
+    params = {
+        "LOGS": str(logs), "PROFILE": profile, "PLATFORMS": platforms or None,
+        "DATE_FROM": date_from, "DATE_TO": date_to, "OUTPUT_DIR": str(out),
+    }
+    result = RunResult(out)
+    books = notebooks or notebook_paths()
+    for i, book in enumerate(books, start=1):
+        log(f"[{i}/{len(books)}] {book.name} ...")
+        started = time.perf_counter()
+        try:
+            pm.execute_notebook(str(book), str(out / "notebooks" / book.name), parameters=params,
+                                cwd=str(book.parent), kernel_name="python3", progress_bar=False,
+                                log_output=False)
+            run = NotebookRun(book.name, True, time.perf_counter() - started)
+        except Exception as exc:  # papermill raises PapermillExecutionError with the cell
+            cell = getattr(exc, "exec_count", None)
+            where = f" (cell {cell})" if cell is not None else ""
+            summary = f"{getattr(exc, 'ename', type(exc).__name__)}: {getattr(exc, 'evalue', exc)}"
+            run = NotebookRun(book.name, False, time.perf_counter() - started, f"{book.name}{where}: {summary}")
+            log(f"    FAILED {run.error}")
+        result.runs.append(run)
+        log(f"    {'ok' if run.ok else 'failed'} in {run.seconds:.1f}s")
+    manifest = {
+        "package_version": __version__, "python": sys.version.split()[0], "created": dt.datetime.now().isoformat(),
+        "parameters": params, "notebooks": [vars(r) for r in result.runs],
+        "user": os.environ.get("USER", ""),
+    }
+    (out / "run.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    return result

@@ -1,0 +1,328 @@
+"""Deterministic synthetic chat-log exports with the ground truth they plant.
+
+The content (shops, agents and their habits, customer and agent phrases, violations and their rates)
+is data: resources/sample/scenarios.yaml. Same seed and spec, same bytes. The export is written the
+way shops receive it: a GB18030 CSV with Chinese headers, sorted by time across sessions. The truth
+tables say, for every row, what was planted: violations, complaint type, escalation, greeting,
+closing, waits and apologies, and which rows the loader must set aside.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from . import config
+
+EXPORT_COLUMNS = ["消息ID", "会话ID", "时间", "平台", "店铺", "客服", "买家", "发送方", "内容", "商品ID", "订单号"]
+ROLE_LABELS = {"customer": "买家", "agent": "客服", "bot": "机器人", "system": "系统"}
+
+
+@dataclass
+class Sample:
+    """A generated sample: the export table (Chinese headers) and the truth it planted."""
+
+    export: pd.DataFrame
+    truth_messages: pd.DataFrame
+    truth_sessions: pd.DataFrame
+    jd_tsv: pd.DataFrame
+
+
+def load_spec(path: str | Path | None = None) -> dict:
+    """The generator's content spec (default: the packaged scenarios.yaml)."""
+    path = Path(path) if path else config.SAMPLE_SPEC_DIR / "scenarios.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def festive_kind(day: dt.date) -> str | None:
+    """'holiday' on a Chinese statutory holiday, 'weekend' on a Saturday/Sunday rest day, else None.
+
+    Uses the official calendar (chinesecalendar), so 调休 make-up workdays on a weekend are None.
+    """
+    import chinese_calendar
+
+    holiday, name = chinese_calendar.get_holiday_detail(day)
+    if holiday and name is not None:
+        return "holiday"
+    if holiday and day.weekday() >= 5:
+        return "weekend"
+    return None
+
+
+class _Generator:
+    def __init__(self, spec: dict, seed: int):
+        self.spec = spec
+        self.rng = random.Random(seed)
+        start, end = spec["period"]["start"], spec["period"]["end"]
+        self.days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+        self.rows: list[dict] = []
+        self.sessions: list[dict] = []
+        self.next_id = self.rng.randrange(10**11, 10**12)
+
+    # -- small helpers -----------------------------------------------------------------
+    def pick(self, items):
+        return self.rng.choice(items)
+
+    def chance(self, p: float) -> bool:
+        return self.rng.random() < p
+
+    def phone(self) -> str:
+        digits = f"1{self.rng.choice('3456789')}{self.rng.randrange(10**9):09d}"
+        form = self.rng.random()
+        if form < 0.15:
+            return f"{digits[:3]} {digits[3:7]} {digits[7:]}"
+        if form < 0.25:
+            return f"{digits[:3]}-{digits[3:7]}-{digits[7:]}"
+        return digits
+
+    def fill(self, template: str, ctx: dict) -> str:
+        return template.format(**ctx)
+
+    def reply_delay(self, habit: dict, hour: int) -> float:
+        if self.chance(habit["long_wait_rate"]):
+            lo, hi = self.spec["long_wait_s"]
+            return self.rng.uniform(lo, hi)
+        median = habit["median_reply_s"] * (2.5 if hour < 8 else 1.0)
+        return max(3.0, self.rng.lognormvariate(0, 0.7) * median)
+
+    # -- one session ---------------------------------------------------------------------
+    def session(self, number: int) -> None:
+        spec, rng = self.spec, self.rng
+        shop = self.pick(spec["shops"])
+        agents = spec["agents"][shop["shop"]]
+        agent = self.pick(sorted(agents))
+        habit = spec["agent_profiles"][agents[agent]]
+        day = self.pick(self.days)
+        hour = rng.choices(range(24), weights=spec["hour_weights"])[0]
+        t = dt.datetime.combine(day, dt.time(hour, rng.randrange(60), rng.randrange(60)))
+        festive = festive_kind(day)
+        complaint = None
+        if self.chance(spec["session_mix"]["complaint"]):
+            complaint = self.pick(sorted(spec["complaints"]))
+        sid = f"{shop['code'].upper()}{day:%m%d}{number:05d}"
+        buyer = f"{shop['code']}_{rng.randrange(10**7):07d}"
+        ctx = {"shop": shop["shop"], "product": self.pick(spec["products"]), "phone": self.phone(),
+               "name": self.pick(spec["names"]), "address": self.pick(spec["cities"]) + f"{rng.randrange(1, 999)}号",
+               "agent_name": agent.split(":")[-1].split("-")[-1]}
+        sku = self.pick(shop["skus"])
+        order = f"{rng.randrange(10**15, 10**16)}" if complaint else ""
+        truth = {"session_id": sid, "shop": shop["shop"], "platform": shop["code"], "agent_id": agent,
+                 "agent_habit": agents[agent], "scenario": complaint or "presale", "festive_expected": festive or "",
+                 "escalation": False, "non_threat": False, "greeting": False, "closing": False,
+                 "anything_else": False, "festive_given": False, "long_waits": 0, "long_waits_apologized": 0,
+                 "customer_pii": False}
+        state = {"t": t, "pending_since": None, "seq": 0}
+
+        def emit(role: str, text: str, **labels) -> dict:
+            state["seq"] += 1
+            self.next_id += rng.randrange(1, 50)
+            row = {"消息ID": str(self.next_id), "会话ID": sid, "时间": state["t"], "平台": shop["platform"],
+                   "店铺": shop["shop"], "客服": agent if role != "customer" else agent,
+                   "买家": buyer, "发送方": ROLE_LABELS[role], "内容": text, "商品ID": sku, "订单号": order,
+                   "role": role, "violations": "", "violation_phrases": "", "complaint_type": "",
+                   "escalation": False, "informal": False, "reply_wait_s": None, "apology_wait": False,
+                   "dirty": ""}
+            row.update(labels)
+            self.rows.append(row)
+            return row
+
+        def customer(texts: list[str], **labels) -> None:
+            for i, text in enumerate(texts):
+                state["t"] += dt.timedelta(seconds=rng.uniform(3, 40) if (i or state["seq"]) else 0)
+                if state["pending_since"] is None:
+                    state["pending_since"] = state["t"]
+                emit("customer", text, **(labels if i == len(texts) - 1 else {}))
+
+        def agent_reply(parts: list[str], first: bool = False, last: bool = False) -> None:
+            wait = self.reply_delay(habit, state["t"].hour)
+            state["t"] += dt.timedelta(seconds=wait)
+            waited = (state["t"] - state["pending_since"]).total_seconds() if state["pending_since"] else 0.0
+            state["pending_since"] = None
+            labels = {"reply_wait_s": round(waited, 1)}
+            prefix = []
+            if waited >= spec["long_wait_s"][0]:
+                truth["long_waits"] += 1
+                if self.chance(habit["apologize"]):
+                    prefix.append(self.pick(spec["agent"]["apology_wait"]))
+                    labels["apology_wait"] = True
+                    truth["long_waits_apologized"] += 1
+            text = "".join(prefix) + "".join(parts)
+            violations, phrases = [], []
+            if self.chance(habit["violation_rate"]):
+                category, sub, phrase = self.violation(shop["code"])
+                violations.append(f"{category}:{sub}" if sub else category)
+                phrases.append(self.fill(phrase, ctx))
+                text = text.rstrip("。") + "，" + phrases[-1]
+            if self.chance(habit["informal_rate"]) and "您" in text:
+                text = text.replace("您", "你")
+                labels["informal"] = True
+            labels.update(violations=";".join(violations), violation_phrases=";".join(phrases))
+            emit("agent", text, **labels)
+
+        # opening burst, optional bot greeting
+        opening = [self.pick(spec["customer"]["opening"])] if self.chance(0.5) else []
+        question = self.fill(self.pick(spec["complaints"][complaint] if complaint else spec["customer"]["presale"]), ctx)
+        customer(opening + [question], complaint_type=complaint or "")
+        if shop["bot"]:
+            state["t"] += dt.timedelta(seconds=rng.uniform(1, 3))
+            row = emit("bot", self.fill(self.pick(spec["bot"]["text"]), ctx))
+            row["客服"] = f"{shop['shop']}:机器人"
+        first_parts = []
+        if self.chance(habit["greet"]):
+            first_parts.append(self.fill(self.pick(spec["agent"]["greeting"]), ctx))
+            truth["greeting"] = True
+        if complaint and self.chance(habit["apologize"]):
+            first_parts.append(self.pick(spec["agent"]["apology_complaint"]) + self.pick(spec["agent"]["empathy"]))
+        answers = spec["agent"]["answer_complaint" if complaint else "answer_presale"]
+        first_parts.append(self.pick(answers))
+        agent_reply(first_parts, first=True)
+
+        rounds = rng.randint(1, 4 if complaint else 2)
+        threat_round = rng.randrange(rounds) if complaint and self.chance(spec["escalation_rate"]) else None
+        non_threat_round = rng.randrange(rounds) if complaint and self.chance(spec["non_threat_rate"]) else None
+        pii_round = rng.randrange(rounds) if self.chance(spec["pii_rate"]) else None
+        for r in range(rounds):
+            texts, labels = [], {}
+            if complaint and self.chance(0.3):
+                texts.append(self.pick(spec["customer"]["anger"]))
+            if r == pii_round:
+                kind = self.pick(["phone", "address"])
+                texts.append(self.fill(self.pick(spec["customer"]["pii"][kind]), ctx))
+                truth["customer_pii"] = True
+            if r == threat_round:
+                texts.append(self.pick(spec["customer"]["threats"]))
+                labels["escalation"] = True
+                truth["escalation"] = True
+            if r == non_threat_round:
+                texts.append(self.pick(spec["customer"]["non_threats"]))
+                truth["non_threat"] = True
+            if complaint and self.chance(0.5):
+                texts.append(self.fill(self.pick(spec["complaints"][complaint]), ctx))
+                labels["complaint_type"] = complaint
+            if not texts:
+                texts.append(self.pick(spec["customer"]["followup"]))
+            customer(texts, **labels)
+            parts = [self.pick(answers)]
+            if self.chance(0.2):
+                harmless = spec["agent"]["harmless"] + spec["agent"]["harmless_by_platform"].get(shop["code"], [])
+                parts = [self.pick(harmless) + "，"] + parts
+            agent_reply(parts)
+            if r == pii_round and self.chance(spec["privacy_leak_rate"]):
+                phrase = self.pick(spec["violations"]["privacy_leak"]["phrases"])
+                state["t"] += dt.timedelta(seconds=rng.uniform(5, 30))
+                emit("agent", self.fill(phrase, ctx), violations="privacy_leak",
+                     violation_phrases=self.fill(phrase, ctx))
+        if self.chance(0.6):
+            customer([self.pick(spec["customer"]["followup"])])
+        closing = []
+        if self.chance(habit["close"]):
+            closing.append(self.pick(spec["agent"]["anything_else"]))
+            truth["anything_else"] = True
+            closing.append(self.pick(spec["agent"]["closing"]))
+            truth["closing"] = True
+            if festive and self.chance(habit["festive"]):
+                closing.append(self.pick(spec["agent"][festive]))
+                truth["festive_given"] = True
+        if closing:
+            agent_reply(closing, last=True)
+        truth["n_messages"] = state["seq"]
+        self.sessions.append(truth)
+
+    def violation(self, platform: str) -> tuple[str, str, str]:
+        spec = self.spec["violations"]
+        weights = {k: v for k, v in self.spec["category_weights"].items() if v > 0}
+        category = self.rng.choices(sorted(weights), weights=[weights[k] for k in sorted(weights)])[0]
+        entry = spec[category]
+        if "subcategories" in entry:
+            sub = self.pick(sorted(entry["subcategories"]))
+            return category, sub, self.pick(entry["subcategories"][sub])
+        phrases = list(entry["phrases"])
+        if category == "third_party_platform" and platform == "pdd":
+            phrases += entry.get("pdd_only", [])
+        return category, "", self.pick(phrases)
+
+    # -- dirty rows ------------------------------------------------------------------------
+    def plant_dirty_rows(self, frame: pd.DataFrame) -> pd.DataFrame:
+        per10k = self.spec["dirty_rows"]
+        plain = frame.index[(frame["violations"] == "") & (frame["complaint_type"] == "")
+                            & ~frame["escalation"] & (frame["role"] == "customer")].tolist()
+        self.rng.shuffle(plain)
+        take = {k: max(1, round(len(frame) * v / 10_000)) for k, v in per10k.items()}
+        frame = frame.copy()
+        frame["时间"] = frame["时间"].astype(object)
+        for reason in ("empty_text", "unknown_role", "bad_timestamp"):
+            for idx in plain[:take[reason]]:
+                frame.at[idx, "dirty"] = reason
+                if reason == "empty_text":
+                    frame.at[idx, "内容"] = ""
+                elif reason == "unknown_role":
+                    frame.at[idx, "发送方"] = "未知"
+                else:
+                    frame.at[idx, "时间"] = "2025-13-45 25:61:00"
+            plain = plain[take[reason]:]
+        dups = frame.loc[plain[:take["duplicate"]]].copy()
+        dups["dirty"] = "duplicate"
+        frame = pd.concat([frame, dups])
+        return frame
+
+    def build(self, n_sessions: int) -> Sample:
+        for number in range(1, n_sessions + 1):
+            self.session(number)
+        frame = pd.DataFrame(self.rows)
+        frame["_t"] = pd.to_datetime(frame["时间"])
+        frame = self.plant_dirty_rows(frame)
+        frame = frame.sort_values(["_t", "会话ID"], kind="stable").reset_index(drop=True)
+        frame["时间"] = frame["时间"].map(lambda v: v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, dt.datetime) else v)
+        frame["source_row"] = frame.index + 2  # the header is line 1
+        export = frame[EXPORT_COLUMNS].copy()
+        truth = frame[["source_row", "消息ID", "会话ID", "role", "violations", "violation_phrases",
+                       "complaint_type", "escalation", "informal", "reply_wait_s", "apology_wait", "dirty"]]
+        truth = truth.rename(columns={"消息ID": "message_id", "会话ID": "session_id"})
+        sessions = pd.DataFrame(self.sessions)
+        return Sample(export, truth, sessions, self.jd_tsv(frame))
+
+    def jd_tsv(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The JD shop's sessions in the headerless JD TSV layout, PII masked the way that corpus does."""
+        jd = frame[(frame["平台"] == "京东") & (frame["dirty"] == "") & frame["role"].isin(["customer", "agent"])]
+        jd = jd[jd["会话ID"].isin(jd["会话ID"].drop_duplicates().head(300))]
+        text = jd["内容"].str.replace(r"1[3-9]\d[\d\s-]{8,11}\d", "[电话x]", regex=True)
+        for name in self.spec["names"]:
+            text = text.str.replace(name, "[姓名x]", regex=False)
+        for city in self.spec["cities"]:
+            text = text.str.replace(city + r"\d+号", "[地址x]", regex=True)
+        text = text.str.replace(r"\d{15,16}", "[订单x]", regex=True)
+        repeat = jd.groupby("会话ID")["内容"].transform(lambda s: s.duplicated()).astype(int)
+        return pd.DataFrame({
+            "session_id": jd["会话ID"], "user_id": jd["买家"], "waiter_send": (jd["role"] == "agent").astype(int),
+            "is_transfer": 0, "is_repeat": repeat, "sku": jd["商品ID"].where(jd["商品ID"] != "", "nan"),
+            "content": text,
+        })
+
+
+def generate_sample(n_sessions: int = 3000, seed: int = 20251001, spec: dict | None = None) -> Sample:
+    """Generate ``n_sessions`` synthetic sessions (deterministic for a seed and spec)."""
+    return _Generator(spec or load_spec(), seed).build(n_sessions)
+
+
+def write_sample(out_dir: str | Path = config.SAMPLE_DIR, n_sessions: int = 3000, seed: int = 20251001,
+                 spec_path: str | Path | None = None) -> dict[str, Path]:
+    """Write the export (GB18030 CSV), truth tables (UTF-8 CSV) and the JD-style TSV into ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    sample = generate_sample(n_sessions, seed, load_spec(spec_path))
+    paths = {
+        "export": out / config.SAMPLE_EXPORT.name,
+        "truth": out / config.SAMPLE_TRUTH.name,
+        "truth_sessions": out / config.SAMPLE_TRUTH_SESSIONS.name,
+        "jd_tsv": out / config.SAMPLE_JD_TSV.name,
+    }
+    sample.export.to_csv(paths["export"], index=False, encoding="gb18030", lineterminator="\r\n")
+    sample.truth_messages.to_csv(paths["truth"], index=False, encoding="utf-8", lineterminator="\n")
+    sample.truth_sessions.to_csv(paths["truth_sessions"], index=False, encoding="utf-8", lineterminator="\n")
+    sample.jd_tsv.to_csv(paths["jd_tsv"], index=False, header=False, sep="\t", encoding="utf-8",
+                         lineterminator="\n")
+    return paths

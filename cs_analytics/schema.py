@@ -1,0 +1,96 @@
+"""The canonical messages table: the one table every analysis takes.
+
+One row per message; ``COLUMNS`` below documents every column in one place (``describe()`` shows it
+as a table). Profiles may declare extra columns (e.g. ``is_transfer`` in the JD export); they follow
+the canonical ones. The quarantine table has the same columns where they could be read, plus
+``reason`` and ``detail``.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+ROLES = ("customer", "agent", "bot", "system")
+PLATFORMS = ("taobao", "tmall", "jd", "pdd", "douyin", "other")
+
+STRING_COLUMNS = (
+    "message_id", "session_id", "role", "agent_id", "customer_id", "shop", "platform",
+    "text", "source_file", "sku", "order_id",
+)
+# (column, dtype, meaning): the single definition of the canonical table.
+COLUMNS = (
+    ("message_id", "str", "stable id: the export's own message id when it has one, else a hash of "
+     "platform, shop, session, time, role, sender, text and occurrence, so a reload gives the same ids"),
+    ("session_id", "str", "conversation id, as exported (or derived from buyer + time gaps, see load_logs)"),
+    ("seq", "int32", "1-based order of the message within its session (by time, then export order)"),
+    ("ts", "datetime64[ns, tz]", "send time, timezone-aware (default Asia/Shanghai); NaT when the export has no times"),
+    ("role", "str", "customer / agent / bot / system"),
+    ("agent_id", "str", "agent account for agent and bot rows, else missing"),
+    ("customer_id", "str", "buyer account"),
+    ("shop", "str", "shop name or id"),
+    ("platform", "str", "taobao, tmall, jd, pdd, douyin or other"),
+    ("text", "str", "message text exactly as exported"),
+    ("source_file", "str", "file the row came from (evidence)"),
+    ("source_row", "int64", "row in that file: line number for CSV/TSV (header = line 1), sheet row for XLSX, "
+     "1-based record for JSON/JSONL/Parquet"),
+    ("sku", "str", "product / SKU id, optional"),
+    ("order_id", "str", "order id, optional"),
+)
+MESSAGE_COLUMNS = tuple(name for name, _, _ in COLUMNS)
+# Columns a file must provide (directly or through a profile) to be loadable at all.
+REQUIRED_COLUMNS = ("session_id", "role", "text")
+QUARANTINE_COLUMNS = MESSAGE_COLUMNS + ("reason", "detail")
+
+# Reasons a row is set aside; the load report counts each one.
+QUARANTINE_REASONS = {
+    "malformed_row": "the row could not be parsed (wrong number of fields, broken quoting, invalid JSON)",
+    "encoding_error": "the row contains bytes that are not valid in the file's encoding",
+    "missing_session_id": "no session/conversation id",
+    "unknown_role": "the sender/role value is not in the profile's role mapping",
+    "empty_text": "the message text is empty",
+    "text_too_long": "the text is longer than max_text_chars (likely a broken row or a pasted document)",
+    "missing_timestamp": "the export has times but this row has none",
+    "bad_timestamp": "the time could not be parsed with the profile's formats",
+    "duplicate": "an exact repeat of an earlier row (same session, time, role, sender and text)",
+}
+
+
+def string_dtype() -> pd.StringDtype:
+    """The dtype of every text column: pyarrow-backed strings, missing values as NA."""
+    return pd.StringDtype("pyarrow")
+
+
+def timestamp_dtype(timezone: str) -> pd.DatetimeTZDtype:
+    """The dtype of ``ts`` for a timezone."""
+    return pd.DatetimeTZDtype("ns", timezone)
+
+
+def empty_messages(timezone: str = "Asia/Shanghai", extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """An empty messages table with the canonical columns and dtypes."""
+    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in MESSAGE_COLUMNS + tuple(extra)})
+    return conform(frame, timezone)
+
+
+def conform(frame: pd.DataFrame, timezone: str, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Return ``frame`` with the canonical column order and dtypes (missing columns are added empty)."""
+    out = pd.DataFrame(index=frame.index)
+    for col in MESSAGE_COLUMNS + tuple(c for c in extra if c not in MESSAGE_COLUMNS):
+        values = frame[col] if col in frame.columns else pd.Series(pd.NA, index=frame.index, dtype=object)
+        if col == "ts":
+            if not isinstance(values.dtype, pd.DatetimeTZDtype):
+                values = pd.to_datetime(values, errors="coerce")
+                values = values.dt.tz_localize(timezone) if values.dt.tz is None else values
+            out[col] = values.dt.tz_convert(timezone).astype(timestamp_dtype(timezone))
+        elif col == "seq":
+            out[col] = pd.to_numeric(values, errors="coerce").fillna(0).astype("int32")
+        elif col == "source_row":
+            out[col] = pd.to_numeric(values, errors="coerce").fillna(0).astype("int64")
+        elif col not in MESSAGE_COLUMNS and values.map(lambda v: isinstance(v, bool)).any():
+            out[col] = values.astype("boolean")
+        else:
+            out[col] = values.astype(string_dtype())
+    return out
+
+
+def describe() -> pd.DataFrame:
+    """The canonical schema as a table: column, dtype, meaning."""
+    return pd.DataFrame(COLUMNS, columns=["column", "dtype", "meaning"])

@@ -1,0 +1,93 @@
+"""Parse export time columns into timezone-aware timestamps, vectorised, reporting what fails."""
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+
+_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
+_NUMBER = r"^\d+(?:\.\d+)?$"
+
+
+def parse_times(values: pd.Series, formats: list[str], timezone: str) -> pd.Series:
+    """Parse strings into ``datetime64[ns, timezone]``; unparseable or missing values become NaT.
+
+    Tried in order: the profile's ``formats``; Unix epoch seconds / milliseconds and Excel serial
+    days for plain numbers; ISO times with an offset (converted to ``timezone``); then a general
+    parser for anything else. Times without an offset are taken to be in ``timezone``.
+    """
+    text = values.astype("string").str.strip()
+    result = pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[ns, {timezone}]")
+    todo = text.notna() & (text != "")
+
+    def fill(mask: pd.Series, parsed: pd.Series) -> None:
+        nonlocal todo
+        ok = parsed.notna()
+        idx = parsed.index[ok]
+        result.loc[idx] = parsed[ok]
+        todo = todo & ~pd.Series(result.index.isin(idx), index=result.index)
+
+    for fmt in formats:
+        if not todo.any():
+            break
+        sub = text[todo]
+        parsed = pd.to_datetime(sub, format=fmt, errors="coerce")
+        fill(todo, _localize(parsed, timezone))
+
+    if todo.any():
+        sub = text[todo]
+        numeric = sub.str.fullmatch(_NUMBER).fillna(False).astype(bool)
+        if numeric.any():
+            nums = pd.to_numeric(sub[numeric], errors="coerce")
+            parsed = pd.Series(pd.NaT, index=nums.index, dtype="datetime64[ns, UTC]")
+            secs = nums.between(1e9, 4e9)
+            millis = nums.between(1e12, 4e12)
+            serial = nums.between(20000, 80000)
+            parsed[secs] = pd.to_datetime(nums[secs], unit="s", utc=True)
+            parsed[millis] = pd.to_datetime(nums[millis], unit="ms", utc=True)
+            fill(todo, parsed.dt.tz_convert(timezone))
+            if serial.any():
+                days = pd.to_datetime("1899-12-30") + pd.to_timedelta(nums[serial], unit="D")
+                fill(todo, _localize(days.dt.round("s"), timezone))
+
+    if todo.any():
+        sub = text[todo]
+        with_offset = sub.str.contains(_OFFSET, regex=True).fillna(False).astype(bool)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if with_offset.any():
+                parsed = pd.to_datetime(sub[with_offset], errors="coerce", utc=True, format="mixed")
+                fill(todo, parsed.dt.tz_convert(timezone))
+            rest = sub[~with_offset]
+            if len(rest):
+                parsed = pd.to_datetime(rest, errors="coerce", format="mixed")
+                fill(todo, _localize(parsed, timezone))
+    return result
+
+
+def _localize(parsed: pd.Series, timezone: str) -> pd.Series:
+    parsed = pd.to_datetime(parsed, errors="coerce")
+    if getattr(parsed.dt, "tz", None) is None:
+        return parsed.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
+    return parsed.dt.tz_convert(timezone)
+
+
+def has_times(messages: pd.DataFrame) -> bool:
+    """True when the messages carry send times (an export without a time column gives False)."""
+    return "ts" in messages and bool(messages["ts"].notna().any())
+
+
+class NoTimestampsError(ValueError):
+    """Raised by analyses that need send times when the export has none."""
+
+
+def require_times(messages: pd.DataFrame, what: str) -> None:
+    """Raise NoTimestampsError with a plain explanation when ``messages`` has no send times."""
+    if not has_times(messages):
+        raise NoTimestampsError(
+            f"{what} needs message send times, and this export has none (e.g. the JD-style TSV); "
+            f"use an export with a time column (时间/发送时间) to compute it."
+        )
+
+
+__all__ = ["parse_times", "has_times", "require_times", "NoTimestampsError"]
