@@ -6,6 +6,7 @@ report proves ``rows_read == rows_kept + rows_quarantined``.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -417,7 +418,8 @@ class _LoadState:
         role = pd.Series("customer", index=sender.index, dtype=object)
         for name in ("agent", "bot", "system"):
             for pattern in self.prof.sender_roles.get(name, []):
-                hit = sender.astype("string").str.contains(pattern, regex=True).fillna(False).astype(bool)
+                rx = re.compile(pattern)
+                hit = sender.map(lambda v, rx=rx: isinstance(v, str) and rx.search(v) is not None).astype(bool)
                 role[hit] = name
         return role.where(sender.notna())
 

@@ -79,28 +79,44 @@ def _count_errors(path: Path, encoding: str, limit: int | None = None) -> int:
     return errors
 
 
-def detect_encoding(path: Path) -> str:
-    """Guess a text file's encoding: BOM, then strict UTF-8, then GB18030 (covers GBK/GB2312).
+def _utf8_line_errors(path: Path) -> tuple[int, int]:
+    """(lines with non-ASCII bytes, of which not valid UTF-8)."""
+    non_ascii = bad = 0
+    with open(path, "rb") as fh:
+        for line in fh:
+            if line.isascii():
+                continue
+            non_ascii += 1
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                bad += 1
+    return non_ascii, bad
 
-    When neither decodes cleanly the one with fewer undecodable bytes wins unless charset-normalizer
-    finds a clean match; rows holding the undecodable bytes are then set aside by the loader.
+
+def detect_encoding(path: Path) -> str:
+    """Guess a text file's encoding: BOM, then UTF-8, then GB18030 (covers GBK/GB2312).
+
+    A file whose non-ASCII lines are mostly valid UTF-8 is UTF-8 (GBK text is almost never
+    valid UTF-8 by chance), and the few lines that are not are set aside by the loader as
+    ``encoding_error``. Otherwise GB18030 when it decodes cleanly, else charset-normalizer's guess.
     """
     with open(path, "rb") as fh:
         head = fh.read(4)
     for bom, name in _BOMS:
         if head.startswith(bom):
             return name
-    scores = {}
-    for name in ("utf-8", "gb18030"):
-        scores[name] = _count_errors(path, name, limit=None if not scores else min(scores.values()))
-        if scores[name] == 0:
-            return name
+    non_ascii, bad = _utf8_line_errors(path)
+    if bad * 2 < non_ascii:
+        return "utf-8"
+    if _count_errors(path, "gb18030", limit=0) == 0:
+        return "gb18030"
     from charset_normalizer import from_path
 
     best = from_path(path).best()
     if best is not None and best.encoding and _count_errors(path, best.encoding, limit=0) == 0:
         return best.encoding
-    return min(scores, key=scores.get)
+    return "gb18030"
 
 
 # ---------------------------------------------------------------- delimited text
@@ -201,7 +217,8 @@ def _reread_lines(lines: list[str], start: int, delimiter: str, quote_mode: int,
         if not line.strip():
             continue
         cells = next(csv.reader([line], delimiter=delimiter, quoting=quote_mode, strict=False), [])
-        if len(cells) == expected:
+        unbalanced = quote_mode != csv.QUOTE_NONE and line.count('"') % 2 == 1
+        if len(cells) == expected and not unbalanced:
             batch.records.append(cells)
             batch.rows.append(start + offset)
         else:
