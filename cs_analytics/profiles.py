@@ -8,12 +8,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
 from . import config
 from .schema import MESSAGE_COLUMNS, PLATFORMS, ROLES
+
+
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class ProfileError(ValueError):
@@ -104,11 +108,18 @@ def load_profile(profile: str | Path | dict | Profile | None = None) -> Profile:
             raise ProfileError(
                 f"profile {str(profile)!r} not found: give a YAML file path or one of {available_profiles()}"
             )
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ProfileError(f"{path}: not valid YAML: {exc}") from None
+        return _load_profile_file(str(path.resolve()), path.stat().st_mtime_ns)
     return _validate(data, path)
+
+
+@lru_cache(maxsize=32)
+def _load_profile_file(path: str, mtime_ns: int) -> Profile:
+    """Parse and validate a profile file once per modification time."""
+    try:
+        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
+    except yaml.YAMLError as exc:
+        raise ProfileError(f"{path}: not valid YAML: {exc}") from None
+    return _validate(data, Path(path))
 
 
 def _validate(data: dict, path: Path | None) -> Profile:

@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
@@ -79,44 +80,62 @@ def _count_errors(path: Path, encoding: str, limit: int | None = None) -> int:
     return errors
 
 
-def _utf8_line_errors(path: Path) -> tuple[int, int]:
-    """(lines with non-ASCII bytes, of which not valid UTF-8)."""
-    non_ascii = bad = 0
-    with open(path, "rb") as fh:
-        for line in fh:
-            if line.isascii():
-                continue
-            non_ascii += 1
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError:
-                bad += 1
-    return non_ascii, bad
+@lru_cache(maxsize=65536)
+def _common_char(ch: str) -> bool:
+    """A character typical of Chinese chat text: a GB2312 level-1 hanzi or CJK/full-width punctuation."""
+    if "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef":
+        return True
+    try:
+        encoded = ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return len(encoded) == 2 and 0xB0 <= encoded[0] <= 0xD7
 
 
-def detect_encoding(path: Path) -> str:
-    """Guess a text file's encoding: BOM, then UTF-8, then GB18030 (covers GBK/GB2312).
+def _plausibility(sample: bytes, encoding: str) -> float:
+    """Share of the non-ASCII characters that read as common Chinese when decoded with ``encoding``."""
+    text = sample.decode(encoding, errors="replace")
+    non_ascii = [ch for ch in text if ord(ch) > 127]
+    if not non_ascii:
+        return 1.0
+    return sum(_common_char(ch) for ch in non_ascii) / len(non_ascii)
 
-    A file whose non-ASCII lines are mostly valid UTF-8 is UTF-8 (GBK text is almost never
-    valid UTF-8 by chance), and the few lines that are not are set aside by the loader as
-    ``encoding_error``. Otherwise GB18030 when it decodes cleanly, else charset-normalizer's guess.
+
+def detect_encoding(path: Path, sample_bytes: int = 4 << 20) -> str:
+    """Guess a text file's encoding: a BOM, else UTF-8 or GB18030 (covers GBK/GB2312).
+
+    Valid UTF-8 holding any character beyond U+07FF (hanzi, emoji) is UTF-8: GBK bytes almost
+    never form such sequences. Otherwise (short GBK text can be valid 2-byte UTF-8, and a UTF-8
+    file may hold a pasted GBK line) the two are compared by how much of the decoded text reads
+    as common Chinese; mojibake does not. When neither reads well, charset-normalizer's guess is
+    taken if it decodes the file cleanly. Rows holding bytes the chosen encoding cannot decode are
+    set aside by the loader as ``encoding_error``.
     """
     with open(path, "rb") as fh:
-        head = fh.read(4)
+        sample = fh.read(sample_bytes)
     for bom, name in _BOMS:
-        if head.startswith(bom):
+        if sample.startswith(bom):
             return name
-    non_ascii, bad = _utf8_line_errors(path)
-    if bad * 2 < non_ascii:
+    if sample.isascii():
         return "utf-8"
-    if _count_errors(path, "gb18030", limit=0) == 0:
-        return "gb18030"
-    from charset_normalizer import from_path
+    if len(sample) == sample_bytes:           # cut at a line end so no character is split
+        sample = sample[: sample.rfind(b"\n") + 1] or sample
+    try:
+        text = sample.decode("utf-8")
+        if any(ord(ch) > 0x7FF for ch in text):
+            return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    scores = {name: _plausibility(sample, name) for name in ("utf-8", "gb18030")}
+    best = max(scores, key=lambda name: (scores[name], name == "utf-8"))
+    if scores[best] >= 0.3:
+        return best
+    from charset_normalizer import from_bytes
 
-    best = from_path(path).best()
-    if best is not None and best.encoding and _count_errors(path, best.encoding, limit=0) == 0:
-        return best.encoding
-    return "gb18030"
+    guess = from_bytes(sample).best()
+    if guess is not None and guess.encoding and _count_errors(path, guess.encoding, limit=0) == 0:
+        return guess.encoding
+    return best
 
 
 # ---------------------------------------------------------------- delimited text
