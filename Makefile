@@ -23,7 +23,7 @@ report: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/cs-analytics report --logs "$(LOGS)" $(if $(PROFILE),--profile "$(PROFILE)") --out "$(OUT)"
 
 test: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest
+	MPLBACKEND=Agg CS_ANALYTICS_OUTPUT_DIR=$$(mktemp -d) $(BIN)/python -m pytest
 
 sample: $(STAMP)
 	$(BIN)/cs-analytics sample --out data/sample

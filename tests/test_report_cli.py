@@ -1,0 +1,80 @@
+"""The report runner and the command line: outputs land in the run folder, failures are named, errors are clear."""
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from cs_analytics import cli, config
+from cs_analytics.report import run_report
+
+
+def small_notebook(path, source: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('LOGS = None\nOUTPUT_DIR = None')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(source)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def test_failing_notebook_is_named_and_the_others_still_run(tmp_path):
+    ok = tmp_path / "01_ok.ipynb"
+    bad = tmp_path / "02_bad.ipynb"
+    after = tmp_path / "03_after.ipynb"
+    small_notebook(ok, "from pathlib import Path\nPath(OUTPUT_DIR, 'ok.txt').write_text(LOGS)")
+    small_notebook(bad, "raise ValueError('planted failure')")
+    small_notebook(after, "from pathlib import Path\nPath(OUTPUT_DIR, 'after.txt').write_text('x')")
+    lines = []
+    result = run_report(config.SAMPLE_JD_TSV, tmp_path / "out", notebooks=[ok, bad, after], log=lines.append)
+    assert not result.ok
+    assert [r.ok for r in result.runs] == [True, False, True]
+    assert "02_bad.ipynb" in result.runs[1].error and "planted failure" in result.runs[1].error
+    assert (tmp_path / "out" / "ok.txt").read_text() == str(config.SAMPLE_JD_TSV.resolve())
+    assert (tmp_path / "out" / "after.txt").exists()
+    manifest = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
+    assert [n["ok"] for n in manifest["notebooks"]] == [True, False, True]
+    assert (tmp_path / "out" / "notebooks" / "02_bad.ipynb").exists()
+
+
+def test_cli_report_rejects_a_missing_export_before_running_anything(tmp_path, capsys):
+    code = cli.main(["report", "--logs", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "o")])
+    assert code == 2
+    assert "missing.csv: no such file" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_report_rejects_a_bad_date(tmp_path, capsys):
+    code = cli.main(["report", "--from", "2025-13-01", "--out", str(tmp_path / "o")])
+    assert code == 2
+    assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_cli_load_prints_the_report_and_writes_quarantine(tmp_path, capsys):
+    out = tmp_path / "q.csv"
+    assert cli.main(["load", str(config.SAMPLE_EXPORT), "--quarantine-out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "quarantined" in printed and "empty_text" in printed
+    assert out.read_text(encoding="utf-8-sig").startswith("message_id")
+
+
+def test_cli_unknown_profile(capsys):
+    assert cli.main(["load", str(config.SAMPLE_EXPORT), "--profile", "nope"]) == 2
+    assert "profile 'nope' not found" in capsys.readouterr().err
+
+
+def test_cli_sample(tmp_path, capsys):
+    assert cli.main(["sample", "--out", str(tmp_path), "--sessions", "20"]) == 0
+    assert (tmp_path / config.SAMPLE_EXPORT.name).exists()
+
+
+@pytest.mark.slow
+def test_full_report_on_the_sample(tmp_path):
+    result = run_report(config.SAMPLE_EXPORT, tmp_path / "run", log=lambda *_: None)
+    assert result.ok, [r.error for r in result.runs]
+    figures = {p.name for p in (tmp_path / "run" / "figures").iterdir()}
+    assert "01_daily_messages.png" in figures and "01_daily_messages.svg" in figures
+    executed = nbformat.read(tmp_path / "run" / "notebooks" / "01_data_overview.ipynb", as_version=4)
+    text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
+    assert "read = kept + quarantined" in text
