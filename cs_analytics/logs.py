@@ -475,12 +475,12 @@ def _malformed_frame(items: list[Malformed], source: str) -> pd.DataFrame:
 
 def _derive_sessions(df: pd.DataFrame, gap_minutes: float) -> pd.Series:
     """Cut sessions per (platform, shop, buyer) where consecutive messages are more than a gap apart."""
-    keys = [df["platform"].astype(str), df["shop"].astype(str), df["customer_id"].astype(str)]
+    keys = [df[c].astype("string").fillna("") for c in ("platform", "shop", "customer_id")]
     order = pd.DataFrame({"k0": keys[0], "k1": keys[1], "k2": keys[2], "ts": df["ts"], "o": df["_order"]})
     order = order.sort_values(["k0", "k1", "k2", "ts", "o"], kind="stable")
-    new_buyer = (order[["k0", "k1", "k2"]] != order[["k0", "k1", "k2"]].shift()).any(axis=1)
-    gap = order["ts"].diff() > pd.Timedelta(minutes=gap_minutes)
-    number = (new_buyer | gap).cumsum()
+    new_buyer = (order[["k0", "k1", "k2"]] != order[["k0", "k1", "k2"]].shift()).any(axis=1).to_numpy(bool)
+    gap = (order["ts"].diff() > pd.Timedelta(minutes=gap_minutes)).to_numpy(bool)
+    number = pd.Series((new_buyer | gap).cumsum(), index=order.index)
     first = order.groupby(number)["ts"].transform("min").dt.strftime("%Y%m%d%H%M%S")
     ids = order["k2"] + "@" + first
     return ids.reindex(df.index)
