@@ -60,7 +60,7 @@ def hour_weekday_matrix(messages: pd.DataFrame, role: str = "customer") -> pd.Da
     """Messages of ``role`` per hour of day (rows 0-23) and weekday (columns 周一..周日)."""
     timed = messages[(messages["role"] == role) & messages["ts"].notna()]
     names = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
-    table = pd.crosstab(timed["ts"].dt.hour, timed["ts"].dt.weekday)
+    table = pd.crosstab(timed["ts"].dt.hour, timed["ts"].dt.day_of_week)
     table = table.reindex(index=range(24), columns=range(7), fill_value=0)
     table.columns = names
     table.index.name = "hour"
