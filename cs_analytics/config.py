@@ -25,6 +25,6 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_PROFILE = "generic"
 
 # Loader defaults (each can be overridden per call to load_logs).
-CHUNK_ROWS = 200_000            # rows canonicalised at a time, bounds peak memory
+CHUNK_ROWS = 50_000             # rows canonicalised at a time, bounds peak memory
 MAX_TEXT_CHARS = 20_000         # a "message" longer than this is set aside as text_too_long
 PROGRESS_MIN_BYTES = 20_000_000  # show a progress bar for inputs larger than this (progress=None)

@@ -200,16 +200,16 @@ def load_logs(path: str | Path | Iterable[str | Path], profile: str | Path | dic
 
 
 def _fill_file_counts(report: LoadReport, messages: pd.DataFrame, quarantine: pd.DataFrame) -> None:
-    kept = messages["source_file"].map(_base_file).value_counts() if len(messages) else {}
-    quar = quarantine["source_file"].map(_base_file).value_counts() if len(quarantine) else {}
+    kept = _base_files(messages["source_file"]).value_counts() if len(messages) else {}
+    quar = _base_files(quarantine["source_file"]).value_counts() if len(quarantine) else {}
     for frep in report.files:
         frep.rows_kept = int(kept.get(frep.path, 0))
         frep.rows_quarantined = int(quar.get(frep.path, 0))
 
 
-def _base_file(source: str) -> str:
-    """The file path of a source_file value (workbooks record ``file!sheet``)."""
-    return source.split("!", 1)[0] if isinstance(source, str) else source
+def _base_files(sources: pd.Series) -> pd.Series:
+    """The file path of each source_file value (workbooks record ``file!sheet``)."""
+    return sources.str.split("!", n=1).str[0]
 
 
 def _batches(file: Path, frep: FileReport, prof: Profile, encoding: str | None, sheet, delimiter,
@@ -362,7 +362,7 @@ class _LoadState:
 
         # roles (from the role column, else from the sender name)
         if "role" in df:
-            role = df["role"].map(lambda v: self.role_lookup.get(fold_value(v)) if isinstance(v, str) else None)
+            role = _lookup(df["role"], self.role_lookup)
             flag(role.isna(), "unknown_role", "role value " + df["role"].astype("string").fillna("<empty>")
                  + " is not in the profile's roles")
             df["role"] = role
@@ -394,8 +394,7 @@ class _LoadState:
 
         # platform and shop
         if "platform" in df:
-            platform = df["platform"].map(
-                lambda v: self.platform_lookup.get(fold_value(v)) if isinstance(v, str) else None)
+            platform = _lookup(df["platform"], self.platform_lookup)
             unknown = df["platform"].notna() & platform.isna()
             for value, count in df.loc[unknown, "platform"].value_counts().items():
                 self.unknown_platforms[str(value)] = self.unknown_platforms.get(str(value), 0) + int(count)
@@ -465,6 +464,12 @@ class _LoadState:
         return messages.reset_index(drop=True), quarantine
 
 
+def _lookup(values: pd.Series, table: dict[str, str]) -> pd.Series:
+    """Map raw cell values through a folded-value table, folding each distinct value once."""
+    distinct = {v: table.get(fold_value(v)) for v in values.dropna().unique()}
+    return values.map(distinct).astype(object).where(values.notna(), None)
+
+
 def _malformed_frame(items: list[Malformed], source: str) -> pd.DataFrame:
     return pd.DataFrame({
         "source_file": source, "source_row": [m.source_row for m in items], "text": [m.raw for m in items],
@@ -501,15 +506,25 @@ def _order_and_number(df: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
 
 
 def _message_ids(df: pd.DataFrame, report: LoadReport) -> pd.Series:
-    ts = df["ts"].astype("string") if "ts" in df else pd.Series("", index=df.index)
-    parts = [df.get(c, pd.Series("", index=df.index)).astype("string").fillna("")
-             for c in ("platform", "shop", "session_id", "role", "agent_id", "customer_id", "text")]
-    key = parts[0] + "|" + parts[1] + "|" + parts[2] + "|" + ts.fillna("") + "|" + parts[3] + "|" \
-        + parts[4] + "|" + parts[5] + "|" + parts[6]
-    occurrence = key.groupby(key).cumcount().astype("string")
-    full = (key + "|" + occurrence).tolist()
-    hashed = pd.Series([hashlib.blake2b(k.encode("utf-8"), digest_size=8).hexdigest() for k in full],
-                       index=df.index, dtype=object)
+    """The export's own ids where given, else a 64-bit BLAKE2b of the message's content and occurrence."""
+    digests: list[str] = []
+    for start in range(0, len(df), 50_000):      # in blocks: no full-table lists of Python strings
+        block = df.iloc[start:start + 50_000]
+        if "ts" in block and block["ts"].notna().any():
+            utc = block["ts"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().view("int64")
+            ts = pd.Series(utc.astype(str), index=block.index).where(block["ts"].notna().to_numpy(), "").tolist()
+        else:
+            ts = [""] * len(block)
+        columns = [block[c].astype("string").fillna("").tolist() if c in block else [""] * len(block)
+                   for c in ("platform", "shop", "session_id", "role", "agent_id", "customer_id", "text")]
+        digests += [hashlib.blake2b("|".join(parts).encode("utf-8"), digest_size=8).hexdigest()
+                    for parts in zip(*columns, ts)]
+    key = pd.Series(digests, index=df.index, dtype=object)
+    occurrence = key.groupby(key, sort=False).cumcount()
+    # the first occurrence keeps the content digest; repeats of identical content get a digest of (digest, n)
+    hashed = key.where(occurrence == 0, [
+        hashlib.blake2b(f"{k}|{n}".encode(), digest_size=8).hexdigest() if n else k
+        for k, n in zip(digests, occurrence.tolist())])
     if "message_id" in df:
         own = df["message_id"]
         ids = own.where(own.notna(), hashed).astype(object)

@@ -101,7 +101,7 @@ def _plausibility(sample: bytes, encoding: str) -> float:
     return sum(_common_char(ch) for ch in non_ascii) / len(non_ascii)
 
 
-def detect_encoding(path: Path, sample_bytes: int = 4 << 20) -> str:
+def detect_encoding(path: Path, sample_bytes: int = 512 << 10) -> str:
     """Guess a text file's encoding: a BOM, else UTF-8 or GB18030 (covers GBK/GB2312).
 
     Valid UTF-8 holding any character beyond U+07FF (hanzi, emoji) is UTF-8: GBK bytes almost
@@ -203,7 +203,7 @@ def read_delimited(path: Path, *, encoding: str | None, delimiter: str | None, q
                 continue
             consumed = recorder.lines
             line_no += max(1, len(consumed))
-            if not record or all(not cell.strip() for cell in record):
+            if not "".join(record).strip():
                 continue  # blank line: nothing to keep
             if header and expected is None:
                 names = [cell.strip() for cell in record]

@@ -1,0 +1,87 @@
+"""Benchmark load_logs on a large generated export: throughput and peak memory, against plain pandas.
+
+    .venv/bin/python tests/benchmarks/bench_load.py --rows 1000000 --repeat 3
+
+Each measurement runs in a fresh subprocess so peak RSS is its own. "naive" is what an analyst
+would write by hand: pandas.read_csv of the whole file (object strings), no validation, no
+quarantine. Prints medians over --repeat runs; the machines are noisy, compare ratios.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CHILD = r"""
+import json, resource, sys, time
+path, mode = sys.argv[1], sys.argv[2]
+t = time.perf_counter()
+if mode == "load_logs":
+    from cs_analytics import load_logs
+    result = load_logs(path, progress=False)
+    rows = result.report.rows_read
+else:
+    import pandas as pd
+    frame = pd.read_csv(path, encoding="gb18030", dtype=object)
+    rows = len(frame)
+seconds = time.perf_counter() - t
+print(json.dumps({"rows": rows, "seconds": seconds,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def make_export(rows: int, folder: Path) -> Path:
+    import pandas as pd
+
+    from cs_analytics import generate_sample
+
+    sample = generate_sample(n_sessions=3000, seed=1).export
+    copies = -(-rows // len(sample))
+    frames = []
+    for i in range(copies):
+        part = sample.copy()
+        part["消息ID"] = part["消息ID"] + f"-{i}"
+        part["会话ID"] = part["会话ID"] + f"-{i}"
+        frames.append(part)
+    export = pd.concat(frames, ignore_index=True).head(rows)
+    path = folder / "big_export.csv"
+    export.to_csv(path, index=False, encoding="gb18030")
+    return path
+
+
+def measure(path: Path, mode: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD, str(path), mode], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        path = make_export(args.rows, Path(tmp))
+        size_mb = path.stat().st_size / 2**20
+        print(f"export: {args.rows:,} rows, {size_mb:.0f} MB GB18030 CSV (made in {time.perf_counter() - started:.0f}s)")
+        results = {mode: [measure(path, mode) for _ in range(args.repeat)] for mode in ("load_logs", "naive")}
+    for mode, runs in results.items():
+        secs = statistics.median(r["seconds"] for r in runs)
+        peak = statistics.median(r["peak_mb"] for r in runs)
+        print(f"{mode:>9}: median {secs:6.1f}s  {runs[0]['rows'] / secs:>10,.0f} rows/s  "
+              f"peak RSS {peak:6.0f} MB ({peak / size_mb:.1f}x the file)")
+    ratio = statistics.median(r["seconds"] for r in results["load_logs"]) / \
+        statistics.median(r["seconds"] for r in results["naive"])
+    mem = statistics.median(r["peak_mb"] for r in results["load_logs"]) / \
+        statistics.median(r["peak_mb"] for r in results["naive"])
+    print(f"load_logs / naive: {ratio:.2f}x the time, {mem:.2f}x the peak memory "
+          f"(load_logs also validates, quarantines, de-duplicates, orders and ids every row)")
+
+
+if __name__ == "__main__":
+    main()
