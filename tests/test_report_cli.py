@@ -78,3 +78,14 @@ def test_full_report_on_the_sample(tmp_path):
     executed = nbformat.read(tmp_path / "run" / "notebooks" / "01_data_overview.ipynb", as_version=4)
     text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
     assert "read = kept + quarantined" in text
+
+
+@pytest.mark.slow
+def test_report_on_an_export_without_times_or_agents(tmp_path):
+    result = run_report(config.SAMPLE_JD_TSV, tmp_path / "run", profile="jd_tsv", log=lambda *_: None)
+    assert result.ok, [r.error for r in result.runs]
+    executed = nbformat.read(tmp_path / "run" / "notebooks" / "01_data_overview.ipynb", as_version=4)
+    text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
+    assert "no send times" in text and "no agent accounts" in text
+    figures = {p.name for p in (tmp_path / "run" / "figures").iterdir()}
+    assert "01_daily_messages.png" not in figures and "01_session_length.png" in figures
