@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import config
 from .profiles import Profile, fold_header, fold_value, load_profile
-from .readers import (REPLACEMENT, SUPPORTED_SUFFIXES, Malformed, RawBatch, ReadError, file_format,
+from .readers import (REPLACEMENT, SUPPORTED_SUFFIXES, Malformed, RawBatch, ReadError, detect_encoding, file_format,
                       read_delimited, read_json, read_jsonl, read_parquet, read_xlsx)
 from .schema import QUARANTINE_COLUMNS, QUARANTINE_REASONS, conform, string_dtype
 from .timeparse import parse_times
@@ -217,8 +217,6 @@ def _batches(file: Path, frep: FileReport, prof: Profile, encoding: str | None, 
     fmt = frep.format
     try:
         if fmt in ("csv", "tsv"):
-            from .readers import detect_encoding
-
             frep.encoding = encoding or detect_encoding(file)
             yield from read_delimited(file, encoding=frep.encoding, delimiter=delimiter or prof.delimiter,
                                       quoting=prof.quoting, header=prof.header,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -95,7 +94,6 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
     manifest = {
         "package_version": __version__, "python": sys.version.split()[0], "created": dt.datetime.now().isoformat(),
         "parameters": params, "notebooks": [vars(r) for r in result.runs],
-        "user": os.environ.get("USER", ""),
     }
     (out / "run.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return result

@@ -17,6 +17,7 @@ import pandas as pd
 import yaml
 
 from . import config
+from .holidays import day_type
 
 EXPORT_COLUMNS = ["消息ID", "会话ID", "时间", "平台", "店铺", "客服", "买家", "发送方", "内容", "商品ID", "订单号"]
 ROLE_LABELS = {"customer": "买家", "agent": "客服", "bot": "机器人", "system": "系统"}
@@ -39,18 +40,9 @@ def load_spec(path: str | Path | None = None) -> dict:
 
 
 def festive_kind(day: dt.date) -> str | None:
-    """'holiday' on a Chinese statutory holiday, 'weekend' on a Saturday/Sunday rest day, else None.
-
-    Uses the official calendar (chinesecalendar), so 调休 make-up workdays on a weekend are None.
-    """
-    import chinese_calendar
-
-    holiday, name = chinese_calendar.get_holiday_detail(day)
-    if holiday and name is not None:
-        return "holiday"
-    if holiday and day.weekday() >= 5:
-        return "weekend"
-    return None
+    """'holiday' on a Chinese statutory holiday, 'weekend' on a weekend rest day (调休 workdays: None)."""
+    kind = day_type(day)
+    return kind if kind in ("holiday", "weekend") else None
 
 
 class _Generator:
@@ -121,7 +113,7 @@ class _Generator:
             state["seq"] += 1
             self.next_id += rng.randrange(1, 50)
             row = {"消息ID": str(self.next_id), "会话ID": sid, "时间": state["t"], "平台": shop["platform"],
-                   "店铺": shop["shop"], "客服": agent if role != "customer" else agent,
+                   "店铺": shop["shop"], "客服": agent,
                    "买家": buyer, "发送方": ROLE_LABELS[role], "内容": text, "商品ID": sku, "订单号": order,
                    "role": role, "violations": "", "violation_phrases": "", "complaint_type": "",
                    "escalation": False, "informal": False, "reply_wait_s": None, "apology_wait": False,
@@ -137,7 +129,7 @@ class _Generator:
                     state["pending_since"] = state["t"]
                 emit("customer", text, **(labels if i == len(texts) - 1 else {}))
 
-        def agent_reply(parts: list[str], first: bool = False, last: bool = False) -> None:
+        def agent_reply(parts: list[str]) -> None:
             wait = self.reply_delay(habit, state["t"].hour)
             state["t"] += dt.timedelta(seconds=wait)
             waited = (state["t"] - state["pending_since"]).total_seconds() if state["pending_since"] else 0.0
@@ -179,7 +171,7 @@ class _Generator:
             first_parts.append(self.pick(spec["agent"]["apology_complaint"]) + self.pick(spec["agent"]["empathy"]))
         answers = spec["agent"]["answer_complaint" if complaint else "answer_presale"]
         first_parts.append(self.pick(answers))
-        agent_reply(first_parts, first=True)
+        agent_reply(first_parts)
 
         rounds = rng.randint(1, 4 if complaint else 2)
         threat_round = rng.randrange(rounds) if complaint and self.chance(spec["escalation_rate"]) else None
@@ -228,7 +220,7 @@ class _Generator:
                 closing.append(self.pick(spec["agent"][festive]))
                 truth["festive_given"] = True
         if closing:
-            agent_reply(closing, last=True)
+            agent_reply(closing)
         truth["n_messages"] = state["seq"]
         self.sessions.append(truth)
 
