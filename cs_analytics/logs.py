@@ -17,7 +17,7 @@ from . import config
 from .profiles import Profile, fold_header, fold_value, load_profile
 from .readers import (REPLACEMENT, SUPPORTED_SUFFIXES, Malformed, RawBatch, ReadError, detect_encoding, file_format,
                       read_delimited, read_json, read_jsonl, read_parquet, read_xlsx)
-from .schema import QUARANTINE_COLUMNS, QUARANTINE_REASONS, conform, string_dtype
+from .schema import QUARANTINE_COLUMNS, QUARANTINE_REASONS, conform
 from .timeparse import parse_times
 
 
@@ -168,7 +168,8 @@ def load_logs(path: str | Path | Iterable[str | Path], profile: str | Path | dic
     paths = [path] if isinstance(path, (str, Path)) else list(path)
     files = [f for p in paths for f in input_files(p)]
     report = LoadReport(profile=prof.name)
-    state = _LoadState(prof, tz, columns or {}, default_platform, default_shop, max_text_chars)
+    state = _LoadState(prof, tz, columns or {}, default_platform, default_shop, max_text_chars,
+                       skip_unmapped_sheets=sheet is None)
 
     total = sum(f.stat().st_size for f in files)
     show = progress if progress is not None else total >= config.PROGRESS_MIN_BYTES
@@ -185,6 +186,7 @@ def load_logs(path: str | Path | Iterable[str | Path], profile: str | Path | dic
                     bar.update(batch.progress_bytes - done)
                     done = batch.progress_bytes
             bar.update(file.stat().st_size - done)
+            state.end_file(frep)
 
     messages, quarantine = state.finish(report, session_gap_minutes, drop_duplicates)
     _fill_file_counts(report, messages, quarantine)
@@ -240,8 +242,14 @@ class _LoadState:
     """Accumulates canonicalised batches; ``finish`` orders, numbers, de-duplicates and ids them."""
 
     def __init__(self, prof: Profile, tz: str, overrides: dict[str, str], default_platform: str | None,
-                 default_shop: str | None, max_text_chars: int):
+                 default_shop: str | None, max_text_chars: int, skip_unmapped_sheets: bool):
         self.prof, self.tz, self.overrides = prof, tz, overrides
+        self.skip_unmapped_sheets = skip_unmapped_sheets
+        self.true_values = [fold_value(v) for v in prof.true_values]
+        self.header_lookup = prof.header_lookup()
+        self.override_lookup = {fold_header(h): c for c, h in overrides.items()}
+        self.mappings: dict[tuple, dict[str, int]] = {}
+        self.unmapped_sheets: list[LoadError] = []
         self.default_platform = default_platform or prof.defaults.get("platform", "other")
         self.default_shop = default_shop or prof.defaults.get("shop")
         self.max_text_chars = max_text_chars
@@ -258,13 +266,18 @@ class _LoadState:
     # -- column mapping -------------------------------------------------------------------
 
     def map_fields(self, batch: RawBatch, frep: FileReport) -> dict[str, int]:
+        """Canonical column -> field index for a batch (computed once per file part and header)."""
+        key = (batch.source_file, batch.part, tuple(batch.fields))
+        if key not in self.mappings:
+            self.mappings[key] = self._map_fields(batch, frep)
+        return self.mappings[key]
+
+    def _map_fields(self, batch: RawBatch, frep: FileReport) -> dict[str, int]:
         where = f"{batch.source_file}" + (f" (sheet {batch.part!r})" if batch.part else "")
-        lookup = self.prof.header_lookup()
-        override = {fold_header(h): c for c, h in self.overrides.items()}
         mapping: dict[str, int] = {}
         for idx, name in enumerate(batch.fields):
             key = fold_header(name)
-            canonical = override.get(key) or lookup.get(key)
+            canonical = self.override_lookup.get(key) or self.header_lookup.get(key)
             if canonical == "ignore" or canonical is None:
                 continue
             mapping.setdefault(canonical, idx)
@@ -297,22 +310,23 @@ class _LoadState:
 
     def add_batch(self, batch: RawBatch, frep: FileReport) -> None:
         source = batch.source_file + (f"!{batch.part}" if batch.part else "")
+        mapping: dict[str, int] = {}
+        if batch.records:
+            try:
+                mapping = self.map_fields(batch, frep)
+            except LoadError as exc:
+                if not (batch.part and self.skip_unmapped_sheets):
+                    raise
+                # a notes/summary sheet in a workbook: skipped and reported, not counted as rows
+                rows = len(batch.records) + len(batch.malformed)
+                frep.skipped_parts.append(f"sheet {batch.part!r}: {rows} rows without the required columns")
+                self.unmapped_sheets.append(exc)
+                return
         frep.rows_read += len(batch.records) + len(batch.malformed)
         if batch.malformed:
             self.quarantined.append(_malformed_frame(batch.malformed, source))
         if not batch.records:
             return
-        try:
-            mapping = self.map_fields(batch, frep)
-        except LoadError:
-            if batch.part and frep.format == "xlsx" and self.kept:
-                frep.skipped_parts.append(f"sheet {batch.part!r}: {len(batch.records)} rows without the "
-                                          f"required columns")
-                frep.rows_read -= len(batch.records) + len(batch.malformed)
-                if batch.malformed:
-                    self.quarantined.pop()
-                return
-            raise
         self.mapped.update(mapping)
         raw = pd.DataFrame(batch.records, dtype=object)
         frame = pd.DataFrame({c: raw.iloc[:, i] for c, i in mapping.items()})
@@ -324,6 +338,12 @@ class _LoadState:
         self.kept.append(kept)
         if len(quarantined):
             self.quarantined.append(quarantined)
+
+    def end_file(self, frep: FileReport) -> None:
+        """After a file: a workbook none of whose sheets could be mapped is an error, not an empty load."""
+        if self.unmapped_sheets and not frep.columns:
+            raise self.unmapped_sheets[0]
+        self.unmapped_sheets = []
 
     def canonicalize(self, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         prof = self.prof
@@ -403,7 +423,8 @@ class _LoadState:
             df["shop"] = self.default_shop
         for col in self.prof.boolean_columns:
             if col in df:
-                df[col] = df[col].map(lambda v: None if v is None or v is pd.NA else str(v).strip() in ("1", "true", "True", "是"))
+                truthy = df[col].astype("string").str.strip().str.lower().isin(self.true_values)
+                df[col] = truthy.astype(object).where(df[col].notna(), None)
 
         bad = reason.notna()
         quarantined = df[bad].copy()
@@ -449,15 +470,9 @@ class _LoadState:
             report.warnings.append("the export has no time column: messages are ordered as exported")
         messages = conform(df, self.tz, extra)
         qframes = [q for q in quarantined if len(q)]
-        if qframes:
-            q = pd.concat(qframes, ignore_index=True)
-            q = q.sort_values("_order", kind="stable") if "_order" in q else q
-        else:
-            q = pd.DataFrame(columns=list(QUARANTINE_COLUMNS))
-        quarantine = conform(q, self.tz, extra)
-        quarantine["reason"] = q["reason"].astype(string_dtype()).to_numpy() if len(q) else pd.Series(dtype=string_dtype())
-        quarantine["detail"] = q["detail"].astype(string_dtype()).to_numpy() if len(q) else pd.Series(dtype=string_dtype())
-        quarantine = quarantine.reset_index(drop=True)
+        q = pd.concat(qframes, ignore_index=True) if qframes else pd.DataFrame(columns=list(QUARANTINE_COLUMNS))
+        q = q.sort_values(["source_file", "source_row"], kind="stable")
+        quarantine = conform(q, self.tz, extra + ("reason", "detail")).reset_index(drop=True)
         report.by_reason = {str(k): int(v) for k, v in quarantine["reason"].value_counts().items()}
         return messages.reset_index(drop=True), quarantine
 

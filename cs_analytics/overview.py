@@ -65,3 +65,13 @@ def hour_weekday_matrix(messages: pd.DataFrame, role: str = "customer") -> pd.Da
     table.columns = names
     table.index.name = "hour"
     return table
+
+
+def quarantine_examples(quarantine: pd.DataFrame, per_reason: int = 2, width: int = 40) -> pd.DataFrame:
+    """A few rows set aside per reason, text masked (privacy.mask_text) and cut to ``width`` characters."""
+    from .privacy import mask_series
+
+    examples = quarantine.groupby("reason", group_keys=False).head(per_reason)
+    examples = examples[["source_file", "source_row", "reason", "detail", "text"]].copy()
+    examples["text"] = mask_series(examples["text"]).str.slice(0, width)
+    return examples.reset_index(drop=True)

@@ -61,6 +61,7 @@ class Profile:
     quoting: str = "minimal"
     extra_columns: list[str] = field(default_factory=list)
     boolean_columns: list[str] = field(default_factory=list)
+    true_values: list[str] = field(default_factory=lambda: ["1", "true"])
 
     def role_lookup(self) -> dict[str, str]:
         """Folded role value -> canonical role."""
@@ -143,7 +144,7 @@ def _validate(data: dict, path: Path | None) -> Profile:
         if len(prof.delimiter) != 1:
             fail("delimiter", "must be a single character, e.g. ',' or '\\t'")
     prof.header = bool(data.get("header", True))
-    for key in ("fields", "time_formats", "null_values", "extra_columns", "boolean_columns"):
+    for key in ("fields", "time_formats", "null_values", "extra_columns", "boolean_columns", "true_values"):
         if key in data:
             value = data[key] or []
             if not isinstance(value, list):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +20,6 @@ import yaml
 from . import config
 from .holidays import day_type
 
-EXPORT_COLUMNS = ["消息ID", "会话ID", "时间", "平台", "店铺", "客服", "买家", "发送方", "内容", "商品ID", "订单号"]
-ROLE_LABELS = {"customer": "买家", "agent": "客服", "bot": "机器人", "system": "系统"}
 
 
 @dataclass
@@ -54,6 +53,7 @@ class _Generator:
         self.rows: list[dict] = []
         self.sessions: list[dict] = []
         self.next_id = self.rng.randrange(10**11, 10**12)
+        self.export = spec["export"]
 
     # -- small helpers -----------------------------------------------------------------
     def pick(self, items):
@@ -98,7 +98,7 @@ class _Generator:
         sid = f"{shop['code'].upper()}{day:%m%d}{number:05d}"
         buyer = f"{shop['code']}_{rng.randrange(10**7):07d}"
         ctx = {"shop": shop["shop"], "product": self.pick(spec["products"]), "phone": self.phone(),
-               "name": self.pick(spec["names"]), "address": self.pick(spec["cities"]) + f"{rng.randrange(1, 999)}号",
+               "name": self.pick(spec["names"]), "address": spec["address_format"].format(street=self.pick(spec["cities"]), number=rng.randrange(1, 999)),
                "agent_name": agent.split(":")[-1].split("-")[-1]}
         sku = self.pick(shop["skus"])
         order = f"{rng.randrange(10**15, 10**16)}" if complaint else ""
@@ -112,10 +112,10 @@ class _Generator:
         def emit(role: str, text: str, **labels) -> dict:
             state["seq"] += 1
             self.next_id += rng.randrange(1, 50)
-            row = {"消息ID": str(self.next_id), "会话ID": sid, "时间": state["t"], "平台": shop["platform"],
-                   "店铺": shop["shop"], "客服": agent,
-                   "买家": buyer, "发送方": ROLE_LABELS[role], "内容": text, "商品ID": sku, "订单号": order,
-                   "role": role, "violations": "", "violation_phrases": "", "complaint_type": "",
+            row = {"message_id": str(self.next_id), "session_id": sid, "ts": state["t"],
+                   "platform": shop["platform"], "platform_code": shop["code"], "shop": shop["shop"],
+                   "agent": agent, "buyer": buyer, "sender": self.export["role_labels"][role], "text": text,
+                   "sku": sku, "order": order, "role": role, "violations": "", "violation_phrases": "", "complaint_type": "",
                    "escalation": False, "informal": False, "reply_wait_s": None, "apology_wait": False,
                    "dirty": ""}
             row.update(labels)
@@ -149,8 +149,9 @@ class _Generator:
                 violations.append(f"{category}:{sub}" if sub else category)
                 phrases.append(self.fill(phrase, ctx))
                 text = text.rstrip("。") + "，" + phrases[-1]
-            if self.chance(habit["informal_rate"]) and "您" in text:
-                text = text.replace("您", "你")
+            formal, informal = spec["informal_swap"]
+            if self.chance(habit["informal_rate"]) and formal in text:
+                text = text.replace(formal, informal)
                 labels["informal"] = True
             labels.update(violations=";".join(violations), violation_phrases=";".join(phrases))
             emit("agent", text, **labels)
@@ -162,7 +163,7 @@ class _Generator:
         if shop["bot"]:
             state["t"] += dt.timedelta(seconds=rng.uniform(1, 3))
             row = emit("bot", self.fill(self.pick(spec["bot"]["text"]), ctx))
-            row["客服"] = f"{shop['shop']}:机器人"
+            row["agent"] = self.export["bot_account"].format(shop=shop["shop"])
         first_parts = []
         if self.chance(habit["greet"]):
             first_parts.append(self.fill(self.pick(spec["agent"]["greeting"]), ctx))
@@ -245,16 +246,17 @@ class _Generator:
         self.rng.shuffle(plain)
         take = {k: max(1, round(len(frame) * v / 10_000)) for k, v in per10k.items()}
         frame = frame.copy()
-        frame["时间"] = frame["时间"].astype(object)
+        frame["ts"] = frame["ts"].astype(object)
+        bad = self.export["dirty_values"]
         for reason in ("empty_text", "unknown_role", "bad_timestamp"):
             for idx in plain[:take[reason]]:
                 frame.at[idx, "dirty"] = reason
                 if reason == "empty_text":
-                    frame.at[idx, "内容"] = ""
+                    frame.at[idx, "text"] = ""
                 elif reason == "unknown_role":
-                    frame.at[idx, "发送方"] = "未知"
+                    frame.at[idx, "sender"] = bad["unknown_role"]
                 else:
-                    frame.at[idx, "时间"] = "2025-13-45 25:61:00"
+                    frame.at[idx, "ts"] = bad["bad_timestamp"]
             plain = plain[take[reason]:]
         dups = frame.loc[plain[:take["duplicate"]]].copy()
         dups["dirty"] = "duplicate"
@@ -265,32 +267,34 @@ class _Generator:
         for number in range(1, n_sessions + 1):
             self.session(number)
         frame = pd.DataFrame(self.rows)
-        frame["_t"] = pd.to_datetime(frame["时间"])
+        frame["_t"] = pd.to_datetime(frame["ts"])
         frame = self.plant_dirty_rows(frame)
-        frame = frame.sort_values(["_t", "会话ID"], kind="stable").reset_index(drop=True)
-        frame["时间"] = frame["时间"].map(lambda v: v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, dt.datetime) else v)
+        frame = frame.sort_values(["_t", "session_id"], kind="stable").reset_index(drop=True)
+        frame["ts"] = frame["ts"].map(lambda v: v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, dt.datetime) else v)
         frame["source_row"] = frame.index + 2  # the header is line 1
-        export = frame[EXPORT_COLUMNS].copy()
-        truth = frame[["source_row", "消息ID", "会话ID", "role", "violations", "violation_phrases",
+        headers = self.export["columns"]
+        export = frame[list(headers)].rename(columns=headers)
+        truth = frame[["source_row", "message_id", "session_id", "role", "violations", "violation_phrases",
                        "complaint_type", "escalation", "informal", "reply_wait_s", "apology_wait", "dirty"]]
-        truth = truth.rename(columns={"消息ID": "message_id", "会话ID": "session_id"})
         sessions = pd.DataFrame(self.sessions)
         return Sample(export, truth, sessions, self.jd_tsv(frame))
 
     def jd_tsv(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The JD shop's sessions in the headerless JD TSV layout, PII masked the way that corpus does."""
-        jd = frame[(frame["平台"] == "京东") & (frame["dirty"] == "") & frame["role"].isin(["customer", "agent"])]
-        jd = jd[jd["会话ID"].isin(jd["会话ID"].drop_duplicates().head(300))]
-        text = jd["内容"].str.replace(r"1[3-9]\d[\d\s-]{8,11}\d", "[电话x]", regex=True)
+        masks = self.spec["jd_tsv_masks"]
+        jd = frame[(frame["platform_code"] == "jd") & (frame["dirty"] == "") & frame["role"].isin(["customer", "agent"])]
+        jd = jd[jd["session_id"].isin(jd["session_id"].drop_duplicates().head(300))]
+        text = jd["text"].str.replace(r"1[3-9]\d[\d\s-]{8,11}\d", masks["phone"], regex=True)
         for name in self.spec["names"]:
-            text = text.str.replace(name, "[姓名x]", regex=False)
+            text = text.str.replace(name, masks["name"], regex=False)
         for city in self.spec["cities"]:
-            text = text.str.replace(city + r"\d+号", "[地址x]", regex=True)
-        text = text.str.replace(r"\d{15,16}", "[订单x]", regex=True)
-        repeat = jd.groupby("会话ID")["内容"].transform(lambda s: s.duplicated()).astype(int)
+            pattern = re.escape(self.spec["address_format"]).replace(r"\{street\}", re.escape(city))
+            text = text.str.replace(pattern.replace(r"\{number\}", r"\d+"), masks["address"], regex=True)
+        text = text.str.replace(r"\d{15,16}", masks["order"], regex=True)
+        repeat = jd.groupby("session_id")["text"].transform(lambda s: s.duplicated()).astype(int)
         return pd.DataFrame({
-            "session_id": jd["会话ID"], "user_id": jd["买家"], "waiter_send": (jd["role"] == "agent").astype(int),
-            "is_transfer": 0, "is_repeat": repeat, "sku": jd["商品ID"].where(jd["商品ID"] != "", "nan"),
+            "session_id": jd["session_id"], "user_id": jd["buyer"], "waiter_send": (jd["role"] == "agent").astype(int),
+            "is_transfer": 0, "is_repeat": repeat, "sku": jd["sku"].where(jd["sku"] != "", "nan"),
             "content": text,
         })
 

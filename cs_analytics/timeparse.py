@@ -20,7 +20,7 @@ def parse_times(values: pd.Series, formats: list[str], timezone: str) -> pd.Seri
     result = pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[ns, {timezone}]")
     todo = text.notna() & (text != "")
 
-    def fill(mask: pd.Series, parsed: pd.Series) -> None:
+    def fill(parsed: pd.Series) -> None:
         nonlocal todo
         ok = parsed.notna()
         idx = parsed.index[ok]
@@ -32,7 +32,7 @@ def parse_times(values: pd.Series, formats: list[str], timezone: str) -> pd.Seri
             break
         sub = text[todo]
         parsed = pd.to_datetime(sub, format=fmt, errors="coerce")
-        fill(todo, _localize(parsed, timezone))
+        fill(_localize(parsed, timezone))
 
     if todo.any():
         sub = text[todo]
@@ -45,10 +45,10 @@ def parse_times(values: pd.Series, formats: list[str], timezone: str) -> pd.Seri
             serial = nums.between(20000, 80000)
             parsed[secs] = pd.to_datetime(nums[secs], unit="s", utc=True)
             parsed[millis] = pd.to_datetime(nums[millis], unit="ms", utc=True)
-            fill(todo, parsed.dt.tz_convert(timezone))
+            fill(parsed.dt.tz_convert(timezone))
             if serial.any():
                 days = pd.to_datetime("1899-12-30") + pd.to_timedelta(nums[serial], unit="D")
-                fill(todo, _localize(days.dt.round("s"), timezone))
+                fill(_localize(days.dt.round("s"), timezone))
 
     if todo.any():
         sub = text[todo]
@@ -57,11 +57,11 @@ def parse_times(values: pd.Series, formats: list[str], timezone: str) -> pd.Seri
             warnings.simplefilter("ignore")
             if with_offset.any():
                 parsed = pd.to_datetime(sub[with_offset], errors="coerce", utc=True, format="mixed")
-                fill(todo, parsed.dt.tz_convert(timezone))
+                fill(parsed.dt.tz_convert(timezone))
             rest = sub[~with_offset]
             if len(rest):
                 parsed = pd.to_datetime(rest, errors="coerce", format="mixed")
-                fill(todo, _localize(parsed, timezone))
+                fill(_localize(parsed, timezone))
     return result
 
 

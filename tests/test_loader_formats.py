@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import pytest
 
-from cs_analytics import load_logs
+from cs_analytics import LoadError, load_logs
 
 ROWS = [
     {"会话ID": "s1", "时间": "2025-10-01 10:00:00", "发送方": "买家", "客服": "", "买家": "b1", "店铺": "优品家居", "平台": "天猫", "内容": "在吗，这个有货吗"},
@@ -132,3 +132,20 @@ def test_large_file_streams_in_chunks(tmp_path):
     chunked = load_logs(path, chunk_rows=97)
     assert chunked.report.rows_kept == whole.report.rows_kept == 2000
     pd.testing.assert_frame_equal(whole.messages, chunked.messages)
+
+
+def test_workbook_notes_sheet_is_skipped_and_reported(tmp_path):
+    path = tmp_path / "with_notes.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"说明": ["导出时间 2025-10-03", "共 4 条"]}).to_excel(writer, sheet_name="说明", index=False)
+        pd.DataFrame(ROWS).to_excel(writer, sheet_name="聊天记录", index=False)
+    result = load_logs(path)
+    assert result.report.rows_read == 4 and result.report.rows_kept == 4
+    assert result.report.files[0].skipped_parts == ["sheet '说明': 2 rows without the required columns"]
+
+
+def test_workbook_without_any_usable_sheet_is_an_error(tmp_path):
+    path = tmp_path / "notes_only.xlsx"
+    pd.DataFrame({"说明": ["x"]}).to_excel(path, sheet_name="说明", index=False)
+    with pytest.raises(LoadError, match="notes_only.xlsx.*sheet '说明'.*required column"):
+        load_logs(path)

@@ -57,3 +57,12 @@ def test_filter_messages(messages):
     no_times = messages.assign(ts=pd.Series(pd.NaT, index=messages.index, dtype=messages["ts"].dtype))
     with pytest.raises(ValueError, match="no send times"):
         filter_messages(no_times, date_from="2025-10-01")
+
+
+def test_quarantine_examples_are_masked(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text("会话ID,时间,发送方,内容\ns1,2025-10-01 10:00:00,路人,我电话13812345678\n"
+                    "s1,2025-10-01 10:00:01,路人,第二条\ns1,2025-10-01 10:00:02,路人,第三条\n", encoding="utf-8")
+    examples = overview.quarantine_examples(load_logs(path).quarantine, per_reason=2)
+    assert examples["text"].tolist() == ["我电话[手机号]", "第二条"]
+    assert set(examples["reason"]) == {"unknown_role"}

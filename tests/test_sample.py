@@ -33,6 +33,8 @@ def test_committed_sample_is_what_the_generator_makes(tmp_path):
     fresh = write_sample(tmp_path, n_sessions=3000, seed=20251001)
     assert fresh["export"].read_bytes() == config.SAMPLE_EXPORT.read_bytes(), (
         "data/sample is stale: run `make sample` and commit the result")
+    for kind, path in fresh.items():
+        assert path.read_bytes() == (config.SAMPLE_DIR / path.name).read_bytes(), f"{kind} is stale"
 
 
 def test_sample_is_gb18030_with_chinese_headers():
