@@ -1,4 +1,4 @@
-"""Command line: ``cs-analytics report | load | sample``."""
+"""Command line: ``cs-analytics report | load | check | rules | sample``."""
 from __future__ import annotations
 
 import argparse
@@ -29,6 +29,44 @@ def _load(args: argparse.Namespace) -> int:
     if args.quarantine_out:
         result.quarantine.to_csv(args.quarantine_out, index=False, encoding="utf-8-sig")
         print(f"quarantined rows written to {args.quarantine_out}")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .matching import check_text
+    from .rules import load_rulebook
+
+    rulebook = load_rulebook(*(args.rules or []))
+    hits = check_text(args.text, platform=args.platform, role=args.role, rulebook=rulebook)
+    if hits.empty:
+        print(f"没有发现违规 (no violations; {len(rulebook)} rules, platform {args.platform})")
+        return 0
+    marked, last = [], 0
+    for start, end in sorted(set(zip(hits["start"], hits["end"]))):
+        if start >= last:
+            marked += [args.text[last:start], "【", args.text[start:end], "】"]
+            last = end
+    print("".join(marked + [args.text[last:]]))
+    for hit in hits.itertuples(index=False):
+        label = rulebook.categories[hit.category]["label"]
+        sub = f"/{hit.subcategory}" if isinstance(hit.subcategory, str) else ""
+        evasion = "  (变体/evasion)" if hit.evasion else ""
+        print(f"- [{hit.severity}] {label} {hit.category}{sub}  rule {hit.rule_id}  "
+              f"「{hit.matched}」 @{hit.start}-{hit.end}{evasion}")
+        print(f"    建议说法: {hit.suggest}")
+    return 0
+
+
+def _rules(args: argparse.Namespace) -> int:
+    from .rules import load_rulebook
+
+    rulebook = load_rulebook(*(args.rules or []))
+    table = rulebook.table()
+    print(f"rulebook {rulebook.version}: {len(rulebook)} rules from {len(rulebook.files)} file(s)"
+          + (f"; disabled: {', '.join(rulebook.disabled)}" if rulebook.disabled else ""))
+    counts = table.groupby("category").agg(rules=("rule_id", "size"), phrases=("phrases", "sum"),
+                                           variants=("variants", "sum"))
+    print(counts.to_string())
     return 0
 
 
@@ -63,6 +101,17 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--quarantine-out", default=None, help="write the rows set aside to this CSV")
     load.set_defaults(func=_load)
 
+    check = sub.add_parser("check", help="check one reply for forbidden phrases and print suggestions")
+    check.add_argument("text", help="the reply text, e.g. \"亲，这个宝贝绝对是全网最低价\"")
+    check.add_argument("--platform", default="taobao", help="taobao, tmall, jd, pdd, douyin or other (default: taobao)")
+    check.add_argument("--role", default="agent", help="who says it (default: agent)")
+    check.add_argument("--rules", action="append", default=None, help="your rulebook YAML, layered on the defaults; repeatable")
+    check.set_defaults(func=_check)
+
+    rules = sub.add_parser("rules", help="validate the rulebook (and your own rule files) and summarise it")
+    rules.add_argument("--rules", action="append", default=None, help="your rulebook YAML, layered on the defaults; repeatable")
+    rules.set_defaults(func=_rules)
+
     sample = sub.add_parser("sample", help="generate the synthetic sample export and its ground truth")
     sample.add_argument("--out", default=str(config.SAMPLE_DIR))
     sample.add_argument("--sessions", type=int, default=3000)
@@ -75,11 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``cs-analytics`` console script."""
     from .logs import LoadError
     from .profiles import ProfileError
+    from .rules import RulebookError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (LoadError, ProfileError) as exc:
+    except (LoadError, ProfileError, RulebookError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

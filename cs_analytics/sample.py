@@ -144,12 +144,14 @@ class _Generator:
                     truth["long_waits_apologized"] += 1
             text = "".join(prefix) + "".join(parts)
             violations, phrases = [], []
+            formal, informal = spec["informal_swap"]
             if self.chance(habit["violation_rate"]):
-                category, sub, phrase = self.violation(shop["code"])
-                violations.append(f"{category}:{sub}" if sub else category)
+                category, sub, phrase, also = self.violation(shop["code"])
+                violations += [f"{category}:{sub}" if sub else category] + also
                 phrases.append(self.fill(phrase, ctx))
                 text = text.rstrip("。") + "，" + phrases[-1]
-            formal, informal = spec["informal_swap"]
+                if re.search(f"{informal}(?!们)", phrases[-1]):
+                    labels["informal"] = True
             if self.chance(habit["informal_rate"]) and formal in text:
                 text = text.replace(formal, informal)
                 labels["informal"] = True
@@ -225,20 +227,19 @@ class _Generator:
         truth["n_messages"] = state["seq"]
         self.sessions.append(truth)
 
-    def violation(self, platform: str) -> tuple[str, str, str]:
+    def violation(self, platform: str) -> tuple[str, str, str, list[str]]:
+        """Pick a violation to plant on ``platform``: category, subcategory, phrase, other categories it breaks."""
         spec = self.spec["violations"]
         weights = {k: v for k, v in self.spec["category_weights"].items() if v > 0}
         category = self.rng.choices(sorted(weights), weights=[weights[k] for k in sorted(weights)])[0]
         entry = spec[category]
         if "subcategories" in entry:
             sub = self.pick(sorted(entry["subcategories"]))
-            return category, sub, self.pick(entry["subcategories"][sub])
-        phrases = list(entry["phrases"])
-        if category == "third_party_platform" and platform == "pdd":
-            phrases += entry.get("pdd_only", [])
-        return category, "", self.pick(phrases)
+            return category, sub, self.pick(entry["subcategories"][sub]), []
+        phrases = [p if isinstance(p, dict) else {"text": p} for p in entry["phrases"]]
+        phrase = self.pick([p for p in phrases if platform in p.get("platforms", [platform])])
+        return category, "", phrase["text"], list(phrase.get("also", []))
 
-    # -- dirty rows ------------------------------------------------------------------------
     def plant_dirty_rows(self, frame: pd.DataFrame) -> pd.DataFrame:
         per10k = self.spec["dirty_rows"]
         plain = frame.index[(frame["violations"] == "") & (frame["complaint_type"] == "")

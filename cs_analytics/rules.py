@@ -1,0 +1,415 @@
+"""The rulebook: forbidden-phrase rules loaded from YAML, validated, layered.
+
+The default rulebook is every ``*.yaml`` file in ``resources/rules/`` (``categories.yaml`` declares
+the categories, severities and roles; the other files hold rules). ``load_rulebook(*paths)`` loads
+the defaults and lays the user's files on top, in order. A user file may hold:
+
+- ``categories:`` new categories (or subcategories of existing ones),
+- ``rules:`` new rules (an id that already exists is an error: use ``override`` or ``disable``),
+- ``disable: [rule ids]`` to switch rules off,
+- ``override: {rule id: {field: value}}`` to change any field but the id (severity, suggest …).
+
+A rule (all fields documented in resources/rules/README.md):
+
+``id, category, subcategory, severity, roles, platforms / exclude_platforms, phrases, variants,
+templates, pinyin, regex, pii, exceptions, exception_regex, min_repeats, suggest, source,
+effective_from, effective_to``.
+
+Every problem is reported with the file, line, rule id and what to fix (``RulebookError``).
+Regexes must be linear-time safe: nested quantifiers ("(a+)+", "(a*)*") and backreferences are
+rejected, because Python's engine can backtrack catastrophically on them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from . import config
+from .schema import PLATFORMS, ROLES
+from .text import normalize
+
+try:  # Python 3.11+
+    from re import _parser as sre_parse  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover
+    import sre_parse  # type: ignore[no-redef]
+
+RULES_DIR = config.RESOURCES_DIR / "rules"
+SEVERITIES = ("fatal", "high", "medium", "low")
+RULE_FIELDS = {
+    "id", "category", "subcategory", "severity", "roles", "platforms", "exclude_platforms", "phrases",
+    "variants", "templates", "pinyin", "regex", "pii", "exceptions", "exception_regex", "min_repeats",
+    "suggest", "source", "effective_from", "effective_to", "note",
+}
+_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
+
+
+class RulebookError(ValueError):
+    """A rulebook file is wrong; the message names the file, line and rule and says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Exception_:
+    """A context in which a rule's match is not a violation: a phrase that covers the match."""
+
+    phrase: str
+    platforms: frozenset[str] | None = None   # None: on every platform
+
+
+@dataclass
+class Rule:
+    """One rule, validated. ``patterns`` are the normalised phrases it matches, each with its kind."""
+
+    id: str
+    category: str
+    subcategory: str | None
+    severity: str
+    roles: frozenset[str]
+    platforms: frozenset[str]
+    suggest: str
+    source: str
+    phrases: tuple[str, ...] = ()
+    variants: tuple[str, ...] = ()
+    regex: tuple[tuple[str, str | None], ...] = ()   # (pattern, prefilter or None)
+    exceptions: tuple[Exception_, ...] = ()
+    exception_regex: tuple[str, ...] = ()
+    min_repeats: int = 1
+    effective_from: dt.date | None = None
+    effective_to: dt.date | None = None
+    origin: str = ""                     # file:line the rule came from
+
+    def patterns(self) -> list[tuple[str, str, bool]]:
+        """(normalised phrase, the phrase as written, is it an evasion variant) for every phrase."""
+        seen: dict[str, tuple[str, str, bool]] = {}
+        for written, variant in [(p, False) for p in self.phrases] + [(v, True) for v in self.variants]:
+            key = normalize(written)
+            if key and key not in seen:
+                seen[key] = (key, written, variant)
+        return list(seen.values())
+
+
+@dataclass(eq=False)
+class Rulebook:
+    """Validated rules and categories, plus where each came from."""
+
+    rules: list[Rule]
+    categories: dict[str, dict]
+    files: list[str] = field(default_factory=list)
+    disabled: list[str] = field(default_factory=list)
+
+    @property
+    def version(self) -> str:
+        """A short hash of the effective rules: two rulebooks with the same rules have the same version."""
+        payload = [{k: (sorted(v) if isinstance(v, frozenset) else v) for k, v in vars(r).items() if k != "origin"}
+                   for r in self.rules]
+        blob = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]
+
+    def by_id(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(f"no rule {rule_id!r} in the rulebook")
+
+    def table(self):
+        """One row per rule: id, category, subcategory, severity, platforms, phrase count, suggest, source."""
+        import pandas as pd
+
+        return pd.DataFrame([{
+            "rule_id": r.id, "category": r.category, "category_label": self.categories[r.category]["label"],
+            "subcategory": r.subcategory, "severity": r.severity,
+            "platforms": ",".join(sorted(r.platforms)), "roles": ",".join(sorted(r.roles)),
+            "phrases": len(r.phrases), "variants": len(r.variants), "regex": len(r.regex),
+            "exceptions": len(r.exceptions) + len(r.exception_regex), "suggest": r.suggest, "source": r.source,
+        } for r in self.rules])
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+
+# --------------------------------------------------------------------------------------- YAML ---
+class _LineLoader(yaml.SafeLoader):
+    """A YAML loader that records the line of every mapping as ``__line__``."""
+
+
+def _construct_mapping(loader, node, deep=False):
+    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _read(path: Path) -> dict:
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+    except FileNotFoundError:
+        raise RulebookError(f"{path}: no such rulebook file") from None
+    except (yaml.YAMLError, ValueError) as exc:   # ValueError: an impossible date such as 2026-13-01
+        raise RulebookError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise RulebookError(f"{path}: a rulebook file must be a mapping with 'rules', 'categories', "
+                            "'disable' or 'override' keys")
+    return data
+
+
+# ------------------------------------------------------------------------------- validation ---
+def _where(path: Path, entry: dict, rule_id: str | None = None) -> str:
+    rid = f", rule {rule_id!r}" if rule_id else ""
+    return f"{path}:{entry.get('__line__', '?')}{rid}"
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _star_height(parsed) -> int:
+    """Nesting depth of unbounded repeats in a parsed regex (sre_parse tree)."""
+    height = 0
+    for op, arg in parsed:
+        name = str(op)
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            low, high, sub = arg
+            inner = _star_height(sub)
+            height = max(height, inner + (1 if high == sre_parse.MAXREPEAT or high > 10 else 0))
+        elif name == "SUBPATTERN":
+            height = max(height, _star_height(arg[-1]))
+        elif name == "BRANCH":
+            height = max(height, *(_star_height(b) for b in arg[1]))
+        elif name in ("ASSERT", "ASSERT_NOT"):
+            height = max(height, _star_height(arg[1]))
+        elif name in ("GROUPREF", "GROUPREF_EXISTS"):
+            raise ValueError("backreferences are not allowed (they make matching non-linear)")
+    return height
+
+
+def check_regex(pattern: str) -> re.Pattern:
+    """Compile ``pattern``; raise ValueError if it is invalid or can backtrack catastrophically."""
+    try:
+        compiled = re.compile(pattern)
+        parsed = sre_parse.parse(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
+    if _star_height(parsed) > 1:
+        raise ValueError(f"regex {pattern!r} nests unbounded repeats (like '(a+)+'), which can take "
+                         "exponential time; rewrite it without a repeat inside a repeat")
+    return compiled
+
+
+def _parse_date(value, where: str, key: str) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise RulebookError(f"{where}: {key} {value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+@lru_cache(maxsize=1)
+def _pii_patterns() -> dict[str, tuple[str, str | None]]:
+    spec = yaml.safe_load((config.RESOURCES_DIR / "pii.yaml").read_text(encoding="utf-8"))
+    return {p["id"]: (p["regex"], p.get("prefilter")) for p in spec["patterns"]}
+
+
+def _pinyin_forms(phrase: str, forms: list[str]) -> list[str]:
+    """Full pinyin (weixin) and initials (wx) of a Chinese phrase, via pypinyin."""
+    from pypinyin import Style, lazy_pinyin
+
+    if not re.fullmatch(r"[\u4e00-\u9fff]{2,}", phrase):
+        return []
+    out = []
+    if "full" in forms:
+        out.append("".join(lazy_pinyin(phrase)))
+    if "initials" in forms:
+        out.append("".join(lazy_pinyin(phrase, style=Style.FIRST_LETTER)))
+    return out
+
+
+def _build_rule(entry: dict, path: Path, categories: dict) -> Rule:
+    rid = entry.get("id")
+    where = _where(path, entry, rid if isinstance(rid, str) else None)
+    if not isinstance(rid, str) or not _ID.match(rid):
+        raise RulebookError(f"{where}: every rule needs an 'id' of lower-case letters, digits, '_' and '.' "
+                            f"(got {rid!r})")
+    unknown = set(entry) - RULE_FIELDS - {"__line__"}
+    if unknown:
+        raise RulebookError(f"{where}: unknown field(s) {sorted(unknown)}; known fields: {sorted(RULE_FIELDS)}")
+    category = entry.get("category")
+    if category not in categories:
+        raise RulebookError(f"{where}: unknown category {category!r}; declared categories: {sorted(categories)} "
+                            "(declare new ones under 'categories:')")
+    cat = categories[category]
+    sub = entry.get("subcategory")
+    if sub is not None and sub not in cat.get("subcategories", {}):
+        raise RulebookError(f"{where}: unknown subcategory {sub!r} of {category!r}; declared: "
+                            f"{sorted(cat.get('subcategories', {}))}")
+    severity = entry.get("severity", cat["severity"])
+    if severity not in SEVERITIES:
+        raise RulebookError(f"{where}: severity {severity!r} is not one of {SEVERITIES}")
+    roles = _as_list(entry.get("roles", cat.get("roles", ["agent"])))
+    if set(roles) - set(ROLES):
+        raise RulebookError(f"{where}: unknown role(s) {sorted(set(roles) - set(ROLES))}; roles are {ROLES}")
+    platforms = entry.get("platforms", "all")
+    platforms = list(PLATFORMS) if platforms == "all" else _as_list(platforms)
+    excluded = _as_list(entry.get("exclude_platforms"))
+    bad = (set(platforms) | set(excluded)) - set(PLATFORMS)
+    if bad:
+        raise RulebookError(f"{where}: unknown platform(s) {sorted(bad)}; platforms are {PLATFORMS}")
+    platforms = [p for p in platforms if p not in excluded]
+    for key in ("suggest", "source"):
+        if not isinstance(entry.get(key), str) or not entry[key].strip():
+            raise RulebookError(f"{where}: '{key}' is required (the phrasing to use instead / the seed document "
+                                "or platform rule the entry comes from)")
+    phrases = [str(p) for p in _as_list(entry.get("phrases"))]
+    for parts in _as_list(entry.get("templates")):
+        if not isinstance(parts, list) or not all(isinstance(p, list) for p in parts):
+            raise RulebookError(f"{where}: 'templates' is a list of templates, each a list of alternatives lists "
+                                "(e.g. [[加, 加我], [微信, vx]])")
+        phrases += ["".join(map(str, combo)) for combo in itertools.product(*parts)]
+    variants = [str(v) for v in _as_list(entry.get("variants"))]
+    pinyin = _as_list(entry.get("pinyin"))
+    if set(pinyin) - {"full", "initials"}:
+        raise RulebookError(f"{where}: pinyin takes 'full' and/or 'initials'")
+    if pinyin:
+        variants += [form for p in phrases for form in _pinyin_forms(p, pinyin)]
+    regexes = []
+    for item in _as_list(entry.get("regex")):
+        if isinstance(item, dict):
+            if "pattern" not in item:
+                raise RulebookError(f"{where}: a regex given as a mapping needs 'pattern' (and optional 'prefilter')")
+            regexes.append((str(item["pattern"]), item.get("prefilter")))
+        else:
+            regexes.append((str(item), None))
+    for pii_id in _as_list(entry.get("pii")):
+        if pii_id not in _pii_patterns():
+            raise RulebookError(f"{where}: unknown pii pattern {pii_id!r}; patterns in pii.yaml: "
+                                f"{sorted(_pii_patterns())}")
+        regexes.append(_pii_patterns()[pii_id])
+    exception_regex = [str(r) for r in _as_list(entry.get("exception_regex"))]
+    for pattern in [r for pair in regexes for r in pair if r] + exception_regex:
+        try:
+            check_regex(pattern)
+        except ValueError as exc:
+            raise RulebookError(f"{where}: {exc}") from None
+    if not phrases and not variants and not regexes:
+        raise RulebookError(f"{where}: a rule needs 'phrases', 'templates', 'variants', 'regex' or 'pii'")
+    empty = [p for p in phrases + variants if not normalize(p)]
+    if empty:
+        raise RulebookError(f"{where}: phrase(s) {empty} are empty after normalisation (only separators)")
+    exceptions = []
+    for item in _as_list(entry.get("exceptions")):
+        if isinstance(item, dict):
+            if "phrase" not in item:
+                raise RulebookError(f"{where}: an exception given as a mapping needs 'phrase' (and optional 'platforms')")
+            plats = item.get("platforms")
+            bad = set(_as_list(plats)) - set(PLATFORMS)
+            if bad:
+                raise RulebookError(f"{where}: exception {item['phrase']!r} names unknown platform(s) {sorted(bad)}")
+            exceptions.append(Exception_(str(item["phrase"]), frozenset(_as_list(plats)) if plats else None))
+        else:
+            exceptions.append(Exception_(str(item)))
+    min_repeats = entry.get("min_repeats", 1)
+    if not isinstance(min_repeats, int) or min_repeats < 1:
+        raise RulebookError(f"{where}: min_repeats must be a whole number ≥ 1")
+    start = _parse_date(entry.get("effective_from"), where, "effective_from")
+    end = _parse_date(entry.get("effective_to"), where, "effective_to")
+    if start and end and end < start:
+        raise RulebookError(f"{where}: effective_to {end} is before effective_from {start}")
+    return Rule(
+        id=rid, category=category, subcategory=sub, severity=severity, roles=frozenset(roles),
+        platforms=frozenset(platforms), suggest=entry["suggest"].strip(), source=entry["source"].strip(),
+        phrases=tuple(phrases), variants=tuple(variants), regex=tuple(regexes), exceptions=tuple(exceptions),
+        exception_regex=tuple(exception_regex), min_repeats=min_repeats, effective_from=start,
+        effective_to=end, origin=f"{path}:{entry.get('__line__', '?')}",
+    )
+
+
+def _merge_categories(categories: dict, data: dict, path: Path) -> None:
+    for cid, spec in (data.get("categories") or {}).items():
+        if cid == "__line__":
+            continue
+        where = f"{path}:{spec.get('__line__', '?') if isinstance(spec, dict) else '?'}, category {cid!r}"
+        if not isinstance(spec, dict):
+            raise RulebookError(f"{where}: a category is a mapping with label, severity, source")
+        if cid in categories:
+            subs = {k: v for k, v in (spec.get("subcategories") or {}).items() if k != "__line__"}
+            categories[cid].setdefault("subcategories", {}).update(subs)
+            continue
+        for key in ("label", "severity", "source"):
+            if key not in spec:
+                raise RulebookError(f"{where}: a new category needs '{key}'")
+        if spec["severity"] not in SEVERITIES:
+            raise RulebookError(f"{where}: severity {spec['severity']!r} is not one of {SEVERITIES}")
+        clean = {k: v for k, v in spec.items() if k != "__line__"}
+        clean["subcategories"] = {k: v for k, v in (spec.get("subcategories") or {}).items() if k != "__line__"}
+        categories[cid] = clean
+
+
+def default_rule_files() -> list[Path]:
+    """The packaged rulebook files, categories first."""
+    files = sorted(RULES_DIR.glob("*.yaml"))
+    return sorted(files, key=lambda p: p.name != "categories.yaml")
+
+
+def load_rulebook(*paths: str | Path, defaults: bool = True) -> Rulebook:
+    """Load the default rulebook and lay ``paths`` (the user's YAML files) on top, in order."""
+    files = (default_rule_files() if defaults else []) + [Path(p) for p in paths]
+    return _load(tuple(str(f) for f in files), tuple(Path(f).stat().st_mtime_ns if Path(f).exists() else 0
+                                                     for f in files))
+
+
+@lru_cache(maxsize=8)
+def _load(files: tuple[str, ...], _mtimes: tuple[int, ...]) -> Rulebook:
+    categories: dict[str, dict] = {}
+    rules: dict[str, Rule] = {}
+    raw: dict[str, dict] = {}
+    disabled: list[str] = []
+    datas = [(Path(f), _read(Path(f))) for f in files]
+    for path, data in datas:
+        unknown = set(data) - {"categories", "rules", "disable", "override", "version", "source", "__line__"}
+        if unknown:
+            raise RulebookError(f"{path}: unknown top-level key(s) {sorted(unknown)}; use categories, rules, "
+                                "disable, override")
+        _merge_categories(categories, data, path)
+    if not categories:
+        raise RulebookError(f"no categories declared in {list(files)}; the default categories.yaml is missing")
+    for path, data in datas:
+        for entry in _as_list(data.get("rules")):
+            if not isinstance(entry, dict):
+                raise RulebookError(f"{path}: each item under 'rules' is a mapping (got {entry!r})")
+            rule = _build_rule(entry, path, categories)
+            if rule.id in rules:
+                raise RulebookError(f"{_where(path, entry, rule.id)}: duplicate rule id (first defined at "
+                                    f"{rules[rule.id].origin}); to change a rule use 'override', to replace it "
+                                    "'disable' it and add a rule with a new id")
+            rules[rule.id] = rule
+            raw[rule.id] = entry
+        for rid in _as_list(data.get("disable")):
+            if rid not in rules:
+                raise RulebookError(f"{path}: cannot disable unknown rule {rid!r}")
+            del rules[rid]
+            disabled.append(rid)
+        overrides = data.get("override") or {}
+        for rid, changes in overrides.items():
+            if rid == "__line__":
+                continue
+            if rid not in rules:
+                raise RulebookError(f"{path}:{overrides.get('__line__', '?')}: cannot override unknown rule {rid!r}")
+            if not isinstance(changes, dict) or "id" in changes:
+                raise RulebookError(f"{path}: override of {rid!r} must be a mapping of fields other than 'id'")
+            merged = {**raw[rid], **changes, "__line__": changes.get("__line__", raw[rid].get("__line__"))}
+            rules[rid] = _build_rule(merged, path, categories)
+            raw[rid] = merged
+    return Rulebook(rules=list(rules.values()), categories=categories, files=list(files), disabled=disabled)

@@ -1,0 +1,214 @@
+"""The rulebook as data: coverage of the seeds, validation errors, user layers."""
+from __future__ import annotations
+
+import textwrap
+
+import pandas as pd
+import pytest
+
+from cs_analytics.matching import check_text, find_violations
+from cs_analytics.rules import RulebookError, check_regex, load_rulebook
+from cs_analytics.schema import PLATFORMS
+from cs_analytics.text import normalize
+
+REQUIRED_CATEGORIES = {
+    "service_taboo": {"shirking", "contempt", "impatience", "rhetorical", "command", "refusal", "filler"},
+    "absolute_claim": set(), "efficacy_exaggeration": set(), "third_party_platform": set(),
+    "off_platform_transaction": set(), "review_inducement": set(), "abuse": set(), "privacy_leak": set(),
+    "informal_address": set(),
+}
+# Example phrases named by the issue and the seeds; each must fire somewhere in the default rulebook.
+SEED_PHRASES = [
+    "不知道", "不清楚", "我也没办法", "这不是我的错", "这不是我们的问题", "你去找", "我说的您是不会理解的", "你懂不懂",
+    "用不起就不要用", "刚才已经说过了怎么还问", "你问我我问谁", "您不告诉我我怎么知道", "你有没有搞错", "你自己看吧",
+    "您就直接按我说的做", "不行", "这是规定", "唯一", "绝对", "顶级", "万能", "百分百", "首发", "永久", "全网", "终极", "国家级",
+    "世界级", "驰名商标", "仅此一次", "最后一波", "正品", "国际品质", "行业第一", "最好的", "淘宝", "天猫", "京东", "拼多多",
+    "蘑菇街", "抖音", "微信", "QQ", "支付宝", "线下", "转账", "到付", "加微信", "加V", "私聊", "刷单", "shua单", "好评返现",
+    "晒图返现", "五星好评送", "宝贝",
+]
+
+
+@pytest.fixture(scope="module")
+def rulebook():
+    return load_rulebook()
+
+
+def test_required_categories_and_subcategories(rulebook):
+    for category, subs in REQUIRED_CATEGORIES.items():
+        assert category in rulebook.categories, category
+        used = {r.subcategory for r in rulebook.rules if r.category == category}
+        assert used, f"no rule in category {category}"
+        assert subs <= used, f"{category} lacks subcategories {subs - used}"
+
+
+def test_every_rule_has_source_and_suggestion(rulebook):
+    for rule in rulebook.rules:
+        assert rule.source and rule.suggest, rule.id
+        assert "seeds/" in rule.source or "广告法" in rule.source, f"{rule.id}: cite the seed document"
+
+
+@pytest.mark.parametrize("phrase", SEED_PHRASES)
+def test_seed_phrase_fires_somewhere(phrase):
+    fired = {p: len(check_text(f"亲，{phrase}。", p)) for p in PLATFORMS}
+    assert any(fired.values()), f"{phrase!r} fires on no platform"
+
+
+def judge(rows: list[dict], rulebook) -> set[tuple[str, str]]:
+    """Run find_violations once over many one-message cases; return {(case id, rule id)}."""
+    frame = pd.DataFrame(rows)
+    frame["message_id"] = frame.index.astype(str)
+    frame["session_id"] = frame["message_id"]
+    frame["role"] = "agent"
+    hits = find_violations(frame, rulebook)
+    return set(zip(hits["message_id"].astype(str), hits["rule_id"].astype(str)))
+
+
+def test_every_phrase_fires_its_own_rule(rulebook):
+    rows = [{"rule": rule.id, "phrase": phrase, "platform": sorted(rule.platforms)[0],
+             "text": "。".join([f"亲，{phrase}"] * rule.min_repeats) + "。"}
+            for rule in rulebook.rules for phrase in rule.phrases + rule.variants]
+    fired = judge(rows, rulebook)
+    failures = [(r["rule"], r["phrase"], r["platform"]) for i, r in enumerate(rows) if (str(i), r["rule"]) not in fired]
+    assert not failures, failures
+
+
+def test_every_exception_is_not_a_violation(rulebook):
+    rows = [{"rule": rule.id, "phrase": exc.phrase, "platform": platform, "text": f"亲，{exc.phrase}。"}
+            for rule in rulebook.rules for exc in rule.exceptions
+            for platform in sorted(exc.platforms or rule.platforms) if platform in rule.platforms]
+    assert rows
+    fired = judge(rows, rulebook)
+    failures = [(r["rule"], r["phrase"], r["platform"]) for i, r in enumerate(rows) if (str(i), r["rule"]) in fired]
+    assert not failures, failures
+
+
+def test_no_phrase_is_claimed_twice_in_one_category(rulebook):
+    seen = {}
+    for rule in rulebook.rules:
+        for key, written, _ in rule.patterns():
+            owner = seen.setdefault((rule.category, key), rule.id)
+            assert owner == rule.id, f"{written!r} is in both {owner} and {rule.id}; one would shadow the other"
+
+
+def test_platform_names_depend_on_platform():
+    assert check_text("淘宝上也有", "taobao").empty
+    assert not check_text("淘宝上也有", "pdd").empty
+    assert check_text("宝贝已发出", "tmall").empty
+    assert set(check_text("宝贝已发出", "pdd")["rule_id"].astype(str)) == {"platform.term.baobei"}
+
+
+def test_version_changes_with_rules(rulebook, tmp_path):
+    layer = tmp_path / "mine.yaml"
+    layer.write_text("override:\n  taboo.refusal.no: {severity: high}\n", encoding="utf-8")
+    assert load_rulebook(layer).version != rulebook.version
+    assert load_rulebook().version == rulebook.version
+
+
+# --------------------------------------------------------------------------------- layering ---
+def write(tmp_path, text, name="mine.yaml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def test_user_layer_adds_disables_and_overrides(tmp_path):
+    path = write(tmp_path, """
+        categories:
+          shop_policy: {label: 店铺禁语, severity: medium, source: 我们店的培训手册 2026-10}
+        rules:
+          - id: shop.no_promise_date
+            category: shop_policy
+            phrases: [保证明天到]
+            suggest: 预计X天送达，具体以物流为准。
+            source: 店铺培训手册 第3页
+        disable: [taboo.refusal.no]
+        override:
+          absolute.unverifiable: {severity: medium, suggest: 我们有品牌授权书。}
+        """)
+    rulebook = load_rulebook(path)
+    assert rulebook.disabled == ["taboo.refusal.no"]
+    assert rulebook.by_id("absolute.unverifiable").severity == "medium"
+    assert rulebook.by_id("absolute.unverifiable").suggest == "我们有品牌授权书。"
+    hits = check_text("不行，保证明天到", "jd", rulebook=rulebook)
+    assert list(hits["rule_id"].astype(str)) == ["shop.no_promise_date"]
+
+
+@pytest.mark.parametrize("body, fragments", [
+    ("""
+     rules:
+       - {id: taboo.refusal.no, category: service_taboo, phrases: [x], suggest: s, source: s}
+     """, ["duplicate rule id", "taboo.refusal.no", "mine.yaml:3", "override"]),
+    ("""
+     rules:
+       - {id: my.rule, category: nonsense, phrases: [x], suggest: s, source: s}
+     """, ["unknown category 'nonsense'", "my.rule", "mine.yaml:3"]),
+    ("""
+     rules:
+       - {id: my.rule, category: abuse, regex: '(abc', suggest: s, source: s}
+     """, ["invalid regex", "my.rule"]),
+    ("""
+     rules:
+       - {id: my.rule, category: abuse, regex: '(a+)+b', suggest: s, source: s}
+     """, ["nests unbounded repeats", "my.rule"]),
+    ("""
+     rules:
+       - {id: my.rule, category: abuse, regex: '(a)\\1', suggest: s, source: s}
+     """, ["backreferences", "my.rule"]),
+    ("""
+     rules:
+       - {id: my.rule, category: abuse, phrases: [x], suggest: s}
+     """, ["'source' is required", "my.rule"]),
+    ("""
+     rules:
+       - {id: my.rule, category: abuse, phrases: [x], suggest: s, source: s, platform: pdd}
+     """, ["unknown field", "platform"]),
+    ("""
+     rules:
+       - {id: my.rule, category: abuse, phrases: [x], suggest: s, source: s, platforms: [wechat]}
+     """, ["unknown platform", "wechat"]),
+    ("""
+     rules:
+       - {id: my.rule, category: abuse, phrases: [x], suggest: s, source: s, severity: huge}
+     """, ["severity 'huge'"]),
+    ("""
+     rules:
+       - {id: my.rule, category: abuse, phrases: [" * "], suggest: s, source: s}
+     """, ["empty after normalisation"]),
+    ("""
+     rules:
+       - {id: my.rule, category: abuse, phrases: [x], suggest: s, source: s, effective_from: '2026-13-01'}
+     """, ["effective_from", "YYYY-MM-DD"]),
+    ("disable: [no.such.rule]\n", ["cannot disable unknown rule 'no.such.rule'"]),
+    ("rules: [\n", ["not valid YAML"]),
+    ("hello: 1\n", ["unknown top-level key", "hello"]),
+])
+def test_validation_errors_name_file_line_rule(tmp_path, body, fragments):
+    path = write(tmp_path, body)
+    with pytest.raises(RulebookError) as info:
+        load_rulebook(path)
+    message = str(info.value)
+    assert "mine.yaml" in message
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in: {message}"
+
+
+def test_missing_rule_file_is_a_clear_error(tmp_path):
+    with pytest.raises(RulebookError, match="no such rulebook file"):
+        load_rulebook(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize("pattern", [r"1[3-9]\d{9}", r"(?:ab|cd)+x", r"a{2,5}b*"])
+def test_linear_regexes_are_accepted(pattern):
+    check_regex(pattern)
+
+
+@pytest.mark.parametrize("pattern", [r"(a+)+", r"(a*)*b", r"(?:x{1,50})+"])
+def test_catastrophic_regexes_are_rejected(pattern):
+    with pytest.raises(ValueError, match="nests unbounded repeats"):
+        check_regex(pattern)
+
+
+def test_pinyin_variants_are_generated(rulebook):
+    wechat = rulebook.by_id("platform.social.wechat")
+    assert {"weixin", "wx"} <= set(wechat.variants)
+    assert normalize("ＷＸ") == "wx"
