@@ -5,16 +5,22 @@ The public API:
 - ``load_logs(path, profile=None, **options)`` -> ``LoadResult`` (``.messages``, ``.quarantine``, ``.report``)
 - ``generate_sample(...)`` -> a deterministic synthetic export with its planted ground truth
 - ``schema.describe()`` -> the canonical messages table, documented
+- ``load_rulebook(*paths)`` -> the forbidden-phrase rulebook (defaults + your YAML layers)
+- ``find_violations(messages, rulebook=None)`` -> the hits table (message id, rule, span, matched, suggestion)
+- ``check_text(text, platform)`` -> the hits for one reply
 """
 from .filters import filter_messages
+from .matching import check_text, find_violations
 from .logs import LoadError, LoadReport, LoadResult, load_logs
 from .sample import generate_sample, write_sample
 from .profiles import ProfileError, available_profiles, load_profile
+from .rules import RulebookError, load_rulebook
 from .timeparse import NoTimestampsError, has_times, require_times
 
 __version__ = "0.1.0"
 
 __all__ = [
     "load_logs", "LoadResult", "LoadReport", "LoadError", "load_profile", "available_profiles",
-    "ProfileError", "filter_messages", "generate_sample", "write_sample", "has_times", "require_times", "NoTimestampsError", "__version__",
+    "ProfileError", "filter_messages", "generate_sample", "write_sample", "has_times", "require_times", "NoTimestampsError",
+    "load_rulebook", "RulebookError", "find_violations", "check_text", "__version__",
 ]

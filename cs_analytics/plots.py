@@ -181,3 +181,38 @@ def histogram(values, title: str, xlabel: str, bins=30, log_x: bool = False):
     ax.set_ylabel("数量 count")
     fig.tight_layout()
     return fig
+
+
+def trend_chart(table, title: str, ylabel: str = "", top: int | None = 6):
+    """Lines over time: one per column of ``table`` (index = week or day); the ``top`` largest columns."""
+    setup_style()
+    if top is not None and table.shape[1] > top:
+        table = table[table.sum().sort_values(ascending=False).index[:top]]
+    fig, ax = plt.subplots()
+    for i, column in enumerate(table.columns):
+        ax.plot(list(table.index), table[column].to_numpy(), marker="o", ms=3, label=str(column),
+                color=PALETTE[i % len(PALETTE)])
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.legend(frameon=False, fontsize=9, ncols=2)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def word_cloud(frequencies: dict[str, float], title: str, max_words: int = 80):
+    """A word cloud of {phrase: weight} drawn with the CJK font (wordcloud's default font has no hanzi)."""
+    from wordcloud import WordCloud
+
+    setup_style()
+    fig, ax = plt.subplots(figsize=(10, 5.6))
+    ax.set_title(title)
+    ax.axis("off")
+    if frequencies:
+        cloud = WordCloud(font_path=cjk_font_path(), width=1600, height=900, background_color="white",
+                          max_words=max_words, colormap="tab10", prefer_horizontal=1.0, random_state=7)
+        ax.imshow(cloud.generate_from_frequencies(frequencies), interpolation="bilinear")
+    else:
+        ax.text(0.5, 0.5, "没有命中 no hits", ha="center", va="center")
+    fig.tight_layout()
+    return fig

@@ -20,13 +20,44 @@ def _patterns() -> list[tuple[str, re.Pattern, str]]:
     return [(p["id"], re.compile(p["regex"]), p["mask"]) for p in spec["patterns"]]
 
 
+def pii_spans(text: str) -> list[tuple[int, int, str]]:
+    """Non-overlapping (start, end, replacement) of the PII in ``text``; earlier patterns win overlaps."""
+    found: list[tuple[int, int, str]] = []
+    for _, pattern, mask in _patterns():
+        for m in pattern.finditer(text):
+            if not any(m.start() < e and s < m.end() for s, e, _ in found):
+                found.append((m.start(), m.end(), m.expand(mask)))
+    return sorted(found)
+
+
 def mask_text(text: object) -> object:
     """Return ``text`` with phone numbers, ID numbers and labelled names/addresses masked."""
     if not isinstance(text, str):
         return text
-    for _, pattern, mask in _patterns():
-        text = pattern.sub(mask, text)
-    return text
+    out, last = [], 0
+    for start, end, replacement in pii_spans(text):
+        out += [text[last:start], replacement]
+        last = end
+    return "".join(out) + text[last:]
+
+
+def mask_excerpt(text: str, start: int, end: int, context: int = 12, marks: tuple[str, str] = ("【", "】")) -> str:
+    """``text`` around [start, end) with the span between ``marks`` and up to ``context`` characters
+    either side, PII masked on the whole text before it is cut (so a half-cut number cannot slip by)."""
+    pieces, last = [], 0        # (masked piece, is it inside the marked span)
+    for s, e, replacement in pii_spans(text):
+        pieces += [(ch, start <= last + i < end) for i, ch in enumerate(text[last:s])]
+        pieces.append((replacement, s < end and start < e))
+        last = e
+    pieces += [(ch, start <= last + i < end) for i, ch in enumerate(text[last:])]
+    inside = [i for i, (_, marked) in enumerate(pieces) if marked]
+    if not inside:
+        return mask_text(text)[:2 * context]
+    first, final = inside[0], inside[-1]
+    lo, hi = max(0, first - context), min(len(pieces), final + 1 + context)   # a mask token is one piece
+    text_of = lambda part: "".join(p for p, _ in part)  # noqa: E731
+    return ("…" if lo else "") + text_of(pieces[lo:first]) + marks[0] + text_of(pieces[first:final + 1]) + \
+        marks[1] + text_of(pieces[final + 1:hi]) + ("…" if hi < len(pieces) else "")
 
 
 def mask_series(texts: pd.Series) -> pd.Series:

@@ -1,0 +1,133 @@
+"""Summaries of the hits table for analysts and decks: rates, trends, top phrases, examples.
+
+The unit of every rate is **violations per 1,000 agent messages** of the group (an agent's own
+messages for an agent, a platform's agent messages for a platform …), so shops and agents of
+different size compare fairly. A *violation* is one message breaking one category: a reply that says
+你 three times is one informal-address violation (three hits). Raw hit counts are shown beside it.
+``share_flagged`` is the share of the group's agent messages with at least one hit.
+Every table is computed from the messages and hits passed in; nothing is cached or assumed.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .privacy import mask_excerpt, mask_text
+from .rules import Rulebook, load_rulebook
+
+PER = 1000
+
+
+def agent_messages(messages: pd.DataFrame) -> pd.DataFrame:
+    """The messages the default rules judge (role ``agent``)."""
+    return messages[messages["role"] == "agent"]
+
+
+def _week(ts: pd.Series) -> pd.Series:
+    """Monday of the week of each time (local calendar date)."""
+    local = ts.dt.tz_localize(None) if ts.dt.tz is not None else ts
+    return (local.dt.normalize() - pd.to_timedelta(local.dt.day_of_week, unit="D")).dt.date
+
+
+def rate_by(messages: pd.DataFrame, hits: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
+    """Violations per 1,000 agent messages for each value of ``by`` (a messages column, or ``week``).
+
+    Columns: agent_messages, hits, violations, flagged_messages, per_1000, share_flagged; largest rate first.
+    """
+    keys = [by] if isinstance(by, str) else list(by)
+    base = agent_messages(messages)
+    if "week" in keys:
+        base = base[base["ts"].notna()].assign(week=lambda f: _week(f["ts"]))
+    group = base.groupby(keys, dropna=False, observed=True)
+    out = pd.DataFrame({"agent_messages": group.size()})
+    keyed = hits.merge(base[["message_id", *keys]], on="message_id", how="inner", suffixes=("_hit", ""))
+    hit_group = keyed.groupby(keys, dropna=False, observed=True)
+    out["hits"] = hit_group.size().reindex(out.index).fillna(0).astype(int)
+    violations = keyed.drop_duplicates(["message_id", "category"]).groupby(keys, dropna=False, observed=True).size()
+    out["violations"] = violations.reindex(out.index).fillna(0).astype(int)
+    out["flagged_messages"] = hit_group["message_id"].nunique().reindex(out.index).fillna(0).astype(int)
+    out["per_1000"] = out["violations"] / out["agent_messages"] * PER
+    out["share_flagged"] = out["flagged_messages"] / out["agent_messages"]
+    return out.sort_values("per_1000", ascending=False)
+
+
+def category_rates(messages: pd.DataFrame, hits: pd.DataFrame, rulebook: Rulebook | None = None) -> pd.DataFrame:
+    """Per category: label, hits, flagged messages (= violations) and violations per 1,000 agent messages."""
+    rulebook = rulebook or load_rulebook()
+    total = len(agent_messages(messages))
+    group = hits.groupby("category", observed=True)
+    out = pd.DataFrame({"hits": group.size(), "flagged_messages": group["message_id"].nunique()})
+    out = out.reindex(list(rulebook.categories), fill_value=0)
+    out.insert(0, "label", [rulebook.categories[c]["label"] for c in out.index])
+    out["per_1000"] = out["flagged_messages"] / total * PER if total else float("nan")
+    out.index.name = "category"
+    return out.sort_values("per_1000", ascending=False)
+
+
+def rate_matrix(messages: pd.DataFrame, hits: pd.DataFrame, rows: str, columns: str = "category") -> pd.DataFrame:
+    """Violations (distinct message × ``columns`` value) per 1,000 agent messages, with ``rows`` (a
+    messages column such as agent_id, or week) down and ``columns`` (a hits column such as category or
+    severity) across."""
+    base = agent_messages(messages)
+    if rows == "week":
+        base = base[base["ts"].notna()].assign(week=lambda f: _week(f["ts"]))
+    sizes = base.groupby(rows, dropna=False, observed=True).size()
+    keyed = hits[["message_id", columns]].drop_duplicates().merge(base[["message_id", rows]], on="message_id", how="inner")
+    counts = pd.crosstab(keyed[rows], keyed[columns].astype(str)).reindex(sizes.index, fill_value=0)
+    return counts.div(sizes, axis=0) * PER
+
+
+def rule_summary(hits: pd.DataFrame, rulebook: Rulebook | None = None) -> pd.DataFrame:
+    """Per rule: category label, subcategory, severity, hits, agents, share of evasions, the most
+    frequent matched text and the phrasing to use instead. Most frequent first."""
+    rulebook = rulebook or load_rulebook()
+    if hits.empty:
+        return pd.DataFrame(columns=["rule_id", "label", "subcategory", "severity", "hits", "agents",
+                                     "evasion_share", "top_matched", "suggest"])
+    frame = hits.assign(rule_id=hits["rule_id"].astype(str))
+    group = frame.groupby("rule_id")
+    out = pd.DataFrame({
+        "hits": group.size(),
+        "agents": group["agent_id"].nunique(),
+        "evasion_share": group["evasion"].mean(),
+        "top_matched": group["matched"].agg(lambda s: mask_text(s.value_counts().index[0])),
+    })
+    rules = {r.id: r for r in rulebook.rules}
+    out.insert(0, "label", [rulebook.categories[rules[r].category]["label"] for r in out.index])
+    out.insert(1, "subcategory", [rules[r].subcategory for r in out.index])
+    out.insert(2, "severity", [rules[r].severity for r in out.index])
+    out["suggest"] = [rules[r].suggest for r in out.index]
+    return out.sort_values("hits", ascending=False).reset_index()
+
+
+def top_phrases(hits: pd.DataFrame, n: int = 20) -> pd.DataFrame:
+    """The rulebook phrases agents actually used most (regex rules such as PII are left out:
+    their matched text is personal data). ``evasions`` counts disguised uses."""
+    phrases = hits[~hits["phrase"].astype(str).str.startswith("regex:")]
+    group = phrases.groupby([phrases["phrase"].astype(str), phrases["category"].astype(str)])
+    out = pd.DataFrame({"hits": group.size(), "evasions": group["evasion"].sum()}).reset_index()
+    out.columns = ["phrase", "category", "hits", "evasions"]
+    return out.sort_values("hits", ascending=False).head(n).reset_index(drop=True)
+
+
+def phrase_frequencies(hits: pd.DataFrame) -> dict[str, int]:
+    """{phrase: uses} of the phrases actually used, for a word cloud (no regex/PII matches)."""
+    table = top_phrases(hits, n=len(hits) or 1)
+    return dict(zip(table["phrase"], table["hits"].astype(int)))
+
+
+def examples(messages: pd.DataFrame, hits: pd.DataFrame, per_rule: int = 1, context: int = 12,
+             rulebook: Rulebook | None = None) -> pd.DataFrame:
+    """Example hits with masked context: the match in 【】, up to ``context`` characters either side,
+    buyer phone numbers, ID numbers, names and addresses masked (privacy.mask_text), the suggestion."""
+    rulebook = rulebook or load_rulebook()
+    if hits.empty:
+        return pd.DataFrame(columns=["message_id", "agent_id", "ts", "rule_id", "label", "excerpt", "suggest"])
+    chosen = hits.assign(rule_id=hits["rule_id"].astype(str)).groupby("rule_id", sort=False).head(per_rule)
+    texts = messages.set_index("message_id")["text"]
+    rows = []
+    for hit in chosen.itertuples(index=False):
+        rows.append({"message_id": hit.message_id, "agent_id": hit.agent_id, "ts": hit.ts, "rule_id": hit.rule_id,
+                     "label": rulebook.categories[str(hit.category)]["label"],
+                     "excerpt": mask_excerpt(texts[hit.message_id], hit.start, hit.end, context),
+                     "suggest": hit.suggest})
+    return pd.DataFrame(rows)

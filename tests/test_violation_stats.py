@@ -1,0 +1,129 @@
+"""Tables behind notebook 02, on hand-built messages whose numbers are known; masked excerpts."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cs_analytics import find_violations, plots
+from cs_analytics import violation_stats as vs
+from cs_analytics.privacy import mask_excerpt, mask_text
+
+
+@pytest.fixture(scope="module")
+def data():
+    rows = [
+        # agent A on pdd: 4 messages, 2 with violations (one says 你 twice -> 1 violation, 2 hits)
+        ("a1", "A", "pdd", "agent", "你好，你要的这款有货", "2025-10-06 10:00"),
+        ("a2", "A", "pdd", "agent", "这个宝贝绝对好", "2025-10-06 10:01"),
+        ("a3", "A", "pdd", "agent", "您好，请稍等", "2025-10-13 10:00"),
+        ("a4", "A", "pdd", "agent", "感谢您的支持", "2025-10-13 10:01"),
+        # agent B on jd: 2 messages, 1 violation
+        ("b1", "B", "jd", "agent", "不行", "2025-10-13 11:00"),
+        ("b2", "B", "jd", "agent", "您好", "2025-10-13 11:01"),
+        # customers are not judged
+        ("c1", None, "jd", "customer", "你们滚吧", "2025-10-13 11:02"),
+    ]
+    messages = pd.DataFrame(rows, columns=["message_id", "agent_id", "platform", "role", "text", "ts"])
+    messages["ts"] = pd.to_datetime(messages["ts"]).dt.tz_localize("Asia/Shanghai")
+    messages["session_id"] = messages["agent_id"].fillna("B")
+    messages["shop"] = messages["platform"] + "店"
+    return messages, find_violations(messages)
+
+
+def test_hits_are_as_expected(data):
+    _, hits = data
+    assert sorted(zip(hits["message_id"], hits["rule_id"].astype(str))) == [
+        ("a1", "informal.ni"), ("a1", "informal.ni"), ("a2", "absolute.absolutely"), ("a2", "platform.term.baobei"),
+        ("b1", "taboo.refusal.no")]
+
+
+def test_rate_by_agent(data):
+    messages, hits = data
+    table = vs.rate_by(messages, hits, "agent_id")
+    assert table.loc["A", "agent_messages"] == 4
+    assert table.loc["A", "hits"] == 4
+    assert table.loc["A", "violations"] == 3          # a1 informal, a2 absolute, a2 third party
+    assert table.loc["A", "flagged_messages"] == 2
+    assert table.loc["A", "per_1000"] == pytest.approx(750)
+    assert table.loc["B", "per_1000"] == pytest.approx(500)
+    assert table.loc["A", "share_flagged"] == pytest.approx(0.5)
+    assert list(table.index) == ["A", "B"], "largest rate first"
+
+
+def test_rate_by_week(data):
+    messages, hits = data
+    table = vs.rate_by(messages, hits, "week").sort_index()
+    assert [str(w) for w in table.index] == ["2025-10-06", "2025-10-13"]
+    assert list(table["agent_messages"]) == [2, 4]
+    assert list(table["violations"]) == [3, 1]
+
+
+def test_category_rates_count_messages_once(data):
+    messages, hits = data
+    table = vs.category_rates(messages, hits)
+    assert table.loc["informal_address", "hits"] == 2
+    assert table.loc["informal_address", "flagged_messages"] == 1
+    assert table.loc["informal_address", "per_1000"] == pytest.approx(1000 / 6)
+    assert table.loc["abuse", "hits"] == 0, "every category is listed, customers are not judged"
+
+
+def test_rate_matrix(data):
+    messages, hits = data
+    matrix = vs.rate_matrix(messages, hits, "agent_id", "category")
+    assert matrix.loc["A", "informal_address"] == pytest.approx(250)
+    assert matrix.loc["B", "service_taboo"] == pytest.approx(500)
+    assert matrix.loc["B", "informal_address"] == 0
+
+
+def test_rule_summary_and_top_phrases(data):
+    _, hits = data
+    summary = vs.rule_summary(hits)
+    assert summary.iloc[0]["rule_id"] == "informal.ni" and summary.iloc[0]["hits"] == 2
+    assert summary["suggest"].str.len().gt(0).all()
+    top = vs.top_phrases(hits)
+    assert dict(zip(top["phrase"], top["hits"])) == {"你": 2, "绝对": 1, "宝贝": 1, "不行": 1}
+
+
+def test_examples_mark_the_match(data):
+    messages, hits = data
+    table = vs.examples(messages, hits)
+    assert "这个宝贝【绝对】好" in set(table["excerpt"]) or "这个【宝贝】绝对好" in set(table["excerpt"])
+
+
+def test_privacy_never_leaks_from_excerpts_or_summaries():
+    text = "收货人杨磊，手机175 9900 7961，地址成都市武侯区人民南路353号，身份证110101199003071234"
+    messages = pd.DataFrame({"message_id": ["m"], "session_id": ["s"], "role": ["agent"], "platform": ["jd"],
+                             "text": [text], "agent_id": ["A"], "ts": [pd.NaT]})
+    hits = find_violations(messages)
+    assert {"privacy.phone", "privacy.address", "privacy.id_card"} <= set(hits["rule_id"].astype(str))
+    outputs = list(vs.examples(messages, hits, context=100)["excerpt"]) + list(vs.rule_summary(hits)["top_matched"])
+    outputs += list(vs.top_phrases(hits)["phrase"]) + list(vs.phrase_frequencies(hits))
+    for out in outputs:
+        for secret in ("杨磊", "7961", "9900", "人民南路", "110101199003071234"):
+            assert secret not in out, out
+
+
+@pytest.mark.parametrize("start, end, context, expected", [
+    (8, 21, 3, "…，手机【[手机号]】，[地址]，…"),
+    (0, 3, 2, "【收货人[姓名]】，手…"),
+])
+def test_mask_excerpt_cuts_after_masking(start, end, context, expected):
+    text = "收货人杨磊，手机175 9900 7961，地址成都市武侯区人民南路353号，谢谢"
+    assert mask_excerpt(text, start, end, context) == expected
+    assert "杨磊" not in mask_text(text) and "7961" not in mask_text(text)
+
+
+def test_word_cloud_draws_hanzi():
+    import matplotlib.pyplot as plt
+
+    def pixels(word):
+        fig = plots.word_cloud({word: 10}, "")
+        fig.canvas.draw()
+        data = np.asarray(fig.canvas.buffer_rgba()).copy()
+        plt.close(fig)
+        return data
+
+    first, second = pixels("微信"), pixels("宝贝")
+    assert (first[..., :3] < 200).any(), "the word cloud drew nothing"
+    assert not np.array_equal(first, second), "two different words must not render as the same boxes"
