@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOGS ?= data/sample/sample_export.csv
 PROFILE ?=
+RULES ?=
 RUN ?= $(shell date +%Y%m%d-%H%M%S)
 OUT ?= reports/$(RUN)
 
@@ -20,7 +21,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 report: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/cs-analytics report --logs "$(LOGS)" $(if $(PROFILE),--profile "$(PROFILE)") --out "$(OUT)"
+	MPLBACKEND=Agg $(BIN)/cs-analytics report --logs "$(LOGS)" $(if $(PROFILE),--profile "$(PROFILE)") $(if $(RULES),--rules "$(RULES)") --out "$(OUT)"
 
 test: $(STAMP)
 	MPLBACKEND=Agg CS_ANALYTICS_OUTPUT_DIR=$$(mktemp -d) $(BIN)/python -m pytest

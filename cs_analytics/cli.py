@@ -11,7 +11,7 @@ def _report(args: argparse.Namespace) -> int:
     from .report import run_report
 
     result = run_report(args.logs, args.out, profile=args.profile, platforms=args.platform,
-                        date_from=args.date_from, date_to=args.date_to)
+                        date_from=args.date_from, date_to=args.date_to, rules=args.rules)
     print(f"outputs in {result.out_dir}")
     if not result.ok:
         for run in result.runs:
@@ -91,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="only these platforms (taobao, tmall, jd, pdd, douyin); repeatable")
     rep.add_argument("--from", dest="date_from", default=None, help="first day, YYYY-MM-DD")
     rep.add_argument("--to", dest="date_to", default=None, help="last day, YYYY-MM-DD")
+    rep.add_argument("--rules", action="append", default=None,
+                     help="your rulebook YAML, layered on the default rules; repeatable")
     rep.add_argument("--out", default=None, help="output folder (default: reports/<timestamp>)")
     rep.set_defaults(func=_report)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from . import __version__, config
 from .logs import LoadError, input_files
 from .profiles import load_profile
+from .rules import load_rulebook
 
 
 @dataclass
@@ -52,7 +53,8 @@ def default_run_dir() -> Path:
 
 def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | None = None,
                profile: str | None = None, platforms: list[str] | None = None, date_from: str | None = None,
-               date_to: str | None = None, notebooks: list[Path] | None = None, log=print) -> RunResult:
+               date_to: str | None = None, notebooks: list[Path] | None = None, rules: list[str] | None = None,
+               log=print) -> RunResult:
     """Validate the inputs, then execute every notebook with these parameters into ``out_dir``."""
     import papermill as pm
 
@@ -60,6 +62,8 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
     input_files(logs)                 # clear error now if the path is wrong, before any notebook runs
     if profile:
         load_profile(profile)         # likewise for a bad profile
+    rules = [str(Path(r).resolve()) for r in rules] if rules else None
+    rulebook = load_rulebook(*(rules or []))   # and for a bad rulebook file (RulebookError names file and line)
     for label, value in (("--from", date_from), ("--to", date_to)):
         if value:
             try:
@@ -71,7 +75,7 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     params = {
         "LOGS": str(logs), "PROFILE": profile, "PLATFORMS": platforms or None,
-        "DATE_FROM": date_from, "DATE_TO": date_to, "OUTPUT_DIR": str(out),
+        "DATE_FROM": date_from, "DATE_TO": date_to, "RULES": rules, "OUTPUT_DIR": str(out),
     }
     result = RunResult(out)
     books = notebooks or notebook_paths()
@@ -93,7 +97,8 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
         log(f"    {'ok' if run.ok else 'failed'} in {run.seconds:.1f}s")
     manifest = {
         "package_version": __version__, "python": sys.version.split()[0], "created": dt.datetime.now().isoformat(),
-        "parameters": params, "notebooks": [vars(r) for r in result.runs],
+        "parameters": params, "rulebook_version": rulebook.version, "rule_files": rulebook.files,
+        "notebooks": [vars(r) for r in result.runs],
     }
     (out / "run.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return result

@@ -45,6 +45,15 @@ def test_cli_report_rejects_a_missing_export_before_running_anything(tmp_path, c
     assert not (tmp_path / "o").exists()
 
 
+def test_cli_report_rejects_a_bad_rulebook_before_running_anything(tmp_path, capsys):
+    bad = tmp_path / "mine.yaml"
+    bad.write_text("disable: [no.such.rule]\n", encoding="utf-8")
+    code = cli.main(["report", "--rules", str(bad), "--out", str(tmp_path / "o")])
+    assert code == 2
+    assert "mine.yaml" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
 def test_cli_report_rejects_a_bad_date(tmp_path, capsys):
     code = cli.main(["report", "--from", "2025-13-01", "--out", str(tmp_path / "o")])
     assert code == 2
@@ -75,6 +84,9 @@ def test_full_report_on_the_sample(tmp_path):
     assert result.ok, [r.error for r in result.runs]
     figures = {p.name for p in (tmp_path / "run" / "figures").iterdir()}
     assert "01_daily_messages.png" in figures and "01_daily_messages.svg" in figures
+    assert {"02_violations_by_category.png", "02_weekly_trend.png", "02_phrase_cloud.png"} <= figures
+    manifest = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
+    assert len(manifest["rulebook_version"]) == 12
     executed = nbformat.read(tmp_path / "run" / "notebooks" / "01_data_overview.ipynb", as_version=4)
     text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
     assert "read = kept + quarantined" in text
@@ -89,3 +101,7 @@ def test_report_on_an_export_without_times_or_agents(tmp_path):
     assert "no send times" in text and "no agent accounts" in text
     figures = {p.name for p in (tmp_path / "run" / "figures").iterdir()}
     assert "01_daily_messages.png" not in figures and "01_session_length.png" in figures
+    assert "02_violations_by_category.png" in figures and "02_weekly_trend.png" not in figures
+    executed = nbformat.read(tmp_path / "run" / "notebooks" / "02_forbidden_phrases.ipynb", as_version=4)
+    text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
+    assert "weekly trends are skipped" in text
