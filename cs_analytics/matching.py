@@ -5,7 +5,8 @@ How a batch of messages is judged:
 1. Messages whose role no rule applies to (customers, by default) are skipped.
 2. The rest are normalised together (``text.normalize_block``): a folded view with the original's
    offsets and a compact view without evasion separators.
-3. Every phrase, variant and exception phrase of every rule is one literal in a single automaton,
+3. Every phrase, variant and exception phrase of every rule is one literal in a single automaton
+   (one-character literals such as 你 are found with a vectorised NumPy comparison instead),
    scanned once over the compact view: Hyperscan when it is installed (the fast engine), else
    pyahocorasick (the portable engine). Both report every overlapping match; tests check they give
    identical hits. Regex rules (PII) run on the folded view.
@@ -21,6 +22,7 @@ How a batch of messages is judged:
 from __future__ import annotations
 
 import re
+import threading
 from array import array
 from dataclasses import dataclass
 from functools import lru_cache
@@ -152,6 +154,7 @@ class _HyperscanEngine:
                 expressions.append(translated)
                 flags.append(0)
         self._n_prefilters = len(prefilters)
+        self._local = threading.local()   # Hyperscan needs one scratch space per thread
         self._db = None
         if expressions:
             self._db = hyperscan.Database()
@@ -164,7 +167,13 @@ class _HyperscanEngine:
         found = array("q")
         if self._db is not None and block.compact_utf16:
             extend = found.extend
-            self._db.scan(block.compact_utf16, match_event_handler=lambda i, s, e, f, c: extend((i, s, e)))
+            scratch = getattr(self._local, "scratch", None)
+            if scratch is None:
+                import hyperscan
+
+                scratch = self._local.scratch = hyperscan.Scratch(self._db)
+            self._db.scan(block.compact_utf16, match_event_handler=lambda i, s, e, f, c: extend((i, s, e)),
+                          scratch=scratch)
         ends = [_EMPTY] * self._n_prefilters
         if not found:
             literal = (_EMPTY, _EMPTY, _EMPTY)
@@ -211,6 +220,8 @@ class CompiledRulebook:
 
     rulebook: Rulebook
     engine: object
+    engine_pids: np.ndarray       # engine pattern index → pattern id
+    single: list[tuple[int, int]]  # (UTF-16 code unit, pattern id) of one-character literals
     patterns: list[str]
     entry_start: np.ndarray       # per pattern: first index into the entry arrays
     entry_count: np.ndarray       # per pattern: how many entries
@@ -257,6 +268,13 @@ def _compile(rulebook: Rulebook, _version: str, engine: str) -> CompiledRulebook
             regexes.append((r_idx, re.compile(pattern), prefilters.index(prefilter) if prefilter else None, False))
         regexes += [(r_idx, re.compile(p), None, True) for p in rule.exception_regex]
     patterns = list(entries)
+    # one-character literals (你, 滚) are found with a vectorised lookup, the rest by the engine
+    single, multi = [], []
+    for pid, pattern in enumerate(patterns):
+        if len(pattern) == 1 and ord(pattern) < 0xD800:
+            single.append((ord(pattern), pid))
+        else:
+            multi.append(pid)
     flat = [e for p in patterns for e in entries[p]]
     counts = np.array([len(entries[p]) for p in patterns], dtype=np.int64)
     starts = np.zeros(len(patterns), dtype=np.int64)
@@ -265,7 +283,9 @@ def _compile(rulebook: Rulebook, _version: str, engine: str) -> CompiledRulebook
     rules = rulebook.rules
     return CompiledRulebook(
         rulebook=rulebook,
-        engine=_engine_class(engine)(patterns, prefilters),
+        engine=_engine_class(engine)([patterns[i] for i in multi], prefilters),
+        engine_pids=np.array(multi, dtype=np.int64),
+        single=single,
         patterns=patterns,
         entry_start=starts,
         entry_count=counts,
@@ -287,6 +307,13 @@ def _compile(rulebook: Rulebook, _version: str, engine: str) -> CompiledRulebook
 def _raw_matches(compiled: CompiledRulebook, block: NormalizedBlock, platform_codes: np.ndarray) -> pd.DataFrame:
     """Every phrase and regex match in a block: message, rule, span, exception flag, entry."""
     (pid, cstart, cend), prefilter_ends = compiled.engine.scan(block)
+    pid = compiled.engine_pids[pid]
+    if compiled.single:
+        units = np.frombuffer(block.compact_utf16, dtype=np.uint16)
+        found = [(np.flatnonzero(units == code), p) for code, p in compiled.single]
+        at = np.concatenate([f for f, _ in found])
+        pid = np.concatenate([pid] + [np.full(len(f), p, dtype=np.int64) for f, p in found])
+        cstart, cend = np.concatenate([cstart, at]), np.concatenate([cend, at + 1])
     msg, start, end, inside = block.locate_compact(cstart, cend)
     pid = pid[inside]
     keep = np.ones(len(pid), dtype=bool)
@@ -374,10 +401,15 @@ def _empty_hits() -> pd.DataFrame:
 
 
 def _codes(values: pd.Series, index: dict[str, int], default: int) -> np.ndarray:
-    """Integer codes of a low-cardinality text column (unknown or missing values get ``default``)."""
-    codes, uniques = pd.factorize(values)
-    lookup = np.array([index.get(u, default) for u in uniques] + [default], dtype=np.int64)
-    return lookup[codes]
+    """Integer codes of a text column by ``index`` (unknown or missing values get ``default``)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arrow = values.astype(pd.StringDtype("pyarrow")).array.__arrow_array__()
+    found = pc.index_in(arrow, value_set=pa.array(list(index), type=arrow.type))
+    positions = pc.fill_null(found, -1).to_numpy().astype(np.int64)
+    lookup = np.array(list(index.values()) + [default], dtype=np.int64)
+    return lookup[positions]
 
 
 def find_violations(messages: pd.DataFrame, rulebook: Rulebook | None = None, *, engine: str = "auto",
@@ -386,8 +418,9 @@ def find_violations(messages: pd.DataFrame, rulebook: Rulebook | None = None, *,
 
     ``messages`` is the canonical table from ``load_logs`` (needs ``message_id, role, platform, text``;
     ``session_id, seq, ts, shop, agent_id`` are carried along when present). ``rulebook`` defaults to
-    the packaged one. ``start``/``end`` are offsets in the original ``text``; ``matched`` is that slice;
-    ``phrase`` is the rulebook phrase (or regex rule) that matched and ``evasion`` is True when the text
+    the packaged one. Messages are judged in blocks of ``block_size`` (bounds memory; the result does
+    not depend on it). ``start``/``end`` are offsets in the original ``text``; ``matched`` is that
+    slice; ``phrase`` is the rulebook phrase (or regex rule) that matched and ``evasion`` is True when the text
     differs from it (spaces, symbols, full width, 繁体, pinyin or a homophone variant).
     """
     missing = {"message_id", "role", "platform", "text"} - set(messages.columns)
@@ -403,13 +436,12 @@ def find_violations(messages: pd.DataFrame, rulebook: Rulebook | None = None, *,
     candidates = np.flatnonzero(np.isin(role_all, wanted))
     texts_all = messages["text"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__()
     categories = np.array([r.category for r in rules], dtype=object)
-    parts = []
-    for lo in range(0, len(candidates), block_size):
-        rows = candidates[lo:lo + block_size]
+
+    def judge_block(rows: np.ndarray) -> pd.DataFrame | None:
         block = normalize_block(texts_all.take(rows))
         raw = _raw_matches(compiled, block, platform_all[rows])
         if raw.empty:
-            continue
+            return None
         msg, rule = raw["msg"].to_numpy(), raw["rule"].to_numpy()
         role = role_all[rows][msg]
         applies = (role >= 0) & compiled.rule_roles[rule, np.maximum(role, 0)]
@@ -417,12 +449,15 @@ def find_violations(messages: pd.DataFrame, rulebook: Rulebook | None = None, *,
         raw = raw[applies | raw["exception"].to_numpy()]
         hits = _drop_nested(_apply_exceptions(raw), categories)
         if hits.empty:
-            continue
+            return None
         hits = hits.assign(row=rows[hits["msg"].to_numpy()])
         original, offsets = block.original, block.starts[hits["msg"].to_numpy()]
         lo, hi = (offsets + hits["start"].to_numpy()).tolist(), (offsets + hits["end"].to_numpy()).tolist()
         hits["matched"] = [original[a:b] for a, b in zip(lo, hi)]
-        parts.append(hits)
+        return hits
+
+    blocks = [candidates[lo:lo + block_size] for lo in range(0, len(candidates), block_size)]
+    parts = [p for p in map(judge_block, blocks) if p is not None]
     if not parts:
         return _empty_hits()
     hits = pd.concat(parts, ignore_index=True)

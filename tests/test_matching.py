@@ -205,3 +205,14 @@ def test_cli_rules_reports_bad_user_file(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "bad.yaml:2" in err and "unknown category" in err
     assert cli_main(["rules"]) == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("不行知道微信支付宝加vVxX薇 *-，。😊你们您最好第一全网滚筒qQ宝贝1380")), max_size=16),
+                min_size=1, max_size=20),
+       st.sampled_from(["taobao", "jd", "pdd", "douyin"]))
+def test_engines_agree_on_random_text(texts, platform):
+    messages = frame(texts, platform=platform)
+    results = [find_violations(messages, engine=engine) for engine in ENGINES]
+    for other in results[1:]:
+        pd.testing.assert_frame_equal(results[0], other)
