@@ -76,9 +76,11 @@ def rate_matrix(messages: pd.DataFrame, hits: pd.DataFrame, rows: str, columns: 
     return counts.div(sizes, axis=0) * PER
 
 
-def rule_summary(hits: pd.DataFrame, rulebook: Rulebook | None = None) -> pd.DataFrame:
+def rule_summary(hits: pd.DataFrame, rulebook: Rulebook | None = None,
+                 messages: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per rule: category label, subcategory, severity, hits, agents, share of evasions, the most
-    frequent matched text and the phrasing to use instead. Most frequent first."""
+    frequent matched text (masked) and the phrasing to use instead. Most frequent first. With
+    ``messages``, ``per_1000`` is the rule's flagged messages per 1,000 agent messages."""
     rulebook = rulebook or load_rulebook()
     if hits.empty:
         return pd.DataFrame(columns=["rule_id", "label", "subcategory", "severity", "hits", "agents",
@@ -95,6 +97,9 @@ def rule_summary(hits: pd.DataFrame, rulebook: Rulebook | None = None) -> pd.Dat
     out.insert(0, "label", [rulebook.categories[rules[r].category]["label"] for r in out.index])
     out.insert(1, "subcategory", [rules[r].subcategory for r in out.index])
     out.insert(2, "severity", [rules[r].severity for r in out.index])
+    if messages is not None:
+        total = len(agent_messages(messages))
+        out.insert(4, "per_1000", group["message_id"].nunique() / total * PER if total else float("nan"))
     out["suggest"] = [rules[r].suggest for r in out.index]
     return out.sort_values("hits", ascending=False).reset_index()
 
@@ -115,14 +120,18 @@ def phrase_frequencies(hits: pd.DataFrame) -> dict[str, int]:
     return dict(zip(table["phrase"], table["hits"].astype(int)))
 
 
-def examples(messages: pd.DataFrame, hits: pd.DataFrame, per_rule: int = 1, context: int = 12,
+def examples(messages: pd.DataFrame, hits: pd.DataFrame, per_rule: int | None = 1, context: int = 12,
              rulebook: Rulebook | None = None) -> pd.DataFrame:
     """Example hits with masked context: the match in 【】, up to ``context`` characters either side,
-    buyer phone numbers, ID numbers, names and addresses masked (privacy.mask_text), the suggestion."""
+    buyer phone numbers, ID numbers, names and addresses masked (privacy.mask_excerpt), the suggestion.
+    ``per_rule=None`` gives every hit: the evidence table to show or export (``hits.matched`` itself
+    is raw evidence and may hold a buyer's phone number; never display it unmasked)."""
     rulebook = rulebook or load_rulebook()
     if hits.empty:
         return pd.DataFrame(columns=["message_id", "agent_id", "ts", "rule_id", "label", "excerpt", "suggest"])
-    chosen = hits.assign(rule_id=hits["rule_id"].astype(str)).groupby("rule_id", sort=False).head(per_rule)
+    chosen = hits.assign(rule_id=hits["rule_id"].astype(str))
+    if per_rule is not None:
+        chosen = chosen.groupby("rule_id", sort=False).head(per_rule)
     texts = messages.set_index("message_id")["text"]
     rows = []
     for hit in chosen.itertuples(index=False):

@@ -127,3 +127,12 @@ def test_word_cloud_draws_hanzi():
     first, second = pixels("微信"), pixels("宝贝")
     assert (first[..., :3] < 200).any(), "the word cloud drew nothing"
     assert not np.array_equal(first, second), "two different words must not render as the same boxes"
+
+
+def test_rule_summary_rate_and_full_evidence_table(data):
+    messages, hits = data
+    summary = vs.rule_summary(hits, messages=messages).set_index("rule_id")
+    assert summary.loc["informal.ni", "per_1000"] == pytest.approx(1000 / 6)
+    evidence = vs.examples(messages, hits, per_rule=None)
+    assert len(evidence) == len(hits)
+    assert evidence["excerpt"].str.contains("【").all()
