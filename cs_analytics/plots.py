@@ -148,7 +148,9 @@ def heatmap(table, title: str, xlabel: str = "", ylabel: str = "", fmt: str = "{
     setup_style()
     fig, ax = plt.subplots(figsize=(8, 9))
     image = ax.imshow(table.to_numpy(), aspect="auto", cmap="Blues")
-    ax.set_xticks(range(len(table.columns)), [str(c) for c in table.columns])
+    labels = [str(c) for c in table.columns]
+    long_labels = sum(len(label) for label in labels) > 4 * max(len(labels), 1)
+    ax.set_xticks(range(len(labels)), labels, rotation=35 if long_labels else 0, ha="right" if long_labels else "center")
     ax.set_yticks(range(len(table.index)), [str(i) for i in table.index])
     ax.set_title(title)
     ax.set_xlabel(xlabel)
