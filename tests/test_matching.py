@@ -25,8 +25,12 @@ CASES = yaml.safe_load(rule_quality.CASES_FILE.read_text(encoding="utf-8"))
 ENGINES = available_engines()
 
 
-def test_both_engines_are_installed():
-    assert ENGINES == ["hyperscan", "pyahocorasick"], "the test environment must have both engines"
+def test_engines_installed_as_pyproject_says():
+    import platform
+
+    assert "pyahocorasick" in ENGINES, "the portable engine is always installed"
+    if platform.machine() in ("x86_64", "AMD64", "arm64", "aarch64"):
+        assert ENGINES == ["hyperscan", "pyahocorasick"], "hyperscan has wheels here and must be installed"
 
 
 @pytest.mark.parametrize("engine", ENGINES)
