@@ -56,7 +56,7 @@ class RulebookError(ValueError):
 
 
 @dataclass(frozen=True)
-class Exception_:
+class ExceptionContext:
     """A context in which a rule's match is not a violation: a phrase that covers the match."""
 
     phrase: str
@@ -78,7 +78,7 @@ class Rule:
     phrases: tuple[str, ...] = ()
     variants: tuple[str, ...] = ()
     regex: tuple[tuple[str, str | None], ...] = ()   # (pattern, prefilter or None)
-    exceptions: tuple[Exception_, ...] = ()
+    exceptions: tuple[ExceptionContext, ...] = ()
     exception_regex: tuple[str, ...] = ()
     min_repeats: int = 1
     effective_from: dt.date | None = None
@@ -317,9 +317,9 @@ def _build_rule(entry: dict, path: Path, categories: dict) -> Rule:
             bad = set(_as_list(plats)) - set(PLATFORMS)
             if bad:
                 raise RulebookError(f"{where}: exception {item['phrase']!r} names unknown platform(s) {sorted(bad)}")
-            exceptions.append(Exception_(str(item["phrase"]), frozenset(_as_list(plats)) if plats else None))
+            exceptions.append(ExceptionContext(str(item["phrase"]), frozenset(_as_list(plats)) if plats else None))
         else:
-            exceptions.append(Exception_(str(item)))
+            exceptions.append(ExceptionContext(str(item)))
     min_repeats = entry.get("min_repeats", 1)
     if not isinstance(min_repeats, int) or min_repeats < 1:
         raise RulebookError(f"{where}: min_repeats must be a whole number ≥ 1")
