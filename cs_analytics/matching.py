@@ -304,7 +304,14 @@ def _compile(rulebook: Rulebook, _version: str, engine: str) -> CompiledRulebook
 
 
 # ---------------------------------------------------------------------------------- matching ---
-def _raw_matches(compiled: CompiledRulebook, block: NormalizedBlock, platform_codes: np.ndarray) -> pd.DataFrame:
+Matches = dict  # column name → NumPy array, all of one length (cheaper than DataFrames on the hot path)
+
+
+def _select(matches: Matches, mask: np.ndarray) -> Matches:
+    return {k: v[mask] for k, v in matches.items()}
+
+
+def _raw_matches(compiled: CompiledRulebook, block: NormalizedBlock, platform_codes: np.ndarray) -> Matches:
     """Every phrase and regex match in a block: message, rule, span, exception flag, entry."""
     (pid, cstart, cend), prefilter_ends = compiled.engine.scan(block)
     pid = compiled.engine_pids[pid]
@@ -330,11 +337,11 @@ def _raw_matches(compiled: CompiledRulebook, block: NormalizedBlock, platform_co
     rep = np.repeat(np.arange(len(pid)), counts)
     entry = np.repeat(compiled.entry_start[pid], counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
     entry_ok = compiled.entry_platforms[entry, platform_codes[msg[rep]]] if len(entry) else np.zeros(0, dtype=bool)
-    frames = [pd.DataFrame({
+    frames = [{
         "msg": msg[rep][entry_ok], "rule": compiled.entry_rule[entry][entry_ok],
         "start": start[rep][entry_ok], "end": end[rep][entry_ok],
         "exception": compiled.entry_exception[entry][entry_ok], "entry": entry[entry_ok],
-    })]
+    }]
     candidates = [None if not len(e) else np.unique(block.locate_compact(e - 1, e)[0]) for e in prefilter_ends]
     for r_idx, pattern, prefilter, is_exception in compiled.regexes:
         if prefilter is None:
@@ -348,51 +355,64 @@ def _raw_matches(compiled: CompiledRulebook, block: NormalizedBlock, platform_co
         if not spans:
             continue
         m, s, e, _ = block.locate_folded(*np.array(spans, dtype=np.int64).T)
-        frames.append(pd.DataFrame({"msg": m, "rule": r_idx, "start": s, "end": e,
-                                    "exception": is_exception, "entry": -1}))
-    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        frames.append({"msg": m, "rule": np.full(len(m), r_idx, dtype=np.int64), "start": s, "end": e,
+                       "exception": np.full(len(m), is_exception), "entry": np.full(len(m), -1, dtype=np.int64)})
+    return {k: np.concatenate([f[k] for f in frames]) for k in frames[0]}
 
 
-def _apply_exceptions(raw: pd.DataFrame) -> pd.DataFrame:
-    hits = raw[~raw["exception"]]
-    exceptions = raw[raw["exception"]]
-    if exceptions.empty or hits.empty:
+def _apply_exceptions(raw: Matches, n_rules: int) -> Matches:
+    """Drop hits that an exception of the same rule covers (exception start <= hit start, end >= end)."""
+    is_exception = raw["exception"]
+    hits, exceptions = _select(raw, ~is_exception), _select(raw, is_exception)
+    if not len(exceptions["msg"]) or not len(hits["msg"]):
         return hits
-    pairs = hits.reset_index().merge(exceptions[["msg", "rule", "start", "end"]], on=["msg", "rule"],
-                                     suffixes=("", "_x"))
-    covered = pairs.loc[(pairs["start_x"] <= pairs["start"]) & (pairs["end_x"] >= pairs["end"]), "index"]
-    return hits.drop(index=covered.unique())
+    hit_key = hits["msg"] * n_rules + hits["rule"]
+    exc_key = exceptions["msg"] * n_rules + exceptions["rule"]
+    order = np.argsort(exc_key, kind="stable")
+    sorted_key = exc_key[order]
+    lo = np.searchsorted(sorted_key, hit_key, side="left")
+    hi = np.searchsorted(sorted_key, hit_key, side="right")
+    covered = np.zeros(len(hit_key), dtype=bool)
+    for j in range(int((hi - lo).max())):       # exceptions per (message, rule): a handful at most
+        valid = lo + j < hi
+        x = order[np.minimum(lo + j, len(order) - 1)]
+        covered |= valid & (exceptions["start"][x] <= hits["start"]) & (exceptions["end"][x] >= hits["end"])
+    return _select(hits, ~covered)
 
 
-def _drop_nested(hits: pd.DataFrame, categories: np.ndarray) -> pd.DataFrame:
+def _drop_nested(hits: Matches, category_codes: np.ndarray) -> Matches:
     """Within a message and category keep the longest of overlapping hits (ties: the earliest).
 
     Vectorised: hits inside an earlier-starting hit are dropped first; of two remaining neighbours
     that still overlap, the shorter one goes.
     """
-    if hits.empty:
+    if not len(hits["msg"]):
         return hits
-    category_codes = pd.factorize(pd.Series(categories, dtype=object))[0]
-    hits = hits.assign(category=category_codes[hits["rule"].to_numpy()], length=hits["end"] - hits["start"])
-    hits = hits.sort_values(["msg", "category", "start", "length"], ascending=[True, True, True, False],
-                            kind="stable").drop_duplicates(["msg", "rule", "start", "end"])
-    group = hits["msg"].to_numpy() * (category_codes.max() + 1) + hits["category"].to_numpy()
-    new_group = np.ones(len(hits), dtype=bool)
+    category = category_codes[hits["rule"]]
+    length = hits["end"] - hits["start"]
+    order = np.lexsort((hits["rule"], -length, hits["start"], category, hits["msg"]))
+    hits = _select(hits, order)
+    category, length = category[order], length[order]
+    msg, rule, start, end = hits["msg"], hits["rule"], hits["start"], hits["end"]
+    same_as_previous = np.zeros(len(msg), dtype=bool)
+    same_as_previous[1:] = (msg[1:] == msg[:-1]) & (rule[1:] == rule[:-1]) & (start[1:] == start[:-1]) & (end[1:] == end[:-1])
+    group = msg * (int(category_codes.max()) + 1) + category
+    new_group = np.ones(len(msg), dtype=bool)
     new_group[1:] = group[1:] != group[:-1]
-    ends = hits["end"].to_numpy()
-    reach = pd.Series(ends).groupby(np.cumsum(new_group)).cummax().to_numpy()
-    contained = np.zeros(len(hits), dtype=bool)
-    contained[1:] = ~new_group[1:] & (ends[1:] <= reach[:-1])
-    hits, group = hits[~contained], group[~contained]
-    if len(hits) < 2:
-        return hits
-    starts, ends, lengths = (hits[c].to_numpy() for c in ("start", "end", "length"))
-    overlap_prev = np.zeros(len(hits), dtype=bool)
+    # running maximum of ``end`` within each group: offset groups so that one never reaches into the next
+    span = int(end.max()) + 1
+    reach = np.maximum.accumulate(end + np.cumsum(new_group) * span) - np.cumsum(new_group) * span
+    contained = np.zeros(len(msg), dtype=bool)
+    contained[1:] = ~new_group[1:] & (end[1:] <= reach[:-1])
+    keep = ~(same_as_previous | contained)
+    hits, group, length = _select(hits, keep), group[keep], length[keep]
+    starts, ends = hits["start"], hits["end"]
+    overlap_prev = np.zeros(len(starts), dtype=bool)
     overlap_prev[1:] = (group[1:] == group[:-1]) & (starts[1:] < ends[:-1])
-    drop = np.zeros(len(hits), dtype=bool)
-    drop[1:] |= overlap_prev[1:] & (lengths[1:] <= lengths[:-1])
-    drop[:-1] |= overlap_prev[1:] & (lengths[:-1] < lengths[1:])
-    return hits[~drop]
+    drop = np.zeros(len(starts), dtype=bool)
+    drop[1:] |= overlap_prev[1:] & (length[1:] <= length[:-1])
+    drop[:-1] |= overlap_prev[1:] & (length[:-1] < length[1:])
+    return _select(hits, ~drop)
 
 
 def _empty_hits() -> pd.DataFrame:
@@ -435,33 +455,33 @@ def find_violations(messages: pd.DataFrame, rulebook: Rulebook | None = None, *,
     wanted = [_ROLE_INDEX[r] for r in compiled.roles]
     candidates = np.flatnonzero(np.isin(role_all, wanted))
     texts_all = messages["text"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__()
-    categories = np.array([r.category for r in rules], dtype=object)
+    category_codes = pd.factorize(pd.Series([r.category for r in rules], dtype=object))[0]
 
-    def judge_block(rows: np.ndarray) -> pd.DataFrame | None:
+    def judge_block(rows: np.ndarray) -> Matches | None:
         block = normalize_block(texts_all.take(rows))
         raw = _raw_matches(compiled, block, platform_all[rows])
-        if raw.empty:
+        if not len(raw["msg"]):
             return None
-        msg, rule = raw["msg"].to_numpy(), raw["rule"].to_numpy()
+        msg, rule = raw["msg"], raw["rule"]
         role = role_all[rows][msg]
         applies = (role >= 0) & compiled.rule_roles[rule, np.maximum(role, 0)]
         applies &= compiled.rule_platforms[rule, platform_all[rows][msg]]
-        raw = raw[applies | raw["exception"].to_numpy()]
-        hits = _drop_nested(_apply_exceptions(raw), categories)
-        if hits.empty:
+        raw = _select(raw, applies | raw["exception"])
+        hits = _drop_nested(_apply_exceptions(raw, len(rules)), category_codes)
+        if not len(hits["msg"]):
             return None
-        hits = hits.assign(row=rows[hits["msg"].to_numpy()])
-        original, offsets = block.original, block.starts[hits["msg"].to_numpy()]
-        lo, hi = (offsets + hits["start"].to_numpy()).tolist(), (offsets + hits["end"].to_numpy()).tolist()
-        hits["matched"] = [original[a:b] for a, b in zip(lo, hi)]
+        hits["row"] = rows[hits["msg"]]
+        offsets = block.starts[hits["msg"]]
+        lo, hi = (offsets + hits["start"]).tolist(), (offsets + hits["end"]).tolist()
+        original = block.original
+        hits["matched"] = np.array([original[a:b] for a, b in zip(lo, hi)], dtype=object)
         return hits
 
     blocks = [candidates[lo:lo + block_size] for lo in range(0, len(candidates), block_size)]
     parts = [p for p in map(judge_block, blocks) if p is not None]
     if not parts:
         return _empty_hits()
-    hits = pd.concat(parts, ignore_index=True)
-    return _hits_table(hits, messages, compiled)
+    return _hits_table({k: np.concatenate([p[k] for p in parts]) for k in parts[0]}, messages, compiled)
 
 
 def _rule_column(rules, rule_index: np.ndarray, field: str) -> pd.Categorical:
@@ -470,18 +490,18 @@ def _rule_column(rules, rule_index: np.ndarray, field: str) -> pd.Categorical:
     return pd.Categorical.from_codes(codes[rule_index], categories=pd.Index(uniques, dtype=object))
 
 
-def _hits_table(hits: pd.DataFrame, messages: pd.DataFrame, compiled: CompiledRulebook) -> pd.DataFrame:
+def _hits_table(hits: Matches, messages: pd.DataFrame, compiled: CompiledRulebook) -> pd.DataFrame:
     rules = compiled.rulebook.rules
-    rule = hits["rule"].to_numpy()
-    entry = hits["entry"].to_numpy()
+    rule = hits["rule"]
+    entry = hits["entry"]
     is_phrase = entry >= 0
     phrase = np.asarray(compiled.entry_written, dtype=object)[np.maximum(entry, 0)] if len(entry) else np.zeros(0, dtype=object)
     regex_names = np.array([f"regex:{r.id}" for r in rules], dtype=object)
     phrase = np.where(is_phrase, phrase, regex_names[rule])
     variant = np.where(is_phrase, compiled.entry_variant[np.maximum(entry, 0)], False)
-    matched = hits["matched"].to_numpy(dtype=object)
+    matched = hits["matched"]
     evasion = is_phrase & (variant | (matched != phrase))
-    rows = hits["row"].to_numpy()
+    rows = hits["row"]
     string = pd.StringDtype("pyarrow")
     out = pd.DataFrame({
         "message_id": messages["message_id"].array.take(rows),
@@ -489,8 +509,8 @@ def _hits_table(hits: pd.DataFrame, messages: pd.DataFrame, compiled: CompiledRu
         "category": _rule_column(rules, rule, "category"),
         "subcategory": _rule_column(rules, rule, "subcategory"),
         "severity": _rule_column(rules, rule, "severity"),
-        "start": hits["start"].to_numpy(dtype=np.int64),
-        "end": hits["end"].to_numpy(dtype=np.int64),
+        "start": hits["start"].astype(np.int64),
+        "end": hits["end"].astype(np.int64),
         "matched": pd.array(matched, dtype=string),
         "suggest": _rule_column(rules, rule, "suggest"),
         "phrase": pd.array(phrase, dtype=string),
