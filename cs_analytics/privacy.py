@@ -51,11 +51,11 @@ def mask_excerpt(text: str, start: int, end: int, context: int = 12, marks: tupl
         last = e
     pieces += [(ch, start <= last + i < end) for i, ch in enumerate(text[last:])]
     inside = [i for i, (_, marked) in enumerate(pieces) if marked]
-    if not inside:
-        return mask_text(text)[:2 * context]
+    text_of = lambda part: "".join(p for p, _ in part)  # noqa: E731
+    if not inside:                                          # an empty span: the start of the text
+        return text_of(pieces[:2 * context]) + ("…" if len(pieces) > 2 * context else "")
     first, final = inside[0], inside[-1]
     lo, hi = max(0, first - context), min(len(pieces), final + 1 + context)   # a mask token is one piece
-    text_of = lambda part: "".join(p for p, _ in part)  # noqa: E731
     return ("…" if lo else "") + text_of(pieces[lo:first]) + marks[0] + text_of(pieces[first:final + 1]) + \
         marks[1] + text_of(pieces[final + 1:hi]) + ("…" if hi < len(pieces) else "")
 

@@ -27,7 +27,7 @@ import itertools
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import yaml
@@ -104,9 +104,10 @@ class Rulebook:
     files: list[str] = field(default_factory=list)
     disabled: list[str] = field(default_factory=list)
 
-    @property
+    @cached_property
     def version(self) -> str:
-        """A short hash of the effective rules: two rulebooks with the same rules have the same version."""
+        """A short hash of the effective rules: two rulebooks with the same rules have the same version.
+        Computed once: a rulebook is not changed after loading (layer a file to change rules)."""
         payload = [{k: (sorted(v) if isinstance(v, frozenset) else v) for k, v in vars(r).items() if k != "origin"}
                    for r in self.rules]
         blob = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)

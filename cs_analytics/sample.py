@@ -150,7 +150,7 @@ class _Generator:
                 violations += [f"{category}:{sub}" if sub else category] + also
                 phrases.append(self.fill(phrase, ctx))
                 text = text.rstrip("。") + "，" + phrases[-1]
-                if re.search(f"{informal}(?!们)", phrases[-1]):
+                if re.search(f"{informal}(?!{spec['informal_not_before']})", phrases[-1]):
                     labels["informal"] = True
             if self.chance(habit["informal_rate"]) and formal in text:
                 text = text.replace(formal, informal)

@@ -63,6 +63,25 @@ def category_rates(messages: pd.DataFrame, hits: pd.DataFrame, rulebook: Ruleboo
     return out.sort_values("per_1000", ascending=False)
 
 
+def subcategory_rates(messages: pd.DataFrame, hits: pd.DataFrame, category: str,
+                      rulebook: Rulebook | None = None) -> pd.Series:
+    """Violations per 1,000 agent messages for each subcategory of ``category``, by subcategory label."""
+    rulebook = rulebook or load_rulebook()
+    labels = rulebook.categories[category].get("subcategories", {})
+    chosen = hits[hits["category"] == category].drop_duplicates(["message_id", "subcategory"])
+    total = len(agent_messages(messages))
+    counts = chosen["subcategory"].astype(str).map(lambda s: labels.get(s, s)).value_counts()
+    return (counts / total * PER if total else counts * float("nan")).rename("per_1000")
+
+
+def evasion_summary(hits: pd.DataFrame) -> pd.DataFrame:
+    """Per category: hits, disguised hits (spaces, symbols, 繁体, pinyin, homophones …) and their share."""
+    group = hits.groupby(hits["category"].astype(str))
+    out = pd.DataFrame({"hits": group.size(), "disguised": group["evasion"].sum().astype(int)})
+    out["share_disguised"] = out["disguised"] / out["hits"]
+    return out.sort_values("disguised", ascending=False)
+
+
 def rate_matrix(messages: pd.DataFrame, hits: pd.DataFrame, rows: str, columns: str = "category") -> pd.DataFrame:
     """Violations (distinct message × ``columns`` value) per 1,000 agent messages, with ``rows`` (a
     messages column such as agent_id, or week) down and ``columns`` (a hits column such as category or

@@ -136,3 +136,14 @@ def test_rule_summary_rate_and_full_evidence_table(data):
     evidence = vs.examples(messages, hits, per_rule=None)
     assert len(evidence) == len(hits)
     assert evidence["excerpt"].str.contains("【").all()
+
+
+def test_subcategory_rates_and_evasion_summary(data):
+    messages, hits = data
+    kinds = vs.subcategory_rates(messages, hits, "service_taboo")
+    assert dict(kinds) == {"否定/生硬拒绝": pytest.approx(1000 / 6)}
+    summary = vs.evasion_summary(hits)
+    assert summary.loc["informal_address", "hits"] == 2
+    assert (summary["disguised"] == 0).all()
+    disguised = find_violations(messages.assign(text=messages["text"].str.replace("宝贝", "宝 贝")))
+    assert vs.evasion_summary(disguised).loc["third_party_platform", "share_disguised"] == 1.0
