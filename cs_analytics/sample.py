@@ -104,7 +104,8 @@ class _Generator:
         order = f"{rng.randrange(10**15, 10**16)}" if complaint else ""
         truth = {"session_id": sid, "shop": shop["shop"], "platform": shop["code"], "agent_id": agent,
                  "agent_habit": agents[agent], "scenario": complaint or "presale", "festive_expected": festive or "",
-                 "escalation": False, "non_threat": False, "greeting": False, "closing": False,
+                 "escalation": False, "non_threat": False, "anger": False, "compensation": False,
+                 "greeting": False, "closing": False,
                  "anything_else": False, "festive_given": False, "long_waits": 0, "long_waits_apologized": 0,
                  "customer_pii": False}
         state = {"t": t, "pending_since": None, "seq": 0}
@@ -116,18 +117,20 @@ class _Generator:
                    "platform": shop["platform"], "platform_code": shop["code"], "shop": shop["shop"],
                    "agent": agent, "buyer": buyer, "sender": self.export["role_labels"][role], "text": text,
                    "sku": sku, "order": order, "role": role, "violations": "", "violation_phrases": "", "complaint_type": "",
-                   "escalation": False, "informal": False, "reply_wait_s": None, "apology_wait": False,
+                   "escalation": False, "anger": False, "compensation": False, "informal": False,
+                   "reply_wait_s": None, "apology_wait": False,
                    "dirty": ""}
             row.update(labels)
             self.rows.append(row)
             return row
 
-        def customer(texts: list[str], **labels) -> None:
-            for i, text in enumerate(texts):
+        def customer(texts: list[tuple[str, dict]]) -> None:
+            """A burst of customer messages, each (text, the labels planted in that text)."""
+            for i, (text, labels) in enumerate(texts):
                 state["t"] += dt.timedelta(seconds=rng.uniform(3, 40) if (i or state["seq"]) else 0)
                 if state["pending_since"] is None:
                     state["pending_since"] = state["t"]
-                emit("customer", text, **(labels if i == len(texts) - 1 else {}))
+                emit("customer", text, **labels)
 
         def agent_reply(parts: list[str]) -> None:
             wait = self.reply_delay(habit, state["t"].hour)
@@ -159,9 +162,9 @@ class _Generator:
             emit("agent", text, **labels)
 
         # opening burst, optional bot greeting
-        opening = [self.pick(spec["customer"]["opening"])] if self.chance(0.5) else []
+        opening = [(self.pick(spec["customer"]["opening"]), {})] if self.chance(0.5) else []
         question = self.fill(self.pick(spec["complaints"][complaint] if complaint else spec["customer"]["presale"]), ctx)
-        customer(opening + [question], complaint_type=complaint or "")
+        customer(opening + [(question, {"complaint_type": complaint or ""})])
         if shop["bot"]:
             state["t"] += dt.timedelta(seconds=rng.uniform(1, 3))
             row = emit("bot", self.fill(self.pick(spec["bot"]["text"]), ctx))
@@ -180,27 +183,30 @@ class _Generator:
         threat_round = rng.randrange(rounds) if complaint and self.chance(spec["escalation_rate"]) else None
         non_threat_round = rng.randrange(rounds) if complaint and self.chance(spec["non_threat_rate"]) else None
         pii_round = rng.randrange(rounds) if self.chance(spec["pii_rate"]) else None
+        compensation_round = rng.randrange(rounds) if complaint and self.chance(spec["compensation_rate"]) else None
         for r in range(rounds):
-            texts, labels = [], {}
+            texts = []
             if complaint and self.chance(0.3):
-                texts.append(self.pick(spec["customer"]["anger"]))
+                texts.append((self.pick(spec["customer"]["anger"]), {"anger": True}))
+                truth["anger"] = True
             if r == pii_round:
                 kind = self.pick(["phone", "address"])
-                texts.append(self.fill(self.pick(spec["customer"]["pii"][kind]), ctx))
+                texts.append((self.fill(self.pick(spec["customer"]["pii"][kind]), ctx), {}))
                 truth["customer_pii"] = True
             if r == threat_round:
-                texts.append(self.pick(spec["customer"]["threats"]))
-                labels["escalation"] = True
+                texts.append((self.pick(spec["customer"]["threats"]), {"escalation": True}))
                 truth["escalation"] = True
             if r == non_threat_round:
-                texts.append(self.pick(spec["customer"]["non_threats"]))
+                texts.append((self.pick(spec["customer"]["non_threats"]), {}))
                 truth["non_threat"] = True
+            if r == compensation_round:
+                texts.append((self.pick(spec["customer"]["compensation"]), {"compensation": True}))
+                truth["compensation"] = True
             if complaint and self.chance(0.5):
-                texts.append(self.fill(self.pick(spec["complaints"][complaint]), ctx))
-                labels["complaint_type"] = complaint
+                texts.append((self.fill(self.pick(spec["complaints"][complaint]), ctx), {"complaint_type": complaint}))
             if not texts:
-                texts.append(self.pick(spec["customer"]["followup"]))
-            customer(texts, **labels)
+                texts.append((self.pick(spec["customer"]["followup"]), {}))
+            customer(texts)
             parts = [self.pick(answers)]
             if self.chance(0.2):
                 harmless = spec["agent"]["harmless"] + spec["agent"]["harmless_by_platform"].get(shop["code"], [])
@@ -212,7 +218,7 @@ class _Generator:
                 emit("agent", self.fill(phrase, ctx), violations="privacy_leak",
                      violation_phrases=self.fill(phrase, ctx))
         if self.chance(0.6):
-            customer([self.pick(spec["customer"]["followup"])])
+            customer([(self.pick(spec["customer"]["followup"]), {})])
         closing = []
         if self.chance(habit["close"]):
             closing.append(self.pick(spec["agent"]["anything_else"]))
@@ -243,7 +249,8 @@ class _Generator:
     def plant_dirty_rows(self, frame: pd.DataFrame) -> pd.DataFrame:
         per10k = self.spec["dirty_rows"]
         plain = frame.index[(frame["violations"] == "") & (frame["complaint_type"] == "")
-                            & ~frame["escalation"] & (frame["role"] == "customer")].tolist()
+                            & ~frame["escalation"] & ~frame["anger"] & ~frame["compensation"]
+                            & (frame["role"] == "customer")].tolist()
         self.rng.shuffle(plain)
         take = {k: max(1, round(len(frame) * v / 10_000)) for k, v in per10k.items()}
         frame = frame.copy()
@@ -276,7 +283,7 @@ class _Generator:
         headers = self.export["columns"]
         export = frame[list(headers)].rename(columns=headers)
         truth = frame[["source_row", "message_id", "session_id", "role", "violations", "violation_phrases",
-                       "complaint_type", "escalation", "informal", "reply_wait_s", "apology_wait", "dirty"]]
+                       "complaint_type", "escalation", "anger", "compensation", "informal", "reply_wait_s", "apology_wait", "dirty"]]
         sessions = pd.DataFrame(self.sessions)
         return Sample(export, truth, sessions, self.jd_tsv(frame))
 
