@@ -311,16 +311,22 @@ def _select(matches: Matches, mask: np.ndarray) -> Matches:
     return {k: v[mask] for k, v in matches.items()}
 
 
+def _with_single(pid: np.ndarray, cstart: np.ndarray, cend: np.ndarray, single: list[tuple[int, int]],
+                 block: NormalizedBlock) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Add the one-character literals (UTF-16 code unit, pattern id), found by a NumPy comparison."""
+    if not single:
+        return pid, cstart, cend
+    units = np.frombuffer(block.compact_utf16, dtype=np.uint16)
+    found = [(np.flatnonzero(units == code), p) for code, p in single]
+    at = np.concatenate([f for f, _ in found])
+    pid = np.concatenate([pid] + [np.full(len(f), p, dtype=np.int64) for f, p in found])
+    return pid, np.concatenate([cstart, at]), np.concatenate([cend, at + 1])
+
+
 def _raw_matches(compiled: CompiledRulebook, block: NormalizedBlock, platform_codes: np.ndarray) -> Matches:
     """Every phrase and regex match in a block: message, rule, span, exception flag, entry."""
     (pid, cstart, cend), prefilter_ends = compiled.engine.scan(block)
-    pid = compiled.engine_pids[pid]
-    if compiled.single:
-        units = np.frombuffer(block.compact_utf16, dtype=np.uint16)
-        found = [(np.flatnonzero(units == code), p) for code, p in compiled.single]
-        at = np.concatenate([f for f, _ in found])
-        pid = np.concatenate([pid] + [np.full(len(f), p, dtype=np.int64) for f, p in found])
-        cstart, cend = np.concatenate([cstart, at]), np.concatenate([cend, at + 1])
+    pid, cstart, cend = _with_single(compiled.engine_pids[pid], cstart, cend, compiled.single, block)
     msg, start, end, inside = block.locate_compact(cstart, cend)
     pid = pid[inside]
     keep = np.ones(len(pid), dtype=bool)
@@ -553,3 +559,54 @@ def check_text(text: str, platform: str = "taobao", role: str = "agent", ruleboo
     frame = pd.DataFrame({"message_id": ["check"], "session_id": ["check"], "role": [role],
                           "platform": [platform], "text": [text]})
     return find_violations(frame, rulebook, engine=engine)
+
+
+# ----------------------------------------------------------------------------- phrase lists ---
+class PhraseSet:
+    """Labelled phrase lists found at once in many messages (complaint types, cues, apologies …).
+
+    ``entries`` are (label, phrase) pairs; a phrase may appear under several labels. Phrases are
+    normalised like rule phrases and matched on the compact view with the same engines as the
+    rulebook, so evasions and Traditional characters are read the same way. One-character phrases
+    are found by a NumPy comparison. A phrase made of ASCII letters or digits (``315``, ``qq``)
+    only matches as a whole word.
+    """
+
+    def __init__(self, entries, engine: str = "auto"):
+        self.labels: list[str] = []
+        self.written: list[str] = []
+        keys: dict[str, list[int]] = {}
+        for label, phrase in entries:
+            key = normalize(str(phrase))
+            if not key:
+                continue
+            keys.setdefault(key, []).append(len(self.labels))
+            self.labels.append(label)
+            self.written.append(str(phrase))
+        self.patterns = list(keys)
+        self._entries = [keys[p] for p in self.patterns]
+        self._single = [(ord(p), i) for i, p in enumerate(self.patterns) if len(p) == 1 and ord(p) < 0xD800]
+        single_ids = {i for _, i in self._single}
+        self._multi = np.array([i for i in range(len(self.patterns)) if i not in single_ids], dtype=np.int64)
+        self._engine = _engine_class(engine)([self.patterns[i] for i in self._multi], [])
+        self._ascii = [bool(re.fullmatch(r"[a-z0-9]+", p)) for p in self.patterns]
+
+    def find(self, block: NormalizedBlock) -> Matches:
+        """Every match in ``block``: arrays ``msg``, ``entry`` (index into labels/written), ``start``, ``end``."""
+        (pid, cstart, cend), _ = self._engine.scan(block)
+        pid, cstart, cend = _with_single(self._multi[pid], cstart, cend, self._single, block)
+        msg, start, end, inside = block.locate_compact(cstart, cend)
+        pid = pid[inside]
+        keep = np.ones(len(pid), dtype=bool)
+        folded = block.folded
+        for i in np.flatnonzero(np.array(self._ascii, dtype=bool)[pid]) if len(pid) else []:
+            at = int(block.starts[msg[i]])
+            before = folded[at + start[i] - 1] if start[i] > 0 else ""
+            after = folded[at + end[i]] if end[i] < block.lengths[msg[i]] else ""
+            if _ASCII_WORD.match(before) or _ASCII_WORD.match(after):
+                keep[i] = False
+        pid, msg, start, end = pid[keep], msg[keep], start[keep], end[keep]
+        counts = np.array([len(self._entries[p]) for p in pid], dtype=np.int64)
+        entry = np.array([e for p in pid for e in self._entries[p]], dtype=np.int64)
+        return {"msg": np.repeat(msg, counts), "entry": entry,
+                "start": np.repeat(start, counts), "end": np.repeat(end, counts)}
