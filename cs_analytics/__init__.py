@@ -8,13 +8,19 @@ The public API:
 - ``load_rulebook(*paths)`` -> the forbidden-phrase rulebook (defaults + your YAML layers)
 - ``find_violations(messages, rulebook=None)`` -> the hits table (message id, rule, span, matched, suggestion)
 - ``check_text(text, platform)`` -> the hits for one reply
+- ``classify_complaints(messages)`` -> one row per session: primary/secondary complaint type, escalation, temperament
+- ``complaint_signals(messages)`` / ``label_messages(messages)`` -> every finding / labels per customer message
+- ``load_taxonomy(*paths)`` -> the complaint taxonomy (defaults + your YAML layers)
+- ``Tokenizer`` -> jieba (or rjieba) with the domain dictionary and stopwords, for term counts and word clouds
 """
+from .complaints import TaxonomyError, check_complaint, classify_complaints, complaint_signals, label_messages, load_taxonomy
 from .filters import filter_messages
 from .matching import check_text, find_violations
 from .logs import LoadError, LoadReport, LoadResult, load_logs
 from .sample import generate_sample, write_sample
 from .profiles import ProfileError, available_profiles, load_profile
 from .rules import RulebookError, load_rulebook
+from .text import Tokenizer
 from .timeparse import NoTimestampsError, has_times, require_times
 
 __version__ = "0.1.0"
@@ -22,5 +28,6 @@ __version__ = "0.1.0"
 __all__ = [
     "load_logs", "LoadResult", "LoadReport", "LoadError", "load_profile", "available_profiles",
     "ProfileError", "filter_messages", "generate_sample", "write_sample", "has_times", "require_times", "NoTimestampsError",
-    "load_rulebook", "RulebookError", "find_violations", "check_text", "__version__",
+    "load_rulebook", "RulebookError", "find_violations", "check_text", "classify_complaints", "complaint_signals",
+    "label_messages", "check_complaint", "load_taxonomy", "TaxonomyError", "Tokenizer", "__version__",
 ]

@@ -1,0 +1,632 @@
+"""Complaint types, escalation threats and temperament signals in customer messages.
+
+The taxonomy is data (``resources/complaints/``): ``taxonomy.yaml`` (types, complaint cues),
+``escalation.yaml`` (threat signals, negations, exceptions) and ``temperament.yaml`` (anger,
+compensation demands, talkative thresholds). ``load_taxonomy(*paths)`` lays user files on top.
+
+How a customer message is labelled (``complaint_signals``), every finding with its evidence
+(message id, label, matched text, span):
+
+- **complaint types**: a type's *phrase* or *regex* marks the message (质量问题, 还没发货). A type's
+  *term* (发票, 快递) marks it only with a complaint *cue* (还没, 错了, 不了 …) in the same clause
+  (clauses end at ，。！？;) or in the next clause when that one names no topic of its own
+  (物流显示在派送，一天了还没送到); a term without a cue is an *inquiry* about the topic (能开发票吗), and a
+  term in a clause that already holds a phrase is ignored (付款三天了还没发货 is a shipping
+  complaint, not a payment one). An *exception* phrase of the type covering the match cancels it.
+  Of overlapping matches of one type, the longest is kept.
+- **escalation**: a signal (投诉, 12315, 差评, 曝光 …) unless a negator (不会, 不是 …) stands up to
+  ``negation_window`` characters before it in the same clause (我不会给差评的), or an exception
+  covers it (看到差评说…).
+- **temperament** (documented heuristics about messages, not judgments of people): *anger*
+  (phrases such as 气死, or ``!!``/``??`` runs), *compensation* demands (赔偿, 退一赔三), and per
+  session *talkative* (many messages, long bursts, long or repeated messages).
+
+How a session is classified (``classify_complaints``):
+
+- ``primary`` is the complaint type raised in the most customer messages of the session; a tie goes
+  to the type raised first. ``secondary`` lists the other types (most messages first).
+- A session with no type but an escalation threat, a compensation demand or anger is a complaint of
+  type ``other``. A session with none of these is not a complaint (``primary`` is missing); the
+  topics it asked about are in ``inquiry``.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from . import config
+from .matching import PhraseSet, _drop_nested
+from .rules import check_regex
+from .text import normalize_block
+
+COMPLAINT_DIR = config.RESOURCES_DIR / "complaints"
+TYPE_FIELDS = {"id", "label", "phrases", "terms", "regex", "exceptions", "exception_regex", "source", "note"}
+TOP_LEVEL = {"types", "cues", "source_note", "kinds", "negators", "negation_window", "exceptions", "source",
+             "anger", "compensation", "talkative", "escalation", "temperament"}
+SIGNAL_COLUMNS = ("message_id", "session_id", "seq", "ts", "platform", "shop", "family", "label", "matched",
+                  "start", "end", "via", "cue")
+FAMILIES = ("complaint", "inquiry", "escalation", "anger", "compensation")
+_CLAUSE_BREAKS = ",.;!?。~\n\r"
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class TaxonomyError(ValueError):
+    """A taxonomy file is wrong; the message names the file, entry and what to fix."""
+
+
+@dataclass(frozen=True)
+class ComplaintType:
+    """One complaint type: its phrases, terms (need a cue), regexes and exceptions, with a source."""
+
+    id: str
+    label: str
+    phrases: tuple[str, ...] = ()
+    terms: tuple[str, ...] = ()
+    regex: tuple[str, ...] = ()
+    exceptions: tuple[str, ...] = ()
+    exception_regex: tuple[str, ...] = ()
+    source: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class Taxonomy:
+    """Complaint types, cues, escalation signals and temperament heuristics (see module docstring)."""
+
+    types: tuple[ComplaintType, ...]
+    cues: tuple[str, ...]
+    cue_regex: tuple[str, ...]
+    escalation_kinds: dict            # kind → {"label", "phrases"}
+    negators: tuple[str, ...]
+    negation_window: int
+    escalation_exceptions: tuple[str, ...]
+    temperament: dict                 # anger / compensation: {"label", "phrases", "regex", "exceptions"}; talkative: thresholds
+    files: tuple[str, ...] = field(default=())
+
+    @cached_property
+    def ids(self) -> list[str]:
+        return [t.id for t in self.types]
+
+    @cached_property
+    def labels(self) -> dict[str, str]:
+        """Type id → Chinese label (escalation kinds included)."""
+        out = {t.id: t.label for t in self.types}
+        out.update({k: v["label"] for k, v in self.escalation_kinds.items()})
+        out.update({k: self.temperament[k]["label"] for k in ("anger", "compensation")})
+        return out
+
+    @cached_property
+    def version(self) -> str:
+        """A short hash of the taxonomy files' contents (for run manifests)."""
+        digest = hashlib.sha256()
+        for name in self.files:
+            digest.update(Path(name).read_bytes())
+        return digest.hexdigest()[:12]
+
+    def by_id(self, type_id: str) -> ComplaintType:
+        for t in self.types:
+            if t.id == type_id:
+                return t
+        raise KeyError(f"no complaint type {type_id!r}; the taxonomy has {self.ids}")
+
+    def vocabulary(self) -> list[str]:
+        """Every phrase and term of the types, and the cues (for the tokenizer's domain dictionary)."""
+        return [w for t in self.types for w in (*t.terms, *t.phrases)] + list(self.cues)
+
+    def table(self) -> pd.DataFrame:
+        """One row per type: id, label, counts of phrases/terms/regexes/exceptions, source."""
+        return pd.DataFrame([{
+            "type": t.id, "label": t.label, "phrases": len(t.phrases), "terms": len(t.terms),
+            "regex": len(t.regex), "exceptions": len(t.exceptions) + len(t.exception_regex), "source": t.source,
+        } for t in self.types]).set_index("type")
+
+    @cached_property
+    def _phrase_set(self) -> PhraseSet:
+        entries = []
+        for i, t in enumerate(self.types):
+            entries += [(("phrase", i), p) for p in t.phrases]
+            entries += [(("term", i), p) for p in t.terms]
+            entries += [(("type_exception", i), p) for p in t.exceptions]
+        entries += [(("cue", -1), p) for p in self.cues]
+        kinds = list(self.escalation_kinds)
+        for k, kind in enumerate(kinds):
+            entries += [(("escalation", k), p) for p in self.escalation_kinds[kind]["phrases"]]
+        entries += [(("escalation_exception", -1), p) for p in self.escalation_exceptions]
+        entries += [(("negator", -1), p) for p in self.negators]
+        for family in ("anger", "compensation"):
+            spec = self.temperament[family]
+            entries += [((family, -1), p) for p in spec.get("phrases", [])]
+            entries += [((family + "_exception", -1), p) for p in spec.get("exceptions", [])]
+        return PhraseSet(entries)
+
+    @cached_property
+    def _regexes(self) -> list[tuple[tuple[str, int], re.Pattern]]:
+        out = []
+        for i, t in enumerate(self.types):
+            out += [(("phrase", i), re.compile(p)) for p in t.regex]
+            out += [(("type_exception", i), re.compile(p)) for p in t.exception_regex]
+        out += [(("cue", -1), re.compile(p)) for p in self.cue_regex]
+        for family in ("anger", "compensation"):
+            out += [((family, -1), re.compile(p)) for p in self.temperament[family].get("regex", [])]
+        return out
+
+
+# ------------------------------------------------------------------------------------ loading ---
+def _read(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TaxonomyError(f"{path}: no such taxonomy file") from None
+    except yaml.YAMLError as exc:
+        raise TaxonomyError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise TaxonomyError(f"{path}: a taxonomy file must be a mapping (keys such as 'types', 'cues')")
+    unknown = set(data) - TOP_LEVEL
+    if unknown:
+        raise TaxonomyError(f"{path}: unknown top-level key(s) {sorted(unknown)}; allowed: {sorted(TOP_LEVEL)}")
+    return data
+
+
+def _strings(value, where: str, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if not isinstance(item, (str, int)) or not str(item).strip():
+            raise TaxonomyError(f"{where}: {key} must be a list of non-empty strings; found {item!r}")
+    return tuple(str(i) for i in items)
+
+
+def _regexes(value, where: str, key: str) -> tuple[str, ...]:
+    patterns = _strings(value, where, key)
+    for p in patterns:
+        try:
+            check_regex(p)
+        except ValueError as exc:
+            raise TaxonomyError(f"{where}: {key}: {exc}") from None
+    return patterns
+
+
+def _build_type(entry: dict, path: Path, base: ComplaintType | None) -> ComplaintType:
+    if not isinstance(entry, dict) or "id" not in entry:
+        raise TaxonomyError(f"{path}: every entry under 'types' needs an 'id'; found {entry!r}")
+    type_id = str(entry["id"])
+    where = f"{path}, type {type_id!r}"
+    if not _ID.match(type_id):
+        raise TaxonomyError(f"{where}: ids are lower-case ASCII with underscores (like 'return_refund')")
+    unknown = set(entry) - TYPE_FIELDS
+    if unknown:
+        raise TaxonomyError(f"{where}: unknown field(s) {sorted(unknown)}; allowed: {sorted(TYPE_FIELDS)}")
+    values = {} if base is None else dict(base.__dict__)
+    values["id"] = type_id
+    for key in ("phrases", "terms", "exceptions"):
+        if key in entry:
+            values[key] = _strings(entry[key], where, key)
+    for key in ("regex", "exception_regex"):
+        if key in entry:
+            values[key] = _regexes(entry[key], where, key)
+    for key in ("label", "source", "note"):
+        if key in entry:
+            values[key] = str(entry[key]).strip()
+    values.setdefault("label", type_id)
+    if not values.get("source"):
+        raise TaxonomyError(f"{where}: every type needs a 'source' (the seed document or standard it comes from)")
+    if type_id != "other" and not (values.get("phrases") or values.get("terms") or values.get("regex")):
+        raise TaxonomyError(f"{where}: a type needs phrases, terms or regex to be found at all")
+    return ComplaintType(**values)
+
+
+def default_taxonomy_files() -> list[Path]:
+    """The packaged taxonomy files, in load order."""
+    return [COMPLAINT_DIR / name for name in ("taxonomy.yaml", "escalation.yaml", "temperament.yaml")]
+
+
+def load_taxonomy(*paths: str | Path, defaults: bool = True) -> Taxonomy:
+    """Load the complaint taxonomy: the packaged files, then each user file in order.
+
+    A user file may hold ``types`` (a new id adds a type; an existing id replaces the fields it
+    lists), ``cues`` (``phrases``/``regex`` added), ``escalation`` (``kinds`` phrases added,
+    ``negators``, ``exceptions`` added, ``negation_window``) and ``temperament`` (``anger`` /
+    ``compensation`` phrases added; ``talkative`` thresholds replaced).
+    """
+    files = tuple(str(p) for p in ([*default_taxonomy_files()] if defaults else []) + [Path(p) for p in paths])
+    mtimes = tuple(Path(f).stat().st_mtime_ns if Path(f).exists() else 0 for f in files)
+    return _load(files, mtimes)
+
+
+@lru_cache(maxsize=16)
+def _load(files: tuple[str, ...], _mtimes: tuple[int, ...]) -> Taxonomy:
+    types: dict[str, ComplaintType] = {}
+    cues: list[str] = []
+    cue_regex: list[str] = []
+    kinds: dict[str, dict] = {}
+    negators: list[str] = []
+    window = 6
+    esc_exceptions: list[str] = []
+    temperament: dict = {"anger": {"label": "anger", "phrases": [], "regex": [], "exceptions": []},
+                         "compensation": {"label": "compensation", "phrases": [], "regex": [], "exceptions": []},
+                         "talkative": {}}
+    for name in files:
+        path = Path(name)
+        data = _read(path)
+        for entry in data.get("types") or []:
+            base = types.get(str(entry.get("id"))) if isinstance(entry, dict) else None
+            t = _build_type(entry, path, base)
+            types[t.id] = t
+        if "cues" in data:
+            spec = data["cues"] or {}
+            cues += _strings(spec.get("phrases"), f"{path}, cues", "phrases")
+            cue_regex += _regexes(spec.get("regex"), f"{path}, cues", "regex")
+        escalation = data.get("escalation", data if "kinds" in data else {})
+        for kind, spec in (escalation.get("kinds") or {}).items():
+            if not _ID.match(str(kind)):
+                raise TaxonomyError(f"{path}, escalation kind {kind!r}: ids are lower-case ASCII with underscores")
+            entry = kinds.setdefault(kind, {"label": kind, "phrases": []})
+            entry["label"] = str((spec or {}).get("label", entry["label"]))
+            entry["phrases"] = entry["phrases"] + list(_strings((spec or {}).get("phrases"), f"{path}, escalation {kind}", "phrases"))
+        negators += _strings(escalation.get("negators"), f"{path}, escalation", "negators")
+        esc_exceptions += _strings(escalation.get("exceptions"), f"{path}, escalation", "exceptions")
+        if "negation_window" in escalation:
+            window = int(escalation["negation_window"])
+        section = data.get("temperament", data if ("anger" in data or "talkative" in data) else {})
+        for family in ("anger", "compensation"):
+            spec = section.get(family)
+            if spec:
+                where = f"{path}, temperament {family}"
+                target = temperament[family]
+                target["label"] = str(spec.get("label", target["label"]))
+                target["phrases"] = target["phrases"] + list(_strings(spec.get("phrases"), where, "phrases"))
+                target["regex"] = target["regex"] + list(_regexes(spec.get("regex"), where, "regex"))
+                target["exceptions"] = target["exceptions"] + list(_strings(spec.get("exceptions"), where, "exceptions"))
+        if section.get("talkative"):
+            talk = dict(section["talkative"])
+            for key, value in talk.items():
+                if key in ("label", "source"):
+                    continue
+                if not isinstance(value, int) or value < 1:
+                    raise TaxonomyError(f"{path}, temperament talkative: {key} must be a positive whole number; found {value!r}")
+            temperament["talkative"] = {**temperament["talkative"], **talk}
+    if not types:
+        raise TaxonomyError(f"{files}: no complaint types defined")
+    if "other" not in types:
+        types["other"] = ComplaintType(id="other", label="其他投诉", source="cs_analytics default")
+    # ``other`` is last: it is never matched, only given to complaint sessions without a type
+    ordered = [t for k, t in types.items() if k != "other"] + [types["other"]]
+    return Taxonomy(types=tuple(ordered), cues=tuple(dict.fromkeys(cues)), cue_regex=tuple(cue_regex),
+                    escalation_kinds=kinds, negators=tuple(dict.fromkeys(negators)), negation_window=window,
+                    escalation_exceptions=tuple(dict.fromkeys(esc_exceptions)), temperament=temperament, files=files)
+
+
+# ---------------------------------------------------------------------------------- signals ---
+def _customer_messages(messages: pd.DataFrame) -> pd.DataFrame:
+    return messages[messages["role"] == "customer"]
+
+
+def _arrow_text(frame: pd.DataFrame):
+    return frame["text"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__()
+
+
+def _raw_findings(block, taxonomy: Taxonomy) -> pd.DataFrame:
+    """Every phrase and regex match: msg, kind, index, start, end (spans in the original text)."""
+    found = taxonomy._phrase_set.find(block)
+    labels = taxonomy._phrase_set.labels
+    kind = [labels[e][0] for e in found["entry"]]
+    index = [labels[e][1] for e in found["entry"]]
+    frames = [pd.DataFrame({"msg": found["msg"], "kind": kind, "index": index,
+                            "start": found["start"], "end": found["end"], "regex": False})]
+    for (kind, index), pattern in taxonomy._regexes:
+        spans = [m.span() for m in pattern.finditer(block.folded)]
+        if spans:
+            msg, start, end, _ = block.locate_folded(*np.array(spans, dtype=np.int64).T)
+            frames.append(pd.DataFrame({"msg": msg, "kind": kind, "index": index, "start": start, "end": end,
+                                        "regex": True}))
+    out = pd.concat(frames, ignore_index=True)
+    return out.astype({"msg": "int64", "index": "int64", "start": "int64", "end": "int64"})
+
+
+def _clause_ids(block, raw: pd.DataFrame) -> np.ndarray:
+    """A clause number for each match (clauses end at sentence punctuation in the folded text)."""
+    codes = np.frombuffer(block.folded.encode("utf-32-le"), dtype=np.uint32)
+    breaks = np.isin(codes, [ord(c) for c in _CLAUSE_BREAKS])
+    running = np.concatenate([[0], np.cumsum(breaks)])
+    return running[block.starts[raw["msg"].to_numpy()] + raw["start"].to_numpy()]
+
+
+def _covered(hits: pd.DataFrame, covers: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """True for each hit that a cover (same keys) spans entirely."""
+    if hits.empty or covers.empty:
+        return np.zeros(len(hits), dtype=bool)
+    pairs = hits.reset_index(names="_hit").merge(covers[keys + ["start", "end"]], on=keys, suffixes=("", "_c"))
+    inside = pairs[(pairs["start_c"] <= pairs["start"]) & (pairs["end_c"] >= pairs["end"])]
+    mask = np.zeros(len(hits), dtype=bool)
+    mask[inside["_hit"].unique()] = True
+    return mask
+
+
+def _keep_longest(frame: pd.DataFrame) -> pd.DataFrame:
+    """Of overlapping matches of one label in one message keep the longest (ties: the earliest)."""
+    if frame.empty:
+        return frame
+    codes, _ = pd.factorize(frame["label"])
+    kept = _drop_nested({"msg": frame["msg"].to_numpy(), "rule": codes.astype(np.int64),
+                         "start": frame["start"].to_numpy(), "end": frame["end"].to_numpy(),
+                         "row": np.arange(len(frame))}, np.arange(codes.max() + 1, dtype=np.int64))
+    return frame.iloc[np.sort(kept["row"])]
+
+
+def _type_findings(raw: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
+    ids = taxonomy.ids
+    exceptions = raw[raw["kind"] == "type_exception"]
+    candidates = raw[raw["kind"].isin(["phrase", "term"])].reset_index(drop=True)
+    candidates = candidates[~_covered(candidates, exceptions, ["msg", "index"])]
+    phrases = candidates[candidates["kind"] == "phrase"]
+    terms = candidates[candidates["kind"] == "term"]
+    cues = raw[raw["kind"] == "cue"]
+    # a term counts only in a clause without phrases; with a cue there it is a complaint, else an inquiry
+    phrase_clauses = set(zip(phrases["msg"], phrases["clause"]))
+    terms = terms[np.array([key not in phrase_clauses for key in zip(terms["msg"], terms["clause"])], dtype=bool)]
+    first_cue = cues.sort_values("start").drop_duplicates(["msg", "clause"])[["msg", "clause", "start", "end"]]
+    # a cue in the next clause counts too when that clause names no topic itself (快递到了吗，一直没动)
+    topical = set(zip(candidates["msg"], candidates["clause"]))
+    following = first_cue[np.array([(m, c) not in topical for m, c in zip(first_cue["msg"], first_cue["clause"])], dtype=bool)]
+    following = following.assign(clause=following["clause"] - 1)
+    cue_for_clause = pd.concat([first_cue.assign(rank=0), following.assign(rank=1)], ignore_index=True)
+    cue_for_clause = cue_for_clause.sort_values(["rank", "start"]).drop_duplicates(["msg", "clause"]).drop(columns="rank")
+    terms = terms.merge(cue_for_clause, on=["msg", "clause"], how="left", suffixes=("", "_cue"))
+    has_cue = terms["start_cue"].notna()
+    cued = terms[has_cue]
+    out = pd.concat([
+        phrases.assign(family="complaint", via=np.where(phrases["regex"], "regex", "phrase"), cue_start=-1, cue_end=-1),
+        cued.assign(family="complaint", via="term+cue", cue_start=cued["start_cue"].to_numpy(dtype=np.int64),
+                    cue_end=cued["end_cue"].to_numpy(dtype=np.int64)),
+        terms[~has_cue].assign(family="inquiry", via="term", cue_start=-1, cue_end=-1),
+    ], ignore_index=True)
+    out["label"] = [ids[int(i)] for i in out["index"]]
+    out = pd.concat([_keep_longest(out[out["family"] == f]) for f in ("complaint", "inquiry")], ignore_index=True)
+    return out[["msg", "family", "label", "start", "end", "via", "cue_start", "cue_end"]]
+
+
+def _escalation_findings(raw: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
+    kinds = list(taxonomy.escalation_kinds)
+    signals = raw[raw["kind"] == "escalation"].reset_index(drop=True)
+    signals = signals[~_covered(signals, raw[raw["kind"] == "escalation_exception"], ["msg"])]
+    negators = raw[raw["kind"] == "negator"]
+    if not signals.empty and not negators.empty:
+        pairs = signals.reset_index(names="_hit").merge(negators[["msg", "clause", "start", "end"]],
+                                                        on=["msg", "clause"], suffixes=("", "_neg"))
+        gap = pairs["start"] - pairs["end_neg"]
+        negated = pairs.loc[(gap >= 0) & (gap <= taxonomy.negation_window), "_hit"].unique()
+        signals = signals.drop(index=negated)
+    signals = signals.assign(family="escalation", label=[kinds[i] for i in signals["index"]], via="phrase",
+                             cue_start=-1, cue_end=-1)
+    return _keep_longest(signals)[["msg", "family", "label", "start", "end", "via", "cue_start", "cue_end"]]
+
+
+def _temperament_findings(raw: pd.DataFrame) -> pd.DataFrame:
+    frames = []
+    for family in ("anger", "compensation"):
+        hits = raw[raw["kind"] == family].reset_index(drop=True)
+        hits = hits[~_covered(hits, raw[raw["kind"] == family + "_exception"], ["msg"])]
+        frames.append(_keep_longest(hits.assign(family=family, label=family,
+                                                via=np.where(hits["regex"], "regex", "phrase"),
+                                                cue_start=-1, cue_end=-1)))
+    return pd.concat(frames, ignore_index=True)[["msg", "family", "label", "start", "end", "via", "cue_start", "cue_end"]]
+
+
+def _empty_signals() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="object") for c in SIGNAL_COLUMNS})
+    return frame.astype({"start": "int64", "end": "int64", "seq": "int32"})
+
+
+def complaint_signals(messages: pd.DataFrame, taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+    """Every finding in the customer messages, one row each, with its evidence.
+
+    Columns: ``message_id, session_id, seq, ts, platform, shop, family`` (complaint / inquiry /
+    escalation / anger / compensation), ``label`` (type id, escalation kind, or the family),
+    ``matched`` (the text as written), ``start``/``end`` (span in the message text), ``via``
+    (phrase, regex, term+cue, term) and ``cue`` (the cue text that made a term a complaint).
+    """
+    taxonomy = taxonomy or load_taxonomy()
+    customers = _customer_messages(messages)
+    if customers.empty:
+        return _empty_signals()
+    block = normalize_block(_arrow_text(customers))
+    raw = _raw_findings(block, taxonomy)
+    raw["clause"] = _clause_ids(block, raw)
+    found = pd.concat([_type_findings(raw, taxonomy), _escalation_findings(raw, taxonomy),
+                       _temperament_findings(raw)], ignore_index=True)
+    if found.empty:
+        return _empty_signals()
+    found = found.sort_values(["msg", "start", "family"], kind="stable").reset_index(drop=True)
+    msg = found["msg"].to_numpy()
+    texts = [block.text(i) for i in range(len(block))]
+    found["matched"] = [texts[m][s:e] for m, s, e in zip(msg, found["start"], found["end"])]
+    found["cue"] = [texts[m][int(s):int(e)] if s >= 0 else pd.NA
+                    for m, s, e in zip(msg, found["cue_start"], found["cue_end"])]
+    rows = customers.iloc[msg]
+    out = pd.DataFrame({c: rows[c].to_numpy() for c in ("message_id", "session_id", "seq", "ts", "platform", "shop")})
+    for c in ("family", "label", "matched", "start", "end", "via", "cue"):
+        out[c] = found[c].to_numpy()
+    string = pd.StringDtype("pyarrow")
+    return out.astype({"family": string, "label": string, "matched": string, "via": string, "cue": string,
+                       "start": "int64", "end": "int64"})
+
+
+# ------------------------------------------------------------------------- message / session ---
+def _joined(values) -> tuple:
+    return tuple(dict.fromkeys(values))
+
+
+def label_messages(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
+                   taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+    """One row per customer message: its complaint types, inquiry topics, escalation and temperament.
+
+    Columns: ``message_id, session_id, seq, ts, types`` (tuple, in order of appearance),
+    ``inquiry`` (tuple), ``escalation`` (bool), ``escalation_kinds`` (tuple), ``anger``, ``compensation``.
+    """
+    if signals is None:
+        signals = complaint_signals(messages, taxonomy)
+    customers = _customer_messages(messages)
+    base = customers[["message_id", "session_id", "seq", "ts"]].reset_index(drop=True)
+    ordered = signals.sort_values(["message_id", "start"], kind="stable")
+    by_family = {f: ordered[ordered["family"] == f].groupby("message_id", sort=False)["label"].agg(_joined).to_dict()
+                 for f in FAMILIES}
+    ids = base["message_id"].tolist()
+    types = [by_family["complaint"].get(i, ()) for i in ids]
+    kinds = [by_family["escalation"].get(i, ()) for i in ids]
+    base["types"] = pd.Series(types, dtype=object)
+    base["inquiry"] = pd.Series([tuple(t for t in by_family["inquiry"].get(i, ()) if t not in c)
+                                 for i, c in zip(ids, types)], dtype=object)
+    base["escalation"] = [bool(k) for k in kinds]
+    base["escalation_kinds"] = pd.Series(kinds, dtype=object)
+    base["anger"] = [i in by_family["anger"] for i in ids]
+    base["compensation"] = [i in by_family["compensation"] for i in ids]
+    return base
+
+
+def talkative_sessions(messages: pd.DataFrame, taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+    """Per session with customer messages: the talkative heuristic (temperament.yaml thresholds).
+
+    Columns: ``customer_messages, longest_burst, longest_message, most_repeats, talkative`` and
+    ``talkative_reason`` (which thresholds were met, e.g. ``messages>=12; burst>=5``).
+    """
+    taxonomy = taxonomy or load_taxonomy()
+    limits = taxonomy.temperament["talkative"]
+    frame = messages[messages["role"].isin(["customer", "agent", "bot"])][["session_id", "seq", "role", "text"]]
+    frame = frame.sort_values(["session_id", "seq"], kind="stable")
+    is_customer = frame["role"].eq("customer")
+    # a burst is a run of customer messages; a reply (agent or bot) starts a new run
+    run = (~is_customer).groupby(frame["session_id"], sort=False).cumsum()
+    customer = frame[is_customer].assign(run=run[is_customer])
+    group = customer.groupby("session_id", sort=False)
+    text = customer["text"].fillna("").astype(str).str.strip()
+    repeats = (customer.assign(t=text)[text.str.len() >= limits.get("repeat_min_chars", 4)]
+               .groupby(["session_id", "t"]).size().groupby(level=0).max())
+    out = pd.DataFrame({
+        "customer_messages": group.size(),
+        "longest_burst": customer.groupby(["session_id", "run"]).size().groupby(level=0).max(),
+        "longest_message": text.str.len().groupby(customer["session_id"]).max(),
+    })
+    out["most_repeats"] = repeats.reindex(out.index).fillna(1).astype(int)
+    checks = {
+        f"messages>={limits['min_messages']}": out["customer_messages"] >= limits["min_messages"],
+        f"burst>={limits['min_burst']}": out["longest_burst"] >= limits["min_burst"],
+        f"message>={limits['long_message_chars']}chars": out["longest_message"] >= limits["long_message_chars"],
+        f"repeated>={limits['min_repeats']}x": out["most_repeats"] >= limits["min_repeats"],
+    }
+    reasons = pd.DataFrame(checks)
+    out["talkative"] = reasons.any(axis=1)
+    out["talkative_reason"] = reasons.apply(lambda row: "; ".join(k for k, v in row.items() if v), axis=1)
+    out.index.name = "session_id"
+    return out
+
+
+SESSION_COLUMNS = (
+    "session_id", "platform", "shop", "agent_id", "sku", "started", "customer_messages", "is_complaint",
+    "primary", "secondary", "types", "inquiry", "escalation", "escalation_kinds", "anger_messages",
+    "anger", "compensation", "talkative", "talkative_reason", "primary_message_id", "primary_matched",
+    "escalation_message_id", "escalation_matched",
+)
+
+
+def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None,
+                        signals: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per session with customer messages: its complaint types, escalation and temperament.
+
+    - ``primary``: the type raised in the most customer messages; a tie goes to the type raised
+      first. ``secondary``: the other types, most messages first. ``types``: all of them.
+    - ``is_complaint``: a type was raised, or the customer threatened escalation, demanded
+      compensation or was angry; without a type such a session's primary is ``other``. Sessions
+      that are not complaints have no primary; ``inquiry`` lists the topics they asked about.
+    - Evidence: ``primary_message_id``/``primary_matched`` (first message raising the primary type),
+      ``escalation_message_id``/``escalation_matched`` (first threat); ``complaint_signals`` has every finding.
+    - ``agent_id`` is the first human agent who replied; ``started`` the session's first message time.
+    """
+    taxonomy = taxonomy or load_taxonomy()
+    if signals is None:
+        signals = complaint_signals(messages, taxonomy)
+    labels = label_messages(messages, signals, taxonomy)
+    if labels.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in SESSION_COLUMNS})
+    ordered = messages.sort_values(["session_id", "seq"], kind="stable")
+    first = ordered.groupby("session_id", sort=False)
+    agents = ordered[ordered["role"] == "agent"].groupby("session_id", sort=False)["agent_id"].first()
+    sessions = pd.DataFrame({
+        "platform": first["platform"].first(), "shop": first["shop"].first(),
+        "sku": ordered.dropna(subset=["sku"]).groupby("session_id", sort=False)["sku"].first(),
+        "started": first["ts"].min(),
+    })
+    sessions["agent_id"] = agents.reindex(sessions.index)
+    sessions = sessions.loc[sessions.index.isin(labels["session_id"].unique())]
+
+    complaints = signals[signals["family"] == "complaint"].sort_values(["session_id", "seq", "start"], kind="stable")
+    ranking = _rank_types(complaints)
+    ranked = ranking.sort_values(["session_id", "messages", "first_pos"], ascending=[True, False, True], kind="stable")
+    type_lists: dict[str, tuple] = {}
+    for sid, label in zip(ranked["session_id"], ranked["label"]):
+        type_lists[sid] = type_lists.get(sid, ()) + (label,)
+    first_evidence = complaints.drop_duplicates(["session_id", "label"])
+
+    def union(column: str) -> dict[str, tuple]:
+        found: dict[str, dict] = {}
+        for sid, values in zip(labels["session_id"], labels[column]):
+            found.setdefault(sid, {}).update(dict.fromkeys(values))
+        return {sid: tuple(v) for sid, v in found.items()}
+
+    session_labels = labels.groupby("session_id", sort=False)
+    out = sessions.copy()
+    sids = out.index.tolist()
+    out["customer_messages"] = session_labels.size().reindex(out.index).astype(int)
+    types = [type_lists.get(sid, ()) for sid in sids]
+    out["types"] = pd.Series(types, index=out.index, dtype=object)
+    out["escalation"] = session_labels["escalation"].any().reindex(out.index).fillna(False).astype(bool)
+    kinds, inquiry = union("escalation_kinds"), union("inquiry")
+    out["escalation_kinds"] = pd.Series([kinds.get(sid, ()) for sid in sids], index=out.index, dtype=object)
+    out["anger_messages"] = session_labels["anger"].sum().reindex(out.index).fillna(0).astype(int)
+    out["anger"] = out["anger_messages"] > 0
+    out["compensation"] = session_labels["compensation"].any().reindex(out.index).fillna(False).astype(bool)
+    out["inquiry"] = pd.Series([inquiry.get(sid, ()) for sid in sids], index=out.index, dtype=object)
+    out["is_complaint"] = np.array([bool(t) for t in types]) | out["escalation"] | out["compensation"] | out["anger"]
+    out["primary"] = [t[0] if t else ("other" if c else pd.NA) for t, c in zip(types, out["is_complaint"])]
+    out["secondary"] = pd.Series([t[1:] for t in types], index=out.index, dtype=object)
+    talk = talkative_sessions(messages, taxonomy)
+    out["talkative"] = talk["talkative"].reindex(out.index).fillna(False).astype(bool)
+    out["talkative_reason"] = talk["talkative_reason"].reindex(out.index).fillna("")
+    evidence = {(sid, label): (mid, matched) for sid, label, mid, matched in zip(
+        first_evidence["session_id"], first_evidence["label"], first_evidence["message_id"], first_evidence["matched"])}
+    found = [evidence.get((sid, p), (pd.NA, pd.NA)) for sid, p in zip(sids, out["primary"])]
+    out["primary_message_id"] = [f[0] for f in found]
+    out["primary_matched"] = [f[1] for f in found]
+    threats = signals[signals["family"] == "escalation"].sort_values(["session_id", "seq", "start"]).drop_duplicates("session_id")
+    threats = threats.set_index("session_id")
+    out["escalation_message_id"] = threats["message_id"].reindex(out.index)
+    out["escalation_matched"] = threats["matched"].reindex(out.index)
+    out = out.reset_index(names="session_id")
+    string = pd.StringDtype("pyarrow")
+    out = out.astype({"primary": string})
+    return out[list(SESSION_COLUMNS)]
+
+
+def _rank_types(complaints: pd.DataFrame) -> pd.DataFrame:
+    """Per (session, type): messages raising it and the position of its first mention."""
+    per_message = complaints.drop_duplicates(["message_id", "label"]).reset_index(drop=True)
+    per_message["pos"] = np.arange(len(per_message))
+    group = per_message.groupby(["session_id", "label"], sort=False)
+    out = pd.DataFrame({"messages": group.size(), "first_pos": group["pos"].min()}).reset_index()
+    return out
+
+
+def check_complaint(text: str, taxonomy: Taxonomy | None = None, platform: str = "other") -> pd.DataFrame:
+    """The findings (``complaint_signals`` rows) for one customer message, e.g. to try a phrase."""
+    from .schema import conform
+
+    frame = pd.DataFrame({"message_id": ["m1"], "session_id": ["s1"], "seq": [1], "ts": [pd.NaT],
+                          "role": ["customer"], "platform": [platform], "shop": [""], "text": [text]})
+    return complaint_signals(conform(frame, "Asia/Shanghai"), taxonomy)
