@@ -1,4 +1,4 @@
-"""Command line: ``cs-analytics report | load | check | rules | sample``."""
+"""Command line: ``cs-analytics report | load | check | complaint | rules | sample``."""
 from __future__ import annotations
 
 import argparse
@@ -11,7 +11,8 @@ def _report(args: argparse.Namespace) -> int:
     from .report import run_report
 
     result = run_report(args.logs, args.out, profile=args.profile, platforms=args.platform,
-                        date_from=args.date_from, date_to=args.date_to, rules=args.rules)
+                        date_from=args.date_from, date_to=args.date_to, rules=args.rules,
+                        taxonomy=args.taxonomy)
     print(f"outputs in {result.out_dir}")
     if not result.ok:
         for run in result.runs:
@@ -57,6 +58,23 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _complaint(args: argparse.Namespace) -> int:
+    from .complaints import check_complaint, load_taxonomy
+
+    taxonomy = load_taxonomy(*(args.taxonomy or []))
+    found = check_complaint(args.text, taxonomy)
+    if found.empty:
+        print(f"没有发现投诉信号 (no complaint signals; {len(taxonomy.types)} types)")
+        return 0
+    families = {"complaint": "投诉", "inquiry": "咨询", "escalation": "升级威胁", "anger": "情绪激动",
+                "compensation": "索赔"}
+    for row in found.itertuples(index=False):
+        cue = f" + 提示词「{row.cue}」" if isinstance(row.cue, str) else ""
+        print(f"- {families.get(row.family, row.family)} {row.family}: {taxonomy.labels.get(row.label, row.label)} "
+              f"{row.label}  「{row.matched}」{cue} @{row.start}-{row.end} via {row.via}")
+    return 0
+
+
 def _rules(args: argparse.Namespace) -> int:
     from .rules import load_rulebook
 
@@ -93,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--to", dest="date_to", default=None, help="last day, YYYY-MM-DD")
     rep.add_argument("--rules", action="append", default=None,
                      help="your rulebook YAML, layered on the default rules; repeatable")
+    rep.add_argument("--taxonomy", action="append", default=None,
+                     help="your complaint-taxonomy YAML, layered on the default; repeatable")
     rep.add_argument("--out", default=None, help="output folder (default: reports/<timestamp>)")
     rep.set_defaults(func=_report)
 
@@ -110,6 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--rules", action="append", default=None, help="your rulebook YAML, layered on the defaults; repeatable")
     check.set_defaults(func=_check)
 
+    complaint = sub.add_parser("complaint", help="show the complaint types, escalation and temperament signals in one customer message")
+    complaint.add_argument("text", help="the customer's message, e.g. \"快递怎么还没到，再不处理我就投诉了\"")
+    complaint.add_argument("--taxonomy", action="append", default=None,
+                           help="your complaint-taxonomy YAML, layered on the default; repeatable")
+    complaint.set_defaults(func=_complaint)
+
     rules = sub.add_parser("rules", help="validate the rulebook (and your own rule files) and summarise it")
     rules.add_argument("--rules", action="append", default=None, help="your rulebook YAML, layered on the defaults; repeatable")
     rules.set_defaults(func=_rules)
@@ -126,12 +152,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``cs-analytics`` console script."""
     from .logs import LoadError
     from .profiles import ProfileError
+    from .complaints import TaxonomyError
     from .rules import RulebookError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (LoadError, ProfileError, RulebookError, ValueError) as exc:
+    except (LoadError, ProfileError, RulebookError, TaxonomyError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -144,7 +144,9 @@ def daily_chart(daily, title: str, column: str = "messages"):
 
 
 def heatmap(table, title: str, xlabel: str = "", ylabel: str = "", fmt: str = "{:.0f}"):
-    """A labelled heatmap of a DataFrame (rows × columns)."""
+    """A labelled heatmap of a DataFrame (rows × columns); cell values printed with ``fmt`` when they fit."""
+    import numpy as np
+
     setup_style()
     fig, ax = plt.subplots(figsize=(8, 9))
     image = ax.imshow(table.to_numpy(), aspect="auto", cmap="Blues")
@@ -156,6 +158,14 @@ def heatmap(table, title: str, xlabel: str = "", ylabel: str = "", fmt: str = "{
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(False)
+    values = table.to_numpy(dtype=float)
+    if values.size and values.shape[0] <= 25 and values.shape[1] <= 16:   # numbers in cells when they fit
+        finite = values[~np.isnan(values)]
+        middle = (finite.min() + finite.max()) / 2 if finite.size else 0
+        for (row, col), value in np.ndenumerate(values):
+            if not np.isnan(value):
+                ax.text(col, row, fmt.format(value), ha="center", va="center", fontsize=8,
+                        color="white" if value > middle else "#333333")
     fig.colorbar(image, ax=ax, shrink=0.6)
     fig.tight_layout()
     return fig

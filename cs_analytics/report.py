@@ -16,6 +16,7 @@ from pathlib import Path
 from . import __version__, config
 from .logs import LoadError, input_files
 from .profiles import load_profile
+from .complaints import load_taxonomy
 from .rules import load_rulebook
 
 
@@ -54,7 +55,7 @@ def default_run_dir() -> Path:
 def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | None = None,
                profile: str | None = None, platforms: list[str] | None = None, date_from: str | None = None,
                date_to: str | None = None, notebooks: list[Path] | None = None, rules: list[str] | None = None,
-               log=print) -> RunResult:
+               taxonomy: list[str] | None = None, log=print) -> RunResult:
     """Validate the inputs, then execute every notebook with these parameters into ``out_dir``."""
     import papermill as pm
 
@@ -64,6 +65,8 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
         load_profile(profile)         # likewise for a bad profile
     rules = [str(Path(r).resolve()) for r in rules] if rules else None
     rulebook = load_rulebook(*(rules or []))   # and for a bad rulebook file (RulebookError names file and line)
+    taxonomy = [str(Path(t).resolve()) for t in taxonomy] if taxonomy else None
+    complaint_taxonomy = load_taxonomy(*(taxonomy or []))   # and for a bad taxonomy layer (TaxonomyError)
     for label, value in (("--from", date_from), ("--to", date_to)):
         if value:
             try:
@@ -75,7 +78,8 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     params = {
         "LOGS": str(logs), "PROFILE": profile, "PLATFORMS": platforms or None,
-        "DATE_FROM": date_from, "DATE_TO": date_to, "RULES": rules, "OUTPUT_DIR": str(out),
+        "DATE_FROM": date_from, "DATE_TO": date_to, "RULES": rules, "TAXONOMY": taxonomy,
+        "OUTPUT_DIR": str(out),
     }
     result = RunResult(out)
     books = notebooks or notebook_paths()
@@ -98,6 +102,7 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
     manifest = {
         "package_version": __version__, "python": sys.version.split()[0], "created": dt.datetime.now().isoformat(),
         "parameters": params, "rulebook_version": rulebook.version, "rule_files": rulebook.files,
+        "taxonomy_version": complaint_taxonomy.version, "taxonomy_files": list(complaint_taxonomy.files),
         "notebooks": [vars(r) for r in result.runs],
     }
     (out / "run.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -22,7 +22,7 @@ def agent_messages(messages: pd.DataFrame) -> pd.DataFrame:
     return messages[messages["role"] == "agent"]
 
 
-def _week(ts: pd.Series) -> pd.Series:
+def week_start(ts: pd.Series) -> pd.Series:
     """Monday of the week of each time (local calendar date)."""
     local = ts.dt.tz_localize(None) if ts.dt.tz is not None else ts
     return (local.dt.normalize() - pd.to_timedelta(local.dt.day_of_week, unit="D")).dt.date
@@ -36,7 +36,7 @@ def rate_by(messages: pd.DataFrame, hits: pd.DataFrame, by: str | list[str]) -> 
     keys = [by] if isinstance(by, str) else list(by)
     base = agent_messages(messages)
     if "week" in keys:
-        base = base[base["ts"].notna()].assign(week=lambda f: _week(f["ts"]))
+        base = base[base["ts"].notna()].assign(week=lambda f: week_start(f["ts"]))
     group = base.groupby(keys, dropna=False, observed=True)
     out = pd.DataFrame({"agent_messages": group.size()})
     keyed = hits.merge(base[["message_id", *keys]], on="message_id", how="inner", suffixes=("_hit", ""))
@@ -88,7 +88,7 @@ def rate_matrix(messages: pd.DataFrame, hits: pd.DataFrame, rows: str, columns: 
     severity) across."""
     base = agent_messages(messages)
     if rows == "week":
-        base = base[base["ts"].notna()].assign(week=lambda f: _week(f["ts"]))
+        base = base[base["ts"].notna()].assign(week=lambda f: week_start(f["ts"]))
     sizes = base.groupby(rows, dropna=False, observed=True).size()
     keyed = hits[["message_id", columns]].drop_duplicates().merge(base[["message_id", rows]], on="message_id", how="inner")
     counts = pd.crosstab(keyed[rows], keyed[columns].astype(str)).reindex(sizes.index, fill_value=0)

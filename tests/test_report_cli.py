@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import nbformat
 import pytest
@@ -54,6 +55,25 @@ def test_cli_report_rejects_a_bad_rulebook_before_running_anything(tmp_path, cap
     assert not (tmp_path / "o").exists()
 
 
+def test_cli_report_rejects_a_bad_taxonomy_before_running_anything(tmp_path, capsys):
+    bad = tmp_path / "types.yaml"
+    bad.write_text("types:\n  - {id: assembly, phrases: [少螺丝]}\n", encoding="utf-8")
+    code = cli.main(["report", "--taxonomy", str(bad), "--out", str(tmp_path / "o")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "types.yaml" in err and "source" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_complaint_prints_types_cues_and_threats(capsys):
+    assert cli.main(["complaint", "快递怎么还没到，再不处理我就投诉了！！"]) == 0
+    out = capsys.readouterr().out
+    assert "物流问题 logistics" in out and "「快递」" in out and "怎么还" in out
+    assert "escalation" in out and "「投诉」" in out and "anger" in out
+    assert cli.main(["complaint", "好的谢谢"]) == 0
+    assert "没有发现投诉信号" in capsys.readouterr().out
+
+
 def test_cli_report_rejects_a_bad_date(tmp_path, capsys):
     code = cli.main(["report", "--from", "2025-13-01", "--out", str(tmp_path / "o")])
     assert code == 2
@@ -85,8 +105,15 @@ def test_full_report_on_the_sample(tmp_path):
     figures = {p.name for p in (tmp_path / "run" / "figures").iterdir()}
     assert "01_daily_messages.png" in figures and "01_daily_messages.svg" in figures
     assert {"02_violations_by_category.png", "02_weekly_trend.png", "02_phrase_cloud.png"} <= figures
+    assert {"03_type_distribution.png", "03_weekly_trend.png", "03_platform_types.png", "03_escalation_by_type.png",
+            "03_handling_by_type.png", "03_wordcloud_logistics.png", "03_apology_by_agent.svg"} <= figures
     manifest = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
-    assert len(manifest["rulebook_version"]) == 12
+    assert len(manifest["rulebook_version"]) == 12 and len(manifest["taxonomy_version"]) == 12
+    # no buyer phone number reaches the executed notebooks' outputs (excerpts and transcripts are masked)
+    for book in (tmp_path / "run" / "notebooks").glob("*.ipynb"):
+        executed = nbformat.read(book, as_version=4)
+        outputs = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
+        assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", outputs), book.name
     executed = nbformat.read(tmp_path / "run" / "notebooks" / "01_data_overview.ipynb", as_version=4)
     text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
     assert "read = kept + quarantined" in text
@@ -105,3 +132,8 @@ def test_report_on_an_export_without_times_or_agents(tmp_path):
     executed = nbformat.read(tmp_path / "run" / "notebooks" / "02_forbidden_phrases.ipynb", as_version=4)
     text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
     assert "weekly trends are skipped" in text
+    assert "03_type_distribution.png" in figures and "03_weekly_trend.png" not in figures
+    assert "03_apology_by_agent.png" not in figures
+    executed = nbformat.read(tmp_path / "run" / "notebooks" / "03_complaint_types.ipynb", as_version=4)
+    text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
+    assert "weekly trends are skipped" in text and "names no agent accounts" in text

@@ -1,0 +1,237 @@
+"""Tables for notebook 03 and decks: complaint types by share, week, group and SKU, escalation,
+top terms per type, how agents handled complaint sessions, and masked example sessions.
+
+Every table is computed from the session table of ``complaints.classify_complaints`` (and the
+messages it came from); shares are of sessions with customer messages unless a name says otherwise.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .complaints import Taxonomy, label_messages, load_taxonomy
+from .privacy import mask_text
+from .service_phrases import find_service_phrases
+from .text import Tokenizer, default_tokenizer
+from .violation_stats import week_start
+
+
+def _label(taxonomy: Taxonomy | None):
+    labels = (taxonomy or load_taxonomy()).labels
+    return lambda type_id: labels.get(type_id, type_id)
+
+
+def complaint_sessions(sessions: pd.DataFrame) -> pd.DataFrame:
+    """The sessions that are complaints."""
+    return sessions[sessions["is_complaint"]]
+
+
+def type_distribution(sessions: pd.DataFrame, taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+    """Per primary type: label, sessions, share of complaint sessions, share of all sessions, sessions
+    where it is secondary, and the share with an escalation threat, anger and a compensation demand."""
+    label = _label(taxonomy)
+    complaints = complaint_sessions(sessions)
+    group = complaints.groupby("primary", observed=True)
+    out = pd.DataFrame({
+        "sessions": group.size(),
+        "escalation_rate": group["escalation"].mean(),
+        "anger_rate": group["anger"].mean(),
+        "compensation_rate": group["compensation"].mean(),
+    })
+    secondary = complaints["secondary"].explode().dropna().value_counts()
+    out["as_secondary"] = secondary.reindex(out.index).fillna(0).astype(int)
+    out["share_of_complaints"] = out["sessions"] / max(len(complaints), 1)
+    out["share_of_sessions"] = out["sessions"] / max(len(sessions), 1)
+    out.insert(0, "label", [label(t) for t in out.index])
+    out.index.name = "type"
+    cols = ["label", "sessions", "share_of_complaints", "share_of_sessions", "as_secondary",
+            "escalation_rate", "anger_rate", "compensation_rate"]
+    return out[cols].sort_values("sessions", ascending=False)
+
+
+def weekly_types(sessions: pd.DataFrame, taxonomy: Taxonomy | None = None, share: bool = False) -> pd.DataFrame:
+    """Complaint sessions per week (Monday, by session start) and primary type; with ``share``, as a
+    share of all of that week's sessions. Sessions without a time are left out."""
+    timed = sessions[sessions["started"].notna()]
+    if timed.empty:
+        return pd.DataFrame()
+    timed = timed.assign(week=week_start(timed["started"]))
+    counts = pd.crosstab(timed.loc[timed["is_complaint"], "week"], timed.loc[timed["is_complaint"], "primary"])
+    weeks = sorted(timed["week"].unique())
+    counts = counts.reindex(weeks, fill_value=0)
+    if share:
+        counts = counts.div(timed.groupby("week").size().reindex(weeks), axis=0)
+    label = _label(taxonomy)
+    counts.columns = [label(c) for c in counts.columns]
+    counts.index.name = "week"
+    counts.columns.name = None
+    return counts
+
+
+def weekly_rates(sessions: pd.DataFrame) -> pd.DataFrame:
+    """Per week: sessions, complaint sessions, complaint rate, escalation rate among complaints."""
+    timed = sessions[sessions["started"].notna()]
+    if timed.empty:
+        return pd.DataFrame()
+    group = timed.assign(week=week_start(timed["started"])).groupby("week")
+    out = pd.DataFrame({"sessions": group.size(), "complaints": group["is_complaint"].sum(),
+                        "escalations": group["escalation"].sum()})
+    out["complaint_rate"] = out["complaints"] / out["sessions"]
+    out["escalation_rate"] = out["escalations"] / out["complaints"].where(out["complaints"] > 0)
+    return out
+
+
+def types_by(sessions: pd.DataFrame, by: str, taxonomy: Taxonomy | None = None, share: bool = True) -> pd.DataFrame:
+    """``by`` (platform, shop, sku, agent_id) × primary type: share of the group's complaint sessions
+    (or counts with ``share=False``), plus the group's sessions and complaint rate."""
+    data = sessions[sessions[by].notna()]
+    complaints = complaint_sessions(data)
+    table = pd.crosstab(complaints[by], complaints["primary"])
+    if share:
+        table = table.div(table.sum(axis=1), axis=0)
+    label = _label(taxonomy)
+    table.columns = [label(c) for c in table.columns]
+    table.columns.name = None
+    groups = data.groupby(by, observed=True)
+    totals = pd.DataFrame({"sessions": groups.size(), "complaint_rate": groups["is_complaint"].mean()})
+    return totals.join(table, how="left").fillna(0).sort_values("sessions", ascending=False)
+
+
+def top_skus(sessions: pd.DataFrame, n: int = 10, taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+    """The SKUs with the most complaint sessions: sessions, complaints, complaint rate, top type."""
+    data = sessions[sessions["sku"].notna()]
+    if data.empty:
+        return pd.DataFrame(columns=["sessions", "complaints", "complaint_rate", "top_type"])
+    group = data.groupby("sku", observed=True)
+    out = pd.DataFrame({"sessions": group.size(), "complaints": group["is_complaint"].sum()})
+    out["complaint_rate"] = out["complaints"] / out["sessions"]
+    complaints = complaint_sessions(data)
+    label = _label(taxonomy)
+    top = complaints.groupby("sku", observed=True)["primary"].agg(lambda s: label(s.value_counts().index[0]))
+    out["top_type"] = top.reindex(out.index)
+    return out.sort_values(["complaints", "complaint_rate"], ascending=False).head(n)
+
+
+def escalation_by_type(sessions: pd.DataFrame, taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+    """Per primary type: complaint sessions, escalations, escalation rate, and the count per kind."""
+    taxonomy = taxonomy or load_taxonomy()
+    label = _label(taxonomy)
+    complaints = complaint_sessions(sessions)
+    group = complaints.groupby("primary", observed=True)
+    out = pd.DataFrame({"sessions": group.size(), "escalations": group["escalation"].sum()})
+    out["escalation_rate"] = out["escalations"] / out["sessions"]
+    kinds = complaints[["primary", "escalation_kinds"]].explode("escalation_kinds").dropna()
+    if len(kinds):
+        per_kind = pd.crosstab(kinds["primary"], kinds["escalation_kinds"])
+        per_kind.columns = [label(k) for k in per_kind.columns]
+        out = out.join(per_kind, how="left").fillna(0)
+    out.insert(0, "label", [label(t) for t in out.index])
+    out.index.name = "type"
+    return out.sort_values("escalation_rate", ascending=False)
+
+
+def top_terms(messages: pd.DataFrame, sessions: pd.DataFrame | None = None, labels: pd.DataFrame | None = None,
+              n: int = 15, tokenizer: Tokenizer | None = None, taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+    """The most frequent terms in the customer messages labelled with each complaint type.
+
+    Long table: type, label, term, count, rank (1 = most frequent). Tokens come from the tokenizer
+    (jieba/rjieba with the domain dictionary; stopwords dropped); text is PII-masked first so no
+    phone number or name becomes a term.
+    """
+    tokenizer = tokenizer or default_tokenizer()
+    if labels is None:
+        labels = label_messages(messages, taxonomy=taxonomy)
+    label = _label(taxonomy)
+    texts = messages.drop_duplicates("message_id").set_index("message_id")["text"]
+    rows = []
+    exploded = labels[["message_id", "types"]].explode("types").dropna()
+    for type_id, group in exploded.groupby("types", sort=True):
+        counts = tokenizer.term_counts(mask_text(t) for t in texts.reindex(group["message_id"]).dropna())
+        for rank, (term, count) in enumerate(counts.head(n).items(), start=1):
+            rows.append({"type": type_id, "label": label(type_id), "term": term, "count": int(count), "rank": rank})
+    return pd.DataFrame(rows, columns=["type", "label", "term", "count", "rank"])
+
+
+def term_frequencies(terms: pd.DataFrame, type_id: str) -> dict[str, int]:
+    """{term: count} of one type from ``top_terms`` (for a word cloud)."""
+    part = terms[terms["type"] == type_id]
+    return dict(zip(part["term"], part["count"]))
+
+
+HANDLING_COLUMNS = ("session_id", "primary", "agent_id", "escalation", "apologized", "empathized",
+                    "violations", "violation_categories", "first_apology", "first_violation")
+
+
+def handling(messages: pd.DataFrame, sessions: pd.DataFrame, hits: pd.DataFrame | None = None) -> pd.DataFrame:
+    """How agents handled each complaint session: did an agent apologise, show empathy, and did any
+    agent use a forbidden phrase (``hits`` from ``find_violations``; left out when None).
+
+    Evidence: ``first_apology`` (the matched apology text) and ``first_violation`` (rule id: matched).
+    """
+    complaints = complaint_sessions(sessions)
+    in_scope = messages[messages["session_id"].isin(complaints["session_id"])]
+    phrases = find_service_phrases(in_scope, ("apology", "empathy"))
+    out = complaints[["session_id", "primary", "agent_id", "escalation"]].set_index("session_id")
+    apology = phrases[phrases["purpose"] == "apology"].sort_values(["session_id", "seq"]).drop_duplicates("session_id")
+    empathy = phrases[phrases["purpose"] == "empathy"].drop_duplicates("session_id")
+    out["apologized"] = out.index.isin(apology["session_id"])
+    out["empathized"] = out.index.isin(empathy["session_id"])
+    out["first_apology"] = apology.set_index("session_id")["matched"].reindex(out.index)
+    if hits is not None:
+        scoped = hits[hits["session_id"].isin(out.index)].sort_values(["session_id", "seq", "start"])
+        group = scoped.groupby("session_id", sort=False)
+        out["violations"] = scoped.drop_duplicates(["message_id", "category"]).groupby("session_id").size() \
+            .reindex(out.index).fillna(0).astype(int)
+        out["violation_categories"] = group["category"].agg(lambda s: ";".join(dict.fromkeys(map(str, s)))) \
+            .reindex(out.index).fillna("")
+        first = scoped.drop_duplicates("session_id").set_index("session_id")
+        out["first_violation"] = (first["rule_id"].astype(str) + ": " + first["matched"].astype(str).map(mask_text)) \
+            .reindex(out.index)
+    else:
+        out["violations"] = pd.NA
+        out["violation_categories"] = pd.NA
+        out["first_violation"] = pd.NA
+    return out.reset_index()[list(HANDLING_COLUMNS)]
+
+
+def handling_summary(handled: pd.DataFrame, by: str = "primary", taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+    """Per ``by`` (primary type or agent_id): complaint sessions, apology rate, empathy rate, and the
+    share of sessions with a forbidden phrase."""
+    group = handled.groupby(by, observed=True)
+    out = pd.DataFrame({"sessions": group.size(), "apology_rate": group["apologized"].mean(),
+                        "empathy_rate": group["empathized"].mean()})
+    if handled["violations"].notna().any():
+        out["violation_rate"] = group["violations"].agg(lambda s: (s > 0).mean())
+    if by == "primary":
+        label = _label(taxonomy)
+        out.insert(0, "label", [label(t) for t in out.index])
+    return out.sort_values("sessions", ascending=False)
+
+
+ROLE_NAMES = {"customer": "买家", "agent": "客服", "bot": "机器人", "system": "系统"}
+
+
+def example_sessions(messages: pd.DataFrame, sessions: pd.DataFrame, per_type: int = 1,
+                     max_messages: int = 12, taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+    """Masked transcripts of example complaint sessions, ``per_type`` for each primary type.
+
+    Escalated sessions are preferred (they make the case for training), then the longest; ties by
+    session id so reruns pick the same sessions. Text is PII-masked (phones, ID numbers, names, addresses).
+    """
+    label = _label(taxonomy)
+    complaints = complaint_sessions(sessions).sort_values(
+        ["primary", "escalation", "customer_messages", "session_id"], ascending=[True, False, False, True])
+    chosen = complaints.groupby("primary", observed=True).head(per_type)
+    rows = []
+    ordered = messages[messages["session_id"].isin(chosen["session_id"])].sort_values(["session_id", "seq"])
+    by_session = dict(tuple(ordered.groupby("session_id", sort=False)))
+    for _, s in chosen.iterrows():
+        part = by_session.get(s["session_id"])
+        if part is None:
+            continue
+        lines = [f"{ROLE_NAMES.get(r, r)}: {mask_text(t)}" for r, t in zip(part["role"], part["text"])]
+        if len(lines) > max_messages:
+            lines = lines[:max_messages] + [f"… (+{len(lines) - max_messages})"]
+        rows.append({"type": label(s["primary"]), "session_id": s["session_id"], "platform": s["platform"],
+                     "escalation": bool(s["escalation"]), "evidence": mask_text(s["primary_matched"]) if isinstance(s["primary_matched"], str) else "",
+                     "transcript": "\n".join(lines)})
+    return pd.DataFrame(rows, columns=["type", "session_id", "platform", "escalation", "evidence", "transcript"])
