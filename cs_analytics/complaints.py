@@ -460,9 +460,6 @@ def complaint_signals(messages: pd.DataFrame, taxonomy: Taxonomy | None = None) 
 
 
 # ------------------------------------------------------------------------- message / session ---
-def _joined(values) -> tuple:
-    return tuple(dict.fromkeys(values))
-
 
 def label_messages(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
                    taxonomy: Taxonomy | None = None) -> pd.DataFrame:
@@ -476,8 +473,11 @@ def label_messages(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
     customers = _customer_messages(messages)
     base = customers[["message_id", "session_id", "seq", "ts"]].reset_index(drop=True)
     ordered = signals.sort_values(["message_id", "start"], kind="stable")
-    by_family = {f: ordered[ordered["family"] == f].groupby("message_id", sort=False)["label"].agg(_joined).to_dict()
-                 for f in FAMILIES}
+    by_family: dict[str, dict[str, tuple]] = {f: {} for f in FAMILIES}
+    for message_id, family, label in zip(ordered["message_id"], ordered["family"], ordered["label"]):
+        seen = by_family[family].get(message_id, ())
+        if label not in seen:
+            by_family[family][message_id] = seen + (label,)
     ids = base["message_id"].tolist()
     types = [by_family["complaint"].get(i, ()) for i in ids]
     kinds = [by_family["escalation"].get(i, ()) for i in ids]
@@ -521,9 +521,11 @@ def talkative_sessions(messages: pd.DataFrame, taxonomy: Taxonomy | None = None)
         f"message>={limits['long_message_chars']}chars": out["longest_message"] >= limits["long_message_chars"],
         f"repeated>={limits['min_repeats']}x": out["most_repeats"] >= limits["min_repeats"],
     }
-    reasons = pd.DataFrame(checks)
-    out["talkative"] = reasons.any(axis=1)
-    out["talkative_reason"] = reasons.apply(lambda row: "; ".join(k for k, v in row.items() if v), axis=1)
+    reason = pd.Series("", index=out.index)
+    for name, met in checks.items():
+        reason = reason.where(~met, reason.where(reason == "", reason + "; ") + name)
+    out["talkative"] = pd.DataFrame(checks).any(axis=1)
+    out["talkative_reason"] = reason
     out.index.name = "session_id"
     return out
 
