@@ -10,6 +10,7 @@ import pandas as pd
 
 from .complaints import Taxonomy, label_messages, load_taxonomy
 from .privacy import mask_text
+from .proportions import wilson_interval
 from .service_phrases import find_service_phrases
 from .text import Tokenizer, default_tokenizer
 from .violation_stats import week_start
@@ -46,6 +47,18 @@ def type_distribution(sessions: pd.DataFrame, taxonomy: Taxonomy | None = None) 
     cols = ["label", "sessions", "share_of_complaints", "share_of_sessions", "as_secondary",
             "escalation_rate", "anger_rate", "compensation_rate"]
     return out[cols].sort_values("sessions", ascending=False)
+
+
+def inquiry_topics(sessions: pd.DataFrame, taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+    """Topics asked about without complaining (能开发票吗, 有现货吗), in sessions that are not complaints:
+    label, sessions, share of those sessions. Pre-sale questions worth a FAQ or a product-page fix."""
+    label = _label(taxonomy)
+    calm = sessions[~sessions["is_complaint"]]
+    counts = calm["inquiry"].explode().dropna().value_counts()
+    out = pd.DataFrame({"label": [label(t) for t in counts.index], "sessions": counts.to_numpy()}, index=counts.index)
+    out["share_of_non_complaint_sessions"] = out["sessions"] / max(len(calm), 1)
+    out.index.name = "topic"
+    return out
 
 
 def weekly_types(sessions: pd.DataFrame, taxonomy: Taxonomy | None = None, share: bool = False) -> pd.DataFrame:
@@ -112,13 +125,15 @@ def top_skus(sessions: pd.DataFrame, n: int = 10, taxonomy: Taxonomy | None = No
 
 
 def escalation_by_type(sessions: pd.DataFrame, taxonomy: Taxonomy | None = None) -> pd.DataFrame:
-    """Per primary type: complaint sessions, escalations, escalation rate, and the count per kind."""
+    """Per primary type: complaint sessions, escalations, escalation rate with its 95 % Wilson interval
+    (``ci_low``/``ci_high``: with ~100 sessions a type, rates a few points apart are noise), and the count per kind."""
     taxonomy = taxonomy or load_taxonomy()
     label = _label(taxonomy)
     complaints = complaint_sessions(sessions)
     group = complaints.groupby("primary", observed=True)
     out = pd.DataFrame({"sessions": group.size(), "escalations": group["escalation"].sum()})
     out["escalation_rate"] = out["escalations"] / out["sessions"]
+    out["ci_low"], out["ci_high"] = wilson_interval(out["escalations"], out["sessions"])
     kinds = complaints[["primary", "escalation_kinds"]].explode("escalation_kinds").dropna()
     if len(kinds):
         per_kind = pd.crosstab(kinds["primary"], kinds["escalation_kinds"])

@@ -115,3 +115,26 @@ def test_labels_cover_every_customer_message(sample):
     messages, _ = sample
     labels = label_messages(messages)
     assert len(labels) == int((messages["role"] == "customer").sum())
+
+
+def test_wilson_interval_matches_known_values():
+    from cs_analytics.proportions import wilson_interval
+
+    low, high = wilson_interval(pd.Series([0, 5, 10]), pd.Series([10, 10, 10]))
+    assert low.round(4).tolist() == [0.0, 0.2366, 0.7225] and high.round(4).tolist() == [0.2775, 0.7634, 1.0]
+    low, high = wilson_interval([1], [0])
+    assert low.isna().all() and high.isna().all()
+
+
+def test_escalation_rates_carry_an_interval(sample):
+    _, sessions = sample
+    table = cst.escalation_by_type(sessions)
+    assert ((table["ci_low"] <= table["escalation_rate"]) & (table["escalation_rate"] <= table["ci_high"])).all()
+
+
+def test_inquiry_topics_come_from_sessions_that_are_not_complaints():
+    frames = pd.concat([session(("customer", "能开发票吗"), sid="a"), session(("customer", "有现货吗，能开发票吗"), sid="b"),
+                        session(("customer", "发票怎么还没开"), sid="c")])
+    table = cst.inquiry_topics(classify_complaints(frames))
+    assert table.loc["invoice", "sessions"] == 2 and table.loc["stock_shipping", "sessions"] == 1
+    assert table.loc["invoice", "share_of_non_complaint_sessions"] == 1.0
