@@ -87,7 +87,9 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
         log(f"[{i}/{len(books)}] {book.name} ...")
         started = time.perf_counter()
         try:
-            pm.execute_notebook(str(book), str(out / "notebooks" / book.name), parameters=params,
+            declared = pm.inspect_notebook(str(book))       # pass each notebook only the parameters it has
+            own = {k: v for k, v in params.items() if k in declared} if declared else params
+            pm.execute_notebook(str(book), str(out / "notebooks" / book.name), parameters=own,
                                 cwd=str(book.parent), kernel_name="python3", progress_bar=False,
                                 log_output=False)
             run = NotebookRun(book.name, True, time.perf_counter() - started)
