@@ -144,6 +144,19 @@ def escalation_by_type(sessions: pd.DataFrame, taxonomy: Taxonomy | None = None)
     return out.sort_values("escalation_rate", ascending=False)
 
 
+def temperament_by_type(sessions: pd.DataFrame, taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+    """Per primary type: the share of complaint sessions with anger, talkative and compensation signals
+    (columns named by the temperament labels in temperament.yaml)."""
+    taxonomy = taxonomy or load_taxonomy()
+    label = _label(taxonomy)
+    signals = ["anger", "talkative", "compensation"]
+    table = complaint_sessions(sessions).groupby("primary", observed=True)[signals].mean()
+    table.index = [label(t) for t in table.index]
+    table.index.name = "type"
+    table.columns = [taxonomy.temperament[c].get("label", c) for c in signals]
+    return table
+
+
 def top_terms(messages: pd.DataFrame, sessions: pd.DataFrame | None = None, labels: pd.DataFrame | None = None,
               n: int = 15, tokenizer: Tokenizer | None = None, taxonomy: Taxonomy | None = None) -> pd.DataFrame:
     """The most frequent terms in the customer messages labelled with each complaint type.

@@ -48,12 +48,11 @@ from .text import normalize_block
 
 COMPLAINT_DIR = config.RESOURCES_DIR / "complaints"
 TYPE_FIELDS = {"id", "label", "phrases", "terms", "regex", "exceptions", "exception_regex", "source", "note"}
-TOP_LEVEL = {"types", "cues", "source_note", "kinds", "negators", "negation_window", "exceptions", "source",
+TOP_LEVEL = {"types", "cues", "clause_breaks", "source_note", "kinds", "negators", "negation_window", "exceptions", "source",
              "anger", "compensation", "talkative", "escalation", "temperament"}
 SIGNAL_COLUMNS = ("message_id", "session_id", "seq", "ts", "platform", "shop", "family", "label", "matched",
                   "start", "end", "via", "cue")
 FAMILIES = ("complaint", "inquiry", "escalation", "anger", "compensation")
-_CLAUSE_BREAKS = ",.;!?。~\n\r"
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -88,6 +87,7 @@ class Taxonomy:
     negation_window: int
     escalation_exceptions: tuple[str, ...]
     temperament: dict                 # anger / compensation: {"label", "phrases", "regex", "exceptions"}; talkative: thresholds
+    clause_breaks: str = ""           # characters that end a clause (folded text); "" = the whole message
     files: tuple[str, ...] = field(default=())
 
     @cached_property
@@ -249,6 +249,7 @@ def _load(files: tuple[str, ...], _mtimes: tuple[int, ...]) -> Taxonomy:
     kinds: dict[str, dict] = {}
     negators: list[str] = []
     window = 6
+    clause_breaks = Taxonomy.clause_breaks
     esc_exceptions: list[str] = []
     temperament: dict = {"anger": {"label": "anger", "phrases": [], "regex": [], "exceptions": []},
                          "compensation": {"label": "compensation", "phrases": [], "regex": [], "exceptions": []},
@@ -293,6 +294,8 @@ def _load(files: tuple[str, ...], _mtimes: tuple[int, ...]) -> Taxonomy:
                 if not isinstance(value, int) or value < 1:
                     raise TaxonomyError(f"{path}, temperament talkative: {key} must be a positive whole number; found {value!r}")
             temperament["talkative"] = {**temperament["talkative"], **talk}
+        if "clause_breaks" in data:
+            clause_breaks = str(data["clause_breaks"])
     if not types:
         raise TaxonomyError(f"{files}: no complaint types defined")
     if "other" not in types:
@@ -301,7 +304,8 @@ def _load(files: tuple[str, ...], _mtimes: tuple[int, ...]) -> Taxonomy:
     ordered = [t for k, t in types.items() if k != "other"] + [types["other"]]
     return Taxonomy(types=tuple(ordered), cues=tuple(dict.fromkeys(cues)), cue_regex=tuple(cue_regex),
                     escalation_kinds=kinds, negators=tuple(dict.fromkeys(negators)), negation_window=window,
-                    escalation_exceptions=tuple(dict.fromkeys(esc_exceptions)), temperament=temperament, files=files)
+                    escalation_exceptions=tuple(dict.fromkeys(esc_exceptions)), temperament=temperament,
+                    clause_breaks=clause_breaks, files=files)
 
 
 # ---------------------------------------------------------------------------------- signals ---
@@ -331,10 +335,10 @@ def _raw_findings(block, taxonomy: Taxonomy) -> pd.DataFrame:
     return out.astype({"msg": "int64", "index": "int64", "start": "int64", "end": "int64"})
 
 
-def _clause_ids(block, raw: pd.DataFrame) -> np.ndarray:
+def _clause_ids(block, raw: pd.DataFrame, clause_breaks: str) -> np.ndarray:
     """A clause number for each match (clauses end at sentence punctuation in the folded text)."""
     codes = np.frombuffer(block.folded.encode("utf-32-le"), dtype=np.uint32)
-    breaks = np.isin(codes, [ord(c) for c in _CLAUSE_BREAKS])
+    breaks = np.isin(codes, [ord(c) for c in clause_breaks])
     running = np.concatenate([[0], np.cumsum(breaks)])
     return running[block.starts[raw["msg"].to_numpy()] + raw["start"].to_numpy()]
 
@@ -439,7 +443,7 @@ def complaint_signals(messages: pd.DataFrame, taxonomy: Taxonomy | None = None) 
         return _empty_signals()
     block = normalize_block(_arrow_text(customers))
     raw = _raw_findings(block, taxonomy)
-    raw["clause"] = _clause_ids(block, raw)
+    raw["clause"] = _clause_ids(block, raw, taxonomy.clause_breaks)
     found = pd.concat([_type_findings(raw, taxonomy), _escalation_findings(raw, taxonomy),
                        _temperament_findings(raw)], ignore_index=True)
     if found.empty:

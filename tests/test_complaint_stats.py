@@ -138,3 +138,10 @@ def test_inquiry_topics_come_from_sessions_that_are_not_complaints():
     table = cst.inquiry_topics(classify_complaints(frames))
     assert table.loc["invoice", "sessions"] == 2 and table.loc["stock_shipping", "sessions"] == 1
     assert table.loc["invoice", "share_of_non_complaint_sessions"] == 1.0
+
+
+def test_temperament_by_type_is_labelled_and_bounded(sample):
+    _, sessions = sample
+    table = cst.temperament_by_type(sessions)
+    assert list(table.columns) == ["情绪激动 (易怒)", "反复/长篇 (喋喋不休)", "索赔 (要求补偿)"]
+    assert ((table >= 0) & (table <= 1)).all().all() and "物流问题" in table.index
