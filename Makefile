@@ -8,6 +8,7 @@ LOGS ?= data/sample/sample_export.csv
 PROFILE ?=
 RULES ?=
 TAXONOMY ?=
+RECIPES ?=
 RUN ?= $(shell date +%Y%m%d-%H%M%S)
 OUT ?= reports/$(RUN)
 
@@ -22,7 +23,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 report: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/cs-analytics report --logs "$(LOGS)" $(if $(PROFILE),--profile "$(PROFILE)") $(if $(RULES),--rules "$(RULES)") $(if $(TAXONOMY),--taxonomy "$(TAXONOMY)") --out "$(OUT)"
+	MPLBACKEND=Agg $(BIN)/cs-analytics report --logs "$(LOGS)" $(if $(PROFILE),--profile "$(PROFILE)") $(if $(RULES),--rules "$(RULES)") $(if $(TAXONOMY),--taxonomy "$(TAXONOMY)") $(if $(RECIPES),--recipes "$(RECIPES)") --out "$(OUT)"
 
 test: $(STAMP)
 	MPLBACKEND=Agg CS_ANALYTICS_OUTPUT_DIR=$$(mktemp -d) $(BIN)/python -m pytest

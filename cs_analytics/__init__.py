@@ -11,6 +11,7 @@ The public API:
 - ``classify_complaints(messages)`` -> one row per session: primary/secondary complaint type, escalation, temperament
 - ``complaint_signals(messages)`` / ``label_messages(messages)`` -> every finding / labels per customer message
 - ``load_taxonomy(*paths)`` -> the complaint taxonomy (defaults + your YAML layers)
+- ``reply_rounds(messages)`` / ``platform_metrics(messages)`` -> response times per reply round / the platforms' own metrics
 - ``Tokenizer`` -> jieba (or rjieba) with the domain dictionary and stopwords, for term counts and word clouds
 """
 from .complaints import TaxonomyError, check_complaint, classify_complaints, complaint_signals, label_messages, load_taxonomy
@@ -22,6 +23,7 @@ from .profiles import ProfileError, available_profiles, load_profile
 from .rules import RulebookError, load_rulebook
 from .text import Tokenizer
 from .timeparse import NoTimestampsError, has_times, require_times
+from .timing import platform_metrics, reply_rounds
 
 __version__ = "0.1.0"
 
@@ -29,5 +31,6 @@ __all__ = [
     "load_logs", "LoadResult", "LoadReport", "LoadError", "load_profile", "available_profiles",
     "ProfileError", "filter_messages", "generate_sample", "write_sample", "has_times", "require_times", "NoTimestampsError",
     "load_rulebook", "RulebookError", "find_violations", "check_text", "classify_complaints", "complaint_signals",
-    "label_messages", "check_complaint", "load_taxonomy", "TaxonomyError", "Tokenizer", "__version__",
+    "label_messages", "check_complaint", "load_taxonomy", "TaxonomyError", "Tokenizer", "reply_rounds",
+    "platform_metrics", "__version__",
 ]

@@ -12,7 +12,7 @@ def _report(args: argparse.Namespace) -> int:
 
     result = run_report(args.logs, args.out, profile=args.profile, platforms=args.platform,
                         date_from=args.date_from, date_to=args.date_to, rules=args.rules,
-                        taxonomy=args.taxonomy)
+                        taxonomy=args.taxonomy, recipes=args.recipes)
     print(f"outputs in {result.out_dir}")
     if not result.ok:
         for run in result.runs:
@@ -113,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="your rulebook YAML, layered on the default rules; repeatable")
     rep.add_argument("--taxonomy", action="append", default=None,
                      help="your complaint-taxonomy YAML, layered on the default; repeatable")
+    rep.add_argument("--recipes", default=None,
+                     help="your platform response-metric recipes YAML (default: the packaged ones)")
     rep.add_argument("--out", default=None, help="output folder (default: reports/<timestamp>)")
     rep.set_defaults(func=_report)
 
@@ -154,11 +156,12 @@ def main(argv: list[str] | None = None) -> int:
     from .profiles import ProfileError
     from .complaints import TaxonomyError
     from .rules import RulebookError
+    from .timing import RecipeError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (LoadError, ProfileError, RulebookError, TaxonomyError, ValueError) as exc:
+    except (LoadError, ProfileError, RulebookError, TaxonomyError, RecipeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -56,10 +56,13 @@ def volume_by(messages: pd.DataFrame, column: str) -> pd.DataFrame:
     return out.sort_values("messages", ascending=False).reset_index()
 
 
+WEEKDAY_NAMES = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
+
+
 def hour_weekday_matrix(messages: pd.DataFrame, role: str = "customer") -> pd.DataFrame:
     """Messages of ``role`` per hour of day (rows 0-23) and weekday (columns 周一..周日)."""
     timed = messages[(messages["role"] == role) & messages["ts"].notna()]
-    names = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
+    names = WEEKDAY_NAMES
     table = pd.crosstab(timed["ts"].dt.hour, timed["ts"].dt.day_of_week)
     table = table.reindex(index=range(24), columns=range(7), fill_value=0)
     table.columns = names

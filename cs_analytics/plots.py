@@ -195,6 +195,35 @@ def histogram(values, title: str, xlabel: str, bins=30, log_x: bool = False):
     return fig
 
 
+def ecdf_chart(groups: dict, title: str, xlabel: str, marks=(30, 180), log_x: bool = True):
+    """Cumulative share of values at or below x, one line per group ({name: values}); ``marks`` draws
+    vertical lines at the platforms' thresholds (seconds)."""
+    import numpy as np
+
+    setup_style()
+    fig, ax = plt.subplots()
+    for i, (name, values) in enumerate(groups.items()):
+        data = np.sort(np.asarray(values, dtype=float))
+        data = data[~np.isnan(data)]
+        if log_x:
+            data = data[data > 0]
+        if len(data):
+            ax.step(data, np.arange(1, len(data) + 1) / len(data), where="post", label=str(name),
+                    color=PALETTE[i % len(PALETTE)])
+    for mark in marks:
+        ax.axvline(mark, color="#999999", ls=":", lw=1)
+        ax.annotate(f"{mark:g}s", (mark, 0.02), fontsize=8, color="#666666", xytext=(3, 0), textcoords="offset points")
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_ylim(0, 1.01)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("累计占比 cumulative share")
+    ax.legend(frameon=False, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 def trend_chart(table, title: str, ylabel: str = "", top: int | None = 6):
     """Lines over time: one per column of ``table`` (index = week or day); the ``top`` largest columns."""
     setup_style()

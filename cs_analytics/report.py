@@ -18,6 +18,7 @@ from .logs import LoadError, input_files
 from .profiles import load_profile
 from .complaints import load_taxonomy
 from .rules import load_rulebook
+from .timing import load_recipes
 
 
 @dataclass
@@ -55,7 +56,7 @@ def default_run_dir() -> Path:
 def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | None = None,
                profile: str | None = None, platforms: list[str] | None = None, date_from: str | None = None,
                date_to: str | None = None, notebooks: list[Path] | None = None, rules: list[str] | None = None,
-               taxonomy: list[str] | None = None, log=print) -> RunResult:
+               taxonomy: list[str] | None = None, recipes: str | None = None, log=print) -> RunResult:
     """Validate the inputs, then execute every notebook with these parameters into ``out_dir``."""
     import papermill as pm
 
@@ -67,6 +68,8 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
     rulebook = load_rulebook(*(rules or []))   # and for a bad rulebook file (RulebookError names file and line)
     taxonomy = [str(Path(t).resolve()) for t in taxonomy] if taxonomy else None
     complaint_taxonomy = load_taxonomy(*(taxonomy or []))   # and for a bad taxonomy layer (TaxonomyError)
+    recipes = str(Path(recipes).resolve()) if recipes else None
+    metric_recipes = load_recipes(recipes)                  # and for a bad metric-recipe file (RecipeError)
     for label, value in (("--from", date_from), ("--to", date_to)):
         if value:
             try:
@@ -78,7 +81,7 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     params = {
         "LOGS": str(logs), "PROFILE": profile, "PLATFORMS": platforms or None,
-        "DATE_FROM": date_from, "DATE_TO": date_to, "RULES": rules, "TAXONOMY": taxonomy,
+        "DATE_FROM": date_from, "DATE_TO": date_to, "RULES": rules, "TAXONOMY": taxonomy, "RECIPES": recipes,
         "OUTPUT_DIR": str(out),
     }
     result = RunResult(out)
@@ -105,6 +108,7 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
         "package_version": __version__, "python": sys.version.split()[0], "created": dt.datetime.now().isoformat(),
         "parameters": params, "rulebook_version": rulebook.version, "rule_files": rulebook.files,
         "taxonomy_version": complaint_taxonomy.version, "taxonomy_files": list(complaint_taxonomy.files),
+        "metric_recipes_version": metric_recipes["version"], "metric_recipes_file": metric_recipes["path"],
         "notebooks": [vars(r) for r in result.runs],
     }
     (out / "run.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -107,6 +107,8 @@ def test_full_report_on_the_sample(tmp_path):
     assert {"02_violations_by_category.png", "02_weekly_trend.png", "02_phrase_cloud.png"} <= figures
     assert {"03_type_distribution.png", "03_weekly_trend.png", "03_platform_types.png", "03_escalation_by_type.png",
             "03_handling_by_type.png", "03_wordcloud_logistics.png", "03_apology_by_agent.svg"} <= figures
+    assert {"04_response_ecdf.png", "04_hour_weekday_median.png", "04_sla_by_agent.png", "04_weekly_sla.png",
+            "04_platform_metrics.png", "04_wait_apology_by_agent.png", "04_workload.png"} <= figures
     manifest = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
     assert len(manifest["rulebook_version"]) == 12 and len(manifest["taxonomy_version"]) == 12
     # no buyer phone number reaches the executed notebooks' outputs (excerpts and transcripts are masked)
@@ -137,3 +139,18 @@ def test_report_on_an_export_without_times_or_agents(tmp_path):
     executed = nbformat.read(tmp_path / "run" / "notebooks" / "03_complaint_types.ipynb", as_version=4)
     text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
     assert "weekly trends are skipped" in text and "names no agent accounts" in text
+    assert not any(name.startswith("04_") for name in figures)
+    executed = nbformat.read(tmp_path / "run" / "notebooks" / "04_response_times.ipynb", as_version=4)
+    text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
+    assert "response times cannot be computed" in text
+
+
+def test_cli_report_rejects_bad_metric_recipes_before_running_anything(tmp_path, capsys):
+    bad = tmp_path / "recipes.yaml"
+    bad.write_text("version: x\nrecipes: [{id: r, label: r, platforms: [jd], unit: day, metric: share_within, "
+                   "threshold_s: 30, source: s}]\n", encoding="utf-8")
+    code = cli.main(["report", "--recipes", str(bad), "--out", str(tmp_path / "o")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "recipes.yaml" in err and "unit 'day'" in err
+    assert not (tmp_path / "o").exists()

@@ -1,0 +1,405 @@
+"""Response times: reply rounds, their statistics, platform metric recipes, long waits, workload.
+
+A **reply round** opens at the first customer message that has no human agent reply yet and closes
+at the next human agent reply in the session; several customer messages in a burst are one round.
+Bot messages (role ``bot``) and agent messages that are automatic replies (``auto_reply_phrases`` in
+resources/timing/settings.yaml) are kept apart: a round records when a bot first answered it, but a
+bot does not close it unless a metric recipe says bots count.
+
+Everything here needs send times. On an export without times every function raises
+``NoTimestampsError`` with a plain explanation (the notebooks check ``has_times`` first and skip).
+The computation is vectorised pandas: no Python loop over messages or sessions
+(tests/benchmarks/bench_timing.py compares it with a per-session loop).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from . import config
+from .matching import PhraseSet
+from .overview import WEEKDAY_NAMES
+from .privacy import mask_text
+from .service_phrases import find_service_phrases
+from .text import normalize_block
+from .timeparse import require_times
+from .violation_stats import week_start
+
+TIMING_DIR = config.RESOURCES_DIR / "timing"
+ROUND_COLUMNS = (
+    "session_id", "round", "platform", "shop", "customer_id", "opened_at", "first_message_id", "customer_messages",
+    "replied_at", "reply_message_id", "agent_id", "response_s", "answered", "bot_replied_at", "bot_response_s",
+    "hour", "weekday", "week",
+)
+RECIPE_FIELDS = {"id", "label", "platforms", "unit", "metric", "threshold_s", "window", "count_bots",
+                 "session_merge_gap_s", "source", "checked", "note"}
+UNITS = ("round", "first_round", "buyer_day")
+METRICS = ("share_within", "mean_response_s", "valid_share")
+
+
+class RecipeError(ValueError):
+    """A metric recipe file is wrong; the message names the file, recipe and fix."""
+
+
+@lru_cache(maxsize=1)
+def timing_settings() -> dict:
+    """Defaults: long_wait_s, sla_thresholds_s, auto_reply_phrases (resources/timing/settings.yaml)."""
+    return yaml.safe_load((TIMING_DIR / "settings.yaml").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _auto_reply_set() -> PhraseSet:
+    return PhraseSet([("auto", p) for p in timing_settings()["auto_reply_phrases"]])
+
+
+# ------------------------------------------------------------------------------------ rounds ---
+def _kinds(messages: pd.DataFrame) -> pd.Series:
+    """customer / human / bot / other for each message (auto-replies from agent accounts are bots)."""
+    role = messages["role"].astype(str)
+    kind = pd.Series(np.select([role == "customer", role == "agent", role == "bot"],
+                               ["customer", "human", "bot"], "other"), index=messages.index)
+    agents = messages[role == "agent"]
+    if len(agents):
+        block = normalize_block(agents["text"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__())
+        auto = np.unique(_auto_reply_set().find(block)["msg"])
+        kind.loc[agents.index[auto]] = "bot"
+    return kind
+
+
+def _ordered(messages: pd.DataFrame, what: str) -> pd.DataFrame:
+    require_times(messages, what)
+    frame = messages[messages["ts"].notna()]
+    frame = frame.assign(kind=_kinds(frame))
+    return frame.sort_values(["session_id", "ts", "seq"], kind="stable").reset_index(drop=True)
+
+
+def reply_rounds(messages: pd.DataFrame, count_bots: bool = False) -> pd.DataFrame:
+    """One row per reply round (see the module docstring).
+
+    Columns: ``session_id, round`` (1-based), ``platform, shop, customer_id, opened_at,
+    first_message_id, customer_messages`` (in the burst), ``replied_at, reply_message_id, agent_id``
+    (the human who closed it), ``response_s`` (NaN when unanswered), ``answered``, ``bot_replied_at,
+    bot_response_s`` (first bot reply in the round), and ``hour, weekday`` (0 = Monday), ``week`` of
+    the opening. With ``count_bots`` a bot reply closes a round like a human one.
+    """
+    frame = _ordered(messages, "Reply rounds")
+    closes = frame["kind"].isin(["human", "bot"] if count_bots else ["human"])
+    before = closes.astype(int).groupby(frame["session_id"], sort=False).cumsum()   # replies up to this row
+    frame = frame.assign(k=before)
+    customers = frame[frame["kind"] == "customer"]
+    group = customers.groupby(["session_id", "k"], sort=False)
+    rounds = group.agg(platform=("platform", "first"), shop=("shop", "first"), customer_id=("customer_id", "first"),
+                       opened_at=("ts", "first"), first_message_id=("message_id", "first"),
+                       customer_messages=("message_id", "size")).reset_index()
+    replies = frame.loc[closes, ["session_id", "k", "ts", "message_id", "agent_id"]]
+    replies = replies.assign(k=replies["k"] - 1).rename(
+        columns={"ts": "replied_at", "message_id": "reply_message_id"})
+    rounds = rounds.merge(replies, on=["session_id", "k"], how="left")
+    bots = frame.loc[frame["kind"] == "bot", ["session_id", "k", "ts"]].rename(columns={"ts": "bot_at"})
+    first_bot = rounds[["session_id", "k", "opened_at"]].merge(bots, on=["session_id", "k"])
+    first_bot = first_bot[first_bot["bot_at"] >= first_bot["opened_at"]].groupby(["session_id", "k"])["bot_at"].min()
+    rounds = rounds.merge(first_bot.rename("bot_replied_at").reset_index(), on=["session_id", "k"], how="left")
+    rounds["response_s"] = (rounds["replied_at"] - rounds["opened_at"]).dt.total_seconds()
+    rounds["answered"] = rounds["replied_at"].notna()
+    rounds["bot_response_s"] = (rounds["bot_replied_at"] - rounds["opened_at"]).dt.total_seconds()
+    rounds["round"] = rounds.groupby("session_id", sort=False).cumcount() + 1
+    local = rounds["opened_at"]
+    rounds["hour"] = local.dt.hour
+    rounds["weekday"] = local.dt.day_of_week
+    rounds["week"] = week_start(local)
+    return rounds[list(ROUND_COLUMNS)]
+
+
+def session_times(messages: pd.DataFrame, rounds: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per session: platform, shop, agent_id (first human replier), started, ended, duration_s, rounds,
+    first_response_s (the first round's human response; NaN when never answered), unanswered_rounds."""
+    if rounds is None:
+        rounds = reply_rounds(messages)
+    require_times(messages, "Session times")
+    timed = messages[messages["ts"].notna()]
+    group = timed.groupby("session_id", sort=False)
+    out = pd.DataFrame({"platform": group["platform"].first(), "shop": group["shop"].first(),
+                        "started": group["ts"].min(), "ended": group["ts"].max()})
+    out["duration_s"] = (out["ended"] - out["started"]).dt.total_seconds()
+    by_session = rounds.groupby("session_id", sort=False)
+    out["rounds"] = by_session.size().reindex(out.index).fillna(0).astype(int)
+    first = rounds[rounds["round"] == 1].set_index("session_id")
+    out["first_response_s"] = first["response_s"].reindex(out.index)
+    out["agent_id"] = rounds.dropna(subset=["agent_id"]).groupby("session_id", sort=False)["agent_id"].first() \
+        .reindex(out.index)
+    out["unanswered_rounds"] = (~rounds["answered"]).groupby(rounds["session_id"]).sum().reindex(out.index) \
+        .fillna(0).astype(int)
+    out.index.name = "session_id"
+    return out.reset_index()
+
+
+# -------------------------------------------------------------------------------- statistics ---
+def response_summary(rounds: pd.DataFrame, by: str | list[str] | None = None,
+                     thresholds: tuple[int, ...] | None = None, column: str = "response_s") -> pd.DataFrame:
+    """Per group: rounds, answered, answer rate, mean / median / P90 response (answered rounds, seconds),
+    and ``within_<N>s``: the share of all rounds answered within N seconds (unanswered count as not)."""
+    thresholds = tuple(thresholds or timing_settings()["sla_thresholds_s"])
+    keys = [by] if isinstance(by, str) else list(by or [])
+    data = rounds.assign(_all="all") if not keys else rounds
+    keys = keys or ["_all"]
+    values = data[column]
+    group = data.groupby(keys, observed=True, dropna=True)
+    answered = values.notna()
+    out = pd.DataFrame({"rounds": group.size(), "answered": answered.groupby([data[k] for k in keys]).sum()})
+    out["answer_rate"] = out["answered"] / out["rounds"]
+    timed = values.groupby([data[k] for k in keys])
+    out["mean_s"] = timed.mean()
+    out["median_s"] = timed.median()
+    out["p90_s"] = timed.quantile(0.9)
+    for n in thresholds:
+        out[f"within_{n}s"] = (values <= n).groupby([data[k] for k in keys]).mean()
+    if keys == ["_all"]:
+        out.index = ["all"]
+    return out
+
+
+def hour_weekday_median(rounds: pd.DataFrame, column: str = "response_s", min_rounds: int = 5) -> pd.DataFrame:
+    """Median response (seconds) per hour of day (rows 0-23) and weekday (columns 周一..周日) of the
+    round's opening; cells with fewer than ``min_rounds`` answered rounds are left empty."""
+    answered = rounds.dropna(subset=[column])
+    group = answered.groupby(["hour", "weekday"])[column]
+    table = group.median().where(group.size() >= min_rounds).unstack("weekday")
+    table = table.reindex(index=range(24), columns=range(7))
+    table.columns = WEEKDAY_NAMES
+    table.index.name = "hour"
+    return table
+
+
+def weekly_sla(rounds: pd.DataFrame, threshold_s: int = 180, by: str = "platform") -> pd.DataFrame:
+    """Share of rounds answered within ``threshold_s`` per week (rows) and ``by`` value (columns)."""
+    within = rounds["response_s"].le(threshold_s)
+    table = within.groupby([rounds["week"], rounds[by]]).mean().unstack(by)
+    table.index.name = "week"
+    table.columns.name = None
+    return table
+
+
+def worst_waits(messages: pd.DataFrame, rounds: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The ``n`` longest answered waits with context: the customer's message that opened the round and
+    the reply, both PII-masked and cut to 40 characters."""
+    worst = rounds.dropna(subset=["response_s"]).nlargest(n, "response_s")
+    texts = messages.drop_duplicates("message_id").set_index("message_id")["text"]
+    cut = lambda ids: [mask_text(t)[:40] if isinstance(t, str) else "" for t in texts.reindex(ids)]  # noqa: E731
+    return pd.DataFrame({
+        "session_id": worst["session_id"].to_numpy(), "platform": worst["platform"].to_numpy(),
+        "agent_id": worst["agent_id"].to_numpy(), "opened_at": worst["opened_at"].to_numpy(),
+        "wait_min": (worst["response_s"] / 60).round(1).to_numpy(),
+        "customer": cut(worst["first_message_id"]), "reply": cut(worst["reply_message_id"]),
+    })
+
+
+# --------------------------------------------------------------------------- platform recipes ---
+def load_recipes(path: str | Path | None = None) -> dict:
+    """The metric recipes (resources/timing/platform_metrics.yaml, or your own file), validated."""
+    path = Path(path) if path else TIMING_DIR / "platform_metrics.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RecipeError(f"{path}: no such recipe file") from None
+    if not isinstance(data, dict) or not isinstance(data.get("recipes"), list):
+        raise RecipeError(f"{path}: a recipe file needs 'version' and a list under 'recipes'")
+    for recipe in data["recipes"]:
+        where = f"{path}, recipe {recipe.get('id', '?')!r}"
+        unknown = set(recipe) - RECIPE_FIELDS
+        if unknown:
+            raise RecipeError(f"{where}: unknown field(s) {sorted(unknown)}; allowed: {sorted(RECIPE_FIELDS)}")
+        for key in ("id", "label", "platforms", "unit", "metric", "source"):
+            if not recipe.get(key):
+                raise RecipeError(f"{where}: '{key}' is required")
+        if recipe["unit"] not in UNITS:
+            raise RecipeError(f"{where}: unit {recipe['unit']!r} is not one of {UNITS}")
+        if recipe["metric"] not in METRICS:
+            raise RecipeError(f"{where}: metric {recipe['metric']!r} is not one of {METRICS}")
+        if recipe["metric"] == "valid_share" and recipe["unit"] != "buyer_day":
+            raise RecipeError(f"{where}: metric valid_share needs unit buyer_day")
+        if recipe["metric"] != "mean_response_s" and not isinstance(recipe.get("threshold_s"), (int, float)):
+            raise RecipeError(f"{where}: threshold_s (seconds) is required for {recipe['metric']}")
+        window = recipe.get("window")
+        if window is not None:
+            if set(window) - {"from", "to", "applies_to"} or \
+                    window.get("applies_to", "round_open") not in ("round_open", "session_start"):
+                raise RecipeError(f"{where}: window is {{from: 'HH:MM', to: 'HH:MM', applies_to: round_open | session_start}}")
+            for key in ("from", "to"):
+                try:
+                    dt.time.fromisoformat(str(window[key]))
+                except (KeyError, ValueError):
+                    raise RecipeError(f"{where}: window {key} must be a time like '08:00'") from None
+    data["path"] = str(path)
+    return data
+
+
+def _in_window(times: pd.Series, window: dict | None) -> pd.Series:
+    """True where the local time of day falls in [from, to) (wrapping midnight when from > to)."""
+    if not window:
+        return pd.Series(True, index=times.index)
+    minutes = times.dt.hour * 60 + times.dt.minute
+    start = dt.time.fromisoformat(str(window["from"]))
+    end = dt.time.fromisoformat(str(window["to"]))
+    lo, hi = start.hour * 60 + start.minute, end.hour * 60 + end.minute
+    return (minutes >= lo) & (minutes < hi) if lo <= hi else (minutes >= lo) | (minutes < hi)
+
+
+def merge_sessions(messages: pd.DataFrame, gap_s: float) -> pd.DataFrame:
+    """``messages`` with ``session_id`` rewritten so that a session of the same shop and buyer starting
+    within ``gap_s`` seconds of the previous one's last message continues it (JD's 10-minute rule).
+    Without customer ids nothing is merged."""
+    timed = messages[messages["ts"].notna()]
+    if timed.empty or timed["customer_id"].isna().all():
+        return messages
+    group = timed.groupby("session_id", sort=False)
+    spans = pd.DataFrame({"shop": group["shop"].first(), "customer_id": group["customer_id"].first(),
+                          "start": group["ts"].min(), "end": group["ts"].max()}).dropna(subset=["customer_id"])
+    spans = spans.sort_values(["shop", "customer_id", "start"])
+    same_buyer = (spans["shop"].eq(spans["shop"].shift()) & spans["customer_id"].eq(spans["customer_id"].shift()))
+    reach = spans.groupby(["shop", "customer_id"], sort=False, dropna=False)["end"].cummax().shift()
+    close = ((spans["start"] - reach).dt.total_seconds() <= gap_s)
+    new_chain = ~(same_buyer.fillna(False).to_numpy(dtype=bool) & close.fillna(False).to_numpy(dtype=bool))
+    chain = np.cumsum(new_chain)
+    first_id = pd.Series(spans.index, index=spans.index).groupby(chain).transform("first")
+    mapping = dict(zip(spans.index, first_id))
+    return messages.assign(session_id=messages["session_id"].map(lambda s: mapping.get(s, s)))
+
+
+def _recipe_units(messages: pd.DataFrame, recipe: dict) -> pd.DataFrame:
+    """The units a recipe judges, with ``response_s`` (NaN = unanswered) and their group columns."""
+    subset = messages[messages["platform"].isin(recipe["platforms"])]
+    if recipe.get("session_merge_gap_s"):
+        subset = merge_sessions(subset, float(recipe["session_merge_gap_s"]))
+    if subset.empty:
+        return pd.DataFrame(columns=list(ROUND_COLUMNS))
+    rounds = reply_rounds(subset, count_bots=bool(recipe.get("count_bots")))
+    window = recipe.get("window")
+    if window and window.get("applies_to") == "session_start":
+        starts = subset.groupby("session_id")["ts"].min()
+        rounds = rounds[_in_window(rounds["session_id"].map(starts), window).to_numpy()]
+    elif window:
+        rounds = rounds[_in_window(rounds["opened_at"], window).to_numpy()]
+    if recipe["unit"] == "first_round":
+        rounds = rounds[rounds["round"] == 1]
+    return rounds
+
+
+def platform_metrics(messages: pd.DataFrame, recipes: str | Path | dict | None = None,
+                     by: str | list[str] | None = None) -> pd.DataFrame:
+    """One row per recipe (and group of ``by``: shop, agent_id, week …): the platform's own metric.
+
+    Columns: recipe, label, platforms, group columns, unit, units (the denominator: rounds, sessions
+    or buyer-days), value (a share 0–1, or seconds for mean_response_s), threshold_s, version, source.
+    Recipes whose platforms have no sessions in ``messages`` are left out.
+    """
+    require_times(messages, "Platform response metrics")
+    spec = recipes if isinstance(recipes, dict) else load_recipes(recipes)
+    keys = [by] if isinstance(by, str) else list(by or [])
+    rows = []
+    for recipe in spec["recipes"]:
+        units = _recipe_units(messages, recipe)
+        if units.empty:
+            continue
+        threshold = recipe.get("threshold_s")
+        if recipe["unit"] == "buyer_day":
+            units = units.assign(day=units["opened_at"].dt.date,
+                                 ok=units["response_s"].le(threshold).fillna(False))
+            judged = units.groupby(["customer_id", "day", *keys], dropna=False, observed=True)["ok"].all().reset_index()
+            value_of = lambda part: part["ok"].mean()  # noqa: E731
+            table = judged
+        else:
+            table = units
+            if recipe["metric"] == "share_within":
+                value_of = lambda part: part["response_s"].le(threshold).mean()  # noqa: E731
+            else:
+                value_of = lambda part: part["response_s"].mean()  # noqa: E731
+        parts = [((), table)] if not keys else list(table.groupby(keys, dropna=False, observed=True))
+        for key, part in parts:
+            key = key if isinstance(key, tuple) else (key,)
+            rows.append({"recipe": recipe["id"], "label": recipe["label"], "platforms": ",".join(recipe["platforms"]),
+                         **dict(zip(keys, key)), "unit": recipe["unit"], "units": len(part),
+                         "value": float(value_of(part)) if len(part) else np.nan, "metric": recipe["metric"],
+                         "threshold_s": threshold, "version": spec.get("version"), "source": recipe["source"]})
+    columns = ["recipe", "label", "platforms", *keys, "unit", "units", "metric", "value", "threshold_s", "version", "source"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+# ------------------------------------------------------------------------------ long waits ---
+def long_waits(messages: pd.DataFrame, rounds: pd.DataFrame | None = None,
+               threshold_s: float | None = None) -> pd.DataFrame:
+    """Answered rounds that waited longer than ``threshold_s`` (default settings.yaml ``long_wait_s``),
+    with ``apologized``: the closing reply says sorry for the wait (久等了, 抱歉久等 …; the
+    ``apology_wait`` phrases of service_phrases.yaml) and ``apology`` (the matched text)."""
+    threshold_s = timing_settings()["long_wait_s"] if threshold_s is None else threshold_s
+    if rounds is None:
+        rounds = reply_rounds(messages)
+    waits = rounds[rounds["response_s"] > threshold_s].copy()
+    replies = messages[messages["message_id"].isin(waits["reply_message_id"])]
+    found = find_service_phrases(replies, ("apology_wait",))
+    first = found.sort_values(["message_id", "start"]).drop_duplicates("message_id").set_index("message_id")["matched"]
+    waits["apology"] = waits["reply_message_id"].map(first)
+    waits["apologized"] = waits["apology"].notna()
+    return waits.sort_values("response_s", ascending=False).reset_index(drop=True)
+
+
+def wait_apology_rates(waits: pd.DataFrame, by: str = "agent_id") -> pd.DataFrame:
+    """Per ``by``: long waits, apologised, apology rate (the seeds require 让您久等了 after a wait)."""
+    group = waits.groupby(by, observed=True)
+    out = pd.DataFrame({"long_waits": group.size(), "apologized": group["apologized"].sum()})
+    out["apology_rate"] = out["apologized"] / out["long_waits"]
+    return out.sort_values("apology_rate")
+
+
+# ------------------------------------------------------------------------------- workload ---
+def _epoch_s(times: pd.Series) -> pd.Series:
+    """Whole seconds since 1970 (UTC) of timezone-aware times."""
+    return ((times - pd.Timestamp(0, tz="UTC")).dt.total_seconds()).round().astype("int64")
+
+
+def concurrency(messages: pd.DataFrame, rounds: pd.DataFrame) -> pd.Series:
+    """For each answered round: how many sessions its agent had open at the moment it opened.
+
+    A session is open for an agent from its first to its last message, for every agent who replied
+    in it. Returned aligned with ``rounds`` (NaN for unanswered rounds).
+    """
+    require_times(messages, "Agent workload")
+    timed = messages[messages["ts"].notna()]
+    bounds = timed.groupby("session_id")["ts"].agg(["min", "max"])
+    pairs = rounds.dropna(subset=["agent_id"])[["session_id", "agent_id"]].drop_duplicates()
+    spans = pairs.join(bounds, on="session_id")
+    result = pd.Series(np.nan, index=rounds.index)
+    answered = rounds["agent_id"].notna()
+    if not answered.any():
+        return result
+    # per agent: sessions started at or before t minus sessions ended before t. Every agent gets its own
+    # stretch of the number line (seconds), so one sorted array and one searchsorted serve all agents.
+    spans = spans.assign(start=_epoch_s(spans["min"]), end=_epoch_s(spans["max"]))
+    asked = rounds.loc[answered, ["agent_id", "opened_at"]]
+    asked = asked.assign(t=_epoch_s(asked["opened_at"]))
+    codes, _ = pd.factorize(pd.concat([spans["agent_id"], asked["agent_id"]]), sort=True)
+    span_agent, ask_agent = codes[:len(spans)].astype(np.int64), codes[len(spans):].astype(np.int64)
+    base = min(spans["start"].min(), asked["t"].min())
+    stretch = max(spans["end"].max(), asked["t"].max()) - base + 1
+    starts = np.sort(spans["start"].to_numpy() - base + span_agent * stretch)
+    ends = np.sort(spans["end"].to_numpy() - base + span_agent * stretch)
+    t = asked["t"].to_numpy() - base + ask_agent * stretch
+    result.loc[asked.index] = np.searchsorted(starts, t, side="right") - np.searchsorted(ends, t, side="left")
+    return result
+
+
+def workload_response(rounds: pd.DataFrame, open_sessions: pd.Series, cap: int = 6) -> pd.DataFrame:
+    """Response time by how many sessions the agent had open (1, 2, …, ``cap``+): rounds, median, P90,
+    share within the platforms' 3-minute line."""
+    data = rounds.assign(open=open_sessions.clip(upper=cap)).dropna(subset=["open", "response_s"])
+    data = data.assign(open=data["open"].astype(int))
+    group = data.groupby("open")["response_s"]
+    out = pd.DataFrame({"rounds": group.size(), "median_s": group.median(), "p90_s": group.quantile(0.9),
+                        "within_180s": data["response_s"].le(180).groupby(data["open"]).mean()})
+    out.index = [f"{i}+" if i == cap else str(i) for i in out.index]
+    out.index.name = "open_sessions"
+    return out
