@@ -33,8 +33,8 @@ from .violation_stats import week_start
 TIMING_DIR = config.RESOURCES_DIR / "timing"
 ROUND_COLUMNS = (
     "session_id", "round", "platform", "shop", "customer_id", "opened_at", "first_message_id", "customer_messages",
-    "replied_at", "reply_message_id", "agent_id", "response_s", "answered", "bot_replied_at", "bot_response_s",
-    "hour", "weekday", "week",
+    "replied_at", "reply_message_id", "agent_id", "responsible_agent", "response_s", "answered", "bot_replied_at",
+    "bot_response_s", "hour", "weekday", "week",
 )
 RECIPE_FIELDS = {"id", "label", "platforms", "unit", "metric", "threshold_s", "window", "count_bots",
                  "session_merge_gap_s", "source", "checked", "note"}
@@ -83,7 +83,9 @@ def reply_rounds(messages: pd.DataFrame, count_bots: bool = False) -> pd.DataFra
 
     Columns: ``session_id, round`` (1-based), ``platform, shop, customer_id, opened_at,
     first_message_id, customer_messages`` (in the burst), ``replied_at, reply_message_id, agent_id``
-    (the human who closed it), ``response_s`` (NaN when unanswered), ``answered``, ``bot_replied_at,
+    (the human who closed it), ``responsible_agent`` (the replier; for an unanswered round the agent of
+    the previous reply, else the session's first human agent: use it to hold agents to their misses),
+    ``response_s`` (NaN when unanswered), ``answered``, ``bot_replied_at,
     bot_response_s`` (first bot reply in the round), and ``hour, weekday`` (0 = Monday), ``week`` of
     the opening. With ``count_bots`` a bot reply closes a round like a human one.
     """
@@ -104,6 +106,13 @@ def reply_rounds(messages: pd.DataFrame, count_bots: bool = False) -> pd.DataFra
     first_bot = rounds[["session_id", "k", "opened_at"]].merge(bots, on=["session_id", "k"])
     first_bot = first_bot[first_bot["bot_at"] >= first_bot["opened_at"]].groupby(["session_id", "k"])["bot_at"].min()
     rounds = rounds.merge(first_bot.rename("bot_replied_at").reset_index(), on=["session_id", "k"], how="left")
+    # who owned an unanswered round: the agent of the previous reply, else the session's first human agent
+    previous = replies[["session_id", "k", "agent_id"]].assign(k=replies["k"] + 1).rename(columns={"agent_id": "previous"})
+    rounds = rounds.merge(previous, on=["session_id", "k"], how="left")
+    humans = frame[frame["kind"] == "human"]
+    first_agent = humans.dropna(subset=["agent_id"]).groupby("session_id", sort=False)["agent_id"].first()
+    rounds["responsible_agent"] = rounds["agent_id"].fillna(rounds["previous"]).fillna(
+        rounds["session_id"].map(first_agent))
     rounds["response_s"] = (rounds["replied_at"] - rounds["opened_at"]).dt.total_seconds()
     rounds["answered"] = rounds["replied_at"].notna()
     rounds["bot_response_s"] = (rounds["bot_replied_at"] - rounds["opened_at"]).dt.total_seconds()

@@ -275,3 +275,13 @@ def test_ecdf_chart_draws_one_line_per_group():
 
     fig = plots.ecdf_chart({"淘宝": [10, 20, 30], "京东": [5, None, 50]}, "累计分布", "秒")
     assert len([line for line in fig.axes[0].get_lines() if line.get_label() in ("淘宝", "京东")]) == 2
+
+
+def test_an_unanswered_round_is_held_against_the_agent_who_owned_the_session():
+    frame = chat((D + "10:00:00", "customer", "在吗"), (D + "10:00:30", "agent", "在"), (D + "10:01:00", "customer", "发货了吗"),
+                 agent="小王")
+    rounds = tm.reply_rounds(frame)
+    assert rounds["agent_id"].isna().tolist() == [False, True]
+    assert rounds["responsible_agent"].tolist() == ["小王", "小王"]
+    summary = tm.response_summary(rounds, "responsible_agent", thresholds=(60,))
+    assert summary.loc["小王", "rounds"] == 2 and summary.loc["小王", "within_60s"] == 0.5
