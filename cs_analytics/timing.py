@@ -14,6 +14,7 @@ The computation is vectorised pandas: no Python loop over messages or sessions
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,11 +23,9 @@ import pandas as pd
 import yaml
 
 from . import config
-from .matching import PhraseSet
 from .overview import WEEKDAY_NAMES
 from .privacy import mask_text
 from .service_phrases import find_service_phrases
-from .text import normalize_block
 from .timeparse import require_times
 from .violation_stats import week_start
 
@@ -52,30 +51,41 @@ def timing_settings() -> dict:
     return yaml.safe_load((TIMING_DIR / "settings.yaml").read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=1)
-def _auto_reply_set() -> PhraseSet:
-    return PhraseSet([("auto", p) for p in timing_settings()["auto_reply_phrases"]])
-
-
 # ------------------------------------------------------------------------------------ rounds ---
-def _kinds(messages: pd.DataFrame) -> pd.Series:
-    """customer / human / bot / other for each message (auto-replies from agent accounts are bots)."""
-    role = messages["role"].astype(str)
-    kind = pd.Series(np.select([role == "customer", role == "agent", role == "bot"],
-                               ["customer", "human", "bot"], "other"), index=messages.index)
-    agents = messages[role == "agent"]
-    if len(agents):
-        block = normalize_block(agents["text"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__())
-        auto = np.unique(_auto_reply_set().find(block)["msg"])
-        kind.loc[agents.index[auto]] = "bot"
+CUSTOMER, HUMAN, BOT, OTHER = 0, 1, 2, 3
+
+
+def _kinds(messages: pd.DataFrame) -> np.ndarray:
+    """Per message: CUSTOMER, HUMAN, BOT or OTHER (int8; auto-replies from agent accounts are BOT)."""
+    import pyarrow.compute as pc
+
+    role = messages["role"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__()
+    kind = np.full(len(messages), OTHER, dtype=np.int8)
+    for name, code in (("customer", CUSTOMER), ("agent", HUMAN), ("bot", BOT)):
+        kind[pc.fill_null(pc.equal(role, name), False).to_numpy(zero_copy_only=False)] = code
+    agent_rows = np.flatnonzero(kind == HUMAN)
+    if len(agent_rows):
+        # auto-reply templates are system text, never disguised: plain substring search (Arrow, in C++)
+        texts = messages["text"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__().take(agent_rows)
+        pattern = "|".join(re.escape(p) for p in timing_settings()["auto_reply_phrases"])
+        auto = pc.fill_null(pc.match_substring_regex(texts, pattern), False).to_numpy(zero_copy_only=False)
+        kind[agent_rows[auto]] = BOT
     return kind
 
 
-def _ordered(messages: pd.DataFrame, what: str) -> pd.DataFrame:
+def _ordered(messages: pd.DataFrame, what: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, pd.Index]:
+    """The timed messages (unsorted, to avoid copying every column) and, in (session, time, seq) order:
+    ``order`` (their positions), kinds and session codes; plus the session ids by code."""
     require_times(messages, what)
     frame = messages[messages["ts"].notna()]
-    frame = frame.assign(kind=_kinds(frame))
-    return frame.sort_values(["session_id", "ts", "seq"], kind="stable").reset_index(drop=True)
+    codes, sessions = pd.factorize(frame["session_id"], sort=True)
+    order = np.lexsort((frame["seq"].to_numpy(), frame["ts"].array.asi8, codes))
+    return frame, order, _kinds(frame)[order], codes[order], sessions
+
+
+def _take(values: pd.Series, rows: np.ndarray):
+    """values at positions ``rows`` (-1: missing), as an array of the column's own dtype."""
+    return values.array.take(rows, allow_fill=True)
 
 
 def reply_rounds(messages: pd.DataFrame, count_bots: bool = False) -> pd.DataFrame:
@@ -88,40 +98,83 @@ def reply_rounds(messages: pd.DataFrame, count_bots: bool = False) -> pd.DataFra
     ``response_s`` (NaN when unanswered), ``answered``, ``bot_replied_at,
     bot_response_s`` (first bot reply in the round), and ``hour, weekday`` (0 = Monday), ``week`` of
     the opening. With ``count_bots`` a bot reply closes a round like a human one.
+
+    Vectorised: rows are sorted once; a message's round number is the count of replies before it in
+    its session (a running sum), so rounds, their replies and first bot answers are found with
+    array lookups, not loops.
     """
-    frame = _ordered(messages, "Reply rounds")
-    closes = frame["kind"].isin(["human", "bot"] if count_bots else ["human"])
-    before = closes.astype(int).groupby(frame["session_id"], sort=False).cumsum()   # replies up to this row
-    frame = frame.assign(k=before)
-    customers = frame[frame["kind"] == "customer"]
-    group = customers.groupby(["session_id", "k"], sort=False)
-    rounds = group.agg(platform=("platform", "first"), shop=("shop", "first"), customer_id=("customer_id", "first"),
-                       opened_at=("ts", "first"), first_message_id=("message_id", "first"),
-                       customer_messages=("message_id", "size")).reset_index()
-    replies = frame.loc[closes, ["session_id", "k", "ts", "message_id", "agent_id"]]
-    replies = replies.assign(k=replies["k"] - 1).rename(
-        columns={"ts": "replied_at", "message_id": "reply_message_id"})
-    rounds = rounds.merge(replies, on=["session_id", "k"], how="left")
-    bots = frame.loc[frame["kind"] == "bot", ["session_id", "k", "ts"]].rename(columns={"ts": "bot_at"})
-    first_bot = rounds[["session_id", "k", "opened_at"]].merge(bots, on=["session_id", "k"])
-    first_bot = first_bot[first_bot["bot_at"] >= first_bot["opened_at"]].groupby(["session_id", "k"])["bot_at"].min()
-    rounds = rounds.merge(first_bot.rename("bot_replied_at").reset_index(), on=["session_id", "k"], how="left")
-    # who owned an unanswered round: the agent of the previous reply, else the session's first human agent
-    previous = replies[["session_id", "k", "agent_id"]].assign(k=replies["k"] + 1).rename(columns={"agent_id": "previous"})
-    rounds = rounds.merge(previous, on=["session_id", "k"], how="left")
-    humans = frame[frame["kind"] == "human"]
-    first_agent = humans.dropna(subset=["agent_id"]).groupby("session_id", sort=False)["agent_id"].first()
-    rounds["responsible_agent"] = rounds["agent_id"].fillna(rounds["previous"]).fillna(
-        rounds["session_id"].map(first_agent))
+    frame, order, kind, codes, sessions = _ordered(messages, "Reply rounds")
+    n = len(frame)
+    closes = (kind == HUMAN) | ((kind == BOT) if count_bots else False)
+    running = np.cumsum(closes)
+    first_row = np.r_[0, np.flatnonzero(np.diff(codes)) + 1] if n else np.zeros(0, dtype=np.int64)
+    before_session = (running - closes)[first_row]
+    k = running - np.repeat(before_session, np.diff(np.r_[first_row, n]))       # replies so far in the session
+    span = int(k.max()) + 2 if n else 1
+    key = codes.astype(np.int64) * span + k
+    customer_rows = np.flatnonzero(kind == CUSTOMER)
+    round_keys, first_idx, counts = np.unique(key[customer_rows], return_index=True, return_counts=True)
+    open_rows = customer_rows[first_idx]
+    # the reply closing round k is the close row whose running count is k + 1; the previous reply, k
+    close_rows = np.flatnonzero(closes)
+    reply_rows = _lookup(key[close_rows] - 1, close_rows, round_keys)
+    previous_rows = _lookup(key[close_rows], close_rows, round_keys)
+    # the first bot message of the round at or after its opening (rows are in time order)
+    bot_rows = np.flatnonzero(kind == BOT)
+    bot_reply_rows = _lookup(key[bot_rows] * (n + 1) + bot_rows, bot_rows, round_keys * (n + 1) + open_rows,
+                             exact=False, same=lambda row: key[row] == round_keys)
+    # the session's first human agent, for rounds nobody answered
+    has_agent = frame["agent_id"].notna().to_numpy()[order]
+    human_rows = np.flatnonzero((kind == HUMAN) & has_agent)
+    first_human = pd.Series(human_rows).groupby(codes[human_rows]).first()
+    session_first = first_human.reindex(codes[open_rows]).fillna(-1).to_numpy(dtype=np.int64)
+
+    def original(rows: np.ndarray) -> np.ndarray:       # sorted positions → the frame's own positions
+        return np.where(rows >= 0, order[np.maximum(rows, 0)], -1)
+
+    open_at, reply_at, previous_at = original(open_rows), original(reply_rows), original(previous_rows)
+    opened = pd.Series(_take(frame["ts"], open_at))
+    agent = pd.Series(_take(frame["agent_id"], reply_at))
+    responsible = agent.fillna(pd.Series(_take(frame["agent_id"], previous_at))) \
+        .fillna(pd.Series(_take(frame["agent_id"], original(session_first))))
+    round_codes = codes[open_rows]
+    rounds = pd.DataFrame({
+        "session_id": pd.array(np.asarray(sessions)[round_codes], dtype=pd.StringDtype("pyarrow")),
+        "round": _ordinal(round_codes),
+        "platform": _take(frame["platform"], open_at), "shop": _take(frame["shop"], open_at),
+        "customer_id": _take(frame["customer_id"], open_at), "opened_at": opened,
+        "first_message_id": _take(frame["message_id"], open_at), "customer_messages": counts,
+        "replied_at": _take(frame["ts"], reply_at), "reply_message_id": _take(frame["message_id"], reply_at),
+        "agent_id": agent, "responsible_agent": responsible,
+    })
     rounds["response_s"] = (rounds["replied_at"] - rounds["opened_at"]).dt.total_seconds()
-    rounds["answered"] = rounds["replied_at"].notna()
+    rounds["answered"] = reply_rows >= 0
+    rounds["bot_replied_at"] = _take(frame["ts"], original(bot_reply_rows))
     rounds["bot_response_s"] = (rounds["bot_replied_at"] - rounds["opened_at"]).dt.total_seconds()
-    rounds["round"] = rounds.groupby("session_id", sort=False).cumcount() + 1
-    local = rounds["opened_at"]
-    rounds["hour"] = local.dt.hour
-    rounds["weekday"] = local.dt.day_of_week
-    rounds["week"] = week_start(local)
+    rounds["hour"] = opened.dt.hour
+    rounds["weekday"] = opened.dt.day_of_week
+    rounds["week"] = week_start(opened)
     return rounds[list(ROUND_COLUMNS)]
+
+
+def _lookup(sorted_keys: np.ndarray, rows: np.ndarray, wanted: np.ndarray, exact: bool = True, same=None) -> np.ndarray:
+    """For each wanted key, the row whose key equals it (``exact``), or the first row whose key is at
+    or after it and for which ``same(row)`` holds; -1 where there is none. ``sorted_keys`` ascending."""
+    if not len(rows):
+        return np.full(len(wanted), -1, dtype=np.int64)
+    at = np.searchsorted(sorted_keys, wanted)
+    inside = at < len(rows)
+    row = rows[np.minimum(at, len(rows) - 1)]
+    ok = inside & (sorted_keys[np.minimum(at, len(rows) - 1)] == wanted if exact else same(row))
+    return np.where(ok, row, -1)
+
+
+def _ordinal(groups: np.ndarray) -> np.ndarray:
+    """1, 2, 3 … within each run of equal values of a sorted array."""
+    if not len(groups):
+        return np.zeros(0, dtype=np.int64)
+    starts = np.r_[0, np.flatnonzero(np.diff(groups)) + 1]
+    return np.arange(len(groups)) - np.repeat(starts, np.diff(np.r_[starts, len(groups)])) + 1
 
 
 def session_times(messages: pd.DataFrame, rounds: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cs_analytics import config, load_logs
-from cs_analytics.timing import _kinds, reply_rounds
+from cs_analytics.timing import CUSTOMER, HUMAN, _kinds, reply_rounds
 
 
 def loop_rounds(messages: pd.DataFrame) -> pd.DataFrame:
@@ -28,11 +28,11 @@ def loop_rounds(messages: pd.DataFrame) -> pd.DataFrame:
         opened, first_id, burst = None, None, 0
         number = 0
         for kind, ts, message_id in zip(part["kind"], part["ts"], part["message_id"]):
-            if kind == "customer":
+            if kind == CUSTOMER:
                 if opened is None:
                     opened, first_id, burst = ts, message_id, 0
                 burst += 1
-            elif kind == "human" and opened is not None:
+            elif kind == HUMAN and opened is not None:
                 number += 1
                 rows.append((session_id, number, first_id, burst, (ts - opened).total_seconds()))
                 opened = None
