@@ -12,6 +12,7 @@ The public API:
 - ``complaint_signals(messages)`` / ``label_messages(messages)`` -> every finding / labels per customer message
 - ``load_taxonomy(*paths)`` -> the complaint taxonomy (defaults + your YAML layers)
 - ``reply_rounds(messages)`` / ``platform_metrics(messages)`` -> response times per reply round / the platforms' own metrics
+- ``politeness_checks(messages, hits=None)`` -> one row per session: each politeness check, fatal, score
 - ``Tokenizer`` -> jieba (or rjieba) with the domain dictionary and stopwords, for term counts and word clouds
 """
 from .complaints import TaxonomyError, check_complaint, classify_complaints, complaint_signals, label_messages, load_taxonomy
@@ -24,6 +25,7 @@ from .rules import RulebookError, load_rulebook
 from .text import Tokenizer
 from .timeparse import NoTimestampsError, has_times, require_times
 from .timing import platform_metrics, reply_rounds
+from .politeness import politeness_checks
 
 __version__ = "0.1.0"
 
@@ -32,5 +34,5 @@ __all__ = [
     "ProfileError", "filter_messages", "generate_sample", "write_sample", "has_times", "require_times", "NoTimestampsError",
     "load_rulebook", "RulebookError", "find_violations", "check_text", "classify_complaints", "complaint_signals",
     "label_messages", "check_complaint", "load_taxonomy", "TaxonomyError", "Tokenizer", "reply_rounds",
-    "platform_metrics", "__version__",
+    "platform_metrics", "politeness_checks", "__version__",
 ]

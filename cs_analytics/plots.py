@@ -224,6 +224,29 @@ def ecdf_chart(groups: dict, title: str, xlabel: str, marks=(30, 180), log_x: bo
     return fig
 
 
+def interval_chart(table, title: str, xlabel: str = "", value: str = "diff", low: str = "ci_low",
+                   high: str = "ci_high", flag: str | None = "significant"):
+    """One horizontal interval per row (index = labels): the point ``value`` with a [low, high] whisker,
+    a line at 0, and rows where ``flag`` is True drawn in the accent colour (before/after panels)."""
+    import numpy as np
+
+    setup_style()
+    data = table.dropna(subset=[value])
+    fig, ax = plt.subplots(figsize=(10, 0.45 * max(len(data), 4) + 1.5))
+    y = np.arange(len(data))
+    colors = [PALETTE[1] if flag and bool(f) else PALETTE[0] for f in (data[flag] if flag else [False] * len(data))]
+    ax.errorbar(data[value], y, xerr=[data[value] - data[low], data[high] - data[value]], fmt="none",
+                ecolor="#999999", elinewidth=2, capsize=3)
+    ax.scatter(data[value], y, color=colors, zorder=3)
+    ax.axvline(0, color="#333333", lw=1)
+    ax.set_yticks(y, [str(i) for i in data.index])
+    ax.invert_yaxis()
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    fig.tight_layout()
+    return fig
+
+
 def trend_chart(table, title: str, ylabel: str = "", top: int | None = 6):
     """Lines over time: one per column of ``table`` (index = week or day); the ``top`` largest columns."""
     setup_style()

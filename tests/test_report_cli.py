@@ -109,6 +109,8 @@ def test_full_report_on_the_sample(tmp_path):
             "03_handling_by_type.png", "03_wordcloud_logistics.png", "03_apology_by_agent.svg"} <= figures
     assert {"04_response_ecdf.png", "04_hour_weekday_median.png", "04_sla_by_agent.png", "04_weekly_sla.png",
             "04_platform_metrics.png", "04_wait_apology_by_agent.png", "04_workload.png"} <= figures
+    assert {"05_check_rates.png", "05_score_distribution.png", "05_agent_check_heatmap.png", "05_weekly_checks.png",
+            "05_before_after.png"} <= figures
     manifest = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
     assert len(manifest["rulebook_version"]) == 12 and len(manifest["taxonomy_version"]) == 12
     # no buyer phone number reaches the executed notebooks' outputs (excerpts and transcripts are masked)
@@ -143,6 +145,10 @@ def test_report_on_an_export_without_times_or_agents(tmp_path):
     executed = nbformat.read(tmp_path / "run" / "notebooks" / "04_response_times.ipynb", as_version=4)
     text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
     assert "response times cannot be computed" in text
+    assert "05_check_rates.png" in figures and "05_weekly_checks.png" not in figures and "05_before_after.png" not in figures
+    executed = nbformat.read(tmp_path / "run" / "notebooks" / "05_politeness_trends.ipynb", as_version=4)
+    text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
+    assert "festive and wait checks are left out" in text and "before/after comparison is skipped" in text
 
 
 def test_cli_report_rejects_bad_metric_recipes_before_running_anything(tmp_path, capsys):

@@ -1,0 +1,297 @@
+"""Politeness compliance per session: the seeds' checks, a weighted score, scorecards and trends.
+
+Checks (phrase lists: resources/service_phrases.yaml; weights and fatal rules: resources/politeness.yaml):
+
+- ``greeting``: the first human agent reply opens with a greeting (您好, 很高兴为您服务 …) starting
+  within its first ``greeting_within`` characters, counted after a leading wait apology
+  (对不起，让您久等了。亲，您好 is a greeting; a 你好 deep in an answer is not).
+- ``closing``: the last agent message holds a closing (再见, 祝您生活愉快 …); ``anything_else``: one of
+  the last ``closing_window`` agent messages asks whether anything else is needed.
+- ``honorific``: of the agent's messages that address the customer (您, or an informal_address hit),
+  the share that use 您 and never 你. ``please``: the share of agent messages with 请.
+- ``complaint_apology`` / ``complaint_empathy``: in complaint sessions (``complaints.classify_complaints``),
+  an agent apologised / showed empathy. Missing (not applicable) in other sessions.
+- ``wait_apology``: the share of long waits (``timing.long_waits``) whose reply apologised; missing
+  without long waits or without send times.
+- ``festive_closing``: on a weekend the closing says 周末愉快, on a statutory holiday 节日快乐 (the day of
+  the last agent message, from the official calendar with 调休 make-up workdays, ``holidays.day_type``).
+  Missing on workdays, on make-up workdays, without times, and on dates the calendar does not cover
+  (``calendar`` = unknown: reported, not guessed).
+- ``no_taboo``: no 三不 breach, i.e. no hit of the ``taboo_categories`` (service_taboo) in the session's
+  forbidden-phrase hits. ``fatal``: a hit of a fatal-severity rule (abuse, leaking a buyer's number):
+  the score is 0.
+
+Only human agent messages are judged (bots and auto-replies are not, see ``timing``). Sessions
+without a human agent message are left out.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from . import config
+from .holidays import day_type
+from .proportions import wilson_interval
+from .service_phrases import find_service_phrases
+from .timeparse import has_times
+from .timing import HUMAN, _kinds
+from .violation_stats import week_start
+
+CHECKS = ("greeting", "closing", "anything_else", "honorific", "please", "complaint_apology", "complaint_empathy",
+          "wait_apology", "festive_closing", "no_taboo")
+RATE_CHECKS = ("honorific", "please", "wait_apology")
+
+
+@lru_cache(maxsize=1)
+def politeness_spec() -> dict:
+    """Weights, fatal severities, taboo categories, closing window (resources/politeness.yaml)."""
+    spec = yaml.safe_load((config.RESOURCES_DIR / "politeness.yaml").read_text(encoding="utf-8"))
+    missing = set(CHECKS) - set(spec["weights"])
+    if missing:
+        raise ValueError(f"resources/politeness.yaml: weights missing for {sorted(missing)}")
+    return spec
+
+
+def check_labels() -> dict[str, str]:
+    """Check id → the Chinese label charts show (politeness.yaml ``labels``)."""
+    return dict(politeness_spec()["labels"])
+
+
+def _human_agent_messages(messages: pd.DataFrame) -> pd.DataFrame:
+    agents = messages[messages["role"] == "agent"]
+    kinds = _kinds(agents)
+    human = agents[kinds == HUMAN]
+    return human.sort_values(["session_id", "ts", "seq"], kind="stable", na_position="first") \
+        if has_times(messages) else human.sort_values(["session_id", "seq"], kind="stable")
+
+
+def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
+                      complaints: pd.DataFrame | None = None, long_waits: pd.DataFrame | None = None,
+                      spec: dict | None = None) -> pd.DataFrame:
+    """One row per session with a human agent message: one column per check (see the module
+    docstring; booleans or rates, missing where a check does not apply), ``fatal``, ``score`` (0-100),
+    and context: platform, shop, agent_id (the agent with the most messages), started, day, day_type.
+
+    ``hits`` (``find_violations``), ``complaints`` (``classify_complaints``) and ``long_waits``
+    (``timing.long_waits``) are computed when not given.
+    """
+    from .complaints import classify_complaints
+    from .matching import find_violations
+    from .timing import long_waits as find_long_waits
+
+    spec = spec or politeness_spec()
+    agents = _human_agent_messages(messages)
+    if agents.empty:
+        return pd.DataFrame(columns=["session_id", *CHECKS, "fatal", "score"])
+    hits = find_violations(messages) if hits is None else hits
+    complaints = classify_complaints(messages) if complaints is None else complaints
+    timed = has_times(messages)
+    if long_waits is None and timed:
+        long_waits = find_long_waits(messages)
+
+    found = find_service_phrases(agents, ("greeting", "closing", "anything_else", "weekend_closing",
+                                          "holiday_closing", "please", "apology", "empathy", "apology_wait"))
+    has = {purpose: set(found.loc[found["purpose"] == purpose, "message_id"]) for purpose in found["purpose"].unique()}
+    with_phrase = lambda purpose, ids: np.array([i in has.get(purpose, set()) for i in ids], dtype=bool)  # noqa: E731
+
+    group = agents.groupby("session_id", sort=False)
+    out = pd.DataFrame({"platform": group["platform"].first(), "shop": group["shop"].first(),
+                        "agent_id": group["agent_id"].agg(lambda s: s.value_counts().index[0] if s.notna().any() else pd.NA)})
+    first_ids = group["message_id"].first()
+    out["greeting"] = _opens_with_greeting(found, set(first_ids), int(spec["greeting_within"]))[list(first_ids)].to_numpy()
+    last_ids = group["message_id"].last()
+    out["closing"] = with_phrase("closing", last_ids)
+    window = agents.groupby("session_id", sort=False).tail(int(spec["closing_window"]))
+    window_hit = lambda purpose: window.assign(  # noqa: E731
+        hit=with_phrase(purpose, window["message_id"])).groupby("session_id", sort=False)["hit"].any().reindex(out.index)
+    out["anything_else"] = window_hit("anything_else")
+
+    # 您 rather than 你: messages that address the customer at all, and those with an informal hit
+    informal = set(hits.loc[hits["category"].astype(str) == "informal_address", "message_id"])
+    uses_nin = agents["text"].astype(str).str.contains("您", regex=False).to_numpy()
+    is_informal = agents["message_id"].isin(informal).to_numpy()
+    addressing = uses_nin | is_informal
+    frame = pd.DataFrame({"session_id": agents["session_id"].to_numpy(), "addressing": addressing,
+                          "polite": addressing & ~is_informal,
+                          "please": with_phrase("please", agents["message_id"])})
+    per = frame.groupby("session_id", sort=False)
+    addressing_n = per["addressing"].sum().reindex(out.index)
+    out["honorific"] = (per["polite"].sum().reindex(out.index) / addressing_n.where(addressing_n > 0)).astype(float)
+    out["please"] = per["please"].mean().reindex(out.index).astype(float)
+
+    # apology and empathy where a complaint is owed one
+    is_complaint = complaints.set_index("session_id")["is_complaint"].reindex(out.index).fillna(False).astype(bool)
+    apologised = agents.assign(hit=with_phrase("apology", agents["message_id"])).groupby("session_id")["hit"].any()
+    empathised = agents.assign(hit=with_phrase("empathy", agents["message_id"])).groupby("session_id")["hit"].any()
+    out["complaint_apology"] = apologised.reindex(out.index).where(is_complaint).astype("boolean")
+    out["complaint_empathy"] = empathised.reindex(out.index).where(is_complaint).astype("boolean")
+
+    if long_waits is not None and len(long_waits):
+        waits = long_waits.groupby("session_id")["apologized"].agg(["size", "sum"])
+        out["wait_apology"] = (waits["sum"] / waits["size"]).reindex(out.index).astype(float)
+        out["long_waits"] = waits["size"].reindex(out.index).fillna(0).astype(int)
+    else:
+        out["wait_apology"] = np.nan
+        out["long_waits"] = 0
+
+    # weekend / holiday closings, by the local date of the last agent message
+    if timed:
+        last_ts = group["ts"].last()
+        out["started"] = messages[messages["ts"].notna()].groupby("session_id")["ts"].min().reindex(out.index)
+        out["day"] = last_ts.dt.date
+        out["day_type"] = out["day"].map(lambda d: day_type(d) if pd.notna(d) else pd.NA)
+    else:
+        out["started"] = pd.NaT
+        out["day"] = pd.NA
+        out["day_type"] = pd.NA
+    festive_ids = window.assign(weekend=with_phrase("weekend_closing", window["message_id"]),
+                                holiday=with_phrase("holiday_closing", window["message_id"]))
+    festive = festive_ids.groupby("session_id", sort=False)[["weekend", "holiday"]].any().reindex(out.index)
+    expected = out["day_type"].where(out["day_type"].isin(["weekend", "holiday"]))
+    out["festive_expected"] = expected
+    out["festive_closing"] = pd.Series(
+        np.where(expected == "weekend", festive["weekend"], np.where(expected == "holiday", festive["holiday"], False)),
+        index=out.index).where(expected.notna()).astype("boolean")
+
+    # 三不 and fatal items: reuse the forbidden-phrase hits
+    in_sessions = hits[hits["session_id"].isin(out.index) & hits["message_id"].isin(set(agents["message_id"]))]
+    taboo = in_sessions[in_sessions["category"].astype(str).isin(spec["taboo_categories"])]
+    fatal = in_sessions[in_sessions["severity"].astype(str).isin(spec["fatal_severities"])]
+    out["no_taboo"] = ~out.index.isin(set(taboo["session_id"]))
+    rules: dict[str, list] = {}
+    for sid, rule in zip(taboo["session_id"].astype(str), taboo["rule_id"].astype(str)):
+        rules.setdefault(sid, []).append(rule)
+    out["taboo_rules"] = [";".join(dict.fromkeys(rules.get(sid, []))) for sid in out.index]
+    out["fatal"] = out.index.isin(set(fatal["session_id"]))
+    out["score"] = session_scores(out, spec)
+    for check in ("greeting", "closing", "anything_else", "no_taboo", "fatal"):
+        out[check] = out[check].astype(bool)
+    out.index.name = "session_id"
+    return out.reset_index()
+
+
+def _opens_with_greeting(found: pd.DataFrame, message_ids: set, within: int) -> pd.Series:
+    """Per message: a greeting starts within ``within`` characters, counted after a leading wait
+    apology (对不起，让您久等了。亲，您好 opens with a greeting; 这款有货的，你好 does not)."""
+    mine = found[found["message_id"].isin(message_ids)]
+    waits = mine[(mine["purpose"] == "apology_wait") & (mine["start"] < within)]
+    offset: dict[str, int] = {}
+    for message_id, end in zip(waits["message_id"], waits["end"]):
+        offset[message_id] = max(offset.get(message_id, 0), int(end))
+    greetings = mine[mine["purpose"] == "greeting"]
+    opening = {m for m, start in zip(greetings["message_id"], greetings["start"]) if start - offset.get(m, 0) < within}
+    return pd.Series({i: i in opening for i in message_ids}, dtype=bool)
+
+
+def session_scores(checks: pd.DataFrame, spec: dict | None = None) -> pd.Series:
+    """0-100: the weighted mean of the checks that apply (missing ones are left out); 0 when fatal."""
+    spec = spec or politeness_spec()
+    weights = spec["weights"]
+    values = pd.DataFrame({c: checks[c].astype("Float64") for c in CHECKS})
+    present = values.notna()
+    weight = pd.DataFrame({c: present[c] * float(weights[c]) for c in CHECKS})
+    score = (values.fillna(0).mul(weight)).sum(axis=1) / weight.sum(axis=1).where(weight.sum(axis=1) > 0)
+    return (score * 100).where(~checks["fatal"].astype(bool), 0.0).astype(float)
+
+
+# ------------------------------------------------------------------------------ summaries ---
+def check_rates(checks: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """Per ``by`` (agent_id, shop, platform, week; or overall): sessions, mean score, fatal sessions,
+    and each check's mean over the sessions it applies to (booleans as shares)."""
+    data = checks if by != "week" else checks[checks["started"].notna()].assign(week=week_start(checks["started"]))
+    keys = [by] if by else []
+    data = data.assign(_all="all") if not keys else data
+    keys = keys or ["_all"]
+    group = data.groupby(keys, observed=True)
+    out = pd.DataFrame({"sessions": group.size(), "score": group["score"].mean(), "fatal_sessions": group["fatal"].sum()})
+    for check in CHECKS:
+        out[check] = data[check].astype("Float64").groupby([data[k] for k in keys]).mean().astype(float)
+    if keys == ["_all"]:
+        out.index = ["all"]
+    return out
+
+
+def scorecards(checks: pd.DataFrame) -> pd.DataFrame:
+    """Per agent: sessions, mean score, its rank (1 = best), the weakest check, each check's rate."""
+    cards = check_rates(checks[checks["agent_id"].notna()], "agent_id").sort_values("score", ascending=False)
+    cards.insert(2, "rank", np.arange(1, len(cards) + 1))
+    rates = cards[list(CHECKS)]
+    cards.insert(3, "weakest_check", rates.idxmin(axis=1, skipna=True))
+    return cards
+
+
+def before_after(checks: pd.DataFrame, date, confidence: float = 0.95) -> pd.DataFrame:
+    """Each check's rate before and after ``date`` (sessions starting before / on or after it), the
+    difference (after − before) with its confidence interval, a two-sided p-value, and ``p_holm``:
+    the p-value adjusted for testing every check at once (Holm–Bonferroni). ``significant`` uses
+    ``p_holm``; with eleven checks one unadjusted "significant" difference is expected by chance.
+
+    Yes/no checks: Newcombe's interval (from the two Wilson intervals) and the pooled two-proportion
+    z-test. Rates (您 share, 请 share, wait apologies) and the score: Welch's normal approximation.
+    Sessions without a start time are left out.
+    """
+    from statistics import NormalDist
+
+    normal = NormalDist()
+    timed = checks[checks["started"].notna()]
+    cut = pd.Timestamp(date)
+    if cut.tzinfo is None and timed["started"].dt.tz is not None:
+        cut = cut.tz_localize(timed["started"].dt.tz)
+    before, after = timed[timed["started"] < cut], timed[timed["started"] >= cut]
+    z = normal.inv_cdf(0.5 + confidence / 2)
+    rows = []
+    for check in (*CHECKS, "score"):
+        a = before[check].astype("Float64").dropna().astype(float) / (100 if check == "score" else 1)
+        b = after[check].astype("Float64").dropna().astype(float) / (100 if check == "score" else 1)
+        row = {"check": check, "n_before": len(a), "before": a.mean() if len(a) else np.nan,
+               "n_after": len(b), "after": b.mean() if len(b) else np.nan}
+        if len(a) < 2 or len(b) < 2:
+            rows.append({**row, "diff": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan})
+            continue
+        diff = row["after"] - row["before"]
+        if check in RATE_CHECKS or check == "score":
+            se = float(np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)))
+            low, high = diff - z * se, diff + z * se
+            p = 2 * (1 - normal.cdf(abs(diff) / se)) if se > 0 else float(diff == 0)
+        else:
+            (l1, u1), (l2, u2) = (tuple(x.iloc[0] for x in wilson_interval(pd.Series([v.sum()]), pd.Series([len(v)]), confidence))
+                                  for v in (a, b))
+            p1, p2 = row["before"], row["after"]
+            low = diff - np.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2)
+            high = diff + np.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2)
+            pooled = (a.sum() + b.sum()) / (len(a) + len(b))
+            se = np.sqrt(pooled * (1 - pooled) * (1 / len(a) + 1 / len(b)))
+            p = 2 * (1 - normal.cdf(abs(diff) / se)) if se > 0 else float(diff == 0)
+        rows.append({**row, "diff": diff, "ci_low": low, "ci_high": high, "p_value": p})
+    out = pd.DataFrame(rows).set_index("check")
+    out["p_holm"] = _holm(out["p_value"])
+    out["significant"] = out["p_holm"] < (1 - confidence)
+    return out
+
+
+def _holm(p_values: pd.Series) -> pd.Series:
+    """Holm–Bonferroni adjusted p-values (testing many checks at once makes some look significant by chance)."""
+    valid = p_values.dropna().sort_values()
+    m = len(valid)
+    adjusted = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * valid.to_numpy())) if m else np.array([])
+    return pd.Series(adjusted, index=valid.index).reindex(p_values.index)
+
+
+def example_sessions(messages: pd.DataFrame, checks: pd.DataFrame, n: int = 2, best: bool = True) -> pd.DataFrame:
+    """Masked transcripts of the ``n`` best (or worst) scored sessions, ties by session id."""
+    from .privacy import mask_text
+
+    ranked = checks.sort_values(["score", "session_id"], ascending=[not best, True]).head(n)
+    names = {"customer": "买家", "agent": "客服", "bot": "机器人", "system": "系统"}
+    rows = []
+    ordered = messages[messages["session_id"].isin(ranked["session_id"])].sort_values(["session_id", "seq"])
+    for sid, part in ordered.groupby("session_id", sort=False):
+        row = ranked.set_index("session_id").loc[sid]
+        failed = [c for c in CHECKS if pd.notna(row[c]) and float(row[c]) < 1]
+        rows.append({"session_id": sid, "score": round(float(row["score"]), 1), "failed": ", ".join(failed) or "-",
+                     "transcript": "\n".join(f"{names.get(r, r)}: {mask_text(t)}" for r, t in zip(part["role"], part["text"]))})
+    order = {sid: i for i, sid in enumerate(ranked["session_id"])}
+    return pd.DataFrame(rows).sort_values("session_id", key=lambda s: s.map(order)).reset_index(drop=True)
