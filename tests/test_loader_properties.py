@@ -35,6 +35,16 @@ def write_csv(rows, encoding: str, folder: Path) -> Path:
     return path
 
 
+# Rows the loader must keep, generated directly (filtering row_st rejects most draws and trips
+# Hypothesis's filter_too_much health check on some seeds).
+usable_row_st = st.fixed_dictionaries({
+    "session": st.sampled_from(["s1", "s2", "s3"]),
+    "time": st.sampled_from([t for t in TIMES if t not in ("not a time", "")]),
+    "role": st.sampled_from([r for r in ROLE_VALUES if r not in ("路人", "")]),
+    "text": text_st.filter(lambda t: t.strip() != ""),
+})
+
+
 def usable(r) -> bool:
     return (r["session"] != "" and r["role"] not in ("路人", "") and r["text"].strip() != ""
             and r["time"] not in ("not a time", ""))
@@ -62,7 +72,7 @@ def test_rows_read_equal_kept_plus_quarantined(rows, encoding):
 
 
 @settings(max_examples=30, deadline=None)
-@given(rows=st.lists(row_st.filter(usable), min_size=1, max_size=15), seed=st.randoms())
+@given(rows=st.lists(usable_row_st, min_size=1, max_size=15), seed=st.randoms())
 def test_message_ids_do_not_depend_on_row_order(rows, seed):
     shuffled = list(rows)
     seed.shuffle(shuffled)
