@@ -17,8 +17,8 @@ Checks (phrase lists: resources/service_phrases.yaml; weights and fatal rules: r
   the last agent message, from the official calendar with 调休 make-up workdays, ``holidays.day_type``).
   Missing on workdays, on make-up workdays, without times, and on dates the calendar does not cover
   (``calendar`` = unknown: reported, not guessed).
-- ``no_taboo``: no 三不 breach, i.e. no hit of the ``taboo_categories`` (service_taboo) in the session's
-  forbidden-phrase hits. ``fatal``: a hit of a fatal-severity rule (abuse, leaking a buyer's number):
+- ``no_taboo``: no 三不 breach, i.e. no hit of the ``taboo_categories``/``taboo_subcategories``
+  (推诿, 生硬, 责备 kinds of service_taboo) in the session's forbidden-phrase hits. ``fatal``: a hit of a fatal-severity rule (abuse, leaking a buyer's number):
   the score is 0.
 
 Only human agent messages are judged (bots and auto-replies are not, see ``timing``). Sessions
@@ -159,6 +159,8 @@ def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
     # 三不 and fatal items: reuse the forbidden-phrase hits
     in_sessions = hits[hits["session_id"].isin(out.index) & hits["message_id"].isin(set(agents["message_id"]))]
     taboo = in_sessions[in_sessions["category"].astype(str).isin(spec["taboo_categories"])]
+    if spec.get("taboo_subcategories"):
+        taboo = taboo[taboo["subcategory"].astype(str).isin(spec["taboo_subcategories"])]
     fatal = in_sessions[in_sessions["severity"].astype(str).isin(spec["fatal_severities"])]
     out["no_taboo"] = ~out.index.isin(set(taboo["session_id"]))
     rules: dict[str, list] = {}

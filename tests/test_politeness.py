@@ -194,3 +194,9 @@ def test_interval_chart_marks_significant_rows():
     fig = plots.interval_chart(table, "前后变化", "百分点")
     colors = fig.axes[0].collections[-1].get_facecolors()
     assert len(colors) == 2 and tuple(colors[0]) != tuple(colors[1])
+
+
+def test_filler_words_are_a_taboo_but_not_a_sanbu_breach():
+    filler = polite(closing="是这样的，是这样的，再见", sid="filler")
+    row = checks_of(filler).loc["filler"]
+    assert row["no_taboo"]
