@@ -9,11 +9,11 @@ from __future__ import annotations
 import pandas as pd
 
 from .complaints import Taxonomy, label_messages, load_taxonomy
-from .privacy import mask_text
+from .privacy import mask_text, masked_transcripts
 from .proportions import wilson_interval
 from .service_phrases import find_service_phrases
 from .text import Tokenizer, default_tokenizer
-from .violation_stats import week_start
+from .timeparse import week_start
 
 
 def _label(taxonomy: Taxonomy | None):
@@ -235,9 +235,6 @@ def handling_summary(handled: pd.DataFrame, by: str = "primary", taxonomy: Taxon
     return out.sort_values("sessions", ascending=False)
 
 
-ROLE_NAMES = {"customer": "买家", "agent": "客服", "bot": "机器人", "system": "系统"}
-
-
 def example_sessions(messages: pd.DataFrame, sessions: pd.DataFrame, per_type: int = 1,
                      max_messages: int = 12, taxonomy: Taxonomy | None = None) -> pd.DataFrame:
     """Masked transcripts of example complaint sessions, ``per_type`` for each primary type.
@@ -250,16 +247,11 @@ def example_sessions(messages: pd.DataFrame, sessions: pd.DataFrame, per_type: i
         ["primary", "escalation", "customer_messages", "session_id"], ascending=[True, False, False, True])
     chosen = complaints.groupby("primary", observed=True).head(per_type)
     rows = []
-    ordered = messages[messages["session_id"].isin(chosen["session_id"])].sort_values(["session_id", "seq"])
-    by_session = dict(tuple(ordered.groupby("session_id", sort=False)))
+    transcripts = masked_transcripts(messages, chosen["session_id"], max_messages)
     for _, s in chosen.iterrows():
-        part = by_session.get(s["session_id"])
-        if part is None:
+        if s["session_id"] not in transcripts:
             continue
-        lines = [f"{ROLE_NAMES.get(r, r)}: {mask_text(t)}" for r, t in zip(part["role"], part["text"])]
-        if len(lines) > max_messages:
-            lines = lines[:max_messages] + [f"… (+{len(lines) - max_messages})"]
         rows.append({"type": label(s["primary"]), "session_id": s["session_id"], "platform": s["platform"],
                      "escalation": bool(s["escalation"]), "evidence": mask_text(s["primary_matched"]) if isinstance(s["primary_matched"], str) else "",
-                     "transcript": "\n".join(lines)})
+                     "transcript": transcripts[s["session_id"]]})
     return pd.DataFrame(rows, columns=["type", "session_id", "platform", "escalation", "evidence", "transcript"])

@@ -323,22 +323,31 @@ def _with_single(pid: np.ndarray, cstart: np.ndarray, cend: np.ndarray, single: 
     return pid, np.concatenate([cstart, at]), np.concatenate([cend, at + 1])
 
 
+def _outside_ascii_words(block: NormalizedBlock, msg, start, end, check_left, check_right,
+                         right: re.Pattern = _ASCII_LETTER) -> np.ndarray:
+    """False for a match that continues an ASCII word in the folded original: an ASCII letter or digit
+    just before it (where ``check_left``), or a ``right`` character just after it (where ``check_right``)."""
+    keep = np.ones(len(msg), dtype=bool)
+    folded = block.folded
+    for i in np.flatnonzero(check_left | check_right):
+        at = int(block.starts[msg[i]])
+        if check_left[i] and start[i] > 0 and _ASCII_WORD.match(folded[at + start[i] - 1]):
+            keep[i] = False
+        if check_right[i] and end[i] < block.lengths[msg[i]] and right.match(folded[at + end[i]]):
+            keep[i] = False
+    return keep
+
+
 def _raw_matches(compiled: CompiledRulebook, block: NormalizedBlock, platform_codes: np.ndarray) -> Matches:
     """Every phrase and regex match in a block: message, rule, span, exception flag, entry."""
     (pid, cstart, cend), prefilter_ends = compiled.engine.scan(block)
     pid, cstart, cend = _with_single(compiled.engine_pids[pid], cstart, cend, compiled.single, block)
     msg, start, end, inside = block.locate_compact(cstart, cend)
     pid = pid[inside]
-    keep = np.ones(len(pid), dtype=bool)
     # ASCII phrases must not be part of a longer ASCII word in the (folded) original
-    folded = block.folded
-    for i in np.flatnonzero(compiled.ascii_left[pid] | compiled.ascii_right[pid]):
-        at = int(block.starts[msg[i]])
-        if compiled.ascii_left[pid[i]] and start[i] > 0 and _ASCII_WORD.match(folded[at + start[i] - 1]):
-            keep[i] = False
-        if compiled.ascii_right[pid[i]] and end[i] < block.lengths[msg[i]] and _ASCII_LETTER.match(folded[at + end[i]]):
-            keep[i] = False
+    keep = _outside_ascii_words(block, msg, start, end, compiled.ascii_left[pid], compiled.ascii_right[pid])
     pid, msg, start, end = pid[keep], msg[keep], start[keep], end[keep]
+    folded = block.folded
     counts = compiled.entry_count[pid]
     rep = np.repeat(np.arange(len(pid)), counts)
     entry = np.repeat(compiled.entry_start[pid], counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
@@ -589,7 +598,7 @@ class PhraseSet:
         single_ids = {i for _, i in self._single}
         self._multi = np.array([i for i in range(len(self.patterns)) if i not in single_ids], dtype=np.int64)
         self._engine = _engine_class(engine)([self.patterns[i] for i in self._multi], [])
-        self._ascii = [bool(re.fullmatch(r"[a-z0-9]+", p)) for p in self.patterns]
+        self._ascii = np.array([bool(re.fullmatch(r"[a-z0-9]+", p)) for p in self.patterns], dtype=bool)
 
     def find(self, block: NormalizedBlock) -> Matches:
         """Every match in ``block``: arrays ``msg``, ``entry`` (index into labels/written), ``start``, ``end``."""
@@ -597,14 +606,8 @@ class PhraseSet:
         pid, cstart, cend = _with_single(self._multi[pid], cstart, cend, self._single, block)
         msg, start, end, inside = block.locate_compact(cstart, cend)
         pid = pid[inside]
-        keep = np.ones(len(pid), dtype=bool)
-        folded = block.folded
-        for i in np.flatnonzero(np.array(self._ascii, dtype=bool)[pid]) if len(pid) else []:
-            at = int(block.starts[msg[i]])
-            before = folded[at + start[i] - 1] if start[i] > 0 else ""
-            after = folded[at + end[i]] if end[i] < block.lengths[msg[i]] else ""
-            if _ASCII_WORD.match(before) or _ASCII_WORD.match(after):
-                keep[i] = False
+        ascii_phrase = self._ascii[pid]
+        keep = _outside_ascii_words(block, msg, start, end, ascii_phrase, ascii_phrase, right=_ASCII_WORD)
         pid, msg, start, end = pid[keep], msg[keep], start[keep], end[keep]
         counts = np.array([len(self._entries[p]) for p in pid], dtype=np.int64)
         entry = np.array([e for p in pid for e in self._entries[p]], dtype=np.int64)

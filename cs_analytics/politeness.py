@@ -36,9 +36,8 @@ from . import config
 from .holidays import day_type
 from .proportions import wilson_interval
 from .service_phrases import find_service_phrases
-from .timeparse import has_times
-from .timing import HUMAN, _kinds
-from .violation_stats import week_start
+from .timeparse import has_times, week_start
+from .timing import HUMAN, message_kinds
 
 CHECKS = ("greeting", "closing", "anything_else", "honorific", "please", "complaint_apology", "complaint_empathy",
           "wait_apology", "festive_closing", "no_taboo")
@@ -62,7 +61,7 @@ def check_labels() -> dict[str, str]:
 
 def _human_agent_messages(messages: pd.DataFrame) -> pd.DataFrame:
     agents = messages[messages["role"] == "agent"]
-    kinds = _kinds(agents)
+    kinds = message_kinds(agents)
     human = agents[kinds == HUMAN]
     return human.sort_values(["session_id", "ts", "seq"], kind="stable", na_position="first") \
         if has_times(messages) else human.sort_values(["session_id", "seq"], kind="stable")
@@ -225,6 +224,12 @@ def scorecards(checks: pd.DataFrame) -> pd.DataFrame:
     return cards
 
 
+def midpoint_date(checks: pd.DataFrame) -> str:
+    """The calendar day halfway between the first and last session start (a default comparison date)."""
+    started = checks["started"].dropna()
+    return str((started.min() + (started.max() - started.min()) / 2).date())
+
+
 def before_after(checks: pd.DataFrame, date, confidence: float = 0.95) -> pd.DataFrame:
     """Each check's rate before and after ``date`` (sessions starting before / on or after it), the
     difference (after − before) with its confidence interval, a two-sided p-value, and ``p_holm``:
@@ -284,16 +289,13 @@ def _holm(p_values: pd.Series) -> pd.Series:
 
 def example_sessions(messages: pd.DataFrame, checks: pd.DataFrame, n: int = 2, best: bool = True) -> pd.DataFrame:
     """Masked transcripts of the ``n`` best (or worst) scored sessions, ties by session id."""
-    from .privacy import mask_text
+    from .privacy import masked_transcripts
 
     ranked = checks.sort_values(["score", "session_id"], ascending=[not best, True]).head(n)
-    names = {"customer": "买家", "agent": "客服", "bot": "机器人", "system": "系统"}
+    transcripts = masked_transcripts(messages, ranked["session_id"])
     rows = []
-    ordered = messages[messages["session_id"].isin(ranked["session_id"])].sort_values(["session_id", "seq"])
-    for sid, part in ordered.groupby("session_id", sort=False):
-        row = ranked.set_index("session_id").loc[sid]
+    for _, row in ranked.iterrows():
         failed = [c for c in CHECKS if pd.notna(row[c]) and float(row[c]) < 1]
-        rows.append({"session_id": sid, "score": round(float(row["score"]), 1), "failed": ", ".join(failed) or "-",
-                     "transcript": "\n".join(f"{names.get(r, r)}: {mask_text(t)}" for r, t in zip(part["role"], part["text"]))})
-    order = {sid: i for i, sid in enumerate(ranked["session_id"])}
-    return pd.DataFrame(rows).sort_values("session_id", key=lambda s: s.map(order)).reset_index(drop=True)
+        rows.append({"session_id": row["session_id"], "score": round(float(row["score"]), 1),
+                     "failed": ", ".join(failed) or "-", "transcript": transcripts.get(row["session_id"], "")})
+    return pd.DataFrame(rows, columns=["session_id", "score", "failed", "transcript"])

@@ -63,3 +63,20 @@ def mask_excerpt(text: str, start: int, end: int, context: int = 12, marks: tupl
 def mask_series(texts: pd.Series) -> pd.Series:
     """``mask_text`` over a column (keeps missing values)."""
     return texts.map(mask_text, na_action="ignore")
+
+
+ROLE_LABELS = {"customer": "买家", "agent": "客服", "bot": "机器人", "system": "系统"}
+
+
+def masked_transcripts(messages: pd.DataFrame, session_ids, max_messages: int | None = None) -> dict[str, str]:
+    """Session id → its messages in order as "买家: …" / "客服: …" lines, every line PII-masked;
+    longer sessions are cut after ``max_messages`` lines with a "… (+N)" line."""
+    wanted = set(session_ids)
+    ordered = messages[messages["session_id"].isin(wanted)].sort_values(["session_id", "seq"], kind="stable")
+    out = {}
+    for sid, part in ordered.groupby("session_id", sort=False):
+        lines = [f"{ROLE_LABELS.get(r, r)}: {mask_text(t)}" for r, t in zip(part["role"], part["text"])]
+        if max_messages is not None and len(lines) > max_messages:
+            lines = lines[:max_messages] + [f"… (+{len(lines) - max_messages})"]
+        out[sid] = "\n".join(lines)
+    return out

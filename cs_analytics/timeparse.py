@@ -91,3 +91,9 @@ def require_times(messages: pd.DataFrame, what: str) -> None:
 
 
 __all__ = ["parse_times", "has_times", "require_times", "NoTimestampsError"]
+
+
+def week_start(ts: pd.Series) -> pd.Series:
+    """Monday of the week of each time (local calendar date)."""
+    local = ts.dt.tz_localize(None) if ts.dt.tz is not None else ts
+    return (local.dt.normalize() - pd.to_timedelta(local.dt.day_of_week, unit="D")).dt.date

@@ -26,8 +26,7 @@ from . import config
 from .overview import WEEKDAY_NAMES
 from .privacy import mask_text
 from .service_phrases import find_service_phrases
-from .timeparse import require_times
-from .violation_stats import week_start
+from .timeparse import require_times, week_start
 
 TIMING_DIR = config.RESOURCES_DIR / "timing"
 ROUND_COLUMNS = (
@@ -55,7 +54,7 @@ def timing_settings() -> dict:
 CUSTOMER, HUMAN, BOT, OTHER = 0, 1, 2, 3
 
 
-def _kinds(messages: pd.DataFrame) -> np.ndarray:
+def message_kinds(messages: pd.DataFrame) -> np.ndarray:
     """Per message: CUSTOMER, HUMAN, BOT or OTHER (int8; auto-replies from agent accounts are BOT)."""
     import pyarrow.compute as pc
 
@@ -80,7 +79,7 @@ def _ordered(messages: pd.DataFrame, what: str) -> tuple[pd.DataFrame, np.ndarra
     frame = messages[messages["ts"].notna()]
     codes, sessions = pd.factorize(frame["session_id"], sort=True)
     order = np.lexsort((frame["seq"].to_numpy(), frame["ts"].array.asi8, codes))
-    return frame, order, _kinds(frame)[order], codes[order], sessions
+    return frame, order, message_kinds(frame)[order], codes[order], sessions
 
 
 def _take(values: pd.Series, rows: np.ndarray):

@@ -13,6 +13,7 @@ import pandas as pd
 
 from .privacy import mask_excerpt, mask_text
 from .rules import Rulebook, load_rulebook
+from .timeparse import week_start
 
 PER = 1000
 
@@ -22,10 +23,6 @@ def agent_messages(messages: pd.DataFrame) -> pd.DataFrame:
     return messages[messages["role"] == "agent"]
 
 
-def week_start(ts: pd.Series) -> pd.Series:
-    """Monday of the week of each time (local calendar date)."""
-    local = ts.dt.tz_localize(None) if ts.dt.tz is not None else ts
-    return (local.dt.normalize() - pd.to_timedelta(local.dt.day_of_week, unit="D")).dt.date
 
 
 def rate_by(messages: pd.DataFrame, hits: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:

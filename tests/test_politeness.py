@@ -200,3 +200,8 @@ def test_filler_words_are_a_taboo_but_not_a_sanbu_breach():
     filler = polite(closing="是这样的，是这样的，再见", sid="filler")
     row = checks_of(filler).loc["filler"]
     assert row["no_taboo"]
+
+
+def test_midpoint_date():
+    checks = pd.DataFrame({"started": pd.to_datetime(["2025-10-01 10:00", "2025-10-11 10:00", None]).tz_localize("Asia/Shanghai")})
+    assert po.midpoint_date(checks) == "2025-10-06"

@@ -11,9 +11,8 @@ import argparse
 import statistics
 import time
 
-import pandas as pd
-
-from cs_analytics import classify_complaints, complaint_signals, config, load_logs
+from cs_analytics import classify_complaints, complaint_signals
+from sample_copies import repeated_sample
 
 
 def main() -> None:
@@ -21,9 +20,7 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=40, help="copies of the sample (each ~26k messages)")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    sample = load_logs(config.SAMPLE_EXPORT, progress=False).messages
-    big = pd.concat([sample.assign(session_id=sample["session_id"] + f"-{i}", message_id=sample["message_id"] + f"-{i}")
-                     for i in range(args.copies)], ignore_index=True)
+    big = repeated_sample(args.copies)
     signal_times, session_times = [], []
     for _ in range(args.repeat):
         started = time.perf_counter()

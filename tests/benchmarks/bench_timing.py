@@ -16,13 +16,13 @@ import time
 import numpy as np
 import pandas as pd
 
-from cs_analytics import config, load_logs
-from cs_analytics.timing import CUSTOMER, HUMAN, _kinds, reply_rounds
+from cs_analytics.timing import CUSTOMER, HUMAN, message_kinds, reply_rounds
+from sample_copies import repeated_sample
 
 
 def loop_rounds(messages: pd.DataFrame) -> pd.DataFrame:
     """The naive way: walk each session's messages in order, opening and closing rounds in Python."""
-    frame = messages.assign(kind=_kinds(messages)).sort_values(["session_id", "ts", "seq"], kind="stable")
+    frame = messages.assign(kind=message_kinds(messages)).sort_values(["session_id", "ts", "seq"], kind="stable")
     rows = []
     for session_id, part in frame.groupby("session_id", sort=False):
         opened, first_id, burst = None, None, 0
@@ -48,9 +48,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--loop-share", type=float, default=0.1, help="share of sessions the loop is timed on")
     args = parser.parse_args()
-    sample = load_logs(config.SAMPLE_EXPORT, progress=False).messages
-    big = pd.concat([sample.assign(session_id=sample["session_id"] + f"-{i}", message_id=sample["message_id"] + f"-{i}")
-                     for i in range(args.copies)], ignore_index=True)
+    big = repeated_sample(args.copies)
     sessions = big["session_id"].drop_duplicates()
     share = big[big["session_id"].isin(set(sessions.iloc[: max(1, int(len(sessions) * args.loop_share))]))]
 
