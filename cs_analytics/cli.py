@@ -13,11 +13,11 @@ def _report(args: argparse.Namespace) -> int:
     result = run_report(args.logs, args.out, profile=args.profile, platforms=args.platform,
                         date_from=args.date_from, date_to=args.date_to, rules=args.rules,
                         taxonomy=args.taxonomy, recipes=args.recipes)
-    print(f"outputs in {result.out_dir}")
+    print(f"outputs in {result.out_dir} (open index.html; deck.pptx, workbook.xlsx, html/, figures/, run.json)")
     if not result.ok:
-        for run in result.runs:
-            if not run.ok:
-                print(f"error: {run.error}", file=sys.stderr)
+        for error in result.errors:
+            print(f"error: {error}", file=sys.stderr)
+        print("the other outputs were kept; fix the failing notebook and rerun", file=sys.stderr)
         return 1
     return 0
 
@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cs-analytics", description="客服质检分析 / customer-service QA analytics")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    rep = sub.add_parser("report", help="run every notebook on an export; outputs under reports/<run>/")
+    rep = sub.add_parser("report", help="run every notebook on an export and build the HTML reports, workbook and deck under reports/<run>/")
     rep.add_argument("--logs", default=str(config.SAMPLE_EXPORT), help="export file or folder (default: sample)")
     rep.add_argument("--profile", default=None, help="column profile name or YAML path (default: generic)")
     rep.add_argument("--platform", action="append", default=None,

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import config
+from .artefacts import figure_title, record_figure, record_table
 from .filters import filter_messages
 from .logs import LoadResult, load_logs
 from .plots import save_figure, setup_style
@@ -27,9 +28,22 @@ class Context:
     def figures_dir(self) -> Path:
         return self.out_dir / "figures"
 
-    def save(self, fig, name: str) -> Path:
-        """Save a figure for decks (PNG + SVG) under the run's figures folder; returns the PNG path."""
-        return save_figure(fig, name, self.figures_dir)["png"]
+    @property
+    def tables_dir(self) -> Path:
+        return self.out_dir / "tables"
+
+    def save(self, fig, name: str, takeaway: str | None = None) -> Path:
+        """Save a figure for decks (PNG + SVG) under the run's figures folder, with the one-line
+        ``takeaway`` the deck shows under it (computed from the data); returns the PNG path."""
+        png = save_figure(fig, name, self.figures_dir)["png"]
+        record_figure(self.figures_dir, name, figure_title(fig), takeaway)
+        return png
+
+    def table(self, frame: pd.DataFrame, name: str, title: str, sheet: str | None = None) -> pd.DataFrame:
+        """Keep ``frame`` as a key table for the run's workbook (buyer accounts dropped, text masked);
+        returns ``frame`` unchanged so a cell can end with it."""
+        record_table(self.tables_dir, frame, name, title, sheet)
+        return frame
 
 
 def output_dir(requested: str | Path | None) -> Path:

@@ -280,3 +280,57 @@ def word_cloud(frequencies: dict[str, float], title: str, max_words: int = 80):
         ax.text(0.5, 0.5, "没有命中 no hits", ha="center", va="center")
     fig.tight_layout()
     return fig
+
+
+def scorecard_chart(cards, trends, columns: dict[str, str], title: str, name_column: str | None = None,
+                    max_rows: int = 20):
+    """A ranked table with a sparkline per agent and measure: ``cards`` (index = agent; columns
+    ``rank`` and ``composite`` plus the keys of ``columns``) and ``trends`` (index = agent, week) with
+    the same measure columns. Each cell draws the weekly line (one y range per measure, so rows
+    compare) and prints the period value; rows are the first ``max_rows`` agents in ``cards``' order."""
+    import numpy as np
+
+    setup_style()
+    shown = cards.head(max_rows)
+    measures = list(columns)
+    n_rows = len(shown)
+    fig = plt.figure(figsize=(11, 0.42 * n_rows + 1.3))
+    grid = fig.add_gridspec(n_rows + 1, len(measures) + 1, width_ratios=[2.6] + [2] * len(measures),
+                            hspace=0.25, wspace=0.15, left=0.02, right=0.98, top=1 - 0.75 / fig.get_figheight(),
+                            bottom=0.2 / fig.get_figheight())
+    header = fig.add_subplot(grid[0, 0])
+    header.axis("off")
+    header.text(0, 0.3, "排名 · 客服", fontsize=10, va="center")
+    for j, measure in enumerate(measures, start=1):
+        ax = fig.add_subplot(grid[0, j])
+        ax.axis("off")
+        ax.text(0.5, 0.3, columns[measure], fontsize=10, ha="center", va="center")
+    limits = {}                                       # one y range per measure, so rows compare
+    for measure in measures:
+        values = trends[measure].dropna() if measure in trends else []
+        if len(values):
+            pad = max((values.max() - values.min()) * 0.08, 0.5)
+            limits[measure] = (values.min() - pad, values.max() + pad)
+    for i, (agent, row) in enumerate(shown.iterrows(), start=1):
+        label = fig.add_subplot(grid[i, 0])
+        label.axis("off")
+        rank = "—" if row.get("rank") is None or row["rank"] is np.nan or str(row["rank"]) == "<NA>" else f"{int(row['rank'])}"
+        label.text(0, 0.5, f"{rank:>3}  {agent}", fontsize=9, va="center")
+        own = trends.xs(agent, level=0) if agent in trends.index.get_level_values(0) else None
+        for j, measure in enumerate(measures, start=1):
+            ax = fig.add_subplot(grid[i, j])
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for side in ax.spines.values():
+                side.set_visible(False)
+            values = own[measure].dropna() if own is not None and measure in own else None
+            if values is not None and len(values) > 1:
+                ax.plot(range(len(values)), values.to_numpy(), color=PALETTE[0], lw=1.2)
+                ax.plot(len(values) - 1, values.iloc[-1], "o", ms=3, color=PALETTE[1])
+                ax.set_xlim(-0.5, len(values) + 2.5)
+                ax.set_ylim(*limits[measure])
+            value = row.get(measure, np.nan)
+            ax.text(0.98, 0.5, "—" if not np.isfinite(value) else f"{value:.0f}", transform=ax.transAxes,
+                    ha="right", va="center", fontsize=9)
+    fig.suptitle(title, fontsize=12)
+    return fig

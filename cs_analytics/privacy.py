@@ -80,3 +80,19 @@ def masked_transcripts(messages: pd.DataFrame, session_ids, max_messages: int | 
             lines = lines[:max_messages] + [f"… (+{len(lines) - max_messages})"]
         out[sid] = "\n".join(lines)
     return out
+
+
+BUYER_IDENTITY_COLUMNS = ("customer_id", "buyer", "buyer_name", "customer_name")
+
+
+def export_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` fit to leave the notebook (workbook, deck): buyer account columns are dropped
+    (a buyer's account name identifies a person) and every text column but the ``*_id`` keys is masked."""
+    out = frame.drop(columns=[c for c in frame.columns if str(c) in BUYER_IDENTITY_COLUMNS])
+    for column in out.columns:
+        name = str(column)
+        if name.endswith("_id") or name == "id":
+            continue
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = mask_series(out[column])
+    return out

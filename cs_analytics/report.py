@@ -1,20 +1,31 @@
-"""Run every notebook on an export with papermill; outputs go to one run folder.
+"""Run every notebook on an export with papermill and build the run's outputs in one folder.
 
-Layout of ``<out>/``: ``notebooks/`` (executed copies), ``figures/`` (PNG + SVG per chart),
-``run.json`` (parameters, package version, per-notebook status). A failing notebook is reported
-with its name and the error; the others still run, and the run reports failure.
+Layout of ``<out>/``: ``index.html`` (links to everything), ``notebooks/`` (executed copies),
+``html/`` (one report per notebook, code cells hidden), ``figures/`` (PNG + SVG + takeaway per
+chart), ``tables/`` (key tables the notebooks kept), ``workbook.xlsx``, ``deck.pptx`` and
+``run.json``: input file hashes, the load report's row counts, rule/taxonomy/recipe versions,
+package version, parameters and each step's outcome, so a chart in the deck traces to its data.
+
+Inputs are checked before any notebook runs. A failing notebook is reported with its name and cell;
+the other notebooks still run, every output that can be built is built, and the run reports failure.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import html
 import json
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
+
 from . import __version__, config
-from .logs import LoadError, input_files
+from .filters import filter_messages
+from .logs import LoadError, input_files, load_logs
 from .profiles import load_profile
 from .complaints import load_taxonomy
 from .rules import load_rulebook
@@ -33,14 +44,21 @@ class NotebookRun:
 
 @dataclass
 class RunResult:
-    """The outcome of a report run."""
+    """The outcome of a report run: each notebook, and each output built from them."""
 
     out_dir: Path
     runs: list[NotebookRun] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)     # output name -> "ok" or the error
 
     @property
     def ok(self) -> bool:
-        return all(r.ok for r in self.runs)
+        return all(r.ok for r in self.runs) and all(v == "ok" for v in self.outputs.values())
+
+    @property
+    def errors(self) -> list[str]:
+        """One line per failed notebook or output."""
+        return [r.error for r in self.runs if not r.ok] + \
+            [f"{name}: {status}" for name, status in self.outputs.items() if status != "ok"]
 
 
 def notebook_paths(notebooks_dir: Path = config.NOTEBOOKS_DIR) -> list[Path]:
@@ -53,15 +71,102 @@ def default_run_dir() -> Path:
     return config.REPORTS_DIR / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
+GENERATED_FOLDERS = ("notebooks", "html", "figures", "tables")   # emptied at the start of a run
+CHUNK = 1 << 20
+
+
+def file_fingerprint(path: Path) -> dict:
+    """Name, size and sha256 of one input file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(block)
+    return {"name": path.name, "path": str(path), "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def load_summary(logs: Path, profile: str | None, platforms, date_from, date_to) -> dict:
+    """Load the export once (a clear error now rather than in every notebook) and return the load
+    report's counts, plus what the platform and date filters leave for the notebooks."""
+    result = load_logs(logs, profile)
+    report = result.report
+    if report.rows_kept == 0:
+        raise LoadError(f"{logs}: none of the {report.rows_read:,} rows could be used "
+                        f"({dict(report.by_reason)}); run `cs-analytics load {logs}` to see why")
+    scoped = filter_messages(result.messages, platforms=platforms, date_from=date_from, date_to=date_to)
+    if scoped.empty:
+        raise LoadError(f"{logs}: no messages left after --platform {platforms} --from {date_from} --to {date_to}; "
+                        "widen the filters")
+    days = scoped["ts"].dropna()
+    return {
+        "profile": report.profile, "rows_read": report.rows_read, "rows_kept": report.rows_kept,
+        "rows_set_aside": report.rows_quarantined, "set_aside_by_reason": dict(report.by_reason),
+        "balanced": report.rows_read == report.rows_kept + report.rows_quarantined,
+        "files": [{"name": Path(f.path).name, "format": f.format, "encoding": f.encoding, "rows_read": f.rows_read,
+                   "rows_kept": f.rows_kept, "rows_set_aside": f.rows_quarantined} for f in report.files],
+        "messages_in_scope": len(scoped), "sessions": int(scoped["session_id"].nunique()),
+        "platforms": sorted(scoped["platform"].dropna().astype(str).unique().tolist()),
+        "shops": int(scoped["shop"].nunique()), "has_timestamps": bool(len(days)),
+        "first_day": str(days.min().date()) if len(days) else None,
+        "last_day": str(days.max().date()) if len(days) else None,
+    }
+
+
+def _failure(book: Path, exc: Exception) -> str:
+    """'<notebook> cell <n> (In [k], `first line`): Error: message' from papermill's error."""
+    where = ""
+    if getattr(exc, "cell_index", None) is not None:
+        first_line = next((line for line in str(getattr(exc, "source", "")).splitlines() if line.strip()), "")
+        count = getattr(exc, "exec_count", None)
+        where = f" cell {exc.cell_index}" + (f" (In [{count}]" if count is not None else " (") + \
+            (f", `{first_line[:60]}`)" if first_line else ")")
+    return f"{book.name}{where}: {getattr(exc, 'ename', type(exc).__name__)}: {getattr(exc, 'evalue', exc)}"
+
+
+def export_html(executed: Path, html_dir: Path) -> Path:
+    """The executed notebook as a standalone HTML report without code cells or prompts."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+    html_dir.mkdir(parents=True, exist_ok=True)
+    path = html_dir / executed.with_suffix(".html").name
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def write_index(out: Path, manifest: dict) -> Path:
+    """``index.html``: the run's facts and a link to every output, the one file to open."""
+    links = [("deck.pptx", "培训课件 training deck"), ("workbook.xlsx", "数据表与违规明细 tables and evidence"),
+             ("run.json", "运行记录 run manifest")]
+    items = "".join(f'<li><a href="{h}">{h}</a> {html.escape(t)}</li>' for h, t in links if (out / h).exists())
+    reports = "".join(f'<li><a href="html/{p.name}">{html.escape(p.stem)}</a></li>' for p in sorted((out / "html").glob("*.html")))
+    load = manifest.get("load", {})
+    facts = html.escape(f"{load.get('rows_read', 0):,} rows read = {load.get('rows_kept', 0):,} kept + "
+                        f"{load.get('rows_set_aside', 0):,} set aside · rulebook {manifest.get('rulebook_version')} · "
+                        f"cs-analytics {manifest.get('package_version')}")
+    failed = "".join(f"<li>{html.escape(e)}</li>" for e in manifest.get("errors", []))
+    page = (f'<!doctype html><html lang="zh"><meta charset="utf-8"><title>客服质检报告</title>'
+            f"<body><h1>客服质检报告</h1><p>{facts}</p><h2>输出 outputs</h2><ul>{items}</ul>"
+            f"<h2>分析报告 notebooks</h2><ul>{reports}</ul>"
+            + (f"<h2>失败 failures</h2><ul>{failed}</ul>" if failed else "") + "</body></html>")
+    path = out / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
 def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | None = None,
                profile: str | None = None, platforms: list[str] | None = None, date_from: str | None = None,
                date_to: str | None = None, notebooks: list[Path] | None = None, rules: list[str] | None = None,
                taxonomy: list[str] | None = None, recipes: str | None = None, log=print) -> RunResult:
-    """Validate the inputs, then execute every notebook with these parameters into ``out_dir``."""
+    """Check the inputs, execute every notebook with these parameters into ``out_dir``, then build
+    the HTML reports, the workbook, the deck, ``index.html`` and ``run.json`` from what they left."""
     import papermill as pm
 
+    from .deck import write_deck
+    from .workbook import write_workbook
+
     logs = Path(logs).resolve()
-    input_files(logs)                 # clear error now if the path is wrong, before any notebook runs
+    files = input_files(logs)         # clear error now if the path is wrong, before any notebook runs
     if profile:
         load_profile(profile)         # likewise for a bad profile
     rules = [str(Path(r).resolve()) for r in rules] if rules else None
@@ -76,8 +181,15 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
                 dt.date.fromisoformat(value)
             except ValueError:
                 raise LoadError(f"{label} {value!r} is not a date; write it as YYYY-MM-DD") from None
+    log(f"checking {logs.name}: {len(files)} file(s) ...")
+    load = load_summary(logs, profile, platforms, date_from, date_to)   # and for an export with no usable rows
+    log(f"    {load['rows_read']:,} rows read = {load['rows_kept']:,} kept + {load['rows_set_aside']:,} set aside; "
+        f"{load['messages_in_scope']:,} messages in {load['sessions']:,} sessions in scope")
+    inputs = [file_fingerprint(p) for p in files]
     out = Path(out_dir) if out_dir else default_run_dir()
     out = out.resolve()
+    for folder in GENERATED_FOLDERS:            # a rerun into the same folder must not mix old charts in
+        shutil.rmtree(out / folder, ignore_errors=True)
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     params = {
         "LOGS": str(logs), "PROFILE": profile, "PLATFORMS": platforms or None,
@@ -89,27 +201,42 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
     for i, book in enumerate(books, start=1):
         log(f"[{i}/{len(books)}] {book.name} ...")
         started = time.perf_counter()
+        executed = out / "notebooks" / book.name
         try:
             declared = pm.inspect_notebook(str(book))       # pass each notebook only the parameters it has
             own = {k: v for k, v in params.items() if k in declared} if declared else params
-            pm.execute_notebook(str(book), str(out / "notebooks" / book.name), parameters=own,
+            pm.execute_notebook(str(book), str(executed), parameters=own,
                                 cwd=str(book.parent), kernel_name="python3", progress_bar=False,
                                 log_output=False)
             run = NotebookRun(book.name, True, time.perf_counter() - started)
         except Exception as exc:  # papermill raises PapermillExecutionError with the cell
-            cell = getattr(exc, "exec_count", None)
-            where = f" (cell {cell})" if cell is not None else ""
-            summary = f"{getattr(exc, 'ename', type(exc).__name__)}: {getattr(exc, 'evalue', exc)}"
-            run = NotebookRun(book.name, False, time.perf_counter() - started, f"{book.name}{where}: {summary}")
+            run = NotebookRun(book.name, False, time.perf_counter() - started, _failure(book, exc))
             log(f"    FAILED {run.error}")
         result.runs.append(run)
         log(f"    {'ok' if run.ok else 'failed'} in {run.seconds:.1f}s")
+        if executed.exists():
+            try:
+                export_html(executed, out / "html")
+            except Exception as exc:
+                result.outputs[f"html/{executed.stem}.html"] = f"{type(exc).__name__}: {exc}"
     manifest = {
         "package_version": __version__, "python": sys.version.split()[0], "created": dt.datetime.now().isoformat(),
-        "parameters": params, "rulebook_version": rulebook.version, "rule_files": rulebook.files,
+        "out_dir": str(out), "parameters": params, "inputs": inputs, "load": load,
+        "rulebook_version": rulebook.version, "rule_files": rulebook.files,
         "taxonomy_version": complaint_taxonomy.version, "taxonomy_files": list(complaint_taxonomy.files),
         "metric_recipes_version": metric_recipes["version"], "metric_recipes_file": metric_recipes["path"],
         "notebooks": [vars(r) for r in result.runs],
     }
-    (out / "run.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    for name, build in (("workbook.xlsx", write_workbook), ("deck.pptx", write_deck)):
+        log(f"writing {name} ...")
+        try:
+            build(out, manifest)
+            result.outputs[name] = "ok"
+        except Exception as exc:      # keep the other outputs; the run reports the failure
+            result.outputs[name] = f"{type(exc).__name__}: {exc}"
+            log(f"    FAILED {name}: {result.outputs[name]}")
+    manifest["outputs"] = result.outputs
+    manifest["errors"] = result.errors
+    write_index(out, manifest)
+    (out / "run.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     return result

@@ -136,23 +136,47 @@ def phrase_frequencies(hits: pd.DataFrame) -> dict[str, int]:
     return dict(zip(table["phrase"], table["hits"].astype(int)))
 
 
+EVIDENCE_COLUMNS = ["message_id", "session_id", "ts", "platform", "shop", "agent_id", "category", "label", "rule_id",
+                    "severity", "matched", "start", "end", "evasion", "excerpt", "suggest"]
+
+
+def evidence(messages: pd.DataFrame, hits: pd.DataFrame, rulebook: Rulebook | None = None, context: int = 12,
+             per_rule: int | None = None) -> pd.DataFrame:
+    """Every hit as a row of evidence: message id, session, time, platform, shop, agent, category and
+    its label, rule id, severity, the matched text and its span, whether it was a disguised variant,
+    the masked excerpt (match in 【】, ``context`` characters either side) and the suggested phrasing.
+    Buyer phone numbers, ID numbers, names and addresses are masked in ``matched`` and ``excerpt``.
+    ``per_rule`` keeps only the first N hits of each rule (examples)."""
+    rulebook = rulebook or load_rulebook()
+    if hits.empty:
+        return pd.DataFrame(columns=EVIDENCE_COLUMNS)
+    chosen = hits.assign(rule_id=hits["rule_id"].astype(str), category=hits["category"].astype(str))
+    if per_rule is not None:
+        chosen = chosen.groupby("rule_id", sort=False).head(per_rule)
+    context_columns = [c for c in ("session_id", "shop", "text") if c not in chosen.columns or c == "text"]
+    own = messages.drop_duplicates("message_id").set_index("message_id")[context_columns]
+    chosen = chosen.join(own, on="message_id")
+    labels = {c: spec["label"] for c, spec in rulebook.categories.items()}
+    out = pd.DataFrame({
+        "message_id": chosen["message_id"].to_numpy(), "session_id": chosen["session_id"].to_numpy(),
+        "ts": chosen["ts"].to_numpy(), "platform": chosen["platform"].astype(str).to_numpy(),
+        "shop": chosen["shop"].to_numpy(), "agent_id": chosen["agent_id"].to_numpy(),
+        "category": chosen["category"].to_numpy(), "label": chosen["category"].map(labels).to_numpy(),
+        "rule_id": chosen["rule_id"].to_numpy(), "severity": chosen["severity"].astype(str).to_numpy(),
+        "matched": [mask_text(m) for m in chosen["matched"]],
+        "start": chosen["start"].astype(int).to_numpy(), "end": chosen["end"].astype(int).to_numpy(),
+        "evasion": chosen["evasion"].astype(bool).to_numpy(),
+        "excerpt": [mask_excerpt(t, s, e, context) for t, s, e in zip(chosen["text"], chosen["start"], chosen["end"])],
+        "suggest": chosen["suggest"].to_numpy(),
+    })
+    return out
+
+
 def examples(messages: pd.DataFrame, hits: pd.DataFrame, per_rule: int | None = 1, context: int = 12,
              rulebook: Rulebook | None = None) -> pd.DataFrame:
     """Example hits with masked context: the match in 【】, up to ``context`` characters either side,
     buyer phone numbers, ID numbers, names and addresses masked (privacy.mask_excerpt), the suggestion.
-    ``per_rule=None`` gives every hit: the evidence table to show or export (``hits.matched`` itself
-    is raw evidence and may hold a buyer's phone number; never display it unmasked)."""
-    rulebook = rulebook or load_rulebook()
-    if hits.empty:
-        return pd.DataFrame(columns=["message_id", "agent_id", "ts", "rule_id", "label", "excerpt", "suggest"])
-    chosen = hits.assign(rule_id=hits["rule_id"].astype(str))
-    if per_rule is not None:
-        chosen = chosen.groupby("rule_id", sort=False).head(per_rule)
-    texts = messages.set_index("message_id")["text"]
-    rows = []
-    for hit in chosen.itertuples(index=False):
-        rows.append({"message_id": hit.message_id, "agent_id": hit.agent_id, "ts": hit.ts, "rule_id": hit.rule_id,
-                     "label": rulebook.categories[str(hit.category)]["label"],
-                     "excerpt": mask_excerpt(texts[hit.message_id], hit.start, hit.end, context),
-                     "suggest": hit.suggest})
-    return pd.DataFrame(rows)
+    ``per_rule=None`` gives every hit (see ``evidence`` for the full evidence table: ``hits.matched``
+    itself is raw evidence and may hold a buyer's phone number; never display it unmasked)."""
+    table = evidence(messages, hits, rulebook, context, per_rule)
+    return table[["message_id", "agent_id", "ts", "rule_id", "label", "excerpt", "suggest"]]

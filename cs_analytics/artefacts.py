@@ -1,0 +1,106 @@
+"""What a notebook leaves for the workbook and the deck: figures with their takeaway, key tables.
+
+Each figure ``<out>/figures/<name>.png|.svg`` gets a sidecar ``<name>.json`` with its title, a
+one-line takeaway computed in the notebook, and when it was saved. Each key table is stored as
+``<out>/tables/<name>.parquet`` with a ``<name>.json`` sidecar (title, sheet name, row count). The
+report reads these back to build ``workbook.xlsx`` and ``deck.pptx``; nothing is recomputed there.
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from .privacy import export_safe
+
+SHEET_NAME_MAX = 31                       # Excel's limit
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def figure_title(fig) -> str:
+    """The figure's suptitle, else its first axes title."""
+    if getattr(fig, "_suptitle", None) is not None and fig._suptitle.get_text():
+        return fig._suptitle.get_text()
+    return next((ax.get_title() for ax in fig.axes if ax.get_title()), "")
+
+
+def record_figure(figures_dir: Path, name: str, title: str, takeaway: str | None) -> Path:
+    """Write the sidecar of figure ``name`` (already saved as PNG + SVG)."""
+    sidecar = Path(figures_dir) / f"{name}.json"
+    entry = {"name": name, "title": title, "takeaway": (takeaway or "").strip(), "saved": time.time_ns()}
+    sidecar.write_text(json.dumps(entry, ensure_ascii=False, indent=1), encoding="utf-8")
+    return sidecar
+
+
+def sheet_name(text: str) -> str:
+    """``text`` made a valid Excel sheet name (no []:*?/\\, at most 31 characters)."""
+    cleaned = _SHEET_FORBIDDEN.sub(" ", str(text)).strip() or "sheet"
+    return cleaned[:SHEET_NAME_MAX]
+
+
+def _storable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Flatten what parquet cannot hold: a named index becomes columns, lists become joined text,
+    mixed object columns become text."""
+    out = frame.copy()
+    if not isinstance(out.index, pd.RangeIndex) or any(n is not None for n in out.index.names):
+        out = out.reset_index()
+    out.columns = [" ".join(map(str, c)) if isinstance(c, tuple) else str(c) for c in out.columns]
+    for column in out.columns:
+        values = out[column]
+        if values.dtype == object:
+            sample = values.dropna()
+            if sample.map(lambda v: isinstance(v, (list, tuple, set))).any():
+                out[column] = values.map(lambda v: "、".join(map(str, v)) if isinstance(v, (list, tuple, set)) else v)
+            elif not sample.map(lambda v: isinstance(v, str)).all():
+                out[column] = values.map(lambda v: v if v is None or (isinstance(v, float) and v != v) else str(v))
+    return out
+
+
+def record_table(tables_dir: Path, frame: pd.DataFrame, name: str, title: str, sheet: str | None = None) -> Path:
+    """Store ``frame`` (made export-safe: buyer accounts dropped, text masked) as a key table."""
+    tables_dir = Path(tables_dir)
+    tables_dir.mkdir(parents=True, exist_ok=True)
+    table = export_safe(_storable(frame))
+    path = tables_dir / f"{name}.parquet"
+    table.to_parquet(path, index=False)
+    entry = {"name": name, "title": title, "sheet": sheet_name(sheet or title), "rows": len(table),
+             "saved": time.time_ns()}
+    (tables_dir / f"{name}.json").write_text(json.dumps(entry, ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
+
+
+def _entries(folder: Path) -> list[dict]:
+    entries = []
+    for sidecar in Path(folder).glob("*.json"):
+        entry = json.loads(sidecar.read_text(encoding="utf-8"))
+        entry["notebook"] = entry["name"][:2] if entry["name"][:2].isdigit() else ""
+        entries.append(entry)
+    return sorted(entries, key=lambda e: (e["notebook"], e["saved"]))
+
+
+def figures(out_dir: Path) -> list[dict]:
+    """The run's figures in notebook order, then saving order; each with ``png``/``svg`` paths."""
+    found = []
+    for entry in _entries(Path(out_dir) / "figures"):
+        png = Path(out_dir) / "figures" / f"{entry['name']}.png"
+        if png.exists():
+            found.append({**entry, "png": png, "svg": png.with_suffix(".svg")})
+    return found
+
+
+def tables(out_dir: Path) -> list[dict]:
+    """The run's key tables in notebook order, then saving order; each with its ``path``."""
+    found = []
+    for entry in _entries(Path(out_dir) / "tables"):
+        path = Path(out_dir) / "tables" / f"{entry['name']}.parquet"
+        if path.exists():
+            found.append({**entry, "path": path})
+    return found
+
+
+def read_table(entry: dict) -> pd.DataFrame:
+    """A stored key table."""
+    return pd.read_parquet(entry["path"])

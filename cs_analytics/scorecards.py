@@ -1,0 +1,117 @@
+"""Agent scorecards: forbidden phrases, response times and politeness in one row per agent, ranked.
+
+Three components, each 0-100 and higher is better (resources/scorecard.yaml):
+
+- ``clean``: share of the agent's messages with no forbidden-phrase hit;
+- ``response``: share of the reply rounds the agent was responsible for (``timing.reply_rounds``'s
+  ``responsible_agent``: unanswered rounds count against someone) answered within ``sla_s``;
+- ``politeness``: mean session politeness score (``politeness.politeness_checks``).
+
+``composite`` is their weighted mean over the components the export can measure. Agents with fewer
+than ``min_sessions`` sessions are shown but not ranked. ``weakest`` names the component where the
+agent is furthest below the team's median, the first thing to coach.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from . import config
+from .violation_stats import rate_by
+from .timeparse import week_start
+
+SPEC_FILE = config.RESOURCES_DIR / "scorecard.yaml"
+
+
+class ScorecardError(ValueError):
+    """The scorecard spec is wrong; the message names the file and the fix."""
+
+
+def scorecard_spec(path: str | Path | None = None) -> dict:
+    """The scorecard spec (components, weights, min_sessions, sla_s), checked."""
+    path = Path(path) if path else SPEC_FILE
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    ids = [c.get("id") for c in spec.get("components", [])]
+    if set(ids) != {"clean", "response", "politeness"}:
+        raise ScorecardError(f"{path}: components must be clean, response and politeness (found {ids})")
+    for component in spec["components"]:
+        if not isinstance(component.get("weight"), (int, float)) or component["weight"] < 0:
+            raise ScorecardError(f"{path}: component {component['id']} needs a weight >= 0")
+    if not sum(c["weight"] for c in spec["components"]):
+        raise ScorecardError(f"{path}: at least one component needs a weight above 0")
+    return spec
+
+
+def component_labels(spec: dict | None = None) -> dict[str, str]:
+    """Component id → its Chinese label."""
+    spec = spec or scorecard_spec()
+    return {c["id"]: c["label"] for c in spec["components"]}
+
+
+def _components(messages: pd.DataFrame, hits: pd.DataFrame, rounds: pd.DataFrame | None,
+                checks: pd.DataFrame, keys: list[str], sla_s: int) -> pd.DataFrame:
+    """The raw measures and the three components per ``keys`` (agent_id, optionally week)."""
+    agent_rows = messages[(messages["role"] == "agent") & messages["agent_id"].notna()]
+    violations = rate_by(agent_rows, hits, keys)[["agent_messages", "violations", "per_1000", "share_flagged"]]
+    out = violations.copy()
+    out["clean"] = (1 - out["share_flagged"]) * 100
+    agent_checks = checks[checks["agent_id"].notna()]
+    if "week" in keys:
+        agent_checks = agent_checks[agent_checks["started"].notna()].assign(week=week_start(agent_checks["started"]))
+    polite = agent_checks.groupby(keys, observed=True).agg(sessions=("session_id", "size"), politeness=("score", "mean"),
+                                                           fatal_sessions=("fatal", "sum"))
+    out = out.join(polite, how="outer")
+    if rounds is not None and len(rounds):
+        owned = rounds[rounds["responsible_agent"].notna()].rename(columns={"agent_id": "replier"}) \
+            .rename(columns={"responsible_agent": "agent_id"})
+        group = owned.groupby(keys, observed=True)
+        response = pd.DataFrame({"rounds": group.size(), "median_response_s": group["response_s"].median(),
+                                 "p90_response_s": group["response_s"].quantile(0.9),
+                                 "response": owned["response_s"].le(sla_s).groupby([owned[k] for k in keys]).mean() * 100})
+        out = out.join(response, how="outer")
+    else:
+        for column in ("rounds", "median_response_s", "p90_response_s", "response"):
+            out[column] = np.nan
+    return out
+
+
+def _composite(table: pd.DataFrame, spec: dict) -> pd.Series:
+    weights = pd.Series({c["id"]: float(c["weight"]) for c in spec["components"]})
+    values = table[list(weights.index)]
+    used = values.notna().mul(weights, axis=1)
+    total = used.sum(axis=1)
+    return (values.fillna(0).mul(weights, axis=1).sum(axis=1) / total).where(total > 0)
+
+
+def agent_scorecards(messages: pd.DataFrame, hits: pd.DataFrame, checks: pd.DataFrame,
+                     rounds: pd.DataFrame | None = None, spec: dict | None = None) -> pd.DataFrame:
+    """One row per agent: sessions, agent messages, violations per 1,000, the three components,
+    median / P90 response, fatal sessions, ``composite``, ``rank`` (1 = best; missing when the agent
+    has fewer than ``min_sessions`` sessions), ``weakest`` component; ranked agents first, best first.
+    ``rounds``: ``timing.reply_rounds(messages)``, or None for an export without send times."""
+    spec = spec or scorecard_spec()
+    cards = _components(messages, hits, rounds, checks, ["agent_id"], spec["sla_s"])
+    cards["sessions"] = cards["sessions"].fillna(0).astype(int)
+    cards["composite"] = _composite(cards, spec)
+    ranked = cards["sessions"] >= spec["min_sessions"]
+    cards["rank"] = cards["composite"].where(ranked).rank(ascending=False, method="min").astype("Int64")
+    components = [c["id"] for c in spec["components"] if cards[c["id"]].notna().any()]
+    gaps = cards[components] - cards.loc[ranked, components].median()
+    cards["weakest"] = gaps.idxmin(axis=1, skipna=True) if components else pd.NA
+    cards.index.name = "agent_id"
+    order = ["sessions", "agent_messages", "rank", "composite", "weakest", "clean", "response", "politeness",
+             "violations", "per_1000", "median_response_s", "p90_response_s", "rounds", "fatal_sessions"]
+    cards = cards[order]
+    return cards.sort_values(["rank", "composite"], ascending=[True, False], na_position="last")
+
+
+def agent_trends(messages: pd.DataFrame, hits: pd.DataFrame, checks: pd.DataFrame,
+                 rounds: pd.DataFrame | None = None, spec: dict | None = None) -> pd.DataFrame:
+    """Per agent and week (Monday): the three components and the composite (for sparklines)."""
+    spec = spec or scorecard_spec()
+    weekly = _components(messages[messages["ts"].notna()], hits, rounds, checks, ["agent_id", "week"], spec["sla_s"])
+    weekly["composite"] = _composite(weekly, spec)
+    return weekly[["clean", "response", "politeness", "composite", "sessions", "agent_messages"]]

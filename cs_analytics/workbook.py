@@ -1,0 +1,108 @@
+"""The run's Excel workbook: a 说明 sheet (what the run read and which rules it used, every sheet
+listed), then one sheet per key table the notebooks kept (``ctx.table``), the evidence sheet among them.
+
+Every table was made export-safe when it was stored (buyer accounts dropped, text masked); the
+writer masks text again, so a table stored by other means cannot leak a phone number either.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from . import artefacts
+from .privacy import export_safe
+
+EXCEL_MAX_ROWS = 1_048_576
+HEADER_ROW = 3                     # title in row 1, a note in row 2, the table from row 3
+MAX_COLUMN_WIDTH = 60
+
+
+def _display_width(value) -> int:
+    text = str(value)
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Values Excel can hold: time zones dropped (local wall-clock kept), nullable types to objects."""
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            out[column] = values.dt.tz_localize(None)
+        elif pd.api.types.is_extension_array_dtype(values.dtype) and not isinstance(values.dtype, pd.CategoricalDtype):
+            out[column] = values.astype(object).where(values.notna(), None)
+    return out
+
+
+def _write_sheet(writer, frame: pd.DataFrame, sheet: str, title: str, note: str = "") -> None:
+    frame = _plain(frame)
+    frame.to_excel(writer, sheet_name=sheet, index=False, startrow=HEADER_ROW - 1)
+    ws = writer.sheets[sheet]
+    ws.cell(row=1, column=1, value=title)
+    if note:
+        ws.cell(row=2, column=1, value=note)
+    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
+    if len(frame.columns) and len(frame):
+        ws.auto_filter.ref = f"A{HEADER_ROW}:{ws.cell(row=HEADER_ROW + len(frame), column=len(frame.columns)).coordinate}"
+    for i, column in enumerate(frame.columns, start=1):
+        sample = frame[column].head(200)
+        width = max([_display_width(column)] + [_display_width(v) for v in sample if v is not None])
+        ws.column_dimensions[ws.cell(row=HEADER_ROW, column=i).column_letter].width = min(width + 2, MAX_COLUMN_WIDTH)
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    candidate, n = name, 2
+    while candidate in taken:
+        suffix = f" {n}"
+        candidate = name[:artefacts.SHEET_NAME_MAX - len(suffix)] + suffix
+        n += 1
+    taken.add(candidate)
+    return candidate
+
+
+def readme_frame(manifest: dict) -> pd.DataFrame:
+    """The 说明 sheet's rows: what the run read, which rules and versions it used, how it went."""
+    load = manifest.get("load", {})
+    rows = [("报告 report", manifest.get("out_dir", "")), ("生成时间 created", manifest.get("created", "")),
+            ("cs-analytics 版本", manifest.get("package_version", "")),
+            ("规则库版本 rulebook", manifest.get("rulebook_version", "")),
+            ("投诉分类版本 taxonomy", manifest.get("taxonomy_version", "")),
+            ("平台指标口径 metric recipes", manifest.get("metric_recipes_version", ""))]
+    for item in manifest.get("inputs", []):
+        rows.append((f"输入文件 {item['name']}", f"sha256 {item['sha256']}, {item['bytes']:,} bytes"))
+    if load:
+        rows += [("读入行数 rows read", load.get("rows_read")), ("保留行数 rows kept", load.get("rows_kept")),
+                 ("隔离行数 rows set aside", load.get("rows_set_aside")), ("会话数 sessions", load.get("sessions"))]
+    for key, value in manifest.get("parameters", {}).items():
+        if value not in (None, [], "") and key != "OUTPUT_DIR":
+            rows.append((f"参数 {key}", str(value)))
+    for run in manifest.get("notebooks", []):
+        rows.append((f"笔记本 {run['notebook']}", "ok" if run["ok"] else f"失败 failed: {run['error']}"))
+    return pd.DataFrame(rows, columns=["项目 item", "值 value"])
+
+
+def write_workbook(out_dir: str | Path, manifest: dict, path: str | Path | None = None) -> Path:
+    """Write ``<out_dir>/workbook.xlsx`` from the run's stored tables; returns its path."""
+    out_dir = Path(out_dir)
+    path = Path(path) if path else out_dir / "workbook.xlsx"
+    entries = artefacts.tables(out_dir)
+    taken = {"说明", "目录"}
+    plan = []                                   # (sheet, entry, part) with the long tables split
+    for entry in entries:
+        rows, chunk = entry["rows"], EXCEL_MAX_ROWS - HEADER_ROW - 1
+        parts = max(1, -(-rows // chunk))
+        for part in range(parts):
+            base = entry["sheet"] if parts == 1 else artefacts.sheet_name(f"{entry['sheet']} {part + 1}")
+            plan.append((_unique(base, taken), entry, (part * chunk, (part + 1) * chunk)))
+    contents = pd.DataFrame([(sheet, entry["title"], entry["rows"] if lo == 0 else "", f"notebook {entry['notebook']}")
+                             for sheet, entry, (lo, _) in plan], columns=["工作表 sheet", "内容 content", "行数 rows", "来源 from"])
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        readme = pd.concat([readme_frame(manifest), pd.DataFrame([("", "")], columns=["项目 item", "值 value"])])
+        _write_sheet(writer, readme, "说明", "客服质检报告 说明 (run facts)",
+                     "每个数字都可追溯到输入文件的 sha256、规则库版本和参数。")
+        _write_sheet(writer, contents, "目录", "工作表目录 sheets")
+        for sheet, entry, (lo, hi) in plan:
+            frame = export_safe(artefacts.read_table(entry)).iloc[lo:hi]
+            _write_sheet(writer, frame, sheet, entry["title"], f"{entry['name']} · notebook {entry['notebook']}")
+    return path

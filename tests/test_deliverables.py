@@ -1,0 +1,222 @@
+"""The pieces of the report's deliverables: takeaways, stored tables, evidence, scorecards, workbook, deck."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+import yaml
+from pptx import Presentation
+from pptx.enum.shapes import MSO_SHAPE_TYPE
+
+from cs_analytics import artefacts, config, find_violations, plots, politeness_checks, reply_rounds, takeaways
+from cs_analytics import scorecards as sc, violation_stats as vs, workbook
+from cs_analytics.deck import example_rows, write_deck
+from cs_analytics.notebook import Context
+from cs_analytics.workbook import write_workbook
+
+CASES = yaml.safe_load((Path(__file__).parent / "cases" / "takeaway_cases.yaml").read_text(encoding="utf-8"))
+MANIFEST = {"package_version": "0.1.0", "rulebook_version": "abc123def456", "created": "2026-11-22T10:00:00",
+            "inputs": [{"name": "export.csv", "path": "/x/export.csv", "bytes": 10, "sha256": "ab" * 32}],
+            "load": {"rows_read": 10, "rows_kept": 9, "rows_set_aside": 1, "sessions": 3, "platforms": ["jd"], "shops": 1},
+            "parameters": {"LOGS": "/x/export.csv"}, "notebooks": [{"notebook": "02_x.ipynb", "ok": True, "seconds": 1.0, "error": ""}]}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c['function']}-{i}" for i, c in enumerate(CASES)])
+def test_takeaway_sentences(case):
+    data = pd.Series(case["values"]) if "values" in case else pd.DataFrame(case["table"])
+    assert getattr(takeaways, case["function"])(data, *case["args"], **case.get("kwargs", {})) == case["expect"]
+
+
+def test_sheet_names_are_valid_for_excel():
+    assert artefacts.sheet_name("违规明细 [all]: a/b?") == "违规明细  all   a b"
+    assert len(artefacts.sheet_name("x" * 50)) == 31
+
+
+def test_stored_tables_drop_buyer_accounts_and_mask_text(tmp_path):
+    frame = pd.DataFrame({"session_id": ["s1"], "customer_id": ["tb_zhangwei88"], "agent_id": ["小美"],
+                          "excerpt": ["收件人张伟，电话13812345678"], "types": [["logistics", "quality"]],
+                          "mixed": [1]}).set_index("session_id")
+    frame["mixed"] = frame["mixed"].astype(object)
+    frame.loc["s1", "mixed"] = "x"
+    artefacts.record_table(tmp_path, frame, "02_x", "标题 title", "表 sheet")
+    entry = json.loads((tmp_path / "02_x.json").read_text(encoding="utf-8"))
+    stored = pd.read_parquet(tmp_path / "02_x.parquet")
+    assert list(stored.columns) == ["session_id", "agent_id", "excerpt", "types", "mixed"]
+    assert stored.loc[0, "excerpt"] == "收件人[姓名]，电话[手机号]"
+    assert stored.loc[0, "types"] == "logistics、quality"
+    assert entry["sheet"] == "表 sheet" and entry["rows"] == 1
+
+
+def test_context_records_figures_with_title_and_takeaway_in_saving_order(tmp_path):
+    ctx = Context(result=None, messages=pd.DataFrame(), out_dir=tmp_path)
+    plots.setup_style()
+    for name, title in (("02_b", "第二张"), ("01_z", "第一张"), ("02_a", "第三张")):
+        fig, ax = plt.subplots()
+        ax.set_title(title)
+        ctx.save(fig, name, takeaway=f"{title}的结论")
+        plt.close(fig)
+    found = artefacts.figures(tmp_path)
+    assert [f["name"] for f in found] == ["01_z", "02_b", "02_a"]        # notebook order, then saving order
+    assert found[1]["title"] == "第二张" and found[1]["takeaway"] == "第二张的结论"
+    assert all(f["png"].exists() and f["svg"].exists() for f in found)
+
+
+def test_evidence_has_every_hit_with_span_and_masked_text(sample_load):
+    messages = sample_load.messages
+    hits = find_violations(messages)
+    table = vs.evidence(messages, hits)
+    assert len(table) == len(hits) and list(table.columns) == vs.EVIDENCE_COLUMNS
+    assert (table["message_id"].to_numpy() == hits["message_id"].to_numpy()).all()
+    assert (table["start"].to_numpy() == hits["start"].astype(int).to_numpy()).all()
+    assert table["excerpt"].str.contains("【").all() and table["suggest"].notna().all()
+    leaks = table[table["category"] == "privacy_leak"]
+    assert len(leaks) and not leaks["matched"].str.contains(r"1[3-9]\d{9}").any()
+    assert not table["excerpt"].str.contains(r"(?<!\d)1[3-9]\d{9}(?!\d)").any()
+
+
+@pytest.fixture(scope="module")
+def scored(sample_load):
+    messages = sample_load.messages
+    hits = find_violations(messages)
+    checks = politeness_checks(messages, hits)
+    rounds = reply_rounds(messages)
+    return messages, hits, checks, rounds
+
+
+def test_scorecards_rank_the_planted_agent_profiles(scored):
+    messages, hits, checks, rounds = scored
+    cards = sc.agent_scorecards(messages, hits, checks, rounds)
+    spec = yaml.safe_load((config.SAMPLE_SPEC_DIR / "scenarios.yaml").read_text(encoding="utf-8"))
+    profile = {agent: kind for shop in spec["agents"].values() for agent, kind in shop.items()}
+    assert set(cards.index) == set(profile)
+    assert {profile[a] for a in cards.index[:3]} == {"model"}            # the planted model agents lead
+    assert {profile[a] for a in cards.index[-2:]} == {"careless"}        # the careless ones trail
+    slowest = cards["response"].nsmallest(2).index
+    assert {profile[a] for a in slowest} == {"slow"}
+    for agent in slowest:
+        assert cards.loc[agent, "weakest"] == "response"
+    # composite = equal-weight mean of the three components; ranks follow the composite
+    expected = cards[["clean", "response", "politeness"]].mean(axis=1)
+    assert np.allclose(cards["composite"], expected)
+    assert list(cards["rank"]) == list(range(1, len(cards) + 1))
+    assert cards["composite"].is_monotonic_decreasing
+    # the components are the notebooks' own numbers
+    rates = vs.rate_by(messages, hits, "agent_id")
+    assert np.allclose(cards["clean"], (1 - rates["share_flagged"].reindex(cards.index)) * 100)
+    polite = checks.groupby("agent_id")["score"].mean()
+    assert np.allclose(cards["politeness"], polite.reindex(cards.index))
+
+
+def test_scorecards_without_times_and_with_too_few_sessions(scored, tmp_path):
+    messages, hits, checks, rounds = scored
+    spec = sc.scorecard_spec()
+    spec["min_sessions"] = 200
+    cards = sc.agent_scorecards(messages, hits, checks, None, spec)
+    assert cards["response"].isna().all()
+    assert np.allclose(cards["composite"], cards[["clean", "politeness"]].mean(axis=1))
+    few = cards["sessions"] < 200
+    assert few.any() and cards.loc[few, "rank"].isna().all() and cards.loc[~few, "rank"].notna().all()
+    assert cards["rank"].isna().tolist() == sorted(cards["rank"].isna().tolist())      # unranked agents last
+
+
+def test_agent_trends_are_weekly_components(scored):
+    messages, hits, checks, rounds = scored
+    trends = sc.agent_trends(messages, hits, checks, rounds)
+    assert trends.index.names == ["agent_id", "week"]
+    assert trends.index.get_level_values("agent_id").nunique() == 15
+    assert trends["sessions"].sum() == checks["agent_id"].notna().sum()
+    assert trends[["clean", "response", "politeness"]].stack().between(0, 100).all()
+
+
+def test_scorecard_spec_errors_name_the_file(tmp_path):
+    bad = tmp_path / "card.yaml"
+    bad.write_text("version: x\nmin_sessions: 5\nsla_s: 60\ncomponents:\n  - {id: clean, label: a, weight: -1}\n"
+                   "  - {id: response, label: b, weight: 1}\n  - {id: politeness, label: c, weight: 1}\n", encoding="utf-8")
+    with pytest.raises(sc.ScorecardError, match=r"card.yaml.*clean.*weight"):
+        sc.scorecard_spec(bad)
+    bad.write_text("components:\n  - {id: clean, label: a, weight: 1}\n", encoding="utf-8")
+    with pytest.raises(sc.ScorecardError, match="clean, response and politeness"):
+        sc.scorecard_spec(bad)
+
+
+def _run_folder(tmp_path: Path) -> Path:
+    """A run folder as the notebooks leave it: one figure with a takeaway, an evidence table, a key table."""
+    out = tmp_path / "run"
+    ctx = Context(result=None, messages=pd.DataFrame(), out_dir=out)
+    plots.setup_style()
+    fig, ax = plt.subplots()
+    ax.bar(["a", "b"], [1, 2])
+    ax.set_title("各平台违规率 Violations by platform")
+    ctx.save(fig, "02_by_platform", takeaway="违规率最高:pdd(278.5 次/千条)。")
+    plt.close(fig)
+    evidence = pd.DataFrame({
+        "message_id": ["m1", "m2", "m3"], "agent_id": ["小美"] * 3, "rule_id": ["r.wx", "r.wx", "r.phone"],
+        "label": ["站外引流", "站外引流", "泄露信息"], "matched": ["加我微信", "加我微信", "13812345678"],
+        "excerpt": ["亲，【加我微信】吧", "【加我微信】", "您的手机号是【13812345678】对吧"],
+        "suggest": ["请在平台内沟通", "请在平台内沟通", "不要复述买家的手机号"]})
+    ctx.table(evidence, "02_evidence", "违规明细 Evidence", "违规明细 evidence")
+    ctx.table(pd.DataFrame({"agent_id": ["小美"], "composite": [88.0]}), "06_agent_scorecards", "客服评分", "客服评分 scorecards")
+    return out
+
+
+def test_workbook_has_readme_contents_and_every_table(tmp_path):
+    out = _run_folder(tmp_path)
+    path = write_workbook(out, MANIFEST)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["说明", "目录", "违规明细 evidence", "客服评分 scorecards"]
+    sheet = book["违规明细 evidence"]
+    header = [c.value for c in sheet[workbook.HEADER_ROW]]
+    assert header == ["message_id", "agent_id", "rule_id", "label", "matched", "excerpt", "suggest"]
+    rows = list(sheet.iter_rows(min_row=workbook.HEADER_ROW + 1, values_only=True))
+    assert len(rows) == 3 and rows[2][5] == "您的手机号是【[手机号]】对吧" and rows[2][4] == "[手机号]"
+    readme = {r[0]: r[1] for r in book["说明"].iter_rows(min_row=workbook.HEADER_ROW + 1, values_only=True)}
+    assert readme["规则库版本 rulebook"] == "abc123def456" and "sha256 " + "ab" * 32 in readme["输入文件 export.csv"]
+    assert readme["读入行数 rows read"] == 10
+
+
+def test_workbook_splits_a_table_longer_than_a_sheet(tmp_path, monkeypatch):
+    out = _run_folder(tmp_path)
+    monkeypatch.setattr(workbook, "EXCEL_MAX_ROWS", workbook.HEADER_ROW + 3)     # two data rows per sheet
+    book = openpyxl.load_workbook(write_workbook(out, MANIFEST))
+    assert book.sheetnames[2:4] == ["违规明细 evidence 1", "违规明细 evidence 2"]
+    ids = [r[0] for name in book.sheetnames[2:4] for r in book[name].iter_rows(min_row=workbook.HEADER_ROW + 1, values_only=True)]
+    assert ids == ["m1", "m2", "m3"]
+
+
+def test_deck_has_title_chart_example_and_trace_slides(tmp_path):
+    out = _run_folder(tmp_path)
+    deck = Presentation(write_deck(out, MANIFEST))
+    slides = list(deck.slides)
+    text = lambda s: "\n".join(sh.text_frame.text for sh in s.shapes if sh.has_text_frame)  # noqa: E731
+    assert "客服质检报告" in text(slides[0]) and "9 条消息" in text(slides[0])
+    chart = slides[2]
+    pictures = [sh for sh in chart.shapes if sh.shape_type == MSO_SHAPE_TYPE.PICTURE]
+    assert len(pictures) == 1 and pictures[0].image.content_type == "image/png"
+    assert pictures[0].left >= 0 and pictures[0].left + pictures[0].width <= deck.slide_width
+    assert "违规率最高:pdd(278.5 次/千条)。" in text(chart) and "02_by_platform" in text(chart)
+    examples = slides[3]
+    assert "原话 → 建议说法" in text(examples)
+    table = next(sh.table for sh in examples.shapes if sh.has_table)
+    cells = [[table.cell(r, c).text for c in range(3)] for r in range(len(table.rows))]
+    assert cells[1] == ["站外引流 · r.wx(2 次)", "亲，【加我微信】吧", "请在平台内沟通"]
+    assert cells[2][1] == "您的手机号是【[手机号]】对吧"
+    assert len(slides) == 5            # title, section 02, chart, examples, trace (06 kept a table but no chart)
+    assert "ab" * 32 in text(slides[-1]) and "读入 10 行 = 保留 9 + 隔离 1" in text(slides[-1])
+
+
+def test_example_rows_pick_the_most_hit_rules():
+    evidence = pd.DataFrame({"rule_id": ["a", "b", "b", "c", "c", "c"], "label": list("xyyzzz"),
+                             "excerpt": list("123456"), "suggest": list("pqqrrr")})
+    rows = example_rows(evidence, rules=2)
+    assert list(rows["rule"]) == ["z · c(3 次)", "y · b(2 次)"] and list(rows["said"]) == ["4", "2"]
+
+
+def test_example_rows_show_each_category_before_a_second_rule_of_one():
+    evidence = pd.DataFrame({"rule_id": ["a1"] * 5 + ["a2"] * 4 + ["b1"] * 2, "label": ["你/您"] * 9 + ["微信"] * 2,
+                             "excerpt": list("abcdefghijk"), "suggest": ["s"] * 11})
+    assert list(example_rows(evidence, rules=3)["rule"]) == ["你/您 · a1(5 次)", "微信 · b1(2 次)", "你/您 · a2(4 次)"]
