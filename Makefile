@@ -9,6 +9,7 @@ PROFILE ?=
 RULES ?=
 TAXONOMY ?=
 RECIPES ?=
+SCORECARD ?=
 RUN ?= $(shell date +%Y%m%d-%H%M%S)
 OUT ?= reports/$(RUN)
 
@@ -23,7 +24,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 report: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/cs-analytics report --logs "$(LOGS)" $(if $(PROFILE),--profile "$(PROFILE)") $(if $(RULES),--rules "$(RULES)") $(if $(TAXONOMY),--taxonomy "$(TAXONOMY)") $(if $(RECIPES),--recipes "$(RECIPES)") --out "$(OUT)"
+	MPLBACKEND=Agg $(BIN)/cs-analytics report --logs "$(LOGS)" $(if $(PROFILE),--profile "$(PROFILE)") $(if $(RULES),--rules "$(RULES)") $(if $(TAXONOMY),--taxonomy "$(TAXONOMY)") $(if $(RECIPES),--recipes "$(RECIPES)") $(if $(SCORECARD),--scorecard "$(SCORECARD)") --out "$(OUT)"
 
 test: $(STAMP)
 	MPLBACKEND=Agg CS_ANALYTICS_OUTPUT_DIR=$$(mktemp -d) $(BIN)/python -m pytest

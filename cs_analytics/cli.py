@@ -12,7 +12,7 @@ def _report(args: argparse.Namespace) -> int:
 
     result = run_report(args.logs, args.out, profile=args.profile, platforms=args.platform,
                         date_from=args.date_from, date_to=args.date_to, rules=args.rules,
-                        taxonomy=args.taxonomy, recipes=args.recipes)
+                        taxonomy=args.taxonomy, recipes=args.recipes, scorecard=args.scorecard)
     print(f"outputs in {result.out_dir} (open index.html; deck.pptx, workbook.xlsx, html/, figures/, run.json)")
     if not result.ok:
         for error in result.errors:
@@ -115,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="your complaint-taxonomy YAML, layered on the default; repeatable")
     rep.add_argument("--recipes", default=None,
                      help="your platform response-metric recipes YAML (default: the packaged ones)")
+    rep.add_argument("--scorecard", default=None,
+                     help="your agent-scorecard YAML: component weights, min_sessions, sla_s (default: the packaged one)")
     rep.add_argument("--out", default=None, help="output folder (default: reports/<timestamp>)")
     rep.set_defaults(func=_report)
 
@@ -157,11 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     from .complaints import TaxonomyError
     from .rules import RulebookError
     from .timing import RecipeError
+    from .scorecards import ScorecardError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (LoadError, ProfileError, RulebookError, TaxonomyError, RecipeError, ValueError) as exc:
+    except (LoadError, ProfileError, RulebookError, TaxonomyError, RecipeError, ScorecardError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

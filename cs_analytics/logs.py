@@ -173,7 +173,7 @@ def load_logs(path: str | Path | Iterable[str | Path], profile: str | Path | dic
 
     total = sum(f.stat().st_size for f in files)
     show = progress if progress is not None else total >= config.PROGRESS_MIN_BYTES
-    from tqdm.auto import tqdm
+    from tqdm import tqdm   # the text bar: tqdm.auto warns in notebooks without ipywidgets
 
     with tqdm(total=total, unit="B", unit_scale=True, desc="loading", disable=not show) as bar:
         for file in files:

@@ -29,6 +29,7 @@ from .logs import LoadError, input_files, load_logs
 from .profiles import load_profile
 from .complaints import load_taxonomy
 from .rules import load_rulebook
+from .scorecards import scorecard_spec
 from .timing import load_recipes
 
 
@@ -111,14 +112,20 @@ def load_summary(logs: Path, profile: str | None, platforms, date_from, date_to)
     }
 
 
-def _failure(book: Path, exc: Exception) -> str:
-    """'<notebook> cell <n> (In [k], `first line`): Error: message' from papermill's error."""
+def _failure(book: Path, executed: Path, exc: Exception) -> str:
+    """'<notebook> cell <n> (`first line`): Error: message', n counted from 1 in the notebook as the
+    analyst opens it (papermill's injected-parameters cell in the executed copy is not counted)."""
     where = ""
-    if getattr(exc, "cell_index", None) is not None:
+    index = getattr(exc, "cell_index", None)
+    if index is not None:
+        try:
+            tags = [c.get("metadata", {}).get("tags", []) for c in nbformat.read(executed, as_version=4).cells]
+            run_cells = [t for t in tags if "papermill-error-cell-tag" not in t]     # papermill's index skips its notes
+            injected = sum(1 for t in run_cells[:index] if "injected-parameters" in t)
+        except Exception:
+            injected = 0
         first_line = next((line for line in str(getattr(exc, "source", "")).splitlines() if line.strip()), "")
-        count = getattr(exc, "exec_count", None)
-        where = f" cell {exc.cell_index}" + (f" (In [{count}]" if count is not None else " (") + \
-            (f", `{first_line[:60]}`)" if first_line else ")")
+        where = f" cell {index - injected + 1}" + (f" (`{first_line[:60]}`)" if first_line else "")
     return f"{book.name}{where}: {getattr(exc, 'ename', type(exc).__name__)}: {getattr(exc, 'evalue', exc)}"
 
 
@@ -157,7 +164,8 @@ def write_index(out: Path, manifest: dict) -> Path:
 def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | None = None,
                profile: str | None = None, platforms: list[str] | None = None, date_from: str | None = None,
                date_to: str | None = None, notebooks: list[Path] | None = None, rules: list[str] | None = None,
-               taxonomy: list[str] | None = None, recipes: str | None = None, log=print) -> RunResult:
+               taxonomy: list[str] | None = None, recipes: str | None = None, scorecard: str | None = None,
+               log=print) -> RunResult:
     """Check the inputs, execute every notebook with these parameters into ``out_dir``, then build
     the HTML reports, the workbook, the deck, ``index.html`` and ``run.json`` from what they left."""
     import papermill as pm
@@ -175,6 +183,8 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
     complaint_taxonomy = load_taxonomy(*(taxonomy or []))   # and for a bad taxonomy layer (TaxonomyError)
     recipes = str(Path(recipes).resolve()) if recipes else None
     metric_recipes = load_recipes(recipes)                  # and for a bad metric-recipe file (RecipeError)
+    scorecard = str(Path(scorecard).resolve()) if scorecard else None
+    scorecard_spec(scorecard)                               # and for a bad scorecard spec (ScorecardError)
     for label, value in (("--from", date_from), ("--to", date_to)):
         if value:
             try:
@@ -194,7 +204,7 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
     params = {
         "LOGS": str(logs), "PROFILE": profile, "PLATFORMS": platforms or None,
         "DATE_FROM": date_from, "DATE_TO": date_to, "RULES": rules, "TAXONOMY": taxonomy, "RECIPES": recipes,
-        "OUTPUT_DIR": str(out),
+        "SCORECARD": scorecard, "OUTPUT_DIR": str(out),
     }
     result = RunResult(out)
     books = notebooks or notebook_paths()
@@ -210,7 +220,7 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
                                 log_output=False)
             run = NotebookRun(book.name, True, time.perf_counter() - started)
         except Exception as exc:  # papermill raises PapermillExecutionError with the cell
-            run = NotebookRun(book.name, False, time.perf_counter() - started, _failure(book, exc))
+            run = NotebookRun(book.name, False, time.perf_counter() - started, _failure(book, executed, exc))
             log(f"    FAILED {run.error}")
         result.runs.append(run)
         log(f"    {'ok' if run.ok else 'failed'} in {run.seconds:.1f}s")

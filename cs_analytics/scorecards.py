@@ -33,7 +33,12 @@ class ScorecardError(ValueError):
 def scorecard_spec(path: str | Path | None = None) -> dict:
     """The scorecard spec (components, weights, min_sessions, sla_s), checked."""
     path = Path(path) if path else SPEC_FILE
-    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not path.is_file():
+        raise ScorecardError(f"{path}: no such file; copy {SPEC_FILE} and edit the weights")
+    spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    missing = [key for key in ("version", "min_sessions", "sla_s", "components") if key not in spec]
+    if missing:
+        raise ScorecardError(f"{path}: missing {missing}; copy {SPEC_FILE} and edit it")
     ids = [c.get("id") for c in spec.get("components", [])]
     if set(ids) != {"clean", "response", "politeness"}:
         raise ScorecardError(f"{path}: components must be clean, response and politeness (found {ids})")

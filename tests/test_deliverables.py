@@ -139,9 +139,14 @@ def test_scorecard_spec_errors_name_the_file(tmp_path):
                    "  - {id: response, label: b, weight: 1}\n  - {id: politeness, label: c, weight: 1}\n", encoding="utf-8")
     with pytest.raises(sc.ScorecardError, match=r"card.yaml.*clean.*weight"):
         sc.scorecard_spec(bad)
-    bad.write_text("components:\n  - {id: clean, label: a, weight: 1}\n", encoding="utf-8")
+    bad.write_text("version: x\nmin_sessions: 5\nsla_s: 60\ncomponents:\n  - {id: clean, label: a, weight: 1}\n", encoding="utf-8")
     with pytest.raises(sc.ScorecardError, match="clean, response and politeness"):
         sc.scorecard_spec(bad)
+    bad.write_text("components: []\n", encoding="utf-8")
+    with pytest.raises(sc.ScorecardError, match=r"missing \['version', 'min_sessions', 'sla_s'\]"):
+        sc.scorecard_spec(bad)
+    with pytest.raises(sc.ScorecardError, match="no such file"):
+        sc.scorecard_spec(tmp_path / "nothing.yaml")
 
 
 def _run_folder(tmp_path: Path) -> Path:

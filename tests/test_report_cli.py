@@ -1,14 +1,21 @@
 """The report runner and the command line: outputs land in the run folder, failures are named, errors are clear."""
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 
 import nbformat
+import openpyxl
+import pandas as pd
 import pytest
+import yaml
+from pptx import Presentation
+from pptx.enum.shapes import MSO_SHAPE_TYPE
 
-from cs_analytics import cli, config
-from cs_analytics.report import run_report
+from cs_analytics import artefacts, cli, config, find_violations, load_logs
+from cs_analytics.report import notebook_paths, run_report
+from cs_analytics.workbook import HEADER_ROW
 
 
 def small_notebook(path, source: str) -> None:
@@ -20,23 +27,48 @@ def small_notebook(path, source: str) -> None:
     nbformat.write(nb, path)
 
 
-def test_failing_notebook_is_named_and_the_others_still_run(tmp_path):
+def test_failing_notebook_is_named_and_the_others_still_run(tmp_path, capsys):
     ok = tmp_path / "01_ok.ipynb"
     bad = tmp_path / "02_bad.ipynb"
     after = tmp_path / "03_after.ipynb"
-    small_notebook(ok, "from pathlib import Path\nPath(OUTPUT_DIR, 'ok.txt').write_text(LOGS)")
-    small_notebook(bad, "raise ValueError('planted failure')")
+    small_notebook(ok, "from pathlib import Path\nPath(OUTPUT_DIR, 'ok.txt').write_text(LOGS)\n"
+                       "import matplotlib.pyplot as plt\nfrom cs_analytics.notebook import Context\n"
+                       "fig, ax = plt.subplots(); ax.set_title('t')\n"
+                       "Context(None, None, Path(OUTPUT_DIR)).save(fig, '01_chart', takeaway='一句结论')")
+    small_notebook(bad, "x = 1\nraise ValueError('planted failure')")
     small_notebook(after, "from pathlib import Path\nPath(OUTPUT_DIR, 'after.txt').write_text('x')")
     lines = []
-    result = run_report(config.SAMPLE_JD_TSV, tmp_path / "out", notebooks=[ok, bad, after], log=lines.append)
+    result = run_report(config.SAMPLE_JD_TSV, tmp_path / "out", profile="jd_tsv", notebooks=[ok, bad, after], log=lines.append)
     assert not result.ok
     assert [r.ok for r in result.runs] == [True, False, True]
-    assert "02_bad.ipynb" in result.runs[1].error and "planted failure" in result.runs[1].error
+    assert result.runs[1].error == "02_bad.ipynb cell 2 (`x = 1`): ValueError: planted failure"
+    assert result.errors == [result.runs[1].error]
     assert (tmp_path / "out" / "ok.txt").read_text() == str(config.SAMPLE_JD_TSV.resolve())
     assert (tmp_path / "out" / "after.txt").exists()
     manifest = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
     assert [n["ok"] for n in manifest["notebooks"]] == [True, False, True]
     assert (tmp_path / "out" / "notebooks" / "02_bad.ipynb").exists()
+    # every output that can be built is built: HTML for all three, the deck with the good chart, the workbook
+    assert sorted(p.name for p in (tmp_path / "out" / "html").iterdir()) == ["01_ok.html", "02_bad.html", "03_after.html"]
+    assert manifest["outputs"] == {"workbook.xlsx": "ok", "deck.pptx": "ok"}
+    deck = Presentation(tmp_path / "out" / "deck.pptx")
+    text = "\n".join(s.text_frame.text for slide in deck.slides for s in slide.shapes if s.has_text_frame)
+    assert "一句结论" in text and "未完成 failed: 02_bad.ipynb cell 2" in text
+    assert "02_bad.ipynb cell 2" in (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+
+
+def test_cli_report_exits_non_zero_naming_the_failing_notebook_and_cell(tmp_path, capsys, monkeypatch):
+    from cs_analytics import report
+
+    ok, bad = tmp_path / "01_ok.ipynb", tmp_path / "02_bad.ipynb"
+    small_notebook(ok, "print('fine')")
+    small_notebook(bad, "raise KeyError('agent_id')")
+    monkeypatch.setattr(report, "notebook_paths", lambda: [ok, bad])
+    code = cli.main(["report", "--logs", str(config.SAMPLE_JD_TSV), "--profile", "jd_tsv", "--out", str(tmp_path / "o")])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "error: 02_bad.ipynb cell 2 (`raise KeyError('agent_id')`): KeyError" in err
+    assert (tmp_path / "o" / "deck.pptx").exists() and (tmp_path / "o" / "workbook.xlsx").exists()
 
 
 def test_cli_report_rejects_a_missing_export_before_running_anything(tmp_path, capsys):
@@ -98,11 +130,74 @@ def test_cli_sample(tmp_path, capsys):
     assert (tmp_path / config.SAMPLE_EXPORT.name).exists()
 
 
+def id_number(region: str, birth: str, serial: str) -> str:
+    """A well-formed 18-digit citizen ID (GB 11643 check digit)."""
+    body = region + birth + serial
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights)) % 11]
+
+
+def export_with_planted_pii(path) -> dict[str, list[str]]:
+    """Write the sample export with buyer PII planted in every 40th customer message and every 60th
+    agent message (phones plain, +86-dashed and full-width; ID numbers; labelled names); return the
+    planted raw values."""
+    frame = pd.read_csv(config.SAMPLE_EXPORT, encoding="gb18030", dtype=str, keep_default_na=False)
+    names = yaml.safe_load((config.SAMPLE_SPEC_DIR / "scenarios.yaml").read_text(encoding="utf-8"))["names"]
+    planted = {"phones": [], "ids": [], "names": list(names)}
+    customer = frame.index[frame["发送方"] == "买家"][::40]
+    agent = frame.index[frame["发送方"] == "客服"][::60]
+    full_width = str.maketrans("0123456789", "０１２３４５６７８９")
+    for i, row in enumerate(list(customer) + list(agent)):
+        phone = f"1{3 + i % 7}{i:09d}"
+        ident = id_number("110105", f"19{70 + i % 30:02d}0{1 + i % 9}1{i % 10}", f"{i % 1000:03d}")
+        name = names[i % len(names)]
+        shown = [phone, f"+86 {phone[:3]}-{phone[3:7]}-{phone[7:]}", phone.translate(full_width)][i % 3]
+        if row in customer:
+            text = f"收件人{name}，手机{shown}，身份证号{ident}，地址是上海市浦东新区张江路{i}号"
+        else:
+            text = f"好的亲，已登记：收货人 {name}，电话{shown}，身份证{ident}"
+        frame.loc[row, "内容"] = text
+        planted["phones"].append(phone)
+        planted["ids"].append(ident)
+    frame.to_csv(path, index=False, encoding="gb18030")
+    return planted
+
+
+def output_texts(out) -> dict[str, str]:
+    """The text of every generated HTML, XLSX and PPTX file (embedded images and hashes left out)."""
+    texts = {}
+    for path in sorted(out.rglob("*")):
+        if path.suffix == ".html":
+            text = re.sub(r"data:image/[a-z+]+;base64,[A-Za-z0-9+/=]+", "", path.read_text(encoding="utf-8"))
+        elif path.suffix == ".xlsx":
+            book = openpyxl.load_workbook(path, read_only=True)
+            text = "\n".join(str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+                             for v in row if v is not None)
+        elif path.suffix == ".pptx":
+            parts = []
+            for slide in Presentation(path).slides:
+                for shape in slide.shapes:
+                    if shape.has_text_frame:
+                        parts.append(shape.text_frame.text)
+                    if shape.has_table:
+                        parts += [cell.text for row in shape.table.rows for cell in row.cells]
+            text = "\n".join(parts)
+        else:
+            continue
+        texts[str(path.relative_to(out))] = re.sub(r"\b[0-9a-f]{64}\b", "<sha256>", text)
+    return texts
+
+
 @pytest.mark.slow
-def test_full_report_on_the_sample(tmp_path):
-    result = run_report(config.SAMPLE_EXPORT, tmp_path / "run", log=lambda *_: None)
-    assert result.ok, [r.error for r in result.runs]
-    figures = {p.name for p in (tmp_path / "run" / "figures").iterdir()}
+def test_full_report_on_a_sample_with_planted_pii(tmp_path):
+    export = tmp_path / "export_with_pii.csv"
+    planted = export_with_planted_pii(export)
+    progress = []
+    result = run_report(export, tmp_path / "run", log=progress.append)
+    out = tmp_path / "run"
+    assert result.ok, result.errors
+    assert any("[6/6] 06_agent_scorecards.ipynb" in line for line in progress)
+    figures = {p.name for p in (out / "figures").iterdir()}
     assert "01_daily_messages.png" in figures and "01_daily_messages.svg" in figures
     assert {"02_violations_by_category.png", "02_weekly_trend.png", "02_phrase_cloud.png"} <= figures
     assert {"03_type_distribution.png", "03_weekly_trend.png", "03_platform_types.png", "03_escalation_by_type.png",
@@ -111,14 +206,71 @@ def test_full_report_on_the_sample(tmp_path):
             "04_platform_metrics.png", "04_wait_apology_by_agent.png", "04_workload.png"} <= figures
     assert {"05_check_rates.png", "05_score_distribution.png", "05_agent_check_heatmap.png", "05_weekly_checks.png",
             "05_before_after.png"} <= figures
-    manifest = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
+    assert {"06_agent_scorecards.png", "06_agent_scorecards.svg", "06_component_heatmap.png", "06_weekly_composite.png"} <= figures
+    every_figure = artefacts.figures(out)
+    assert len(every_figure) == len([f for f in figures if f.endswith(".png")])
+    assert all(f["takeaway"] for f in every_figure), [f["name"] for f in every_figure if not f["takeaway"]]
+
+    # run.json traces the deck to its data and rules
+    manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert len(manifest["rulebook_version"]) == 12 and len(manifest["taxonomy_version"]) == 12
-    # no buyer phone number reaches the executed notebooks' outputs (excerpts and transcripts are masked)
-    for book in (tmp_path / "run" / "notebooks").glob("*.ipynb"):
-        executed = nbformat.read(book, as_version=4)
+    assert manifest["inputs"] == [{"name": export.name, "path": str(export.resolve()), "bytes": export.stat().st_size,
+                                   "sha256": hashlib.sha256(export.read_bytes()).hexdigest()}]
+    loaded = load_logs(export)
+    assert (manifest["load"]["rows_read"], manifest["load"]["rows_kept"], manifest["load"]["rows_set_aside"]) == \
+        (loaded.report.rows_read, loaded.report.rows_kept, loaded.report.rows_quarantined)
+    assert manifest["load"]["balanced"] and manifest["outputs"] == {"workbook.xlsx": "ok", "deck.pptx": "ok"}
+    assert manifest["package_version"] and manifest["parameters"]["LOGS"] == str(export.resolve())
+
+    # one HTML report per notebook, without code
+    htmls = sorted(p.name for p in (out / "html").glob("*.html"))
+    assert htmls == [p.with_suffix(".html").name for p in notebook_paths()]
+    overview = (out / "html" / "01_data_overview.html").read_text(encoding="utf-8")
+    assert "数据概览" in overview and "ctx = prepare(" not in overview and "from cs_analytics" not in overview
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="deck.pptx"' in index and 'href="html/06_agent_scorecards.html"' in index
+
+    # the workbook: every key table, the evidence sheet holds every violation
+    book = openpyxl.load_workbook(out / "workbook.xlsx", read_only=True)
+    assert {"说明", "目录", "违规明细 evidence", "客服评分 scorecards", "投诉类型 types", "客服响应 agents",
+            "礼貌 agents"} <= set(book.sheetnames)
+    hits = find_violations(loaded.messages)
+    evidence = list(book["违规明细 evidence"].iter_rows(min_row=HEADER_ROW, values_only=True))
+    assert evidence[0][:6] == ("message_id", "session_id", "ts", "platform", "shop", "agent_id")
+    assert len(evidence) - 1 == len(hits)
+    assert {row[0] for row in evidence[1:]} == set(hits["message_id"])
+    cards = list(book["客服评分 scorecards"].iter_rows(min_row=HEADER_ROW, values_only=True))
+    assert len(cards) - 1 == 15 and cards[1][3] == 1                  # one row per agent, ranked
+
+    # the deck: a title, one picture per chart with its takeaway, example slides
+    deck = Presentation(out / "deck.pptx")
+    pictures = [shape for slide in deck.slides for shape in slide.shapes if shape.shape_type == MSO_SHAPE_TYPE.PICTURE]
+    assert len(pictures) == len(every_figure)
+    slide_text = ["\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame) for slide in deck.slides]
+    assert "客服质检报告" in slide_text[0]
+    for figure in every_figure:
+        assert any(f"图 {figure['name']} " in t and figure["takeaway"] in t for t in slide_text), figure["name"]
+    assert sum("原话 → 建议说法" in t for t in slide_text) >= 1
+
+    # no planted phone number, ID number or name in any HTML, XLSX or PPTX
+    texts = output_texts(out)
+    assert {"workbook.xlsx", "deck.pptx", "index.html"} <= set(texts) and len(texts) == 3 + len(htmls)
+    kept = "\n".join(loaded.messages["text"])
+    assert all(value in kept for value in planted["phones"] + planted["ids"])     # the PII reached the analysis …
+    assert all(mark in texts["workbook.xlsx"] for mark in ("[手机号]", "[身份证号]", "[姓名]"))   # … and left it masked
+    for name, text in texts.items():
+        # spaces and dashes go within a line (as in "+86 139-1234-5678"); cells stay apart on their own lines
+        compact = re.sub(r"[ \t\u3000\-]", "", text).translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+        assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", compact), name
+        assert not re.search(r"(?<!\d)\d{17}[\dXx](?!\d)", compact), name
+        for value in planted["phones"] + planted["ids"] + planted["names"]:
+            assert value not in compact, (name, value)
+    # nor in the executed notebooks' outputs
+    for book_path in (out / "notebooks").glob("*.ipynb"):
+        executed = nbformat.read(book_path, as_version=4)
         outputs = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
-        assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", outputs), book.name
-    executed = nbformat.read(tmp_path / "run" / "notebooks" / "01_data_overview.ipynb", as_version=4)
+        assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", outputs), book_path.name
+    executed = nbformat.read(out / "notebooks" / "01_data_overview.ipynb", as_version=4)
     text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
     assert "read = kept + quarantined" in text
 
@@ -149,6 +301,18 @@ def test_report_on_an_export_without_times_or_agents(tmp_path):
     executed = nbformat.read(tmp_path / "run" / "notebooks" / "05_politeness_trends.ipynb", as_version=4)
     text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
     assert "festive and wait checks are left out" in text and "before/after comparison is skipped" in text
+    assert not any(name.startswith("06_") for name in figures)
+    executed = nbformat.read(tmp_path / "run" / "notebooks" / "06_agent_scorecards.ipynb", as_version=4)
+    text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
+    assert "scorecards are skipped" in text
+    # the deliverables are still built, from what the notebooks could compute
+    book = openpyxl.load_workbook(tmp_path / "run" / "workbook.xlsx", read_only=True)
+    assert "违规明细 evidence" in book.sheetnames and "客服评分 scorecards" not in book.sheetnames
+    deck = Presentation(tmp_path / "run" / "deck.pptx")
+    assert sum(1 for slide in deck.slides for shape in slide.shapes if shape.shape_type == MSO_SHAPE_TYPE.PICTURE) == \
+        len([f for f in figures if f.endswith(".png")])
+    manifest = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
+    assert manifest["load"]["has_timestamps"] is False and manifest["load"]["first_day"] is None
 
 
 def test_cli_report_rejects_bad_metric_recipes_before_running_anything(tmp_path, capsys):
@@ -159,4 +323,20 @@ def test_cli_report_rejects_bad_metric_recipes_before_running_anything(tmp_path,
     assert code == 2
     err = capsys.readouterr().err
     assert "recipes.yaml" in err and "unit 'day'" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_report_rejects_a_bad_scorecard_before_running_anything(tmp_path, capsys):
+    bad = tmp_path / "card.yaml"
+    bad.write_text("components:\n  - {id: clean, label: a, weight: 1}\n", encoding="utf-8")
+    code = cli.main(["report", "--scorecard", str(bad), "--out", str(tmp_path / "o")])
+    assert code == 2
+    assert "card.yaml" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_report_rejects_filters_that_leave_nothing(tmp_path, capsys):
+    code = cli.main(["report", "--from", "2030-01-01", "--out", str(tmp_path / "o")])
+    assert code == 2
+    assert "no messages left" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
