@@ -73,6 +73,9 @@ def default_run_dir() -> Path:
 
 
 GENERATED_FOLDERS = ("notebooks", "html", "figures", "tables")   # emptied at the start of a run
+# The kernel's own log (e.g. ipykernel's "running over TCP" notice on every start) is not the
+# analyst's business; errors in the notebooks still surface through papermill.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 CHUNK = 1 << 20
 
 
@@ -217,7 +220,7 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
             own = {k: v for k, v in params.items() if k in declared} if declared else params
             pm.execute_notebook(str(book), str(executed), parameters=own,
                                 cwd=str(book.parent), kernel_name="python3", progress_bar=False,
-                                log_output=False)
+                                log_output=False, extra_arguments=KERNEL_ARGUMENTS)
             run = NotebookRun(book.name, True, time.perf_counter() - started)
         except Exception as exc:  # papermill raises PapermillExecutionError with the cell
             run = NotebookRun(book.name, False, time.perf_counter() - started, _failure(book, executed, exc))
