@@ -23,13 +23,13 @@ from pathlib import Path
 
 import nbformat
 
-from . import __version__, config
+from . import __version__, artefacts, config
 from .filters import filter_messages
 from .logs import LoadError, input_files, load_logs
 from .profiles import load_profile
 from .complaints import load_taxonomy
 from .rules import load_rulebook
-from .scorecards import scorecard_spec
+from .scorecards import SPEC_FILE as SCORECARD_SPEC, scorecard_spec
 from .timing import load_recipes
 
 
@@ -187,7 +187,7 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
     recipes = str(Path(recipes).resolve()) if recipes else None
     metric_recipes = load_recipes(recipes)                  # and for a bad metric-recipe file (RecipeError)
     scorecard = str(Path(scorecard).resolve()) if scorecard else None
-    scorecard_spec(scorecard)                               # and for a bad scorecard spec (ScorecardError)
+    card = scorecard_spec(scorecard)                        # and for a bad scorecard spec (ScorecardError)
     for label, value in (("--from", date_from), ("--to", date_to)):
         if value:
             try:
@@ -201,6 +201,8 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
     inputs = [file_fingerprint(p) for p in files]
     out = Path(out_dir) if out_dir else default_run_dir()
     out = out.resolve()
+    if out.exists() and not out.is_dir():
+        raise LoadError(f"--out {out} is a file; give a folder for the run's outputs")
     for folder in GENERATED_FOLDERS:            # a rerun into the same folder must not mix old charts in
         shutil.rmtree(out / folder, ignore_errors=True)
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
@@ -238,7 +240,10 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
         "rulebook_version": rulebook.version, "rule_files": rulebook.files,
         "taxonomy_version": complaint_taxonomy.version, "taxonomy_files": list(complaint_taxonomy.files),
         "metric_recipes_version": metric_recipes["version"], "metric_recipes_file": metric_recipes["path"],
+        "scorecard_version": card["version"], "scorecard_file": scorecard or str(SCORECARD_SPEC),
         "notebooks": [vars(r) for r in result.runs],
+        "figures": [{k: f[k] for k in ("name", "title", "takeaway")} for f in artefacts.figures(out)],
+        "tables": [{k: t[k] for k in ("name", "title", "sheet", "rows")} for t in artefacts.tables(out)],
     }
     for name, build in (("workbook.xlsx", write_workbook), ("deck.pptx", write_deck)):
         log(f"writing {name} ...")

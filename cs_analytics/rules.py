@@ -26,7 +26,7 @@ import hashlib
 import itertools
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -53,6 +53,20 @@ _ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 
 class RulebookError(ValueError):
     """A rulebook file is wrong; the message names the file, line and rule and says how to fix it."""
+
+
+def _canonical(value):
+    """``value`` with every set sorted and every dataclass a dict, at any depth, so its JSON (and the
+    rulebook version hashed from it) does not depend on the process's string-hash seed."""
+    if isinstance(value, (set, frozenset)):
+        return sorted(_canonical(v) for v in value)
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if is_dataclass(value):
+        return {f.name: _canonical(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    return value
 
 
 @dataclass(frozen=True)
@@ -108,8 +122,7 @@ class Rulebook:
     def version(self) -> str:
         """A short hash of the effective rules: two rulebooks with the same rules have the same version.
         Computed once: a rulebook is not changed after loading (layer a file to change rules)."""
-        payload = [{k: (sorted(v) if isinstance(v, frozenset) else v) for k, v in vars(r).items() if k != "origin"}
-                   for r in self.rules]
+        payload = [{k: _canonical(v) for k, v in vars(r).items() if k != "origin"} for r in self.rules]
         blob = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]
 

@@ -190,6 +190,9 @@ def test_full_report_on_a_sample_with_planted_pii(tmp_path):
         (loaded.report.rows_read, loaded.report.rows_kept, loaded.report.rows_quarantined)
     assert manifest["load"]["balanced"] and manifest["outputs"] == {"workbook.xlsx": "ok", "deck.pptx": "ok"}
     assert manifest["package_version"] and manifest["parameters"]["LOGS"] == str(export.resolve())
+    assert [f["name"] for f in manifest["figures"]] == [f["name"] for f in every_figure]
+    assert {"name": "02_evidence", "title": "违规明细(每一次命中,已脱敏)Evidence: every violation, masked",
+            "sheet": "违规明细 evidence", "rows": len(find_violations(loaded.messages))} in manifest["tables"]
 
     # one HTML report per notebook, without code
     htmls = sorted(p.name for p in (out / "html").glob("*.html"))
@@ -302,3 +305,11 @@ def test_cli_report_refuses_bad_inputs_before_running_anything(case, tmp_path, c
     for fragment in case["expect"]:
         assert fragment in err
     assert not (tmp_path / "o").exists()
+
+
+def test_cli_report_refuses_an_output_path_that_is_a_file(tmp_path, capsys):
+    taken = tmp_path / "report.txt"
+    taken.write_text("not a folder", encoding="utf-8")
+    assert cli.main(["report", "--out", str(taken)]) == 2
+    assert "is a file; give a folder" in capsys.readouterr().err
+    assert taken.read_text(encoding="utf-8") == "not a folder"

@@ -212,3 +212,19 @@ def test_pinyin_variants_are_generated(rulebook):
     wechat = rulebook.by_id("platform.social.wechat")
     assert {"weixin", "wx"} <= set(wechat.variants)
     assert normalize("ＷＸ") == "wx"
+
+
+def test_rulebook_version_is_the_same_in_every_process():
+    """The version traces a deck to its rules: it must not depend on Python's per-process string hashing
+    (rules hold sets of platforms, also inside their exception contexts)."""
+    import os
+    import subprocess
+    import sys
+
+    versions = set()
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run([sys.executable, "-c", "from cs_analytics import load_rulebook; print(load_rulebook().version)"],
+                              capture_output=True, text=True, env=env, check=True)
+        versions.add(done.stdout.strip())
+    assert len(versions) == 1
