@@ -101,6 +101,18 @@ def tables(out_dir: Path) -> list[dict]:
     return found
 
 
+def notebook_title(path: Path) -> str:
+    """The first '# ' heading of a notebook (its question), else its file name."""
+    import nbformat
+
+    try:
+        cells = nbformat.read(path, as_version=4).cells
+    except Exception:             # an unreadable notebook is reported elsewhere; name it by file
+        return Path(path).stem
+    return next((line[2:].strip() for c in cells if c.cell_type == "markdown"
+                 for line in c.source.splitlines() if line.startswith("# ")), Path(path).stem)
+
+
 def read_table(entry: dict) -> pd.DataFrame:
     """A stored key table."""
     return pd.read_parquet(entry["path"])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 from PIL import Image
 from pptx import Presentation
@@ -75,16 +74,8 @@ def _picture(slide, png: Path, left, top, width, height) -> None:
 
 def notebook_titles(out_dir: Path) -> dict[str, str]:
     """Notebook number → the first '# ' heading of the executed notebook (its question)."""
-    titles = {}
-    for book in sorted((Path(out_dir) / "notebooks").glob("[0-9][0-9]_*.ipynb")):
-        try:
-            cells = nbformat.read(book, as_version=4).cells
-        except Exception:        # a notebook that failed to write is reported elsewhere
-            continue
-        heading = next((line[2:].strip() for c in cells if c.cell_type == "markdown"
-                        for line in c.source.splitlines() if line.startswith("# ")), book.stem)
-        titles[book.name[:2]] = heading
-    return titles
+    return {book.name[:2]: artefacts.notebook_title(book)
+            for book in sorted((Path(out_dir) / "notebooks").glob("[0-9][0-9]_*.ipynb"))}
 
 
 def _chart_slide(deck, figure: dict, trace: str) -> None:

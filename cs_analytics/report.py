@@ -136,8 +136,10 @@ def export_html(executed: Path, html_dir: Path) -> Path:
     """The executed notebook as a standalone HTML report without code cells or prompts."""
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                            language_code="zh")
+    title = artefacts.notebook_title(executed)
+    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4), resources={"metadata": {"name": title}})
     html_dir.mkdir(parents=True, exist_ok=True)
     path = html_dir / executed.with_suffix(".html").name
     path.write_text(body, encoding="utf-8")

@@ -199,6 +199,7 @@ def test_full_report_on_a_sample_with_planted_pii(tmp_path):
     assert htmls == [p.with_suffix(".html").name for p in notebook_paths()]
     overview = (out / "html" / "01_data_overview.html").read_text(encoding="utf-8")
     assert "数据概览" in overview and "ctx = prepare(" not in overview and "from cs_analytics" not in overview
+    assert "<title>01 数据概览 · Data overview</title>" in overview and '<html lang="zh">' in overview
     index = (out / "index.html").read_text(encoding="utf-8")
     assert 'href="deck.pptx"' in index and 'href="html/06_agent_scorecards.html"' in index
 
