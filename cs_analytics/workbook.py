@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+from openpyxl.worksheet.hyperlink import Hyperlink
 
 from . import artefacts
 from .privacy import export_safe
@@ -16,6 +17,7 @@ from .privacy import export_safe
 EXCEL_MAX_ROWS = 1_048_576
 HEADER_ROW = 3                     # title in row 1, a note in row 2, the table from row 3
 MAX_COLUMN_WIDTH = 60
+SHARE_NAMES = ("rate", "share", "within_", "ci_low", "ci_high")   # columns shown as percentages
 
 
 def _display_width(value) -> int:
@@ -49,6 +51,18 @@ def _write_sheet(writer, frame: pd.DataFrame, sheet: str, title: str, note: str 
         sample = frame[column].head(200)
         width = max([_display_width(column)] + [_display_width(v) for v in sample if v is not None])
         ws.column_dimensions[ws.cell(row=HEADER_ROW, column=i).column_letter].width = min(width + 2, MAX_COLUMN_WIDTH)
+        if _is_share(frame[column]):
+            for (cell,) in ws.iter_rows(min_row=HEADER_ROW + 1, max_row=HEADER_ROW + len(frame), min_col=i, max_col=i):
+                cell.number_format = "0.0%"
+
+
+def _is_share(values: pd.Series) -> bool:
+    """A column of shares (named *rate*, *share*, within_*, a check …) with every value in [0, 1]."""
+    name = str(values.name).lower()
+    if not pd.api.types.is_float_dtype(values) or not any(k in name for k in SHARE_NAMES):
+        return False
+    present = values.dropna()
+    return bool(len(present)) and bool(present.between(0, 1).all())
 
 
 def _unique(name: str, taken: set[str]) -> str:
@@ -102,6 +116,9 @@ def write_workbook(out_dir: str | Path, manifest: dict, path: str | Path | None 
         _write_sheet(writer, readme, "说明", "客服质检报告 说明 (run facts)",
                      "每个数字都可追溯到输入文件的 sha256、规则库版本和参数。")
         _write_sheet(writer, contents, "目录", "工作表目录 sheets")
+        for row, sheet in enumerate(contents["工作表 sheet"], start=HEADER_ROW + 1):   # each name links to its sheet
+            cell = writer.sheets["目录"].cell(row=row, column=1)
+            cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{sheet}'!A1")
         for sheet, entry, (lo, hi) in plan:
             frame = export_safe(artefacts.read_table(entry)).iloc[lo:hi]
             _write_sheet(writer, frame, sheet, entry["title"], f"{entry['name']} · notebook {entry['notebook']}")

@@ -165,7 +165,8 @@ def _run_folder(tmp_path: Path) -> Path:
         "excerpt": ["亲，【加我微信】吧", "【加我微信】", "您的手机号是【13812345678】对吧"],
         "suggest": ["请在平台内沟通", "请在平台内沟通", "不要复述买家的手机号"]})
     ctx.table(evidence, "02_evidence", "违规明细 Evidence", "违规明细 evidence")
-    ctx.table(pd.DataFrame({"agent_id": ["小美"], "composite": [88.0]}), "06_agent_scorecards", "客服评分", "客服评分 scorecards")
+    ctx.table(pd.DataFrame({"agent_id": ["小美"], "composite": [88.0], "answer_rate": [0.925]}), "06_agent_scorecards",
+              "客服评分", "客服评分 scorecards")
     return out
 
 
@@ -179,6 +180,12 @@ def test_workbook_has_readme_contents_and_every_table(tmp_path):
     assert header == ["message_id", "agent_id", "rule_id", "label", "matched", "excerpt", "suggest"]
     rows = list(sheet.iter_rows(min_row=workbook.HEADER_ROW + 1, values_only=True))
     assert len(rows) == 3 and rows[2][5] == "您的手机号是【[手机号]】对吧" and rows[2][4] == "[手机号]"
+    contents = book["目录"]
+    assert contents.cell(row=workbook.HEADER_ROW + 1, column=1).hyperlink.location == "'违规明细 evidence'!A1"
+    share = book["客服评分 scorecards"]
+    assert [c.value for c in share[workbook.HEADER_ROW]] == ["agent_id", "composite", "answer_rate"]
+    assert share.cell(row=workbook.HEADER_ROW + 1, column=3).number_format == "0.0%"
+    assert share.cell(row=workbook.HEADER_ROW + 1, column=2).number_format == "General"   # 0-100, not a share
     readme = {r[0]: r[1] for r in book["说明"].iter_rows(min_row=workbook.HEADER_ROW + 1, values_only=True)}
     assert readme["规则库版本 rulebook"] == "abc123def456" and "sha256 " + "ab" * 32 in readme["输入文件 export.csv"]
     assert readme["读入行数 rows read"] == 10
