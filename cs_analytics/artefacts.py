@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .privacy import export_safe
+from .privacy import export_safe, mask_text
 
 SHEET_NAME_MAX = 31                       # Excel's limit
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
@@ -33,6 +33,31 @@ def record_figure(figures_dir: Path, name: str, title: str, takeaway: str | None
     entry = {"name": name, "title": title, "takeaway": (takeaway or "").strip(), "saved": time.time_ns()}
     sidecar.write_text(json.dumps(entry, ensure_ascii=False, indent=1), encoding="utf-8")
     return sidecar
+
+
+def record_summary(summaries_dir: Path, name: str, lines: list[str]) -> Path:
+    """Write a notebook's takeaway lines (PII-masked) as ``<name>.json``."""
+    summaries_dir = Path(summaries_dir)
+    summaries_dir.mkdir(parents=True, exist_ok=True)
+    path = summaries_dir / f"{name}.json"
+    entry = {"name": name, "lines": [mask_text(line) for line in lines], "saved": time.time_ns()}
+    path.write_text(json.dumps(entry, ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
+
+
+def summaries(out_dir: Path) -> list[dict]:
+    """Each notebook's takeaway lines, in notebook order; a line that starts with spaces continues the
+    point before it, and the leading '- ' is dropped: ``{"name", "notebook", "points"}``."""
+    found = []
+    for entry in _entries(Path(out_dir) / "summaries"):
+        points: list[str] = []
+        for line in entry["lines"]:
+            if line[:1].isspace() and points:
+                points[-1] += " " + line.strip()
+            elif line.strip():
+                points.append(line.strip().removeprefix("- ").strip())
+        found.append({**entry, "points": points})
+    return found
 
 
 def sheet_name(text: str) -> str:

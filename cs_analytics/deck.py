@@ -1,6 +1,7 @@
-"""The run's training deck (python-pptx): a title slide, a section per notebook with one chart per
-slide and its computed one-line takeaway, "原话 → 建议说法" example slides from the evidence table,
-and a closing slide that traces the numbers to the input files' hashes and the rule versions.
+"""The run's training deck (python-pptx): a title slide; 本期要点, each notebook's computed takeaway
+points; a section per notebook with one chart per slide and its computed one-line takeaway;
+"原话 → 建议说法" example slides from the evidence table; and a closing slide that traces the
+numbers to the input files' hashes and the rule versions.
 
 Slides are built on the blank layout at 16:9 with our own text boxes, so the deck looks the same in
 PowerPoint, WPS and LibreOffice. Text runs name a CJK font for East Asian characters (``DECK_FONT``).
@@ -26,6 +27,8 @@ DARK, GREY, ACCENT = RGBColor(0x22, 0x22, 0x22), RGBColor(0x77, 0x77, 0x77), RGB
 EXAMPLE_RULES = 8                        # rules shown on the example slides (most hits first)
 EXAMPLES_PER_SLIDE = 4
 EVIDENCE_TABLE = "02_evidence"
+FINDINGS_NOTEBOOKS_PER_SLIDE = 3          # 本期要点: notebooks per slide, points per notebook
+FINDINGS_POINTS = 3
 
 
 def _text(slide, left, top, width, height, text: str, size: int, color=DARK, bold: bool = False):
@@ -131,6 +134,28 @@ def _example_slides(deck, rows: pd.DataFrame, trace: str) -> None:
         _footer(slide, f"证据表 {EVIDENCE_TABLE}(workbook.xlsx)· {trace}")
 
 
+def _key_findings_slides(deck, found: list[dict], titles: dict[str, str], trace: str) -> None:
+    """本期要点: each notebook's first takeaway points (computed in the notebook), a few notebooks a slide."""
+    for start in range(0, len(found), FINDINGS_NOTEBOOKS_PER_SLIDE):
+        slide = _blank(deck)
+        _text(slide, MARGIN, Inches(0.3), WIDTH - 2 * MARGIN, Inches(0.7), "本期要点 Key findings", 24, DARK, True)
+        box = slide.shapes.add_textbox(MARGIN, Inches(1.1), WIDTH - 2 * MARGIN, Inches(5.6))
+        frame = box.text_frame
+        frame.word_wrap = True
+        first = True
+        for entry in found[start:start + FINDINGS_NOTEBOOKS_PER_SLIDE]:
+            lines = [(titles.get(entry["notebook"], entry["name"]), 18, ACCENT, True)] + \
+                [("• " + point, 15, DARK, False) for point in entry["points"][:FINDINGS_POINTS]]
+            for text, size, color, bold in lines:
+                paragraph = frame.paragraphs[0] if first else frame.add_paragraph()
+                paragraph.space_before = Pt(14 if bold and not first else 4)
+                first = False
+                run = paragraph.add_run()
+                run.text = mask_text(text)
+                _style(run, size, color, bold)
+        _footer(slide, trace)
+
+
 def _trace(manifest: dict) -> str:
     inputs = manifest.get("inputs", [])
     data = ", ".join(f"{i['name']} sha256 {i['sha256'][:12]}" for i in inputs[:2]) + (" …" if len(inputs) > 2 else "")
@@ -179,6 +204,9 @@ def write_deck(out_dir: str | Path, manifest: dict, path: str | Path | None = No
     _text(slide, MARGIN, Inches(3.6), WIDTH - 2 * MARGIN, Inches(2.0), _title_lines(manifest), 18, GREY)
 
     titles = notebook_titles(out_dir)
+    findings = [entry for entry in artefacts.summaries(out_dir) if entry["points"]]
+    if findings:
+        _key_findings_slides(deck, findings, titles, trace)
     evidence = next((e for e in artefacts.tables(out_dir) if e["name"] == EVIDENCE_TABLE), None)
     figures = artefacts.figures(out_dir)
     sections = sorted({f["notebook"] for f in figures} | ({EVIDENCE_TABLE[:2]} if evidence else set()))

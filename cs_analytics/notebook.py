@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import config
-from .artefacts import figure_title, record_figure, record_table
+from .artefacts import figure_title, record_figure, record_summary, record_table
 from .filters import filter_messages
 from .logs import LoadResult, load_logs
 from .plots import save_figure, setup_style
@@ -38,6 +38,19 @@ class Context:
         png = save_figure(fig, name, self.figures_dir)["png"]
         record_figure(self.figures_dir, name, figure_title(fig), takeaway)
         return png
+
+    def summary(self, name: str):
+        """A ``print`` for a notebook's takeaways that also keeps each line (masked) in
+        ``<out>/summaries/<name>.json`` for the deck's 本期要点 slide."""
+        lines: list[str] = []
+
+        def say(*values, **options) -> None:
+            text = " ".join(map(str, values))
+            print(text, **options)
+            lines.append(text)
+            record_summary(self.out_dir / "summaries", name, lines)
+
+        return say
 
     def table(self, frame: pd.DataFrame, name: str, title: str, sheet: str | None = None) -> pd.DataFrame:
         """Keep ``frame`` as a key table for the run's workbook (buyer accounts dropped, text masked);

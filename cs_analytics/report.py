@@ -72,7 +72,7 @@ def default_run_dir() -> Path:
     return config.REPORTS_DIR / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
-GENERATED_FOLDERS = ("notebooks", "html", "figures", "tables")   # emptied at the start of a run
+GENERATED_FOLDERS = ("notebooks", "html", "figures", "tables", "summaries")   # emptied at the start of a run
 # The kernel's own log (e.g. ipykernel's "running over TCP" notice on every start) is not the
 # analyst's business; errors in the notebooks still surface through papermill.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]

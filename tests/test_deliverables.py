@@ -167,6 +167,10 @@ def _run_folder(tmp_path: Path) -> Path:
     ctx.table(evidence, "02_evidence", "违规明细 Evidence", "违规明细 evidence")
     ctx.table(pd.DataFrame({"agent_id": ["小美"], "composite": [88.0], "answer_rate": [0.925]}), "06_agent_scorecards",
               "客服评分", "客服评分 scorecards")
+    say = ctx.summary("02_takeaways")
+    say("- 最常见的违规类别:称呼不当,每千条 103.8 次。")
+    say("  各类别区间重叠,差别可能是随机波动。")
+    say("- 泄露买家手机号 13812345678 的消息 3 条。")
     return out
 
 
@@ -206,6 +210,10 @@ def test_deck_has_title_chart_example_and_trace_slides(tmp_path):
     slides = list(deck.slides)
     text = lambda s: "\n".join(sh.text_frame.text for sh in s.shapes if sh.has_text_frame)  # noqa: E731
     assert "客服质检报告" in text(slides[0]) and "9 条消息" in text(slides[0])
+    findings = text(slides[1])
+    assert "本期要点" in findings and "• 最常见的违规类别:称呼不当,每千条 103.8 次。 各类别区间重叠,差别可能是随机波动。" in findings
+    assert "[手机号]" in findings and "13812345678" not in findings
+    slides = slides[:1] + slides[2:]             # the rest as before
     chart = slides[2]
     pictures = [sh for sh in chart.shapes if sh.shape_type == MSO_SHAPE_TYPE.PICTURE]
     assert len(pictures) == 1 and pictures[0].image.content_type == "image/png"

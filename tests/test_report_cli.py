@@ -220,7 +220,8 @@ def test_full_report_on_a_sample_with_planted_pii(tmp_path):
     pictures = [shape for slide in deck.slides for shape in slide.shapes if shape.shape_type == MSO_SHAPE_TYPE.PICTURE]
     assert len(pictures) == len(every_figure)
     slide_text = ["\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame) for slide in deck.slides]
-    assert "客服质检报告" in slide_text[0]
+    assert "客服质检报告" in slide_text[0] and "本期要点" in slide_text[1]
+    assert all(f"{n} " in "\n".join(slide_text[1:3]) for n in ("02", "03", "04", "05", "06"))   # every notebook's points
     for figure in every_figure:
         assert any(f"图 {figure['name']} " in t and figure["takeaway"] in t for t in slide_text), figure["name"]
     assert sum("原话 → 建议说法" in t for t in slide_text) >= 1
