@@ -99,6 +99,12 @@ def test_cli_sample(tmp_path, capsys):
     assert (tmp_path / config.SAMPLE_EXPORT.name).exists()
 
 
+def notebook_outputs(run_dir, name: str) -> str:
+    """Everything the executed notebook ``name`` printed or displayed, as one JSON text."""
+    executed = nbformat.read(run_dir / "notebooks" / f"{name}.ipynb", as_version=4)
+    return json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
+
+
 def id_number(region: str, birth: str, serial: str) -> str:
     """A well-formed 18-digit citizen ID (GB 11643 check digit)."""
     body = region + birth + serial
@@ -243,11 +249,9 @@ def test_full_report_on_a_sample_with_planted_pii(tmp_path):
             assert value not in compact, (name, value)
     # nor in the executed notebooks' outputs
     for book_path in (out / "notebooks").glob("*.ipynb"):
-        executed = nbformat.read(book_path, as_version=4)
-        outputs = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
+        outputs = notebook_outputs(out, book_path.stem)
         assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", outputs), book_path.name
-    executed = nbformat.read(out / "notebooks" / "01_data_overview.ipynb", as_version=4)
-    text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
+    text = notebook_outputs(out, "01_data_overview")
     assert "read = kept + quarantined" in text
 
 
@@ -255,31 +259,25 @@ def test_full_report_on_a_sample_with_planted_pii(tmp_path):
 def test_report_on_an_export_without_times_or_agents(tmp_path):
     result = run_report(config.SAMPLE_JD_TSV, tmp_path / "run", profile="jd_tsv", log=lambda *_: None)
     assert result.ok, [r.error for r in result.runs]
-    executed = nbformat.read(tmp_path / "run" / "notebooks" / "01_data_overview.ipynb", as_version=4)
-    text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
+    text = notebook_outputs(tmp_path / "run", "01_data_overview")
     assert "no send times" in text and "no agent accounts" in text
     figures = {p.name for p in (tmp_path / "run" / "figures").iterdir()}
     assert "01_daily_messages.png" not in figures and "01_session_length.png" in figures
     assert "02_violations_by_category.png" in figures and "02_weekly_trend.png" not in figures
-    executed = nbformat.read(tmp_path / "run" / "notebooks" / "02_forbidden_phrases.ipynb", as_version=4)
-    text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
+    text = notebook_outputs(tmp_path / "run", "02_forbidden_phrases")
     assert "weekly trends are skipped" in text
     assert "03_type_distribution.png" in figures and "03_weekly_trend.png" not in figures
     assert "03_apology_by_agent.png" not in figures
-    executed = nbformat.read(tmp_path / "run" / "notebooks" / "03_complaint_types.ipynb", as_version=4)
-    text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
+    text = notebook_outputs(tmp_path / "run", "03_complaint_types")
     assert "weekly trends are skipped" in text and "names no agent accounts" in text
     assert not any(name.startswith("04_") for name in figures)
-    executed = nbformat.read(tmp_path / "run" / "notebooks" / "04_response_times.ipynb", as_version=4)
-    text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
+    text = notebook_outputs(tmp_path / "run", "04_response_times")
     assert "response times cannot be computed" in text
     assert "05_check_rates.png" in figures and "05_weekly_checks.png" not in figures and "05_before_after.png" not in figures
-    executed = nbformat.read(tmp_path / "run" / "notebooks" / "05_politeness_trends.ipynb", as_version=4)
-    text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
+    text = notebook_outputs(tmp_path / "run", "05_politeness_trends")
     assert "festive and wait checks are left out" in text and "before/after comparison is skipped" in text
     assert not any(name.startswith("06_") for name in figures)
-    executed = nbformat.read(tmp_path / "run" / "notebooks" / "06_agent_scorecards.ipynb", as_version=4)
-    text = json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
+    text = notebook_outputs(tmp_path / "run", "06_agent_scorecards")
     assert "scorecards are skipped" in text
     # the deliverables are still built, from what the notebooks could compute
     book = openpyxl.load_workbook(tmp_path / "run" / "workbook.xlsx", read_only=True)
