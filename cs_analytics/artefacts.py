@@ -4,6 +4,8 @@ Each figure ``<out>/figures/<name>.png|.svg`` gets a sidecar ``<name>.json`` wit
 one-line takeaway computed in the notebook, and when it was saved. Each key table is stored as
 ``<out>/tables/<name>.parquet`` with a ``<name>.json`` sidecar (title, sheet name, row count). The
 report reads these back to build ``workbook.xlsx`` and ``deck.pptx``; nothing is recomputed there.
+Everything is masked here, once, when it is recorded (``privacy.export_safe`` / ``mask_text``), so
+the workbook and the deck can show what they read.
 """
 from __future__ import annotations
 
@@ -28,9 +30,9 @@ def figure_title(fig) -> str:
 
 
 def record_figure(figures_dir: Path, name: str, title: str, takeaway: str | None) -> Path:
-    """Write the sidecar of figure ``name`` (already saved as PNG + SVG)."""
+    """Write the sidecar of figure ``name`` (already saved as PNG + SVG); the takeaway is PII-masked."""
     sidecar = Path(figures_dir) / f"{name}.json"
-    entry = {"name": name, "title": title, "takeaway": (takeaway or "").strip(), "saved": time.time_ns()}
+    entry = {"name": name, "title": title, "takeaway": mask_text((takeaway or "").strip()), "saved": time.time_ns()}
     sidecar.write_text(json.dumps(entry, ensure_ascii=False, indent=1), encoding="utf-8")
     return sidecar
 

@@ -18,7 +18,6 @@ from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
 from . import artefacts
-from .privacy import mask_text
 
 DECK_FONT = "Microsoft YaHei"            # Windows/WPS; other systems substitute their CJK sans
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
@@ -87,7 +86,7 @@ def _chart_slide(deck, figure: dict, trace: str) -> None:
     _picture(slide, figure["png"], MARGIN, Inches(1.05), WIDTH - 2 * MARGIN, Inches(5.0))
     takeaway = figure.get("takeaway") or ""
     if takeaway:
-        _text(slide, MARGIN, Inches(6.15), WIDTH - 2 * MARGIN, Inches(0.7), mask_text(takeaway), 18, ACCENT, True)
+        _text(slide, MARGIN, Inches(6.15), WIDTH - 2 * MARGIN, Inches(0.7), takeaway, 18, ACCENT, True)
     _footer(slide, f"图 {figure['name']} · {trace}")
 
 
@@ -107,7 +106,7 @@ def example_rows(evidence: pd.DataFrame, rules: int = EXAMPLE_RULES) -> pd.DataF
     top = (leaders + [rule for rule in counts.index if rule not in leaders])[:rules]
     firsts = evidence.drop_duplicates("rule_id").set_index("rule_id").loc[top]
     return pd.DataFrame({"rule": [f"{row.label} · {rule}({counts[rule]} 次)" for rule, row in firsts.iterrows()],
-                         "said": firsts["excerpt"].map(mask_text).to_numpy(),
+                         "said": firsts["excerpt"].to_numpy(),
                          "suggest": firsts["suggest"].to_numpy()})
 
 
@@ -151,7 +150,7 @@ def _key_findings_slides(deck, found: list[dict], titles: dict[str, str], trace:
                 paragraph.space_before = Pt(14 if bold and not first else 4)
                 first = False
                 run = paragraph.add_run()
-                run.text = mask_text(text)
+                run.text = text
                 _style(run, size, color, bold)
         _footer(slide, trace)
 

@@ -289,6 +289,7 @@ def scorecard_chart(cards, trends, columns: dict[str, str], title: str, name_col
     the same measure columns. Each cell draws the weekly line (one y range per measure, so rows
     compare) and prints the period value; rows are the first ``max_rows`` agents in ``cards``' order."""
     import numpy as np
+    import pandas as pd
 
     setup_style()
     shown = cards.head(max_rows)
@@ -314,7 +315,7 @@ def scorecard_chart(cards, trends, columns: dict[str, str], title: str, name_col
     for i, (agent, row) in enumerate(shown.iterrows(), start=1):
         label = fig.add_subplot(grid[i, 0])
         label.axis("off")
-        rank = "—" if row.get("rank") is None or row["rank"] is np.nan or str(row["rank"]) == "<NA>" else f"{int(row['rank'])}"
+        rank = "—" if pd.isna(row.get("rank")) else f"{int(row['rank'])}"
         label.text(0, 0.5, f"{rank:>3}  {agent}", fontsize=9, va="center")
         own = trends.xs(agent, level=0) if agent in trends.index.get_level_values(0) else None
         for j, measure in enumerate(measures, start=1):

@@ -95,7 +95,8 @@ def agent_scorecards(messages: pd.DataFrame, hits: pd.DataFrame, checks: pd.Data
                      rounds: pd.DataFrame | None = None, spec: dict | None = None) -> pd.DataFrame:
     """One row per agent: sessions, agent messages, violations per 1,000, the three components,
     median / P90 response, fatal sessions, ``composite``, ``rank`` (1 = best; missing when the agent
-    has fewer than ``min_sessions`` sessions), ``weakest`` component; ranked agents first, best first.
+    has fewer than ``min_sessions`` sessions), the ``weakest`` component and ``weakest_gap``, its
+    points against the ranked agents' median; ranked agents first, best first.
     ``rounds``: ``timing.reply_rounds(messages)``, or None for an export without send times."""
     spec = spec or scorecard_spec()
     cards = _components(messages, hits, rounds, checks, ["agent_id"], spec["sla_s"])
@@ -106,11 +107,22 @@ def agent_scorecards(messages: pd.DataFrame, hits: pd.DataFrame, checks: pd.Data
     components = [c["id"] for c in spec["components"] if cards[c["id"]].notna().any()]
     gaps = cards[components] - cards.loc[ranked, components].median()
     cards["weakest"] = gaps.idxmin(axis=1, skipna=True) if components else pd.NA
+    cards["weakest_gap"] = gaps.min(axis=1, skipna=True) if components else np.nan
     cards.index.name = "agent_id"
-    order = ["sessions", "agent_messages", "rank", "composite", "weakest", "clean", "response", "politeness",
+    order = ["sessions", "agent_messages", "rank", "composite", "weakest", "weakest_gap", "clean", "response", "politeness",
              "violations", "per_1000", "median_response_s", "p90_response_s", "rounds", "fatal_sessions"]
     cards = cards[order]
     return cards.sort_values(["rank", "composite"], ascending=[True, False], na_position="last")
+
+
+def coaching(cards: pd.DataFrame, spec: dict | None = None) -> pd.DataFrame:
+    """What to coach first, per agent of ``agent_scorecards``: rank, the weakest component's label, the
+    agent's value, the team median and the gap (value − median)."""
+    labels = component_labels(spec)
+    value = pd.Series([row[w] if isinstance(w, str) else np.nan for w, (_, row) in zip(cards["weakest"], cards.iterrows())],
+                      index=cards.index)
+    return pd.DataFrame({"rank": cards["rank"], "weakest": cards["weakest"].map(labels), "value": value,
+                         "team_median": value - cards["weakest_gap"], "gap": cards["weakest_gap"]})
 
 
 def agent_trends(messages: pd.DataFrame, hits: pd.DataFrame, checks: pd.DataFrame,

@@ -53,6 +53,14 @@ def spread(values: pd.Series, what: str, unit: str = "", fmt: str = "{:.0f}") ->
             f"最大 {_number(values.max(), fmt)}{unit}(共 {len(values):,} 个)。")
 
 
+def half_change(table: pd.DataFrame) -> tuple[int, pd.Series]:
+    """(n, change): each column's mean over the last ``n`` rows minus its mean over the first ``n``,
+    n = half the rows. Edge weeks may be partial, so halves are compared rather than single weeks."""
+    frame = table.sort_index()
+    half = max(len(frame) // 2, 1)
+    return half, frame.iloc[-half:].mean() - frame.iloc[:half].mean()
+
+
 def trend(table: pd.DataFrame | pd.Series, what: str, unit: str = "", combine: str = "sum", fmt: str = "{:.1f}") -> str:
     """Compare the later half of the weeks with the earlier half (edge weeks may be partial, so no
     single week is compared); name the series that moved most. ``combine``: how columns add up
@@ -61,14 +69,13 @@ def trend(table: pd.DataFrame | pd.Series, what: str, unit: str = "", combine: s
     frame = frame.sort_index()
     if len(frame) < 2:
         return f"只有 {len(frame)} 周数据,看不出{what}的趋势。"
-    half = len(frame) // 2
     total = frame.sum(axis=1) if combine == "sum" else frame.mean(axis=1)
-    early, late = total.iloc[:half].mean(), total.iloc[-half:].mean()
-    line = (f"{what}:后 {half} 周平均 {_number(late, fmt)}{unit},前 {half} 周平均 {_number(early, fmt)}{unit}"
-            f"({late - early:+.1f})")
+    half, total_change = half_change(total.to_frame())
+    late = total.iloc[-half:].mean()
+    line = (f"{what}:后 {half} 周平均 {_number(late, fmt)}{unit},前 {half} 周平均 {_number(late - total_change.iloc[0], fmt)}{unit}"
+            f"({total_change.iloc[0]:+.1f})")
     if frame.shape[1] > 1:
-        change = frame.iloc[-half:].mean() - frame.iloc[:half].mean()
-        change = change.dropna()
+        change = half_change(frame)[1].dropna()
         if len(change):
             mover = change.abs().idxmax()
             line += f";变化最大的是 {mover}({change[mover]:+.1f})"

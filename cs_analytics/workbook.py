@@ -1,8 +1,8 @@
 """The run's Excel workbook: a 说明 sheet (what the run read and which rules it used, every sheet
 listed), then one sheet per key table the notebooks kept (``ctx.table``), the evidence sheet among them.
 
-Every table was made export-safe when it was stored (buyer accounts dropped, text masked); the
-writer masks text again, so a table stored by other means cannot leak a phone number either.
+Every table was made export-safe when it was stored (``artefacts.record_table``: buyer accounts
+dropped, text masked), so it is written as stored.
 """
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import pandas as pd
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from . import artefacts
-from .privacy import export_safe
 
 EXCEL_MAX_ROWS = 1_048_576
 HEADER_ROW = 3                     # title in row 1, a note in row 2, the table from row 3
@@ -120,6 +119,6 @@ def write_workbook(out_dir: str | Path, manifest: dict, path: str | Path | None 
             cell = writer.sheets["目录"].cell(row=row, column=1)
             cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{sheet}'!A1")
         for sheet, entry, (lo, hi) in plan:
-            frame = export_safe(artefacts.read_table(entry)).iloc[lo:hi]
+            frame = artefacts.read_table(entry).iloc[lo:hi]
             _write_sheet(writer, frame, sheet, entry["title"], f"{entry['name']} · notebook {entry['notebook']}")
     return path

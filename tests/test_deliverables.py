@@ -240,3 +240,22 @@ def test_example_rows_show_each_category_before_a_second_rule_of_one():
     evidence = pd.DataFrame({"rule_id": ["a1"] * 5 + ["a2"] * 4 + ["b1"] * 2, "label": ["你/您"] * 9 + ["微信"] * 2,
                              "excerpt": list("abcdefghijk"), "suggest": ["s"] * 11})
     assert list(example_rows(evidence, rules=3)["rule"]) == ["你/您 · a1(5 次)", "微信 · b1(2 次)", "你/您 · a2(4 次)"]
+
+
+def test_coaching_names_each_agents_weakest_component_against_the_team_median(scored):
+    messages, hits, checks, rounds = scored
+    cards = sc.agent_scorecards(messages, hits, checks, rounds)
+    coach = sc.coaching(cards)
+    components = ["clean", "response", "politeness"]
+    median = cards.loc[cards["rank"].notna(), components].median()
+    for agent, row in coach.iterrows():
+        weakest = cards.loc[agent, "weakest"]
+        assert row["weakest"] == sc.component_labels()[weakest]
+        assert row["value"] == pytest.approx(cards.loc[agent, weakest])
+        assert row["team_median"] == pytest.approx(median[weakest])
+        assert row["gap"] == pytest.approx(min(cards.loc[agent, c] - median[c] for c in components))
+
+
+def test_half_change_compares_the_later_half_of_the_weeks_with_the_earlier():
+    half, change = takeaways.half_change(pd.DataFrame({"a": [1.0, 3.0, 5.0, 7.0, 9.0]}, index=list("vwxyz")))
+    assert half == 2 and change["a"] == pytest.approx((7 + 9) / 2 - (1 + 3) / 2)
