@@ -11,8 +11,10 @@ How a batch of messages is judged:
    pyahocorasick (the portable engine). Both report every overlapping match; tests check they give
    identical hits. Regex rules (PII) run on the folded view.
 4. Each match becomes (message, rule, span in the original text). A match is kept when the rule
-   applies to the message's role, platform and date, no exception of the rule covers its span, and a
-   phrase made of ASCII letters is not part of a longer ASCII word (``vx`` fires, ``usb`` holds no ``sb``).
+   applies to the message's role, platform and date, no exception of the rule covers its span, no
+   ``unless`` context of the rule stands elsewhere in the same message, not inside the match (an apology
+   or a reason beside a refusal), and a phrase made of ASCII letters is not part of a longer ASCII word (``vx`` fires,
+   ``usb`` holds no ``sb``).
 5. Within one message and category a match inside (or overlapping) a longer match is dropped, so
    ``全网最低价`` is one hit, not three. Rules with ``min_repeats`` keep their hits only when the
    rule fires that many times in a session.
@@ -32,7 +34,7 @@ import pandas as pd
 
 from .rules import Rulebook, load_rulebook, sre_parse
 from .schema import PLATFORMS, ROLES
-from .text import NormalizedBlock, normalize, normalize_block
+from .text import NormalizedBlock, normalization_spec, normalize, normalize_block
 
 HIT_COLUMNS = (
     "message_id", "rule_id", "category", "subcategory", "severity", "start", "end", "matched", "suggest",
@@ -42,6 +44,9 @@ ENGINES = ("auto", "hyperscan", "pyahocorasick")
 _ASCII_WORD = re.compile(r"[a-z0-9]")
 _ASCII_LETTER = re.compile(r"[a-z]")
 _PLATFORM_INDEX = {p: i for i, p in enumerate(PLATFORMS)}
+# what an automaton entry or a regex stands for: a rule's phrase, an exception that must cover the
+# match, or ``unless`` context that must stand elsewhere in the same message
+HIT, EXCEPTION, UNLESS = 0, 1, 2
 _ROLE_INDEX = {r: i for i, r in enumerate(ROLES)}
 
 
@@ -226,7 +231,7 @@ class CompiledRulebook:
     entry_start: np.ndarray       # per pattern: first index into the entry arrays
     entry_count: np.ndarray       # per pattern: how many entries
     entry_rule: np.ndarray        # per entry: rule index
-    entry_exception: np.ndarray   # per entry: True for an exception phrase
+    entry_kind: np.ndarray        # per entry: HIT, EXCEPTION or UNLESS
     entry_platforms: np.ndarray   # per entry: bool [n_platforms] where the entry counts
     entry_variant: np.ndarray     # per entry: the phrase is an evasion variant
     entry_written: list[str]      # per entry: the phrase as written in the rulebook
@@ -234,7 +239,8 @@ class CompiledRulebook:
     ascii_right: np.ndarray       # per pattern: ends with an ASCII letter
     rule_roles: np.ndarray        # bool [n_rules, n_roles]
     rule_platforms: np.ndarray    # bool [n_rules, n_platforms]
-    regexes: list[tuple[int, re.Pattern, int | None, bool]]   # (rule, pattern, prefilter index, is exception)
+    rule_max_chars: np.ndarray    # per rule: the longest message it judges (a large number when unlimited)
+    regexes: list[tuple[int, re.Pattern, int | None, int, np.ndarray]]   # (rule, pattern, prefilter index, kind, platforms)
     roles: frozenset[str]
 
     @property
@@ -250,23 +256,32 @@ def compile_rulebook(rulebook: Rulebook | None = None, engine: str = "auto") -> 
 
 @lru_cache(maxsize=8)
 def _compile(rulebook: Rulebook, _version: str, engine: str) -> CompiledRulebook:
-    entries: dict[str, list[tuple[int, bool, np.ndarray, bool, str]]] = {}
+    entries: dict[str, list[tuple[int, int, np.ndarray, bool, str]]] = {}
     all_platforms = np.ones(len(PLATFORMS), dtype=bool)
     regexes = []
     prefilters: list[str] = []
     for r_idx, rule in enumerate(rulebook.rules):
         for key, written, variant in rule.patterns():
-            entries.setdefault(key, []).append((r_idx, False, all_platforms, variant, written))
+            entries.setdefault(key, []).append((r_idx, HIT, all_platforms, variant, written))
         for exc in rule.exceptions:
             plats = all_platforms if exc.platforms is None else np.isin(PLATFORMS, list(exc.platforms))
             key = normalize(exc.phrase)
             if key:
-                entries.setdefault(key, []).append((r_idx, True, plats, False, exc.phrase))
+                entries.setdefault(key, []).append((r_idx, EXCEPTION, plats, False, exc.phrase))
+        for context in rule.unless:
+            for phrase in context.phrases:
+                key = normalize(phrase)
+                if key:
+                    entries.setdefault(key, []).append((r_idx, UNLESS, all_platforms, False, phrase))
+            regexes += [(r_idx, re.compile(p), None, UNLESS, all_platforms) for p in context.regex]
         for pattern, prefilter in rule.regex:
             if prefilter and prefilter not in prefilters:
                 prefilters.append(prefilter)
-            regexes.append((r_idx, re.compile(pattern), prefilters.index(prefilter) if prefilter else None, False))
-        regexes += [(r_idx, re.compile(p), None, True) for p in rule.exception_regex]
+            regexes.append((r_idx, re.compile(pattern), prefilters.index(prefilter) if prefilter else None, HIT,
+                            all_platforms))
+        regexes += [(r_idx, re.compile(e.pattern), None, EXCEPTION,
+                     all_platforms if e.platforms is None else np.isin(PLATFORMS, list(e.platforms)))
+                    for e in rule.exception_regex]
     patterns = list(entries)
     # one-character literals (你, 滚) are found with a vectorised lookup, the rest by the engine
     single, multi = [], []
@@ -290,7 +305,7 @@ def _compile(rulebook: Rulebook, _version: str, engine: str) -> CompiledRulebook
         entry_start=starts,
         entry_count=counts,
         entry_rule=np.array([e[0] for e in flat], dtype=np.int64),
-        entry_exception=np.array([e[1] for e in flat], dtype=bool),
+        entry_kind=np.array([e[1] for e in flat], dtype=np.int8),
         entry_platforms=np.array([e[2] for e in flat], dtype=bool).reshape(len(flat), len(PLATFORMS)),
         entry_variant=np.array([e[3] for e in flat], dtype=bool),
         entry_written=[e[4] for e in flat],
@@ -298,6 +313,7 @@ def _compile(rulebook: Rulebook, _version: str, engine: str) -> CompiledRulebook
         ascii_right=np.array([bool(_ASCII_LETTER.match(p[-1])) for p in patterns], dtype=bool),
         rule_roles=np.array([[role in r.roles for role in ROLES] for r in rules], dtype=bool).reshape(len(rules), len(ROLES)),
         rule_platforms=np.array([[p in r.platforms for p in PLATFORMS] for r in rules], dtype=bool).reshape(len(rules), len(PLATFORMS)),
+        rule_max_chars=np.array([r.max_chars or np.iinfo(np.int64).max for r in rules], dtype=np.int64),
         regexes=regexes,
         roles=frozenset(role for r in rules for role in r.roles),
     )
@@ -323,6 +339,17 @@ def _with_single(pid: np.ndarray, cstart: np.ndarray, cend: np.ndarray, single: 
     return pid, np.concatenate([cstart, at]), np.concatenate([cend, at + 1])
 
 
+def _tight(start: np.ndarray, end: np.ndarray, cstart: np.ndarray, cend: np.ndarray) -> np.ndarray:
+    """False for a match spread too thin in the original: more evasion separators between its
+    characters than ``max_separators_between_characters`` (normalization.yaml) on average. 微 信 and
+    微*-*信 are evasions; 快~ (手 is the end of one sentence and the start of the next."""
+    limit = normalization_spec().get("max_separators_between_characters")
+    if limit is None:
+        return np.ones(len(start), dtype=bool)
+    length = cend - cstart
+    return (end - start) - length <= limit * np.maximum(length - 1, 0)
+
+
 def _outside_ascii_words(block: NormalizedBlock, msg, start, end, check_left, check_right,
                          right: re.Pattern = _ASCII_LETTER) -> np.ndarray:
     """False for a match that continues an ASCII word in the folded original: an ASCII letter or digit
@@ -346,6 +373,7 @@ def _raw_matches(compiled: CompiledRulebook, block: NormalizedBlock, platform_co
     pid = pid[inside]
     # ASCII phrases must not be part of a longer ASCII word in the (folded) original
     keep = _outside_ascii_words(block, msg, start, end, compiled.ascii_left[pid], compiled.ascii_right[pid])
+    keep &= _tight(start, end, cstart[inside], cend[inside])
     pid, msg, start, end = pid[keep], msg[keep], start[keep], end[keep]
     folded = block.folded
     counts = compiled.entry_count[pid]
@@ -355,10 +383,10 @@ def _raw_matches(compiled: CompiledRulebook, block: NormalizedBlock, platform_co
     frames = [{
         "msg": msg[rep][entry_ok], "rule": compiled.entry_rule[entry][entry_ok],
         "start": start[rep][entry_ok], "end": end[rep][entry_ok],
-        "exception": compiled.entry_exception[entry][entry_ok], "entry": entry[entry_ok],
+        "kind": compiled.entry_kind[entry][entry_ok], "entry": entry[entry_ok],
     }]
     candidates = [None if not len(e) else np.unique(block.locate_compact(e - 1, e)[0]) for e in prefilter_ends]
-    for r_idx, pattern, prefilter, is_exception in compiled.regexes:
+    for r_idx, pattern, prefilter, kind, platforms in compiled.regexes:
         if prefilter is None:
             spans = [m.span() for m in pattern.finditer(folded)]
         elif candidates[prefilter] is None:
@@ -370,29 +398,36 @@ def _raw_matches(compiled: CompiledRulebook, block: NormalizedBlock, platform_co
         if not spans:
             continue
         m, s, e, _ = block.locate_folded(*np.array(spans, dtype=np.int64).T)
+        on_platform = platforms[platform_codes[m]]
+        m, s, e = m[on_platform], s[on_platform], e[on_platform]
         frames.append({"msg": m, "rule": np.full(len(m), r_idx, dtype=np.int64), "start": s, "end": e,
-                       "exception": np.full(len(m), is_exception), "entry": np.full(len(m), -1, dtype=np.int64)})
+                       "kind": np.full(len(m), kind, dtype=np.int8), "entry": np.full(len(m), -1, dtype=np.int64)})
     return {k: np.concatenate([f[k] for f in frames]) for k in frames[0]}
 
 
 def _apply_exceptions(raw: Matches, n_rules: int) -> Matches:
-    """Drop hits that an exception of the same rule covers (exception start <= hit start, end >= end)."""
-    is_exception = raw["exception"]
-    hits, exceptions = _select(raw, ~is_exception), _select(raw, is_exception)
-    if not len(exceptions["msg"]) or not len(hits["msg"]):
-        return hits
-    hit_key = hits["msg"] * n_rules + hits["rule"]
-    exc_key = exceptions["msg"] * n_rules + exceptions["rule"]
-    order = np.argsort(exc_key, kind="stable")
-    sorted_key = exc_key[order]
-    lo = np.searchsorted(sorted_key, hit_key, side="left")
-    hi = np.searchsorted(sorted_key, hit_key, side="right")
-    covered = np.zeros(len(hit_key), dtype=bool)
-    for j in range(int((hi - lo).max())):       # exceptions per (message, rule): a handful at most
-        valid = lo + j < hi
-        x = order[np.minimum(lo + j, len(order) - 1)]
-        covered |= valid & (exceptions["start"][x] <= hits["start"]) & (exceptions["end"][x] >= hits["end"])
-    return _select(hits, ~covered)
+    """Drop hits that an exception of the same rule covers (exception start <= hit start, end >= end),
+    and hits of a rule whose ``unless`` context stands elsewhere in the same message (not inside the hit)."""
+    kind = raw["kind"]
+    hits = _select(raw, kind == HIT)
+    dropped = np.zeros(len(hits["msg"]), dtype=bool)
+    for context, covers in ((_select(raw, kind == EXCEPTION), True), (_select(raw, kind == UNLESS), False)):
+        if not len(context["msg"]) or not len(hits["msg"]):
+            continue
+        hit_key = hits["msg"] * n_rules + hits["rule"]
+        key = context["msg"] * n_rules + context["rule"]
+        order = np.argsort(key, kind="stable")
+        lo = np.searchsorted(key[order], hit_key, side="left")
+        hi = np.searchsorted(key[order], hit_key, side="right")
+        for j in range(int((hi - lo).max())):       # context matches per (message, rule): a handful at most
+            valid = lo + j < hi
+            x = order[np.minimum(lo + j, len(order) - 1)]
+            if covers:
+                dropped |= valid & (context["start"][x] <= hits["start"]) & (context["end"][x] >= hits["end"])
+            else:
+                # context counts unless it lies inside the match (可以 inside 不可以 is not an alternative)
+                dropped |= valid & ~((context["start"][x] >= hits["start"]) & (context["end"][x] <= hits["end"]))
+    return _select(hits, ~dropped)
 
 
 def _drop_nested(hits: Matches, category_codes: np.ndarray) -> Matches:
@@ -481,7 +516,8 @@ def find_violations(messages: pd.DataFrame, rulebook: Rulebook | None = None, *,
         role = role_all[rows][msg]
         applies = (role >= 0) & compiled.rule_roles[rule, np.maximum(role, 0)]
         applies &= compiled.rule_platforms[rule, platform_all[rows][msg]]
-        raw = _select(raw, applies | raw["exception"])
+        applies &= block.lengths[msg] <= compiled.rule_max_chars[rule]
+        raw = _select(raw, applies | (raw["kind"] != HIT))
         hits = _drop_nested(_apply_exceptions(raw, len(rules)), category_codes)
         if not len(hits["msg"]):
             return None
@@ -608,6 +644,7 @@ class PhraseSet:
         pid = pid[inside]
         ascii_phrase = self._ascii[pid]
         keep = _outside_ascii_words(block, msg, start, end, ascii_phrase, ascii_phrase, right=_ASCII_WORD)
+        keep &= _tight(start, end, cstart[inside], cend[inside])
         pid, msg, start, end = pid[keep], msg[keep], start[keep], end[keep]
         counts = np.array([len(self._entries[p]) for p in pid], dtype=np.int64)
         entry = np.array([e for p in pid for e in self._entries[p]], dtype=np.int64)

@@ -7,13 +7,21 @@ the defaults and lays the user's files on top, in order. A user file may hold:
 - ``categories:`` new categories (or subcategories of existing ones),
 - ``rules:`` new rules (an id that already exists is an error: use ``override`` or ``disable``),
 - ``disable: [rule ids]`` to switch rules off,
-- ``override: {rule id: {field: value}}`` to change any field but the id (severity, suggest …).
+- ``override: {rule id: {field: value}}`` to change any field but the id (severity, suggest …),
+- ``phrase_sets: {name: {phrases: [...], regex: [...], source: ...}}`` named context lists that rules
+  name in ``unless`` (a later file's set of the same name adds its phrases to it).
 
 A rule (all fields documented in resources/rules/README.md):
 
 ``id, category, subcategory, severity, roles, platforms / exclude_platforms, phrases, variants,
-templates, pinyin, regex, pii, exceptions, exception_regex, min_repeats, suggest, source,
+templates, pinyin, regex, pii, exceptions, exception_regex, unless, min_repeats, suggest, source,
 effective_from, effective_to``.
+
+``exceptions`` cancel a match they cover (最近 covers 最); ``unless`` looks at the whole message: a
+match is not a violation when the same message also holds a phrase of one of the named phrase sets
+outside the match (a refusal that comes with an apology, a reason or an alternative). ``max_chars``
+limits a rule to short messages (a bare 不可以的哦 is a refusal; the same words inside a long
+explanation are not).
 
 Every problem is reported with the file, line, rule id and what to fix (``RulebookError``).
 Regexes must be linear-time safe: nested quantifiers ("(a+)+", "(a*)*") and backreferences are
@@ -45,7 +53,7 @@ RULES_DIR = config.RESOURCES_DIR / "rules"
 SEVERITIES = ("fatal", "high", "medium", "low")
 RULE_FIELDS = {
     "id", "category", "subcategory", "severity", "roles", "platforms", "exclude_platforms", "phrases",
-    "variants", "templates", "pinyin", "regex", "pii", "exceptions", "exception_regex", "min_repeats",
+    "variants", "templates", "pinyin", "regex", "pii", "exceptions", "exception_regex", "unless", "max_chars", "min_repeats",
     "suggest", "source", "effective_from", "effective_to", "note",
 }
 _ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
@@ -77,6 +85,24 @@ class ExceptionContext:
     platforms: frozenset[str] | None = None   # None: on every platform
 
 
+@dataclass(frozen=True)
+class ExceptionPattern:
+    """A regex on the folded text whose match, covering a rule's match, makes it not a violation."""
+
+    pattern: str
+    platforms: frozenset[str] | None = None   # None: on every platform
+
+
+@dataclass(frozen=True)
+class PhraseSet:
+    """A named list of context phrases and regexes (``phrase_sets`` in a rule file), used by ``unless``."""
+
+    name: str
+    phrases: tuple[str, ...] = ()
+    regex: tuple[str, ...] = ()
+    source: str = ""
+
+
 @dataclass
 class Rule:
     """One rule, validated. ``patterns`` are the normalised phrases it matches, each with its kind."""
@@ -93,7 +119,9 @@ class Rule:
     variants: tuple[str, ...] = ()
     regex: tuple[tuple[str, str | None], ...] = ()   # (pattern, prefilter or None)
     exceptions: tuple[ExceptionContext, ...] = ()
-    exception_regex: tuple[str, ...] = ()
+    exception_regex: tuple[ExceptionPattern, ...] = ()
+    unless: tuple[PhraseSet, ...] = ()   # context in the same message that makes a match not a violation
+    max_chars: int | None = None         # the rule judges only messages this short (a bare reply)
     min_repeats: int = 1
     effective_from: dt.date | None = None
     effective_to: dt.date | None = None
@@ -117,6 +145,7 @@ class Rulebook:
     categories: dict[str, dict]
     files: list[str] = field(default_factory=list)
     disabled: list[str] = field(default_factory=list)
+    phrase_sets: dict[str, PhraseSet] = field(default_factory=dict)
 
     @cached_property
     def version(self) -> str:
@@ -141,7 +170,8 @@ class Rulebook:
             "subcategory": r.subcategory, "severity": r.severity,
             "platforms": ",".join(sorted(r.platforms)), "roles": ",".join(sorted(r.roles)),
             "phrases": len(r.phrases), "variants": len(r.variants), "regex": len(r.regex),
-            "exceptions": len(r.exceptions) + len(r.exception_regex), "suggest": r.suggest, "source": r.source,
+            "exceptions": len(r.exceptions) + len(r.exception_regex), "unless": ",".join(s.name for s in r.unless),
+            "suggest": r.suggest, "source": r.source,
         } for r in self.rules])
 
     def __len__(self) -> int:
@@ -251,7 +281,50 @@ def _pinyin_forms(phrase: str, forms: list[str]) -> list[str]:
     return out
 
 
-def _build_rule(entry: dict, path: Path, categories: dict) -> Rule:
+def _exception_patterns(value, where: str) -> list[ExceptionPattern]:
+    """``exception_regex`` items: a pattern, or ``{pattern: …, platforms: [...]}`` to limit it to platforms."""
+    out = []
+    for item in _as_list(value):
+        if isinstance(item, dict):
+            if "pattern" not in item:
+                raise RulebookError(f"{where}: an exception_regex given as a mapping needs 'pattern' (and optional 'platforms')")
+            plats = _as_list(item.get("platforms"))
+            bad = set(plats) - set(PLATFORMS)
+            if bad:
+                raise RulebookError(f"{where}: exception_regex {item['pattern']!r} names unknown platform(s) {sorted(bad)}")
+            out.append(ExceptionPattern(str(item["pattern"]), frozenset(plats) if plats else None))
+        else:
+            out.append(ExceptionPattern(str(item)))
+    return out
+
+
+def _phrase_set(name: str, spec, where: str) -> PhraseSet:
+    if not isinstance(spec, dict) or not (spec.get("phrases") or spec.get("regex")):
+        raise RulebookError(f"{where}: phrase set {name!r} is a mapping with 'phrases' and/or 'regex' (and 'source')")
+    regex = tuple(str(r) for r in _as_list(spec.get("regex")))
+    for pattern in regex:
+        try:
+            check_regex(pattern)
+        except ValueError as exc:
+            raise RulebookError(f"{where}: phrase set {name!r}: {exc}") from None
+    return PhraseSet(name, tuple(str(p) for p in _as_list(spec.get("phrases"))), regex, str(spec.get("source", "")).strip())
+
+
+def _unless(value, where: str, phrase_sets: dict[str, PhraseSet]) -> list[PhraseSet]:
+    """``unless`` items: names of phrase sets, or inline ``{phrases: […], regex: […]}`` lists."""
+    out = []
+    for i, item in enumerate(_as_list(value)):
+        if isinstance(item, dict):
+            out.append(_phrase_set(f"inline{i + 1}", item, where))
+        elif str(item) in phrase_sets:
+            out.append(phrase_sets[str(item)])
+        else:
+            raise RulebookError(f"{where}: unless names unknown phrase set {item!r}; declared sets: "
+                                f"{sorted(phrase_sets)} (declare it under 'phrase_sets:')")
+    return out
+
+
+def _build_rule(entry: dict, path: Path, categories: dict, phrase_sets: dict[str, PhraseSet] | None = None) -> Rule:
     rid = entry.get("id")
     where = _where(path, entry, rid if isinstance(rid, str) else None)
     if not isinstance(rid, str) or not _ID.match(rid):
@@ -311,8 +384,9 @@ def _build_rule(entry: dict, path: Path, categories: dict) -> Rule:
             raise RulebookError(f"{where}: unknown pii pattern {pii_id!r}; patterns in pii.yaml: "
                                 f"{sorted(_pii_patterns())}")
         regexes.append(_pii_patterns()[pii_id])
-    exception_regex = [str(r) for r in _as_list(entry.get("exception_regex"))]
-    for pattern in [r for pair in regexes for r in pair if r] + exception_regex:
+    exception_regex = _exception_patterns(entry.get("exception_regex"), where)
+    unless = _unless(entry.get("unless"), where, phrase_sets or {})
+    for pattern in [r for pair in regexes for r in pair if r] + [e.pattern for e in exception_regex]:
         try:
             check_regex(pattern)
         except ValueError as exc:
@@ -334,6 +408,9 @@ def _build_rule(entry: dict, path: Path, categories: dict) -> Rule:
             exceptions.append(ExceptionContext(str(item["phrase"]), frozenset(_as_list(plats)) if plats else None))
         else:
             exceptions.append(ExceptionContext(str(item)))
+    max_chars = entry.get("max_chars")
+    if max_chars is not None and (not isinstance(max_chars, int) or max_chars < 1):
+        raise RulebookError(f"{where}: max_chars must be a whole number ≥ 1 (the longest message the rule judges)")
     min_repeats = entry.get("min_repeats", 1)
     if not isinstance(min_repeats, int) or min_repeats < 1:
         raise RulebookError(f"{where}: min_repeats must be a whole number ≥ 1")
@@ -345,7 +422,7 @@ def _build_rule(entry: dict, path: Path, categories: dict) -> Rule:
         id=rid, category=category, subcategory=sub, severity=severity, roles=frozenset(roles),
         platforms=frozenset(platforms), suggest=entry["suggest"].strip(), source=entry["source"].strip(),
         phrases=tuple(phrases), variants=tuple(variants), regex=tuple(regexes), exceptions=tuple(exceptions),
-        exception_regex=tuple(exception_regex), min_repeats=min_repeats, effective_from=start,
+        exception_regex=tuple(exception_regex), unless=tuple(unless), max_chars=max_chars, min_repeats=min_repeats, effective_from=start,
         effective_to=end, origin=f"{path}:{entry.get('__line__', '?')}",
     )
 
@@ -390,20 +467,29 @@ def _load(files: tuple[str, ...], _mtimes: tuple[int, ...]) -> Rulebook:
     rules: dict[str, Rule] = {}
     raw: dict[str, dict] = {}
     disabled: list[str] = []
+    phrase_sets: dict[str, PhraseSet] = {}
     datas = [(Path(f), _read(Path(f))) for f in files]
     for path, data in datas:
-        unknown = set(data) - {"categories", "rules", "disable", "override", "version", "source", "__line__"}
+        unknown = set(data) - {"categories", "rules", "disable", "override", "phrase_sets", "version", "source", "__line__"}
         if unknown:
             raise RulebookError(f"{path}: unknown top-level key(s) {sorted(unknown)}; use categories, rules, "
-                                "disable, override")
+                                "disable, override, phrase_sets")
         _merge_categories(categories, data, path)
+        for name, spec in (data.get("phrase_sets") or {}).items():
+            if name == "__line__":
+                continue
+            where = f"{path}:{spec.get('__line__', '?') if isinstance(spec, dict) else '?'}"
+            new = _phrase_set(str(name), spec, where)
+            old = phrase_sets.get(new.name)
+            phrase_sets[new.name] = new if old is None else PhraseSet(
+                new.name, old.phrases + new.phrases, old.regex + new.regex, "; ".join(filter(None, [old.source, new.source])))
     if not categories:
         raise RulebookError(f"no categories declared in {list(files)}; the default categories.yaml is missing")
     for path, data in datas:
         for entry in _as_list(data.get("rules")):
             if not isinstance(entry, dict):
                 raise RulebookError(f"{path}: each item under 'rules' is a mapping (got {entry!r})")
-            rule = _build_rule(entry, path, categories)
+            rule = _build_rule(entry, path, categories, phrase_sets)
             if rule.id in rules:
                 raise RulebookError(f"{_where(path, entry, rule.id)}: duplicate rule id (first defined at "
                                     f"{rules[rule.id].origin}); to change a rule use 'override', to replace it "
@@ -424,6 +510,7 @@ def _load(files: tuple[str, ...], _mtimes: tuple[int, ...]) -> Rulebook:
             if not isinstance(changes, dict) or "id" in changes:
                 raise RulebookError(f"{path}: override of {rid!r} must be a mapping of fields other than 'id'")
             merged = {**raw[rid], **changes, "__line__": changes.get("__line__", raw[rid].get("__line__"))}
-            rules[rid] = _build_rule(merged, path, categories)
+            rules[rid] = _build_rule(merged, path, categories, phrase_sets)
             raw[rid] = merged
-    return Rulebook(rules=list(rules.values()), categories=categories, files=list(files), disabled=disabled)
+    return Rulebook(rules=list(rules.values()), categories=categories, files=list(files), disabled=disabled,
+                    phrase_sets=phrase_sets)
