@@ -2,11 +2,15 @@
 
 Checks (phrase lists: resources/service_phrases.yaml; weights and fatal rules: resources/politeness.yaml):
 
-- ``greeting``: the first human agent reply opens with a greeting (您好, 很高兴为您服务 …) starting
-  within its first ``greeting_within`` characters, counted after a leading wait apology
-  (对不起，让您久等了。亲，您好 is a greeting; a 你好 deep in an answer is not).
-- ``closing``: the last agent message holds a closing (再见, 祝您生活愉快 …); ``anything_else``: one of
-  the last ``closing_window`` agent messages asks whether anything else is needed.
+A *turn* is a run of the agent's messages with no customer message between them (agents often send
+two or three at once).
+
+- ``greeting``: a message of the agent's first turn opens with a greeting or an offer of help (您好,
+  很高兴为您服务, 请问有什么可以帮您 …) starting within its first ``greeting_within`` characters, counted
+  after a leading wait apology (对不起，让您久等了。亲，您好 is a greeting; a 你好 deep in an answer is not).
+- ``closing``: the agent's last turn holds a closing (thanks, a wish, a goodbye, a further-help offer,
+  a pleasure-to-serve line); ``anything_else``: one of the last ``closing_window`` agent turns asks
+  whether anything else is needed.
 - ``honorific``: of the agent's messages that address the customer (您, or an informal_address hit),
   the share that use 您 and never 你. ``please``: the share of agent messages with 请.
 - ``complaint_apology`` / ``complaint_empathy``: in complaint sessions (``complaints.classify_complaints``),
@@ -99,14 +103,19 @@ def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
     group = agents.groupby("session_id", sort=False)
     out = pd.DataFrame({"platform": group["platform"].first(), "shop": group["shop"].first(),
                         "agent_id": group["agent_id"].agg(lambda s: s.value_counts().index[0] if s.notna().any() else pd.NA)})
-    first_ids = group["message_id"].first()
-    out["greeting"] = _opens_with_greeting(found, set(first_ids), int(spec["greeting_within"]))[list(first_ids)].to_numpy()
-    last_ids = group["message_id"].last()
-    out["closing"] = with_phrase("closing", last_ids)
-    window = agents.groupby("session_id", sort=False).tail(int(spec["closing_window"]))
-    window_hit = lambda purpose: window.assign(  # noqa: E731
-        hit=with_phrase(purpose, window["message_id"])).groupby("session_id", sort=False)["hit"].any().reindex(out.index)
-    out["anything_else"] = window_hit("anything_else")
+    turn = _agent_turns(messages, agents)
+    by_session = turn.groupby(agents["session_id"].to_numpy(), sort=False)
+    first_turn = agents[(turn == by_session.transform("min")).to_numpy()]
+    last_turn = agents[(turn == by_session.transform("max")).to_numpy()]
+    window = agents[(by_session.rank(method="dense", ascending=False) <= int(spec["closing_window"])).to_numpy()]
+    any_in = lambda frame, hit: pd.Series(hit, index=frame.index).groupby(  # noqa: E731
+        frame["session_id"].to_numpy(), sort=False).any().reindex(out.index).fillna(False).astype(bool)
+    opening = _opens_with_greeting(found, set(first_turn["message_id"]), int(spec["greeting_within"]))
+    out["greeting"] = any_in(first_turn, opening.reindex(first_turn["message_id"]).fillna(False).to_numpy(dtype=bool))
+    # a further-help offer closes a chat too (请问还有其他可以帮到您的吗), as the labelling convention says
+    out["closing"] = any_in(last_turn, with_phrase("closing", last_turn["message_id"])
+                            | with_phrase("anything_else", last_turn["message_id"]))
+    out["anything_else"] = any_in(window, with_phrase("anything_else", window["message_id"]))
 
     # 您 rather than 你: messages that address the customer at all, and those with an informal hit
     informal = set(hits.loc[hits["category"].astype(str) == "informal_address", "message_id"])
@@ -172,6 +181,17 @@ def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
         out[check] = out[check].astype(bool)
     out.index.name = "session_id"
     return out.reset_index()
+
+
+def _agent_turns(messages: pd.DataFrame, agents: pd.DataFrame) -> pd.Series:
+    """For each of ``agents`` (human agent messages, in session order): its turn number, the number of
+    customer messages before it in its session (so messages sent in a row share a turn)."""
+    ordered = messages.sort_values(["session_id", "ts", "seq"], kind="stable", na_position="first") \
+        if has_times(messages) else messages.sort_values(["session_id", "seq"], kind="stable")
+    customers = ordered["role"].eq("customer").astype(int)
+    before = customers.groupby(ordered["session_id"].to_numpy(), sort=False).cumsum()
+    turn_of = pd.Series(before.to_numpy(), index=ordered["message_id"].to_numpy())
+    return pd.Series(turn_of.reindex(agents["message_id"].to_numpy()).to_numpy(), index=agents.index, dtype="int64")
 
 
 def _opens_with_greeting(found: pd.DataFrame, message_ids: set, within: int) -> pd.Series:

@@ -1,13 +1,16 @@
 """Phrases agents are expected to use (apology, empathy …), found in messages.
 
 The lists are data (``resources/service_phrases.yaml``), each with its source in the seeds. They are
-matched like every other phrase list (normalised text, ``matching.PhraseSet``). Complaint handling
+matched like every other phrase list (normalised text, ``matching.PhraseSet``); a list's ``regex``
+entries (bounded gaps for formulaic lines such as 还有…帮到您) run on the folded text. Complaint handling
 uses apology and empathy; the politeness checks build on the same file.
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -20,11 +23,18 @@ PHRASES_FILE = config.RESOURCES_DIR / "service_phrases.yaml"
 
 @lru_cache(maxsize=1)
 def load_service_phrases() -> dict[str, dict]:
-    """Purpose → {"label", "source", "phrases"} from resources/service_phrases.yaml."""
+    """Purpose → {"label", "source", "phrases", "regex"} from resources/service_phrases.yaml."""
+    from .rules import check_regex
+
     data = yaml.safe_load(PHRASES_FILE.read_text(encoding="utf-8"))
     for purpose, spec in data.items():
-        if not spec.get("source") or not spec.get("phrases"):
-            raise ValueError(f"{PHRASES_FILE}: {purpose!r} needs 'phrases' and a 'source'")
+        if not spec.get("source") or not (spec.get("phrases") or spec.get("regex")):
+            raise ValueError(f"{PHRASES_FILE}: {purpose!r} needs 'phrases' (or 'regex') and a 'source'")
+        for pattern in spec.get("regex") or []:
+            try:
+                check_regex(pattern)
+            except ValueError as exc:
+                raise ValueError(f"{PHRASES_FILE}: {purpose!r}: {exc}") from None
     return data
 
 
@@ -34,7 +44,13 @@ def _phrase_set(purposes: tuple[str, ...]) -> PhraseSet:
     unknown = [p for p in purposes if p not in spec]
     if unknown:
         raise KeyError(f"unknown phrase purpose(s) {unknown}; {PHRASES_FILE.name} has {sorted(spec)}")
-    return PhraseSet([(purpose, phrase) for purpose in purposes for phrase in spec[purpose]["phrases"]])
+    return PhraseSet([(purpose, phrase) for purpose in purposes for phrase in spec[purpose].get("phrases") or []])
+
+
+@lru_cache(maxsize=8)
+def _regexes(purposes: tuple[str, ...]) -> list[tuple[str, str, re.Pattern]]:
+    spec = load_service_phrases()
+    return [(purpose, pattern, re.compile(pattern)) for purpose in purposes for pattern in spec[purpose].get("regex") or []]
 
 
 def find_service_phrases(messages: pd.DataFrame, purposes=("apology", "empathy"),
@@ -50,13 +66,23 @@ def find_service_phrases(messages: pd.DataFrame, purposes=("apology", "empathy")
     phrases = _phrase_set(tuple(purposes))
     block = normalize_block(subset["text"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__())
     found = phrases.find(block)
-    rows = subset.iloc[found["msg"]]
-    texts = [block.text(int(m)) for m in found["msg"]]
+    msg, start, end = [found["msg"]], [found["start"]], [found["end"]]
+    purpose = [phrases.labels[e] for e in found["entry"]]
+    phrase = [phrases.written[e] for e in found["entry"]]
+    for label, written, pattern in _regexes(tuple(purposes)):
+        spans = [m.span() for m in pattern.finditer(block.folded)]
+        if spans:
+            m, s, e, _ = block.locate_folded(*np.array(spans, dtype=np.int64).T)
+            msg.append(m), start.append(s), end.append(e)
+            purpose += [label] * len(m)
+            phrase += [f"regex:{written}"] * len(m)
+    msg, start, end = np.concatenate(msg), np.concatenate(start), np.concatenate(end)
+    rows = subset.iloc[msg]
+    texts = [block.text(int(m)) for m in msg]
     return pd.DataFrame({
         "message_id": rows["message_id"].to_numpy(), "session_id": rows["session_id"].to_numpy(),
         "seq": rows["seq"].to_numpy(), "agent_id": rows["agent_id"].to_numpy(),
-        "purpose": [phrases.labels[e] for e in found["entry"]],
-        "phrase": [phrases.written[e] for e in found["entry"]],
-        "matched": [t[s:e] for t, s, e in zip(texts, found["start"], found["end"])],
-        "start": found["start"], "end": found["end"],
+        "purpose": purpose, "phrase": phrase,
+        "matched": [t[s:e] for t, s, e in zip(texts, start, end)],
+        "start": start, "end": end,
     }, columns=columns)
