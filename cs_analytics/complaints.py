@@ -28,6 +28,12 @@ How a session is classified (``classify_complaints``):
 - A session with no type but an escalation threat, a compensation demand or anger is a complaint of
   type ``other``. A session with none of these is not a complaint (``primary`` is missing); the
   topics it asked about are in ``inquiry``.
+- ``contact_reason`` is what the buyer contacted the shop about, complaint or not: every type is
+  scored by its evidence in the session (complaint and inquiry findings in the buyer's messages, the
+  buyer's opening messages counting more, and the type's ``agent_terms`` in the agent's replies, since
+  the answer often names the topic: 退款原路返回 → return_refund); the best-scored type is the reason,
+  the runner-up with at least ``secondary_share`` of its score is ``contact_secondary``, and a session
+  with no evidence at all is ``other``. Weights are data (taxonomy.yaml ``contact_reason``).
 """
 from __future__ import annotations
 
@@ -47,12 +53,16 @@ from .rules import check_regex
 from .text import normalize_block
 
 COMPLAINT_DIR = config.RESOURCES_DIR / "complaints"
-TYPE_FIELDS = {"id", "label", "phrases", "terms", "regex", "exceptions", "exception_regex", "source", "note"}
-TOP_LEVEL = {"types", "cues", "clause_breaks", "source_note", "kinds", "negators", "negation_window", "exceptions", "source",
+TYPE_FIELDS = {"id", "label", "phrases", "terms", "regex", "term_regex", "exceptions", "exception_regex", "agent_terms",
+               "source", "note"}
+TOP_LEVEL = {"types", "cues", "problems", "clause_breaks", "source_note", "contact_reason", "kinds", "negators", "negation_window", "exceptions", "source",
              "anger", "compensation", "talkative", "escalation", "temperament"}
 SIGNAL_COLUMNS = ("message_id", "session_id", "seq", "ts", "platform", "shop", "family", "label", "matched",
                   "start", "end", "via", "cue")
-FAMILIES = ("complaint", "inquiry", "escalation", "anger", "compensation")
+FAMILIES = ("complaint", "inquiry", "problem", "escalation", "anger", "compensation")
+# families found by their own phrase/regex/exception lists: problem statements (taxonomy.yaml ``problems``)
+# and the temperament signals (temperament.yaml)
+PLAIN_FAMILIES = ("problem", "anger", "compensation")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -69,10 +79,16 @@ class ComplaintType:
     phrases: tuple[str, ...] = ()
     terms: tuple[str, ...] = ()
     regex: tuple[str, ...] = ()
+    term_regex: tuple[str, ...] = ()      # like ``terms``, as regexes (改…地址): a topic, a complaint only with a cue
     exceptions: tuple[str, ...] = ()
     exception_regex: tuple[str, ...] = ()
+    agent_terms: tuple[str, ...] = ()     # words in the agent's replies that name the topic (contact reason)
     source: str = ""
     note: str = ""
+
+
+CONTACT_DEFAULTS = {"weights": {"complaint": 3.0, "inquiry": 2.0, "agent": 1.0}, "opening_messages": 2,
+                    "opening_factor": 2.0, "secondary_share": 0.5, "other_phrases": {"customer": [], "agent": []}}
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,7 +104,9 @@ class Taxonomy:
     escalation_exceptions: tuple[str, ...]
     temperament: dict                 # anger / compensation: {"label", "phrases", "regex", "exceptions"}; talkative: thresholds
     clause_breaks: str = ""           # characters that end a clause (folded text); "" = the whole message
+    problems: dict = field(default_factory=lambda: {"label": "problem", "phrases": [], "regex": [], "exceptions": []})
     files: tuple[str, ...] = field(default=())
+    contact: dict = field(default_factory=lambda: dict(CONTACT_DEFAULTS))   # contact-reason scoring
 
     @cached_property
     def ids(self) -> list[str]:
@@ -100,6 +118,7 @@ class Taxonomy:
         out = {t.id: t.label for t in self.types}
         out.update({k: v["label"] for k, v in self.escalation_kinds.items()})
         out.update({k: self.temperament[k]["label"] for k in ("anger", "compensation")})
+        out["problem"] = self.problems["label"]
         return out
 
     @cached_property
@@ -140,22 +159,36 @@ class Taxonomy:
             entries += [(("escalation", k), p) for p in self.escalation_kinds[kind]["phrases"]]
         entries += [(("escalation_exception", -1), p) for p in self.escalation_exceptions]
         entries += [(("negator", -1), p) for p in self.negators]
-        for family in ("anger", "compensation"):
-            spec = self.temperament[family]
+        for family in PLAIN_FAMILIES:
+            spec = self._plain(family)
             entries += [((family, -1), p) for p in spec.get("phrases", [])]
             entries += [((family + "_exception", -1), p) for p in spec.get("exceptions", [])]
         return PhraseSet(entries)
+
+    @cached_property
+    def _other_phrase_set(self) -> PhraseSet | None:
+        entries = [(role, p) for role, phrases in self.contact["other_phrases"].items() for p in phrases]
+        return PhraseSet(entries) if entries else None
+
+    @cached_property
+    def _agent_phrase_set(self) -> PhraseSet | None:
+        entries = [(i, p) for i, t in enumerate(self.types) for p in t.agent_terms]
+        return PhraseSet(entries) if entries else None
 
     @cached_property
     def _regexes(self) -> list[tuple[tuple[str, int], re.Pattern]]:
         out = []
         for i, t in enumerate(self.types):
             out += [(("phrase", i), re.compile(p)) for p in t.regex]
+            out += [(("term", i), re.compile(p)) for p in t.term_regex]
             out += [(("type_exception", i), re.compile(p)) for p in t.exception_regex]
         out += [(("cue", -1), re.compile(p)) for p in self.cue_regex]
-        for family in ("anger", "compensation"):
-            out += [((family, -1), re.compile(p)) for p in self.temperament[family].get("regex", [])]
+        for family in PLAIN_FAMILIES:
+            out += [((family, -1), re.compile(p)) for p in self._plain(family).get("regex", [])]
         return out
+
+    def _plain(self, family: str) -> dict:
+        return self.problems if family == "problem" else self.temperament[family]
 
 
 # ------------------------------------------------------------------------------------ loading ---
@@ -206,10 +239,10 @@ def _build_type(entry: dict, path: Path, base: ComplaintType | None) -> Complain
         raise TaxonomyError(f"{where}: unknown field(s) {sorted(unknown)}; allowed: {sorted(TYPE_FIELDS)}")
     values = {} if base is None else dict(base.__dict__)
     values["id"] = type_id
-    for key in ("phrases", "terms", "exceptions"):
+    for key in ("phrases", "terms", "exceptions", "agent_terms"):
         if key in entry:
             values[key] = _strings(entry[key], where, key)
-    for key in ("regex", "exception_regex"):
+    for key in ("regex", "term_regex", "exception_regex"):
         if key in entry:
             values[key] = _regexes(entry[key], where, key)
     for key in ("label", "source", "note"):
@@ -218,7 +251,8 @@ def _build_type(entry: dict, path: Path, base: ComplaintType | None) -> Complain
     values.setdefault("label", type_id)
     if not values.get("source"):
         raise TaxonomyError(f"{where}: every type needs a 'source' (the seed document or standard it comes from)")
-    if type_id != "other" and not (values.get("phrases") or values.get("terms") or values.get("regex")):
+    if type_id != "other" and not (values.get("phrases") or values.get("terms") or values.get("regex")
+                                   or values.get("term_regex")):
         raise TaxonomyError(f"{where}: a type needs phrases, terms or regex to be found at all")
     return ComplaintType(**values)
 
@@ -250,7 +284,10 @@ def _load(files: tuple[str, ...], _mtimes: tuple[int, ...]) -> Taxonomy:
     negators: list[str] = []
     window = 6
     clause_breaks = Taxonomy.clause_breaks
+    problems: dict = {"label": "problem", "phrases": [], "regex": [], "exceptions": []}
     esc_exceptions: list[str] = []
+    contact = {**CONTACT_DEFAULTS, "weights": dict(CONTACT_DEFAULTS["weights"]),
+               "other_phrases": {"customer": [], "agent": []}}
     temperament: dict = {"anger": {"label": "anger", "phrases": [], "regex": [], "exceptions": []},
                          "compensation": {"label": "compensation", "phrases": [], "regex": [], "exceptions": []},
                          "talkative": {}}
@@ -296,6 +333,14 @@ def _load(files: tuple[str, ...], _mtimes: tuple[int, ...]) -> Taxonomy:
             temperament["talkative"] = {**temperament["talkative"], **talk}
         if "clause_breaks" in data:
             clause_breaks = str(data["clause_breaks"])
+        if data.get("problems"):
+            spec, where = data["problems"], f"{path}, problems"
+            problems = {"label": str(spec.get("label", problems["label"])),
+                        "phrases": problems["phrases"] + list(_strings(spec.get("phrases"), where, "phrases")),
+                        "regex": problems["regex"] + list(_regexes(spec.get("regex"), where, "regex")),
+                        "exceptions": problems["exceptions"] + list(_strings(spec.get("exceptions"), where, "exceptions"))}
+        if data.get("contact_reason"):
+            contact = _contact_settings(data["contact_reason"], contact, path)
     if not types:
         raise TaxonomyError(f"{files}: no complaint types defined")
     if "other" not in types:
@@ -305,7 +350,31 @@ def _load(files: tuple[str, ...], _mtimes: tuple[int, ...]) -> Taxonomy:
     return Taxonomy(types=tuple(ordered), cues=tuple(dict.fromkeys(cues)), cue_regex=tuple(cue_regex),
                     escalation_kinds=kinds, negators=tuple(dict.fromkeys(negators)), negation_window=window,
                     escalation_exceptions=tuple(dict.fromkeys(esc_exceptions)), temperament=temperament,
-                    clause_breaks=clause_breaks, files=files)
+                    clause_breaks=clause_breaks, problems=problems, files=files, contact=contact)
+
+
+def _contact_settings(spec, current: dict, path: Path) -> dict:
+    """Validate a ``contact_reason`` section and lay it over ``current``."""
+    where = f"{path}, contact_reason"
+    if not isinstance(spec, dict):
+        raise TaxonomyError(f"{where}: a mapping with weights, opening_messages, opening_factor, secondary_share")
+    out = {**current, "weights": dict(current["weights"]),
+           "other_phrases": {k: list(v) for k, v in current["other_phrases"].items()}}
+    for role, phrases in (spec.get("other_phrases") or {}).items():
+        if role not in out["other_phrases"]:
+            raise TaxonomyError(f"{where}: other_phrases are listed by role: customer, agent; found {role!r}")
+        out["other_phrases"][role] += list(_strings(phrases, where, f"other_phrases.{role}"))
+    for key, value in (spec.get("weights") or {}).items():
+        if key not in out["weights"] or not isinstance(value, (int, float)) or value < 0:
+            raise TaxonomyError(f"{where}: weights are non-negative numbers for {sorted(out['weights'])}; found {key}: {value!r}")
+        out["weights"][key] = float(value)
+    for key in ("opening_messages", "opening_factor", "secondary_share"):
+        if key in spec:
+            value = spec[key]
+            if not isinstance(value, (int, float)) or value < 0:
+                raise TaxonomyError(f"{where}: {key} must be a non-negative number; found {value!r}")
+            out[key] = value
+    return out
 
 
 # ---------------------------------------------------------------------------------- signals ---
@@ -413,9 +482,10 @@ def _escalation_findings(raw: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
     return _keep_longest(signals)[["msg", "family", "label", "start", "end", "via", "cue_start", "cue_end"]]
 
 
-def _temperament_findings(raw: pd.DataFrame) -> pd.DataFrame:
+def _plain_findings(raw: pd.DataFrame) -> pd.DataFrame:
+    """Problem statements, anger and compensation demands: their phrases and regexes, less exceptions."""
     frames = []
-    for family in ("anger", "compensation"):
+    for family in PLAIN_FAMILIES:
         hits = raw[raw["kind"] == family].reset_index(drop=True)
         hits = hits[~_covered(hits, raw[raw["kind"] == family + "_exception"], ["msg"])]
         frames.append(_keep_longest(hits.assign(family=family, label=family,
@@ -445,7 +515,7 @@ def complaint_signals(messages: pd.DataFrame, taxonomy: Taxonomy | None = None) 
     raw = _raw_findings(block, taxonomy)
     raw["clause"] = _clause_ids(block, raw, taxonomy.clause_breaks)
     found = pd.concat([_type_findings(raw, taxonomy), _escalation_findings(raw, taxonomy),
-                       _temperament_findings(raw)], ignore_index=True)
+                       _plain_findings(raw)], ignore_index=True)
     if found.empty:
         return _empty_signals()
     found = found.sort_values(["msg", "start", "family"], kind="stable").reset_index(drop=True)
@@ -490,6 +560,7 @@ def label_messages(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
                                  for i, c in zip(ids, types)], dtype=object)
     base["escalation"] = [bool(k) for k in kinds]
     base["escalation_kinds"] = pd.Series(kinds, dtype=object)
+    base["problem"] = [i in by_family["problem"] for i in ids]
     base["anger"] = [i in by_family["anger"] for i in ids]
     base["compensation"] = [i in by_family["compensation"] for i in ids]
     return base
@@ -534,9 +605,61 @@ def talkative_sessions(messages: pd.DataFrame, taxonomy: Taxonomy | None = None)
     return out
 
 
+def contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
+                    taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+    """Per session: ``contact_reason`` (the best-scored type, ``other`` without evidence),
+    ``contact_secondary`` (the runner-up when it scores at least ``secondary_share`` of the best, else
+    missing) and ``contact_scores`` (type → score, for the evidence). See the module docstring."""
+    taxonomy = taxonomy or load_taxonomy()
+    if signals is None:
+        signals = complaint_signals(messages, taxonomy)
+    settings = taxonomy.contact
+    weights = settings["weights"]
+    sessions = pd.Index(messages["session_id"].unique(), name="session_id")
+    # the buyer's evidence: one vote per (message, type, family); opening messages count more
+    customers = messages[messages["role"] == "customer"].sort_values(["session_id", "seq"], kind="stable")
+    rank = pd.Series(customers.groupby("session_id", sort=False).cumcount().to_numpy(), index=customers["message_id"].to_numpy())
+    found = signals[signals["family"].isin(["complaint", "inquiry"])].drop_duplicates(["message_id", "label", "family"])
+    opening = rank.reindex(found["message_id"].to_numpy()).to_numpy() < settings["opening_messages"]
+    score = found["family"].map(weights).astype(float).to_numpy() * np.where(opening, settings["opening_factor"], 1.0)
+    votes = [pd.DataFrame({"session_id": found["session_id"].to_numpy(), "label": found["label"].to_numpy(dtype=object),
+                           "score": score, "seq": found["seq"].to_numpy()})]
+    # the agent's evidence: the type's agent_terms in the replies, one vote per (message, type)
+    phrase_set = taxonomy._agent_phrase_set
+    agents = messages[messages["role"] == "agent"]
+    if phrase_set is not None and len(agents) and weights["agent"] > 0:
+        hits = phrase_set.find(normalize_block(_arrow_text(agents)))
+        pairs = pd.DataFrame({"msg": hits["msg"], "type": [phrase_set.labels[e] for e in hits["entry"]]}).drop_duplicates()
+        rows = agents.iloc[pairs["msg"].to_numpy()]
+        votes.append(pd.DataFrame({"session_id": rows["session_id"].to_numpy(),
+                                   "label": [taxonomy.types[i].id for i in pairs["type"]],
+                                   "score": weights["agent"], "seq": rows["seq"].to_numpy()}))
+    votes = pd.concat(votes, ignore_index=True)
+    totals = votes.groupby(["session_id", "label"], sort=False).agg(score=("score", "sum"), first=("seq", "min")).reset_index()
+    totals = totals.sort_values(["session_id", "score", "first"], ascending=[True, False, True], kind="stable")
+    best = totals.drop_duplicates("session_id").set_index("session_id")
+    runner = totals[totals.duplicated("session_id")].drop_duplicates("session_id").set_index("session_id")
+    runner = runner[runner["score"] >= settings["secondary_share"] * best["score"].reindex(runner.index)]
+    scores = {sid: dict(zip(g["label"], g["score"].round(2))) for sid, g in totals.groupby("session_id", sort=False)}
+    out = pd.DataFrame(index=sessions)
+    out["contact_reason"] = best["label"].reindex(sessions).fillna("other")
+    out["contact_secondary"] = runner["label"].reindex(sessions)
+    # sessions written by a merchant, a courier or a B2B buyer are ``other`` whatever they are about
+    other_set = taxonomy._other_phrase_set
+    if other_set is not None:
+        judged = messages[messages["role"].isin(["customer", "agent"])]
+        found = other_set.find(normalize_block(_arrow_text(judged)))
+        roles = judged["role"].to_numpy()[found["msg"]]
+        wanted = np.array([other_set.labels[e] for e in found["entry"]], dtype=object) == roles
+        non_buyer = pd.Index(judged["session_id"].to_numpy()[found["msg"][wanted]]).unique()
+        out.loc[out.index.isin(non_buyer), ["contact_reason", "contact_secondary"]] = ["other", pd.NA]
+    out["contact_scores"] = pd.Series([scores.get(s, {}) for s in sessions], index=sessions, dtype=object)
+    return out
+
+
 SESSION_COLUMNS = (
     "session_id", "platform", "shop", "agent_id", "sku", "started", "customer_messages", "is_complaint",
-    "primary", "secondary", "types", "inquiry", "escalation", "escalation_kinds", "anger_messages",
+    "primary", "secondary", "types", "inquiry", "contact_reason", "contact_secondary", "problem", "escalation", "escalation_kinds", "anger_messages",
     "anger", "compensation", "talkative", "talkative_reason", "primary_message_id", "primary_matched",
     "escalation_message_id", "escalation_matched",
 )
@@ -599,8 +722,13 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     out["anger"] = out["anger_messages"] > 0
     out["compensation"] = session_labels["compensation"].any().reindex(out.index).fillna(False).astype(bool)
     out["inquiry"] = pd.Series([inquiry.get(sid, ()) for sid in sids], index=out.index, dtype=object)
-    out["is_complaint"] = np.array([bool(t) for t in types]) | out["escalation"] | out["compensation"] | out["anger"]
-    out["primary"] = [t[0] if t else ("other" if c else pd.NA) for t, c in zip(types, out["is_complaint"])]
+    out["problem"] = session_labels["problem"].any().reindex(out.index).fillna(False).astype(bool)
+    out["is_complaint"] = (np.array([bool(t) for t in types]) | out["problem"] | out["escalation"] | out["compensation"]
+                           | out["anger"])
+    # a complaint without a type of its own takes the session's contact reason (没收到 in a delivery chat)
+    reasons = contact_reasons(messages, signals, taxonomy).reindex(out.index)
+    out["primary"] = [t[0] if t else (r if c else pd.NA) for t, c, r in
+                      zip(types, out["is_complaint"], reasons["contact_reason"].fillna("other"))]
     out["secondary"] = pd.Series([t[1:] for t in types], index=out.index, dtype=object)
     talk = talkative_sessions(messages, taxonomy)
     out["talkative"] = talk["talkative"].reindex(out.index).fillna(False).astype(bool)
@@ -612,11 +740,13 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     out["primary_matched"] = [f[1] for f in found]
     threats = signals[signals["family"] == "escalation"].sort_values(["session_id", "seq", "start"]).drop_duplicates("session_id")
     threats = threats.set_index("session_id")
+    out["contact_reason"] = reasons["contact_reason"].fillna("other")
+    out["contact_secondary"] = reasons["contact_secondary"]
     out["escalation_message_id"] = threats["message_id"].reindex(out.index)
     out["escalation_matched"] = threats["matched"].reindex(out.index)
     out = out.reset_index(names="session_id")
     string = pd.StringDtype("pyarrow")
-    out = out.astype({"primary": string})
+    out = out.astype({"primary": string, "contact_reason": string, "contact_secondary": string})
     return out[list(SESSION_COLUMNS)]
 
 
