@@ -55,6 +55,10 @@ def _interval(value, low, high) -> str:
     return f"{value:.2f} ({low:.2f}–{high:.2f})"
 
 
+def _number(value) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
 def trust_table(kind: str, rulebook=None) -> pd.DataFrame:
     """The measured figures for one notebook: ``violations`` (per category), ``complaints`` (contact
     reason, complaint vs inquiry, escalation) or ``politeness`` (greeting, closing, anything else)."""
@@ -82,11 +86,11 @@ def trust_table(kind: str, rulebook=None) -> pd.DataFrame:
         c, b, e = figures["contact_reason"], figures["complaint"], figures["escalation"]
         return pd.DataFrame([
             {"指标 measure": "联系原因正确率 contact reason accuracy", "值 value": _interval(c["accuracy"], c["accuracy_low"], c["accuracy_high"])},
-            {"指标 measure": "投诉识别 精确率 complaint precision", "值 value": f"{b['precision']:.2f}"},
-            {"指标 measure": "投诉识别 召回率 complaint recall", "值 value": f"{b['recall']:.2f}"},
-            {"指标 measure": "投诉识别 F1 complaint F1", "值 value": f"{b['f1']:.2f}"},
+            {"指标 measure": "投诉识别 精确率 complaint precision", "值 value": _number(b["precision"])},
+            {"指标 measure": "投诉识别 召回率 complaint recall", "值 value": _number(b["recall"])},
+            {"指标 measure": "投诉识别 F1 complaint F1", "值 value": _number(b["f1"])},
             {"指标 measure": "升级威胁 精确率/召回率 escalation P/R",
-             "值 value": f"{e['precision']:.2f} / {e['recall']:.2f} ({e['positives']} positives)"},
+             "值 value": f"{_number(e['precision'])} / {_number(e['recall'])} ({e['positives']} 个正例 positives)"},
         ]).set_index("指标 measure")
     labels = {"greeting": "欢迎语 greeting", "closing": "结束语 closing", "anything_else": "结束前确认 anything else"}
     return pd.DataFrame([{

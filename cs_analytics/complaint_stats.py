@@ -49,6 +49,21 @@ def type_distribution(sessions: pd.DataFrame, taxonomy: Taxonomy | None = None) 
     return out[cols].sort_values("sessions", ascending=False)
 
 
+def contact_reason_distribution(sessions: pd.DataFrame, taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+    """Why buyers got in touch, complaint or not: per contact reason, label, sessions, share of all
+    sessions, the share of them that are complaints, and sessions where it is the secondary reason."""
+    label = _label(taxonomy)
+    group = sessions.groupby(sessions["contact_reason"].astype(str), observed=True)
+    out = pd.DataFrame({"sessions": group.size(), "complaint_share": group["is_complaint"].mean()})
+    secondary = sessions["contact_secondary"].dropna().astype(str).value_counts()
+    out["as_secondary"] = secondary.reindex(out.index).fillna(0).astype(int)
+    out["share_of_sessions"] = out["sessions"] / max(len(sessions), 1)
+    out.insert(0, "label", ["其他" if t == "other" else label(t) for t in out.index])
+    out.index.name = "contact_reason"
+    return out[["label", "sessions", "share_of_sessions", "complaint_share", "as_secondary"]].sort_values(
+        "sessions", ascending=False)
+
+
 def inquiry_topics(sessions: pd.DataFrame, taxonomy: Taxonomy | None = None) -> pd.DataFrame:
     """Topics asked about without complaining (能开发票吗, 有现货吗), in sessions that are not complaints:
     label, sessions, share of those sessions. Pre-sale questions worth a FAQ or a product-page fix."""

@@ -395,9 +395,9 @@ def _raw_findings(block, taxonomy: Taxonomy) -> pd.DataFrame:
     frames = [pd.DataFrame({"msg": found["msg"], "kind": kind, "index": index,
                             "start": found["start"], "end": found["end"], "regex": False})]
     for (kind, index), pattern in taxonomy._regexes:
-        spans = [m.span() for m in pattern.finditer(block.folded)]
-        if spans:
-            msg, start, end, _ = block.locate_folded(*np.array(spans, dtype=np.int64).T)
+        spans = block.regex_spans(pattern, clip=kind.endswith("exception"))
+        if len(spans):
+            msg, start, end, _ = block.locate_folded(spans[:, 0], spans[:, 1])
             frames.append(pd.DataFrame({"msg": msg, "kind": kind, "index": index, "start": start, "end": end,
                                         "regex": True}))
     out = pd.concat(frames, ignore_index=True)

@@ -388,16 +388,17 @@ def _raw_matches(compiled: CompiledRulebook, block: NormalizedBlock, platform_co
     candidates = [None if not len(e) else np.unique(block.locate_compact(e - 1, e)[0]) for e in prefilter_ends]
     for r_idx, pattern, prefilter, kind, platforms in compiled.regexes:
         if prefilter is None:
-            spans = [m.span() for m in pattern.finditer(folded)]
+            spans = block.regex_spans(pattern, clip=kind != HIT)
         elif candidates[prefilter] is None:
             continue
         else:
-            spans = [m.span() for message in candidates[prefilter]
-                     for m in pattern.finditer(folded, int(block.starts[message]),
-                                               int(block.starts[message] + block.lengths[message]))]
-        if not spans:
+            spans = np.array([m.span() for message in candidates[prefilter]
+                              for m in pattern.finditer(folded, int(block.starts[message]),
+                                                        int(block.starts[message] + block.lengths[message]))],
+                             dtype=np.int64).reshape(-1, 2)
+        if not len(spans):
             continue
-        m, s, e, _ = block.locate_folded(*np.array(spans, dtype=np.int64).T)
+        m, s, e, _ = block.locate_folded(spans[:, 0], spans[:, 1])
         on_platform = platforms[platform_codes[m]]
         m, s, e = m[on_platform], s[on_platform], e[on_platform]
         frames.append({"msg": m, "rule": np.full(len(m), r_idx, dtype=np.int64), "start": s, "end": e,

@@ -95,7 +95,7 @@ def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
     if long_waits is None and timed:
         long_waits = find_long_waits(messages)
 
-    found = find_service_phrases(agents, ("greeting", "closing", "anything_else", "weekend_closing",
+    found = find_service_phrases(agents, ("greeting", "help_offer", "closing", "anything_else", "weekend_closing",
                                           "holiday_closing", "please", "apology", "empathy", "apology_wait"))
     has = {purpose: set(found.loc[found["purpose"] == purpose, "message_id"]) for purpose in found["purpose"].unique()}
     with_phrase = lambda purpose, ids: np.array([i in has.get(purpose, set()) for i in ids], dtype=bool)  # noqa: E731
@@ -110,8 +110,9 @@ def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
     window = agents[(by_session.rank(method="dense", ascending=False) <= int(spec["closing_window"])).to_numpy()]
     any_in = lambda frame, hit: pd.Series(hit, index=frame.index).groupby(  # noqa: E731
         frame["session_id"].to_numpy(), sort=False).any().reindex(out.index).fillna(False).astype(bool)
-    opening = _opens_with_greeting(found, set(first_turn["message_id"]), int(spec["greeting_within"]))
-    out["greeting"] = any_in(first_turn, opening.reindex(first_turn["message_id"]).fillna(False).to_numpy(dtype=bool))
+    opening = _opens_with_greeting(found, first_turn, int(spec["greeting_within"]))
+    offers = with_phrase("help_offer", first_turn["message_id"]) | with_phrase("anything_else", first_turn["message_id"])
+    out["greeting"] = any_in(first_turn, opening.reindex(first_turn["message_id"]).fillna(False).to_numpy(dtype=bool) | offers)
     # a further-help offer closes a chat too (请问还有其他可以帮到您的吗), as the labelling convention says
     out["closing"] = any_in(last_turn, with_phrase("closing", last_turn["message_id"])
                             | with_phrase("anything_else", last_turn["message_id"]))
@@ -194,16 +195,21 @@ def _agent_turns(messages: pd.DataFrame, agents: pd.DataFrame) -> pd.Series:
     return pd.Series(turn_of.reindex(agents["message_id"].to_numpy()).to_numpy(), index=agents.index, dtype="int64")
 
 
-def _opens_with_greeting(found: pd.DataFrame, message_ids: set, within: int) -> pd.Series:
-    """Per message: a greeting starts within ``within`` characters, counted after a leading wait
-    apology (对不起，让您久等了。亲，您好 opens with a greeting; 这款有货的，你好 does not)."""
+def _opens_with_greeting(found: pd.DataFrame, first_turn: pd.DataFrame, within: int) -> pd.Series:
+    """Per message of the first turn: a salutation starts within ``within`` characters, counted after a
+    leading wait apology (对不起，让您久等了。亲，您好 opens with a greeting; 这款有货的，你好 does not), or opens
+    one of the templates the message is made of (after whitespace or a full stop: 正在查询~ 您好，…)."""
+    message_ids = set(first_turn["message_id"])
+    texts = dict(zip(first_turn["message_id"], first_turn["text"].astype(str)))
+    breaks = set(politeness_spec().get("template_breaks", ""))
     mine = found[found["message_id"].isin(message_ids)]
     waits = mine[(mine["purpose"] == "apology_wait") & (mine["start"] < within)]
     offset: dict[str, int] = {}
     for message_id, end in zip(waits["message_id"], waits["end"]):
         offset[message_id] = max(offset.get(message_id, 0), int(end))
     greetings = mine[mine["purpose"] == "greeting"]
-    opening = {m for m, start in zip(greetings["message_id"], greetings["start"]) if start - offset.get(m, 0) < within}
+    opening = {m for m, start in zip(greetings["message_id"], greetings["start"])
+               if start - offset.get(m, 0) < within or (start > 0 and (texts[m][start - 1].isspace() or texts[m][start - 1] in breaks))}
     return pd.Series({i: i in opening for i in message_ids}, dtype=bool)
 
 

@@ -92,9 +92,14 @@ class _Generator:
         hour = rng.choices(range(24), weights=spec["hour_weights"])[0]
         t = dt.datetime.combine(day, dt.time(hour, rng.randrange(60), rng.randrange(60)))
         festive = festive_kind(day)
-        complaint = None
-        if self.chance(spec["session_mix"]["complaint"]):
+        complaint, inquiry = None, None
+        draw = rng.random()
+        if draw < spec["session_mix"]["complaint"]:
             complaint = self.pick(sorted(spec["complaints"]))
+        elif draw < spec["session_mix"]["complaint"] + spec["session_mix"]["inquiry"]:
+            inquiry = self.pick(sorted(spec["inquiries"]))
+        presale = None if complaint or inquiry else self.pick(sorted(spec["customer"]["presale"]))
+        topic = complaint or inquiry or presale
         sid = f"{shop['code'].upper()}{day:%m%d}{number:05d}"
         buyer = f"{shop['code']}_{rng.randrange(10**7):07d}"
         ctx = {"shop": shop["shop"], "product": self.pick(spec["products"]), "phone": self.phone(),
@@ -103,7 +108,8 @@ class _Generator:
         sku = self.pick(shop["skus"])
         order = f"{rng.randrange(10**15, 10**16)}" if complaint else ""
         truth = {"session_id": sid, "shop": shop["shop"], "platform": shop["code"], "agent_id": agent,
-                 "agent_habit": agents[agent], "scenario": complaint or "presale", "festive_expected": festive or "",
+                 "agent_habit": agents[agent], "scenario": complaint or ("inquiry" if inquiry else "presale"),
+                 "contact_reason": topic, "is_complaint": bool(complaint), "festive_expected": festive or "",
                  "escalation": False, "non_threat": False, "anger": False, "compensation": False,
                  "greeting": False, "closing": False,
                  "anything_else": False, "festive_given": False, "long_waits": 0, "long_waits_apologized": 0,
@@ -118,7 +124,7 @@ class _Generator:
                    "agent": agent, "buyer": buyer, "sender": self.export["role_labels"][role], "text": text,
                    "sku": sku, "order": order, "role": role, "violations": "", "violation_phrases": "", "complaint_type": "",
                    "escalation": False, "anger": False, "compensation": False, "informal": False,
-                   "reply_wait_s": None, "apology_wait": False,
+                   "reply_wait_s": None, "apology_wait": False, "keep": False,
                    "dirty": ""}
             row.update(labels)
             self.rows.append(row)
@@ -130,7 +136,7 @@ class _Generator:
                 state["t"] += dt.timedelta(seconds=rng.uniform(3, 40) if (i or state["seq"]) else 0)
                 if state["pending_since"] is None:
                     state["pending_since"] = state["t"]
-                emit("customer", text, **labels)
+                emit("customer", text, **{**labels, "keep": labels.get("keep", False) or i == len(texts) - 1})
 
         def agent_reply(parts: list[str]) -> None:
             wait = self.reply_delay(habit, state["t"].hour)
@@ -148,23 +154,34 @@ class _Generator:
             text = "".join(prefix) + "".join(parts)
             violations, phrases = [], []
             formal, informal = spec["informal_swap"]
+            says_ni = lambda s: bool(re.search(f"{informal}(?!{spec['informal_not_before']})", s))  # noqa: E731
+            alone = None   # a violation sent as a reply of its own: (text, labels)
             if self.chance(habit["violation_rate"]):
                 category, sub, phrase, also = self.violation(shop["code"])
-                violations += [f"{category}:{sub}" if sub else category] + also
-                phrases.append(self.fill(phrase, ctx))
-                text = text.rstrip("。") + "，" + phrases[-1]
-                if re.search(f"{informal}(?!{spec['informal_not_before']})", phrases[-1]):
-                    labels["informal"] = True
+                planted = self.fill(phrase, ctx)
+                kinds = ";".join([f"{category}:{sub}" if sub else category] + also)
+                if spec["violations"][category].get("standalone"):
+                    alone = (planted, {"violations": kinds, "violation_phrases": planted, "informal": says_ni(planted)})
+                else:
+                    violations.append(kinds)
+                    phrases.append(planted)
+                    text = text.rstrip("。") + "，" + planted
+                    labels["informal"] = says_ni(planted)
             if self.chance(habit["informal_rate"]) and formal in text:
                 text = text.replace(formal, informal)
                 labels["informal"] = True
             labels.update(violations=";".join(violations), violation_phrases=";".join(phrases))
             emit("agent", text, **labels)
+            if alone:
+                state["t"] += dt.timedelta(seconds=rng.uniform(2, 8))
+                emit("agent", alone[0], **alone[1])
 
         # opening burst, optional bot greeting
         opening = [(self.pick(spec["customer"]["opening"]), {})] if self.chance(0.5) else []
-        question = self.fill(self.pick(spec["complaints"][complaint] if complaint else spec["customer"]["presale"]), ctx)
-        customer(opening + [(question, {"complaint_type": complaint or ""})])
+        lines = (spec["complaints"][complaint] if complaint else spec["inquiries"][inquiry] if inquiry
+                 else spec["customer"]["presale"][presale])
+        question = self.fill(self.pick(lines), ctx)
+        customer(opening + [(question, {"complaint_type": complaint or "", "keep": True})])
         if shop["bot"]:
             state["t"] += dt.timedelta(seconds=rng.uniform(1, 3))
             row = emit("bot", self.fill(self.pick(spec["bot"]["text"]), ctx))
@@ -175,7 +192,9 @@ class _Generator:
             truth["greeting"] = True
         if complaint and self.chance(habit["apologize"]):
             first_parts.append(self.pick(spec["agent"]["apology_complaint"]) + self.pick(spec["agent"]["empathy"]))
-        answers = spec["agent"]["answer_complaint" if complaint else "answer_presale"]
+        # the agent answers in general words or names the topic (its answer is evidence of the contact reason)
+        answers = spec["agent"]["answer_complaint" if complaint or inquiry else "answer_presale"] + \
+            spec["agent"]["answer_by_topic"][topic]
         first_parts.append(self.pick(answers))
         agent_reply(first_parts)
 
@@ -248,7 +267,9 @@ class _Generator:
 
     def plant_dirty_rows(self, frame: pd.DataFrame) -> pd.DataFrame:
         per10k = self.spec["dirty_rows"]
-        plain = frame.index[(frame["violations"] == "") & (frame["complaint_type"] == "")
+        # rows that carry planted truth stay clean: the buyer's question (the contact reason), and the last
+        # message of each burst (it separates the agent's turns, which the politeness checks count)
+        plain = frame.index[(frame["violations"] == "") & (frame["complaint_type"] == "") & ~frame["keep"]
                             & ~frame["escalation"] & ~frame["anger"] & ~frame["compensation"]
                             & (frame["role"] == "customer")].tolist()
         self.rng.shuffle(plain)

@@ -70,9 +70,9 @@ def find_service_phrases(messages: pd.DataFrame, purposes=("apology", "empathy")
     purpose = [phrases.labels[e] for e in found["entry"]]
     phrase = [phrases.written[e] for e in found["entry"]]
     for label, written, pattern in _regexes(tuple(purposes)):
-        spans = [m.span() for m in pattern.finditer(block.folded)]
-        if spans:
-            m, s, e, _ = block.locate_folded(*np.array(spans, dtype=np.int64).T)
+        spans = block.regex_spans(pattern)
+        if len(spans):
+            m, s, e, _ = block.locate_folded(spans[:, 0], spans[:, 1])
             msg.append(m), start.append(s), end.append(e)
             purpose += [label] * len(m)
             phrase += [f"regex:{written}"] * len(m)

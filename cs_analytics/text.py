@@ -158,8 +158,39 @@ class NormalizedBlock:
         last = self._units_to_str(self._compact_to_units(ends - 1))
         return self._split(first, last + 1)
 
+    def regex_spans(self, pattern, clip: bool = False) -> np.ndarray:
+        """Every match of ``pattern`` in the folded view, as run-together offsets (n × 2), each within one
+        message: a match that would run on into the next message is looked for again inside its own
+        message (or, with ``clip``, cut at that message's end: for context such as an exception's tail)."""
+        text = self.folded
+        ends_of = self.starts + self.lengths
+        spans: list[tuple[int, int]] = []
+        pos = 0
+        search = pattern.search
+        while True:
+            found = search(text, pos)
+            if found is None:
+                break
+            start, end = found.span()
+            message = int(np.searchsorted(self.starts, start, side="right")) - 1
+            limit = int(ends_of[message])
+            if end > limit:
+                if clip:
+                    spans.append((start, limit))
+                    pos = limit
+                    continue
+                found = search(text, start, limit)   # the same pattern, confined to the message
+                if found is None:
+                    pos = limit
+                    continue
+                start, end = found.span()
+            spans.append((start, end))
+            pos = end if end > start else start + 1
+        return np.array(spans, dtype=np.int64).reshape(-1, 2)
+
     def locate_folded(self, starts, ends):
-        """Folded-view spans (original offsets of the run-together text) → (message, start, end, kept mask)."""
+        """Folded-view spans (original offsets of the run-together text) → (message, start, end, kept mask);
+        a span that runs on into the next message is dropped (``regex_spans`` gives none such)."""
         starts = np.asarray(starts, dtype=np.int64)
         ends = np.asarray(ends, dtype=np.int64)
         if not len(starts):

@@ -61,7 +61,8 @@ def sample_message_scores(messages: pd.DataFrame | None = None, labels: pd.DataF
 
 
 def sample_session_scores(messages: pd.DataFrame | None = None, sessions: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per session: primary type against the planted scenario, and the three session flags."""
+    """Per session: primary type against the planted complaint scenario, the contact reason (``contact:<topic>``)
+    against the planted topic of every session, and the three session flags."""
     from cs_analytics import classify_complaints, config, load_logs
 
     if messages is None:
@@ -69,10 +70,13 @@ def sample_session_scores(messages: pd.DataFrame | None = None, sessions: pd.Dat
     if sessions is None:
         sessions = classify_complaints(messages)
     truth = pd.read_csv(config.SAMPLE_TRUTH_SESSIONS, keep_default_na=False)
-    expected = {(s, t) for s, t in zip(truth["session_id"], truth["scenario"]) if t != "presale"}
+    expected = {(s, t) for s, t, c in zip(truth["session_id"], truth["scenario"], truth["is_complaint"]) if str(c) == "True"}
+    # every session's contact reason, complaint or not, as contact:<topic>
+    expected |= {(s, f"contact:{t}") for s, t in zip(truth["session_id"], truth["contact_reason"])}
     for flag in FLAGS:
         expected |= {(s, flag) for s, v in zip(truth["session_id"], truth[flag]) if str(v) == "True"}
     found = {(s, p) for s, p in zip(sessions["session_id"], sessions["primary"]) if isinstance(p, str)}
+    found |= {(s, f"contact:{t}") for s, t in zip(sessions["session_id"], sessions["contact_reason"])}
     for flag in FLAGS:
         found |= {(s, flag) for s, v in zip(sessions["session_id"], sessions[flag]) if v}
     return _scores(expected, found)

@@ -5,6 +5,7 @@
     .venv/bin/python tests/real_quality.py --errors service_taboo --part tune   # each disagreement
     .venv/bin/python tests/real_quality.py --agreement       # first vs second labeller
     .venv/bin/python tests/real_quality.py --write           # store the held-back numbers in the package
+    .venv/bin/python tests/real_quality.py --write-floors    # set the test floors to today's level (raise the bar)
 
 The corpus (../shared/data/real/jddc_dev_sessions.tsv, or $CS_ANALYTICS_REAL_CORPUS) is read in place,
 never copied; the labels are keys in tests/cases/real/ (guide: tests/cases/real/README.md). Printed:
@@ -312,6 +313,28 @@ def stored_figures(predictions: Predictions | None = None, labels: Labels | None
     }
 
 
+def floors(predictions: Predictions, labels: Labels) -> dict:
+    """Today's level, cut to two decimals, per part: what tests/test_real_quality.py asserts. A category
+    with at least 15 labelled positives on a part gets precision and recall floors, a rarer one a ceiling
+    on false alarms per 1,000 agent messages."""
+    cut = lambda x: float(np.floor(x * 100) / 100)  # noqa: E731
+    out: dict = {}
+    for part in PARTS:
+        result = measure(predictions, labels, part)
+        violations = {}
+        for category, row in result["violations"].iterrows():
+            if row["positives"] >= 15:
+                violations[category] = {"precision": cut(row["precision"]), "recall": cut(row["recall"])}
+            else:
+                violations[category] = {"max_fp_per_1000": float(np.ceil(row["fp_per_1000"] * 100) / 100)}
+        out[part] = {"violations": violations, "contact_reason_accuracy": cut(result["contact_reason"]["accuracy"]),
+                     "complaint_f1": cut(result["complaint"]["f1"]),
+                     "politeness_agreement": {c: cut(d["agreement"]) for c, d in result["politeness"].items()}}
+    second = agreement(labels, load_labels(SECOND_DIR))
+    out["agreement"] = {f: cut(d["agreement"]) for f, d in second["fields"].items() if not np.isnan(d["agreement"])}
+    return out
+
+
 # ------------------------------------------------------------------------------------ print ---
 def _print_part(name: str, result: dict, predictions: Predictions, labels: Labels) -> None:
     v = result["violations"]
@@ -341,6 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--confusion", action="store_true", help="print the contact-reason confusion table")
     parser.add_argument("--agreement", action="store_true", help="first vs second labeller")
     parser.add_argument("--write", action="store_true", help="store the held-back figures in the package")
+    parser.add_argument("--write-floors", action="store_true", help="set tests/cases/real/floors.yaml to today's level")
     args = parser.parse_args(argv)
     path = real_corpus.corpus_path()
     if not path.exists():
@@ -370,6 +394,15 @@ def main(argv: list[str] | None = None) -> int:
 
         target = accuracy.write_figures(stored_figures(predictions, labels))
         print(f"\nwrote {target}")
+    if args.write_floors:
+        import yaml
+
+        target = LABELS_DIR / "floors.yaml"
+        header = ("# Floors of tests/test_real_quality.py: the level reached on real JD chats, cut to two decimals\n"
+                  "# (tests/real_quality.py --write-floors). Raise them when a detector gets better; never lower them\n"
+                  "# to make a change pass.\n")
+        target.write_text(header + yaml.safe_dump(floors(predictions, labels), sort_keys=False), encoding="utf-8")
+        print(f"wrote {target}")
     return 0
 
 
