@@ -46,7 +46,7 @@ _ASCII_LETTER = re.compile(r"[a-z]")
 _PLATFORM_INDEX = {p: i for i, p in enumerate(PLATFORMS)}
 # what an automaton entry or a regex stands for: a rule's phrase, an exception that must cover the
 # match, or ``unless`` context that must stand elsewhere in the same message
-HIT, EXCEPTION, UNLESS = 0, 1, 2
+HIT, EXCEPTION, UNLESS, UNLESS_PREVIOUS = 0, 1, 2, 3
 _ROLE_INDEX = {r: i for i, r in enumerate(ROLES)}
 
 
@@ -240,6 +240,7 @@ class CompiledRulebook:
     rule_roles: np.ndarray        # bool [n_rules, n_roles]
     rule_platforms: np.ndarray    # bool [n_rules, n_platforms]
     rule_max_chars: np.ndarray    # per rule: the longest message it judges (a large number when unlimited)
+    rule_unless_previous: np.ndarray  # per rule: it has context to look for in the agent's previous message
     regexes: list[tuple[int, re.Pattern, int | None, int, np.ndarray]]   # (rule, pattern, prefilter index, kind, platforms)
     roles: frozenset[str]
 
@@ -268,12 +269,13 @@ def _compile(rulebook: Rulebook, _version: str, engine: str) -> CompiledRulebook
             key = normalize(exc.phrase)
             if key:
                 entries.setdefault(key, []).append((r_idx, EXCEPTION, plats, False, exc.phrase))
-        for context in rule.unless:
-            for phrase in context.phrases:
-                key = normalize(phrase)
-                if key:
-                    entries.setdefault(key, []).append((r_idx, UNLESS, all_platforms, False, phrase))
-            regexes += [(r_idx, re.compile(p), None, UNLESS, all_platforms) for p in context.regex]
+        for kind, contexts in ((UNLESS, rule.unless), (UNLESS_PREVIOUS, rule.unless_previous)):
+            for context in contexts:
+                for phrase in context.phrases:
+                    key = normalize(phrase)
+                    if key:
+                        entries.setdefault(key, []).append((r_idx, kind, all_platforms, False, phrase))
+                regexes += [(r_idx, re.compile(p), None, kind, all_platforms) for p in context.regex]
         for pattern, prefilter in rule.regex:
             if prefilter and prefilter not in prefilters:
                 prefilters.append(prefilter)
@@ -314,6 +316,7 @@ def _compile(rulebook: Rulebook, _version: str, engine: str) -> CompiledRulebook
         rule_roles=np.array([[role in r.roles for role in ROLES] for r in rules], dtype=bool).reshape(len(rules), len(ROLES)),
         rule_platforms=np.array([[p in r.platforms for p in PLATFORMS] for r in rules], dtype=bool).reshape(len(rules), len(PLATFORMS)),
         rule_max_chars=np.array([r.max_chars or np.iinfo(np.int64).max for r in rules], dtype=np.int64),
+        rule_unless_previous=np.array([bool(r.unless_previous) for r in rules], dtype=bool),
         regexes=regexes,
         roles=frozenset(role for r in rules for role in r.roles),
     )
@@ -508,11 +511,15 @@ def find_violations(messages: pd.DataFrame, rulebook: Rulebook | None = None, *,
     texts_all = messages["text"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__()
     category_codes = pd.factorize(pd.Series([r.category for r in rules], dtype=object))[0]
 
+    context: list[np.ndarray] = []   # row * n_rules + rule: unless context for rules that look back a message
+
     def judge_block(rows: np.ndarray) -> Matches | None:
         block = normalize_block(texts_all.take(rows))
         raw = _raw_matches(compiled, block, platform_all[rows])
         if not len(raw["msg"]):
             return None
+        looks_back = raw["kind"] == UNLESS_PREVIOUS
+        context.append(rows[raw["msg"][looks_back]] * len(rules) + raw["rule"][looks_back])
         msg, rule = raw["msg"], raw["rule"]
         role = role_all[rows][msg]
         applies = (role >= 0) & compiled.rule_roles[rule, np.maximum(role, 0)]
@@ -533,7 +540,29 @@ def find_violations(messages: pd.DataFrame, rulebook: Rulebook | None = None, *,
     parts = [p for p in map(judge_block, blocks) if p is not None]
     if not parts:
         return _empty_hits()
-    return _hits_table({k: np.concatenate([p[k] for p in parts]) for k in parts[0]}, messages, compiled)
+    hits = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    if compiled.rule_unless_previous.any() and context and "session_id" in messages.columns:
+        previous = _previous_in_session(messages, candidates)
+        back = compiled.rule_unless_previous[hits["rule"]] & (previous[hits["row"]] >= 0)
+        key = previous[hits["row"]] * len(rules) + hits["rule"]
+        hits = _select(hits, ~(back & np.isin(key, np.concatenate(context))))
+    return _hits_table(hits, messages, compiled)
+
+
+def _previous_in_session(messages: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """For every row of ``messages``: the row of the previous judged message (one of ``rows``) in the
+    same session, by ``seq`` (export order without it); -1 for the first and for rows not judged."""
+    out = np.full(len(messages), -1, dtype=np.int64)
+    if not len(rows):
+        return out
+    session = pd.factorize(messages["session_id"].to_numpy()[rows])[0]
+    seq = messages["seq"].to_numpy()[rows] if "seq" in messages.columns else np.arange(len(rows))
+    order = np.lexsort((np.arange(len(rows)), seq, session))
+    ordered = rows[order]
+    same = np.zeros(len(ordered), dtype=bool)
+    same[1:] = session[order][1:] == session[order][:-1]
+    out[ordered[1:][same[1:]]] = ordered[:-1][same[1:]]
+    return out
 
 
 def _rule_column(rules, rule_index: np.ndarray, field: str) -> pd.Categorical:

@@ -19,7 +19,9 @@ effective_from, effective_to``.
 
 ``exceptions`` cancel a match they cover (最近 covers 最); ``unless`` looks at the whole message: a
 match is not a violation when the same message also holds a phrase of one of the named phrase sets
-outside the match (a refusal that comes with an apology, a reason or an alternative). ``max_chars``
+outside the match (a refusal that comes with an apology, a reason or an alternative);
+``unless_previous`` names the phrase sets that count in the agent's previous message of the session
+(the reason given just before a bare 不可以的). ``max_chars``
 limits a rule to short messages (a bare 不可以的哦 is a refusal; the same words inside a long
 explanation are not).
 
@@ -53,7 +55,8 @@ RULES_DIR = config.RESOURCES_DIR / "rules"
 SEVERITIES = ("fatal", "high", "medium", "low")
 RULE_FIELDS = {
     "id", "category", "subcategory", "severity", "roles", "platforms", "exclude_platforms", "phrases",
-    "variants", "templates", "pinyin", "regex", "pii", "exceptions", "exception_regex", "unless", "max_chars", "min_repeats",
+    "variants", "templates", "pinyin", "regex", "pii", "exceptions", "exception_regex", "unless", "unless_previous",
+    "max_chars", "min_repeats",
     "suggest", "source", "effective_from", "effective_to", "note",
 }
 _ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
@@ -121,6 +124,7 @@ class Rule:
     exceptions: tuple[ExceptionContext, ...] = ()
     exception_regex: tuple[ExceptionPattern, ...] = ()
     unless: tuple[PhraseSet, ...] = ()   # context in the same message that makes a match not a violation
+    unless_previous: tuple[PhraseSet, ...] = ()   # context in the agent's previous message of the session
     max_chars: int | None = None         # the rule judges only messages this short (a bare reply)
     min_repeats: int = 1
     effective_from: dt.date | None = None
@@ -408,6 +412,7 @@ def _build_rule(entry: dict, path: Path, categories: dict, phrase_sets: dict[str
             exceptions.append(ExceptionContext(str(item["phrase"]), frozenset(_as_list(plats)) if plats else None))
         else:
             exceptions.append(ExceptionContext(str(item)))
+    unless_previous = _unless(entry.get("unless_previous"), where, phrase_sets or {})
     max_chars = entry.get("max_chars")
     if max_chars is not None and (not isinstance(max_chars, int) or max_chars < 1):
         raise RulebookError(f"{where}: max_chars must be a whole number ≥ 1 (the longest message the rule judges)")
@@ -422,7 +427,8 @@ def _build_rule(entry: dict, path: Path, categories: dict, phrase_sets: dict[str
         id=rid, category=category, subcategory=sub, severity=severity, roles=frozenset(roles),
         platforms=frozenset(platforms), suggest=entry["suggest"].strip(), source=entry["source"].strip(),
         phrases=tuple(phrases), variants=tuple(variants), regex=tuple(regexes), exceptions=tuple(exceptions),
-        exception_regex=tuple(exception_regex), unless=tuple(unless), max_chars=max_chars, min_repeats=min_repeats, effective_from=start,
+        exception_regex=tuple(exception_regex), unless=tuple(unless), unless_previous=tuple(unless_previous),
+        max_chars=max_chars, min_repeats=min_repeats, effective_from=start,
         effective_to=end, origin=f"{path}:{entry.get('__line__', '?')}",
     )
 

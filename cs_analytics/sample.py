@@ -138,7 +138,8 @@ class _Generator:
                     state["pending_since"] = state["t"]
                 emit("customer", text, **{**labels, "keep": labels.get("keep", False) or i == len(texts) - 1})
 
-        def agent_reply(parts: list[str]) -> None:
+        def agent_reply(parts: list[str], apologised: bool = False) -> None:
+            """One agent reply; ``apologised``: its parts already say sorry (a refusal sent after it is not bare)."""
             wait = self.reply_delay(habit, state["t"].hour)
             state["t"] += dt.timedelta(seconds=wait)
             waited = (state["t"] - state["pending_since"]).total_seconds() if state["pending_since"] else 0.0
@@ -151,6 +152,7 @@ class _Generator:
                     prefix.append(self.pick(spec["agent"]["apology_wait"]))
                     labels["apology_wait"] = True
                     truth["long_waits_apologized"] += 1
+                    apologised = True
             text = "".join(prefix) + "".join(parts)
             violations, phrases = [], []
             formal, informal = spec["informal_swap"]
@@ -161,7 +163,9 @@ class _Generator:
                 planted = self.fill(phrase, ctx)
                 kinds = ";".join([f"{category}:{sub}" if sub else category] + also)
                 if spec["violations"][category].get("standalone"):
-                    alone = (planted, {"violations": kinds, "violation_phrases": planted, "informal": says_ni(planted)})
+                    # a refusal right after an apology is not bare (tests/cases/real/README.md A): not planted there
+                    if not (apologised and sub == "refusal"):
+                        alone = (planted, {"violations": kinds, "violation_phrases": planted, "informal": says_ni(planted)})
                 else:
                     violations.append(kinds)
                     phrases.append(planted)
@@ -190,13 +194,14 @@ class _Generator:
         if self.chance(habit["greet"]):
             first_parts.append(self.fill(self.pick(spec["agent"]["greeting"]), ctx))
             truth["greeting"] = True
-        if complaint and self.chance(habit["apologize"]):
+        apologised = bool(complaint) and self.chance(habit["apologize"])
+        if apologised:
             first_parts.append(self.pick(spec["agent"]["apology_complaint"]) + self.pick(spec["agent"]["empathy"]))
         # the agent answers in general words or names the topic (its answer is evidence of the contact reason)
         answers = spec["agent"]["answer_complaint" if complaint or inquiry else "answer_presale"] + \
             spec["agent"]["answer_by_topic"][topic]
         first_parts.append(self.pick(answers))
-        agent_reply(first_parts)
+        agent_reply(first_parts, apologised)
 
         rounds = rng.randint(1, 4 if complaint else 2)
         threat_round = rng.randrange(rounds) if complaint and self.chance(spec["escalation_rate"]) else None
