@@ -395,7 +395,7 @@ def _raw_findings(block, taxonomy: Taxonomy) -> pd.DataFrame:
     frames = [pd.DataFrame({"msg": found["msg"], "kind": kind, "index": index,
                             "start": found["start"], "end": found["end"], "regex": False})]
     for (kind, index), pattern in taxonomy._regexes:
-        spans = block.regex_spans(pattern, clip=kind.endswith("exception"))
+        spans = block.regex_spans(pattern)
         if len(spans):
             msg, start, end, _ = block.locate_folded(spans[:, 0], spans[:, 1])
             frames.append(pd.DataFrame({"msg": msg, "kind": kind, "index": index, "start": start, "end": end,

@@ -34,7 +34,7 @@ import pandas as pd
 
 from .rules import Rulebook, load_rulebook, sre_parse
 from .schema import PLATFORMS, ROLES
-from .text import NormalizedBlock, normalization_spec, normalize, normalize_block
+from .text import NormalizedBlock, normalization_spec, normalize, normalize_block, spans_within
 
 HIT_COLUMNS = (
     "message_id", "rule_id", "category", "subcategory", "severity", "start", "end", "matched", "suggest",
@@ -220,10 +220,10 @@ def _engine_class(engine: str):
 
 # ------------------------------------------------------------------------------ compilation ---
 @dataclass
-class CompiledRulebook:
-    """A rulebook turned into arrays and one automaton (built once, reused for every batch)."""
+class _Automaton:
+    """Literals found in one scan: the engine (multi-character literals), the one-character literals
+    found by a NumPy comparison, and per literal the entries it stands for (rule, kind, platforms)."""
 
-    rulebook: Rulebook
     engine: object
     engine_pids: np.ndarray       # engine pattern index → pattern id
     single: list[tuple[int, int]]  # (UTF-16 code unit, pattern id) of one-character literals
@@ -231,61 +231,16 @@ class CompiledRulebook:
     entry_start: np.ndarray       # per pattern: first index into the entry arrays
     entry_count: np.ndarray       # per pattern: how many entries
     entry_rule: np.ndarray        # per entry: rule index
-    entry_kind: np.ndarray        # per entry: HIT, EXCEPTION or UNLESS
+    entry_kind: np.ndarray        # per entry: HIT, EXCEPTION, UNLESS or UNLESS_PREVIOUS
     entry_platforms: np.ndarray   # per entry: bool [n_platforms] where the entry counts
     entry_variant: np.ndarray     # per entry: the phrase is an evasion variant
     entry_written: list[str]      # per entry: the phrase as written in the rulebook
     ascii_left: np.ndarray        # per pattern: starts with an ASCII letter/digit
     ascii_right: np.ndarray       # per pattern: ends with an ASCII letter
-    rule_roles: np.ndarray        # bool [n_rules, n_roles]
-    rule_platforms: np.ndarray    # bool [n_rules, n_platforms]
-    rule_max_chars: np.ndarray    # per rule: the longest message it judges (a large number when unlimited)
-    rule_unless_previous: np.ndarray  # per rule: it has context to look for in the agent's previous message
-    regexes: list[tuple[int, re.Pattern, int | None, int, np.ndarray]]   # (rule, pattern, prefilter index, kind, platforms)
-    roles: frozenset[str]
-
-    @property
-    def engine_name(self) -> str:
-        return self.engine.name
 
 
-def compile_rulebook(rulebook: Rulebook | None = None, engine: str = "auto") -> CompiledRulebook:
-    """Build the automaton and lookup arrays for ``rulebook`` (default rulebook when None)."""
-    rulebook = rulebook or load_rulebook()
-    return _compile(rulebook, rulebook.version, engine)
-
-
-@lru_cache(maxsize=8)
-def _compile(rulebook: Rulebook, _version: str, engine: str) -> CompiledRulebook:
-    entries: dict[str, list[tuple[int, int, np.ndarray, bool, str]]] = {}
-    all_platforms = np.ones(len(PLATFORMS), dtype=bool)
-    regexes = []
-    prefilters: list[str] = []
-    for r_idx, rule in enumerate(rulebook.rules):
-        for key, written, variant in rule.patterns():
-            entries.setdefault(key, []).append((r_idx, HIT, all_platforms, variant, written))
-        for exc in rule.exceptions:
-            plats = all_platforms if exc.platforms is None else np.isin(PLATFORMS, list(exc.platforms))
-            key = normalize(exc.phrase)
-            if key:
-                entries.setdefault(key, []).append((r_idx, EXCEPTION, plats, False, exc.phrase))
-        for kind, contexts in ((UNLESS, rule.unless), (UNLESS_PREVIOUS, rule.unless_previous)):
-            for context in contexts:
-                for phrase in context.phrases:
-                    key = normalize(phrase)
-                    if key:
-                        entries.setdefault(key, []).append((r_idx, kind, all_platforms, False, phrase))
-                regexes += [(r_idx, re.compile(p), None, kind, all_platforms) for p in context.regex]
-        for pattern, prefilter in rule.regex:
-            if prefilter and prefilter not in prefilters:
-                prefilters.append(prefilter)
-            regexes.append((r_idx, re.compile(pattern), prefilters.index(prefilter) if prefilter else None, HIT,
-                            all_platforms))
-        regexes += [(r_idx, re.compile(e.pattern), None, EXCEPTION,
-                     all_platforms if e.platforms is None else np.isin(PLATFORMS, list(e.platforms)))
-                    for e in rule.exception_regex]
+def _automaton(entries: dict[str, list], engine_class, prefilters: list[str]) -> _Automaton:
     patterns = list(entries)
-    # one-character literals (你, 滚) are found with a vectorised lookup, the rest by the engine
     single, multi = [], []
     for pid, pattern in enumerate(patterns):
         if len(pattern) == 1 and ord(pattern) < 0xD800:
@@ -297,10 +252,8 @@ def _compile(rulebook: Rulebook, _version: str, engine: str) -> CompiledRulebook
     starts = np.zeros(len(patterns), dtype=np.int64)
     if len(patterns) > 1:
         np.cumsum(counts[:-1], out=starts[1:])
-    rules = rulebook.rules
-    return CompiledRulebook(
-        rulebook=rulebook,
-        engine=_engine_class(engine)([patterns[i] for i in multi], prefilters),
+    return _Automaton(
+        engine=engine_class([patterns[i] for i in multi], prefilters),
         engine_pids=np.array(multi, dtype=np.int64),
         single=single,
         patterns=patterns,
@@ -313,9 +266,77 @@ def _compile(rulebook: Rulebook, _version: str, engine: str) -> CompiledRulebook
         entry_written=[e[4] for e in flat],
         ascii_left=np.array([bool(_ASCII_WORD.match(p[0])) for p in patterns], dtype=bool),
         ascii_right=np.array([bool(_ASCII_LETTER.match(p[-1])) for p in patterns], dtype=bool),
+    )
+
+
+@dataclass
+class CompiledRulebook:
+    """A rulebook turned into arrays and two automata (built once, reused for every batch): ``main``
+    holds the rules' phrases and exceptions and scans every message; ``context`` holds the ``unless``
+    phrases and scans only the messages a rule with context has matched (and the messages before them)."""
+
+    rulebook: Rulebook
+    main: _Automaton
+    context: _Automaton | None
+    rule_roles: np.ndarray        # bool [n_rules, n_roles]
+    rule_platforms: np.ndarray    # bool [n_rules, n_platforms]
+    rule_max_chars: np.ndarray    # per rule: the longest message it judges (a large number when unlimited)
+    rule_unless: np.ndarray       # per rule: it has context to look for in the same message
+    rule_unless_previous: np.ndarray  # per rule: it has context to look for in the agent's previous message
+    regexes: list[tuple[int, re.Pattern, int | None, int, np.ndarray]]   # (rule, pattern, prefilter index, kind, platforms)
+    roles: frozenset[str]
+
+    @property
+    def engine_name(self) -> str:
+        return self.main.engine.name
+
+
+def compile_rulebook(rulebook: Rulebook | None = None, engine: str = "auto") -> CompiledRulebook:
+    """Build the automata and lookup arrays for ``rulebook`` (default rulebook when None)."""
+    rulebook = rulebook or load_rulebook()
+    return _compile(rulebook, rulebook.version, engine)
+
+
+@lru_cache(maxsize=8)
+def _compile(rulebook: Rulebook, _version: str, engine: str) -> CompiledRulebook:
+    main: dict[str, list[tuple[int, int, np.ndarray, bool, str]]] = {}
+    context: dict[str, list[tuple[int, int, np.ndarray, bool, str]]] = {}
+    all_platforms = np.ones(len(PLATFORMS), dtype=bool)
+    regexes = []
+    prefilters: list[str] = []
+    for r_idx, rule in enumerate(rulebook.rules):
+        for key, written, variant in rule.patterns():
+            main.setdefault(key, []).append((r_idx, HIT, all_platforms, variant, written))
+        for exc in rule.exceptions:
+            plats = all_platforms if exc.platforms is None else np.isin(PLATFORMS, list(exc.platforms))
+            key = normalize(exc.phrase)
+            if key:
+                main.setdefault(key, []).append((r_idx, EXCEPTION, plats, False, exc.phrase))
+        for kind, contexts in ((UNLESS, rule.unless), (UNLESS_PREVIOUS, rule.unless_previous)):
+            for phrase_set in contexts:
+                for phrase in phrase_set.phrases:
+                    key = normalize(phrase)
+                    if key:
+                        context.setdefault(key, []).append((r_idx, kind, all_platforms, False, phrase))
+                regexes += [(r_idx, re.compile(p), None, kind, all_platforms) for p in phrase_set.regex]
+        for pattern, prefilter in rule.regex:
+            if prefilter and prefilter not in prefilters:
+                prefilters.append(prefilter)
+            regexes.append((r_idx, re.compile(pattern), prefilters.index(prefilter) if prefilter else None, HIT,
+                            all_platforms))
+        regexes += [(r_idx, re.compile(e.pattern), None, EXCEPTION,
+                     all_platforms if e.platforms is None else np.isin(PLATFORMS, list(e.platforms)))
+                    for e in rule.exception_regex]
+    engine_class = _engine_class(engine)
+    rules = rulebook.rules
+    return CompiledRulebook(
+        rulebook=rulebook,
+        main=_automaton(main, engine_class, prefilters),
+        context=_automaton(context, engine_class, []) if context else None,
         rule_roles=np.array([[role in r.roles for role in ROLES] for r in rules], dtype=bool).reshape(len(rules), len(ROLES)),
         rule_platforms=np.array([[p in r.platforms for p in PLATFORMS] for r in rules], dtype=bool).reshape(len(rules), len(PLATFORMS)),
         rule_max_chars=np.array([r.max_chars or np.iinfo(np.int64).max for r in rules], dtype=np.int64),
+        rule_unless=np.array([bool(r.unless) for r in rules], dtype=bool),
         rule_unless_previous=np.array([bool(r.unless_previous) for r in rules], dtype=bool),
         regexes=regexes,
         roles=frozenset(role for r in rules for role in r.roles),
@@ -368,45 +389,99 @@ def _outside_ascii_words(block: NormalizedBlock, msg, start, end, check_left, ch
     return keep
 
 
-def _raw_matches(compiled: CompiledRulebook, block: NormalizedBlock, platform_codes: np.ndarray) -> Matches:
-    """Every phrase and regex match in a block: message, rule, span, exception flag, entry."""
-    (pid, cstart, cend), prefilter_ends = compiled.engine.scan(block)
-    pid, cstart, cend = _with_single(compiled.engine_pids[pid], cstart, cend, compiled.single, block)
+def _literal_matches(automaton: _Automaton, block: NormalizedBlock, platform_codes: np.ndarray) -> tuple[Matches, list]:
+    """Every literal of ``automaton`` in a block, one row per entry it stands for (platform-filtered),
+    and the messages each prefilter found."""
+    (pid, cstart, cend), prefilter_ends = automaton.engine.scan(block)
+    pid, cstart, cend = _with_single(automaton.engine_pids[pid], cstart, cend, automaton.single, block)
     msg, start, end, inside = block.locate_compact(cstart, cend)
     pid = pid[inside]
     # ASCII phrases must not be part of a longer ASCII word in the (folded) original
-    keep = _outside_ascii_words(block, msg, start, end, compiled.ascii_left[pid], compiled.ascii_right[pid])
+    keep = _outside_ascii_words(block, msg, start, end, automaton.ascii_left[pid], automaton.ascii_right[pid])
     keep &= _tight(start, end, cstart[inside], cend[inside])
     pid, msg, start, end = pid[keep], msg[keep], start[keep], end[keep]
-    folded = block.folded
-    counts = compiled.entry_count[pid]
+    counts = automaton.entry_count[pid]
     rep = np.repeat(np.arange(len(pid)), counts)
-    entry = np.repeat(compiled.entry_start[pid], counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
-    entry_ok = compiled.entry_platforms[entry, platform_codes[msg[rep]]] if len(entry) else np.zeros(0, dtype=bool)
-    frames = [{
-        "msg": msg[rep][entry_ok], "rule": compiled.entry_rule[entry][entry_ok],
+    entry = np.repeat(automaton.entry_start[pid], counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
+    entry_ok = automaton.entry_platforms[entry, platform_codes[msg[rep]]] if len(entry) else np.zeros(0, dtype=bool)
+    found = {
+        "msg": msg[rep][entry_ok], "rule": automaton.entry_rule[entry][entry_ok],
         "start": start[rep][entry_ok], "end": end[rep][entry_ok],
-        "kind": compiled.entry_kind[entry][entry_ok], "entry": entry[entry_ok],
-    }]
+        "kind": automaton.entry_kind[entry][entry_ok], "entry": entry[entry_ok],
+    }
     candidates = [None if not len(e) else np.unique(block.locate_compact(e - 1, e)[0]) for e in prefilter_ends]
-    for r_idx, pattern, prefilter, kind, platforms in compiled.regexes:
-        if prefilter is None:
-            spans = block.regex_spans(pattern, clip=kind != HIT)
-        elif candidates[prefilter] is None:
-            continue
-        else:
-            spans = np.array([m.span() for message in candidates[prefilter]
-                              for m in pattern.finditer(folded, int(block.starts[message]),
-                                                        int(block.starts[message] + block.lengths[message]))],
-                             dtype=np.int64).reshape(-1, 2)
+    return found, candidates
+
+
+def _regex_matches(compiled: CompiledRulebook, block: NormalizedBlock, platform_codes: np.ndarray, kinds: tuple,
+                   candidates: list | None = None, judged: np.ndarray | None = None) -> list[Matches]:
+    """The matches of the rulebook's regexes of ``kinds`` in a block. Rule regexes run on the whole block
+    or only in the messages their prefilter found; context regexes only where their rule has a match
+    to judge (``judged``: message * n_rules + rule), cut at the message end."""
+    n_rules = len(compiled.rulebook.rules)
+    frames = []
+    if judged is not None:           # the judged messages of each rule, found by one sort
+        order = np.argsort(judged % n_rules, kind="stable")
+        by_rule = judged[order]
+        bounds = np.searchsorted(by_rule % n_rules, np.arange(n_rules + 1))
+
+    def add(r_idx: int, spans: np.ndarray, kind: int, platforms: np.ndarray) -> None:
         if not len(spans):
-            continue
+            return
         m, s, e, _ = block.locate_folded(spans[:, 0], spans[:, 1])
         on_platform = platforms[platform_codes[m]]
         m, s, e = m[on_platform], s[on_platform], e[on_platform]
         frames.append({"msg": m, "rule": np.full(len(m), r_idx, dtype=np.int64), "start": s, "end": e,
                        "kind": np.full(len(m), kind, dtype=np.int8), "entry": np.full(len(m), -1, dtype=np.int64)})
-    return {k: np.concatenate([f[k] for f in frames]) for k in frames[0]}
+
+    scopes: dict = {}                # the text each group of regexes scans, built once per group
+    for r_idx, pattern, prefilter, kind, platforms in compiled.regexes:
+        if kind not in kinds:
+            continue
+        if kind == HIT:
+            if prefilter is None:
+                add(r_idx, block.regex_spans(pattern), kind, platforms)
+            elif candidates[prefilter] is not None:
+                if ("prefilter", prefilter) not in scopes:
+                    # a rule regex may start anywhere (您…): scan the whole block only when most messages are in
+                    scopes[("prefilter", prefilter)] = _Scope(block, candidates[prefilter], whole_above=0.5)
+                scope = scopes[("prefilter", prefilter)]
+                add(r_idx, scope.spans(pattern), kind, platforms)
+            continue
+        if ("rule", r_idx) not in scopes:
+            messages = np.arange(len(block)) if judged is None else \
+                np.unique(by_rule[bounds[r_idx]:bounds[r_idx + 1]] // n_rules)
+            scopes[("rule", r_idx)] = _Scope(block, messages)
+        add(r_idx, scopes[("rule", r_idx)].spans(pattern), kind, platforms)
+    return frames
+
+
+class _Scope:
+    """Some messages of a block to run regexes over: the whole block when they are more than
+    ``whole_above`` of it (its matches kept to those messages), else just their texts run together,
+    cut once for every regex of the group."""
+
+    def __init__(self, block: NormalizedBlock, messages: np.ndarray, whole_above: float = 0.05):
+        self.block, self.messages = block, messages
+        self.whole = len(messages) > whole_above * len(block)
+        if not self.whole and len(messages):
+            starts, lengths = block.starts[messages], block.lengths[messages]
+            folded = block.folded
+            self.text = "".join([folded[a:a + n] for a, n in zip(starts.tolist(), lengths.tolist())])
+            self.offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+            self.lengths, self.shift = lengths, starts - self.offsets
+
+    def spans(self, pattern: re.Pattern) -> np.ndarray:
+        """The matches of ``pattern`` in these messages, as run-together offsets of the block (n × 2)."""
+        if not len(self.messages):
+            return np.zeros((0, 2), dtype=np.int64)
+        if self.whole:
+            spans = self.block.regex_spans(pattern)
+            owner = np.searchsorted(self.block.starts, spans[:, 0], side="right") - 1
+            return spans[np.isin(owner, self.messages)]
+        spans = spans_within(pattern, self.text, self.offsets, self.lengths)
+        owner = np.searchsorted(self.offsets, spans[:, 0], side="right") - 1
+        return spans + self.shift[owner][:, None]
 
 
 def _apply_exceptions(raw: Matches, n_rules: int) -> Matches:
@@ -511,22 +586,67 @@ def find_violations(messages: pd.DataFrame, rulebook: Rulebook | None = None, *,
     texts_all = messages["text"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__()
     category_codes = pd.factorize(pd.Series([r.category for r in rules], dtype=object))[0]
 
-    context: list[np.ndarray] = []   # row * n_rules + rule: unless context for rules that look back a message
+    n_rules = len(rules)
+    has_context = compiled.context is not None or any(k in (UNLESS, UNLESS_PREVIOUS) for _, _, _, k, _ in compiled.regexes)
+    previous = _previous_in_session(messages, candidates) \
+        if compiled.rule_unless_previous.any() and "session_id" in messages.columns else None
+
+    def context_of(rows: np.ndarray, hits: Matches) -> tuple[Matches, np.ndarray]:
+        """The ``unless`` context where a rule that has some matched: in the matched messages (for the
+        same-message check, in block message numbers) and in the agent's message before each (as
+        previous-row * n_rules + rule keys)."""
+        wanted = compiled.rule_unless[hits["rule"]] | compiled.rule_unless_previous[hits["rule"]]
+        hit_rows = rows[hits["msg"][wanted]]
+        before = previous[hit_rows[compiled.rule_unless_previous[hits["rule"][wanted]]]] if previous is not None else hit_rows[:0]
+        subrows = np.unique(np.concatenate([hit_rows, before[before >= 0]]))
+        empty = {k: v[:0] for k, v in hits.items()}
+        if not len(subrows):
+            return empty, np.zeros(0, dtype=np.int64)
+        sub = normalize_block(texts_all.take(subrows))
+        frames = []
+        if compiled.context is not None:
+            found, _ = _literal_matches(compiled.context, sub, platform_all[subrows])
+            frames.append(found)
+        judged = np.searchsorted(subrows, hit_rows) * n_rules + hits["rule"][wanted]
+        judged = np.concatenate([judged, np.searchsorted(subrows, before[before >= 0]) * n_rules
+                                 + hits["rule"][wanted][compiled.rule_unless_previous[hits["rule"][wanted]]][before >= 0]])
+        frames += _regex_matches(compiled, sub, platform_all[subrows], (UNLESS, UNLESS_PREVIOUS), judged=judged)
+        if not frames:
+            return empty, np.zeros(0, dtype=np.int64)
+        found = {k: np.concatenate([f[k] for f in frames]) for k in frames[0]}
+        row_of = subrows[found["msg"]]
+        back = found["kind"] == UNLESS_PREVIOUS
+        looked_back = row_of[back] * n_rules + found["rule"][back]
+        # same-message context, renumbered to this block's messages
+        same = _select(found, (found["kind"] == UNLESS) & np.isin(row_of, rows))
+        same["msg"] = np.searchsorted(rows, subrows[same["msg"]])      # a block's rows are in ascending order
+        return same, looked_back
+
+    looked_back_all: list[np.ndarray] = []
 
     def judge_block(rows: np.ndarray) -> Matches | None:
         block = normalize_block(texts_all.take(rows))
-        raw = _raw_matches(compiled, block, platform_all[rows])
+        platforms = platform_all[rows]
+        found, candidates_ = _literal_matches(compiled.main, block, platforms)
+        frames = [found] + _regex_matches(compiled, block, platforms, (HIT,), candidates=candidates_)
+        raw = {k: np.concatenate([f[k] for f in frames]) for k in frames[0]}
         if not len(raw["msg"]):
             return None
-        looks_back = raw["kind"] == UNLESS_PREVIOUS
-        context.append(rows[raw["msg"][looks_back]] * len(rules) + raw["rule"][looks_back])
         msg, rule = raw["msg"], raw["rule"]
         role = role_all[rows][msg]
         applies = (role >= 0) & compiled.rule_roles[rule, np.maximum(role, 0)]
-        applies &= compiled.rule_platforms[rule, platform_all[rows][msg]]
+        applies &= compiled.rule_platforms[rule, platforms[msg]]
         applies &= block.lengths[msg] <= compiled.rule_max_chars[rule]
         raw = _select(raw, applies | (raw["kind"] != HIT))
-        hits = _drop_nested(_apply_exceptions(raw, len(rules)), category_codes)
+        judged = raw["msg"][raw["kind"] == HIT] * n_rules + raw["rule"][raw["kind"] == HIT]
+        extra = _regex_matches(compiled, block, platforms, (EXCEPTION,), judged=judged)
+        if extra:
+            raw = {k: np.concatenate([raw[k]] + [f[k] for f in extra]) for k in raw}
+        if has_context:
+            same, looked_back = context_of(rows, _select(raw, raw["kind"] == HIT))
+            raw = {k: np.concatenate([raw[k], same[k]]) for k in raw}
+            looked_back_all.append(looked_back)
+        hits = _drop_nested(_apply_exceptions(raw, n_rules), category_codes)
         if not len(hits["msg"]):
             return None
         hits["row"] = rows[hits["msg"]]
@@ -541,11 +661,10 @@ def find_violations(messages: pd.DataFrame, rulebook: Rulebook | None = None, *,
     if not parts:
         return _empty_hits()
     hits = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    if compiled.rule_unless_previous.any() and context and "session_id" in messages.columns:
-        previous = _previous_in_session(messages, candidates)
+    if previous is not None and looked_back_all:
         back = compiled.rule_unless_previous[hits["rule"]] & (previous[hits["row"]] >= 0)
-        key = previous[hits["row"]] * len(rules) + hits["rule"]
-        hits = _select(hits, ~(back & np.isin(key, np.concatenate(context))))
+        key = previous[hits["row"]] * n_rules + hits["rule"]
+        hits = _select(hits, ~(back & np.isin(key, np.concatenate(looked_back_all))))
     return _hits_table(hits, messages, compiled)
 
 
@@ -555,9 +674,11 @@ def _previous_in_session(messages: pd.DataFrame, rows: np.ndarray) -> np.ndarray
     out = np.full(len(messages), -1, dtype=np.int64)
     if not len(rows):
         return out
-    session = pd.factorize(messages["session_id"].to_numpy()[rows])[0]
+    session = pd.factorize(messages["session_id"])[0][rows]       # native on Arrow strings
     seq = messages["seq"].to_numpy()[rows] if "seq" in messages.columns else np.arange(len(rows))
-    order = np.lexsort((np.arange(len(rows)), seq, session))
+    # load_logs hands the messages over in session order: then the previous one is the one before
+    in_order = bool(np.all((session[1:] > session[:-1]) | ((session[1:] == session[:-1]) & (seq[1:] >= seq[:-1]))))
+    order = np.arange(len(rows)) if in_order else np.lexsort((np.arange(len(rows)), seq, session))
     ordered = rows[order]
     same = np.zeros(len(ordered), dtype=bool)
     same[1:] = session[order][1:] == session[order][:-1]
@@ -576,10 +697,10 @@ def _hits_table(hits: Matches, messages: pd.DataFrame, compiled: CompiledRuleboo
     rule = hits["rule"]
     entry = hits["entry"]
     is_phrase = entry >= 0
-    phrase = np.asarray(compiled.entry_written, dtype=object)[np.maximum(entry, 0)] if len(entry) else np.zeros(0, dtype=object)
+    phrase = np.asarray(compiled.main.entry_written, dtype=object)[np.maximum(entry, 0)] if len(entry) else np.zeros(0, dtype=object)
     regex_names = np.array([f"regex:{r.id}" for r in rules], dtype=object)
     phrase = np.where(is_phrase, phrase, regex_names[rule])
-    variant = np.where(is_phrase, compiled.entry_variant[np.maximum(entry, 0)], False)
+    variant = np.where(is_phrase, compiled.main.entry_variant[np.maximum(entry, 0)], False)
     matched = hits["matched"]
     evasion = is_phrase & (variant | (matched != phrase))
     rows = hits["row"]

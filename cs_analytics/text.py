@@ -158,35 +158,9 @@ class NormalizedBlock:
         last = self._units_to_str(self._compact_to_units(ends - 1))
         return self._split(first, last + 1)
 
-    def regex_spans(self, pattern, clip: bool = False) -> np.ndarray:
-        """Every match of ``pattern`` in the folded view, as run-together offsets (n × 2), each within one
-        message: a match that would run on into the next message is looked for again inside its own
-        message (or, with ``clip``, cut at that message's end: for context such as an exception's tail)."""
-        text = self.folded
-        ends_of = self.starts + self.lengths
-        spans: list[tuple[int, int]] = []
-        pos = 0
-        search = pattern.search
-        while True:
-            found = search(text, pos)
-            if found is None:
-                break
-            start, end = found.span()
-            message = int(np.searchsorted(self.starts, start, side="right")) - 1
-            limit = int(ends_of[message])
-            if end > limit:
-                if clip:
-                    spans.append((start, limit))
-                    pos = limit
-                    continue
-                found = search(text, start, limit)   # the same pattern, confined to the message
-                if found is None:
-                    pos = limit
-                    continue
-                start, end = found.span()
-            spans.append((start, end))
-            pos = end if end > start else start + 1
-        return np.array(spans, dtype=np.int64).reshape(-1, 2)
+    def regex_spans(self, pattern) -> np.ndarray:
+        """Every match of ``pattern`` in the folded view, each within one message (``spans_within``)."""
+        return spans_within(pattern, self.folded, self.starts, self.lengths)
 
     def locate_folded(self, starts, ends):
         """Folded-view spans (original offsets of the run-together text) → (message, start, end, kept mask);
@@ -196,6 +170,38 @@ class NormalizedBlock:
         if not len(starts):
             return starts, starts, starts, np.zeros(0, dtype=bool)
         return self._split(starts, ends)
+
+
+def spans_within(pattern, text: str, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Every match of ``pattern`` in ``text`` (messages run together: ``starts``/``lengths``), as offsets
+    (n × 2), each within one message: a match that would run on into the next message is looked for
+    again inside its own message (where an optional tail simply stops at the message end), and the
+    stretch it swallowed is scanned again. The scan runs at the regex engine's speed; only the rare
+    match across a boundary costs a second look."""
+    ends_of = starts + lengths
+    found: list[np.ndarray] = []
+    work = [(0, None)]          # (scan from, only matches starting before): the whole text, then rescans
+    while work:
+        pos, stop = work.pop()
+        spans = []
+        for m in pattern.finditer(text, pos):
+            if stop is not None and m.start() >= stop:
+                break
+            spans.append(m.span())
+        if not spans:
+            continue
+        spans = np.array(spans, dtype=np.int64)
+        limit = ends_of[np.searchsorted(starts, spans[:, 0], side="right") - 1]
+        inside = spans[:, 1] <= limit
+        found.append(spans[inside])
+        for (start, end), message_end in zip(spans[~inside].tolist(), limit[~inside].tolist()):
+            confined = [m.span() for m in pattern.finditer(text, start, message_end)]
+            found.append(np.array(confined, dtype=np.int64).reshape(-1, 2))
+            work.append((message_end, end))
+    if not found:
+        return np.zeros((0, 2), dtype=np.int64)
+    spans = np.concatenate(found)
+    return spans[np.lexsort((spans[:, 1], spans[:, 0]))]
 
 
 def _arrow_texts(texts) -> tuple[str, np.ndarray]:

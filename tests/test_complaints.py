@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from cs_analytics import check_complaint, classify_complaints, complaint_signals, label_messages, load_taxonomy
 from cs_analytics.complaints import TaxonomyError, talkative_sessions
@@ -265,3 +266,15 @@ def test_layer_errors_name_the_file_and_the_fix(tmp_path, content, message):
 def test_a_missing_layer_file_is_a_clear_error(tmp_path):
     with pytest.raises(TaxonomyError, match="no such taxonomy file"):
         load_taxonomy(tmp_path / "nope.yaml")
+
+
+CONTACT_CASES = yaml.safe_load((Path(__file__).parent / "cases" / "contact_reason_cases.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", CONTACT_CASES, ids=[c["name"] for c in CONTACT_CASES])
+def test_contact_reason_case(case):
+    rows = [{"message_id": f"m{i}", "session_id": "s1", "seq": i + 1, "ts": pd.NaT, "role": role, "platform": "jd",
+             "shop": "", "text": text} for i, (role, text) in enumerate(case["messages"])]
+    sessions = classify_complaints(conform(pd.DataFrame(rows), "Asia/Shanghai"))
+    row = sessions.iloc[0]
+    assert (row["contact_reason"], bool(row["is_complaint"])) == (case["contact_reason"], case["is_complaint"])

@@ -220,3 +220,32 @@ def test_engines_agree_on_random_text(texts, platform):
     results = [find_violations(messages, engine=engine) for engine in ENGINES]
     for other in results[1:]:
         pd.testing.assert_frame_equal(results[0], other)
+
+
+def test_a_regex_never_runs_from_one_message_into_the_next():
+    """Messages are matched run together; a regex that could start in one message and end in the next
+    (您…联系…商家 over 为您处理 + 您联系商家) is looked for again inside its own message."""
+    messages = pd.DataFrame({"message_id": ["a", "b"], "session_id": ["s", "s"], "seq": [1, 2], "role": ["agent", "agent"],
+                             "platform": ["taobao", "taobao"], "text": ["已经帮您登记了，会尽快为您处理", "您联系商家客服吧"]})
+    hits = find_violations(messages)
+    assert list(hits["message_id"]) == ["b"] and list(hits["matched"]) == ["您联系商家"]
+
+
+def test_regex_spans_stay_inside_messages():
+    import re
+
+    import pyarrow as pa
+
+    from cs_analytics.text import normalize_block
+
+    block = normalize_block(pa.array(["还有别的", "吗？好的", "还有其他可以帮您的吗"]))
+    pattern = re.compile("还有(其他|别的)[^,.;!?。]{0,12}?(吗|么)")
+    spans = block.regex_spans(pattern)
+    message, start, end, _ = block.locate_folded(spans[:, 0], spans[:, 1])
+    assert list(message) == [2] and block.text(2)[start[0]:end[0]] == "还有其他可以帮您的吗"
+    # an optional tail stops at the message end instead of reaching into the next message
+    tails = block.regex_spans(re.compile("还有别的[^。]{0,3}"))
+    assert [block.original[a:b] for a, b in tails] == ["还有别的"]
+    # and a match that needs the next message's words is no match (微信…工作日 over two messages)
+    two = normalize_block(pa.array(["可以加我微信详聊", "1-3个工作日到账"]))
+    assert not len(two.regex_spans(re.compile("微信[^,.;!?。]{0,14}?(工作日|到账)")))

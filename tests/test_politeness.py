@@ -205,3 +205,24 @@ def test_filler_words_are_a_taboo_but_not_a_sanbu_breach():
 def test_midpoint_date():
     checks = pd.DataFrame({"started": pd.to_datetime(["2025-10-01 10:00", "2025-10-11 10:00", None]).tz_localize("Asia/Shanghai")})
     assert po.midpoint_date(checks) == "2025-10-06"
+
+
+def test_checks_read_the_agents_turns():
+    """A turn is the agent's messages with no customer message between them: a 您好 opening the second
+    template of the first turn greets, an offer of help anywhere in the first turn greets, the closing
+    may sit in any message of the last turn, and anything-else in the last two turns (README C)."""
+    d = WEDNESDAY
+    templates = chat((d + "10:00:00", "customer", "在吗"),
+                     (d + "10:00:10", "agent", "正在为您查询，请稍等~ 您好，订单已经发出"),
+                     (d + "10:01:00", "customer", "好的"),
+                     (d + "10:01:10", "agent", "请问还有其他还可以帮到您的吗?"),
+                     (d + "10:02:00", "customer", "没有了"),
+                     (d + "10:02:10", "agent", "好的"), (d + "10:02:12", "agent", "祝您生活愉快"), sid="templates")
+    offer = chat((d + "10:00:00", "customer", "你好"), (d + "10:00:10", "agent", "亲爱的，风和日丽的一天，请问有什么问题我可以帮您处理呢?"),
+                 sid="offer")
+    straight = chat((d + "10:00:00", "customer", "你好"), (d + "10:00:10", "agent", "请提供一下订单号"),
+                    (d + "10:00:12", "agent", "这款支持7天无理由退换的，你好"), sid="straight")
+    out = checks_of(templates, offer, straight)
+    assert out.loc["templates", "greeting"] and out.loc["templates", "closing"] and out.loc["templates", "anything_else"]
+    assert out.loc["offer", "greeting"]
+    assert not out.loc["straight", "greeting"]      # a comma does not open a template; an order-number request is no greeting

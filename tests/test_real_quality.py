@@ -112,3 +112,21 @@ def test_packaged_figures_are_current(measured):
 
     assert accuracy.load_figures() == real_quality.stored_figures(predictions, labels), (
         "cs_analytics/resources/accuracy/real_chats.yaml is stale: run .venv/bin/python tests/real_quality.py --write")
+
+
+def test_trust_tables_and_notes_read_the_packaged_figures(tmp_path):
+    """What notebooks 02, 03 and 05 show: a table per kind, and a note that says when the analyst's
+    own layers are not what was measured."""
+    from cs_analytics import accuracy, load_rulebook, load_taxonomy
+
+    for kind in accuracy.KINDS:
+        table = accuracy.trust_table(kind)
+        assert len(table) and not table.isna().any().any(), kind
+    violations = accuracy.trust_table("violations")
+    assert any("service_taboo" in label for label in violations.index)
+    assert "实测" in accuracy.trust_note("violations", rulebook=load_rulebook())
+    assert "不同" not in accuracy.trust_note("violations", rulebook=load_rulebook())
+    layer = tmp_path / "mine.yaml"
+    layer.write_text("disable: [taboo.refusal.no]\n", encoding="utf-8")
+    assert "differ" in accuracy.trust_note("violations", rulebook=load_rulebook(layer))
+    assert "differ" not in accuracy.trust_note("complaints", taxonomy=load_taxonomy())

@@ -178,6 +178,22 @@ def test_user_layer_adds_disables_and_overrides(tmp_path):
      rules:
        - {id: my.rule, category: abuse, phrases: [x], suggest: s, source: s, effective_from: '2026-13-01'}
      """, ["effective_from", "YYYY-MM-DD"]),
+    ("""
+     rules:
+       - {id: my.rule, category: abuse, phrases: [x], suggest: s, source: s, unless: [no_such_set]}
+     """, ["unknown phrase set 'no_such_set'", "my.rule", "phrase_sets"]),
+    ("""
+     phrase_sets:
+       empty: {source: s}
+     """, ["phrase set 'empty'", "phrases"]),
+    ("""
+     rules:
+       - {id: my.rule, category: abuse, phrases: [x], suggest: s, source: s, max_chars: 0}
+     """, ["max_chars", "my.rule"]),
+    ("""
+     rules:
+       - {id: my.rule, category: abuse, phrases: [x], suggest: s, source: s, exception_regex: [{pattern: y, platforms: [wechat]}]}
+     """, ["exception_regex", "unknown platform", "wechat"]),
     ("disable: [no.such.rule]\n", ["cannot disable unknown rule 'no.such.rule'"]),
     ("rules: [\n", ["not valid YAML"]),
     ("hello: 1\n", ["unknown top-level key", "hello"]),
@@ -228,3 +244,48 @@ def test_rulebook_version_is_the_same_in_every_process():
                               capture_output=True, text=True, env=env, check=True)
         versions.add(done.stdout.strip())
     assert len(versions) == 1
+
+
+def test_unless_context_in_the_message_or_the_previous_one(tmp_path):
+    """``unless``: context elsewhere in the message cancels a match (not context inside the match itself);
+    ``unless_previous``: context in the agent's previous message of the session cancels it too."""
+    path = write(tmp_path, """
+        phrase_sets:
+          sorry: {phrases: [抱歉], source: test}
+          why: {phrases: [因为], source: test}
+          can: {phrases: [可以], source: test}
+        categories:
+          shop_policy: {label: 店铺禁语, severity: medium, source: test}
+        rules:
+          - {id: my.refusal, category: shop_policy, phrases: [不可以], unless: [sorry, can], unless_previous: [why],
+             max_chars: 12, suggest: s, source: s}
+        """)
+    rulebook = load_rulebook(path)
+    fired = lambda text: "my.refusal" in set(check_text(text, "jd", rulebook=rulebook)["rule_id"].astype(str))  # noqa: E731
+    assert fired("不可以的哦")                      # 可以 inside 不可以 is not an alternative
+    assert not fired("抱歉，不可以的哦")
+    assert not fired("不可以，您可以换个颜色")
+    assert not fired("这个不可以的哦，订单已经出库了好几天了")   # longer than max_chars: not a bare reply
+    messages = pd.DataFrame({
+        "message_id": ["a1", "a2", "b1", "b2"], "session_id": ["s1", "s1", "s2", "s2"], "seq": [1, 2, 1, 2],
+        "role": ["agent"] * 4, "platform": ["jd"] * 4,
+        "text": ["因为已经出库了", "不可以的哦", "请稍等", "不可以的哦"]})
+    hits = find_violations(messages, rulebook)
+    assert set(hits.loc[hits["rule_id"].astype(str) == "my.refusal", "message_id"]) == {"b2"}
+
+
+def test_phrase_sets_of_later_files_extend_earlier_ones(tmp_path):
+    path = write(tmp_path, """
+        phrase_sets:
+          offer_to_check: {phrases: [等我问问], source: 我们店}
+        """)
+    rulebook = load_rulebook(path)
+    assert "等我问问" in rulebook.phrase_sets["offer_to_check"].phrases
+    assert "帮您核实" in rulebook.phrase_sets["offer_to_check"].phrases
+    assert not check_text("不知道，等我问问", "jd", rulebook=rulebook)["rule_id"].astype(str).str.startswith("taboo.shirking.dont").any()
+    assert check_text("不知道，等我问问", "jd")["rule_id"].astype(str).str.startswith("taboo.shirking.dont").any()
+
+
+def test_exception_regex_limited_to_platforms():
+    assert check_text("微信零钱3个工作日到账", "jd").empty
+    assert set(check_text("微信零钱3个工作日到账", "pdd")["rule_id"].astype(str)) == {"platform.social.wechat"}
