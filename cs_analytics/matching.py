@@ -596,9 +596,11 @@ def find_violations(messages: pd.DataFrame, rulebook: Rulebook | None = None, *,
         same-message check, in block message numbers) and in the agent's message before each (as
         previous-row * n_rules + rule keys)."""
         wanted = compiled.rule_unless[hits["rule"]] | compiled.rule_unless_previous[hits["rule"]]
-        hit_rows = rows[hits["msg"][wanted]]
-        before = previous[hit_rows[compiled.rule_unless_previous[hits["rule"][wanted]]]] if previous is not None else hit_rows[:0]
-        subrows = np.unique(np.concatenate([hit_rows, before[before >= 0]]))
+        hit_rows, hit_rules = rows[hits["msg"][wanted]], hits["rule"][wanted]
+        looks_back = compiled.rule_unless_previous[hit_rules] & (previous is not None)
+        before = previous[hit_rows[looks_back]] if previous is not None else hit_rows[:0]
+        known = before >= 0
+        subrows = np.unique(np.concatenate([hit_rows, before[known]]))
         empty = {k: v[:0] for k, v in hits.items()}
         if not len(subrows):
             return empty, np.zeros(0, dtype=np.int64)
@@ -607,9 +609,8 @@ def find_violations(messages: pd.DataFrame, rulebook: Rulebook | None = None, *,
         if compiled.context is not None:
             found, _ = _literal_matches(compiled.context, sub, platform_all[subrows])
             frames.append(found)
-        judged = np.searchsorted(subrows, hit_rows) * n_rules + hits["rule"][wanted]
-        judged = np.concatenate([judged, np.searchsorted(subrows, before[before >= 0]) * n_rules
-                                 + hits["rule"][wanted][compiled.rule_unless_previous[hits["rule"][wanted]]][before >= 0]])
+        judged = np.concatenate([np.searchsorted(subrows, hit_rows) * n_rules + hit_rules,
+                                 np.searchsorted(subrows, before[known]) * n_rules + hit_rules[looks_back][known]])
         frames += _regex_matches(compiled, sub, platform_all[subrows], (UNLESS, UNLESS_PREVIOUS), judged=judged)
         if not frames:
             return empty, np.zeros(0, dtype=np.int64)
