@@ -79,7 +79,7 @@ def trust_table(kind: str, rulebook=None) -> pd.DataFrame:
                 "实测正例 positives": f["positives"],
                 "精确率 precision (95%)": _interval(f["precision"], f["precision_low"], f["precision_high"]),
                 "召回率 recall (95%)": _interval(f["recall"], f["recall_low"], f["recall_high"]) if enough else "正例太少 too few",
-                "每千条误报 false alarms /1000": f["fp_per_1000"],
+                "每千条误报 false alarms /1000": round(f["fp_per_1000"], 1),
             })
         return pd.DataFrame(rows).set_index("类别 category")
     if kind == "complaints":
