@@ -8,11 +8,12 @@ The public API:
 - ``load_rulebook(*paths)`` -> the forbidden-phrase rulebook (defaults + your YAML layers)
 - ``find_violations(messages, rulebook=None)`` -> the hits table (message id, rule, span, matched, suggestion)
 - ``check_text(text, platform)`` -> the hits for one reply
-- ``classify_complaints(messages)`` -> one row per session: primary/secondary complaint type, escalation, temperament
+- ``classify_complaints(messages)`` -> one row per session: contact reason, complaint or inquiry, primary/secondary complaint type, escalation, temperament
 - ``complaint_signals(messages)`` / ``label_messages(messages)`` -> every finding / labels per customer message
 - ``load_taxonomy(*paths)`` -> the complaint taxonomy (defaults + your YAML layers)
 - ``reply_rounds(messages)`` / ``platform_metrics(messages)`` -> response times per reply round / the platforms' own metrics
 - ``politeness_checks(messages, hits=None)`` -> one row per session: each politeness check, fatal, score
+- ``accuracy.trust_table(kind)`` -> how the detectors measured on hand-labelled real JD chats (held-back part)
 - ``Tokenizer`` -> jieba (or rjieba) with the domain dictionary and stopwords, for term counts and word clouds
 """
 from .complaints import TaxonomyError, check_complaint, classify_complaints, complaint_signals, label_messages, load_taxonomy
