@@ -25,9 +25,10 @@ How a session is classified (``classify_complaints``):
 
 - ``primary`` is the complaint type raised in the most customer messages of the session; a tie goes
   to the type raised first. ``secondary`` lists the other types (most messages first).
-- A session with no type but an escalation threat, a compensation demand or anger is a complaint of
-  type ``other``. A session with none of these is not a complaint (``primary`` is missing); the
-  topics it asked about are in ``inquiry``.
+- ``is_complaint``: a type was raised, a *problem statement* (taxonomy.yaml ``problems``: 没收到, 少了,
+  这么慢) was made, or the buyer threatened escalation, demanded compensation or was angry. A complaint
+  without a type takes the session's contact reason as its primary (``other`` when that is unknown).
+  A session that is not a complaint has no primary; the topics it asked about are in ``inquiry``.
 - ``contact_reason`` is what the buyer contacted the shop about, complaint or not: every type is
   scored by its evidence in the session (complaint and inquiry findings in the buyer's messages, the
   buyer's opening messages counting more, and the type's ``agent_terms`` in the agent's replies, since
@@ -37,6 +38,7 @@ How a session is classified (``classify_complaints``):
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -55,8 +57,8 @@ from .text import normalize_block
 COMPLAINT_DIR = config.RESOURCES_DIR / "complaints"
 TYPE_FIELDS = {"id", "label", "phrases", "terms", "regex", "term_regex", "exceptions", "exception_regex", "agent_terms",
                "source", "note"}
-TOP_LEVEL = {"types", "cues", "problems", "clause_breaks", "source_note", "contact_reason", "kinds", "negators", "negation_window", "exceptions", "source",
-             "anger", "compensation", "talkative", "escalation", "temperament"}
+TOP_LEVEL = {"types", "cues", "problems", "clause_breaks", "source_note", "contact_reason", "kinds", "negators",
+             "negation_window", "exceptions", "source", "anger", "compensation", "talkative", "escalation", "temperament"}
 SIGNAL_COLUMNS = ("message_id", "session_id", "seq", "ts", "platform", "shop", "family", "label", "matched",
                   "start", "end", "via", "cue")
 FAMILIES = ("complaint", "inquiry", "problem", "escalation", "anger", "compensation")
@@ -87,6 +89,11 @@ class ComplaintType:
     note: str = ""
 
 
+def _plain_family(label: str) -> dict:
+    """An empty phrase family (problem statements, anger, compensation) before the files fill it."""
+    return {"label": label, "phrases": [], "regex": [], "exceptions": []}
+
+
 CONTACT_DEFAULTS = {"weights": {"complaint": 3.0, "inquiry": 2.0, "agent": 1.0}, "opening_messages": 2,
                     "opening_factor": 2.0, "secondary_share": 0.5, "other_phrases": {"customer": [], "agent": []}}
 
@@ -104,9 +111,9 @@ class Taxonomy:
     escalation_exceptions: tuple[str, ...]
     temperament: dict                 # anger / compensation: {"label", "phrases", "regex", "exceptions"}; talkative: thresholds
     clause_breaks: str = ""           # characters that end a clause (folded text); "" = the whole message
-    problems: dict = field(default_factory=lambda: {"label": "problem", "phrases": [], "regex": [], "exceptions": []})
+    problems: dict = field(default_factory=lambda: _plain_family("problem"))
     files: tuple[str, ...] = field(default=())
-    contact: dict = field(default_factory=lambda: dict(CONTACT_DEFAULTS))   # contact-reason scoring
+    contact: dict = field(default_factory=lambda: copy.deepcopy(CONTACT_DEFAULTS))   # contact-reason scoring
 
     @cached_property
     def ids(self) -> list[str]:
@@ -166,13 +173,11 @@ class Taxonomy:
         return PhraseSet(entries)
 
     @cached_property
-    def _other_phrase_set(self) -> PhraseSet | None:
-        entries = [(role, p) for role, phrases in self.contact["other_phrases"].items() for p in phrases]
-        return PhraseSet(entries) if entries else None
-
-    @cached_property
-    def _agent_phrase_set(self) -> PhraseSet | None:
-        entries = [(i, p) for i, t in enumerate(self.types) for p in t.agent_terms]
+    def _contact_phrase_set(self) -> PhraseSet | None:
+        """The agent's topic words (("agent", type index)) and the words that mark a non-buyer session
+        (("other", role)), found in one pass over the session's messages."""
+        entries = [(("agent", i), p) for i, t in enumerate(self.types) for p in t.agent_terms]
+        entries += [(("other", role), p) for role, phrases in self.contact["other_phrases"].items() for p in phrases]
         return PhraseSet(entries) if entries else None
 
     @cached_property
@@ -284,13 +289,10 @@ def _load(files: tuple[str, ...], _mtimes: tuple[int, ...]) -> Taxonomy:
     negators: list[str] = []
     window = 6
     clause_breaks = Taxonomy.clause_breaks
-    problems: dict = {"label": "problem", "phrases": [], "regex": [], "exceptions": []}
+    problems = _plain_family("problem")
     esc_exceptions: list[str] = []
-    contact = {**CONTACT_DEFAULTS, "weights": dict(CONTACT_DEFAULTS["weights"]),
-               "other_phrases": {"customer": [], "agent": []}}
-    temperament: dict = {"anger": {"label": "anger", "phrases": [], "regex": [], "exceptions": []},
-                         "compensation": {"label": "compensation", "phrases": [], "regex": [], "exceptions": []},
-                         "talkative": {}}
+    contact = copy.deepcopy(CONTACT_DEFAULTS)
+    temperament: dict = {"anger": _plain_family("anger"), "compensation": _plain_family("compensation"), "talkative": {}}
     for name in files:
         path = Path(name)
         data = _read(path)
@@ -358,8 +360,7 @@ def _contact_settings(spec, current: dict, path: Path) -> dict:
     where = f"{path}, contact_reason"
     if not isinstance(spec, dict):
         raise TaxonomyError(f"{where}: a mapping with weights, opening_messages, opening_factor, secondary_share")
-    out = {**current, "weights": dict(current["weights"]),
-           "other_phrases": {k: list(v) for k, v in current["other_phrases"].items()}}
+    out = copy.deepcopy(current)
     for role, phrases in (spec.get("other_phrases") or {}).items():
         if role not in out["other_phrases"]:
             raise TaxonomyError(f"{where}: other_phrases are listed by role: customer, agent; found {role!r}")
@@ -624,16 +625,25 @@ def contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
     score = found["family"].map(weights).astype(float).to_numpy() * np.where(opening, settings["opening_factor"], 1.0)
     votes = [pd.DataFrame({"session_id": found["session_id"].to_numpy(), "label": found["label"].to_numpy(dtype=object),
                            "score": score, "seq": found["seq"].to_numpy()})]
-    # the agent's evidence: the type's agent_terms in the replies, one vote per (message, type)
-    phrase_set = taxonomy._agent_phrase_set
-    agents = messages[messages["role"] == "agent"]
-    if phrase_set is not None and len(agents) and weights["agent"] > 0:
-        hits = phrase_set.find(normalize_block(_arrow_text(agents)))
-        pairs = pd.DataFrame({"msg": hits["msg"], "type": [phrase_set.labels[e] for e in hits["entry"]]}).drop_duplicates()
-        rows = agents.iloc[pairs["msg"].to_numpy()]
-        votes.append(pd.DataFrame({"session_id": rows["session_id"].to_numpy(),
-                                   "label": [taxonomy.types[i].id for i in pairs["type"]],
-                                   "score": weights["agent"], "seq": rows["seq"].to_numpy()}))
+    # one pass over the messages for the agent's topic words and the words of non-buyer sessions
+    phrase_set = taxonomy._contact_phrase_set
+    judged = messages[messages["role"].isin(["customer", "agent"])]
+    non_buyer = pd.Index([])
+    if phrase_set is not None and len(judged):
+        hits = phrase_set.find(normalize_block(_arrow_text(judged)))
+        kind = [phrase_set.labels[e] for e in hits["entry"]]
+        found_in = pd.DataFrame({"msg": hits["msg"], "what": [k[0] for k in kind], "value": [k[1] for k in kind]})
+        role = judged["role"].to_numpy()[found_in["msg"].to_numpy()]
+        # the agent's evidence: the type's agent_terms in the replies, one vote per (message, type)
+        topics = found_in[(found_in["what"] == "agent") & (role == "agent")].drop_duplicates(["msg", "value"])
+        if len(topics) and weights["agent"] > 0:
+            rows = judged.iloc[topics["msg"].to_numpy()]
+            votes.append(pd.DataFrame({"session_id": rows["session_id"].to_numpy(),
+                                       "label": [taxonomy.types[i].id for i in topics["value"]],
+                                       "score": weights["agent"], "seq": rows["seq"].to_numpy()}))
+        # a session written by a merchant, a courier or a B2B buyer is ``other`` whatever it is about
+        marks = found_in[(found_in["what"] == "other") & (found_in["value"].to_numpy() == role)]
+        non_buyer = pd.Index(judged["session_id"].to_numpy()[marks["msg"].to_numpy()]).unique()
     votes = pd.concat(votes, ignore_index=True)
     totals = votes.groupby(["session_id", "label"], sort=False).agg(score=("score", "sum"), first=("seq", "min")).reset_index()
     totals = totals.sort_values(["session_id", "score", "first"], ascending=[True, False, True], kind="stable")
@@ -644,23 +654,15 @@ def contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
     out = pd.DataFrame(index=sessions)
     out["contact_reason"] = best["label"].reindex(sessions).fillna("other")
     out["contact_secondary"] = runner["label"].reindex(sessions)
-    # sessions written by a merchant, a courier or a B2B buyer are ``other`` whatever they are about
-    other_set = taxonomy._other_phrase_set
-    if other_set is not None:
-        judged = messages[messages["role"].isin(["customer", "agent"])]
-        found = other_set.find(normalize_block(_arrow_text(judged)))
-        roles = judged["role"].to_numpy()[found["msg"]]
-        wanted = np.array([other_set.labels[e] for e in found["entry"]], dtype=object) == roles
-        non_buyer = pd.Index(judged["session_id"].to_numpy()[found["msg"][wanted]]).unique()
-        out.loc[out.index.isin(non_buyer), ["contact_reason", "contact_secondary"]] = ["other", pd.NA]
+    out.loc[out.index.isin(non_buyer), ["contact_reason", "contact_secondary"]] = ["other", pd.NA]
     out["contact_scores"] = pd.Series([scores.get(s, {}) for s in sessions], index=sessions, dtype=object)
     return out
 
 
 SESSION_COLUMNS = (
     "session_id", "platform", "shop", "agent_id", "sku", "started", "customer_messages", "is_complaint",
-    "primary", "secondary", "types", "inquiry", "contact_reason", "contact_secondary", "problem", "escalation", "escalation_kinds", "anger_messages",
-    "anger", "compensation", "talkative", "talkative_reason", "primary_message_id", "primary_matched",
+    "primary", "secondary", "types", "inquiry", "contact_reason", "contact_secondary", "problem", "escalation",
+    "escalation_kinds", "anger_messages", "anger", "compensation", "talkative", "talkative_reason", "primary_message_id", "primary_matched",
     "escalation_message_id", "escalation_matched",
 )
 

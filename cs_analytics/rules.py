@@ -97,8 +97,9 @@ class ExceptionPattern:
 
 
 @dataclass(frozen=True)
-class PhraseSet:
-    """A named list of context phrases and regexes (``phrase_sets`` in a rule file), used by ``unless``."""
+class ContextSet:
+    """A named list of context phrases and regexes (``phrase_sets`` in a rule file), named by a rule's
+    ``unless`` / ``unless_previous`` (not to be confused with ``matching.PhraseSet``, which finds phrases)."""
 
     name: str
     phrases: tuple[str, ...] = ()
@@ -123,8 +124,8 @@ class Rule:
     regex: tuple[tuple[str, str | None], ...] = ()   # (pattern, prefilter or None)
     exceptions: tuple[ExceptionContext, ...] = ()
     exception_regex: tuple[ExceptionPattern, ...] = ()
-    unless: tuple[PhraseSet, ...] = ()   # context in the same message that makes a match not a violation
-    unless_previous: tuple[PhraseSet, ...] = ()   # context in the agent's previous message of the session
+    unless: tuple[ContextSet, ...] = ()   # context in the same message that makes a match not a violation
+    unless_previous: tuple[ContextSet, ...] = ()   # context in the agent's previous message of the session
     max_chars: int | None = None         # the rule judges only messages this short (a bare reply)
     min_repeats: int = 1
     effective_from: dt.date | None = None
@@ -149,7 +150,7 @@ class Rulebook:
     categories: dict[str, dict]
     files: list[str] = field(default_factory=list)
     disabled: list[str] = field(default_factory=list)
-    phrase_sets: dict[str, PhraseSet] = field(default_factory=dict)
+    phrase_sets: dict[str, ContextSet] = field(default_factory=dict)
 
     @cached_property
     def version(self) -> str:
@@ -174,7 +175,7 @@ class Rulebook:
             "subcategory": r.subcategory, "severity": r.severity,
             "platforms": ",".join(sorted(r.platforms)), "roles": ",".join(sorted(r.roles)),
             "phrases": len(r.phrases), "variants": len(r.variants), "regex": len(r.regex),
-            "exceptions": len(r.exceptions) + len(r.exception_regex), "unless": ",".join(s.name for s in r.unless),
+            "exceptions": len(r.exceptions) + len(r.exception_regex), "unless": ",".join(s.name for s in r.unless + r.unless_previous),
             "suggest": r.suggest, "source": r.source,
         } for r in self.rules])
 
@@ -302,7 +303,7 @@ def _exception_patterns(value, where: str) -> list[ExceptionPattern]:
     return out
 
 
-def _phrase_set(name: str, spec, where: str) -> PhraseSet:
+def _phrase_set(name: str, spec, where: str) -> ContextSet:
     if not isinstance(spec, dict) or not (spec.get("phrases") or spec.get("regex")):
         raise RulebookError(f"{where}: phrase set {name!r} is a mapping with 'phrases' and/or 'regex' (and 'source')")
     regex = tuple(str(r) for r in _as_list(spec.get("regex")))
@@ -311,11 +312,11 @@ def _phrase_set(name: str, spec, where: str) -> PhraseSet:
             check_regex(pattern)
         except ValueError as exc:
             raise RulebookError(f"{where}: phrase set {name!r}: {exc}") from None
-    return PhraseSet(name, tuple(str(p) for p in _as_list(spec.get("phrases"))), regex, str(spec.get("source", "")).strip())
+    return ContextSet(name, tuple(str(p) for p in _as_list(spec.get("phrases"))), regex, str(spec.get("source", "")).strip())
 
 
-def _unless(value, where: str, phrase_sets: dict[str, PhraseSet]) -> list[PhraseSet]:
-    """``unless`` items: names of phrase sets, or inline ``{phrases: […], regex: […]}`` lists."""
+def _context_sets(value, where: str, phrase_sets: dict[str, ContextSet], key: str) -> list[ContextSet]:
+    """``unless`` / ``unless_previous`` items: names of phrase sets, or inline ``{phrases: […], regex: […]}``."""
     out = []
     for i, item in enumerate(_as_list(value)):
         if isinstance(item, dict):
@@ -323,12 +324,12 @@ def _unless(value, where: str, phrase_sets: dict[str, PhraseSet]) -> list[Phrase
         elif str(item) in phrase_sets:
             out.append(phrase_sets[str(item)])
         else:
-            raise RulebookError(f"{where}: unless names unknown phrase set {item!r}; declared sets: "
+            raise RulebookError(f"{where}: {key} names unknown phrase set {item!r}; declared sets: "
                                 f"{sorted(phrase_sets)} (declare it under 'phrase_sets:')")
     return out
 
 
-def _build_rule(entry: dict, path: Path, categories: dict, phrase_sets: dict[str, PhraseSet] | None = None) -> Rule:
+def _build_rule(entry: dict, path: Path, categories: dict, phrase_sets: dict[str, ContextSet]) -> Rule:
     rid = entry.get("id")
     where = _where(path, entry, rid if isinstance(rid, str) else None)
     if not isinstance(rid, str) or not _ID.match(rid):
@@ -389,7 +390,7 @@ def _build_rule(entry: dict, path: Path, categories: dict, phrase_sets: dict[str
                                 f"{sorted(_pii_patterns())}")
         regexes.append(_pii_patterns()[pii_id])
     exception_regex = _exception_patterns(entry.get("exception_regex"), where)
-    unless = _unless(entry.get("unless"), where, phrase_sets or {})
+    unless = _context_sets(entry.get("unless"), where, phrase_sets, "unless")
     for pattern in [r for pair in regexes for r in pair if r] + [e.pattern for e in exception_regex]:
         try:
             check_regex(pattern)
@@ -412,7 +413,7 @@ def _build_rule(entry: dict, path: Path, categories: dict, phrase_sets: dict[str
             exceptions.append(ExceptionContext(str(item["phrase"]), frozenset(_as_list(plats)) if plats else None))
         else:
             exceptions.append(ExceptionContext(str(item)))
-    unless_previous = _unless(entry.get("unless_previous"), where, phrase_sets or {})
+    unless_previous = _context_sets(entry.get("unless_previous"), where, phrase_sets, "unless_previous")
     max_chars = entry.get("max_chars")
     if max_chars is not None and (not isinstance(max_chars, int) or max_chars < 1):
         raise RulebookError(f"{where}: max_chars must be a whole number ≥ 1 (the longest message the rule judges)")
@@ -473,7 +474,7 @@ def _load(files: tuple[str, ...], _mtimes: tuple[int, ...]) -> Rulebook:
     rules: dict[str, Rule] = {}
     raw: dict[str, dict] = {}
     disabled: list[str] = []
-    phrase_sets: dict[str, PhraseSet] = {}
+    phrase_sets: dict[str, ContextSet] = {}
     datas = [(Path(f), _read(Path(f))) for f in files]
     for path, data in datas:
         unknown = set(data) - {"categories", "rules", "disable", "override", "phrase_sets", "version", "source", "__line__"}
@@ -487,7 +488,7 @@ def _load(files: tuple[str, ...], _mtimes: tuple[int, ...]) -> Rulebook:
             where = f"{path}:{spec.get('__line__', '?') if isinstance(spec, dict) else '?'}"
             new = _phrase_set(str(name), spec, where)
             old = phrase_sets.get(new.name)
-            phrase_sets[new.name] = new if old is None else PhraseSet(
+            phrase_sets[new.name] = new if old is None else ContextSet(
                 new.name, old.phrases + new.phrases, old.regex + new.regex, "; ".join(filter(None, [old.source, new.source])))
     if not categories:
         raise RulebookError(f"no categories declared in {list(files)}; the default categories.yaml is missing")

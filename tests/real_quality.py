@@ -336,7 +336,7 @@ def floors(predictions: Predictions, labels: Labels) -> dict:
 
 
 # ------------------------------------------------------------------------------------ print ---
-def _print_part(name: str, result: dict, predictions: Predictions, labels: Labels) -> None:
+def _print_part(name: str, result: dict) -> None:
     v = result["violations"]
     print(f"\n## {name}: {result['sessions']} sessions, {int(v['agent_messages'].iloc[0])} agent messages")
     table = v[["positives", "tp", "fp", "fn"]].copy()
@@ -386,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
             print(errors(labels, predictions, args.errors, part).to_string())
         return 0
     for part in parts:
-        _print_part(part, measure(predictions, labels, part), predictions, labels)
+        _print_part(part, measure(predictions, labels, part))
         if args.confusion:
             print(confusion(labels, predictions, part).to_string())
     if args.write:
