@@ -16,17 +16,17 @@ The public API:
 - ``accuracy.trust_table(kind)`` -> how the detectors measured on hand-labelled real JD chats (held-back part)
 - ``Tokenizer`` -> jieba (or rjieba) with the domain dictionary and stopwords, for term counts and word clouds
 """
-from .complaints import TaxonomyError, check_complaint, classify_complaints, complaint_signals, label_messages, load_taxonomy
-from .filters import filter_messages
-from .matching import check_text, find_violations
-from .logs import LoadError, LoadReport, LoadResult, load_logs
-from .sample import generate_sample, write_sample
-from .profiles import ProfileError, available_profiles, load_profile
-from .rules import RulebookError, load_rulebook
-from .text import Tokenizer
-from .timeparse import NoTimestampsError, has_times, require_times
-from .timing import platform_metrics, reply_rounds
-from .politeness import politeness_checks
+from .findings.complaints import TaxonomyError, check_complaint, classify_complaints, complaint_signals, label_messages, load_taxonomy
+from .ingest.filters import filter_messages
+from .findings.violations import check_text, find_violations
+from .ingest.load import LoadError, LoadReport, LoadResult, load_logs
+from .ingest.sample import generate_sample, write_sample
+from .ingest.profiles import ProfileError, available_profiles, load_profile
+from .findings.rulebook import RulebookError, load_rulebook
+from .textmatch.normalize import Tokenizer
+from .base.timeparse import NoTimestampsError, has_times, require_times
+from .findings.timing import platform_metrics, reply_rounds
+from .findings.politeness import politeness_checks
 
 __version__ = "0.1.0"
 

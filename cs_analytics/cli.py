@@ -4,11 +4,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import config
+from .base import config
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .report import run_report
+    from .outputs.report import run_report
 
     result = run_report(args.logs, args.out, profile=args.profile, platforms=args.platform,
                         date_from=args.date_from, date_to=args.date_to, rules=args.rules,
@@ -23,7 +23,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
-    from .logs import load_logs
+    from .ingest.load import load_logs
 
     result = load_logs(args.path, args.profile, encoding=args.encoding, progress=True)
     print(result.report)
@@ -34,8 +34,8 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .matching import check_text
-    from .rules import load_rulebook
+    from .findings.violations import check_text
+    from .findings.rulebook import load_rulebook
 
     rulebook = load_rulebook(*(args.rules or []))
     hits = check_text(args.text, platform=args.platform, role=args.role, rulebook=rulebook)
@@ -59,7 +59,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _complaint(args: argparse.Namespace) -> int:
-    from .complaints import check_complaint, load_taxonomy
+    from .findings.complaints import check_complaint, load_taxonomy
 
     taxonomy = load_taxonomy(*(args.taxonomy or []))
     found = check_complaint(args.text, taxonomy)
@@ -76,7 +76,7 @@ def _complaint(args: argparse.Namespace) -> int:
 
 
 def _rules(args: argparse.Namespace) -> int:
-    from .rules import load_rulebook
+    from .findings.rulebook import load_rulebook
 
     rulebook = load_rulebook(*(args.rules or []))
     table = rulebook.table()
@@ -89,7 +89,7 @@ def _rules(args: argparse.Namespace) -> int:
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from .sample import write_sample
+    from .ingest.sample import write_sample
 
     paths = write_sample(args.out, n_sessions=args.sessions, seed=args.seed)
     for kind, path in paths.items():
@@ -154,12 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``cs-analytics`` console script."""
-    from .logs import LoadError
-    from .profiles import ProfileError
-    from .complaints import TaxonomyError
-    from .rules import RulebookError
-    from .timing import RecipeError
-    from .scorecards import ScorecardError
+    from .ingest.load import LoadError
+    from .ingest.profiles import ProfileError
+    from .findings.complaints import TaxonomyError
+    from .findings.rulebook import RulebookError
+    from .findings.timing import RecipeError
+    from .tables.scorecards import ScorecardError
 
     args = build_parser().parse_args(argv)
     try:

@@ -41,8 +41,9 @@ def _scores(expected: set, found: set) -> pd.DataFrame:
 
 def sample_message_scores(messages: pd.DataFrame | None = None, labels: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per customer message and label (type ids and the three flags) against the planted truth."""
-    from cs_analytics import config, load_logs
-    from cs_analytics.complaints import label_messages
+    from cs_analytics.base import config
+    from cs_analytics import load_logs
+    from cs_analytics.findings.complaints import label_messages
 
     if messages is None:
         messages = load_logs(config.SAMPLE_EXPORT, progress=False).messages
@@ -63,7 +64,8 @@ def sample_message_scores(messages: pd.DataFrame | None = None, labels: pd.DataF
 def sample_session_scores(messages: pd.DataFrame | None = None, sessions: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per session: primary type against the planted complaint scenario, the contact reason (``contact:<topic>``)
     against the planted topic of every session, and the three session flags."""
-    from cs_analytics import classify_complaints, config, load_logs
+    from cs_analytics import classify_complaints, load_logs
+    from cs_analytics.base import config
 
     if messages is None:
         messages = load_logs(config.SAMPLE_EXPORT, progress=False).messages
@@ -100,7 +102,7 @@ def judge_case(case: dict, signals: pd.DataFrame) -> dict[str, set]:
 
 def case_scores(path: Path = CASES_FILE) -> tuple[pd.DataFrame, list[str]]:
     """Per label over the hand-written cases (inquiry topics as ``inquiry:<type>``), and the wrong cases."""
-    from cs_analytics.complaints import check_complaint
+    from cs_analytics.findings.complaints import check_complaint
 
     expected, found, wrong = set(), set(), []
     for i, case in enumerate(load_cases(path)):

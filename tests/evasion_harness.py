@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cs_analytics.matching import find_violations  # noqa: E402
-from cs_analytics.rules import load_rulebook  # noqa: E402
+from cs_analytics.findings.violations import find_violations  # noqa: E402
+from cs_analytics.findings.rulebook import load_rulebook  # noqa: E402
 
 SYMBOLS = ["*", "-", "_", "·", "/", "|", "~", ".", "+", "#"]
 CATEGORIES = ("service_taboo", "absolute_claim", "efficacy_exaggeration", "third_party_platform",

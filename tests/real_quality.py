@@ -103,7 +103,7 @@ def run_detectors(path: Path | None = None, rulebook=None, taxonomy=None) -> Pre
 
 # ------------------------------------------------------------------------------------ scores ---
 def _interval(k: int, n: int) -> tuple[float, float]:
-    from cs_analytics.proportions import wilson_interval
+    from cs_analytics.base.proportions import wilson_interval
 
     low, high = wilson_interval(pd.Series([k]), pd.Series([n]))
     return float(low.iloc[0]), float(high.iloc[0])
@@ -283,7 +283,8 @@ def errors(labels: Labels, predictions: Predictions, what: str, part: str) -> pd
 # ---------------------------------------------------------------------------- stored figures ---
 def stored_figures(predictions: Predictions | None = None, labels: Labels | None = None) -> dict:
     """The held-back figures as stored in the package (rounded, with versions and hashes)."""
-    from cs_analytics import accuracy, load_rulebook, load_taxonomy
+    from cs_analytics.tables import accuracy
+    from cs_analytics import load_rulebook, load_taxonomy
 
     labels = labels or load_labels()
     predictions = predictions or run_detectors()
@@ -390,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.confusion:
             print(confusion(labels, predictions, part).to_string())
     if args.write:
-        from cs_analytics import accuracy
+        from cs_analytics.tables import accuracy
 
         target = accuracy.write_figures(stored_figures(predictions, labels))
         print(f"\nwrote {target}")

@@ -36,8 +36,9 @@ def _scores(tp: pd.Series, fp: pd.Series, fn: pd.Series) -> pd.DataFrame:
 
 def sample_scores(messages: pd.DataFrame | None = None, hits: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per category: tp, fp, fn, precision, recall against the sample's planted truth."""
-    from cs_analytics import config, load_logs
-    from cs_analytics.matching import find_violations
+    from cs_analytics.base import config
+    from cs_analytics import load_logs
+    from cs_analytics.findings.violations import find_violations
 
     if messages is None:
         messages = load_logs(config.SAMPLE_EXPORT, progress=False).messages
@@ -56,8 +57,8 @@ def sample_scores(messages: pd.DataFrame | None = None, hits: pd.DataFrame | Non
 
 def case_scores() -> tuple[pd.DataFrame, list[str]]:
     """Per category: tp, fp, fn over the hand-written cases; plus a line per wrong case."""
-    from cs_analytics.matching import check_text
-    from cs_analytics.rules import load_rulebook
+    from cs_analytics.findings.violations import check_text
+    from cs_analytics.findings.rulebook import load_rulebook
 
     rulebook = load_rulebook()
     category_of = {r.id: r.category for r in rulebook.rules}

@@ -6,10 +6,11 @@ import re
 import pandas as pd
 import pytest
 
-from cs_analytics import classify_complaints, config, find_violations, load_logs
-from cs_analytics import complaint_stats as cst
-from cs_analytics.complaints import label_messages
-from cs_analytics.service_phrases import find_service_phrases, load_service_phrases
+from cs_analytics import classify_complaints, find_violations, load_logs
+from cs_analytics.base import config
+from cs_analytics.tables import complaint_stats as cst
+from cs_analytics.findings.complaints import label_messages
+from cs_analytics.findings.service_phrases import find_service_phrases, load_service_phrases
 from test_complaints import session
 
 MOBILE = re.compile(r"1[3-9]\d{9}")
@@ -118,7 +119,7 @@ def test_labels_cover_every_customer_message(sample):
 
 
 def test_wilson_interval_matches_known_values():
-    from cs_analytics.proportions import wilson_interval
+    from cs_analytics.base.proportions import wilson_interval
 
     low, high = wilson_interval(pd.Series([0, 5, 10]), pd.Series([10, 10, 10]))
     assert low.round(4).tolist() == [0.0, 0.2366, 0.7225] and high.round(4).tolist() == [0.2775, 0.7634, 1.0]

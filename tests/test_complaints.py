@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from cs_analytics import check_complaint, classify_complaints, complaint_signals, label_messages, load_taxonomy
-from cs_analytics.complaints import TaxonomyError, talkative_sessions
-from cs_analytics.schema import conform
+from cs_analytics.findings.complaints import TaxonomyError, talkative_sessions
+from cs_analytics.base.schema import conform
 
 sys.path.insert(0, str(Path(__file__).parent))
 import complaint_quality  # noqa: E402

@@ -13,11 +13,15 @@ import yaml
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
-from cs_analytics import artefacts, config, find_violations, plots, politeness_checks, reply_rounds, takeaways
-from cs_analytics import scorecards as sc, violation_stats as vs, workbook
-from cs_analytics.deck import example_rows, write_deck
-from cs_analytics.notebook import Context
-from cs_analytics.workbook import write_workbook
+from cs_analytics.outputs import artefacts, plots
+from cs_analytics.base import config
+from cs_analytics import find_violations, politeness_checks, reply_rounds
+from cs_analytics.tables import takeaways
+from cs_analytics.tables import scorecards as sc, violation_stats as vs
+from cs_analytics.outputs import workbook
+from cs_analytics.outputs.deck import example_rows, write_deck
+from cs_analytics.outputs.notebook import Context
+from cs_analytics.outputs.workbook import write_workbook
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "takeaway_cases.yaml").read_text(encoding="utf-8"))
 MANIFEST = {"package_version": "0.1.0", "rulebook_version": "abc123def456", "created": "2026-11-22T10:00:00",

@@ -86,7 +86,7 @@ def test_one_sheet_only(tmp_path):
 
 
 def test_canonical_columns_and_dtypes(reference, tmp_path):
-    from cs_analytics.schema import MESSAGE_COLUMNS
+    from cs_analytics.base.schema import MESSAGE_COLUMNS
 
     messages = load_logs(write("csv_utf8", tmp_path)).messages
     assert tuple(messages.columns) == MESSAGE_COLUMNS

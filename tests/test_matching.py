@@ -10,12 +10,13 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cs_analytics import config, load_logs
+from cs_analytics.base import config
+from cs_analytics import load_logs
 from cs_analytics.cli import main as cli_main
-from cs_analytics.matching import HIT_COLUMNS, available_engines, check_text, find_violations
-from cs_analytics.privacy import mask_text
-from cs_analytics.rules import load_rulebook
-from cs_analytics.text import fold, normalize, normalize_block
+from cs_analytics.findings.violations import HIT_COLUMNS, available_engines, check_text, find_violations
+from cs_analytics.base.privacy import mask_text
+from cs_analytics.findings.rulebook import load_rulebook
+from cs_analytics.textmatch.normalize import fold, normalize, normalize_block
 
 sys.path.insert(0, str(Path(__file__).parent))
 import evasion_harness  # noqa: E402
@@ -236,7 +237,7 @@ def test_regex_spans_stay_inside_messages():
 
     import pyarrow as pa
 
-    from cs_analytics.text import normalize_block
+    from cs_analytics.textmatch.normalize import normalize_block
 
     block = normalize_block(pa.array(["还有别的", "吗？好的", "还有其他可以帮您的吗"]))
     pattern = re.compile("还有(其他|别的)[^,.;!?。]{0,12}?(吗|么)")

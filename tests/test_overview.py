@@ -4,7 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cs_analytics import filter_messages, load_logs, overview
+from cs_analytics import filter_messages, load_logs
+from cs_analytics.tables import overview
 
 EXPORT = """会话ID,时间,发送方,客服,买家,店铺,平台,内容
 a,2025-09-30 23:58:00,买家,,b1,店A,天猫,在吗

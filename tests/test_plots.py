@@ -11,7 +11,7 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.font_manager import FontProperties
 
-from cs_analytics import plots
+from cs_analytics.outputs import plots
 
 CHINESE = "客服质检：禁语、投诉、响应时长、您好、周末愉快、节日快乐"
 
@@ -66,7 +66,7 @@ def test_missing_glyph_would_be_caught():
 
 
 def test_daily_chart_and_heatmap(tmp_path, sample_load):
-    from cs_analytics import overview
+    from cs_analytics.tables import overview
 
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)

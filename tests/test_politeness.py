@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cs_analytics import config, load_logs
-from cs_analytics import politeness as po
+from cs_analytics.base import config
+from cs_analytics import load_logs
+from cs_analytics.findings import politeness as po
 from test_timing import chat
 
 WEDNESDAY, SATURDAY, HOLIDAY, MAKEUP = "2025-10-15 ", "2025-10-18 ", "2025-10-03 ", "2025-10-11 "
@@ -187,7 +188,7 @@ def test_every_check_has_a_weight_and_a_label():
 
 
 def test_interval_chart_marks_significant_rows():
-    from cs_analytics import plots
+    from cs_analytics.outputs import plots
 
     table = pd.DataFrame({"diff": [1.0, -2.0], "ci_low": [0.5, -5.0], "ci_high": [1.5, 1.0], "significant": [True, False]},
                          index=["欢迎语", "结束语"])

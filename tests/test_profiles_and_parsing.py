@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from cs_analytics import ProfileError, available_profiles, load_logs, load_profile
-from cs_analytics.privacy import mask_text
-from cs_analytics.timeparse import NoTimestampsError, parse_times, require_times
+from cs_analytics.base.privacy import mask_text
+from cs_analytics.base.timeparse import NoTimestampsError, parse_times, require_times
 
 
 def test_shipped_profiles_validate():

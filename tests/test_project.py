@@ -50,7 +50,7 @@ def test_notebook_is_committed_clean(path):
 
 
 def test_notebooks_are_numbered_and_found_by_the_runner():
-    from cs_analytics.report import notebook_paths
+    from cs_analytics.outputs.report import notebook_paths
 
     assert [p.name for p in notebook_paths()] == [p.name for p in NOTEBOOKS if re.match(r"\d\d_", p.name)]
     assert NOTEBOOKS and NOTEBOOKS[0].name == "01_data_overview.ipynb"

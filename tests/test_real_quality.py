@@ -108,7 +108,7 @@ def test_second_labeller_agrees(measured):
 def test_packaged_figures_are_current(measured):
     """The figures notebooks 02, 03 and 05 show were measured with today's rules, taxonomy, phrases and labels."""
     real_quality, labels, predictions, _ = measured
-    from cs_analytics import accuracy
+    from cs_analytics.tables import accuracy
 
     assert accuracy.load_figures() == real_quality.stored_figures(predictions, labels), (
         "cs_analytics/resources/accuracy/real_chats.yaml is stale: run .venv/bin/python tests/real_quality.py --write")
@@ -117,7 +117,8 @@ def test_packaged_figures_are_current(measured):
 def test_trust_tables_and_notes_read_the_packaged_figures(tmp_path):
     """What notebooks 02, 03 and 05 show: a table per kind, and a note that says when the analyst's
     own layers are not what was measured."""
-    from cs_analytics import accuracy, load_rulebook, load_taxonomy
+    from cs_analytics.tables import accuracy
+    from cs_analytics import load_rulebook, load_taxonomy
 
     for kind in accuracy.KINDS:
         table = accuracy.trust_table(kind)

@@ -14,9 +14,11 @@ import yaml
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
-from cs_analytics import artefacts, cli, config, find_violations, load_logs
-from cs_analytics.report import notebook_paths, run_report
-from cs_analytics.workbook import HEADER_ROW
+from cs_analytics.outputs import artefacts
+from cs_analytics import cli, find_violations, load_logs
+from cs_analytics.base import config
+from cs_analytics.outputs.report import notebook_paths, run_report
+from cs_analytics.outputs.workbook import HEADER_ROW
 
 
 def small_notebook(path, source: str) -> None:
@@ -33,7 +35,7 @@ def test_failing_notebook_is_named_and_the_others_still_run(tmp_path, capsys):
     bad = tmp_path / "02_bad.ipynb"
     after = tmp_path / "03_after.ipynb"
     small_notebook(ok, "from pathlib import Path\nPath(OUTPUT_DIR, 'ok.txt').write_text(LOGS)\n"
-                       "import matplotlib.pyplot as plt\nfrom cs_analytics.notebook import Context\n"
+                       "import matplotlib.pyplot as plt\nfrom cs_analytics.outputs.notebook import Context\n"
                        "fig, ax = plt.subplots(); ax.set_title('t')\n"
                        "Context(None, None, Path(OUTPUT_DIR)).save(fig, '01_chart', takeaway='一句结论')")
     small_notebook(bad, "x = 1\nraise ValueError('planted failure')")
@@ -59,7 +61,7 @@ def test_failing_notebook_is_named_and_the_others_still_run(tmp_path, capsys):
 
 
 def test_cli_report_exits_non_zero_naming_the_failing_notebook_and_cell(tmp_path, capsys, monkeypatch):
-    from cs_analytics import report
+    from cs_analytics.outputs import report
 
     ok, bad = tmp_path / "01_ok.ipynb", tmp_path / "02_bad.ipynb"
     small_notebook(ok, "print('fine')")

@@ -6,10 +6,10 @@ import textwrap
 import pandas as pd
 import pytest
 
-from cs_analytics.matching import check_text, find_violations
-from cs_analytics.rules import RulebookError, check_regex, load_rulebook
-from cs_analytics.schema import PLATFORMS
-from cs_analytics.text import normalize
+from cs_analytics.findings.violations import check_text, find_violations
+from cs_analytics.findings.rulebook import RulebookError, check_regex, load_rulebook
+from cs_analytics.base.schema import PLATFORMS
+from cs_analytics.textmatch.normalize import normalize
 
 REQUIRED_CATEGORIES = {
     "service_taboo": {"shirking", "contempt", "impatience", "rhetorical", "command", "refusal", "filler"},

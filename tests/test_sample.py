@@ -6,8 +6,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from cs_analytics import config, generate_sample, load_logs, write_sample
-from cs_analytics.holidays import day_type
+from cs_analytics.base import config
+from cs_analytics import generate_sample, load_logs, write_sample
+from cs_analytics.base.holidays import day_type
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cs_analytics import config, load_logs
-from cs_analytics import timing as tm
-from cs_analytics.schema import conform
-from cs_analytics.timeparse import NoTimestampsError
+from cs_analytics.base import config
+from cs_analytics import load_logs
+from cs_analytics.findings import timing as tm
+from cs_analytics.base.schema import conform
+from cs_analytics.base.timeparse import NoTimestampsError
 
 TZ = "Asia/Shanghai"
 
@@ -271,7 +272,7 @@ def test_worst_waits_are_masked():
 
 
 def test_ecdf_chart_draws_one_line_per_group():
-    from cs_analytics import plots
+    from cs_analytics.outputs import plots
 
     fig = plots.ecdf_chart({"淘宝": [10, 20, 30], "京东": [5, None, 50]}, "累计分布", "秒")
     assert len([line for line in fig.axes[0].get_lines() if line.get_label() in ("淘宝", "京东")]) == 2

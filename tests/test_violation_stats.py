@@ -5,9 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cs_analytics import find_violations, plots
-from cs_analytics import violation_stats as vs
-from cs_analytics.privacy import mask_excerpt, mask_text
+from cs_analytics import find_violations
+from cs_analytics.outputs import plots
+from cs_analytics.tables import violation_stats as vs
+from cs_analytics.base.privacy import mask_excerpt, mask_text
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,8 @@ import yaml
 
 
 def make_messages(count: int) -> pd.DataFrame:
-    from cs_analytics import config, load_logs
+    from cs_analytics.base import config
+    from cs_analytics import load_logs
 
     sample = load_logs(config.SAMPLE_EXPORT, progress=False).messages
     copies = -(-count // len(sample))
@@ -38,7 +39,7 @@ def make_messages(count: int) -> pd.DataFrame:
 
 
 def make_extra_rules(messages: pd.DataFrame, phrases_wanted: int, folder: Path) -> Path:
-    from cs_analytics.rules import load_rulebook
+    from cs_analytics.findings.rulebook import load_rulebook
 
     have = sum(len(r.phrases) + len(r.variants) for r in load_rulebook().rules)
     rng = random.Random(7)
@@ -56,7 +57,7 @@ def make_extra_rules(messages: pd.DataFrame, phrases_wanted: int, folder: Path) 
 
 def naive(messages: pd.DataFrame, rulebook) -> int:
     """The per-phrase loop: normalise each message, test each phrase of each applicable rule."""
-    from cs_analytics.text import normalize
+    from cs_analytics.textmatch.normalize import normalize
 
     rules = [(r, [normalize(p) for p in r.phrases + r.variants]) for r in rulebook.rules]
     hits = 0
@@ -78,8 +79,8 @@ def main() -> None:
     parser.add_argument("--naive-messages", type=int, default=5000)
     args = parser.parse_args()
 
-    from cs_analytics.matching import available_engines, compile_rulebook, find_violations
-    from cs_analytics.rules import load_rulebook
+    from cs_analytics.findings.violations import available_engines, compile_rulebook, find_violations
+    from cs_analytics.findings.rulebook import load_rulebook
 
     messages = make_messages(args.messages)
     with tempfile.TemporaryDirectory() as tmp:

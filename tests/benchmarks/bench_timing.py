@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from cs_analytics.timing import CUSTOMER, HUMAN, message_kinds, reply_rounds
+from cs_analytics.findings.timing import CUSTOMER, HUMAN, message_kinds, reply_rounds
 from sample_copies import repeated_sample
 
 

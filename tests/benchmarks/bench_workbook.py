@@ -14,8 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from cs_analytics import artefacts, find_violations, violation_stats as vs
-from cs_analytics.workbook import write_workbook
+from cs_analytics.outputs import artefacts
+from cs_analytics import find_violations
+from cs_analytics.tables import violation_stats as vs
+from cs_analytics.outputs.workbook import write_workbook
 from sample_copies import repeated_sample
 
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cs_analytics import config, load_logs
+from cs_analytics.base import config
+from cs_analytics import load_logs
 
 
 def repeated_sample(copies: int) -> pd.DataFrame:

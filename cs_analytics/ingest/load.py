@@ -13,12 +13,12 @@ from typing import Iterable
 
 import pandas as pd
 
-from . import config
-from .profiles import Profile, fold_header, fold_value, load_profile
-from .readers import (REPLACEMENT, SUPPORTED_SUFFIXES, Malformed, RawBatch, ReadError, detect_encoding, file_format,
+from ..base import config
+from ..ingest.profiles import Profile, fold_header, fold_value, load_profile
+from ..ingest.readers import (REPLACEMENT, SUPPORTED_SUFFIXES, Malformed, RawBatch, ReadError, detect_encoding, file_format,
                       read_delimited, read_json, read_jsonl, read_parquet, read_xlsx)
-from .schema import QUARANTINE_COLUMNS, QUARANTINE_REASONS, conform
-from .timeparse import parse_times
+from ..base.schema import QUARANTINE_COLUMNS, QUARANTINE_REASONS, conform
+from ..base.timeparse import parse_times
 
 
 class LoadError(ValueError):

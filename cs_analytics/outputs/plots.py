@@ -122,7 +122,7 @@ def daily_chart(daily, title: str, column: str = "messages"):
     import pandas as pd
     from matplotlib.patches import Patch
 
-    from .holidays import DAY_TYPE_LABELS
+    from ..base.holidays import DAY_TYPE_LABELS
 
     setup_style()
     fig, ax = plt.subplots()

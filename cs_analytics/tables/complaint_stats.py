@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .complaints import Taxonomy, label_messages, load_taxonomy
-from .privacy import mask_text, masked_transcripts
-from .proportions import wilson_interval
-from .service_phrases import find_service_phrases
-from .text import Tokenizer, default_tokenizer
-from .timeparse import week_start
+from ..findings.complaints import Taxonomy, label_messages, load_taxonomy
+from ..base.privacy import mask_text, masked_transcripts
+from ..base.proportions import wilson_interval
+from ..findings.service_phrases import find_service_phrases
+from ..textmatch.normalize import Tokenizer, default_tokenizer
+from ..base.timeparse import week_start
 
 
 def _label(taxonomy: Taxonomy | None):

@@ -49,10 +49,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from . import config
-from .matching import PhraseSet, _drop_nested
-from .rules import check_regex
-from .text import normalize_block
+from ..base import config
+from ..findings.violations import PhraseSet, _drop_nested
+from ..findings.rulebook import check_regex
+from ..textmatch.normalize import normalize_block
 
 COMPLAINT_DIR = config.RESOURCES_DIR / "complaints"
 TYPE_FIELDS = {"id", "label", "phrases", "terms", "regex", "term_regex", "exceptions", "exception_regex", "agent_terms",
@@ -763,7 +763,7 @@ def _rank_types(complaints: pd.DataFrame) -> pd.DataFrame:
 
 def check_complaint(text: str, taxonomy: Taxonomy | None = None, platform: str = "other") -> pd.DataFrame:
     """The findings (``complaint_signals`` rows) for one customer message, e.g. to try a phrase."""
-    from .schema import conform
+    from ..base.schema import conform
 
     frame = pd.DataFrame({"message_id": ["m1"], "session_id": ["s1"], "seq": [1], "ts": [pd.NaT],
                           "role": ["customer"], "platform": [platform], "shop": [""], "text": [text]})

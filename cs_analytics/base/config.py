@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent   # cs_analytics/ (this file is in base/)
 RESOURCES_DIR = PACKAGE_DIR / "resources"
 PROFILES_DIR = RESOURCES_DIR / "profiles"
 SAMPLE_SPEC_DIR = RESOURCES_DIR / "sample"

@@ -15,7 +15,7 @@ from functools import lru_cache
 import pandas as pd
 import yaml
 
-from . import config
+from ..base import config
 
 FIGURES_FILE = config.RESOURCES_DIR / "accuracy" / "real_chats.yaml"
 KINDS = ("violations", "complaints", "politeness")
@@ -68,7 +68,7 @@ def trust_table(kind: str, rulebook=None) -> pd.DataFrame:
     if not figures:
         return pd.DataFrame()
     if kind == "violations":
-        from .rules import load_rulebook
+        from ..findings.rulebook import load_rulebook
 
         categories = (rulebook or load_rulebook()).categories
         rows = []

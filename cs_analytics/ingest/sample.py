@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from . import config
-from .holidays import day_type
+from ..base import config
+from ..base.holidays import day_type
 
 
 

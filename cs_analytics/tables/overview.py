@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .holidays import day_types
+from ..base.holidays import day_types
 
 
 def session_table(messages: pd.DataFrame) -> pd.DataFrame:
@@ -72,7 +72,7 @@ def hour_weekday_matrix(messages: pd.DataFrame, role: str = "customer") -> pd.Da
 
 def quarantine_examples(quarantine: pd.DataFrame, per_reason: int = 2, width: int = 40) -> pd.DataFrame:
     """A few rows set aside per reason, text masked (privacy.mask_text) and cut to ``width`` characters."""
-    from .privacy import mask_series
+    from ..base.privacy import mask_series
 
     examples = quarantine.groupby("reason", group_keys=False).head(per_reason)
     examples = examples[["source_file", "source_row", "reason", "detail", "text"]].copy()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .privacy import export_safe, mask_text
+from ..base.privacy import export_safe, mask_text
 
 SHEET_NAME_MAX = 31                       # Excel's limit
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")

@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from . import config
-from .violation_stats import rate_by
-from .timeparse import week_start
+from ..base import config
+from ..tables.violation_stats import rate_by
+from ..base.timeparse import week_start
 
 SPEC_FILE = config.RESOURCES_DIR / "scorecard.yaml"
 

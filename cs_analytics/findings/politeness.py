@@ -36,12 +36,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from . import config
-from .holidays import day_type
-from .proportions import wilson_interval
-from .service_phrases import find_service_phrases
-from .timeparse import has_times, week_start
-from .timing import HUMAN, message_kinds
+from ..base import config
+from ..base.holidays import day_type
+from ..base.proportions import wilson_interval
+from ..findings.service_phrases import find_service_phrases
+from ..base.timeparse import has_times, week_start
+from ..findings.timing import HUMAN, message_kinds
 
 CHECKS = ("greeting", "closing", "anything_else", "honorific", "please", "complaint_apology", "complaint_empathy",
           "wait_apology", "festive_closing", "no_taboo")
@@ -81,9 +81,9 @@ def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
     ``hits`` (``find_violations``), ``complaints`` (``classify_complaints``) and ``long_waits``
     (``timing.long_waits``) are computed when not given.
     """
-    from .complaints import classify_complaints
-    from .matching import find_violations
-    from .timing import long_waits as find_long_waits
+    from ..findings.complaints import classify_complaints
+    from ..findings.violations import find_violations
+    from ..findings.timing import long_waits as find_long_waits
 
     spec = spec or politeness_spec()
     agents = _human_agent_messages(messages)
@@ -315,7 +315,7 @@ def _holm(p_values: pd.Series) -> pd.Series:
 
 def example_sessions(messages: pd.DataFrame, checks: pd.DataFrame, n: int = 2, best: bool = True) -> pd.DataFrame:
     """Masked transcripts of the ``n`` best (or worst) scored sessions, ties by session id."""
-    from .privacy import masked_transcripts
+    from ..base.privacy import masked_transcripts
 
     ranked = checks.sort_values(["score", "session_id"], ascending=[not best, True]).head(n)
     transcripts = masked_transcripts(messages, ranked["session_id"])

@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from . import config
-from .overview import WEEKDAY_NAMES
-from .privacy import mask_text
-from .service_phrases import find_service_phrases
-from .timeparse import require_times, week_start
+from ..base import config
+from ..tables.overview import WEEKDAY_NAMES
+from ..base.privacy import mask_text
+from ..findings.service_phrases import find_service_phrases
+from ..base.timeparse import require_times, week_start
 
 TIMING_DIR = config.RESOURCES_DIR / "timing"
 ROUND_COLUMNS = (

@@ -32,9 +32,9 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .rules import Rulebook, load_rulebook, sre_parse
-from .schema import PLATFORMS, ROLES
-from .text import NormalizedBlock, normalization_spec, normalize, normalize_block, spans_within
+from ..findings.rulebook import Rulebook, load_rulebook, sre_parse
+from ..base.schema import PLATFORMS, ROLES
+from ..textmatch.normalize import NormalizedBlock, normalization_spec, normalize, normalize_block, spans_within
 
 HIT_COLUMNS = (
     "message_id", "rule_id", "category", "subcategory", "severity", "start", "end", "matched", "suggest",

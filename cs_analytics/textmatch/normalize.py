@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from . import config
+from ..base import config
 
 _SURROGATES = slice(0xD800, 0xE000)
 
@@ -273,8 +273,8 @@ def _word_list(path: Path) -> list[tuple[str, int | None]]:
 
 def _domain_words() -> list[str]:
     """Short terms from the rulebook and the complaint taxonomy: 2-4 Chinese characters, no regex."""
-    from .complaints import load_taxonomy
-    from .rules import load_rulebook
+    from ..findings.complaints import load_taxonomy
+    from ..findings.rulebook import load_rulebook
 
     words: list[str] = []
     for rule in load_rulebook().rules:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from . import config
-from .schema import MESSAGE_COLUMNS, PLATFORMS, ROLES
+from ..base import config
+from ..base.schema import MESSAGE_COLUMNS, PLATFORMS, ROLES
 
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

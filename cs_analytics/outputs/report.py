@@ -22,15 +22,17 @@ from pathlib import Path
 
 import nbformat
 
-from . import __version__, artefacts, config
-from .filters import filter_messages
-from .html_report import export_html, write_index
-from .logs import LoadError, input_files, load_logs
-from .profiles import load_profile
-from .complaints import load_taxonomy
-from .rules import load_rulebook
-from .scorecards import SPEC_FILE as SCORECARD_SPEC, scorecard_spec
-from .timing import load_recipes
+from .. import __version__
+from ..outputs import artefacts
+from ..base import config
+from ..ingest.filters import filter_messages
+from ..outputs.html_report import export_html, write_index
+from ..ingest.load import LoadError, input_files, load_logs
+from ..ingest.profiles import load_profile
+from ..findings.complaints import load_taxonomy
+from ..findings.rulebook import load_rulebook
+from ..tables.scorecards import SPEC_FILE as SCORECARD_SPEC, scorecard_spec
+from ..findings.timing import load_recipes
 
 
 @dataclass
@@ -141,8 +143,8 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
     the HTML reports, the workbook, the deck, ``index.html`` and ``run.json`` from what they left."""
     import papermill as pm
 
-    from .deck import write_deck
-    from .workbook import write_workbook
+    from ..outputs.deck import write_deck
+    from ..outputs.workbook import write_workbook
 
     logs = Path(logs).resolve()
     files = input_files(logs)         # clear error now if the path is wrong, before any notebook runs

@@ -42,9 +42,9 @@ from pathlib import Path
 
 import yaml
 
-from . import config
-from .schema import PLATFORMS, ROLES
-from .text import normalize
+from ..base import config
+from ..base.schema import PLATFORMS, ROLES
+from ..textmatch.normalize import normalize
 
 try:  # Python 3.11+
     from re import _parser as sre_parse  # type: ignore[attr-defined]

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .privacy import mask_excerpt, mask_text
-from .rules import Rulebook, load_rulebook
-from .timeparse import week_start
+from ..base.privacy import mask_excerpt, mask_text
+from ..findings.rulebook import Rulebook, load_rulebook
+from ..base.timeparse import week_start
 
 PER = 1000
 

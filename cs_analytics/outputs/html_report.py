@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import artefacts
+from ..outputs import artefacts
 
 
 def export_html(executed: Path, html_dir: Path) -> Path:
