@@ -16,6 +16,7 @@ The public API:
 - ``accuracy.trust_table(kind)`` -> how the detectors measured on hand-labelled real JD chats (held-back part)
 - ``Tokenizer`` -> jieba (or rjieba) with the domain dictionary and stopwords, for term counts and word clouds
 """
+from .base import config
 from .findings.complaints import TaxonomyError, check_complaint, classify_complaints, complaint_signals, label_messages, load_taxonomy
 from .ingest.filters import filter_messages
 from .findings.violations import check_text, find_violations
@@ -23,12 +24,12 @@ from .ingest.load import LoadError, LoadReport, LoadResult, load_logs
 from .ingest.sample import generate_sample, write_sample
 from .ingest.profiles import ProfileError, available_profiles, load_profile
 from .findings.rulebook import RulebookError, load_rulebook
-from .textmatch.normalize import Tokenizer
+from .tables.terms import Tokenizer
 from .base.timeparse import NoTimestampsError, has_times, require_times
 from .findings.timing import platform_metrics, reply_rounds
 from .findings.politeness import politeness_checks
 
-__version__ = "0.1.0"
+__version__ = config.VERSION
 
 __all__ = [
     "load_logs", "LoadResult", "LoadReport", "LoadError", "load_profile", "available_profiles",

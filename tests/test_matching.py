@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from cs_analytics.base import config
 from cs_analytics import load_logs
 from cs_analytics.cli import main as cli_main
-from cs_analytics.findings.violations import HIT_COLUMNS, available_engines, check_text, find_violations
+from cs_analytics.findings.violations import HIT_COLUMNS, check_text, find_violations
+from cs_analytics.textmatch.engines import available_engines
 from cs_analytics.base.privacy import mask_text
 from cs_analytics.findings.rulebook import load_rulebook
 from cs_analytics.textmatch.normalize import fold, normalize, normalize_block

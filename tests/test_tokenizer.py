@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from cs_analytics.textmatch.normalize import Tokenizer, default_tokenizer
+from cs_analytics.tables.terms import Tokenizer, default_tokenizer
 
 ENGINES = ["jieba", "rjieba"]
 
@@ -63,7 +63,7 @@ def test_jieba_and_rjieba_give_identical_tokens_on_the_sample(sample_load):
 
 
 def test_import_and_first_use_are_quiet():
-    code = ("import cs_analytics; from cs_analytics.textmatch.normalize import Tokenizer; "
+    code = ("import cs_analytics; from cs_analytics.tables.terms import Tokenizer; "
             "print(Tokenizer(engine='jieba').cut('快递还没到'))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stderr == "", done.stderr

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+VERSION = "0.1.0"   # the package version (pyproject.toml reads it from here)
+
 PACKAGE_DIR = Path(__file__).resolve().parent.parent   # cs_analytics/ (this file is in base/)
 RESOURCES_DIR = PACKAGE_DIR / "resources"
 PROFILES_DIR = RESOURCES_DIR / "profiles"

@@ -11,7 +11,7 @@ from functools import lru_cache
 import pandas as pd
 import yaml
 
-from ..base import config
+from . import config
 
 
 @lru_cache(maxsize=1)

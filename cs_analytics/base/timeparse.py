@@ -93,6 +93,9 @@ def require_times(messages: pd.DataFrame, what: str) -> None:
 __all__ = ["parse_times", "has_times", "require_times", "NoTimestampsError"]
 
 
+WEEKDAY_NAMES = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]   # Monday first, as pandas day_of_week
+
+
 def week_start(ts: pd.Series) -> pd.Series:
     """Monday of the week of each time (local calendar date)."""
     local = ts.dt.tz_localize(None) if ts.dt.tz is not None else ts

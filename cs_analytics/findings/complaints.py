@@ -50,8 +50,8 @@ import pandas as pd
 import yaml
 
 from ..base import config
-from ..findings.violations import PhraseSet, _drop_nested
-from ..findings.rulebook import check_regex
+from ..textmatch.engines import PhraseSet, drop_nested
+from ..textmatch.safe_regex import check_regex
 from ..textmatch.normalize import normalize_block
 
 COMPLAINT_DIR = config.RESOURCES_DIR / "complaints"
@@ -429,7 +429,7 @@ def _keep_longest(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return frame
     codes, _ = pd.factorize(frame["label"])
-    kept = _drop_nested({"msg": frame["msg"].to_numpy(), "rule": codes.astype(np.int64),
+    kept = drop_nested({"msg": frame["msg"].to_numpy(), "rule": codes.astype(np.int64),
                          "start": frame["start"].to_numpy(), "end": frame["end"].to_numpy(),
                          "row": np.arange(len(frame))}, np.arange(codes.max() + 1, dtype=np.int64))
     return frame.iloc[np.sort(kept["row"])]

@@ -39,9 +39,9 @@ import yaml
 from ..base import config
 from ..base.holidays import day_type
 from ..base.proportions import wilson_interval
-from ..findings.service_phrases import find_service_phrases
+from .service_phrases import find_service_phrases
 from ..base.timeparse import has_times, week_start
-from ..findings.timing import HUMAN, message_kinds
+from .timing import HUMAN, message_kinds
 
 CHECKS = ("greeting", "closing", "anything_else", "honorific", "please", "complaint_apology", "complaint_empathy",
           "wait_apology", "festive_closing", "no_taboo")
@@ -81,9 +81,9 @@ def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
     ``hits`` (``find_violations``), ``complaints`` (``classify_complaints``) and ``long_waits``
     (``timing.long_waits``) are computed when not given.
     """
-    from ..findings.complaints import classify_complaints
-    from ..findings.violations import find_violations
-    from ..findings.timing import long_waits as find_long_waits
+    from .complaints import classify_complaints
+    from .violations import find_violations
+    from .timing import long_waits as find_long_waits
 
     spec = spec or politeness_spec()
     agents = _human_agent_messages(messages)

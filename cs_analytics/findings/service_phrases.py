@@ -15,7 +15,7 @@ import pandas as pd
 import yaml
 
 from ..base import config
-from ..findings.violations import PhraseSet
+from ..textmatch.engines import PhraseSet
 from ..textmatch.normalize import normalize_block
 
 PHRASES_FILE = config.RESOURCES_DIR / "service_phrases.yaml"
@@ -24,7 +24,7 @@ PHRASES_FILE = config.RESOURCES_DIR / "service_phrases.yaml"
 @lru_cache(maxsize=1)
 def load_service_phrases() -> dict[str, dict]:
     """Purpose → {"label", "source", "phrases", "regex"} from resources/service_phrases.yaml."""
-    from ..findings.rulebook import check_regex
+    from ..textmatch.safe_regex import check_regex
 
     data = yaml.safe_load(PHRASES_FILE.read_text(encoding="utf-8"))
     for purpose, spec in data.items():

@@ -23,10 +23,9 @@ import pandas as pd
 import yaml
 
 from ..base import config
-from ..tables.overview import WEEKDAY_NAMES
 from ..base.privacy import mask_text
-from ..findings.service_phrases import find_service_phrases
-from ..base.timeparse import require_times, week_start
+from .service_phrases import find_service_phrases
+from ..base.timeparse import WEEKDAY_NAMES, require_times, week_start
 
 TIMING_DIR = config.RESOURCES_DIR / "timing"
 ROUND_COLUMNS = (

@@ -24,198 +24,27 @@ How a batch of messages is judged:
 from __future__ import annotations
 
 import re
-import threading
-from array import array
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from ..findings.rulebook import Rulebook, load_rulebook, sre_parse
 from ..base.schema import PLATFORMS, ROLES
-from ..textmatch.normalize import NormalizedBlock, normalization_spec, normalize, normalize_block, spans_within
+from ..textmatch.engines import (ASCII_LETTER, ASCII_WORD, Matches, RegexScope, drop_nested, engine_class,
+                                 outside_ascii_words, select, tight, with_single_characters)
+from ..textmatch.normalize import NormalizedBlock, normalize, normalize_block
+from .rulebook import Rulebook, load_rulebook
 
 HIT_COLUMNS = (
     "message_id", "rule_id", "category", "subcategory", "severity", "start", "end", "matched", "suggest",
     "phrase", "evasion", "session_id", "seq", "ts", "platform", "shop", "agent_id", "role",
 )
-ENGINES = ("auto", "hyperscan", "pyahocorasick")
-_ASCII_WORD = re.compile(r"[a-z0-9]")
-_ASCII_LETTER = re.compile(r"[a-z]")
 _PLATFORM_INDEX = {p: i for i, p in enumerate(PLATFORMS)}
 # what an automaton entry or a regex stands for: a rule's phrase, an exception that must cover the
 # match, or ``unless`` context that must stand elsewhere in the same message
 HIT, EXCEPTION, UNLESS, UNLESS_PREVIOUS = 0, 1, 2, 3
 _ROLE_INDEX = {r: i for i, r in enumerate(ROLES)}
-
-
-# ------------------------------------------------------------------------------------ engines ---
-# An engine finds every occurrence of every literal in the compact view, and the messages where
-# each prefilter regex (a necessary condition of a PII regex) occurs.
-_EMPTY = np.zeros(0, dtype=np.int64)
-
-
-class _AhoCorasickEngine:
-    """The portable engine: pyahocorasick for literals, Python ``re`` for prefilters (wheels everywhere)."""
-
-    name = "pyahocorasick"
-
-    def __init__(self, patterns: list[str], prefilters: list[str]):
-        import ahocorasick
-
-        self._lengths = np.array([len(p) for p in patterns], dtype=np.int64)
-        self._automaton = ahocorasick.Automaton()
-        for pid, pattern in enumerate(patterns):
-            self._automaton.add_word(pattern, pid)
-        if patterns:
-            self._automaton.make_automaton()
-        self._prefilters = [re.compile(p, re.ASCII) for p in prefilters]
-
-    def scan(self, block: NormalizedBlock):
-        found = [(pid, end) for end, pid in self._automaton.iter(block.compact)] if len(self._lengths) else []
-        if found:
-            pid, last = np.array(found, dtype=np.int64).T
-            literal = (pid, last + 1 - self._lengths[pid], last + 1)
-        else:
-            literal = (_EMPTY, _EMPTY, _EMPTY)
-        ends = [np.fromiter((m.end() for m in p.finditer(block.compact)), dtype=np.int64) for p in self._prefilters]
-        return literal, ends
-
-
-def _utf16_regex(pattern: str) -> bytes | None:
-    """Translate a simple regex (literals, classes, \\d, bounded repeats, groups, alternation) to one
-    over UTF-16-LE bytes for Hyperscan; None when it uses anything else (then Python runs it)."""
-    def unit(code: int) -> str:
-        return f"\\x{code & 0xFF:02x}\\x{code >> 8:02x}"
-
-    def char_class(items) -> str | None:
-        codes: set[int] = set()
-        for op, arg in items:
-            name = str(op)
-            if name == "LITERAL":
-                codes.add(arg)
-            elif name == "RANGE" and arg[1] - arg[0] < 5000:
-                codes.update(range(arg[0], arg[1] + 1))
-            elif name == "CATEGORY" and str(arg) == "CATEGORY_DIGIT":
-                codes.update(range(48, 58))
-            else:
-                return None
-        if not codes or max(codes) >= 0xD800:
-            return None
-        by_high: dict[int, list[int]] = {}
-        for code in sorted(codes):
-            by_high.setdefault(code >> 8, []).append(code & 0xFF)
-        parts = ["[" + "".join(f"\\x{low:02x}" for low in lows) + f"]\\x{high:02x}" for high, lows in by_high.items()]
-        return parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
-
-    def walk(tree) -> str | None:
-        out = []
-        for op, arg in tree:
-            name = str(op)
-            if name == "LITERAL" and arg < 0xD800:
-                out.append(unit(arg))
-            elif name == "IN":
-                out.append(char_class(arg))
-            elif name == "MAX_REPEAT" and arg[1] != sre_parse.MAXREPEAT:
-                inner = walk(arg[2])
-                out.append(None if inner is None else f"(?:{inner}){{{arg[0]},{arg[1]}}}")
-            elif name == "SUBPATTERN":
-                inner = walk(arg[-1])
-                out.append(None if inner is None else f"(?:{inner})")
-            elif name == "BRANCH":
-                branches = [walk(b) for b in arg[1]]
-                out.append(None if None in branches else "(?:" + "|".join(branches) + ")")
-            else:
-                return None
-            if out[-1] is None:
-                return None
-        return "".join(out)
-
-    try:
-        translated = walk(sre_parse.parse(pattern, re.ASCII))
-    except re.error:
-        return None
-    return None if translated is None else translated.encode("ascii")
-
-
-class _HyperscanEngine:
-    """The fast engine: Hyperscan over the compact view's UTF-16 bytes, literals and prefilters in one database."""
-
-    name = "hyperscan"
-
-    def __init__(self, patterns: list[str], prefilters: list[str]):
-        import hyperscan
-
-        expressions = ["".join(f"\\x{b:02x}" for b in p.encode("utf-16-le")).encode("ascii") for p in patterns]
-        flags = [hyperscan.HS_FLAG_SOM_LEFTMOST] * len(patterns)
-        self._n_literals = len(patterns)
-        self._python_prefilters: dict[int, re.Pattern] = {}
-        for i, prefilter in enumerate(prefilters):
-            translated = _utf16_regex(prefilter)
-            if translated is None:
-                self._python_prefilters[i] = re.compile(prefilter, re.ASCII)
-            else:
-                expressions.append(translated)
-                flags.append(0)
-        self._n_prefilters = len(prefilters)
-        self._local = threading.local()   # Hyperscan needs one scratch space per thread
-        self._db = None
-        if expressions:
-            self._db = hyperscan.Database()
-            self._db.compile(expressions=expressions, ids=list(range(len(expressions))),
-                             elements=len(expressions), flags=flags)
-        # ids of translated prefilters, in order, after the literals
-        self._prefilter_ids = [i for i in range(len(prefilters)) if i not in self._python_prefilters]
-
-    def scan(self, block: NormalizedBlock):
-        found = array("q")
-        if self._db is not None and block.compact_utf16:
-            extend = found.extend
-            scratch = getattr(self._local, "scratch", None)
-            if scratch is None:
-                import hyperscan
-
-                scratch = self._local.scratch = hyperscan.Scratch(self._db)
-            self._db.scan(block.compact_utf16, match_event_handler=lambda i, s, e, f, c: extend((i, s, e)),
-                          scratch=scratch)
-        ends = [_EMPTY] * self._n_prefilters
-        if not found:
-            literal = (_EMPTY, _EMPTY, _EMPTY)
-        else:
-            pid, start, end = np.frombuffer(found, dtype=np.int64).reshape(-1, 3).T
-            is_literal = pid < self._n_literals
-            aligned = is_literal & (start % 2 == 0)   # a literal must start on a UTF-16 code unit
-            literal = (pid[aligned], start[aligned] // 2, end[aligned] // 2)
-            pre = ~is_literal & (end % 2 == 0)
-            for slot, prefilter_index in enumerate(self._prefilter_ids):
-                ends[prefilter_index] = end[pre & (pid == self._n_literals + slot)] // 2
-        for i, prefilter in self._python_prefilters.items():
-            ends[i] = np.fromiter((m.end() for m in prefilter.finditer(block.compact)), dtype=np.int64)
-        return literal, ends
-
-
-def available_engines() -> list[str]:
-    """The matching engines importable here, fastest first."""
-    names = []
-    for name, module in (("hyperscan", "hyperscan"), ("pyahocorasick", "ahocorasick")):
-        try:
-            __import__(module)
-            names.append(name)
-        except ImportError:
-            pass
-    return names
-
-
-def _engine_class(engine: str):
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; choose one of {ENGINES}")
-    if engine == "auto":
-        available = available_engines()
-        if not available:
-            raise ImportError("no matching engine installed: pip install pyahocorasick (or hyperscan)")
-        engine = available[0]
-    return _HyperscanEngine if engine == "hyperscan" else _AhoCorasickEngine
 
 
 # ------------------------------------------------------------------------------ compilation ---
@@ -264,8 +93,8 @@ def _automaton(entries: dict[str, list], engine_class, prefilters: list[str]) ->
         entry_platforms=np.array([e[2] for e in flat], dtype=bool).reshape(len(flat), len(PLATFORMS)),
         entry_variant=np.array([e[3] for e in flat], dtype=bool),
         entry_written=[e[4] for e in flat],
-        ascii_left=np.array([bool(_ASCII_WORD.match(p[0])) for p in patterns], dtype=bool),
-        ascii_right=np.array([bool(_ASCII_LETTER.match(p[-1])) for p in patterns], dtype=bool),
+        ascii_left=np.array([bool(ASCII_WORD.match(p[0])) for p in patterns], dtype=bool),
+        ascii_right=np.array([bool(ASCII_LETTER.match(p[-1])) for p in patterns], dtype=bool),
     )
 
 
@@ -327,12 +156,12 @@ def _compile(rulebook: Rulebook, _version: str, engine: str) -> CompiledRulebook
         regexes += [(r_idx, re.compile(e.pattern), None, EXCEPTION,
                      all_platforms if e.platforms is None else np.isin(PLATFORMS, list(e.platforms)))
                     for e in rule.exception_regex]
-    engine_class = _engine_class(engine)
+    engine_type = engine_class(engine)
     rules = rulebook.rules
     return CompiledRulebook(
         rulebook=rulebook,
-        main=_automaton(main, engine_class, prefilters),
-        context=_automaton(context, engine_class, []) if context else None,
+        main=_automaton(main, engine_type, prefilters),
+        context=_automaton(context, engine_type, []) if context else None,
         rule_roles=np.array([[role in r.roles for role in ROLES] for r in rules], dtype=bool).reshape(len(rules), len(ROLES)),
         rule_platforms=np.array([[p in r.platforms for p in PLATFORMS] for r in rules], dtype=bool).reshape(len(rules), len(PLATFORMS)),
         rule_max_chars=np.array([r.max_chars or np.iinfo(np.int64).max for r in rules], dtype=np.int64),
@@ -344,61 +173,18 @@ def _compile(rulebook: Rulebook, _version: str, engine: str) -> CompiledRulebook
 
 
 # ---------------------------------------------------------------------------------- matching ---
-Matches = dict  # column name → NumPy array, all of one length (cheaper than DataFrames on the hot path)
-
-
-def _select(matches: Matches, mask: np.ndarray) -> Matches:
-    return {k: v[mask] for k, v in matches.items()}
-
-
-def _with_single(pid: np.ndarray, cstart: np.ndarray, cend: np.ndarray, single: list[tuple[int, int]],
-                 block: NormalizedBlock) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Add the one-character literals (UTF-16 code unit, pattern id), found by a NumPy comparison."""
-    if not single:
-        return pid, cstart, cend
-    units = np.frombuffer(block.compact_utf16, dtype=np.uint16)
-    found = [(np.flatnonzero(units == code), p) for code, p in single]
-    at = np.concatenate([f for f, _ in found])
-    pid = np.concatenate([pid] + [np.full(len(f), p, dtype=np.int64) for f, p in found])
-    return pid, np.concatenate([cstart, at]), np.concatenate([cend, at + 1])
-
-
-def _tight(start: np.ndarray, end: np.ndarray, cstart: np.ndarray, cend: np.ndarray) -> np.ndarray:
-    """False for a match spread too thin in the original: more evasion separators between its
-    characters than ``max_separators_between_characters`` (normalization.yaml) on average. 微 信 and
-    微*-*信 are evasions; 快~ (手 is the end of one sentence and the start of the next."""
-    limit = normalization_spec().get("max_separators_between_characters")
-    if limit is None:
-        return np.ones(len(start), dtype=bool)
-    length = cend - cstart
-    return (end - start) - length <= limit * np.maximum(length - 1, 0)
-
-
-def _outside_ascii_words(block: NormalizedBlock, msg, start, end, check_left, check_right,
-                         right: re.Pattern = _ASCII_LETTER) -> np.ndarray:
-    """False for a match that continues an ASCII word in the folded original: an ASCII letter or digit
-    just before it (where ``check_left``), or a ``right`` character just after it (where ``check_right``)."""
-    keep = np.ones(len(msg), dtype=bool)
-    folded = block.folded
-    for i in np.flatnonzero(check_left | check_right):
-        at = int(block.starts[msg[i]])
-        if check_left[i] and start[i] > 0 and _ASCII_WORD.match(folded[at + start[i] - 1]):
-            keep[i] = False
-        if check_right[i] and end[i] < block.lengths[msg[i]] and right.match(folded[at + end[i]]):
-            keep[i] = False
-    return keep
 
 
 def _literal_matches(automaton: _Automaton, block: NormalizedBlock, platform_codes: np.ndarray) -> tuple[Matches, list]:
     """Every literal of ``automaton`` in a block, one row per entry it stands for (platform-filtered),
     and the messages each prefilter found."""
     (pid, cstart, cend), prefilter_ends = automaton.engine.scan(block)
-    pid, cstart, cend = _with_single(automaton.engine_pids[pid], cstart, cend, automaton.single, block)
+    pid, cstart, cend = with_single_characters(automaton.engine_pids[pid], cstart, cend, automaton.single, block)
     msg, start, end, inside = block.locate_compact(cstart, cend)
     pid = pid[inside]
     # ASCII phrases must not be part of a longer ASCII word in the (folded) original
-    keep = _outside_ascii_words(block, msg, start, end, automaton.ascii_left[pid], automaton.ascii_right[pid])
-    keep &= _tight(start, end, cstart[inside], cend[inside])
+    keep = outside_ascii_words(block, msg, start, end, automaton.ascii_left[pid], automaton.ascii_right[pid])
+    keep &= tight(start, end, cstart[inside], cend[inside])
     pid, msg, start, end = pid[keep], msg[keep], start[keep], end[keep]
     counts = automaton.entry_count[pid]
     rep = np.repeat(np.arange(len(pid)), counts)
@@ -444,53 +230,25 @@ def _regex_matches(compiled: CompiledRulebook, block: NormalizedBlock, platform_
             elif candidates[prefilter] is not None:
                 if ("prefilter", prefilter) not in scopes:
                     # a rule regex may start anywhere (您…): scan the whole block only when most messages are in
-                    scopes[("prefilter", prefilter)] = _Scope(block, candidates[prefilter], whole_above=0.5)
+                    scopes[("prefilter", prefilter)] = RegexScope(block, candidates[prefilter], whole_above=0.5)
                 scope = scopes[("prefilter", prefilter)]
                 add(r_idx, scope.spans(pattern), kind, platforms)
             continue
         if ("rule", r_idx) not in scopes:
             messages = np.arange(len(block)) if judged is None else \
                 np.unique(by_rule[bounds[r_idx]:bounds[r_idx + 1]] // n_rules)
-            scopes[("rule", r_idx)] = _Scope(block, messages)
+            scopes[("rule", r_idx)] = RegexScope(block, messages)
         add(r_idx, scopes[("rule", r_idx)].spans(pattern), kind, platforms)
     return frames
-
-
-class _Scope:
-    """Some messages of a block to run regexes over: the whole block when they are more than
-    ``whole_above`` of it (its matches kept to those messages), else just their texts run together,
-    cut once for every regex of the group."""
-
-    def __init__(self, block: NormalizedBlock, messages: np.ndarray, whole_above: float = 0.05):
-        self.block, self.messages = block, messages
-        self.whole = len(messages) > whole_above * len(block)
-        if not self.whole and len(messages):
-            starts, lengths = block.starts[messages], block.lengths[messages]
-            folded = block.folded
-            self.text = "".join([folded[a:a + n] for a, n in zip(starts.tolist(), lengths.tolist())])
-            self.offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-            self.lengths, self.shift = lengths, starts - self.offsets
-
-    def spans(self, pattern: re.Pattern) -> np.ndarray:
-        """The matches of ``pattern`` in these messages, as run-together offsets of the block (n × 2)."""
-        if not len(self.messages):
-            return np.zeros((0, 2), dtype=np.int64)
-        if self.whole:
-            spans = self.block.regex_spans(pattern)
-            owner = np.searchsorted(self.block.starts, spans[:, 0], side="right") - 1
-            return spans[np.isin(owner, self.messages)]
-        spans = spans_within(pattern, self.text, self.offsets, self.lengths)
-        owner = np.searchsorted(self.offsets, spans[:, 0], side="right") - 1
-        return spans + self.shift[owner][:, None]
 
 
 def _apply_exceptions(raw: Matches, n_rules: int) -> Matches:
     """Drop hits that an exception of the same rule covers (exception start <= hit start, end >= end),
     and hits of a rule whose ``unless`` context stands elsewhere in the same message (not inside the hit)."""
     kind = raw["kind"]
-    hits = _select(raw, kind == HIT)
+    hits = select(raw, kind == HIT)
     dropped = np.zeros(len(hits["msg"]), dtype=bool)
-    for context, covers in ((_select(raw, kind == EXCEPTION), True), (_select(raw, kind == UNLESS), False)):
+    for context, covers in ((select(raw, kind == EXCEPTION), True), (select(raw, kind == UNLESS), False)):
         if not len(context["msg"]) or not len(hits["msg"]):
             continue
         hit_key = hits["msg"] * n_rules + hits["rule"]
@@ -506,42 +264,7 @@ def _apply_exceptions(raw: Matches, n_rules: int) -> Matches:
             else:
                 # context counts unless it lies inside the match (可以 inside 不可以 is not an alternative)
                 dropped |= valid & ~((context["start"][x] >= hits["start"]) & (context["end"][x] <= hits["end"]))
-    return _select(hits, ~dropped)
-
-
-def _drop_nested(hits: Matches, category_codes: np.ndarray) -> Matches:
-    """Within a message and category keep the longest of overlapping hits (ties: the earliest).
-
-    Vectorised: hits inside an earlier-starting hit are dropped first; of two remaining neighbours
-    that still overlap, the shorter one goes.
-    """
-    if not len(hits["msg"]):
-        return hits
-    category = category_codes[hits["rule"]]
-    length = hits["end"] - hits["start"]
-    order = np.lexsort((hits["rule"], -length, hits["start"], category, hits["msg"]))
-    hits = _select(hits, order)
-    category, length = category[order], length[order]
-    msg, rule, start, end = hits["msg"], hits["rule"], hits["start"], hits["end"]
-    same_as_previous = np.zeros(len(msg), dtype=bool)
-    same_as_previous[1:] = (msg[1:] == msg[:-1]) & (rule[1:] == rule[:-1]) & (start[1:] == start[:-1]) & (end[1:] == end[:-1])
-    group = msg * (int(category_codes.max()) + 1) + category
-    new_group = np.ones(len(msg), dtype=bool)
-    new_group[1:] = group[1:] != group[:-1]
-    # running maximum of ``end`` within each group: offset groups so that one never reaches into the next
-    span = int(end.max()) + 1
-    reach = np.maximum.accumulate(end + np.cumsum(new_group) * span) - np.cumsum(new_group) * span
-    contained = np.zeros(len(msg), dtype=bool)
-    contained[1:] = ~new_group[1:] & (end[1:] <= reach[:-1])
-    keep = ~(same_as_previous | contained)
-    hits, group, length = _select(hits, keep), group[keep], length[keep]
-    starts, ends = hits["start"], hits["end"]
-    overlap_prev = np.zeros(len(starts), dtype=bool)
-    overlap_prev[1:] = (group[1:] == group[:-1]) & (starts[1:] < ends[:-1])
-    drop = np.zeros(len(starts), dtype=bool)
-    drop[1:] |= overlap_prev[1:] & (length[1:] <= length[:-1])
-    drop[:-1] |= overlap_prev[1:] & (length[:-1] < length[1:])
-    return _select(hits, ~drop)
+    return select(hits, ~dropped)
 
 
 def _empty_hits() -> pd.DataFrame:
@@ -619,7 +342,7 @@ def find_violations(messages: pd.DataFrame, rulebook: Rulebook | None = None, *,
         back = found["kind"] == UNLESS_PREVIOUS
         looked_back = row_of[back] * n_rules + found["rule"][back]
         # same-message context, renumbered to this block's messages
-        same = _select(found, (found["kind"] == UNLESS) & np.isin(row_of, rows))
+        same = select(found, (found["kind"] == UNLESS) & np.isin(row_of, rows))
         same["msg"] = np.searchsorted(rows, subrows[same["msg"]])      # a block's rows are in ascending order
         return same, looked_back
 
@@ -638,16 +361,16 @@ def find_violations(messages: pd.DataFrame, rulebook: Rulebook | None = None, *,
         applies = (role >= 0) & compiled.rule_roles[rule, np.maximum(role, 0)]
         applies &= compiled.rule_platforms[rule, platforms[msg]]
         applies &= block.lengths[msg] <= compiled.rule_max_chars[rule]
-        raw = _select(raw, applies | (raw["kind"] != HIT))
+        raw = select(raw, applies | (raw["kind"] != HIT))
         judged = raw["msg"][raw["kind"] == HIT] * n_rules + raw["rule"][raw["kind"] == HIT]
         extra = _regex_matches(compiled, block, platforms, (EXCEPTION,), judged=judged)
         if extra:
             raw = {k: np.concatenate([raw[k]] + [f[k] for f in extra]) for k in raw}
         if has_context:
-            same, looked_back = context_of(rows, _select(raw, raw["kind"] == HIT))
+            same, looked_back = context_of(rows, select(raw, raw["kind"] == HIT))
             raw = {k: np.concatenate([raw[k], same[k]]) for k in raw}
             looked_back_all.append(looked_back)
-        hits = _drop_nested(_apply_exceptions(raw, n_rules), category_codes)
+        hits = drop_nested(_apply_exceptions(raw, n_rules), category_codes)
         if not len(hits["msg"]):
             return None
         hits["row"] = rows[hits["msg"]]
@@ -665,7 +388,7 @@ def find_violations(messages: pd.DataFrame, rulebook: Rulebook | None = None, *,
     if previous is not None and looked_back_all:
         back = compiled.rule_unless_previous[hits["rule"]] & (previous[hits["row"]] >= 0)
         key = previous[hits["row"]] * n_rules + hits["rule"]
-        hits = _select(hits, ~(back & np.isin(key, np.concatenate(looked_back_all))))
+        hits = select(hits, ~(back & np.isin(key, np.concatenate(looked_back_all))))
     return _hits_table(hits, messages, compiled)
 
 
@@ -759,46 +482,3 @@ def check_text(text: str, platform: str = "taobao", role: str = "agent", ruleboo
 
 
 # ----------------------------------------------------------------------------- phrase lists ---
-class PhraseSet:
-    """Labelled phrase lists found at once in many messages (complaint types, cues, apologies …).
-
-    ``entries`` are (label, phrase) pairs; a phrase may appear under several labels. Phrases are
-    normalised like rule phrases and matched on the compact view with the same engines as the
-    rulebook, so evasions and Traditional characters are read the same way. One-character phrases
-    are found by a NumPy comparison. A phrase made of ASCII letters or digits (``315``, ``qq``)
-    only matches as a whole word.
-    """
-
-    def __init__(self, entries, engine: str = "auto"):
-        self.labels: list[str] = []
-        self.written: list[str] = []
-        keys: dict[str, list[int]] = {}
-        for label, phrase in entries:
-            key = normalize(str(phrase))
-            if not key:
-                continue
-            keys.setdefault(key, []).append(len(self.labels))
-            self.labels.append(label)
-            self.written.append(str(phrase))
-        self.patterns = list(keys)
-        self._entries = [keys[p] for p in self.patterns]
-        self._single = [(ord(p), i) for i, p in enumerate(self.patterns) if len(p) == 1 and ord(p) < 0xD800]
-        single_ids = {i for _, i in self._single}
-        self._multi = np.array([i for i in range(len(self.patterns)) if i not in single_ids], dtype=np.int64)
-        self._engine = _engine_class(engine)([self.patterns[i] for i in self._multi], [])
-        self._ascii = np.array([bool(re.fullmatch(r"[a-z0-9]+", p)) for p in self.patterns], dtype=bool)
-
-    def find(self, block: NormalizedBlock) -> Matches:
-        """Every match in ``block``: arrays ``msg``, ``entry`` (index into labels/written), ``start``, ``end``."""
-        (pid, cstart, cend), _ = self._engine.scan(block)
-        pid, cstart, cend = _with_single(self._multi[pid], cstart, cend, self._single, block)
-        msg, start, end, inside = block.locate_compact(cstart, cend)
-        pid = pid[inside]
-        ascii_phrase = self._ascii[pid]
-        keep = _outside_ascii_words(block, msg, start, end, ascii_phrase, ascii_phrase, right=_ASCII_WORD)
-        keep &= _tight(start, end, cstart[inside], cend[inside])
-        pid, msg, start, end = pid[keep], msg[keep], start[keep], end[keep]
-        counts = np.array([len(self._entries[p]) for p in pid], dtype=np.int64)
-        entry = np.array([e for p in pid for e in self._entries[p]], dtype=np.int64)
-        return {"msg": np.repeat(msg, counts), "entry": entry,
-                "start": np.repeat(start, counts), "end": np.repeat(end, counts)}

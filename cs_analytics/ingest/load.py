@@ -14,8 +14,8 @@ from typing import Iterable
 import pandas as pd
 
 from ..base import config
-from ..ingest.profiles import Profile, fold_header, fold_value, load_profile
-from ..ingest.readers import (REPLACEMENT, SUPPORTED_SUFFIXES, Malformed, RawBatch, ReadError, detect_encoding, file_format,
+from .profiles import Profile, fold_header, fold_value, load_profile
+from .readers import (REPLACEMENT, SUPPORTED_SUFFIXES, Malformed, RawBatch, ReadError, detect_encoding, file_format,
                       read_delimited, read_json, read_jsonl, read_parquet, read_xlsx)
 from ..base.schema import QUARANTINE_COLUMNS, QUARANTINE_REASONS, conform
 from ..base.timeparse import parse_times

@@ -17,7 +17,7 @@ from pptx.dml.color import RGBColor
 from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
-from ..outputs import artefacts
+from . import artefacts
 
 DECK_FONT = "Microsoft YaHei"            # Windows/WPS; other systems substitute their CJK sans
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 
-from ..outputs import artefacts
+from . import artefacts
 
 
 def export_html(executed: Path, html_dir: Path) -> Path:

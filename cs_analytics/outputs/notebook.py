@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 
 from ..base import config
-from ..outputs.artefacts import figure_title, record_figure, record_summary, record_table
+from .artefacts import figure_title, record_figure, record_summary, record_table
 from ..ingest.filters import filter_messages
 from ..ingest.load import LoadResult, load_logs
-from ..outputs.plots import save_figure, setup_style
+from .plots import save_figure, setup_style
 
 OUTPUT_ENV = "CS_ANALYTICS_OUTPUT_DIR"
 

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import nbformat
 
-from .. import __version__
-from ..outputs import artefacts
+from ..base.config import VERSION
+from . import artefacts
 from ..base import config
 from ..ingest.filters import filter_messages
-from ..outputs.html_report import export_html, write_index
+from .html_report import export_html, write_index
 from ..ingest.load import LoadError, input_files, load_logs
 from ..ingest.profiles import load_profile
 from ..findings.complaints import load_taxonomy
@@ -143,8 +143,8 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
     the HTML reports, the workbook, the deck, ``index.html`` and ``run.json`` from what they left."""
     import papermill as pm
 
-    from ..outputs.deck import write_deck
-    from ..outputs.workbook import write_workbook
+    from .deck import write_deck
+    from .workbook import write_workbook
 
     logs = Path(logs).resolve()
     files = input_files(logs)         # clear error now if the path is wrong, before any notebook runs
@@ -205,7 +205,7 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
             except Exception as exc:
                 result.outputs[f"html/{executed.stem}.html"] = f"{type(exc).__name__}: {exc}"
     manifest = {
-        "package_version": __version__, "python": sys.version.split()[0], "created": dt.datetime.now().isoformat(),
+        "package_version": VERSION, "python": sys.version.split()[0], "created": dt.datetime.now().isoformat(),
         "out_dir": str(out), "parameters": params, "inputs": inputs, "load": load,
         "rulebook_version": rulebook.version, "rule_files": rulebook.files,
         "taxonomy_version": complaint_taxonomy.version, "taxonomy_files": list(complaint_taxonomy.files),

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from ..outputs import artefacts
+from . import artefacts
 
 EXCEL_MAX_ROWS = 1_048_576
 HEADER_ROW = 3                     # title in row 1, a note in row 2, the table from row 3

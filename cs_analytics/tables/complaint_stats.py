@@ -12,7 +12,7 @@ from ..findings.complaints import Taxonomy, label_messages, load_taxonomy
 from ..base.privacy import mask_text, masked_transcripts
 from ..base.proportions import wilson_interval
 from ..findings.service_phrases import find_service_phrases
-from ..textmatch.normalize import Tokenizer, default_tokenizer
+from .terms import Tokenizer, default_tokenizer
 from ..base.timeparse import week_start
 
 

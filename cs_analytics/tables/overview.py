@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..base.holidays import day_types
+from ..base.timeparse import WEEKDAY_NAMES
 
 
 def session_table(messages: pd.DataFrame) -> pd.DataFrame:
@@ -54,9 +55,6 @@ def volume_by(messages: pd.DataFrame, column: str) -> pd.DataFrame:
     out = pd.DataFrame({"messages": g.size(), "sessions": g["session_id"].nunique()})
     out["share_of_messages"] = out["messages"] / out["messages"].sum()
     return out.sort_values("messages", ascending=False).reset_index()
-
-
-WEEKDAY_NAMES = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
 
 
 def hour_weekday_matrix(messages: pd.DataFrame, role: str = "customer") -> pd.DataFrame:

@@ -20,7 +20,7 @@ import pandas as pd
 import yaml
 
 from ..base import config
-from ..tables.violation_stats import rate_by
+from .violation_stats import rate_by
 from ..base.timeparse import week_start
 
 SPEC_FILE = config.RESOURCES_DIR / "scorecard.yaml"

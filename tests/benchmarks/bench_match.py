@@ -79,7 +79,8 @@ def main() -> None:
     parser.add_argument("--naive-messages", type=int, default=5000)
     args = parser.parse_args()
 
-    from cs_analytics.findings.violations import available_engines, compile_rulebook, find_violations
+    from cs_analytics.findings.violations import compile_rulebook, find_violations
+    from cs_analytics.textmatch.engines import available_engines
     from cs_analytics.findings.rulebook import load_rulebook
 
     messages = make_messages(args.messages)

@@ -1,0 +1,341 @@
+"""Multi-pattern engines over a block of normalised messages, and the helpers every phrase finder shares.
+
+An engine finds every occurrence of every literal in a block's compact view (and the messages where
+each prefilter regex occurs): Hyperscan when installed (the fast engine), else pyahocorasick (the
+portable engine); tests check both report the same matches. ``PhraseSet`` finds labelled phrase lists
+with an engine; ``drop_nested`` keeps the longest of overlapping matches; ``RegexScope`` runs regexes
+over some messages of a block without crossing a message's end. Nothing here knows a rulebook or a
+taxonomy: findings build on these.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from array import array
+
+import numpy as np
+
+from .normalize import NormalizedBlock, normalization_spec, normalize, spans_within
+from .safe_regex import sre_parse
+
+ENGINES = ("auto", "hyperscan", "pyahocorasick")
+ASCII_WORD = re.compile(r"[a-z0-9]")
+ASCII_LETTER = re.compile(r"[a-z]")
+
+
+EMPTY = np.zeros(0, dtype=np.int64)
+
+
+class _AhoCorasickEngine:
+    """The portable engine: pyahocorasick for literals, Python ``re`` for prefilters (wheels everywhere)."""
+
+    name = "pyahocorasick"
+
+    def __init__(self, patterns: list[str], prefilters: list[str]):
+        import ahocorasick
+
+        self._lengths = np.array([len(p) for p in patterns], dtype=np.int64)
+        self._automaton = ahocorasick.Automaton()
+        for pid, pattern in enumerate(patterns):
+            self._automaton.add_word(pattern, pid)
+        if patterns:
+            self._automaton.make_automaton()
+        self._prefilters = [re.compile(p, re.ASCII) for p in prefilters]
+
+    def scan(self, block: NormalizedBlock):
+        found = [(pid, end) for end, pid in self._automaton.iter(block.compact)] if len(self._lengths) else []
+        if found:
+            pid, last = np.array(found, dtype=np.int64).T
+            literal = (pid, last + 1 - self._lengths[pid], last + 1)
+        else:
+            literal = (EMPTY, EMPTY, EMPTY)
+        ends = [np.fromiter((m.end() for m in p.finditer(block.compact)), dtype=np.int64) for p in self._prefilters]
+        return literal, ends
+
+
+def utf16_regex(pattern: str) -> bytes | None:
+    """Translate a simple regex (literals, classes, \\d, bounded repeats, groups, alternation) to one
+    over UTF-16-LE bytes for Hyperscan; None when it uses anything else (then Python runs it)."""
+    def unit(code: int) -> str:
+        return f"\\x{code & 0xFF:02x}\\x{code >> 8:02x}"
+
+    def char_class(items) -> str | None:
+        codes: set[int] = set()
+        for op, arg in items:
+            name = str(op)
+            if name == "LITERAL":
+                codes.add(arg)
+            elif name == "RANGE" and arg[1] - arg[0] < 5000:
+                codes.update(range(arg[0], arg[1] + 1))
+            elif name == "CATEGORY" and str(arg) == "CATEGORY_DIGIT":
+                codes.update(range(48, 58))
+            else:
+                return None
+        if not codes or max(codes) >= 0xD800:
+            return None
+        by_high: dict[int, list[int]] = {}
+        for code in sorted(codes):
+            by_high.setdefault(code >> 8, []).append(code & 0xFF)
+        parts = ["[" + "".join(f"\\x{low:02x}" for low in lows) + f"]\\x{high:02x}" for high, lows in by_high.items()]
+        return parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
+
+    def walk(tree) -> str | None:
+        out = []
+        for op, arg in tree:
+            name = str(op)
+            if name == "LITERAL" and arg < 0xD800:
+                out.append(unit(arg))
+            elif name == "IN":
+                out.append(char_class(arg))
+            elif name == "MAX_REPEAT" and arg[1] != sre_parse.MAXREPEAT:
+                inner = walk(arg[2])
+                out.append(None if inner is None else f"(?:{inner}){{{arg[0]},{arg[1]}}}")
+            elif name == "SUBPATTERN":
+                inner = walk(arg[-1])
+                out.append(None if inner is None else f"(?:{inner})")
+            elif name == "BRANCH":
+                branches = [walk(b) for b in arg[1]]
+                out.append(None if None in branches else "(?:" + "|".join(branches) + ")")
+            else:
+                return None
+            if out[-1] is None:
+                return None
+        return "".join(out)
+
+    try:
+        translated = walk(sre_parse.parse(pattern, re.ASCII))
+    except re.error:
+        return None
+    return None if translated is None else translated.encode("ascii")
+
+
+class _HyperscanEngine:
+    """The fast engine: Hyperscan over the compact view's UTF-16 bytes, literals and prefilters in one database."""
+
+    name = "hyperscan"
+
+    def __init__(self, patterns: list[str], prefilters: list[str]):
+        import hyperscan
+
+        expressions = ["".join(f"\\x{b:02x}" for b in p.encode("utf-16-le")).encode("ascii") for p in patterns]
+        flags = [hyperscan.HS_FLAG_SOM_LEFTMOST] * len(patterns)
+        self._n_literals = len(patterns)
+        self._python_prefilters: dict[int, re.Pattern] = {}
+        for i, prefilter in enumerate(prefilters):
+            translated = utf16_regex(prefilter)
+            if translated is None:
+                self._python_prefilters[i] = re.compile(prefilter, re.ASCII)
+            else:
+                expressions.append(translated)
+                flags.append(0)
+        self._n_prefilters = len(prefilters)
+        self._local = threading.local()   # Hyperscan needs one scratch space per thread
+        self._db = None
+        if expressions:
+            self._db = hyperscan.Database()
+            self._db.compile(expressions=expressions, ids=list(range(len(expressions))),
+                             elements=len(expressions), flags=flags)
+        # ids of translated prefilters, in order, after the literals
+        self._prefilter_ids = [i for i in range(len(prefilters)) if i not in self._python_prefilters]
+
+    def scan(self, block: NormalizedBlock):
+        found = array("q")
+        if self._db is not None and block.compact_utf16:
+            extend = found.extend
+            scratch = getattr(self._local, "scratch", None)
+            if scratch is None:
+                import hyperscan
+
+                scratch = self._local.scratch = hyperscan.Scratch(self._db)
+            self._db.scan(block.compact_utf16, match_event_handler=lambda i, s, e, f, c: extend((i, s, e)),
+                          scratch=scratch)
+        ends = [EMPTY] * self._n_prefilters
+        if not found:
+            literal = (EMPTY, EMPTY, EMPTY)
+        else:
+            pid, start, end = np.frombuffer(found, dtype=np.int64).reshape(-1, 3).T
+            is_literal = pid < self._n_literals
+            aligned = is_literal & (start % 2 == 0)   # a literal must start on a UTF-16 code unit
+            literal = (pid[aligned], start[aligned] // 2, end[aligned] // 2)
+            pre = ~is_literal & (end % 2 == 0)
+            for slot, prefilter_index in enumerate(self._prefilter_ids):
+                ends[prefilter_index] = end[pre & (pid == self._n_literals + slot)] // 2
+        for i, prefilter in self._python_prefilters.items():
+            ends[i] = np.fromiter((m.end() for m in prefilter.finditer(block.compact)), dtype=np.int64)
+        return literal, ends
+
+
+def available_engines() -> list[str]:
+    """The matching engines importable here, fastest first."""
+    names = []
+    for name, module in (("hyperscan", "hyperscan"), ("pyahocorasick", "ahocorasick")):
+        try:
+            __import__(module)
+            names.append(name)
+        except ImportError:
+            pass
+    return names
+
+
+def engine_class(engine: str):
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose one of {ENGINES}")
+    if engine == "auto":
+        available = available_engines()
+        if not available:
+            raise ImportError("no matching engine installed: pip install pyahocorasick (or hyperscan)")
+        engine = available[0]
+    return _HyperscanEngine if engine == "hyperscan" else _AhoCorasickEngine
+
+
+Matches = dict  # column name → NumPy array, all of one length (cheaper than DataFrames on the hot path)
+
+
+def select(matches: Matches, mask: np.ndarray) -> Matches:
+    return {k: v[mask] for k, v in matches.items()}
+
+
+def with_single_characters(pid: np.ndarray, cstart: np.ndarray, cend: np.ndarray, single: list[tuple[int, int]],
+                 block: NormalizedBlock) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Add the one-character literals (UTF-16 code unit, pattern id), found by a NumPy comparison."""
+    if not single:
+        return pid, cstart, cend
+    units = np.frombuffer(block.compact_utf16, dtype=np.uint16)
+    found = [(np.flatnonzero(units == code), p) for code, p in single]
+    at = np.concatenate([f for f, _ in found])
+    pid = np.concatenate([pid] + [np.full(len(f), p, dtype=np.int64) for f, p in found])
+    return pid, np.concatenate([cstart, at]), np.concatenate([cend, at + 1])
+
+
+def tight(start: np.ndarray, end: np.ndarray, cstart: np.ndarray, cend: np.ndarray) -> np.ndarray:
+    """False for a match spread too thin in the original: more evasion separators between its
+    characters than ``max_separators_between_characters`` (normalization.yaml) on average. 微 信 and
+    微*-*信 are evasions; 快~ (手 is the end of one sentence and the start of the next."""
+    limit = normalization_spec().get("max_separators_between_characters")
+    if limit is None:
+        return np.ones(len(start), dtype=bool)
+    length = cend - cstart
+    return (end - start) - length <= limit * np.maximum(length - 1, 0)
+
+
+def outside_ascii_words(block: NormalizedBlock, msg, start, end, check_left, check_right,
+                         right: re.Pattern = ASCII_LETTER) -> np.ndarray:
+    """False for a match that continues an ASCII word in the folded original: an ASCII letter or digit
+    just before it (where ``check_left``), or a ``right`` character just after it (where ``check_right``)."""
+    keep = np.ones(len(msg), dtype=bool)
+    folded = block.folded
+    for i in np.flatnonzero(check_left | check_right):
+        at = int(block.starts[msg[i]])
+        if check_left[i] and start[i] > 0 and ASCII_WORD.match(folded[at + start[i] - 1]):
+            keep[i] = False
+        if check_right[i] and end[i] < block.lengths[msg[i]] and right.match(folded[at + end[i]]):
+            keep[i] = False
+    return keep
+
+
+class RegexScope:
+    """Some messages of a block to run regexes over: the whole block when they are more than
+    ``whole_above`` of it (its matches kept to those messages), else just their texts run together,
+    cut once for every regex of the group."""
+
+    def __init__(self, block: NormalizedBlock, messages: np.ndarray, whole_above: float = 0.05):
+        self.block, self.messages = block, messages
+        self.whole = len(messages) > whole_above * len(block)
+        if not self.whole and len(messages):
+            starts, lengths = block.starts[messages], block.lengths[messages]
+            folded = block.folded
+            self.text = "".join([folded[a:a + n] for a, n in zip(starts.tolist(), lengths.tolist())])
+            self.offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+            self.lengths, self.shift = lengths, starts - self.offsets
+
+    def spans(self, pattern: re.Pattern) -> np.ndarray:
+        """The matches of ``pattern`` in these messages, as run-together offsets of the block (n × 2)."""
+        if not len(self.messages):
+            return np.zeros((0, 2), dtype=np.int64)
+        if self.whole:
+            spans = self.block.regex_spans(pattern)
+            owner = np.searchsorted(self.block.starts, spans[:, 0], side="right") - 1
+            return spans[np.isin(owner, self.messages)]
+        spans = spans_within(pattern, self.text, self.offsets, self.lengths)
+        owner = np.searchsorted(self.offsets, spans[:, 0], side="right") - 1
+        return spans + self.shift[owner][:, None]
+
+
+def drop_nested(hits: Matches, category_codes: np.ndarray) -> Matches:
+    """Within a message and category keep the longest of overlapping hits (ties: the earliest).
+
+    Vectorised: hits inside an earlier-starting hit are dropped first; of two remaining neighbours
+    that still overlap, the shorter one goes.
+    """
+    if not len(hits["msg"]):
+        return hits
+    category = category_codes[hits["rule"]]
+    length = hits["end"] - hits["start"]
+    order = np.lexsort((hits["rule"], -length, hits["start"], category, hits["msg"]))
+    hits = select(hits, order)
+    category, length = category[order], length[order]
+    msg, rule, start, end = hits["msg"], hits["rule"], hits["start"], hits["end"]
+    same_as_previous = np.zeros(len(msg), dtype=bool)
+    same_as_previous[1:] = (msg[1:] == msg[:-1]) & (rule[1:] == rule[:-1]) & (start[1:] == start[:-1]) & (end[1:] == end[:-1])
+    group = msg * (int(category_codes.max()) + 1) + category
+    new_group = np.ones(len(msg), dtype=bool)
+    new_group[1:] = group[1:] != group[:-1]
+    # running maximum of ``end`` within each group: offset groups so that one never reaches into the next
+    span = int(end.max()) + 1
+    reach = np.maximum.accumulate(end + np.cumsum(new_group) * span) - np.cumsum(new_group) * span
+    contained = np.zeros(len(msg), dtype=bool)
+    contained[1:] = ~new_group[1:] & (end[1:] <= reach[:-1])
+    keep = ~(same_as_previous | contained)
+    hits, group, length = select(hits, keep), group[keep], length[keep]
+    starts, ends = hits["start"], hits["end"]
+    overlap_prev = np.zeros(len(starts), dtype=bool)
+    overlap_prev[1:] = (group[1:] == group[:-1]) & (starts[1:] < ends[:-1])
+    drop = np.zeros(len(starts), dtype=bool)
+    drop[1:] |= overlap_prev[1:] & (length[1:] <= length[:-1])
+    drop[:-1] |= overlap_prev[1:] & (length[:-1] < length[1:])
+    return select(hits, ~drop)
+
+
+class PhraseSet:
+    """Labelled phrase lists found at once in many messages (complaint types, cues, apologies …).
+
+    ``entries`` are (label, phrase) pairs; a phrase may appear under several labels. Phrases are
+    normalised like rule phrases and matched on the compact view with the same engines as the
+    rulebook, so evasions and Traditional characters are read the same way. One-character phrases
+    are found by a NumPy comparison. A phrase made of ASCII letters or digits (``315``, ``qq``)
+    only matches as a whole word.
+    """
+
+    def __init__(self, entries, engine: str = "auto"):
+        self.labels: list[str] = []
+        self.written: list[str] = []
+        keys: dict[str, list[int]] = {}
+        for label, phrase in entries:
+            key = normalize(str(phrase))
+            if not key:
+                continue
+            keys.setdefault(key, []).append(len(self.labels))
+            self.labels.append(label)
+            self.written.append(str(phrase))
+        self.patterns = list(keys)
+        self._entries = [keys[p] for p in self.patterns]
+        self._single = [(ord(p), i) for i, p in enumerate(self.patterns) if len(p) == 1 and ord(p) < 0xD800]
+        single_ids = {i for _, i in self._single}
+        self._multi = np.array([i for i in range(len(self.patterns)) if i not in single_ids], dtype=np.int64)
+        self._engine = engine_class(engine)([self.patterns[i] for i in self._multi], [])
+        self._ascii = np.array([bool(re.fullmatch(r"[a-z0-9]+", p)) for p in self.patterns], dtype=bool)
+
+    def find(self, block: NormalizedBlock) -> Matches:
+        """Every match in ``block``: arrays ``msg``, ``entry`` (index into labels/written), ``start``, ``end``."""
+        (pid, cstart, cend), _ = self._engine.scan(block)
+        pid, cstart, cend = with_single_characters(self._multi[pid], cstart, cend, self._single, block)
+        msg, start, end, inside = block.locate_compact(cstart, cend)
+        pid = pid[inside]
+        ascii_phrase = self._ascii[pid]
+        keep = outside_ascii_words(block, msg, start, end, ascii_phrase, ascii_phrase, right=ASCII_WORD)
+        keep &= tight(start, end, cstart[inside], cend[inside])
+        pid, msg, start, end = pid[keep], msg[keep], start[keep], end[keep]
+        counts = np.array([len(self._entries[p]) for p in pid], dtype=np.int64)
+        entry = np.array([e for p in pid for e in self._entries[p]], dtype=np.int64)
+        return {"msg": np.repeat(msg, counts), "entry": entry,
+                "start": np.repeat(start, counts), "end": np.repeat(end, counts)}
