@@ -8,6 +8,7 @@ import pytest
 from cs_analytics.base import config
 from cs_analytics import load_logs
 from cs_analytics.findings import politeness as po
+from cs_analytics.tables import politeness_stats as pstats
 from test_timing import chat
 
 WEDNESDAY, SATURDAY, HOLIDAY, MAKEUP = "2025-10-15 ", "2025-10-18 ", "2025-10-03 ", "2025-10-11 "
@@ -126,7 +127,7 @@ def test_an_export_without_times_leaves_time_checks_missing():
 # ------------------------------------------------------------------------- summaries, trends ---
 def test_scorecards_rank_agents_and_name_the_weakest_check():
     frame = pd.concat([polite(sid="a1", agent="好客服"), polite(sid="b1", agent="差客服", closing="好的")])
-    cards = po.scorecards(po.politeness_checks(frame))
+    cards = pstats.scorecards(po.politeness_checks(frame))
     assert list(cards.index) == ["好客服", "差客服"] and cards["rank"].tolist() == [1, 2]
     assert cards.loc["差客服", "weakest_check"] in ("closing", "anything_else")
 
@@ -135,7 +136,7 @@ def test_before_after_finds_a_real_change_and_not_noise():
     before = [polite(day=f"2025-09-{d:02d} ", sid=f"b{d}", closing="好的") for d in range(1, 28)]
     after = [polite(day=f"2025-10-{d:02d} ", sid=f"a{d}") for d in range(13, 31)]
     checks = po.politeness_checks(pd.concat(before + after))
-    table = po.before_after(checks, "2025-10-01")
+    table = pstats.before_after(checks, "2025-10-01")
     assert table.loc["closing", "before"] == 0 and table.loc["closing", "after"] == 1
     assert table.loc["closing", "significant"]
     assert not table.loc["greeting", "significant"]                 # unchanged
@@ -143,19 +144,19 @@ def test_before_after_finds_a_real_change_and_not_noise():
 
 
 def test_holm_adjustment():
-    adjusted = po._holm(pd.Series([0.01, 0.04, 0.03, None], index=list("abcd")))
+    adjusted = pstats._holm(pd.Series([0.01, 0.04, 0.03, None], index=list("abcd")))
     assert adjusted[["a", "b", "c"]].round(4).to_dict() == {"a": 0.03, "b": 0.06, "c": 0.06}
     assert pd.isna(adjusted["d"])
 
 
 def test_weekly_check_rates(sample_checks):
-    weekly = po.check_rates(sample_checks, "week")
+    weekly = pstats.check_rates(sample_checks, "week")
     assert weekly["sessions"].sum() == len(sample_checks)
     assert weekly["greeting"].between(0, 1).all()
 
 
 def test_examples_are_masked_and_ordered(sample_load, sample_checks):
-    worst = po.example_sessions(sample_load.messages, sample_checks, n=3, best=False)
+    worst = pstats.example_sessions(sample_load.messages, sample_checks, n=3, best=False)
     assert worst["score"].is_monotonic_increasing and len(worst) == 3
     assert not worst["transcript"].str.contains(r"1[3-9]\d{9}").any()
 
@@ -205,7 +206,7 @@ def test_filler_words_are_a_taboo_but_not_a_sanbu_breach():
 
 def test_midpoint_date():
     checks = pd.DataFrame({"started": pd.to_datetime(["2025-10-01 10:00", "2025-10-11 10:00", None]).tz_localize("Asia/Shanghai")})
-    assert po.midpoint_date(checks) == "2025-10-06"
+    assert pstats.midpoint_date(checks) == "2025-10-06"
 
 
 def test_checks_read_the_agents_turns():

@@ -8,6 +8,7 @@ import pytest
 from cs_analytics.base import config
 from cs_analytics import load_logs
 from cs_analytics.findings import timing as tm
+from cs_analytics.tables import timing_stats as tstats
 from cs_analytics.base.schema import conform
 from cs_analytics.base.timeparse import NoTimestampsError
 
@@ -77,12 +78,12 @@ def test_response_summary_numbers():
         turns += [(f"{D}1{i}:00:00", "customer", "在吗"), (f"{D}1{i}:{wait // 60:02d}:{wait % 60:02d}", "agent", "在")]
     turns.append((D + "19:00:00", "customer", "还在吗"))                       # unanswered
     rounds = tm.reply_rounds(chat(*turns))
-    summary = tm.response_summary(rounds, thresholds=(30, 180)).iloc[0]
+    summary = tstats.response_summary(rounds, thresholds=(30, 180)).iloc[0]
     assert summary["rounds"] == 6 and summary["answered"] == 5
     assert summary["median_s"] == 30 and summary["mean_s"] == 100
     assert summary["p90_s"] == pytest.approx(40 + 0.6 * 360)
     assert summary["within_30s"] == pytest.approx(3 / 6) and summary["within_180s"] == pytest.approx(4 / 6)
-    by_hour = tm.response_summary(rounds, "hour")
+    by_hour = tstats.response_summary(rounds, "hour")
     assert by_hour.loc[14, "median_s"] == 400
 
 
@@ -189,7 +190,7 @@ def test_long_waits_and_apologies():
     assert set(waits.index) == {"sorry", "silent"}
     assert waits.loc["sorry", "apologized"] and waits.loc["sorry", "apology"] == "抱歉久等"
     assert not waits.loc["silent", "apologized"]
-    rates = tm.wait_apology_rates(waits.reset_index())
+    rates = tstats.wait_apology_rates(waits.reset_index())
     assert rates.loc["a1", "apology_rate"] == 1.0 and rates.loc["a2", "apology_rate"] == 0.0
 
 
@@ -203,7 +204,7 @@ def test_concurrency_counts_the_agents_open_sessions():
     open_sessions = tm.concurrency(frame, rounds)
     got = dict(zip(rounds["session_id"], open_sessions))
     assert got == {"a": 1, "b": 2, "c": 1, "o": 1}
-    table = tm.workload_response(rounds, open_sessions)
+    table = tstats.workload_response(rounds, open_sessions)
     assert table.loc["2", "rounds"] == 1 and table.loc["1", "rounds"] == 3
 
 
@@ -253,12 +254,12 @@ def test_sample_platform_metrics_cover_every_platform(sample_load):
 
 
 def test_hour_weekday_median_and_weekly_sla(sample_rounds):
-    matrix = tm.hour_weekday_median(sample_rounds)
+    matrix = tstats.hour_weekday_median(sample_rounds)
     assert matrix.shape == (24, 7) and list(matrix.columns)[0] == "周一"
     answered = sample_rounds.dropna(subset=["response_s"])
     cell = answered[(answered["hour"] == 10) & (answered["weekday"] == 2)]["response_s"].median()
     assert matrix.loc[10, "周三"] == cell
-    weekly = tm.weekly_sla(sample_rounds, 180, "platform")
+    weekly = tstats.weekly_sla(sample_rounds, 180, "platform")
     assert weekly.loc[weekly.index[0], "jd"] == pytest.approx(
         sample_rounds[(sample_rounds["week"] == weekly.index[0]) & (sample_rounds["platform"] == "jd")]["response_s"]
         .le(180).mean())
@@ -266,7 +267,7 @@ def test_hour_weekday_median_and_weekly_sla(sample_rounds):
 
 def test_worst_waits_are_masked():
     frame = chat((D + "10:00:00", "customer", "我电话13812345678，快回我"), (D + "11:00:00", "agent", "好的13812345678"))
-    worst = tm.worst_waits(frame, tm.reply_rounds(frame), 5)
+    worst = tstats.worst_waits(frame, tm.reply_rounds(frame), 5)
     assert worst["wait_min"].tolist() == [60.0]
     assert "13812345678" not in worst["customer"].iloc[0] + worst["reply"].iloc[0]
 
@@ -284,5 +285,5 @@ def test_an_unanswered_round_is_held_against_the_agent_who_owned_the_session():
     rounds = tm.reply_rounds(frame)
     assert rounds["agent_id"].isna().tolist() == [False, True]
     assert rounds["responsible_agent"].tolist() == ["小王", "小王"]
-    summary = tm.response_summary(rounds, "responsible_agent", thresholds=(60,))
+    summary = tstats.response_summary(rounds, "responsible_agent", thresholds=(60,))
     assert summary.loc["小王", "rounds"] == 2 and summary.loc["小王", "within_60s"] == 0.5
