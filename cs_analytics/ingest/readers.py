@@ -314,15 +314,21 @@ def read_xlsx(path: Path, *, sheet: str | int | None, header: bool, fields: list
 # ---------------------------------------------------------------- JSON, JSON Lines, Parquet
 
 _LIST_KEYS = ("messages", "msgs", "records", "data", "items", "rows", "chats", "消息", "聊天记录", "对话")
+# keys under which a record holds its session's messages; a list under any other key (such as a
+# Taobao message's "attributes": [{"key": …, "value": …}]) is a field of the message, read as JSON text
+_SESSION_LIST_KEYS = _LIST_KEYS + ("conversation", "conversations", "dialog", "dialogue", "message_list",
+                                   "msg_list", "chat_records", "会话消息", "消息列表")
 
 
 def _flatten(records: list, parent: dict | None = None) -> Iterator[dict]:
-    """Yield message dicts; a record holding a list of message dicts (a session) passes its fields down."""
+    """Yield message dicts; a record holding a list of message dicts under a message-list key
+    (``_SESSION_LIST_KEYS``: a session) passes its other fields down to each of them."""
     for rec in records:
         if not isinstance(rec, dict):
             yield {"__invalid__": rec}
             continue
-        nested = next((k for k, v in rec.items() if isinstance(v, list) and v and isinstance(v[0], dict)), None)
+        nested = next((k for k, v in rec.items() if str(k).lower() in _SESSION_LIST_KEYS and isinstance(v, list)
+                       and v and isinstance(v[0], dict)), None)
         if nested is None:
             yield {**(parent or {}), **rec}
         else:
