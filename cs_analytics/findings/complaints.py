@@ -47,9 +47,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ..base import config
+from ..base.layering import layer_files, read_layer
 from ..textmatch.engines import PhraseSet, drop_nested
 from ..textmatch.safe_regex import check_regex
 from ..textmatch.normalize import normalize_block
@@ -198,14 +198,7 @@ class Taxonomy:
 
 # ------------------------------------------------------------------------------------ loading ---
 def _read(path: Path) -> dict:
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TaxonomyError(f"{path}: no such taxonomy file") from None
-    except yaml.YAMLError as exc:
-        raise TaxonomyError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise TaxonomyError(f"{path}: a taxonomy file must be a mapping (keys such as 'types', 'cues')")
+    data = read_layer(path, TaxonomyError, "taxonomy", "keys such as 'types', 'cues'")
     unknown = set(data) - TOP_LEVEL
     if unknown:
         raise TaxonomyError(f"{path}: unknown top-level key(s) {sorted(unknown)}; allowed: {sorted(TOP_LEVEL)}")
@@ -275,9 +268,7 @@ def load_taxonomy(*paths: str | Path, defaults: bool = True) -> Taxonomy:
     ``negators``, ``exceptions`` added, ``negation_window``) and ``temperament`` (``anger`` /
     ``compensation`` phrases added; ``talkative`` thresholds replaced).
     """
-    files = tuple(str(p) for p in ([*default_taxonomy_files()] if defaults else []) + [Path(p) for p in paths])
-    mtimes = tuple(Path(f).stat().st_mtime_ns if Path(f).exists() else 0 for f in files)
-    return _load(files, mtimes)
+    return _load(*layer_files(default_taxonomy_files(), paths, defaults))
 
 
 @lru_cache(maxsize=16)

@@ -43,6 +43,7 @@ from pathlib import Path
 import yaml
 
 from ..base import config
+from ..base.layering import layer_files, read_layer
 from ..base.schema import PLATFORMS, ROLES
 from ..textmatch.normalize import normalize
 from ..textmatch.safe_regex import check_regex
@@ -194,16 +195,8 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 
 
 def _read(path: Path) -> dict:
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
-    except FileNotFoundError:
-        raise RulebookError(f"{path}: no such rulebook file") from None
-    except (yaml.YAMLError, ValueError) as exc:   # ValueError: an impossible date such as 2026-13-01
-        raise RulebookError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise RulebookError(f"{path}: a rulebook file must be a mapping with 'rules', 'categories', "
-                            "'disable' or 'override' keys")
-    return data
+    return read_layer(path, RulebookError, "rulebook", "with 'rules', 'categories', 'disable' or 'override' keys",
+                      loader=_LineLoader)
 
 
 # ------------------------------------------------------------------------------- validation ---
@@ -426,9 +419,7 @@ def default_rule_files() -> list[Path]:
 
 def load_rulebook(*paths: str | Path, defaults: bool = True) -> Rulebook:
     """Load the default rulebook and lay ``paths`` (the user's YAML files) on top, in order."""
-    files = (default_rule_files() if defaults else []) + [Path(p) for p in paths]
-    return _load(tuple(str(f) for f in files), tuple(Path(f).stat().st_mtime_ns if Path(f).exists() else 0
-                                                     for f in files))
+    return _load(*layer_files(default_rule_files(), paths, defaults))
 
 
 @lru_cache(maxsize=8)
