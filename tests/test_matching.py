@@ -125,7 +125,7 @@ def test_effective_dates(tmp_path):
 
 
 def test_missing_columns_error():
-    with pytest.raises(ValueError, match="lack column"):
+    with pytest.raises(ValueError, match="no session_id, role column"):
         find_violations(pd.DataFrame({"text": ["不行"]}))
 
 

@@ -94,3 +94,44 @@ def conform(frame: pd.DataFrame, timezone: str, extra: tuple[str, ...] = ()) -> 
 def describe() -> pd.DataFrame:
     """The canonical schema as a table: column, dtype, meaning."""
     return pd.DataFrame(COLUMNS, columns=["column", "dtype", "meaning"])
+
+
+class MessagesError(ValueError):
+    """A messages table lacks a required column."""
+
+
+def as_messages(frame: pd.DataFrame, timezone: str = "Asia/Shanghai") -> pd.DataFrame:
+    """``frame`` as a canonical messages table, for tables built by hand or read from elsewhere.
+
+    Only ``REQUIRED_COLUMNS`` (session_id, role, text) must be there; a missing one is a
+    ``MessagesError`` naming it. Missing optional columns are added empty with their canonical dtype;
+    a missing ``seq`` is the row's order within its session, a missing ``message_id`` is
+    ``<session_id>#<seq>``. Columns already there are kept as they are (a ``ts`` that is not a
+    timezone-aware time is parsed and put in ``timezone``). A complete table is returned unchanged.
+    """
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if missing:
+        raise MessagesError(f"the messages table has no {', '.join(missing)} column(s); every analysis needs "
+                            f"{', '.join(REQUIRED_COLUMNS)} (load an export with load_logs, or add them)")
+    ts_ready = "ts" in frame.columns and isinstance(frame["ts"].dtype, pd.DatetimeTZDtype)
+    if ts_ready and all(c in frame.columns for c in MESSAGE_COLUMNS):
+        return frame
+    out = frame.copy()
+    if "ts" in out.columns and not ts_ready:
+        values = pd.to_datetime(out["ts"], errors="coerce")
+        out["ts"] = (values.dt.tz_localize(timezone) if values.dt.tz is None else values.dt.tz_convert(timezone)) \
+            .astype(timestamp_dtype(timezone))
+    if "seq" not in out.columns:
+        out["seq"] = (out.groupby("session_id", sort=False).cumcount() + 1).astype("int32")
+    if "message_id" not in out.columns:
+        out["message_id"] = (out["session_id"].astype(str) + "#" + out["seq"].astype(str)).astype(string_dtype())
+    for name, dtype, _ in COLUMNS:
+        if name in out.columns:
+            continue
+        if name == "ts":
+            out[name] = pd.Series(pd.NaT, index=out.index, dtype=timestamp_dtype(timezone))
+        elif name == "source_row":
+            out[name] = pd.Series(0, index=out.index, dtype="int64")
+        else:
+            out[name] = pd.Series(pd.NA, index=out.index, dtype=string_dtype())
+    return out[list(MESSAGE_COLUMNS) + [c for c in out.columns if c not in MESSAGE_COLUMNS]]

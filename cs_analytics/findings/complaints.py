@@ -50,6 +50,7 @@ import pandas as pd
 
 from ..base import config
 from ..base.layering import layer_files, read_layer
+from ..base.schema import as_messages
 from ..textmatch.engines import PhraseSet, drop_nested
 from ..textmatch.safe_regex import check_regex
 from ..textmatch.normalize import normalize_block
@@ -499,6 +500,7 @@ def complaint_signals(messages: pd.DataFrame, taxonomy: Taxonomy | None = None) 
     ``matched`` (the text as written), ``start``/``end`` (span in the message text), ``via``
     (phrase, regex, term+cue, term) and ``cue`` (the cue text that made a term a complaint).
     """
+    messages = as_messages(messages)
     taxonomy = taxonomy or load_taxonomy()
     customers = _customer_messages(messages)
     if customers.empty:
@@ -534,6 +536,7 @@ def label_messages(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
     Columns: ``message_id, session_id, seq, ts, types`` (tuple, in order of appearance),
     ``inquiry`` (tuple), ``escalation`` (bool), ``escalation_kinds`` (tuple), ``anger``, ``compensation``.
     """
+    messages = as_messages(messages)
     if signals is None:
         signals = complaint_signals(messages, taxonomy)
     customers = _customer_messages(messages)
@@ -564,6 +567,7 @@ def talkative_sessions(messages: pd.DataFrame, taxonomy: Taxonomy | None = None)
     Columns: ``customer_messages, longest_burst, longest_message, most_repeats, talkative`` and
     ``talkative_reason`` (which thresholds were met, e.g. ``messages>=12; burst>=5``).
     """
+    messages = as_messages(messages)
     taxonomy = taxonomy or load_taxonomy()
     limits = taxonomy.temperament["talkative"]
     frame = messages[messages["role"].isin(["customer", "agent", "bot"])][["session_id", "seq", "role", "text"]]
@@ -602,6 +606,7 @@ def contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
     """Per session: ``contact_reason`` (the best-scored type, ``other`` without evidence),
     ``contact_secondary`` (the runner-up when it scores at least ``secondary_share`` of the best, else
     missing) and ``contact_scores`` (type → score, for the evidence). See the module docstring."""
+    messages = as_messages(messages)
     taxonomy = taxonomy or load_taxonomy()
     if signals is None:
         signals = complaint_signals(messages, taxonomy)
@@ -671,6 +676,7 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
       ``escalation_message_id``/``escalation_matched`` (first threat); ``complaint_signals`` has every finding.
     - ``agent_id`` is the first human agent who replied; ``started`` the session's first message time.
     """
+    messages = as_messages(messages)
     taxonomy = taxonomy or load_taxonomy()
     if signals is None:
         signals = complaint_signals(messages, taxonomy)

@@ -40,6 +40,7 @@ from ..base import config
 from ..base.holidays import day_type
 from .service_phrases import find_service_phrases
 from ..base.timeparse import has_times
+from ..base.schema import as_messages
 from .timing import HUMAN, message_kinds
 
 CHECKS = ("greeting", "closing", "anything_else", "honorific", "please", "complaint_apology", "complaint_empathy",
@@ -80,6 +81,7 @@ def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
     ``hits`` (``find_violations``), ``complaints`` (``classify_complaints``) and ``long_waits``
     (``timing.long_waits``) are computed when not given.
     """
+    messages = as_messages(messages)
     from .complaints import classify_complaints
     from .violations import find_violations
     from .timing import long_waits as find_long_waits

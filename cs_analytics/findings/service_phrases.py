@@ -15,6 +15,7 @@ import pandas as pd
 import yaml
 
 from ..base import config
+from ..base.schema import as_messages
 from ..textmatch.engines import PhraseSet
 from ..textmatch.normalize import normalize_block
 
@@ -59,6 +60,7 @@ def find_service_phrases(messages: pd.DataFrame, purposes=("apology", "empathy")
 
     Columns: message_id, session_id, seq, agent_id, purpose, phrase (as listed), matched, start, end.
     """
+    messages = as_messages(messages)
     subset = messages[messages["role"].isin(list(roles))]
     columns = ["message_id", "session_id", "seq", "agent_id", "purpose", "phrase", "matched", "start", "end"]
     if subset.empty:

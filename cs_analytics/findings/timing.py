@@ -25,6 +25,7 @@ import yaml
 from ..base import config
 from .service_phrases import find_service_phrases
 from ..base.timeparse import require_times, week_start
+from ..base.schema import as_messages
 
 TIMING_DIR = config.RESOURCES_DIR / "timing"
 ROUND_COLUMNS = (
@@ -54,6 +55,7 @@ CUSTOMER, HUMAN, BOT, OTHER = 0, 1, 2, 3
 
 def message_kinds(messages: pd.DataFrame) -> np.ndarray:
     """Per message: CUSTOMER, HUMAN, BOT or OTHER (int8; auto-replies from agent accounts are BOT)."""
+    messages = as_messages(messages)
     import pyarrow.compute as pc
 
     role = messages["role"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__()
@@ -100,6 +102,7 @@ def reply_rounds(messages: pd.DataFrame, count_bots: bool = False) -> pd.DataFra
     its session (a running sum), so rounds, their replies and first bot answers are found with
     array lookups, not loops.
     """
+    messages = as_messages(messages)
     frame, order, kind, codes, sessions = _ordered(messages, "Reply rounds")
     n = len(frame)
     closes = (kind == HUMAN) | ((kind == BOT) if count_bots else False)
@@ -177,6 +180,7 @@ def _ordinal(groups: np.ndarray) -> np.ndarray:
 def session_times(messages: pd.DataFrame, rounds: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per session: platform, shop, agent_id (first human replier), started, ended, duration_s, rounds,
     first_response_s (the first round's human response; NaN when never answered), unanswered_rounds."""
+    messages = as_messages(messages)
     if rounds is None:
         rounds = reply_rounds(messages)
     require_times(messages, "Session times")
@@ -255,6 +259,7 @@ def merge_sessions(messages: pd.DataFrame, gap_s: float) -> pd.DataFrame:
     """``messages`` with ``session_id`` rewritten so that a session of the same shop and buyer starting
     within ``gap_s`` seconds of the previous one's last message continues it (JD's 10-minute rule).
     Without customer ids nothing is merged."""
+    messages = as_messages(messages)
     timed = messages[messages["ts"].notna()]
     if timed.empty or timed["customer_id"].isna().all():
         return messages
@@ -299,6 +304,7 @@ def platform_metrics(messages: pd.DataFrame, recipes: str | Path | dict | None =
     or buyer-days), value (a share 0–1, or seconds for mean_response_s), threshold_s, version, source.
     Recipes whose platforms have no sessions in ``messages`` are left out.
     """
+    messages = as_messages(messages)
     require_times(messages, "Platform response metrics")
     spec = recipes if isinstance(recipes, dict) else load_recipes(recipes)
     keys = [by] if isinstance(by, str) else list(by or [])
@@ -337,6 +343,7 @@ def long_waits(messages: pd.DataFrame, rounds: pd.DataFrame | None = None,
     """Answered rounds that waited longer than ``threshold_s`` (default settings.yaml ``long_wait_s``),
     with ``apologized``: the closing reply says sorry for the wait (久等了, 抱歉久等 …; the
     ``apology_wait`` phrases of service_phrases.yaml) and ``apology`` (the matched text)."""
+    messages = as_messages(messages)
     threshold_s = timing_settings()["long_wait_s"] if threshold_s is None else threshold_s
     if rounds is None:
         rounds = reply_rounds(messages)
@@ -361,6 +368,7 @@ def concurrency(messages: pd.DataFrame, rounds: pd.DataFrame) -> pd.Series:
     A session is open for an agent from its first to its last message, for every agent who replied
     in it. Returned aligned with ``rounds`` (NaN for unanswered rounds).
     """
+    messages = as_messages(messages)
     require_times(messages, "Agent workload")
     timed = messages[messages["ts"].notna()]
     bounds = timed.groupby("session_id")["ts"].agg(["min", "max"])

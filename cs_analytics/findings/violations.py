@@ -30,7 +30,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from ..base.schema import PLATFORMS, ROLES
+from ..base.schema import PLATFORMS, ROLES, as_messages
 from ..textmatch.engines import (ASCII_LETTER, ASCII_WORD, Matches, RegexScope, drop_nested, engine_class,
                                  outside_ascii_words, select, tight, with_single_characters)
 from ..textmatch.normalize import NormalizedBlock, normalize, normalize_block
@@ -295,9 +295,7 @@ def find_violations(messages: pd.DataFrame, rulebook: Rulebook | None = None, *,
     slice; ``phrase`` is the rulebook phrase (or regex rule) that matched and ``evasion`` is True when the text
     differs from it (spaces, symbols, full width, 繁体, pinyin or a homophone variant).
     """
-    missing = {"message_id", "role", "platform", "text"} - set(messages.columns)
-    if missing:
-        raise ValueError(f"messages lack column(s) {sorted(missing)}; pass the table from load_logs()")
+    messages = as_messages(messages)
     compiled = compile_rulebook(rulebook, engine)
     rules = compiled.rulebook.rules
     if messages.empty or not rules:

@@ -14,6 +14,7 @@ from ..base.proportions import wilson_interval
 from ..findings.service_phrases import find_service_phrases
 from .terms import Tokenizer, default_tokenizer
 from ..base.timeparse import week_start
+from ..base.schema import as_messages
 
 
 def _label(taxonomy: Taxonomy | None):
@@ -180,6 +181,7 @@ def top_terms(messages: pd.DataFrame, sessions: pd.DataFrame | None = None, labe
     (jieba/rjieba with the domain dictionary; stopwords dropped); text is PII-masked first so no
     phone number or name becomes a term.
     """
+    messages = as_messages(messages)
     tokenizer = tokenizer or default_tokenizer()
     if labels is None:
         labels = label_messages(messages, taxonomy=taxonomy)
@@ -210,6 +212,7 @@ def handling(messages: pd.DataFrame, sessions: pd.DataFrame, hits: pd.DataFrame 
 
     Evidence: ``first_apology`` (the matched apology text) and ``first_violation`` (rule id: matched).
     """
+    messages = as_messages(messages)
     complaints = complaint_sessions(sessions)
     in_scope = messages[messages["session_id"].isin(complaints["session_id"])]
     phrases = find_service_phrases(in_scope, ("apology", "empathy"))
@@ -257,6 +260,7 @@ def example_sessions(messages: pd.DataFrame, sessions: pd.DataFrame, per_type: i
     Escalated sessions are preferred (they make the case for training), then the longest; ties by
     session id so reruns pick the same sessions. Text is PII-masked (phones, ID numbers, names, addresses).
     """
+    messages = as_messages(messages)
     label = _label(taxonomy)
     complaints = complaint_sessions(sessions).sort_values(
         ["primary", "escalation", "customer_messages", "session_id"], ascending=[True, False, False, True])

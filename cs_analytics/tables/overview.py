@@ -5,6 +5,7 @@ import pandas as pd
 
 from ..base.holidays import day_types
 from ..base.timeparse import WEEKDAY_NAMES
+from ..base.schema import as_messages
 
 
 def session_table(messages: pd.DataFrame) -> pd.DataFrame:
@@ -12,6 +13,7 @@ def session_table(messages: pd.DataFrame) -> pd.DataFrame:
 
     The main agent is the agent account with the most messages in the session.
     """
+    messages = as_messages(messages)
     g = messages.groupby("session_id", sort=False)
     out = pd.DataFrame({
         "platform": g["platform"].first(),
@@ -36,6 +38,7 @@ def session_table(messages: pd.DataFrame) -> pd.DataFrame:
 
 def daily_volume(messages: pd.DataFrame) -> pd.DataFrame:
     """Messages and sessions per calendar day, with the official day type (workday/weekend/holiday/调休)."""
+    messages = as_messages(messages)
     timed = messages[messages["ts"].notna()]
     day = timed["ts"].dt.tz_localize(None).dt.normalize()
     out = pd.DataFrame({
@@ -51,6 +54,7 @@ def daily_volume(messages: pd.DataFrame) -> pd.DataFrame:
 
 def volume_by(messages: pd.DataFrame, column: str) -> pd.DataFrame:
     """Messages and sessions per value of ``column`` (platform, shop, agent_id, role …), largest first."""
+    messages = as_messages(messages)
     g = messages.groupby(column, dropna=False)
     out = pd.DataFrame({"messages": g.size(), "sessions": g["session_id"].nunique()})
     out["share_of_messages"] = out["messages"] / out["messages"].sum()
@@ -59,6 +63,7 @@ def volume_by(messages: pd.DataFrame, column: str) -> pd.DataFrame:
 
 def hour_weekday_matrix(messages: pd.DataFrame, role: str = "customer") -> pd.DataFrame:
     """Messages of ``role`` per hour of day (rows 0-23) and weekday (columns 周一..周日)."""
+    messages = as_messages(messages)
     timed = messages[(messages["role"] == role) & messages["ts"].notna()]
     names = WEEKDAY_NAMES
     table = pd.crosstab(timed["ts"].dt.hour, timed["ts"].dt.day_of_week)

@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..base.proportions import wilson_interval
 from ..base.timeparse import week_start
+from ..base.schema import as_messages
 from ..findings.politeness import CHECKS, RATE_CHECKS
 
 
@@ -101,6 +102,7 @@ def _holm(p_values: pd.Series) -> pd.Series:
 
 def example_sessions(messages: pd.DataFrame, checks: pd.DataFrame, n: int = 2, best: bool = True) -> pd.DataFrame:
     """Masked transcripts of the ``n`` best (or worst) scored sessions, ties by session id."""
+    messages = as_messages(messages)
     from ..base.privacy import masked_transcripts
 
     ranked = checks.sort_values(["score", "session_id"], ascending=[not best, True]).head(n)

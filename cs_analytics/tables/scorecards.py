@@ -22,6 +22,7 @@ import yaml
 from ..base import config
 from .violation_stats import rate_by
 from ..base.timeparse import week_start
+from ..base.schema import as_messages
 
 SPEC_FILE = config.RESOURCES_DIR / "scorecard.yaml"
 
@@ -98,6 +99,7 @@ def agent_scorecards(messages: pd.DataFrame, hits: pd.DataFrame, checks: pd.Data
     has fewer than ``min_sessions`` sessions), the ``weakest`` component and ``weakest_gap``, its
     points against the ranked agents' median; ranked agents first, best first.
     ``rounds``: ``timing.reply_rounds(messages)``, or None for an export without send times."""
+    messages = as_messages(messages)
     spec = spec or scorecard_spec()
     cards = _components(messages, hits, rounds, checks, ["agent_id"], spec["sla_s"])
     cards["sessions"] = cards["sessions"].fillna(0).astype(int)
@@ -128,6 +130,7 @@ def coaching(cards: pd.DataFrame, spec: dict | None = None) -> pd.DataFrame:
 def agent_trends(messages: pd.DataFrame, hits: pd.DataFrame, checks: pd.DataFrame,
                  rounds: pd.DataFrame | None = None, spec: dict | None = None) -> pd.DataFrame:
     """Per agent and week (Monday): the three components and the composite (for sparklines)."""
+    messages = as_messages(messages)
     spec = spec or scorecard_spec()
     weekly = _components(messages[messages["ts"].notna()], hits, rounds, checks, ["agent_id", "week"], spec["sla_s"])
     weekly["composite"] = _composite(weekly, spec)

@@ -7,6 +7,7 @@ import pandas as pd
 
 from ..base.privacy import mask_text
 from ..base.timeparse import WEEKDAY_NAMES
+from ..base.schema import as_messages
 from ..findings.timing import timing_settings
 
 
@@ -58,6 +59,7 @@ def weekly_sla(rounds: pd.DataFrame, threshold_s: int = 180, by: str = "platform
 def worst_waits(messages: pd.DataFrame, rounds: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     """The ``n`` longest answered waits with context: the customer's message that opened the round and
     the reply, both PII-masked and cut to 40 characters."""
+    messages = as_messages(messages)
     worst = rounds.dropna(subset=["response_s"]).nlargest(n, "response_s")
     texts = messages.drop_duplicates("message_id").set_index("message_id")["text"]
     cut = lambda ids: [mask_text(t)[:40] if isinstance(t, str) else "" for t in texts.reindex(ids)]  # noqa: E731

@@ -14,12 +14,14 @@ import pandas as pd
 from ..base.privacy import mask_excerpt, mask_text
 from ..findings.rulebook import Rulebook, load_rulebook
 from ..base.timeparse import week_start
+from ..base.schema import as_messages
 
 PER = 1000
 
 
 def agent_messages(messages: pd.DataFrame) -> pd.DataFrame:
     """The messages the default rules judge (role ``agent``)."""
+    messages = as_messages(messages)
     return messages[messages["role"] == "agent"]
 
 
@@ -30,6 +32,7 @@ def rate_by(messages: pd.DataFrame, hits: pd.DataFrame, by: str | list[str]) -> 
 
     Columns: agent_messages, hits, violations, flagged_messages, per_1000, share_flagged; largest rate first.
     """
+    messages = as_messages(messages)
     keys = [by] if isinstance(by, str) else list(by)
     base = agent_messages(messages)
     if "week" in keys:
@@ -49,6 +52,7 @@ def rate_by(messages: pd.DataFrame, hits: pd.DataFrame, by: str | list[str]) -> 
 
 def category_rates(messages: pd.DataFrame, hits: pd.DataFrame, rulebook: Rulebook | None = None) -> pd.DataFrame:
     """Per category: label, hits, flagged messages (= violations) and violations per 1,000 agent messages."""
+    messages = as_messages(messages)
     rulebook = rulebook or load_rulebook()
     total = len(agent_messages(messages))
     group = hits.groupby("category", observed=True)
@@ -63,6 +67,7 @@ def category_rates(messages: pd.DataFrame, hits: pd.DataFrame, rulebook: Ruleboo
 def subcategory_rates(messages: pd.DataFrame, hits: pd.DataFrame, category: str,
                       rulebook: Rulebook | None = None) -> pd.Series:
     """Violations per 1,000 agent messages for each subcategory of ``category``, by subcategory label."""
+    messages = as_messages(messages)
     rulebook = rulebook or load_rulebook()
     labels = rulebook.categories[category].get("subcategories", {})
     chosen = hits[hits["category"] == category].drop_duplicates(["message_id", "subcategory"])
@@ -83,6 +88,7 @@ def rate_matrix(messages: pd.DataFrame, hits: pd.DataFrame, rows: str, columns: 
     """Violations (distinct message × ``columns`` value) per 1,000 agent messages, with ``rows`` (a
     messages column such as agent_id, or week) down and ``columns`` (a hits column such as category or
     severity) across."""
+    messages = as_messages(messages)
     base = agent_messages(messages)
     if rows == "week":
         base = base[base["ts"].notna()].assign(week=lambda f: week_start(f["ts"]))
@@ -147,6 +153,7 @@ def evidence(messages: pd.DataFrame, hits: pd.DataFrame, rulebook: Rulebook | No
     the masked excerpt (match in 【】, ``context`` characters either side) and the suggested phrasing.
     Buyer phone numbers, ID numbers, names and addresses are masked in ``matched`` and ``excerpt``.
     ``per_rule`` keeps only the first N hits of each rule (examples)."""
+    messages = as_messages(messages)
     rulebook = rulebook or load_rulebook()
     if hits.empty:
         return pd.DataFrame(columns=EVIDENCE_COLUMNS)
@@ -178,5 +185,6 @@ def examples(messages: pd.DataFrame, hits: pd.DataFrame, per_rule: int | None = 
     buyer phone numbers, ID numbers, names and addresses masked (privacy.mask_excerpt), the suggestion.
     ``per_rule=None`` gives every hit (see ``evidence`` for the full evidence table: ``hits.matched``
     itself is raw evidence and may hold a buyer's phone number; never display it unmasked)."""
+    messages = as_messages(messages)
     table = evidence(messages, hits, rulebook, context, per_rule)
     return table[["message_id", "agent_id", "ts", "rule_id", "label", "excerpt", "suggest"]]
