@@ -54,6 +54,7 @@ from ..base.schema import as_messages
 from ..textmatch.engines import PhraseSet, drop_nested
 from ..textmatch.safe_regex import check_regex
 from ..textmatch.normalize import normalize_block
+from .sessions import session_owner
 
 COMPLAINT_DIR = config.RESOURCES_DIR / "complaints"
 TYPE_FIELDS = {"id", "label", "phrases", "terms", "regex", "term_regex", "exceptions", "exception_regex", "agent_terms",
@@ -674,7 +675,7 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
       that are not complaints have no primary; ``inquiry`` lists the topics they asked about.
     - Evidence: ``primary_message_id``/``primary_matched`` (first message raising the primary type),
       ``escalation_message_id``/``escalation_matched`` (first threat); ``complaint_signals`` has every finding.
-    - ``agent_id`` is the first human agent who replied; ``started`` the session's first message time.
+    - ``agent_id`` is the session's owner (``sessions.session_owner``: the first human agent who replied); ``started`` the session's first message time.
     """
     messages = as_messages(messages)
     taxonomy = taxonomy or load_taxonomy()
@@ -685,13 +686,12 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
         return pd.DataFrame({c: pd.Series(dtype="object") for c in SESSION_COLUMNS})
     ordered = messages.sort_values(["session_id", "seq"], kind="stable")
     first = ordered.groupby("session_id", sort=False)
-    agents = ordered[ordered["role"] == "agent"].groupby("session_id", sort=False)["agent_id"].first()
     sessions = pd.DataFrame({
         "platform": first["platform"].first(), "shop": first["shop"].first(),
         "sku": ordered.dropna(subset=["sku"]).groupby("session_id", sort=False)["sku"].first(),
         "started": first["ts"].min(),
     })
-    sessions["agent_id"] = agents.reindex(sessions.index)
+    sessions["agent_id"] = session_owner(messages).reindex(sessions.index)
     sessions = sessions.loc[sessions.index.isin(labels["session_id"].unique())]
 
     complaints = signals[signals["family"] == "complaint"].sort_values(["session_id", "seq", "start"], kind="stable")

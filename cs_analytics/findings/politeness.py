@@ -41,7 +41,7 @@ from ..base.holidays import day_type
 from .service_phrases import find_service_phrases
 from ..base.timeparse import has_times
 from ..base.schema import as_messages
-from .timing import HUMAN, message_kinds
+from .sessions import HUMAN, message_kinds, session_owner
 
 CHECKS = ("greeting", "closing", "anything_else", "honorific", "please", "complaint_apology", "complaint_empathy",
           "wait_apology", "festive_closing", "no_taboo")
@@ -76,7 +76,7 @@ def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
                       spec: dict | None = None) -> pd.DataFrame:
     """One row per session with a human agent message: one column per check (see the module
     docstring; booleans or rates, missing where a check does not apply), ``fatal``, ``score`` (0-100),
-    and context: platform, shop, agent_id (the agent with the most messages), started, day, day_type.
+    and context: platform, shop, agent_id (the session's owner, ``sessions.session_owner``), started, day, day_type.
 
     ``hits`` (``find_violations``), ``complaints`` (``classify_complaints``) and ``long_waits``
     (``timing.long_waits``) are computed when not given.
@@ -102,8 +102,8 @@ def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
     with_phrase = lambda purpose, ids: np.array([i in has.get(purpose, set()) for i in ids], dtype=bool)  # noqa: E731
 
     group = agents.groupby("session_id", sort=False)
-    out = pd.DataFrame({"platform": group["platform"].first(), "shop": group["shop"].first(),
-                        "agent_id": group["agent_id"].agg(lambda s: s.value_counts().index[0] if s.notna().any() else pd.NA)})
+    out = pd.DataFrame({"platform": group["platform"].first(), "shop": group["shop"].first()})
+    out["agent_id"] = session_owner(messages).reindex(out.index)
     turn = _agent_turns(messages, agents)
     by_session = turn.groupby(agents["session_id"].to_numpy(), sort=False)
     first_turn = agents[(turn == by_session.transform("min")).to_numpy()]

@@ -14,8 +14,6 @@ The computation is vectorised pandas: no Python loop over messages or sessions
 from __future__ import annotations
 
 import datetime as dt
-import re
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +24,7 @@ from ..base import config
 from .service_phrases import find_service_phrases
 from ..base.timeparse import require_times, week_start
 from ..base.schema import as_messages
+from .sessions import BOT, CUSTOMER, HUMAN, OTHER, message_kinds, session_owner, timing_settings  # noqa: F401
 
 TIMING_DIR = config.RESOURCES_DIR / "timing"
 ROUND_COLUMNS = (
@@ -43,35 +42,7 @@ class RecipeError(ValueError):
     """A metric recipe file is wrong; the message names the file, recipe and fix."""
 
 
-@lru_cache(maxsize=1)
-def timing_settings() -> dict:
-    """Defaults: long_wait_s, sla_thresholds_s, auto_reply_phrases (resources/timing/settings.yaml)."""
-    return yaml.safe_load((TIMING_DIR / "settings.yaml").read_text(encoding="utf-8"))
-
-
 # ------------------------------------------------------------------------------------ rounds ---
-CUSTOMER, HUMAN, BOT, OTHER = 0, 1, 2, 3
-
-
-def message_kinds(messages: pd.DataFrame) -> np.ndarray:
-    """Per message: CUSTOMER, HUMAN, BOT or OTHER (int8; auto-replies from agent accounts are BOT)."""
-    messages = as_messages(messages)
-    import pyarrow.compute as pc
-
-    role = messages["role"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__()
-    kind = np.full(len(messages), OTHER, dtype=np.int8)
-    for name, code in (("customer", CUSTOMER), ("agent", HUMAN), ("bot", BOT)):
-        kind[pc.fill_null(pc.equal(role, name), False).to_numpy(zero_copy_only=False)] = code
-    agent_rows = np.flatnonzero(kind == HUMAN)
-    if len(agent_rows):
-        # auto-reply templates are system text, never disguised: plain substring search (Arrow, in C++)
-        texts = messages["text"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__().take(agent_rows)
-        pattern = "|".join(re.escape(p) for p in timing_settings()["auto_reply_phrases"])
-        auto = pc.fill_null(pc.match_substring_regex(texts, pattern), False).to_numpy(zero_copy_only=False)
-        kind[agent_rows[auto]] = BOT
-    return kind
-
-
 def _ordered(messages: pd.DataFrame, what: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, pd.Index]:
     """The timed messages (unsorted, to avoid copying every column) and, in (session, time, seq) order:
     ``order`` (their positions), kinds and session codes; plus the session ids by code."""
@@ -178,7 +149,7 @@ def _ordinal(groups: np.ndarray) -> np.ndarray:
 
 
 def session_times(messages: pd.DataFrame, rounds: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per session: platform, shop, agent_id (first human replier), started, ended, duration_s, rounds,
+    """Per session: platform, shop, agent_id (``sessions.session_owner``), started, ended, duration_s, rounds,
     first_response_s (the first round's human response; NaN when never answered), unanswered_rounds."""
     messages = as_messages(messages)
     if rounds is None:
@@ -193,8 +164,7 @@ def session_times(messages: pd.DataFrame, rounds: pd.DataFrame | None = None) ->
     out["rounds"] = by_session.size().reindex(out.index).fillna(0).astype(int)
     first = rounds[rounds["round"] == 1].set_index("session_id")
     out["first_response_s"] = first["response_s"].reindex(out.index)
-    out["agent_id"] = rounds.dropna(subset=["agent_id"]).groupby("session_id", sort=False)["agent_id"].first() \
-        .reindex(out.index)
+    out["agent_id"] = session_owner(messages).reindex(out.index)
     out["unanswered_rounds"] = (~rounds["answered"]).groupby(rounds["session_id"]).sum().reindex(out.index) \
         .fillna(0).astype(int)
     out.index.name = "session_id"

@@ -1,0 +1,59 @@
+"""Who is who in a session: each message's kind (customer, human agent, bot or auto-reply) and the
+session's owner agent, the one definition every finding and table uses."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from ..base import config
+from ..base.schema import as_messages
+from ..base.timeparse import has_times
+
+TIMING_DIR = config.RESOURCES_DIR / "timing"
+
+
+@lru_cache(maxsize=1)
+def timing_settings() -> dict:
+    """Defaults: long_wait_s, sla_thresholds_s, auto_reply_phrases (resources/timing/settings.yaml)."""
+    return yaml.safe_load((TIMING_DIR / "settings.yaml").read_text(encoding="utf-8"))
+
+
+CUSTOMER, HUMAN, BOT, OTHER = 0, 1, 2, 3
+
+
+def message_kinds(messages: pd.DataFrame) -> np.ndarray:
+    """Per message: CUSTOMER, HUMAN, BOT or OTHER (int8; auto-replies from agent accounts are BOT)."""
+    messages = as_messages(messages)
+    import pyarrow.compute as pc
+
+    role = messages["role"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__()
+    kind = np.full(len(messages), OTHER, dtype=np.int8)
+    for name, code in (("customer", CUSTOMER), ("agent", HUMAN), ("bot", BOT)):
+        kind[pc.fill_null(pc.equal(role, name), False).to_numpy(zero_copy_only=False)] = code
+    agent_rows = np.flatnonzero(kind == HUMAN)
+    if len(agent_rows):
+        # auto-reply templates are system text, never disguised: plain substring search (Arrow, in C++)
+        texts = messages["text"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__().take(agent_rows)
+        pattern = "|".join(re.escape(p) for p in timing_settings()["auto_reply_phrases"])
+        auto = pc.fill_null(pc.match_substring_regex(texts, pattern), False).to_numpy(zero_copy_only=False)
+        kind[agent_rows[auto]] = BOT
+    return kind
+
+
+
+
+def session_owner(messages: pd.DataFrame) -> pd.Series:
+    """Per session id: the agent who owns it, the first human agent (an agent account, not a bot or an
+    auto-reply) who replied in it, by send time then order. The seeds' 首问负责 (001, 002, 004): the
+    first agent to answer stays responsible, also after a transfer. Sessions without such a reply are
+    missing; the index holds every session of ``messages``."""
+    messages = as_messages(messages)
+    sessions = pd.Index(messages["session_id"].unique(), name="session_id")
+    human = messages[(message_kinds(messages) == HUMAN) & messages["agent_id"].notna().to_numpy()]
+    order = ["session_id", "ts", "seq"] if has_times(messages) else ["session_id", "seq"]
+    first = human.sort_values(order, kind="stable", na_position="last").drop_duplicates("session_id")
+    return first.set_index("session_id")["agent_id"].reindex(sessions).rename("agent_id")
