@@ -3,6 +3,11 @@
 The public API:
 
 - ``load_logs(path, profile=None, **options)`` -> ``LoadResult`` (``.messages``, ``.quarantine``, ``.report``)
+- ``analyze(messages, rulebook=None, taxonomy=None, recipes=None)`` -> ``Findings``: every finding below,
+  each computed once when first asked (``.hits``, ``.complaint_sessions``, ``.reply_rounds``, ``.politeness`` …),
+  with your layers passed to every step; ``.save(folder)`` / ``Findings.read(folder, messages)``
+- ``session_owner(messages)`` -> per session, the agent who owns it (the first human agent who replied)
+- ``as_messages(frame)`` -> a hand-built table with only session_id, role and text made canonical
 - ``generate_sample(...)`` -> a deterministic synthetic export with its planted ground truth
 - ``schema.describe()`` -> the canonical messages table, documented
 - ``load_rulebook(*paths)`` -> the forbidden-phrase rulebook (defaults + your YAML layers)
@@ -17,6 +22,9 @@ The public API:
 - ``Tokenizer`` -> jieba (or rjieba) with the domain dictionary and stopwords, for term counts and word clouds
 """
 from .base import config
+from .base.schema import MessagesError, as_messages
+from .findings.analyze import Findings, analyze
+from .findings.sessions import session_owner
 from .findings.complaints import TaxonomyError, check_complaint, classify_complaints, complaint_signals, label_messages, load_taxonomy
 from .ingest.filters import filter_messages
 from .findings.violations import check_text, find_violations
@@ -32,7 +40,7 @@ from .findings.politeness import politeness_checks
 __version__ = config.VERSION
 
 __all__ = [
-    "load_logs", "LoadResult", "LoadReport", "LoadError", "load_profile", "available_profiles",
+    "analyze", "Findings", "session_owner", "as_messages", "MessagesError", "load_logs", "LoadResult", "LoadReport", "LoadError", "load_profile", "available_profiles",
     "ProfileError", "filter_messages", "generate_sample", "write_sample", "has_times", "require_times", "NoTimestampsError",
     "load_rulebook", "RulebookError", "find_violations", "check_text", "classify_complaints", "complaint_signals",
     "label_messages", "check_complaint", "load_taxonomy", "TaxonomyError", "Tokenizer", "reply_rounds",

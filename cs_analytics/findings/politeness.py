@@ -41,7 +41,10 @@ from ..base.holidays import day_type
 from .service_phrases import find_service_phrases
 from ..base.timeparse import has_times
 from ..base.schema import as_messages
+from .complaints import classify_complaints
 from .sessions import HUMAN, message_kinds, session_owner
+from .timing import long_waits as find_long_waits
+from .violations import find_violations
 
 CHECKS = ("greeting", "closing", "anything_else", "honorific", "please", "complaint_apology", "complaint_empathy",
           "wait_apology", "festive_closing", "no_taboo")
@@ -73,25 +76,22 @@ def _human_agent_messages(messages: pd.DataFrame) -> pd.DataFrame:
 
 def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
                       complaints: pd.DataFrame | None = None, long_waits: pd.DataFrame | None = None,
-                      spec: dict | None = None) -> pd.DataFrame:
+                      spec: dict | None = None, *, rulebook=None, taxonomy=None) -> pd.DataFrame:
     """One row per session with a human agent message: one column per check (see the module
     docstring; booleans or rates, missing where a check does not apply), ``fatal``, ``score`` (0-100),
     and context: platform, shop, agent_id (the session's owner, ``sessions.session_owner``), started, day, day_type.
 
     ``hits`` (``find_violations``), ``complaints`` (``classify_complaints``) and ``long_waits``
-    (``timing.long_waits``) are computed when not given.
+    (``timing.long_waits``) are computed when not given, with ``rulebook`` and ``taxonomy`` (the
+    packaged ones when None). ``analyze(messages, …).politeness`` passes the ones it computed.
     """
     messages = as_messages(messages)
-    from .complaints import classify_complaints
-    from .violations import find_violations
-    from .timing import long_waits as find_long_waits
-
     spec = spec or politeness_spec()
     agents = _human_agent_messages(messages)
     if agents.empty:
         return pd.DataFrame(columns=["session_id", *CHECKS, "fatal", "score"])
-    hits = find_violations(messages) if hits is None else hits
-    complaints = classify_complaints(messages) if complaints is None else complaints
+    hits = find_violations(messages, rulebook) if hits is None else hits
+    complaints = classify_complaints(messages, taxonomy) if complaints is None else complaints
     timed = has_times(messages)
     if long_waits is None and timed:
         long_waits = find_long_waits(messages)

@@ -6,6 +6,7 @@ report proves ``rows_read == rows_kept + rows_quarantined``.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,6 +128,33 @@ class LoadResult:
     messages: pd.DataFrame
     quarantine: pd.DataFrame
     report: LoadReport
+
+    def save(self, folder: str | Path) -> Path:
+        """Write the load to ``folder`` (messages.parquet, quarantine.parquet, load_report.json), so the
+        notebooks of a report run read it instead of loading the export again."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.messages.to_parquet(folder / "messages.parquet", index=False)
+        self.quarantine.to_parquet(folder / "quarantine.parquet", index=False)
+        (folder / "load_report.json").write_text(json.dumps(self.report.to_dict(), ensure_ascii=False, indent=2),
+                                                 encoding="utf-8")
+        return folder
+
+    @classmethod
+    def read(cls, folder: str | Path) -> "LoadResult":
+        """A load written by ``save``."""
+        folder = Path(folder)
+        missing = [n for n in ("messages.parquet", "quarantine.parquet", "load_report.json") if not (folder / n).is_file()]
+        if missing:
+            raise LoadError(f"{folder}: not a stored load (missing {missing}); load the export with load_logs")
+        data = json.loads((folder / "load_report.json").read_text(encoding="utf-8"))
+        stamp = lambda value: None if value is None else pd.Timestamp(value)  # noqa: E731
+        report = LoadReport(
+            profile=data["profile"], files=[FileReport(**f) for f in data["files"]], by_reason=dict(data["by_reason"]),
+            rows_kept=data["rows_kept"], sessions=data["sessions"], has_timestamps=data["has_timestamps"],
+            first_ts=stamp(data["first_ts"]), last_ts=stamp(data["last_ts"]),
+            out_of_order_rows=data["out_of_order_rows"], warnings=list(data["warnings"]))
+        return cls(pd.read_parquet(folder / "messages.parquet"), pd.read_parquet(folder / "quarantine.parquet"), report)
 
 
 def input_files(path: str | Path) -> list[Path]:

@@ -1,4 +1,5 @@
-"""What every notebook does first: load the export, apply the parameters, set up charts and output."""
+"""What every notebook does first: load the export (or read the run's stored load), apply the
+parameters, get the findings (the run's stored ones, or computed here when asked), set up charts."""
 from __future__ import annotations
 
 import os
@@ -9,11 +10,13 @@ import pandas as pd
 
 from ..base import config
 from .artefacts import figure_title, record_figure, record_summary, record_table
+from ..findings.analyze import Findings
 from ..ingest.filters import filter_messages
 from ..ingest.load import LoadResult, load_logs
 from .plots import save_figure, setup_style
 
 OUTPUT_ENV = "CS_ANALYTICS_OUTPUT_DIR"
+LOAD_FOLDER, FINDINGS_FOLDER = "load", "findings"      # under a report run's data/ folder
 
 
 @dataclass
@@ -23,6 +26,7 @@ class Context:
     result: LoadResult
     messages: pd.DataFrame
     out_dir: Path
+    findings: Findings
 
     @property
     def figures_dir(self) -> Path:
@@ -67,11 +71,21 @@ def output_dir(requested: str | Path | None) -> Path:
     return path
 
 
-def prepare(logs, profile=None, platforms=None, date_from=None, date_to=None, output=None) -> Context:
-    """Load ``logs`` with ``profile``, keep the requested platforms and dates, set the chart style."""
+def prepare(logs, profile=None, platforms=None, date_from=None, date_to=None, output=None, *, rules=None,
+            taxonomy=None, recipes=None, scorecard=None, stored=None) -> Context:
+    """Load ``logs`` with ``profile`` (or, when ``stored`` names a report run's data folder, read the load
+    and the findings the runner stored there), keep the requested platforms and dates, set the chart
+    style. ``ctx.findings`` holds the findings under ``rules``/``taxonomy``/``recipes`` (your YAML layers),
+    computed when first asked unless stored ones of the same messages and layers were read."""
     setup_style()
     pd.set_option("display.max_colwidth", 80)
     pd.set_option("display.width", 160)
-    result = load_logs(logs, profile)
+    layers = {"rulebook": rules, "taxonomy": taxonomy, "recipes": recipes, "scorecard": scorecard}
+    if stored:
+        result = LoadResult.read(Path(stored) / LOAD_FOLDER)
+    else:
+        result = load_logs(logs, profile)
     messages = filter_messages(result.messages, platforms=platforms, date_from=date_from, date_to=date_to)
-    return Context(result, messages, output_dir(output))
+    findings = Findings.read(Path(stored) / FINDINGS_FOLDER, messages, **layers) if stored \
+        else Findings(messages, **layers)
+    return Context(result, findings.messages, output_dir(output), findings)

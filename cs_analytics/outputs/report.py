@@ -21,13 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 
 from ..base.config import VERSION
 from . import artefacts
 from ..base import config
 from ..ingest.filters import filter_messages
 from .html_report import export_html, write_index
-from ..ingest.load import LoadError, input_files, load_logs
+from .notebook import FINDINGS_FOLDER, LOAD_FOLDER
+from ..findings.analyze import Findings
+from ..ingest.load import LoadError, LoadResult, input_files, load_logs
 from ..ingest.profiles import load_profile
 from ..findings.complaints import load_taxonomy
 from ..findings.rulebook import load_rulebook
@@ -74,7 +77,7 @@ def default_run_dir() -> Path:
     return config.REPORTS_DIR / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
-GENERATED_FOLDERS = ("notebooks", "html", "figures", "tables", "summaries")   # emptied at the start of a run
+GENERATED_FOLDERS = ("notebooks", "html", "figures", "tables", "summaries", "data")   # emptied at the start of a run
 # The kernel's own log (e.g. ipykernel's "running over TCP" notice on every start) is not the
 # analyst's business; errors in the notebooks still surface through papermill.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
@@ -90,9 +93,9 @@ def file_fingerprint(path: Path) -> dict:
     return {"name": path.name, "path": str(path), "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
-def load_summary(logs: Path, profile: str | None, platforms, date_from, date_to) -> dict:
-    """Load the export once (a clear error now rather than in every notebook) and return the load
-    report's counts, plus what the platform and date filters leave for the notebooks."""
+def load_scope(logs: Path, profile: str | None, platforms, date_from, date_to) -> tuple[LoadResult, pd.DataFrame]:
+    """Load the export once (a clear error now rather than in every notebook): the load and the
+    messages the platform and date filters leave for the notebooks."""
     result = load_logs(logs, profile)
     report = result.report
     if report.rows_kept == 0:
@@ -102,6 +105,12 @@ def load_summary(logs: Path, profile: str | None, platforms, date_from, date_to)
     if scoped.empty:
         raise LoadError(f"{logs}: no messages left after --platform {platforms} --from {date_from} --to {date_to}; "
                         "widen the filters")
+    return result, scoped
+
+
+def load_summary(result: LoadResult, scoped: pd.DataFrame) -> dict:
+    """The load report's counts, plus what the platform and date filters leave for the notebooks."""
+    report = result.report
     days = scoped["ts"].dropna()
     return {
         "profile": report.profile, "rows_read": report.rows_read, "rows_kept": report.rows_kept,
@@ -115,6 +124,20 @@ def load_summary(logs: Path, profile: str | None, platforms, date_from, date_to)
         "first_day": str(days.min().date()) if len(days) else None,
         "last_day": str(days.max().date()) if len(days) else None,
     }
+
+
+DATA_NOTE = """This folder holds the loaded export and its findings, unmasked: customer data.
+The report's notebooks read it instead of loading the export again. Do not share it; delete it when
+the run is no longer needed (the HTML reports, workbook and deck do not depend on it).
+"""
+
+
+def store_run_data(folder: Path, loaded: LoadResult, findings: Findings) -> Path:
+    """Write the load and every finding under ``folder`` (load/, findings/) for the notebooks to read."""
+    loaded.save(folder / LOAD_FOLDER)
+    findings.save(folder / FINDINGS_FOLDER)
+    (folder / "README.txt").write_text(DATA_NOTE, encoding="utf-8")
+    return folder
 
 
 def _failure(book: Path, executed: Path, exc: Exception) -> str:
@@ -165,7 +188,8 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
             except ValueError:
                 raise LoadError(f"{label} {value!r} is not a date; write it as YYYY-MM-DD") from None
     log(f"checking {logs.name}: {len(files)} file(s) ...")
-    load = load_summary(logs, profile, platforms, date_from, date_to)   # and for an export with no usable rows
+    loaded, scoped = load_scope(logs, profile, platforms, date_from, date_to)   # and for an export with no usable rows
+    load = load_summary(loaded, scoped)
     log(f"    {load['rows_read']:,} rows read = {load['rows_kept']:,} kept + {load['rows_set_aside']:,} set aside; "
         f"{load['messages_in_scope']:,} messages in {load['sessions']:,} sessions in scope")
     inputs = [file_fingerprint(p) for p in files]
@@ -176,10 +200,14 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
     for folder in GENERATED_FOLDERS:            # a rerun into the same folder must not mix old charts in
         shutil.rmtree(out / folder, ignore_errors=True)
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    stored = store_run_data(out / "data", loaded, Findings(scoped, rulebook=rulebook, taxonomy=complaint_taxonomy,
+                                                           recipes=metric_recipes, scorecard=scorecard))
+    log(f"    findings computed once and stored for the notebooks in {time.perf_counter() - started:.1f}s")
     params = {
         "LOGS": str(logs), "PROFILE": profile, "PLATFORMS": platforms or None,
         "DATE_FROM": date_from, "DATE_TO": date_to, "RULES": rules, "TAXONOMY": taxonomy, "RECIPES": recipes,
-        "SCORECARD": scorecard, "OUTPUT_DIR": str(out),
+        "SCORECARD": scorecard, "OUTPUT_DIR": str(out), "STORED": str(stored),
     }
     result = RunResult(out)
     books = notebooks or notebook_paths()

@@ -1,0 +1,154 @@
+"""analyze(): each finding computed once, every layer passed through, stored and read back unchanged;
+session_owner and as_messages, the single definitions every step uses."""
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+import pytest
+
+import cs_analytics
+from cs_analytics import Findings, MessagesError, analyze, as_messages, session_owner
+from cs_analytics.findings import analyze as analyze_module
+from cs_analytics.findings.analyze import FINDINGS, TIMED_FINDINGS
+
+DAY = "2025-10-08 "     # a Wednesday
+
+
+def chat(*rows, sid="s1", agent="小王"):
+    """A hand-built table with only the columns an analyst would type, plus times and agents."""
+    return pd.DataFrame([{"session_id": sid, "ts": DAY + t, "role": r, "text": x,
+                          "agent_id": agent if r in ("agent", "bot") else None} for t, r, x in rows])
+
+
+CUSTOM = "鞋带扣松脱"      # a complaint no packaged type knows; a one-phrase taxonomy layer adds it
+
+
+def complaint_chat():
+    return chat(("10:00:00", "customer", f"收到的鞋子{CUSTOM}了"),
+                ("10:00:20", "agent", "您好，很高兴为您服务"),
+                ("10:01:00", "customer", "怎么处理"),
+                ("10:01:30", "agent", "请您拍照发给我们看一下"))
+
+
+@pytest.fixture
+def custom_layer(tmp_path):
+    path = tmp_path / "shoes.yaml"
+    path.write_text(f"types:\n  - id: lace_fault\n    label: 鞋带故障\n    phrases: [{CUSTOM}]\n"
+                    "    source: 测试用的店铺层\n", encoding="utf-8")
+    return path
+
+
+def test_each_finding_is_computed_once_and_only_when_asked(monkeypatch, sample_load):
+    calls = {"find_violations": 0, "classify_complaints": 0}
+    for name in calls:
+        real = getattr(analyze_module, name)
+
+        def counting(*args, _real=real, _name=name, **kwargs):
+            calls[_name] += 1
+            return _real(*args, **kwargs)
+        monkeypatch.setattr(analyze_module, name, counting)
+    found = analyze(sample_load)
+    assert found.computed() == [] and calls == {"find_violations": 0, "classify_complaints": 0}
+    found.politeness, found.hits, found.politeness, found.complaint_sessions
+    assert calls == {"find_violations": 1, "classify_complaints": 1}
+    assert found.politeness is found.politeness
+
+
+def test_a_taxonomy_layer_reaches_the_politeness_checks(custom_layer):
+    """The bug this replaced: politeness classified complaints with the packaged taxonomy, so a shop's
+    layer changed notebook 03 but not 05/06."""
+    plain, layered = analyze(complaint_chat()), analyze(complaint_chat(), taxonomy=custom_layer)
+    assert not plain.complaint_sessions.set_index("session_id").loc["s1", "is_complaint"]
+    assert layered.complaint_sessions.set_index("session_id").loc["s1", "primary"] == "lace_fault"
+    assert pd.isna(plain.politeness.set_index("session_id").loc["s1", "complaint_apology"])
+    assert layered.politeness.set_index("session_id").loc["s1", "complaint_apology"] == False  # noqa: E712 (owed, not given)
+
+
+def test_a_rulebook_layer_reaches_the_politeness_checks(tmp_path):
+    layer = tmp_path / "rules.yaml"
+    layer.write_text("rules:\n  - id: shop.rude_photo\n    category: service_taboo\n    subcategory: shirking\n"
+                     "    severity: high\n    phrases: [拍照发给我们]\n    suggest: 麻烦您拍张照片，我们马上为您处理\n"
+                     "    source: 测试用的店铺层\n", encoding="utf-8")
+    plain, layered = analyze(complaint_chat()), analyze(complaint_chat(), rulebook=layer)
+    assert "shop.rude_photo" in set(layered.hits["rule_id"].astype(str))
+    assert plain.politeness.set_index("session_id").loc["s1", "no_taboo"]
+    assert not layered.politeness.set_index("session_id").loc["s1", "no_taboo"]
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame, name: str) -> None:
+    pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), obj=name)
+    for column in a.columns:
+        kinds = lambda f: f[column].dropna().map(type).value_counts().to_dict()  # noqa: E731
+        assert kinds(a) == kinds(b), f"{name}.{column}: Python types change on the way through Parquet"
+
+
+def test_stored_findings_read_back_unchanged(tmp_path, sample_load):
+    found = analyze(sample_load)
+    found.save(tmp_path)
+    read = Findings.read(tmp_path, sample_load.messages)
+    assert read.computed() == list(FINDINGS), "every finding is read, none recomputed"
+    for name in FINDINGS:
+        _same(getattr(found, name), getattr(read, name), name)
+
+
+def test_stored_findings_of_other_layers_are_not_used(tmp_path, sample_load, custom_layer):
+    analyze(sample_load).save(tmp_path)
+    with pytest.warns(UserWarning, match="other taxonomy"):
+        read = Findings.read(tmp_path, sample_load.messages, taxonomy=custom_layer)
+    assert read.computed() == []
+    with pytest.warns(UserWarning, match="other message_ids_hash, messages"):
+        Findings.read(tmp_path, sample_load.messages.iloc[:100])
+
+
+def test_without_times_the_time_findings_are_none_and_the_rest_work():
+    found = analyze(complaint_chat().drop(columns=["ts"]))
+    assert not found.timed
+    for name in TIMED_FINDINGS:
+        assert getattr(found, name) is None
+    assert len(found.politeness) == 1 and found.politeness["wait_apology"].isna().all()
+
+
+def test_session_owner_is_the_first_human_agent_who_replied():
+    messages = pd.concat([
+        chat(("10:00:00", "customer", "在吗"), ("10:00:01", "bot", "您好，欢迎光临"),
+             ("10:00:40", "agent", "亲，您好，我是小张"), ("10:01:00", "customer", "退货"),
+             ("10:02:00", "agent", "为您转接售后，请稍等"), sid="transfer", agent="小张"),
+        chat(("10:03:00", "agent", "您好，我是售后小李，这就为您处理"), sid="transfer", agent="小李"),
+        chat(("11:00:00", "customer", "有货吗"), ("11:00:05", "agent", "您好，欢迎光临本店，客服稍后为您服务"),
+             ("11:01:00", "agent", "有的亲"), sid="auto", agent="小王"),
+        chat(("12:00:00", "customer", "在吗"), sid="unanswered"),
+    ])
+    owner = session_owner(messages)
+    assert owner["transfer"] == "小张", "the first agent stays responsible after a transfer (首问负责)"
+    assert owner["auto"] == "小王"
+    assert pd.isna(owner["unanswered"]) and set(owner.index) == {"transfer", "auto", "unanswered"}
+
+
+def test_session_owner_skips_auto_replies_of_an_agent_account():
+    messages = pd.concat([
+        chat(("10:00:00", "customer", "在吗"), ("10:00:01", "agent", "【自动回复】您好，欢迎光临本店"), agent="自动"),
+        chat(("10:01:00", "agent", "您好，我来帮您看看"), agent="小赵"),
+    ])
+    assert session_owner(messages)["s1"] == "小赵"
+
+
+def test_a_table_with_only_the_required_columns_is_enough():
+    frame = pd.DataFrame({"session_id": ["a", "a", "b"], "role": ["customer", "agent", "customer"],
+                          "text": ["快递怎么还没到，我要投诉", "亲，您好，非常抱歉，马上为您催促", "在吗"]})
+    made = as_messages(frame)
+    assert list(made.columns[:14]) == list(cs_analytics.base.schema.MESSAGE_COLUMNS)
+    assert list(made["seq"]) == [1, 2, 1] and list(made["message_id"]) == ["a#1", "a#2", "b#1"]
+    found = analyze(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for name in FINDINGS:
+            getattr(found, name)
+    assert found.complaint_sessions.set_index("session_id").loc["a", "is_complaint"]
+
+
+def test_a_missing_required_column_is_named():
+    with pytest.raises(MessagesError, match="no role column"):
+        analyze(pd.DataFrame({"session_id": ["a"], "text": ["在吗"]}))
+    with pytest.raises(MessagesError, match="no session_id, role, text"):
+        cs_analytics.classify_complaints(pd.DataFrame({"content": ["在吗"]}))
