@@ -49,6 +49,10 @@ from .violations import find_violations
 CHECKS = ("greeting", "closing", "anything_else", "honorific", "please", "complaint_apology", "complaint_empathy",
           "wait_apology", "festive_closing", "no_taboo")
 RATE_CHECKS = ("honorific", "please", "wait_apology")
+# every column of politeness_checks, also of its empty result (an export with no human agent reply)
+CHECK_COLUMNS = ("session_id", "platform", "shop", "agent_id", "greeting", "closing", "anything_else", "honorific",
+                 "please", "complaint_apology", "complaint_empathy", "wait_apology", "long_waits", "started", "day",
+                 "day_type", "festive_expected", "festive_closing", "no_taboo", "taboo_rules", "fatal", "score")
 
 
 @lru_cache(maxsize=1)
@@ -89,7 +93,7 @@ def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
     spec = spec or politeness_spec()
     agents = _human_agent_messages(messages)
     if agents.empty:
-        return pd.DataFrame(columns=["session_id", *CHECKS, "fatal", "score"])
+        return pd.DataFrame(columns=list(CHECK_COLUMNS))
     hits = find_violations(messages, rulebook) if hits is None else hits
     complaints = classify_complaints(messages, taxonomy) if complaints is None else complaints
     timed = has_times(messages)
@@ -182,7 +186,7 @@ def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
     for check in ("greeting", "closing", "anything_else", "no_taboo", "fatal"):
         out[check] = out[check].astype(bool)
     out.index.name = "session_id"
-    return out.reset_index()
+    return out.reset_index()[list(CHECK_COLUMNS)]
 
 
 def _agent_turns(messages: pd.DataFrame, agents: pd.DataFrame) -> pd.Series:

@@ -228,7 +228,7 @@ def handling(messages: pd.DataFrame, sessions: pd.DataFrame, hits: pd.DataFrame 
         out["violations"] = scoped.drop_duplicates(["message_id", "category"]).groupby("session_id").size() \
             .reindex(out.index).fillna(0).astype(int)
         out["violation_categories"] = group["category"].agg(lambda s: ";".join(dict.fromkeys(map(str, s)))) \
-            .reindex(out.index).fillna("")
+            .astype(object).reindex(out.index).fillna("")
         first = scoped.drop_duplicates("session_id").set_index("session_id")
         out["first_violation"] = (first["rule_id"].astype(str) + ": " + first["matched"].astype(str).map(mask_text)) \
             .reindex(out.index)

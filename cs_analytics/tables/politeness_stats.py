@@ -10,6 +10,7 @@ from ..base.proportions import wilson_interval
 from ..base.timeparse import week_start
 from ..base.schema import as_messages
 from ..findings.politeness import CHECKS, RATE_CHECKS
+from .scorecards import weakest
 
 
 def check_rates(checks: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
@@ -33,7 +34,7 @@ def scorecards(checks: pd.DataFrame) -> pd.DataFrame:
     cards = check_rates(checks[checks["agent_id"].notna()], "agent_id").sort_values("score", ascending=False)
     cards.insert(2, "rank", np.arange(1, len(cards) + 1))
     rates = cards[list(CHECKS)]
-    cards.insert(3, "weakest_check", rates.idxmin(axis=1, skipna=True))
+    cards.insert(3, "weakest_check", weakest(rates))
     return cards
 
 

@@ -84,6 +84,16 @@ def _components(messages: pd.DataFrame, hits: pd.DataFrame, rounds: pd.DataFrame
     return out
 
 
+def weakest(values: pd.DataFrame) -> pd.Series:
+    """Per row, the column with the lowest value; missing where a row has no value at all (an agent
+    with no measured component, or no ranked agent to compare with)."""
+    out = pd.Series(pd.NA, index=values.index, dtype=object)
+    measured = values.notna().any(axis=1)
+    if measured.any():
+        out[measured] = values[measured].astype(float).idxmin(axis=1, skipna=True)
+    return out
+
+
 def _composite(table: pd.DataFrame, spec: dict) -> pd.Series:
     weights = pd.Series({c["id"]: float(c["weight"]) for c in spec["components"]})
     values = table[list(weights.index)]
@@ -97,7 +107,7 @@ def agent_scorecards(messages: pd.DataFrame, hits: pd.DataFrame, checks: pd.Data
     """One row per agent: sessions, agent messages, violations per 1,000, the three components,
     median / P90 response, fatal sessions, ``composite``, ``rank`` (1 = best; missing when the agent
     has fewer than ``min_sessions`` sessions), the ``weakest`` component and ``weakest_gap``, its
-    points against the ranked agents' median; ranked agents first, best first.
+    points against the ranked agents' median (all agents' when none is ranked); ranked agents first, best first.
     ``rounds``: ``timing.reply_rounds(messages)``, or None for an export without send times."""
     messages = as_messages(messages)
     spec = spec or scorecard_spec()
@@ -107,8 +117,11 @@ def agent_scorecards(messages: pd.DataFrame, hits: pd.DataFrame, checks: pd.Data
     ranked = cards["sessions"] >= spec["min_sessions"]
     cards["rank"] = cards["composite"].where(ranked).rank(ascending=False, method="min").astype("Int64")
     components = [c["id"] for c in spec["components"] if cards[c["id"]].notna().any()]
-    gaps = cards[components] - cards.loc[ranked, components].median()
-    cards["weakest"] = gaps.idxmin(axis=1, skipna=True) if components else pd.NA
+    # gaps against the ranked agents' median; with nobody ranked (every agent below min_sessions), the
+    # median of all agents, so the coaching hint still points at each agent's weakest area
+    team = cards.loc[ranked, components] if ranked.any() else cards[components]
+    gaps = cards[components] - team.median()
+    cards["weakest"] = weakest(gaps) if components else pd.NA
     cards["weakest_gap"] = gaps.min(axis=1, skipna=True) if components else np.nan
     cards.index.name = "agent_id"
     order = ["sessions", "agent_messages", "rank", "composite", "weakest", "weakest_gap", "clean", "response", "politeness",
