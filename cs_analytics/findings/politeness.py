@@ -93,7 +93,7 @@ def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
     spec = spec or politeness_spec()
     agents = _human_agent_messages(messages)
     if agents.empty:
-        return pd.DataFrame(columns=list(CHECK_COLUMNS))
+        return _no_checks(messages["ts"].dtype)
     hits = find_violations(messages, rulebook) if hits is None else hits
     complaints = classify_complaints(messages, taxonomy) if complaints is None else complaints
     timed = has_times(messages)
@@ -187,6 +187,14 @@ def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
         out[check] = out[check].astype(bool)
     out.index.name = "session_id"
     return out.reset_index()[list(CHECK_COLUMNS)]
+
+
+def _no_checks(ts_dtype) -> pd.DataFrame:
+    """The checks of an export without a human agent reply: no rows, every column with its type."""
+    kinds = {"started": ts_dtype, "long_waits": "int64", "score": "float64", "honorific": "float64", "please": "float64",
+             "wait_apology": "float64", "complaint_apology": "boolean", "complaint_empathy": "boolean",
+             "festive_closing": "boolean", **{c: "bool" for c in ("greeting", "closing", "anything_else", "no_taboo", "fatal")}}
+    return pd.DataFrame({c: pd.Series(dtype=kinds.get(c, "object")) for c in CHECK_COLUMNS})
 
 
 def _agent_turns(messages: pd.DataFrame, agents: pd.DataFrame) -> pd.Series:

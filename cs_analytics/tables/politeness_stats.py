@@ -25,7 +25,7 @@ def check_rates(checks: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     for check in CHECKS:
         out[check] = data[check].astype("Float64").groupby([data[k] for k in keys]).mean().astype(float)
     if keys == ["_all"]:
-        out.index = ["all"]
+        out.index = ["all"] if len(out) else pd.Index([], dtype=object)
     return out
 
 

@@ -31,7 +31,7 @@ def response_summary(rounds: pd.DataFrame, by: str | list[str] | None = None,
     for n in thresholds:
         out[f"within_{n}s"] = (values <= n).groupby([data[k] for k in keys]).mean()
     if keys == ["_all"]:
-        out.index = ["all"]
+        out.index = ["all"] if len(out) else pd.Index([], dtype=object)
     return out
 
 
