@@ -18,7 +18,7 @@ two or three at once).
 - ``wait_apology``: the share of long waits (``timing.long_waits``) whose reply apologised; missing
   without long waits or without send times.
 - ``festive_closing``: on a weekend the closing says 周末愉快, on a statutory holiday 节日快乐 (the day of
-  the last agent message, from the official calendar with 调休 make-up workdays, ``holidays.day_type``).
+  the last agent message, from the official calendar with 调休 make-up workdays, ``base.holidays.day_type``).
   Missing on workdays, on make-up workdays, without times, and on dates the calendar does not cover
   (``calendar`` = unknown: reported, not guessed).
 - ``no_taboo``: no 三不 breach, i.e. no hit of the ``taboo_categories``/``taboo_subcategories``

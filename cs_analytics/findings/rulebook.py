@@ -96,7 +96,7 @@ class ExceptionPattern:
 @dataclass(frozen=True)
 class ContextSet:
     """A named list of context phrases and regexes (``phrase_sets`` in a rule file), named by a rule's
-    ``unless`` / ``unless_previous`` (not to be confused with ``matching.PhraseSet``, which finds phrases)."""
+    ``unless`` / ``unless_previous`` (not to be confused with ``textmatch.engines.PhraseSet``, which finds phrases)."""
 
     name: str
     phrases: tuple[str, ...] = ()

@@ -1,7 +1,7 @@
 """Phrases agents are expected to use (apology, empathy …), found in messages.
 
 The lists are data (``resources/service_phrases.yaml``), each with its source in the seeds. They are
-matched like every other phrase list (normalised text, ``matching.PhraseSet``); a list's ``regex``
+matched like every other phrase list (normalised text, ``textmatch.engines.PhraseSet``); a list's ``regex``
 entries (bounded gaps for formulaic lines such as 还有…帮到您) run on the folded text. Complaint handling
 uses apology and empathy; the politeness checks build on the same file.
 """

@@ -3,7 +3,7 @@
 How a batch of messages is judged:
 
 1. Messages whose role no rule applies to (customers, by default) are skipped.
-2. The rest are normalised together (``text.normalize_block``): a folded view with the original's
+2. The rest are normalised together (``textmatch.normalize.normalize_block``): a folded view with the original's
    offsets and a compact view without evasion separators.
 3. Every phrase, variant and exception phrase of every rule is one literal in a single automaton
    (one-character literals such as 你 are found with a vectorised NumPy comparison instead),

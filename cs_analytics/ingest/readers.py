@@ -2,7 +2,7 @@
 
 Each reader yields ``RawBatch`` objects: the field names, the records as lists of strings (or None),
 the source row of each record, and the rows it could not parse (``Malformed``) with a reason. The
-loader (logs.py) maps the fields onto the messages table. Readers stream: a file is never held as
+loader (ingest/load.py) maps the fields onto the messages table. Readers stream: a file is never held as
 both text and table at once.
 """
 from __future__ import annotations

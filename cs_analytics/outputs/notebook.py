@@ -26,7 +26,7 @@ class Context:
     result: LoadResult
     messages: pd.DataFrame
     out_dir: Path
-    findings: Findings
+    findings: Findings | None = None
 
     @property
     def figures_dir(self) -> Path:

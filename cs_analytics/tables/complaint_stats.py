@@ -1,7 +1,7 @@
 """Tables for notebook 03 and decks: complaint types by share, week, group and SKU, escalation,
 top terms per type, how agents handled complaint sessions, and masked example sessions.
 
-Every table is computed from the session table of ``complaints.classify_complaints`` (and the
+Every table is computed from the session table of ``findings.complaints.classify_complaints`` (and the
 messages it came from); shares are of sessions with customer messages unless a name says otherwise.
 """
 from __future__ import annotations

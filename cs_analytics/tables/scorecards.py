@@ -3,7 +3,7 @@
 Three components, each 0-100 and higher is better (resources/scorecard.yaml):
 
 - ``clean``: share of the agent's messages with no forbidden-phrase hit;
-- ``response``: share of the reply rounds the agent was responsible for (``timing.reply_rounds``'s
+- ``response``: share of the reply rounds the agent was responsible for (``findings.timing.reply_rounds``'s
   ``responsible_agent``: unanswered rounds count against someone) answered within ``sla_s``;
 - ``politeness``: mean session politeness score (``politeness.politeness_checks``).
 
@@ -108,7 +108,7 @@ def agent_scorecards(messages: pd.DataFrame, hits: pd.DataFrame, checks: pd.Data
     median / P90 response, fatal sessions, ``composite``, ``rank`` (1 = best; missing when the agent
     has fewer than ``min_sessions`` sessions), the ``weakest`` component and ``weakest_gap``, its
     points against the ranked agents' median (all agents' when none is ranked); ranked agents first, best first.
-    ``rounds``: ``timing.reply_rounds(messages)``, or None for an export without send times."""
+    ``rounds``: ``findings.timing.reply_rounds(messages)``, or None for an export without send times."""
     messages = as_messages(messages)
     spec = spec or scorecard_spec()
     cards = _components(messages, hits, rounds, checks, ["agent_id"], spec["sla_s"])
