@@ -13,6 +13,7 @@ import yaml
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
+from cs_analytics.base.privacy import export_safe
 from cs_analytics.outputs import artefacts, plots
 from cs_analytics.base import config
 from cs_analytics import find_violations, politeness_checks, reply_rounds
@@ -79,8 +80,10 @@ def test_evidence_has_every_hit_with_span_and_masked_text(sample_load):
     assert (table["start"].to_numpy() == hits["start"].astype(int).to_numpy()).all()
     assert table["excerpt"].str.contains("【").all() and table["suggest"].notna().all()
     leaks = table[table["category"] == "privacy_leak"]
-    assert len(leaks) and not leaks["matched"].str.contains(r"1[3-9]\d{9}").any()
-    assert not table["excerpt"].str.contains(r"(?<!\d)1[3-9]\d{9}(?!\d)").any()
+    assert len(leaks) and leaks["matched"].str.contains(r"1[3-9]\d{9}").any(), "the table keeps raw evidence"
+    shown = export_safe(table)          # what every output records or shows
+    assert not shown.loc[leaks.index, "matched"].str.contains(r"1[3-9]\d{9}").any()
+    assert not shown["excerpt"].str.contains(r"(?<!\d)1[3-9]\d{9}(?!\d)").any()
 
 
 @pytest.fixture(scope="module")
@@ -265,3 +268,21 @@ def test_coaching_names_each_agents_weakest_component_against_the_team_median(sc
 def test_half_change_compares_the_later_half_of_the_weeks_with_the_earlier():
     half, change = takeaways.half_change(pd.DataFrame({"a": [1.0, 3.0, 5.0, 7.0, 9.0]}, index=list("vwxyz")))
     assert half == 2 and change["a"] == pytest.approx((7 + 9) / 2 - (1 + 3) / 2)
+
+
+def test_every_table_a_notebook_shows_is_masked():
+    """Frames are shown through export_safe once a notebook has called prepare (show_masked)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from cs_analytics.outputs.notebook import show_masked
+
+    shell = InteractiveShell.instance()
+    assert show_masked()
+    frame = pd.DataFrame({"session_id": ["s1"], "customer_id": ["buyer_王小明"],
+                          "excerpt": ["…电话【13812345678】请尽快…"]})
+    styled = frame.style.set_properties(subset=["excerpt"], **{"white-space": "pre-wrap"})
+    for shown in (frame, frame["excerpt"], styled):
+        data, _ = shell.display_formatter.format(shown)
+        text = "".join(data.values())
+        assert "13812345678" not in text and "[手机号]" in text
+        assert "buyer_王小明" not in text

@@ -8,7 +8,7 @@ import pytest
 from cs_analytics import find_violations
 from cs_analytics.outputs import plots
 from cs_analytics.tables import violation_stats as vs
-from cs_analytics.base.privacy import mask_excerpt, mask_text
+from cs_analytics.base.privacy import cut, export_safe, mask_excerpt, mask_text
 
 
 @pytest.fixture(scope="module")
@@ -93,16 +93,26 @@ def test_examples_mark_the_match(data):
 
 
 def test_privacy_never_leaks_from_excerpts_or_summaries():
+    """Tables keep raw evidence; what leaves for an output goes through export_safe, and an excerpt is
+    never cut inside a number, so the masking catches every one."""
     text = "收货人杨磊，手机175 9900 7961，地址成都市武侯区人民南路353号，身份证110101199003071234"
     messages = pd.DataFrame({"message_id": ["m"], "session_id": ["s"], "role": ["agent"], "platform": ["jd"],
                              "text": [text], "agent_id": ["A"], "ts": [pd.NaT]})
     hits = find_violations(messages)
     assert {"privacy.phone", "privacy.address", "privacy.id_card"} <= set(hits["rule_id"].astype(str))
-    outputs = list(vs.examples(messages, hits, context=100)["excerpt"]) + list(vs.rule_summary(hits)["top_matched"])
-    outputs += list(vs.top_phrases(hits)["phrase"]) + list(vs.phrase_frequencies(hits))
-    for out in outputs:
-        for secret in ("杨磊", "7961", "9900", "人民南路", "110101199003071234"):
-            assert secret not in out, out
+    for context in (1, 3, 7, 100):
+        shown = export_safe(vs.examples(messages, hits, context=context))
+        outputs = list(shown["excerpt"]) + list(export_safe(vs.rule_summary(hits))["top_matched"])
+        outputs += list(vs.top_phrases(hits)["phrase"]) + list(vs.phrase_frequencies(hits))
+        for out in outputs:
+            for secret in ("杨磊", "7961", "9900", "人民南路", "110101199003071234", "0307"):
+                assert secret not in out, out
+
+
+@pytest.mark.parametrize("width", range(1, 40))
+def test_a_cut_never_ends_inside_a_phone_number(width):
+    text = "手机175 9900 7961，谢谢"
+    assert "[手机号]" in mask_text(text) and "99" not in mask_text(cut(text, width))
 
 
 @pytest.mark.parametrize("start, end, context, expected", [

@@ -1,7 +1,12 @@
-"""Mask buyer PII (phone numbers, ID-card numbers, names and addresses after labels) in any excerpt.
+"""Buyer PII (phone numbers, ID-card numbers, names and addresses after labels): the one definition of
+masking, and cutting that never splits a number.
 
-One function, ``mask_text``, is used for every excerpt the product shows or exports. The patterns
-are data: resources/pii.yaml.
+Masking happens when a value leaves for an output: a table recorded for the workbook and deck
+(``export_safe``), a table or line shown in a notebook (``outputs.notebook`` shows every frame through
+``export_safe``), a takeaway or summary line (``mask_text``). Tables and findings keep the text as it
+is; when they cut a text to an excerpt they use ``excerpt`` / ``cut``, which treat each PII span as
+one piece, so no half number survives a cut to slip past the masking. The patterns are data:
+resources/pii.yaml.
 """
 from __future__ import annotations
 
@@ -41,23 +46,47 @@ def mask_text(text: object) -> object:
     return "".join(out) + text[last:]
 
 
-def mask_excerpt(text: str, start: int, end: int, context: int = 12, marks: tuple[str, str] = ("【", "】")) -> str:
-    """``text`` around [start, end) with the span between ``marks`` and up to ``context`` characters
-    either side, PII masked on the whole text before it is cut (so a half-cut number cannot slip by)."""
-    pieces, last = [], 0        # (masked piece, is it inside the marked span)
+def _pieces(text: str, masked: bool) -> list[tuple[str, int, int]]:
+    """``text`` as (piece, start, end) in order: single characters, and each PII span as one piece
+    (its replacement when ``masked``)."""
+    pieces, last = [], 0
     for s, e, replacement in pii_spans(text):
-        pieces += [(ch, start <= last + i < end) for i, ch in enumerate(text[last:s])]
-        pieces.append((replacement, s < end and start < e))
+        pieces += [(ch, last + i, last + i + 1) for i, ch in enumerate(text[last:s])]
+        pieces.append((replacement if masked else text[s:e], s, e))
         last = e
-    pieces += [(ch, start <= last + i < end) for i, ch in enumerate(text[last:])]
-    inside = [i for i, (_, marked) in enumerate(pieces) if marked]
-    text_of = lambda part: "".join(p for p, _ in part)  # noqa: E731
+    pieces += [(ch, last + i, last + i + 1) for i, ch in enumerate(text[last:])]
+    return pieces
+
+
+def excerpt(text: str, start: int, end: int, context: int = 12, marks: tuple[str, str] = ("【", "】"),
+            masked: bool = False) -> str:
+    """``text`` around [start, end) with the span between ``marks`` and up to ``context`` pieces either
+    side; a PII span is one piece, so the cut and the marks never split a number (masked when
+    ``masked``, else left for the output to mask)."""
+    pieces = _pieces(text, masked)
+    inside = [i for i, (_, s, e) in enumerate(pieces) if s < end and start < e]
+    text_of = lambda part: "".join(p for p, _, _ in part)  # noqa: E731
     if not inside:                                          # an empty span: the start of the text
         return text_of(pieces[:2 * context]) + ("…" if len(pieces) > 2 * context else "")
     first, final = inside[0], inside[-1]
-    lo, hi = max(0, first - context), min(len(pieces), final + 1 + context)   # a mask token is one piece
+    lo, hi = max(0, first - context), min(len(pieces), final + 1 + context)
     return ("…" if lo else "") + text_of(pieces[lo:first]) + marks[0] + text_of(pieces[first:final + 1]) + \
         marks[1] + text_of(pieces[final + 1:hi]) + ("…" if hi < len(pieces) else "")
+
+
+def mask_excerpt(text: str, start: int, end: int, context: int = 12, marks: tuple[str, str] = ("【", "】")) -> str:
+    """``excerpt`` with the PII masked on the whole text before it is cut."""
+    return excerpt(text, start, end, context, marks, masked=True)
+
+
+def cut(text: object, width: int) -> object:
+    """The first ``width`` characters of ``text``, ending before a PII span rather than inside it."""
+    if not isinstance(text, str) or len(text) <= width:
+        return text
+    for s, e, _ in pii_spans(text):
+        if s < width < e:
+            return text[:s]
+    return text[:width]
 
 
 def mask_series(texts: pd.Series) -> pd.Series:
@@ -65,33 +94,23 @@ def mask_series(texts: pd.Series) -> pd.Series:
     return texts.map(mask_text, na_action="ignore")
 
 
-ROLE_LABELS = {"customer": "买家", "agent": "客服", "bot": "机器人", "system": "系统"}
-
-
-def masked_transcripts(messages: pd.DataFrame, session_ids, max_messages: int | None = None) -> dict[str, str]:
-    """Session id → its messages in order as "买家: …" / "客服: …" lines, every line PII-masked;
-    longer sessions are cut after ``max_messages`` lines with a "… (+N)" line."""
-    wanted = set(session_ids)
-    ordered = messages[messages["session_id"].isin(wanted)].sort_values(["session_id", "seq"], kind="stable")
-    out = {}
-    for sid, part in ordered.groupby("session_id", sort=False):
-        lines = [f"{ROLE_LABELS.get(r, r)}: {mask_text(t)}" for r, t in zip(part["role"], part["text"])]
-        if max_messages is not None and len(lines) > max_messages:
-            lines = lines[:max_messages] + [f"… (+{len(lines) - max_messages})"]
-        out[sid] = "\n".join(lines)
-    return out
-
-
 BUYER_IDENTITY_COLUMNS = ("customer_id", "buyer", "buyer_name", "customer_name")
+BUYER_MASK = "[买家账号]"
 
 
-def export_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` fit to leave the notebook (workbook, deck): buyer account columns are dropped
-    (a buyer's account name identifies a person) and every text column but the ``*_id`` keys is masked."""
-    out = frame.drop(columns=[c for c in frame.columns if str(c) in BUYER_IDENTITY_COLUMNS])
+def export_safe(frame: pd.DataFrame | pd.Series, keep_columns: bool = False) -> pd.DataFrame | pd.Series:
+    """A copy of ``frame`` fit to leave for an output (notebook display, workbook, deck): buyer account
+    columns are dropped (a buyer's account name identifies a person; blanked instead with
+    ``keep_columns``, for a styled table that names its columns) and every text column but the ``*_id``
+    keys is masked. A Series is masked when it holds text."""
+    if isinstance(frame, pd.Series):
+        text = frame.dtype == object or pd.api.types.is_string_dtype(frame)
+        return mask_series(frame) if text else frame
+    buyers = [c for c in frame.columns if str(c) in BUYER_IDENTITY_COLUMNS]
+    out = frame.assign(**{str(c): BUYER_MASK for c in buyers}) if keep_columns else frame.drop(columns=buyers)
     for column in out.columns:
         name = str(column)
-        if name.endswith("_id") or name == "id":
+        if name.endswith("_id") or name == "id" or name in BUYER_IDENTITY_COLUMNS:
             continue
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             out[column] = mask_series(out[column])

@@ -2,13 +2,16 @@
 parameters, get the findings (the run's stored ones, or computed here when asked), set up charts."""
 from __future__ import annotations
 
+import copy
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 from ..base import config
+from ..base.privacy import export_safe, mask_text
 from .artefacts import figure_title, record_figure, record_summary, record_table
 from ..findings.analyze import Findings
 from ..ingest.filters import filter_messages
@@ -50,7 +53,7 @@ class Context:
 
         def say(*values, **options) -> None:
             text = " ".join(map(str, values))
-            print(text, **options)
+            print(mask_text(text), **options)
             lines.append(text)
             record_summary(self.out_dir / "summaries", name, lines)
 
@@ -61,6 +64,35 @@ class Context:
         returns ``frame`` unchanged so a cell can end with it."""
         record_table(self.tables_dir, frame, name, title, sheet)
         return frame
+
+
+def _masked_html(frame: pd.DataFrame) -> str:
+    return export_safe(frame)._repr_html_()
+
+
+def _masked_styler_html(styler) -> str:
+    shown = copy.copy(styler)
+    shown.data = export_safe(styler.data, keep_columns=True)   # the styles may name any column
+    return shown._repr_html_()
+
+
+def show_masked() -> bool:
+    """Show every table in this notebook through ``privacy.export_safe`` (buyer accounts dropped, text
+    masked): a frame, series or styled frame displayed, or left as a cell's last value, is an output. Returns False
+    outside IPython (nothing is shown there)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    formatters = shell.display_formatter.formatters
+    formatters["text/html"].for_type(pd.DataFrame, _masked_html)
+    formatters["text/html"].for_type(Styler, _masked_styler_html)
+    for kind in (pd.DataFrame, pd.Series):
+        formatters["text/plain"].for_type(kind, lambda value, printer, cycle: printer.text(repr(export_safe(value))))
+    return True
 
 
 def output_dir(requested: str | Path | None) -> Path:
@@ -78,6 +110,7 @@ def prepare(logs, profile=None, platforms=None, date_from=None, date_to=None, ou
     style. ``ctx.findings`` holds the findings under ``rules``/``taxonomy``/``recipes`` (your YAML layers),
     computed when first asked unless stored ones of the same messages and layers were read."""
     setup_style()
+    show_masked()
     pd.set_option("display.max_colwidth", 80)
     pd.set_option("display.width", 160)
     layers = {"rulebook": rules, "taxonomy": taxonomy, "recipes": recipes, "scorecard": scorecard}

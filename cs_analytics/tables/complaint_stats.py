@@ -9,10 +9,11 @@ from __future__ import annotations
 import pandas as pd
 
 from ..findings.complaints import Taxonomy, label_messages, load_taxonomy
-from ..base.privacy import mask_text, masked_transcripts
+from ..base.privacy import mask_text
 from ..base.proportions import wilson_interval
 from ..findings.service_phrases import find_service_phrases
 from .terms import Tokenizer, default_tokenizer
+from .transcripts import transcripts
 from ..base.timeparse import week_start
 from ..base.schema import as_messages
 
@@ -190,6 +191,7 @@ def top_terms(messages: pd.DataFrame, sessions: pd.DataFrame | None = None, labe
     rows = []
     exploded = labels[["message_id", "types"]].explode("types").dropna()
     for type_id, group in exploded.groupby("types", sort=True):
+        # terms end up in word clouds, pictures that cannot be masked afterwards: count them on masked text
         counts = tokenizer.term_counts(mask_text(t) for t in texts.reindex(group["message_id"]).dropna())
         for rank, (term, count) in enumerate(counts.head(n).items(), start=1):
             rows.append({"type": type_id, "label": label(type_id), "term": term, "count": int(count), "rank": rank})
@@ -230,7 +232,7 @@ def handling(messages: pd.DataFrame, sessions: pd.DataFrame, hits: pd.DataFrame 
         out["violation_categories"] = group["category"].agg(lambda s: ";".join(dict.fromkeys(map(str, s)))) \
             .astype(object).reindex(out.index).fillna("")
         first = scoped.drop_duplicates("session_id").set_index("session_id")
-        out["first_violation"] = (first["rule_id"].astype(str) + ": " + first["matched"].astype(str).map(mask_text)) \
+        out["first_violation"] = (first["rule_id"].astype(str) + ": " + first["matched"].astype(str)) \
             .reindex(out.index)
     else:
         out["violations"] = pd.NA
@@ -258,7 +260,7 @@ def example_sessions(messages: pd.DataFrame, sessions: pd.DataFrame, per_type: i
     """Masked transcripts of example complaint sessions, ``per_type`` for each primary type.
 
     Escalated sessions are preferred (they make the case for training), then the longest; ties by
-    session id so reruns pick the same sessions. Text is PII-masked (phones, ID numbers, names, addresses).
+    session id so reruns pick the same sessions. The text is masked when the table is shown or recorded.
     """
     messages = as_messages(messages)
     label = _label(taxonomy)
@@ -266,11 +268,11 @@ def example_sessions(messages: pd.DataFrame, sessions: pd.DataFrame, per_type: i
         ["primary", "escalation", "customer_messages", "session_id"], ascending=[True, False, False, True])
     chosen = complaints.groupby("primary", observed=True).head(per_type)
     rows = []
-    transcripts = masked_transcripts(messages, chosen["session_id"], max_messages)
+    texts = transcripts(messages, chosen["session_id"], max_messages)
     for _, s in chosen.iterrows():
-        if s["session_id"] not in transcripts:
+        if s["session_id"] not in texts:
             continue
         rows.append({"type": label(s["primary"]), "session_id": s["session_id"], "platform": s["platform"],
-                     "escalation": bool(s["escalation"]), "evidence": mask_text(s["primary_matched"]) if isinstance(s["primary_matched"], str) else "",
-                     "transcript": transcripts[s["session_id"]]})
+                     "escalation": bool(s["escalation"]), "evidence": s["primary_matched"] if isinstance(s["primary_matched"], str) else "",
+                     "transcript": texts[s["session_id"]]})
     return pd.DataFrame(rows, columns=["type", "session_id", "platform", "escalation", "evidence", "transcript"])

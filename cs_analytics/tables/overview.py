@@ -74,10 +74,11 @@ def hour_weekday_matrix(messages: pd.DataFrame, role: str = "customer") -> pd.Da
 
 
 def quarantine_examples(quarantine: pd.DataFrame, per_reason: int = 2, width: int = 40) -> pd.DataFrame:
-    """A few rows set aside per reason, text masked (privacy.mask_text) and cut to ``width`` characters."""
-    from ..base.privacy import mask_series
+    """A few rows set aside per reason, text cut to ``width`` characters (never inside a phone number:
+    ``privacy.cut``; masked when shown)."""
+    from ..base.privacy import cut
 
     examples = quarantine.groupby("reason", group_keys=False).head(per_reason)
     examples = examples[["source_file", "source_row", "reason", "detail", "text"]].copy()
-    examples["text"] = mask_series(examples["text"]).str.slice(0, width)
+    examples["text"] = examples["text"].map(lambda t: cut(t, width))
     return examples.reset_index(drop=True)

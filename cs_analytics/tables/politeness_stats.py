@@ -11,6 +11,7 @@ from ..base.timeparse import week_start
 from ..base.schema import as_messages
 from ..findings.politeness import CHECKS, RATE_CHECKS
 from .scorecards import weakest
+from .transcripts import transcripts
 
 
 def check_rates(checks: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
@@ -102,15 +103,14 @@ def _holm(p_values: pd.Series) -> pd.Series:
 
 
 def example_sessions(messages: pd.DataFrame, checks: pd.DataFrame, n: int = 2, best: bool = True) -> pd.DataFrame:
-    """Masked transcripts of the ``n`` best (or worst) scored sessions, ties by session id."""
+    """Transcripts of the ``n`` best (or worst) scored sessions, ties by session id (masked when shown)."""
     messages = as_messages(messages)
-    from ..base.privacy import masked_transcripts
 
     ranked = checks.sort_values(["score", "session_id"], ascending=[not best, True]).head(n)
-    transcripts = masked_transcripts(messages, ranked["session_id"])
+    texts = transcripts(messages, ranked["session_id"])
     rows = []
     for _, row in ranked.iterrows():
         failed = [c for c in CHECKS if pd.notna(row[c]) and float(row[c]) < 1]
         rows.append({"session_id": row["session_id"], "score": round(float(row["score"]), 1),
-                     "failed": ", ".join(failed) or "-", "transcript": transcripts.get(row["session_id"], "")})
+                     "failed": ", ".join(failed) or "-", "transcript": texts.get(row["session_id"], "")})
     return pd.DataFrame(rows, columns=["session_id", "score", "failed", "transcript"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..base.privacy import mask_text
+from ..base.privacy import cut
 from ..base.timeparse import WEEKDAY_NAMES
 from ..base.schema import as_messages
 from ..findings.timing import timing_settings
@@ -62,12 +62,12 @@ def worst_waits(messages: pd.DataFrame, rounds: pd.DataFrame, n: int = 10) -> pd
     messages = as_messages(messages)
     worst = rounds.dropna(subset=["response_s"]).nlargest(n, "response_s")
     texts = messages.drop_duplicates("message_id").set_index("message_id")["text"]
-    cut = lambda ids: [mask_text(t)[:40] if isinstance(t, str) else "" for t in texts.reindex(ids)]  # noqa: E731
+    cut_to = lambda ids: [cut(t, 40) if isinstance(t, str) else "" for t in texts.reindex(ids)]  # noqa: E731
     return pd.DataFrame({
         "session_id": worst["session_id"].to_numpy(), "platform": worst["platform"].to_numpy(),
         "agent_id": worst["agent_id"].to_numpy(), "opened_at": worst["opened_at"].to_numpy(),
         "wait_min": (worst["response_s"] / 60).round(1).to_numpy(),
-        "customer": cut(worst["first_message_id"]), "reply": cut(worst["reply_message_id"]),
+        "customer": cut_to(worst["first_message_id"]), "reply": cut_to(worst["reply_message_id"]),
     })
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..base.privacy import mask_excerpt, mask_text
+from ..base.privacy import excerpt
 from ..findings.rulebook import Rulebook, load_rulebook
 from ..base.timeparse import week_start
 from ..base.schema import as_messages
@@ -113,7 +113,7 @@ def rule_summary(hits: pd.DataFrame, rulebook: Rulebook | None = None,
         "hits": group.size(),
         "agents": group["agent_id"].nunique(),
         "evasion_share": group["evasion"].mean(),
-        "top_matched": group["matched"].agg(lambda s: mask_text(s.value_counts().index[0])),
+        "top_matched": group["matched"].agg(lambda s: s.value_counts().index[0]),
     })
     rules = {r.id: r for r in rulebook.rules}
     out.insert(0, "label", [rulebook.categories[rules[r].category]["label"] for r in out.index])
@@ -170,10 +170,10 @@ def evidence(messages: pd.DataFrame, hits: pd.DataFrame, rulebook: Rulebook | No
         "shop": chosen["shop"].to_numpy(), "agent_id": chosen["agent_id"].to_numpy(),
         "category": chosen["category"].to_numpy(), "label": chosen["category"].map(labels).to_numpy(),
         "rule_id": chosen["rule_id"].to_numpy(), "severity": chosen["severity"].astype(str).to_numpy(),
-        "matched": [mask_text(m) for m in chosen["matched"]],
+        "matched": chosen["matched"].to_numpy(),
         "start": chosen["start"].astype(int).to_numpy(), "end": chosen["end"].astype(int).to_numpy(),
         "evasion": chosen["evasion"].astype(bool).to_numpy(),
-        "excerpt": [mask_excerpt(t, s, e, context) for t, s, e in zip(chosen["text"], chosen["start"], chosen["end"])],
+        "excerpt": [excerpt(t, s, e, context) for t, s, e in zip(chosen["text"], chosen["start"], chosen["end"])],
         "suggest": chosen["suggest"].to_numpy(),
     })
     return out
@@ -181,10 +181,11 @@ def evidence(messages: pd.DataFrame, hits: pd.DataFrame, rulebook: Rulebook | No
 
 def examples(messages: pd.DataFrame, hits: pd.DataFrame, per_rule: int | None = 1, context: int = 12,
              rulebook: Rulebook | None = None) -> pd.DataFrame:
-    """Example hits with masked context: the match in 【】, up to ``context`` characters either side,
-    buyer phone numbers, ID numbers, names and addresses masked (privacy.mask_excerpt), the suggestion.
-    ``per_rule=None`` gives every hit (see ``evidence`` for the full evidence table: ``hits.matched``
-    itself is raw evidence and may hold a buyer's phone number; never display it unmasked)."""
+    """Example hits with context: the match in 【】, up to ``context`` characters either side (a buyer's
+    phone number, ID number, name or address is never cut in half: ``privacy.excerpt``), the
+    suggestion. ``per_rule=None`` gives every hit (see ``evidence`` for the full evidence table). The
+    text is raw evidence: it is masked when it leaves for an output (a notebook shows every frame
+    through ``privacy.export_safe``; the workbook and deck record tables through it)."""
     messages = as_messages(messages)
     table = evidence(messages, hits, rulebook, context, per_rule)
     return table[["message_id", "agent_id", "ts", "rule_id", "label", "excerpt", "suggest"]]
