@@ -123,7 +123,7 @@ class Findings:
         return {"messages": len(self.messages),
                 "message_ids_hash": str(int(pd.util.hash_pandas_object(ids, index=False).sum()) & (2**63 - 1)),
                 "rulebook": self.rulebook.version, "taxonomy": self.taxonomy.version,
-                "recipes": str(self.recipes.get("version")), "engine_independent": True}
+                "recipes": str(self.recipes.get("version"))}
 
     def save(self, folder: str | Path, names=None) -> Path:
         """Compute ``names`` (default: every finding) and write each as ``<folder>/<name>.parquet``, with
