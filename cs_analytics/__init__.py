@@ -18,12 +18,15 @@ The public API:
 - ``load_taxonomy(*paths)`` -> the complaint taxonomy (defaults + your YAML layers)
 - ``reply_rounds(messages)`` / ``platform_metrics(messages)`` -> response times per reply round / the platforms' own metrics
 - ``politeness_checks(messages, hits=None)`` -> one row per session: each politeness check, fatal, score
+- ``process_checks(messages, hits=None, complaints=None)`` -> one row per session: each complaint-handling step
+  (apology first, solution, deadline, refusals, abusive buyers, transfers, holds …) with evidence, handling score
 - ``accuracy.trust_table(kind)`` -> how the detectors measured on hand-labelled real JD chats (held-back part)
 - ``Tokenizer`` -> jieba (or rjieba) with the domain dictionary and stopwords, for term counts and word clouds
 """
 from .base import config
 from .base.schema import MessagesError, as_messages
 from .findings.analyze import Findings, analyze
+from .findings.process import process_checks
 from .findings.sessions import session_owner
 from .findings.complaints import TaxonomyError, check_complaint, classify_complaints, complaint_signals, label_messages, load_taxonomy
 from .ingest.filters import filter_messages
@@ -40,7 +43,7 @@ from .findings.politeness import politeness_checks
 __version__ = config.VERSION
 
 __all__ = [
-    "analyze", "Findings", "session_owner", "as_messages", "MessagesError", "load_logs", "LoadResult", "LoadReport", "LoadError", "load_profile", "available_profiles",
+    "analyze", "Findings", "process_checks", "session_owner", "as_messages", "MessagesError", "load_logs", "LoadResult", "LoadReport", "LoadError", "load_profile", "available_profiles",
     "ProfileError", "filter_messages", "generate_sample", "write_sample", "has_times", "require_times", "NoTimestampsError",
     "load_rulebook", "RulebookError", "find_violations", "check_text", "classify_complaints", "complaint_signals",
     "label_messages", "check_complaint", "load_taxonomy", "TaxonomyError", "Tokenizer", "reply_rounds",

@@ -40,6 +40,8 @@ import real_corpus  # noqa: E402
 LABELS_DIR = real_corpus.LABELS_DIR
 SECOND_DIR = LABELS_DIR / "second"
 POLITENESS_CHECKS = ("greeting", "closing", "anything_else")
+PROCESS_CHECKS = ("first_reply_apology", "solution_offered", "deadline_given", "refusal_softened", "transferred",
+                  "handoff_announced")
 PARTS = ("tune", "heldout")
 
 
@@ -48,6 +50,7 @@ PARTS = ("tune", "heldout")
 class Labels:
     sessions: pd.DataFrame   # one row per labelled session
     messages: pd.DataFrame   # one row per (session_id, line, category) labelled positive
+    process: pd.DataFrame | None = None   # one row per labelled complaint session (process.csv): 1 / 0 / NA
 
 
 def load_labels(folder: Path = LABELS_DIR) -> Labels:
@@ -60,7 +63,13 @@ def load_labels(folder: Path = LABELS_DIR) -> Labels:
     for column in ("escalation", *POLITENESS_CHECKS, "apology_needed"):
         sessions[column] = sessions[column].astype(int).astype(bool)
     sessions["part"] = sessions["session_id"].map(real_corpus.part)
-    return Labels(sessions, messages)
+    process = None
+    if (folder / "process.csv").is_file():
+        process = pd.read_csv(folder / "process.csv", dtype=str, keep_default_na=False).set_index("session_id")
+        for check in PROCESS_CHECKS:
+            process[check] = process[check].map({"1": True, "0": False, "": pd.NA}).astype("boolean")
+        process["part"] = process.index.map(real_corpus.part)
+    return Labels(sessions, messages, process)
 
 
 def corpus_sha256(path: Path) -> str:
@@ -69,8 +78,9 @@ def corpus_sha256(path: Path) -> str:
 
 def labels_sha256(folder: Path = LABELS_DIR) -> str:
     digest = hashlib.sha256()
-    for name in ("sessions.csv", "messages.csv"):
-        digest.update((folder / name).read_bytes())
+    for name in ("sessions.csv", "messages.csv", "process.csv"):
+        if (folder / name).is_file():
+            digest.update((folder / name).read_bytes())
     return digest.hexdigest()
 
 
@@ -81,6 +91,7 @@ class Predictions:
     hits: pd.DataFrame
     sessions: pd.DataFrame     # classify_complaints
     politeness: pd.DataFrame   # politeness_checks
+    process: pd.DataFrame | None = None   # process_checks, complaint flag from the labels (see process_scores)
 
 
 @lru_cache(maxsize=2)
@@ -98,7 +109,17 @@ def run_detectors(path: Path | None = None, rulebook=None, taxonomy=None) -> Pre
     hits = find_violations(messages, rulebook)
     sessions = classify_complaints(messages, taxonomy)
     politeness = politeness_checks(messages, hits, sessions)
-    return Predictions(messages, hits, sessions, politeness)
+    return Predictions(messages, hits, sessions, politeness, _process(messages, hits, sessions, rulebook))
+
+
+def _process(messages, hits, sessions, rulebook=None) -> pd.DataFrame:
+    """The process checks with the complaint flag taken from the labels: a complaint-detection miss is
+    measured as such (complaint F1) and does not count again against every process check."""
+    from cs_analytics import process_checks
+
+    labelled = load_labels().sessions.set_index("session_id")["kind"].eq("complaint")
+    complaints = sessions.assign(is_complaint=sessions["session_id"].map(labelled).fillna(False).astype(bool))
+    return process_checks(messages, hits, complaints, rulebook=rulebook)
 
 
 # ------------------------------------------------------------------------------------ scores ---
@@ -207,6 +228,28 @@ def session_scores(labels: Labels, predictions: Predictions, part: str) -> dict:
     return out
 
 
+def process_scores(labels: Labels, predictions: Predictions, part: str) -> dict:
+    """Per process check, on the labelled complaint sessions of ``part``: agreement of the detector with
+    the label (1, 0, or does-not-apply all count), with its interval, and the counts behind it."""
+    if labels.process is None or predictions.process is None:
+        return {}
+    truth = labels.process[labels.process["part"].isin(_parts(part))]
+    got = predictions.process.set_index("session_id")
+    out = {}
+    for check in PROCESS_CHECKS:
+        label = truth[check].astype(object).where(truth[check].notna(), "n/a")
+        pred = got[check].reindex(truth.index) if check in got else pd.Series(pd.NA, index=truth.index)
+        pred = pred.astype(object).where(pred.notna(), "n/a")
+        agree = label.astype(str) == pred.astype(str)
+        low, high = _interval(int(agree.sum()), len(agree))
+        out[check] = {"agreement": float(agree.mean()) if len(agree) else float("nan"), "agreement_low": low,
+                      "agreement_high": high, "sessions": len(agree),
+                      "labelled_yes": int((label.astype(str) == "True").sum()),
+                      "detected_yes": int((pred.astype(str) == "True").sum()),
+                      "labelled_na": int((label == "n/a").sum()), "detected_na": int((pred == "n/a").sum())}
+    return out
+
+
 def confusion(labels: Labels, predictions: Predictions, part: str) -> pd.DataFrame:
     """Labelled main topic (rows) × detected contact reason (columns)."""
     frame = _session_frame(labels, predictions, part)
@@ -217,7 +260,8 @@ def measure(predictions: Predictions | None = None, labels: Labels | None = None
     """Everything the script prints for ``part`` (``tune``, ``heldout`` or ``all``), as plain data."""
     labels = labels or load_labels()
     predictions = predictions or run_detectors()
-    return {"violations": violation_scores(labels, predictions, part), **session_scores(labels, predictions, part)}
+    return {"violations": violation_scores(labels, predictions, part), **session_scores(labels, predictions, part),
+            "process": process_scores(labels, predictions, part)}
 
 
 # ------------------------------------------------------------------------------- agreement ---
@@ -233,6 +277,12 @@ def agreement(first: Labels, second: Labels, corpus: dict | None = None) -> dict
     lenient = (a["contact_primary"] == b["contact_primary"]) | (a["contact_primary"] == b["contact_secondary"]) | \
         (a["contact_secondary"].ne("") & (a["contact_secondary"] == b["contact_primary"]))
     fields["contact_primary"]["either_way"] = float(lenient.mean())
+    if first.process is not None and second.process is not None:
+        both = sorted(set(first.process.index) & set(second.process.index))
+        for check in PROCESS_CHECKS:
+            x = first.process.loc[both, check].astype(object).where(first.process.loc[both, check].notna(), "n/a").astype(str)
+            y = second.process.loc[both, check].astype(object).where(second.process.loc[both, check].notna(), "n/a").astype(str)
+            fields[f"process.{check}"] = {"agreement": float((x == y).mean()), "kappa": kappa(x, y), "sessions": len(both)}
     agent_lines = [(s, line.line) for s in ids for line in corpus[s] if line.agent]
     categories = sorted(set(first.messages["category"]) | set(second.messages["category"]))
     per_category = {}
@@ -251,6 +301,15 @@ def errors(labels: Labels, predictions: Predictions, what: str, part: str) -> pd
     """Each disagreement for a violation category or a session field (printed for development only:
     it shows chat text, which is never stored)."""
     m = predictions.messages
+    if what in PROCESS_CHECKS:
+        truth = labels.process[labels.process["part"].isin(_parts(part))]
+        got = predictions.process.set_index("session_id").reindex(truth.index)
+        label = truth[what].astype(object).where(truth[what].notna(), "n/a").astype(str)
+        pred = got[what].astype(object).where(got[what].notna(), "n/a").astype(str)
+        wrong = truth.index[label != pred]
+        return pd.DataFrame({"label": label[wrong], "detected": pred[wrong],
+                             "evidence": got.loc[wrong, f"{what}_matched"] if f"{what}_matched" in got else "",
+                             "note": truth.loc[wrong, "note"]})
     if what in POLITENESS_CHECKS or what in ("contact_reason", "complaint", "escalation"):
         frame = _session_frame(labels, predictions, part)
         if what == "contact_reason":
@@ -311,6 +370,8 @@ def stored_figures(predictions: Predictions | None = None, labels: Labels | None
         "escalation": {k: r4(v) if isinstance(v, float) else v for k, v in result["escalation"].items()},
         "politeness": {c: {k: r4(v) if isinstance(v, float) else v for k, v in d.items()}
                        for c, d in result["politeness"].items()},
+        "process": {c: {k: r4(v) if isinstance(v, float) else v for k, v in d.items()}
+                    for c, d in result["process"].items()},
     }
 
 
@@ -330,7 +391,9 @@ def floors(predictions: Predictions, labels: Labels) -> dict:
                 violations[category] = {"max_fp_per_1000": float(np.ceil(row["fp_per_1000"] * 100) / 100)}
         out[part] = {"violations": violations, "contact_reason_accuracy": cut(result["contact_reason"]["accuracy"]),
                      "complaint_f1": cut(result["complaint"]["f1"]),
-                     "politeness_agreement": {c: cut(d["agreement"]) for c, d in result["politeness"].items()}}
+                     "politeness_agreement": {c: cut(d["agreement"]) for c, d in result["politeness"].items()},
+                     "process_agreement": {c: cut(d["agreement"]) for c, d in result["process"].items()
+                                           if not np.isnan(d["agreement"])}}
     second = agreement(labels, load_labels(SECOND_DIR))
     out["agreement"] = {f: cut(d["agreement"]) for f, d in second["fields"].items() if not np.isnan(d["agreement"])}
     return out
@@ -353,6 +416,10 @@ def _print_part(name: str, result: dict) -> None:
         b = result[key]
         print(f"{key:<10} positives {b['positives']:>3}  tp {b['tp']:>3} fp {b['fp']:>3} fn {b['fn']:>3}  "
               f"P {b['precision']:.3f}  R {b['recall']:.3f}  F1 {b['f1']:.3f}")
+    for check, d in result.get("process", {}).items():
+        print(f"{check:<20} agreement {d['agreement']:.3f} [{d['agreement_low']:.3f}, {d['agreement_high']:.3f}]  "
+              f"on {d['sessions']} complaint sessions (labelled yes {d['labelled_yes']}, detected yes {d['detected_yes']}, "
+              f"labelled n/a {d['labelled_na']}, detected n/a {d['detected_na']})")
     for check, d in result["politeness"].items():
         print(f"{check:<14} agreement {d['agreement']:.3f} [{d['agreement_low']:.3f}, {d['agreement_high']:.3f}]  "
               f"kappa {d['kappa']:.3f}  (labelled yes {d['labelled_yes']}, detected yes {d['detected_yes']})")

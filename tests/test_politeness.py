@@ -37,7 +37,7 @@ def test_a_polite_workday_session_passes_every_check_that_applies():
 def test_the_score_is_the_weighted_mean_of_the_checks_that_apply():
     frame = polite(closing="好的，再见")         # closing yes, anything_else no, 请 in 2 of 3 replies
     row = checks_of(frame).loc["s1"]
-    weights = po.politeness_spec()["weights"]
+    weights = {k: v["weight"] for k, v in po.politeness_spec()["checks"].items()}
     values = {"greeting": 1, "closing": 1, "anything_else": 0, "honorific": 1, "please": 2 / 3, "no_taboo": 1}
     expected = 100 * sum(weights[c] * v for c, v in values.items()) / sum(weights[c] for c in values)
     assert row["please"] == pytest.approx(2 / 3) and row["score"] == pytest.approx(expected)
@@ -185,7 +185,7 @@ def test_sample_truth(sample_checks):
 
 def test_every_check_has_a_weight_and_a_label():
     spec = po.politeness_spec()
-    assert set(po.CHECKS) <= set(spec["weights"]) and set(po.CHECKS) <= set(po.check_labels())
+    assert set(po.CHECKS) <= set(spec["checks"]) and set(po.CHECKS) <= set(po.check_labels())
     assert spec["source"]
 
 

@@ -42,6 +42,7 @@ from .service_phrases import find_service_phrases
 from ..base.timeparse import has_times
 from ..base.schema import as_messages
 from .complaints import classify_complaints
+from .session_checks import SessionData, check_entries, run_checks, session_check
 from .sessions import HUMAN, message_kinds, session_owner
 from .timing import long_waits as find_long_waits
 from .violations import find_violations
@@ -49,6 +50,7 @@ from .violations import find_violations
 CHECKS = ("greeting", "closing", "anything_else", "honorific", "please", "complaint_apology", "complaint_empathy",
           "wait_apology", "festive_closing", "no_taboo")
 RATE_CHECKS = ("honorific", "please", "wait_apology")
+GROUP = "politeness"
 # every column of politeness_checks, also of its empty result (an export with no human agent reply)
 CHECK_COLUMNS = ("session_id", "platform", "shop", "agent_id", "greeting", "closing", "anything_else", "honorific",
                  "please", "complaint_apology", "complaint_empathy", "wait_apology", "long_waits", "started", "day",
@@ -57,25 +59,20 @@ CHECK_COLUMNS = ("session_id", "platform", "shop", "agent_id", "greeting", "clos
 
 @lru_cache(maxsize=1)
 def politeness_spec() -> dict:
-    """Weights, fatal severities, taboo categories, closing window (resources/politeness.yaml)."""
+    """The checks (label, weight, when they apply), fatal severities, taboo categories, windows
+    (resources/politeness.yaml)."""
     spec = yaml.safe_load((config.RESOURCES_DIR / "politeness.yaml").read_text(encoding="utf-8"))
-    missing = set(CHECKS) - set(spec["weights"])
+    check_entries(spec)
+    missing = set(CHECKS) - set(spec["checks"])
     if missing:
-        raise ValueError(f"resources/politeness.yaml: weights missing for {sorted(missing)}")
+        raise ValueError(f"resources/politeness.yaml: no entry under 'checks' for {sorted(missing)}")
     return spec
 
 
-def check_labels() -> dict[str, str]:
-    """Check id → the Chinese label charts show (politeness.yaml ``labels``)."""
-    return dict(politeness_spec()["labels"])
-
-
-def _human_agent_messages(messages: pd.DataFrame) -> pd.DataFrame:
-    agents = messages[messages["role"] == "agent"]
-    kinds = message_kinds(agents)
-    human = agents[kinds == HUMAN]
-    return human.sort_values(["session_id", "ts", "seq"], kind="stable", na_position="first") \
-        if has_times(messages) else human.sort_values(["session_id", "seq"], kind="stable")
+def check_labels(spec: dict | None = None) -> dict[str, str]:
+    """Check id → the Chinese label charts show (politeness.yaml ``checks``), and the score's."""
+    spec = spec or politeness_spec()
+    return {**{k: v["label"] for k, v in spec["checks"].items()}, "score": spec.get("score_label", "score")}
 
 
 def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
@@ -88,105 +85,189 @@ def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
     ``hits`` (``find_violations``), ``complaints`` (``classify_complaints``) and ``long_waits``
     (``timing.long_waits``) are computed when not given, with ``rulebook`` and ``taxonomy`` (the
     packaged ones when None). ``analyze(messages, …).politeness`` passes the ones it computed.
+    Each check is a function below registered with ``session_checks.session_check``; ``spec`` (default
+    resources/politeness.yaml) says which run, their weights and when they apply.
     """
     messages = as_messages(messages)
     spec = spec or politeness_spec()
-    agents = _human_agent_messages(messages)
-    if agents.empty:
+    if not (message_kinds(messages) == HUMAN).any():
         return _no_checks(messages["ts"].dtype)
     hits = find_violations(messages, rulebook) if hits is None else hits
     complaints = classify_complaints(messages, taxonomy) if complaints is None else complaints
-    timed = has_times(messages)
-    if long_waits is None and timed:
+    if long_waits is None and has_times(messages):
         long_waits = find_long_waits(messages)
-
-    found = find_service_phrases(agents, ("greeting", "help_offer", "closing", "anything_else", "weekend_closing",
-                                          "holiday_closing", "please", "apology", "empathy", "apology_wait"))
-    has = {purpose: set(found.loc[found["purpose"] == purpose, "message_id"]) for purpose in found["purpose"].unique()}
-    with_phrase = lambda purpose, ids: np.array([i in has.get(purpose, set()) for i in ids], dtype=bool)  # noqa: E731
-
-    group = agents.groupby("session_id", sort=False)
-    out = pd.DataFrame({"platform": group["platform"].first(), "shop": group["shop"].first()})
+    data = SessionData(messages, hits, complaints, long_waits, extra={"spec": spec})
+    checks = run_checks(GROUP, data, spec)
+    group = data.agents.groupby("session_id", sort=False)
+    out = pd.DataFrame({"platform": group["platform"].first(), "shop": group["shop"].first()}).reindex(data.sessions)
     out["agent_id"] = session_owner(messages).reindex(out.index)
-    turn = _agent_turns(messages, agents)
-    by_session = turn.groupby(agents["session_id"].to_numpy(), sort=False)
-    first_turn = agents[(turn == by_session.transform("min")).to_numpy()]
-    last_turn = agents[(turn == by_session.transform("max")).to_numpy()]
-    window = agents[(by_session.rank(method="dense", ascending=False) <= int(spec["closing_window"])).to_numpy()]
-    any_in = lambda frame, hit: pd.Series(hit, index=frame.index).groupby(  # noqa: E731
-        frame["session_id"].to_numpy(), sort=False).any().reindex(out.index).fillna(False).astype(bool)
-    opening = _opens_with_greeting(found, first_turn, int(spec["greeting_within"]))
-    offers = with_phrase("help_offer", first_turn["message_id"]) | with_phrase("anything_else", first_turn["message_id"])
-    out["greeting"] = any_in(first_turn, opening.reindex(first_turn["message_id"]).fillna(False).to_numpy(dtype=bool) | offers)
-    # a further-help offer closes a chat too (请问还有其他可以帮到您的吗), as the labelling convention says
-    out["closing"] = any_in(last_turn, with_phrase("closing", last_turn["message_id"])
-                            | with_phrase("anything_else", last_turn["message_id"]))
-    out["anything_else"] = any_in(window, with_phrase("anything_else", window["message_id"]))
-
-    # 您 rather than 你: messages that address the customer at all, and those with an informal hit
-    informal = set(hits.loc[hits["category"].astype(str) == "informal_address", "message_id"])
-    uses_nin = agents["text"].astype(str).str.contains("您", regex=False).to_numpy()
-    is_informal = agents["message_id"].isin(informal).to_numpy()
-    addressing = uses_nin | is_informal
-    frame = pd.DataFrame({"session_id": agents["session_id"].to_numpy(), "addressing": addressing,
-                          "polite": addressing & ~is_informal,
-                          "please": with_phrase("please", agents["message_id"])})
-    per = frame.groupby("session_id", sort=False)
-    addressing_n = per["addressing"].sum().reindex(out.index)
-    out["honorific"] = (per["polite"].sum().reindex(out.index) / addressing_n.where(addressing_n > 0)).astype(float)
-    out["please"] = per["please"].mean().reindex(out.index).astype(float)
-
-    # apology and empathy where a complaint is owed one
-    is_complaint = complaints.set_index("session_id")["is_complaint"].reindex(out.index).fillna(False).astype(bool)
-    apologised = agents.assign(hit=with_phrase("apology", agents["message_id"])).groupby("session_id")["hit"].any()
-    empathised = agents.assign(hit=with_phrase("empathy", agents["message_id"])).groupby("session_id")["hit"].any()
-    out["complaint_apology"] = apologised.reindex(out.index).where(is_complaint).astype("boolean")
-    out["complaint_empathy"] = empathised.reindex(out.index).where(is_complaint).astype("boolean")
-
-    if long_waits is not None and len(long_waits):
-        waits = long_waits.groupby("session_id")["apologized"].agg(["size", "sum"])
-        out["wait_apology"] = (waits["sum"] / waits["size"]).reindex(out.index).astype(float)
-        out["long_waits"] = waits["size"].reindex(out.index).fillna(0).astype(int)
-    else:
-        out["wait_apology"] = np.nan
-        out["long_waits"] = 0
-
-    # weekend / holiday closings, by the local date of the last agent message
-    if timed:
-        last_ts = group["ts"].last()
-        out["started"] = messages[messages["ts"].notna()].groupby("session_id")["ts"].min().reindex(out.index)
-        out["day"] = last_ts.dt.date
-        out["day_type"] = out["day"].map(lambda d: day_type(d) if pd.notna(d) else pd.NA)
-    else:
-        out["started"] = pd.NaT
-        out["day"] = pd.NA
-        out["day_type"] = pd.NA
-    festive_ids = window.assign(weekend=with_phrase("weekend_closing", window["message_id"]),
-                                holiday=with_phrase("holiday_closing", window["message_id"]))
-    festive = festive_ids.groupby("session_id", sort=False)[["weekend", "holiday"]].any().reindex(out.index)
-    expected = out["day_type"].where(out["day_type"].isin(["weekend", "holiday"]))
-    out["festive_expected"] = expected
-    out["festive_closing"] = pd.Series(
-        np.where(expected == "weekend", festive["weekend"], np.where(expected == "holiday", festive["holiday"], False)),
-        index=out.index).where(expected.notna()).astype("boolean")
-
-    # 三不 and fatal items: reuse the forbidden-phrase hits
-    in_sessions = hits[hits["session_id"].isin(out.index) & hits["message_id"].isin(set(agents["message_id"]))]
-    taboo = in_sessions[in_sessions["category"].astype(str).isin(spec["taboo_categories"])]
-    if spec.get("taboo_subcategories"):
-        taboo = taboo[taboo["subcategory"].astype(str).isin(spec["taboo_subcategories"])]
-    fatal = in_sessions[in_sessions["severity"].astype(str).isin(spec["fatal_severities"])]
-    out["no_taboo"] = ~out.index.isin(set(taboo["session_id"]))
+    for check in CHECKS:
+        out[check] = checks[check] if check in checks else pd.NA
+    waits = long_waits.groupby("session_id")["apologized"].size() if long_waits is not None and len(long_waits) else None
+    out["long_waits"] = waits.reindex(out.index).fillna(0).astype(int) if waits is not None else 0
+    day, kind = _last_day(data)
+    out["started"] = data.ordered[data.ordered["ts"].notna()].groupby("session_id")["ts"].min().reindex(out.index) \
+        if data.timed else pd.NaT
+    out["day"], out["day_type"] = day, kind
+    out["festive_expected"] = kind.where(kind.isin(["weekend", "holiday"]))
+    taboo, fatal = _taboo_and_fatal(data)
     rules: dict[str, list] = {}
     for sid, rule in zip(taboo["session_id"].astype(str), taboo["rule_id"].astype(str)):
         rules.setdefault(sid, []).append(rule)
     out["taboo_rules"] = [";".join(dict.fromkeys(rules.get(sid, []))) for sid in out.index]
     out["fatal"] = out.index.isin(set(fatal["session_id"]))
-    out["score"] = session_scores(out, spec)
     for check in ("greeting", "closing", "anything_else", "no_taboo", "fatal"):
-        out[check] = out[check].astype(bool)
+        out[check] = out[check].fillna(False).astype(bool)
+    for check in ("honorific", "please", "wait_apology"):
+        out[check] = out[check].astype("Float64").astype(float)
+    for check in ("complaint_apology", "complaint_empathy", "festive_closing"):
+        out[check] = out[check].astype("boolean")
+    out["score"] = session_scores(out, spec)
     out.index.name = "session_id"
     return out.reset_index()[list(CHECK_COLUMNS)]
+
+
+# ------------------------------------------------------------------------------ the checks ---
+PURPOSES = ("greeting", "help_offer", "closing", "anything_else", "weekend_closing", "holiday_closing", "please",
+            "apology", "empathy", "apology_wait")
+
+
+def _found(data: SessionData) -> pd.DataFrame:
+    """The service phrases of every human agent message, found once per batch."""
+    if "politeness" not in data.cache:
+        data.cache["politeness"] = data.located(find_service_phrases(data.agents, PURPOSES))
+    return data.cache["politeness"]
+
+
+def _with(data: SessionData, purpose: str, frame: pd.DataFrame) -> np.ndarray:
+    """Per message of ``frame``: it holds a phrase of ``purpose``."""
+    found = _found(data)
+    return frame["message_id"].isin(set(found.loc[found["purpose"] == purpose, "message_id"])).to_numpy()
+
+
+def _any(frame: pd.DataFrame, flags: np.ndarray, data: SessionData) -> pd.DataFrame:
+    """Per judged session: any of ``frame``'s messages flagged."""
+    value = pd.Series(flags, index=frame.index).groupby(frame["session_id"].to_numpy(), sort=False).any()
+    return pd.DataFrame({"value": value.reindex(data.sessions).fillna(False).astype(bool)})
+
+
+def _turns(data: SessionData, which: str) -> pd.DataFrame:
+    """The agent's first turn, last turn, or the last ``closing_window`` turns, per session."""
+    agents = data.agents
+    by_session = agents.groupby("session_id", sort=False)["turn"]
+    if which == "first":
+        return agents[agents["turn"] == by_session.transform("min")]
+    if which == "last":
+        return agents[agents["turn"] == by_session.transform("max")]
+    return agents[by_session.rank(method="dense", ascending=False) <= int(data.extra["spec"]["closing_window"])]
+
+
+@session_check(GROUP, "greeting")
+def greeting(data: SessionData) -> pd.DataFrame:
+    """The first turn opens with a greeting (after a leading wait apology, or a template's start) or
+    offers help anywhere."""
+    first = _turns(data, "first")
+    opening = _opens_with_greeting(_found(data), first, int(data.extra["spec"]["greeting_within"]))
+    offers = _with(data, "help_offer", first) | _with(data, "anything_else", first)
+    return _any(first, opening.reindex(first["message_id"]).fillna(False).to_numpy(dtype=bool) | offers, data)
+
+
+@session_check(GROUP, "closing")
+def closing(data: SessionData) -> pd.DataFrame:
+    """The last turn holds a closing; a further-help offer closes a chat too (the labelling convention)."""
+    last = _turns(data, "last")
+    return _any(last, _with(data, "closing", last) | _with(data, "anything_else", last), data)
+
+
+@session_check(GROUP, "anything_else")
+def anything_else(data: SessionData) -> pd.DataFrame:
+    """One of the last ``closing_window`` turns asks whether anything else is needed."""
+    window = _turns(data, "window")
+    return _any(window, _with(data, "anything_else", window), data)
+
+
+@session_check(GROUP, "honorific")
+def honorific(data: SessionData) -> pd.DataFrame:
+    """Of the messages that address the buyer (您, or an informal_address hit), the share with 您 and never 你."""
+    agents = data.agents
+    informal = set(data.hits.loc[data.hits["category"].astype(str) == "informal_address", "message_id"])
+    uses_nin = agents["text"].astype(str).str.contains("您", regex=False).to_numpy()
+    is_informal = agents["message_id"].isin(informal).to_numpy()
+    addressing = uses_nin | is_informal
+    per = pd.DataFrame({"session_id": agents["session_id"].to_numpy(), "addressing": addressing,
+                        "polite": addressing & ~is_informal}).groupby("session_id", sort=False)
+    total = per["addressing"].sum()
+    return pd.DataFrame({"value": (per["polite"].sum() / total.where(total > 0)).reindex(data.sessions)})
+
+
+@session_check(GROUP, "please")
+def please(data: SessionData) -> pd.DataFrame:
+    """The share of the agent's messages with 请."""
+    agents = data.agents
+    flags = pd.Series(_with(data, "please", agents), index=agents.index)
+    return pd.DataFrame({"value": flags.groupby(agents["session_id"].to_numpy(), sort=False).mean().reindex(data.sessions)})
+
+
+@session_check(GROUP, "complaint_apology")
+def complaint_apology(data: SessionData) -> pd.DataFrame:
+    """An agent apologised in the session (applies to complaint sessions)."""
+    return _any(data.agents, _with(data, "apology", data.agents), data)
+
+
+@session_check(GROUP, "complaint_empathy")
+def complaint_empathy(data: SessionData) -> pd.DataFrame:
+    """An agent showed empathy in the session (applies to complaint sessions)."""
+    return _any(data.agents, _with(data, "empathy", data.agents), data)
+
+
+@session_check(GROUP, "wait_apology")
+def wait_apology(data: SessionData) -> pd.DataFrame:
+    """The share of long waits whose reply apologised; missing without long waits."""
+    waits = data.long_waits
+    if waits is None or not len(waits):
+        return pd.DataFrame({"value": pd.Series(np.nan, index=data.sessions)})
+    share = waits.groupby("session_id")["apologized"].mean()
+    return pd.DataFrame({"value": share.reindex(data.sessions).astype(float)})
+
+
+def _last_day(data: SessionData) -> tuple[pd.Series, pd.Series]:
+    """Per judged session: the local date of the last agent message and its day type (official calendar)."""
+    if not data.timed:
+        missing = pd.Series(pd.NA, index=data.sessions, dtype=object)
+        return missing, missing
+    last_ts = data.agents.groupby("session_id", sort=False)["ts"].last().reindex(data.sessions)
+    day = last_ts.dt.date
+    return day, day.map(lambda d: day_type(d) if pd.notna(d) else pd.NA)
+
+
+@session_check(GROUP, "festive_closing")
+def festive_closing(data: SessionData) -> pd.DataFrame:
+    """On a weekend the closing says 周末愉快, on a statutory holiday 节日快乐; missing on other days."""
+    _, kind = _last_day(data)
+    window = _turns(data, "window")
+    marks = window.assign(weekend=_with(data, "weekend_closing", window), holiday=_with(data, "holiday_closing", window))
+    festive = marks.groupby("session_id", sort=False)[["weekend", "holiday"]].any().reindex(data.sessions)
+    expected = kind.where(kind.isin(["weekend", "holiday"]))
+    value = pd.Series(np.where(expected == "weekend", festive["weekend"],
+                               np.where(expected == "holiday", festive["holiday"], False)), index=data.sessions)
+    return pd.DataFrame({"value": value.where(expected.notna())})
+
+
+def _taboo_and_fatal(data: SessionData) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The 三不 hits and the fatal hits in the judged sessions' human agent messages."""
+    spec, hits = data.extra["spec"], data.hits
+    mine = hits[hits["session_id"].isin(data.sessions) & hits["message_id"].isin(set(data.agents["message_id"]))]
+    taboo = mine[mine["category"].astype(str).isin(spec["taboo_categories"])]
+    if spec.get("taboo_subcategories"):
+        taboo = taboo[taboo["subcategory"].astype(str).isin(spec["taboo_subcategories"])]
+    return taboo, mine[mine["severity"].astype(str).isin(spec["fatal_severities"])]
+
+
+@session_check(GROUP, "no_taboo")
+def no_taboo(data: SessionData) -> pd.DataFrame:
+    """No 三不 breach: no hit of the taboo categories / subcategories in the session."""
+    taboo, _ = _taboo_and_fatal(data)
+    return pd.DataFrame({"value": pd.Series(~data.sessions.isin(set(taboo["session_id"])), index=data.sessions)})
 
 
 def _no_checks(ts_dtype) -> pd.DataFrame:
@@ -195,17 +276,6 @@ def _no_checks(ts_dtype) -> pd.DataFrame:
              "wait_apology": "float64", "complaint_apology": "boolean", "complaint_empathy": "boolean",
              "festive_closing": "boolean", **{c: "bool" for c in ("greeting", "closing", "anything_else", "no_taboo", "fatal")}}
     return pd.DataFrame({c: pd.Series(dtype=kinds.get(c, "object")) for c in CHECK_COLUMNS})
-
-
-def _agent_turns(messages: pd.DataFrame, agents: pd.DataFrame) -> pd.Series:
-    """For each of ``agents`` (human agent messages, in session order): its turn number, the number of
-    customer messages before it in its session (so messages sent in a row share a turn)."""
-    ordered = messages.sort_values(["session_id", "ts", "seq"], kind="stable", na_position="first") \
-        if has_times(messages) else messages.sort_values(["session_id", "seq"], kind="stable")
-    customers = ordered["role"].eq("customer").astype(int)
-    before = customers.groupby(ordered["session_id"].to_numpy(), sort=False).cumsum()
-    turn_of = pd.Series(before.to_numpy(), index=ordered["message_id"].to_numpy())
-    return pd.Series(turn_of.reindex(agents["message_id"].to_numpy()).to_numpy(), index=agents.index, dtype="int64")
 
 
 def _opens_with_greeting(found: pd.DataFrame, first_turn: pd.DataFrame, within: int) -> pd.Series:
@@ -229,10 +299,10 @@ def _opens_with_greeting(found: pd.DataFrame, first_turn: pd.DataFrame, within: 
 def session_scores(checks: pd.DataFrame, spec: dict | None = None) -> pd.Series:
     """0-100: the weighted mean of the checks that apply (missing ones are left out); 0 when fatal."""
     spec = spec or politeness_spec()
-    weights = spec["weights"]
-    values = pd.DataFrame({c: checks[c].astype("Float64") for c in CHECKS})
+    weights = {k: v["weight"] for k, v in check_entries(spec).items()}
+    values = pd.DataFrame({c: checks[c].astype("Float64") for c in CHECKS if c in weights})
     present = values.notna()
-    weight = pd.DataFrame({c: present[c] * float(weights[c]) for c in CHECKS})
+    weight = pd.DataFrame({c: present[c] * float(weights[c]) for c in values.columns})
     score = (values.fillna(0).mul(weight)).sum(axis=1) / weight.sum(axis=1).where(weight.sum(axis=1) > 0)
     return (score * 100).where(~checks["fatal"].astype(bool), 0.0).astype(float)
 

@@ -39,39 +39,45 @@ def load_service_phrases() -> dict[str, dict]:
     return data
 
 
-@lru_cache(maxsize=8)
-def _phrase_set(purposes: tuple[str, ...]) -> PhraseSet:
-    spec = load_service_phrases()
-    unknown = [p for p in purposes if p not in spec]
-    if unknown:
-        raise KeyError(f"unknown phrase purpose(s) {unknown}; {PHRASES_FILE.name} has {sorted(spec)}")
-    return PhraseSet([(purpose, phrase) for purpose in purposes for phrase in spec[purpose].get("phrases") or []])
+_SETS: dict = {}
 
 
-@lru_cache(maxsize=8)
-def _regexes(purposes: tuple[str, ...]) -> list[tuple[str, str, re.Pattern]]:
-    spec = load_service_phrases()
-    return [(purpose, pattern, re.compile(pattern)) for purpose in purposes for pattern in spec[purpose].get("regex") or []]
+def _compiled(name: str, spec: dict[str, dict], purposes: tuple[str, ...]):
+    """The PhraseSet (phrases and their exceptions, labelled ``purpose`` / ``purpose!``) and the regexes of
+    ``purposes`` in ``spec``, built once per (``name``, purposes)."""
+    key = (name, purposes)
+    if key not in _SETS:
+        unknown = [p for p in purposes if p not in spec]
+        if unknown:
+            raise KeyError(f"unknown phrase list(s) {unknown}; {name} has {sorted(spec)}")
+        entries = [(purpose, phrase) for purpose in purposes for phrase in spec[purpose].get("phrases") or []]
+        entries += [(purpose + "!", phrase) for purpose in purposes for phrase in spec[purpose].get("exceptions") or []]
+        regexes = [(purpose, pattern, re.compile(pattern)) for purpose in purposes for pattern in spec[purpose].get("regex") or []]
+        _SETS[key] = (PhraseSet(entries), regexes)
+    return _SETS[key]
 
 
-def find_service_phrases(messages: pd.DataFrame, purposes=("apology", "empathy"),
-                         roles=("agent",)) -> pd.DataFrame:
-    """Every use of the listed phrases in messages of ``roles``.
+FOUND_COLUMNS = ["message_id", "session_id", "seq", "agent_id", "purpose", "phrase", "matched", "start", "end"]
+
+
+def find_phrases(messages: pd.DataFrame, spec: dict[str, dict], purposes, roles=("agent",), name: str = "phrases") -> pd.DataFrame:
+    """Every use of the phrase lists ``purposes`` of ``spec`` (purpose → {"phrases", "regex",
+    "exceptions"}) in messages of ``roles``; a match that an exception of its list covers is dropped
+    (退款 inside 要退款吗). ``name`` names the spec in errors and in the cache of compiled lists.
 
     Columns: message_id, session_id, seq, agent_id, purpose, phrase (as listed), matched, start, end.
     """
     messages = as_messages(messages)
     subset = messages[messages["role"].isin(list(roles))]
-    columns = ["message_id", "session_id", "seq", "agent_id", "purpose", "phrase", "matched", "start", "end"]
     if subset.empty:
-        return pd.DataFrame(columns=columns)
-    phrases = _phrase_set(tuple(purposes))
+        return pd.DataFrame(columns=FOUND_COLUMNS)
+    phrases, regexes = _compiled(name, spec, tuple(purposes))
     block = normalize_block(subset["text"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__())
     found = phrases.find(block)
     msg, start, end = [found["msg"]], [found["start"]], [found["end"]]
     purpose = [phrases.labels[e] for e in found["entry"]]
     phrase = [phrases.written[e] for e in found["entry"]]
-    for label, written, pattern in _regexes(tuple(purposes)):
+    for label, written, pattern in regexes:
         spans = block.regex_spans(pattern)
         if len(spans):
             m, s, e, _ = block.locate_folded(spans[:, 0], spans[:, 1])
@@ -81,10 +87,33 @@ def find_service_phrases(messages: pd.DataFrame, purposes=("apology", "empathy")
     msg, start, end = np.concatenate(msg), np.concatenate(start), np.concatenate(end)
     rows = subset.iloc[msg]
     texts = [block.text(int(m)) for m in msg]
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "message_id": rows["message_id"].to_numpy(), "session_id": rows["session_id"].to_numpy(),
         "seq": rows["seq"].to_numpy(), "agent_id": rows["agent_id"].to_numpy(),
         "purpose": purpose, "phrase": phrase,
         "matched": [t[s:e] for t, s, e in zip(texts, start, end)],
         "start": start, "end": end,
-    }, columns=columns)
+    }, columns=FOUND_COLUMNS)
+    return _without_exceptions(out)
+
+
+def _without_exceptions(found: pd.DataFrame) -> pd.DataFrame:
+    """Drop matches covered by an exception of their own list, then the exception rows themselves."""
+    is_exception = found["purpose"].astype(str).str.endswith("!")
+    if not is_exception.any():
+        return found.reset_index(drop=True)
+    exceptions = found[is_exception].assign(purpose=lambda f: f["purpose"].str[:-1])
+    hits = found[~is_exception].reset_index(drop=True)
+    pairs = hits.reset_index().merge(exceptions[["message_id", "purpose", "start", "end"]], on=["message_id", "purpose"],
+                                     suffixes=("", "_exc"))
+    covered = pairs.loc[(pairs["start_exc"] <= pairs["start"]) & (pairs["end_exc"] >= pairs["end"]), "index"]
+    return hits.drop(index=covered.unique()).reset_index(drop=True)
+
+
+def find_service_phrases(messages: pd.DataFrame, purposes=("apology", "empathy"),
+                         roles=("agent",)) -> pd.DataFrame:
+    """Every use of the listed service phrases (resources/service_phrases.yaml) in messages of ``roles``.
+
+    Columns: message_id, session_id, seq, agent_id, purpose, phrase (as listed), matched, start, end.
+    """
+    return find_phrases(messages, load_service_phrases(), purposes, roles, name=PHRASES_FILE.name)
