@@ -119,6 +119,18 @@ def test_scorecards_rank_the_planted_agent_profiles(scored):
     assert np.allclose(cards["politeness"], polite.reindex(cards.index))
 
 
+def test_the_complaint_handling_component_is_the_owned_complaint_sessions_mean(scored, sample_load):
+    from cs_analytics import analyze
+
+    messages, hits, checks, rounds = scored
+    process = analyze(sample_load).process
+    cards = sc.agent_scorecards(messages, hits, checks, rounds, process=process)
+    owned = process[process["is_complaint"] & process["agent_id"].notna()]
+    assert np.allclose(cards["handling"], owned.groupby("agent_id")["handling_score"].mean().reindex(cards.index))
+    assert np.allclose(cards["composite"], cards[["clean", "response", "politeness", "handling"]].mean(axis=1))
+    assert (cards["complaint_sessions"] == owned.groupby("agent_id").size().reindex(cards.index)).all()
+
+
 def test_scorecards_without_times_and_with_too_few_sessions(scored, tmp_path):
     messages, hits, checks, rounds = scored
     spec = sc.scorecard_spec()
@@ -148,8 +160,8 @@ def test_scorecard_spec_errors_name_the_file(tmp_path):
                    "  - {id: response, label: b, weight: 1}\n  - {id: politeness, label: c, weight: 1}\n", encoding="utf-8")
     with pytest.raises(sc.ScorecardError, match=r"card.yaml.*clean.*weight"):
         sc.scorecard_spec(bad)
-    bad.write_text("version: x\nmin_sessions: 5\nsla_s: 60\ncomponents:\n  - {id: clean, label: a, weight: 1}\n", encoding="utf-8")
-    with pytest.raises(sc.ScorecardError, match="clean, response and politeness"):
+    bad.write_text("version: x\nmin_sessions: 5\nsla_s: 60\ncomponents:\n  - {id: speed, label: a, weight: 1}\n", encoding="utf-8")
+    with pytest.raises(sc.ScorecardError, match=r"components are some of \['clean', 'response', 'politeness', 'handling'\]"):
         sc.scorecard_spec(bad)
     bad.write_text("components: []\n", encoding="utf-8")
     with pytest.raises(sc.ScorecardError, match=r"missing \['version', 'min_sessions', 'sla_s'\]"):

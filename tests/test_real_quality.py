@@ -50,8 +50,12 @@ def test_label_files_hold_keys_and_valid_values():
     assert set(sessions["contact_secondary"]) <= REASONS | {""}
     assert set(sessions["kind"]) <= {"complaint", "inquiry"}
     assert set(labels.messages["category"]) <= CATEGORY_VALUES
+    process = labels.process
+    complaint_ids = set(sessions.loc[sessions["kind"] == "complaint", "session_id"])
+    assert set(process.index) == complaint_ids, "process.csv holds every complaint session, once"
+    assert (process.loc[process["transferred"] == False, "handoff_announced"].isna()).all()  # noqa: E712
     for folder in (real_corpus.LABELS_DIR, real_corpus.LABELS_DIR / "second"):
-        for name in ("sessions.csv", "messages.csv"):
+        for name in ("sessions.csv", "messages.csv", "process.csv"):
             text = (folder / name).read_text(encoding="utf-8")
             runs = re.findall(r"[\u4e00-\u9fff]{7,}", text)
             assert not runs, f"{folder / name} holds Chinese text runs {runs[:3]}: labels keep keys and notes in own words"
@@ -93,6 +97,8 @@ def test_session_measures_hold_their_floors(measured, part):
     assert result["complaint"]["f1"] >= floor["complaint_f1"]
     for check, value in floor["politeness_agreement"].items():
         assert result["politeness"][check]["agreement"] >= value, f"{part} {check} agreement"
+    for check, value in floor["process_agreement"].items():
+        assert result["process"][check]["agreement"] >= value, f"{part} process {check} agreement"
 
 
 @needs_corpus

@@ -173,7 +173,7 @@ def test_full_report_on_a_sample_with_planted_pii(tmp_path):
     result = run_report(export, tmp_path / "run", log=progress.append)
     out = tmp_path / "run"
     assert result.ok, result.errors
-    assert any("[6/6] 06_agent_scorecards.ipynb" in line for line in progress)
+    assert any("[7/7] 07_complaint_handling.ipynb" in line for line in progress)
     figures = {p.name for p in (out / "figures").iterdir()}
     assert "01_daily_messages.png" in figures and "01_daily_messages.svg" in figures
     assert {"02_violations_by_category.png", "02_weekly_trend.png", "02_phrase_cloud.png"} <= figures
@@ -185,6 +185,7 @@ def test_full_report_on_a_sample_with_planted_pii(tmp_path):
     assert {"05_check_rates.png", "05_score_distribution.png", "05_agent_check_heatmap.png", "05_weekly_checks.png",
             "05_before_after.png"} <= figures
     assert {"06_agent_scorecards.png", "06_agent_scorecards.svg", "06_component_heatmap.png", "06_weekly_composite.png"} <= figures
+    assert {"07_funnel.png", "07_funnel_by_type.png", "07_funnel_by_agent.png", "07_steps.png", "07_duration.png"} <= figures
     every_figure = artefacts.figures(out)
     assert len(every_figure) == len([f for f in figures if f.endswith(".png")])
     assert all(f["takeaway"] for f in every_figure), [f["name"] for f in every_figure if not f["takeaway"]]
@@ -282,6 +283,9 @@ def test_report_on_an_export_without_times_or_agents(tmp_path):
     assert not any(name.startswith("06_") for name in figures)
     text = notebook_outputs(tmp_path / "run", "06_agent_scorecards")
     assert "scorecards are skipped" in text
+    assert "07_funnel.png" in figures and "07_funnel_by_agent.png" not in figures and "07_duration.png" not in figures
+    text = notebook_outputs(tmp_path / "run", "07_complaint_handling")
+    assert "complaint durations are skipped" in text and "per-agent views are skipped" in text
     # the deliverables are still built, from what the notebooks could compute
     book = openpyxl.load_workbook(tmp_path / "run" / "workbook.xlsx", read_only=True)
     assert "违规明细 evidence" in book.sheetnames and "客服评分 scorecards" not in book.sheetnames

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from cs_analytics import analyze, load_logs
 from cs_analytics.findings.analyze import FINDINGS
-from cs_analytics.tables import (complaint_stats as cst, overview, politeness_stats as pstats, scorecards as sc,
-                                 timing_stats as tstats, violation_stats as vs)
+from cs_analytics.tables import (complaint_stats as cst, overview, politeness_stats as pstats, process_stats as ps,
+                                 scorecards as sc, timing_stats as tstats, violation_stats as vs)
 from cs_analytics.findings import timing as tm
 
 from shapes import SHAPES, shaped_export, write_export
@@ -37,7 +37,10 @@ def every_table(found) -> int:
         lambda: cst.example_sessions(messages, sessions, taxonomy=found.taxonomy),
         lambda: pstats.check_rates(checks), lambda: pstats.check_rates(checks, "agent_id"), lambda: pstats.scorecards(checks),
         lambda: pstats.example_sessions(messages, checks),
-        lambda: sc.coaching(sc.agent_scorecards(messages, hits, checks, found.reply_rounds)),
+        lambda: sc.coaching(sc.agent_scorecards(messages, hits, checks, found.reply_rounds, process=found.process)),
+        lambda: ps.check_rates(found.process), lambda: ps.check_rates(found.process, "agent_id", complaints_only=False),
+        lambda: ps.funnel(found.process, checks), lambda: ps.funnel(found.process, checks, "primary"),
+        lambda: ps.example_sessions(messages, found.process),
     ]
     if found.timed:
         rounds = found.reply_rounds
@@ -50,7 +53,7 @@ def every_table(found) -> int:
             lambda: tstats.workload_response(rounds, tm.concurrency(messages, rounds)),
             lambda: pstats.check_rates(checks, "week"),
             lambda: pstats.before_after(checks, pstats.midpoint_date(checks)) if checks["started"].notna().any() else None,
-            lambda: sc.agent_trends(messages, hits, checks, rounds),
+            lambda: sc.agent_trends(messages, hits, checks, rounds, process=found.process),
         ]
     for call in calls:
         call()
@@ -76,7 +79,7 @@ def test_findings_and_tables_on_every_shape(tmp_path_factory, shape, sessions, s
 
 
 REPORT_SHAPES = ("one_session", "agents_below_min_sessions", "customer_only", "no_shop_agents_times", "single_day")
-EXPECTED_NOTES = {   # what a notebook says when it skips a part
+EXPECTED_NOTES = {   # what a notebook says when it skips a part (one per shape)
     "agents_below_min_sessions": ("06_agent_scorecards", "不排名"),
     "customer_only": ("02_forbidden_phrases", "nothing to judge"),
     "no_shop_agents_times": ("04_response_times", "response times cannot be computed"),

@@ -25,6 +25,7 @@ from ..base.schema import as_messages
 from ..base.timeparse import has_times
 from .complaints import Taxonomy, classify_complaints, complaint_signals, label_messages, load_taxonomy
 from .politeness import politeness_checks
+from .process import process_checks
 from .rulebook import Rulebook, load_rulebook
 from .sessions import session_owner
 from .timing import load_recipes, long_waits, platform_metrics, reply_rounds, session_times
@@ -42,6 +43,7 @@ FINDINGS = {
     "long_waits": "answered rounds that waited too long, and whether the reply apologised (needs send times)",
     "platform_metrics": "the platforms' own response metrics by their recipes (needs send times)",
     "politeness": "per session: each politeness check, fatal items, score (politeness_checks)",
+    "process": "per session: each complaint-handling step with its evidence, handling score (process_checks)",
 }
 TIMED_FINDINGS = ("reply_rounds", "session_times", "long_waits", "platform_metrics")
 MANIFEST = "findings.json"
@@ -111,6 +113,10 @@ class Findings:
     @cached_property
     def politeness(self) -> pd.DataFrame:
         return politeness_checks(self.messages, self.hits, self.complaint_sessions, self.long_waits)
+
+    @cached_property
+    def process(self) -> pd.DataFrame:
+        return process_checks(self.messages, self.hits, self.complaint_sessions, rulebook=self.rulebook)
 
     def computed(self) -> list[str]:
         """The findings computed (or read) so far."""
@@ -184,7 +190,7 @@ def _restore(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 def analyze(messages, *, rulebook=None, taxonomy=None, recipes=None, scorecard=None, engine: str = "auto") -> Findings:
     """The findings of ``messages`` (a messages table, or a ``LoadResult``), each computed once when
     first asked: ``hits``, ``complaint_signals``, ``message_labels``, ``complaint_sessions``, ``owners``,
-    ``reply_rounds``, ``session_times``, ``long_waits``, ``platform_metrics``, ``politeness``.
+    ``reply_rounds``, ``session_times``, ``long_waits``, ``platform_metrics``, ``politeness``, ``process``.
 
     ``rulebook``/``taxonomy``: a loaded object, your YAML layer path(s) (laid on the packaged
     defaults), or None for the defaults. ``recipes``: a recipe file or dict. ``scorecard``: carried

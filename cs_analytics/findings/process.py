@@ -46,7 +46,7 @@ from ..base import config
 from ..base.schema import as_messages
 from .complaints import classify_complaints
 from .rulebook import Rulebook, load_rulebook
-from .service_phrases import find_phrases, find_service_phrases
+from .service_phrases import find_phrases, load_service_phrases
 from .session_checks import SessionData, check_entries, first_evidence, run_checks, session_check, weighted_score
 from .sessions import session_owner
 from .violations import find_violations
@@ -72,63 +72,89 @@ def check_labels(spec: dict | None = None) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------------------- matching ---
-def _found(data: SessionData, name: str) -> pd.DataFrame:
-    """Matches of the phrase list ``name`` on its side, with pos and turn (cached per batch)."""
-    key = ("process", name)
+def _side(data: SessionData, side: str) -> pd.DataFrame:
+    """Every process phrase list of ``side`` (agent or customer) found at once, with session code, pos
+    and turn; on the agent side also the rulebook's refusal softeners (``rulebook:<set>``) and the
+    service apology and empathy lists (``service:<list>``), so each side is normalised once."""
+    key = ("process-side", side)
     if key not in data.cache:
         spec = data.extra["spec"]
-        entry = spec["phrases"][name]
-        side = data.agents if entry["side"] == "agent" else data.customers
-        data.cache[key] = data.located(find_phrases(side, spec["phrases"], (name,), roles=(entry["side"],),
-                                                    name=f"process.yaml v{spec['version']}"))
-    return data.cache[key]
-
-
-def _service(data: SessionData, purposes: tuple[str, ...]) -> pd.DataFrame:
-    key = ("service", purposes)
-    if key not in data.cache:
-        data.cache[key] = data.located(find_service_phrases(data.agents, purposes))
-    return data.cache[key]
-
-
-def _context(data: SessionData, sets: list[str]) -> pd.DataFrame:
-    """Agent messages holding a phrase of the rulebook's phrase sets ``sets`` (message_id, pos, turn)."""
-    key = ("context", tuple(sets))
-    if key not in data.cache:
-        rulebook: Rulebook = data.extra["rulebook"]
-        lists = {name: {"phrases": list(rulebook.phrase_sets[name].phrases)} for name in sets if name in rulebook.phrase_sets}
-        found = find_phrases(data.agents, lists, tuple(lists), name=f"rulebook {rulebook.version}") if lists else \
-            pd.DataFrame(columns=["message_id", "session_id"])
+        lists = {name: entry for name, entry in spec["phrases"].items() if entry["side"] == side}
+        if side == "agent":
+            rulebook: Rulebook = data.extra["rulebook"]
+            wanted = {n for names in spec["refusal_softeners"].values() for n in names}
+            lists.update({f"rulebook:{n}": {"phrases": list(rulebook.phrase_sets[n].phrases)}
+                          for n in sorted(wanted) if n in rulebook.phrase_sets})
+            service = load_service_phrases()
+            lists.update({f"service:{n}": service[n] for n in ("apology", "empathy")})
+        frame = data.agents if side == "agent" else data.customers
+        role = "agent" if side == "agent" else "customer"
+        found = find_phrases(frame, lists, tuple(lists), roles=(role,), lean=True,
+                             name=f"process.yaml v{spec['version']} {side} {data.extra['rulebook'].version}")
         data.cache[key] = data.located(found)
     return data.cache[key]
 
 
-def _next_agent_message(data: SessionData) -> pd.Series:
-    """Per agent message id: the id of the next human agent message in its session (missing for the last)."""
-    agents = data.agents
-    following = agents.groupby("session_id", sort=False)["message_id"].shift(-1)
-    return pd.Series(following.to_numpy(), index=agents["message_id"].to_numpy())
+def _found(data: SessionData, name: str) -> pd.DataFrame:
+    """The matches of one phrase list (process.yaml ``phrases``, ``rulebook:<set>`` or ``service:<list>``)."""
+    side = "agent" if ":" in name else data.extra["spec"]["phrases"][name]["side"]
+    found = _side(data, side)
+    return found[found["purpose"] == name]
 
 
-def _previous_agent_turn(data: SessionData) -> pd.DataFrame:
-    """Per agent message id: its session and turn, and the agent's previous turn in the session."""
-    agents = data.agents[["message_id", "session_id", "turn"]]
-    turns = agents.drop_duplicates(["session_id", "turn"])
-    previous = turns.groupby("session_id", sort=False)["turn"].shift(1)
-    lookup = pd.Series(previous.to_numpy(), index=pd.MultiIndex.from_frame(turns[["session_id", "turn"]]))
-    prev = lookup.reindex(pd.MultiIndex.from_frame(agents[["session_id", "turn"]])).to_numpy()
-    return agents.assign(previous_turn=prev)
+def _agent_rows(data: SessionData) -> np.ndarray:
+    return data.agents.index.to_numpy(dtype=np.int64)
+
+
+def _next_agent_row(data: SessionData) -> np.ndarray:
+    """Per row of ``ordered``: the row of the next human agent message of its session (-1 if none)."""
+    if "next_agent" not in data.cache:
+        rows = _agent_rows(data)
+        following = np.full(len(data.ordered), -1, dtype=np.int64)
+        if len(rows) > 1:
+            same = data.code[rows[1:]] == data.code[rows[:-1]]
+            following[rows[:-1][same]] = rows[1:][same]
+        data.cache["next_agent"] = following
+    return data.cache["next_agent"]
+
+
+def _previous_agent_turn(data: SessionData) -> np.ndarray:
+    """Per row of ``ordered`` (agent rows filled): the turn number of the agent's previous turn (-1 if none)."""
+    if "previous_turn" not in data.cache:
+        rows = _agent_rows(data)
+        turn = data.ordered["turn"].to_numpy()[rows]
+        code = data.code[rows]
+        new_turn = np.r_[True, (code[1:] != code[:-1]) | (turn[1:] != turn[:-1])] if len(rows) else np.zeros(0, bool)
+        # the previous distinct turn of the same session, carried forward within a turn
+        starts = np.flatnonzero(new_turn)
+        prev_of_start = np.full(len(starts), -1, dtype=np.int64)
+        if len(starts) > 1:
+            same = code[starts[1:]] == code[starts[:-1]]
+            prev_of_start[1:][same] = turn[starts[:-1]][same]
+        out = np.full(len(data.ordered), -1, dtype=np.int64)
+        out[rows] = np.repeat(prev_of_start, np.diff(np.r_[starts, len(rows)]))
+        data.cache["previous_turn"] = out
+    return data.cache["previous_turn"]
 
 
 def _all_satisfied(events: pd.DataFrame, satisfied: np.ndarray, data: SessionData) -> pd.DataFrame:
-    """A check over events (one row per event, with session_id, message_id, pos): True when every event
-    of a session is satisfied, missing without events; evidence: the first unsatisfied event, else the
-    first event."""
-    events = events.assign(ok=satisfied)
-    value = events.groupby("session_id", sort=False)["ok"].all()
-    bad = events[~events["ok"]]
-    evidence = pd.concat([bad, events[~events["session_id"].isin(bad["session_id"])]])
-    return first_evidence(evidence, value).reindex(data.sessions)
+    """A check over events (rows with code, pos, row): True when every event of a session is satisfied,
+    missing without events; evidence: the first unsatisfied event, else the first event."""
+    n = len(data.session_ids)
+    codes = events["code"].to_numpy()
+    count = np.bincount(codes, minlength=n)
+    good = np.bincount(codes, weights=satisfied.astype(float), minlength=n)
+    value = pd.Series(np.where(count > 0, good == count, np.nan), dtype=object)
+    value = data.by_code(value.where(count > 0, pd.NA).to_numpy())
+    bad = events[~satisfied]
+    evidence = pd.concat([bad, events[~np.isin(codes, bad["code"].to_numpy())]])
+    return first_evidence(evidence, value, data)
+
+
+def _flag(data: SessionData, found: pd.DataFrame) -> pd.DataFrame:
+    """True for the sessions with a row of ``found``, False for the other judged sessions."""
+    value = data.by_code(data.any_rows(found["row"].to_numpy()))
+    return first_evidence(found, value.fillna(False).astype(bool), data)
 
 
 # --------------------------------------------------------------------------------- checks ---
@@ -136,71 +162,76 @@ def _all_satisfied(events: pd.DataFrame, satisfied: np.ndarray, data: SessionDat
 def first_reply_apology(data: SessionData) -> pd.DataFrame:
     """The first agent turn after the buyer's first complaint message apologises or empathises."""
     complaints = data.complaints if data.complaints is not None else pd.DataFrame(columns=["session_id"])
-    if complaints.empty:
+    if complaints.empty or not complaints["is_complaint"].any():
         return pd.DataFrame({"value": pd.Series(pd.NA, index=data.sessions)})
     sessions = complaints[complaints["is_complaint"]].set_index("session_id")
     # the complaint's first evidence: the message raising its type, else the threat, else the buyer's first message
     first_customer = data.customers.drop_duplicates("session_id").set_index("session_id")["message_id"]
     start_id = sessions["primary_message_id"].fillna(sessions["escalation_message_id"]) \
-        .fillna(first_customer.reindex(sessions.index))
-    pos = data.ordered.set_index("message_id")["pos"]
-    start = pd.Series(pos.reindex(start_id.dropna().to_numpy()).to_numpy(), index=start_id.dropna().index)
-    agents = data.agents.assign(start=data.agents["session_id"].map(start))
-    after = agents[agents["start"].notna() & (agents["pos"] > agents["start"])]
-    first_turn = after[after["turn"] == after.groupby("session_id")["turn"].transform("min")]
-    warned = set(_found(data, "civil_warning")["message_id"])
-    kind = _service(data, ("apology", "empathy"))
-    sorry = kind[kind["message_id"].isin(set(first_turn["message_id"])) & ~kind["message_id"].isin(warned)]
-    value = pd.Series(first_turn["session_id"].unique(), dtype=object)
-    value = pd.Series(value.isin(set(sorry["session_id"])).to_numpy(), index=value.to_numpy())
-    evidence = pd.concat([sorry, first_turn[~first_turn["session_id"].isin(set(sorry["session_id"]))]
-                          .drop_duplicates("session_id").assign(matched="")])
-    return first_evidence(evidence, value)
+        .fillna(first_customer.reindex(sessions.index)).dropna()
+    row_of = pd.Series(np.arange(len(data.ordered)), index=data.ordered["message_id"].to_numpy())
+    start_rows = row_of.reindex(start_id.to_numpy()).dropna().to_numpy(dtype=np.int64)
+    start_pos = np.full(len(data.session_ids), np.iinfo(np.int64).max, dtype=np.int64)
+    start_pos[data.code[start_rows]] = data.ordered["pos"].to_numpy()[start_rows]
+    rows = _agent_rows(data)
+    pos, turn, code = data.ordered["pos"].to_numpy()[rows], data.ordered["turn"].to_numpy()[rows], data.code[rows]
+    after = pos > start_pos[code]
+    first_turn = np.full(len(data.session_ids), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first_turn, code[after], turn[after])
+    in_turn = after & (turn == first_turn[code])
+    turn_rows = rows[in_turn]
+    warned = data.mask(_found(data, "civil_warning")["row"].to_numpy())
+    kind = pd.concat([_found(data, "service:apology"), _found(data, "service:empathy")])
+    sorry = kind[data.mask(turn_rows)[kind["row"].to_numpy(dtype=np.int64)] & ~warned[kind["row"].to_numpy(dtype=np.int64)]]
+    judged = data.any_rows(turn_rows)
+    value = pd.Series(data.any_rows(sorry["row"].to_numpy()), dtype=object).where(judged, pd.NA)
+    plain = data.ordered.iloc[turn_rows][["session_id", "pos"]].assign(row=turn_rows, code=data.code[turn_rows], matched="")
+    evidence = pd.concat([sorry, plain[~np.isin(plain["code"], sorry["code"].to_numpy())]])
+    return first_evidence(evidence, data.by_code(value.to_numpy()), data)
 
 
 @session_check(GROUP, "solution_offered")
 def solution_offered(data: SessionData) -> pd.DataFrame:
     """An agent message offers a concrete remedy."""
-    found = _found(data, "solution")
-    value = pd.Series(data.sessions.isin(set(found["session_id"])), index=data.sessions)
-    return first_evidence(found, value)
+    return _flag(data, _found(data, "solution"))
 
 
 @session_check(GROUP, "deadline_given")
 def deadline_given(data: SessionData) -> pd.DataFrame:
     """Every deferral names a time in the same or the next agent message (missing without deferrals)."""
-    deferrals = _found(data, "deferral").drop_duplicates("message_id")
+    deferrals = _found(data, "deferral").drop_duplicates("row")
     deadlines = _found(data, "deadline")
-    timed = set(deadlines["message_id"])
-    following = _next_agent_message(data).reindex(deferrals["message_id"]).to_numpy()
-    ok = deferrals["message_id"].isin(timed).to_numpy() | pd.Series(following).isin(timed).to_numpy()
+    timed = data.mask(deadlines["row"].to_numpy())
+    rows = deferrals["row"].to_numpy(dtype=np.int64)
+    following = _next_agent_row(data)[rows]
+    ok = timed[rows] | ((following >= 0) & timed[np.maximum(following, 0)])
     # a deferral restated after a time was named is the same promise (tests/cases/real/README.md D)
-    first_time = deadlines.groupby("session_id")["pos"].min()
-    ok |= (deferrals["pos"] > deferrals["session_id"].map(first_time)).fillna(False).to_numpy(dtype=bool)
+    first_time = np.full(len(data.session_ids), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first_time, deadlines["code"].to_numpy(), deadlines["pos"].to_numpy())
+    ok |= deferrals["pos"].to_numpy() > first_time[deferrals["code"].to_numpy()]
     return _all_satisfied(deferrals, ok, data)
 
 
 @session_check(GROUP, "promise_broken")
 def promise_broken(data: SessionData) -> pd.DataFrame:
     """The buyer says an earlier promise was not kept (a flag: True is a problem)."""
-    found = _found(data, "broken_promise")
-    return first_evidence(found, pd.Series(data.sessions.isin(set(found["session_id"])), index=data.sessions))
+    return _flag(data, _found(data, "broken_promise"))
 
 
 @session_check(GROUP, "refusal_softened")
 def refusal_softened(data: SessionData) -> pd.DataFrame:
     """Every refusal has an apology and a reason or an alternative, in its turn or the agent's previous turn."""
     softeners = data.extra["spec"]["refusal_softeners"]
-    refusals = _found(data, "refusal").drop_duplicates("message_id")
-    turns = _previous_agent_turn(data).set_index("message_id")
-    refusals = refusals.assign(previous_turn=turns["previous_turn"].reindex(refusals["message_id"]).to_numpy())
+    refusals = _found(data, "refusal").drop_duplicates("row")
+    rows = refusals["row"].to_numpy(dtype=np.int64)
+    previous = _previous_agent_turn(data)[rows]
+    n_turns = int(data.ordered["turn"].max()) + 2 if len(data.ordered) else 1
 
     def covered(sets: list[str]) -> np.ndarray:
-        found = _context(data, sets)
-        keys = set(zip(found["session_id"], found["turn"]))
-        same = [(s, t) in keys for s, t in zip(refusals["session_id"], refusals["turn"])]
-        before = [(s, t) in keys for s, t in zip(refusals["session_id"], refusals["previous_turn"])]
-        return np.array(same, dtype=bool) | np.array(before, dtype=bool)
+        found = pd.concat([_found(data, f"rulebook:{name}") for name in sets])
+        keys = np.unique(found["code"].to_numpy(dtype=np.int64) * n_turns + found["turn"].to_numpy(dtype=np.int64))
+        code, turn = data.code[rows].astype(np.int64), refusals["turn"].to_numpy(dtype=np.int64)
+        return np.isin(code * n_turns + turn, keys) | ((previous >= 0) & np.isin(code * n_turns + previous, keys))
 
     ok = covered(softeners["apology"]) & covered(softeners["reason"]) if len(refusals) else np.zeros(0, dtype=bool)
     return _all_satisfied(refusals, ok, data)
@@ -214,16 +245,19 @@ def _customer_abuse(data: SessionData) -> pd.DataFrame:
         rules = [dataclasses.replace(r, roles=frozenset({"customer"})) for r in rulebook.rules if r.category in categories]
         buyers = Rulebook(rules=rules, categories=rulebook.categories, phrase_sets=rulebook.phrase_sets)
         hits = find_violations(data.customers, buyers) if rules and len(data.customers) else \
-            pd.DataFrame(columns=["message_id", "session_id", "matched"])
-        data.cache[key] = data.located(hits[["message_id", "session_id", "matched"]].drop_duplicates("message_id"))
+            pd.DataFrame(columns=["message_id", "matched"])
+        hits = hits.drop_duplicates("message_id")
+        row_of = pd.Series(data.customers.index.to_numpy(), index=data.customers["message_id"].to_numpy())
+        found = pd.DataFrame({"message_id": hits["message_id"].to_numpy(), "matched": hits["matched"].to_numpy(),
+                              "row": row_of.reindex(hits["message_id"].to_numpy()).to_numpy(dtype=np.int64)})
+        data.cache[key] = data.located(found).assign(session_id=lambda f: data.session_ids[f["code"].to_numpy()])
     return data.cache[key]
 
 
 @session_check(GROUP, "customer_abuse")
 def customer_abuse(data: SessionData) -> pd.DataFrame:
     """The buyer abused the agent (the rulebook's abuse rules on the buyer's messages, evasions included)."""
-    found = _customer_abuse(data)
-    return first_evidence(found, pd.Series(data.sessions.isin(set(found["session_id"])), index=data.sessions))
+    return _flag(data, _customer_abuse(data))
 
 
 @session_check(GROUP, "abuse_handled")
@@ -232,74 +266,85 @@ def abuse_handled(data: SessionData) -> pd.DataFrame:
     abuse = _customer_abuse(data)
     if abuse.empty:
         return pd.DataFrame({"value": pd.Series(pd.NA, index=data.sessions)})
-    start = abuse.groupby("session_id")["pos"].min()
+    n = len(data.session_ids)
+    start = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(start, abuse["code"].to_numpy(), abuse["pos"].to_numpy())
     warnings_ = _found(data, "civil_warning")
-    warned = warnings_[warnings_["pos"] > warnings_["session_id"].map(start)]
-    abusive = set(data.extra["categories_abuse"])
-    back = data.hits[data.hits["category"].astype(str).isin(abusive)][["message_id", "session_id"]]
-    back = data.located(back)
-    back = back[back["pos"] > back["session_id"].map(start)]
-    value = pd.Series(start.index.isin(set(warned["session_id"])) & ~start.index.isin(set(back["session_id"])),
-                      index=start.index)
-    return first_evidence(pd.concat([back.assign(matched="hit back"), warned]), value)
+    warned = warnings_[warnings_["pos"].to_numpy() > start[warnings_["code"].to_numpy()]]
+    agents_abuse = data.hits[data.hits["category"].astype(str).isin(set(data.extra["spec"]["customer_abuse_categories"]))]
+    row_of = pd.Series(data.agents.index.to_numpy(), index=data.agents["message_id"].to_numpy())
+    back_rows = row_of.reindex(agents_abuse["message_id"].to_numpy()).dropna().to_numpy(dtype=np.int64)
+    back = data.located(pd.DataFrame({"row": back_rows, "matched": "hit back"}))
+    back = back[back["pos"].to_numpy() > start[back["code"].to_numpy()]].assign(
+        session_id=lambda f: data.session_ids[f["code"].to_numpy()])
+    abused = start < np.iinfo(np.int64).max
+    value = pd.Series(data.any_rows(warned["row"].to_numpy()) & ~data.any_rows(back["row"].to_numpy()), dtype=object)
+    value = value.where(abused, pd.NA)
+    return first_evidence(pd.concat([back, warned]), data.by_code(value.to_numpy()), data)
 
 
-def _transfers(data: SessionData) -> pd.DataFrame:
-    """Per transferred session: the pos where the transfer happens (flag, change of agent, or handoff line)."""
-    key = ("transfers",)
-    if key in data.cache:
-        return data.cache[key]
-    ordered = data.ordered
-    points = []
+def _transfer_pos(data: SessionData) -> np.ndarray:
+    """Per session code: the pos where the chat is transferred (the export's flag, a change of human
+    agent, or an agent's handoff line); the largest integer when it is not."""
+    if "transfer_pos" in data.cache:
+        return data.cache["transfer_pos"]
+    ordered, n = data.ordered, len(data.session_ids)
+    at = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    pos = ordered["pos"].to_numpy()
     if "is_transfer" in ordered.columns:
-        flagged = ordered[ordered["is_transfer"].astype("boolean").fillna(False).astype(bool)]
-        points.append(flagged[["session_id", "pos"]])
+        flagged = ordered["is_transfer"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        np.minimum.at(at, data.code[flagged], pos[flagged])
     agents = data.agents[data.agents["agent_id"].notna()]
-    changed = agents["agent_id"] != agents.groupby("session_id", sort=False)["agent_id"].shift(1)
-    changed &= agents.groupby("session_id", sort=False).cumcount() > 0
-    points.append(agents.loc[changed, ["session_id", "pos"]])
-    points.append(_found(data, "handoff")[["session_id", "pos"]])
-    frame = pd.concat(points).groupby("session_id")["pos"].min().rename("at").reset_index()
-    data.cache[key] = frame
-    return frame
+    rows = agents.index.to_numpy(dtype=np.int64)
+    if len(rows) > 1:
+        names = pd.factorize(agents["agent_id"])[0]
+        changed = (data.code[rows[1:]] == data.code[rows[:-1]]) & (names[1:] != names[:-1])
+        np.minimum.at(at, data.code[rows[1:][changed]], pos[rows[1:][changed]])
+    lines = _found(data, "handoff")
+    np.minimum.at(at, lines["code"].to_numpy(dtype=np.int64), lines["pos"].to_numpy(dtype=np.int64))
+    data.cache["transfer_pos"] = at
+    return at
 
 
 @session_check(GROUP, "transferred")
 def transferred(data: SessionData) -> pd.DataFrame:
     """The session was transferred: the export's flag, a change of human agent, or a transfer line."""
-    at = _transfers(data).set_index("session_id")["at"]
-    value = pd.Series(data.sessions.isin(at.index), index=data.sessions)
-    rows = data.ordered[["session_id", "pos", "message_id"]].merge(at.rename("pos").reset_index(), on=["session_id", "pos"])
-    return first_evidence(rows.assign(matched="transfer"), value)
+    at = _transfer_pos(data)
+    moved = at < np.iinfo(np.int64).max
+    value = data.by_code(moved).fillna(False).astype(bool)
+    rows = np.flatnonzero(moved[data.code] & (data.ordered["pos"].to_numpy() == np.where(moved, at, -1)[data.code]))
+    evidence = data.located(pd.DataFrame({"row": rows, "matched": "transfer"}))
+    return first_evidence(evidence.assign(session_id=data.session_ids[evidence["code"].to_numpy()]), value, data)
 
 
 @session_check(GROUP, "handoff_announced")
 def handoff_announced(data: SessionData) -> pd.DataFrame:
     """A transfer is announced to the buyer at or before it happens (missing without a transfer)."""
-    at = _transfers(data).set_index("session_id")["at"]
+    at = _transfer_pos(data)
     lines = _found(data, "handoff")
-    lines = lines[lines["pos"] <= lines["session_id"].map(at)]
-    value = pd.Series(at.index.isin(set(lines["session_id"])), index=at.index)
-    return first_evidence(lines, value)
+    lines = lines[lines["pos"].to_numpy() <= at[lines["code"].to_numpy()]]
+    value = pd.Series(data.any_rows(lines["row"].to_numpy()), dtype=object).where(at < np.iinfo(np.int64).max, pd.NA)
+    return first_evidence(lines, data.by_code(value.to_numpy()), data)
 
 
 @session_check(GROUP, "hold_thanked")
 def hold_thanked(data: SessionData) -> pd.DataFrame:
     """After every hold the next agent message thanks the buyer or apologises for the wait."""
-    holds = _found(data, "hold").drop_duplicates("message_id")
-    thanked = set(_found(data, "hold_thanks")["message_id"])
-    following = _next_agent_message(data).reindex(holds["message_id"]).to_numpy()
-    ok = pd.Series(following).isin(thanked).to_numpy()
+    holds = _found(data, "hold").drop_duplicates("row")
+    thanked = data.mask(_found(data, "hold_thanks")["row"].to_numpy())
+    following = _next_agent_row(data)[holds["row"].to_numpy(dtype=np.int64)]
+    ok = (following >= 0) & thanked[np.maximum(following, 0)]
     return _all_satisfied(holds, ok, data)
 
 
 @session_check(GROUP, "thanks_answered")
 def thanks_answered(data: SessionData) -> pd.DataFrame:
     """Every thanks or suggestion of the buyer is followed by an agent reply to it."""
-    thanks = _found(data, "customer_thanks").drop_duplicates("message_id")
+    thanks = _found(data, "customer_thanks").drop_duplicates("row")
     replies = _found(data, "thanks_reply")
-    last_reply = replies.groupby("session_id")["pos"].max()
-    ok = (thanks["pos"] < thanks["session_id"].map(last_reply)).fillna(False).to_numpy(dtype=bool)
+    last_reply = np.full(len(data.session_ids), -1, dtype=np.int64)
+    np.maximum.at(last_reply, replies["code"].to_numpy(dtype=np.int64), replies["pos"].to_numpy(dtype=np.int64))
+    ok = thanks["pos"].to_numpy() < last_reply[thanks["code"].to_numpy()]
     return _all_satisfied(thanks, ok, data)
 
 
@@ -307,21 +352,20 @@ def thanks_answered(data: SessionData) -> pd.DataFrame:
 def repeated_soothing(data: SessionData) -> pd.DataFrame:
     """One soothing line sent ``repeat_soothing_times`` times or more in the session (True is a problem)."""
     times = int(data.extra["spec"]["repeat_soothing_times"])
-    soothing = _found(data, "soothing").drop_duplicates("message_id")
-    texts = data.agents.set_index("message_id")["text"].astype(str).str.strip()
-    lines = soothing.assign(line=texts.reindex(soothing["message_id"]).to_numpy())
-    counts = lines.groupby(["session_id", "line"]).size()
+    soothing = _found(data, "soothing").drop_duplicates("row")
+    rows = soothing["row"].to_numpy(dtype=np.int64)
+    lines = soothing.assign(line=data.ordered["text"].astype(str).str.strip().to_numpy()[rows])
+    counts = lines.groupby(["code", "line"]).size()
     repeated = counts[counts >= times].reset_index()
-    evidence = lines.merge(repeated[["session_id", "line"]], on=["session_id", "line"])
-    value = pd.Series(data.sessions.isin(set(repeated["session_id"])), index=data.sessions)
-    return first_evidence(evidence.assign(matched=evidence["line"].str.slice(0, 40)), value)
+    evidence = lines.merge(repeated[["code", "line"]], on=["code", "line"])
+    value = data.by_code(data.any_rows(evidence["row"].to_numpy())).fillna(False).astype(bool)
+    return first_evidence(evidence.assign(matched=evidence["line"].str.slice(0, 40)), value, data)
 
 
 @session_check(GROUP, "restated")
 def restated(data: SessionData) -> pd.DataFrame:
     """The agent restates the problem to confirm it."""
-    found = _found(data, "restate")
-    return first_evidence(found, pd.Series(data.sessions.isin(set(found["session_id"])), index=data.sessions))
+    return _flag(data, _found(data, "restate"))
 
 
 @session_check(GROUP, "long_complaint")
@@ -339,15 +383,24 @@ def long_complaint(data: SessionData) -> pd.DataFrame:
 def rating_invited(data: SessionData) -> pd.DataFrame:
     """The agent's last turns invite a rating, without a review-inducement hit in them."""
     turns = int(data.extra["spec"]["rating_turns"])
-    agents = data.agents
-    rank = agents.groupby("session_id", sort=False)["turn"].rank(method="dense", ascending=False)
-    last = set(agents.loc[rank <= turns, "message_id"])
+    rows = _agent_rows(data)
+    code, turn = data.code[rows], data.ordered["turn"].to_numpy()[rows]
+    last_turn = np.full(len(data.session_ids), -1, dtype=np.int64)
+    np.maximum.at(last_turn, code, turn)
+    # the last ``turns`` distinct agent turns: count distinct turns from the end per session
+    distinct = pd.DataFrame({"code": code, "turn": turn}).drop_duplicates()
+    rank = distinct.groupby("code")["turn"].rank(method="dense", ascending=False).to_numpy()
+    keep = distinct[rank <= turns]
+    in_window = pd.MultiIndex.from_arrays([code, turn]).isin(pd.MultiIndex.from_frame(keep))
+    last = data.mask(rows[in_window])
     found = _found(data, "rating")
-    found = found[found["message_id"].isin(last)]
+    found = found[last[found["row"].to_numpy(dtype=np.int64)]]
     induced = data.hits[data.hits["category"].astype(str) == "review_inducement"]
-    induced = set(induced.loc[induced["message_id"].isin(last), "session_id"])
-    value = pd.Series(data.sessions.isin(set(found["session_id"])) & ~data.sessions.isin(induced), index=data.sessions)
-    return first_evidence(found, value)
+    row_of = pd.Series(data.agents.index.to_numpy(), index=data.agents["message_id"].to_numpy())
+    induced_rows = row_of.reindex(induced["message_id"].to_numpy()).dropna().to_numpy(dtype=np.int64)
+    induced_rows = induced_rows[last[induced_rows]]
+    value = data.any_rows(found["row"].to_numpy()) & ~data.any_rows(induced_rows)
+    return first_evidence(found, data.by_code(value).fillna(False).astype(bool), data)
 
 
 # ------------------------------------------------------------------------------ the table ---

@@ -57,42 +57,49 @@ def _compiled(name: str, spec: dict[str, dict], purposes: tuple[str, ...]):
     return _SETS[key]
 
 
-FOUND_COLUMNS = ["message_id", "session_id", "seq", "agent_id", "purpose", "phrase", "matched", "start", "end"]
+FOUND_COLUMNS = ["message_id", "session_id", "seq", "agent_id", "purpose", "phrase", "matched", "start", "end", "row"]
 
 
-def find_phrases(messages: pd.DataFrame, spec: dict[str, dict], purposes, roles=("agent",), name: str = "phrases") -> pd.DataFrame:
+def find_phrases(messages: pd.DataFrame, spec: dict[str, dict], purposes, roles=("agent",), name: str = "phrases",
+                 lean: bool = False) -> pd.DataFrame:
     """Every use of the phrase lists ``purposes`` of ``spec`` (purpose → {"phrases", "regex",
     "exceptions"}) in messages of ``roles``; a match that an exception of its list covers is dropped
     (退款 inside 要退款吗). ``name`` names the spec in errors and in the cache of compiled lists.
 
-    Columns: message_id, session_id, seq, agent_id, purpose, phrase (as listed), matched, start, end.
+    Columns: message_id, session_id, seq, agent_id, purpose, phrase (as listed), matched, start, end, and
+    ``row``: the message's index label in ``messages``. ``lean`` gives only purpose, start, end and row
+    (what a check needs to decide; its evidence text is cut later for the rows it shows).
     """
     messages = as_messages(messages)
     subset = messages[messages["role"].isin(list(roles))]
     if subset.empty:
-        return pd.DataFrame(columns=FOUND_COLUMNS)
+        return pd.DataFrame(columns=["purpose", "start", "end", "row"] if lean else FOUND_COLUMNS)
     phrases, regexes = _compiled(name, spec, tuple(purposes))
     block = normalize_block(subset["text"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__())
     found = phrases.find(block)
+    labels, written = np.asarray(phrases.labels, dtype=object), np.asarray(phrases.written, dtype=object)
     msg, start, end = [found["msg"]], [found["start"]], [found["end"]]
-    purpose = [phrases.labels[e] for e in found["entry"]]
-    phrase = [phrases.written[e] for e in found["entry"]]
-    for label, written, pattern in regexes:
+    purpose, phrase = [labels[found["entry"]]], [written[found["entry"]]]
+    for label, pattern_text, pattern in regexes:
         spans = block.regex_spans(pattern)
         if len(spans):
             m, s, e, _ = block.locate_folded(spans[:, 0], spans[:, 1])
             msg.append(m), start.append(s), end.append(e)
-            purpose += [label] * len(m)
-            phrase += [f"regex:{written}"] * len(m)
+            purpose.append(np.full(len(m), label, dtype=object))
+            phrase.append(np.full(len(m), f"regex:{pattern_text}", dtype=object))
     msg, start, end = np.concatenate(msg), np.concatenate(start), np.concatenate(end)
+    purpose = np.concatenate(purpose)
+    row = subset.index.to_numpy()[msg]
+    if lean:
+        return _without_exceptions(pd.DataFrame({"purpose": purpose, "start": start, "end": end, "row": row}))
     rows = subset.iloc[msg]
     texts = [block.text(int(m)) for m in msg]
     out = pd.DataFrame({
         "message_id": rows["message_id"].to_numpy(), "session_id": rows["session_id"].to_numpy(),
         "seq": rows["seq"].to_numpy(), "agent_id": rows["agent_id"].to_numpy(),
-        "purpose": purpose, "phrase": phrase,
+        "purpose": purpose, "phrase": np.concatenate(phrase),
         "matched": [t[s:e] for t, s, e in zip(texts, start, end)],
-        "start": start, "end": end,
+        "start": start, "end": end, "row": row,
     }, columns=FOUND_COLUMNS)
     return _without_exceptions(out)
 
@@ -104,7 +111,7 @@ def _without_exceptions(found: pd.DataFrame) -> pd.DataFrame:
         return found.reset_index(drop=True)
     exceptions = found[is_exception].assign(purpose=lambda f: f["purpose"].str[:-1])
     hits = found[~is_exception].reset_index(drop=True)
-    pairs = hits.reset_index().merge(exceptions[["message_id", "purpose", "start", "end"]], on=["message_id", "purpose"],
+    pairs = hits.reset_index().merge(exceptions[["row", "purpose", "start", "end"]], on=["row", "purpose"],
                                      suffixes=("", "_exc"))
     covered = pairs.loc[(pairs["start_exc"] <= pairs["start"]) & (pairs["end_exc"] >= pairs["end"]), "index"]
     return hits.drop(index=covered.unique()).reset_index(drop=True)

@@ -53,15 +53,27 @@ class SessionData:
         self.timed = has_times(messages)
         order = ["session_id", "ts", "seq"] if self.timed else ["session_id", "seq"]
         ordered = messages.sort_values(order, kind="stable", na_position="first").reset_index(drop=True)
-        group = ordered.groupby("session_id", sort=False)
-        ordered["pos"] = group.cumcount().to_numpy()
-        ordered["turn"] = ordered["role"].eq("customer").astype(int).groupby(ordered["session_id"], sort=False).cumsum()
+        codes, ids = pd.factorize(ordered["session_id"], sort=False)   # consecutive: the rows are sorted by session
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, dtype=np.int64)
+        ordered["pos"] = np.arange(len(ordered)) - np.repeat(starts, np.diff(np.r_[starts, len(ordered)]))
+        is_customer = ordered["role"].eq("customer").to_numpy(dtype=bool)
+        running = np.cumsum(is_customer)
+        ordered["turn"] = running - np.repeat(np.r_[0, running][starts], np.diff(np.r_[starts, len(ordered)]))
         ordered["human"] = message_kinds(ordered) == HUMAN
-        self.ordered = ordered
+        self.ordered, self.code, self.session_ids = ordered, codes, np.asarray(ids, dtype=object)
         self.agents = ordered[ordered["human"]]
-        self.customers = ordered[ordered["role"] == "customer"]
-        self.sessions = pd.Index(self.agents["session_id"].unique(), name="session_id")
+        self.customers = ordered[is_customer]
+        judged = np.unique(codes[ordered["human"].to_numpy()])           # codes of sessions with a human agent reply
+        self.judged_codes = judged
+        self.sessions = pd.Index(self.session_ids[judged], name="session_id")
         self.cache: dict = {}
+
+    def column(self, name: str) -> np.ndarray:
+        """A column of ``ordered`` as a NumPy array, converted once."""
+        key = ("column", name)
+        if key not in self.cache:
+            self.cache[key] = self.ordered[name].to_numpy()
+        return self.cache[key]
 
     def is_complaint(self) -> pd.Series:
         """Per judged session: a complaint session (False when complaints were not given)."""
@@ -71,21 +83,46 @@ class SessionData:
         return flags.reindex(self.sessions).fillna(False).astype(bool)
 
     def located(self, found: pd.DataFrame) -> pd.DataFrame:
-        """``found`` (phrase matches with a message_id) with each message's pos and turn."""
-        where = self.ordered[["message_id", "pos", "turn"]]
-        return found.merge(where, on="message_id", how="left")
+        """``found`` (matches with ``row``, the message's position in ``ordered``) with each message's
+        session code, pos and turn."""
+        rows = found["row"].to_numpy(dtype=np.int64)
+        return found.assign(code=self.code[rows], pos=self.ordered["pos"].to_numpy()[rows],
+                            turn=self.ordered["turn"].to_numpy()[rows])
 
-    def per_session(self, values: pd.Series, fill=pd.NA) -> pd.Series:
-        """``values`` (indexed by session id) over every judged session."""
-        return values.reindex(self.sessions, fill_value=fill) if fill is not pd.NA else values.reindex(self.sessions)
+    def by_code(self, values: np.ndarray) -> pd.Series:
+        """Per-session ``values`` (indexed by session code) over the judged sessions."""
+        return pd.Series(np.asarray(values)[self.judged_codes], index=self.sessions)
+
+    def any_rows(self, rows) -> np.ndarray:
+        """Per session code: one of ``rows`` (positions in ``ordered``) belongs to it."""
+        flags = np.zeros(len(self.session_ids), dtype=bool)
+        flags[self.code[np.asarray(rows, dtype=np.int64)]] = True
+        return flags
+
+    def mask(self, rows) -> np.ndarray:
+        """A mask over ``ordered`` that is True at ``rows``."""
+        out = np.zeros(len(self.ordered), dtype=bool)
+        out[np.asarray(rows, dtype=np.int64)] = True
+        return out
 
 
-def first_evidence(frame: pd.DataFrame, value: pd.Series) -> pd.DataFrame:
+def first_evidence(frame: pd.DataFrame, value: pd.Series, data: "SessionData | None" = None) -> pd.DataFrame:
     """A check's result: ``value`` per session and the first (by pos) evidence row of ``frame`` per
-    session (its message_id and matched text)."""
+    session: its message_id (``frame``'s own, or taken from ``data.ordered`` by ``row``) and matched text."""
     out = pd.DataFrame({"value": value})
     if len(frame):
-        first = frame.sort_values(["session_id", "pos"], kind="stable").drop_duplicates("session_id").set_index("session_id")
+        if "code" in frame and data is not None:
+            frame = frame.assign(session_id=data.session_ids[frame["code"].to_numpy(dtype=np.int64)])
+        first = frame.sort_values(["session_id", "pos"], kind="stable").drop_duplicates("session_id")
+        if "row" in first and data is not None:
+            rows = first["row"].to_numpy(dtype=np.int64)
+            first = first.assign(message_id=data.column("message_id")[rows])
+            if "start" in first:                  # cut the evidence text only for the rows shown
+                texts = data.column("text")[rows]
+                cut = [str(t)[int(a):int(b)] if pd.notna(a) else None for t, a, b in zip(texts, first["start"], first["end"])]
+                given = first["matched"] if "matched" in first else pd.Series(None, index=first.index)
+                first = first.assign(matched=given.where(given.notna(), pd.Series(cut, index=first.index)))
+        first = first.set_index("session_id")
         out["message_id"] = first["message_id"].reindex(out.index)
         out["matched"] = first["matched"].reindex(out.index) if "matched" in first else pd.NA
     else:

@@ -18,14 +18,15 @@ import yaml
 from ..base import config
 
 FIGURES_FILE = config.RESOURCES_DIR / "accuracy" / "real_chats.yaml"
-KINDS = ("violations", "complaints", "politeness")
+KINDS = ("violations", "complaints", "politeness", "process")
 MIN_POSITIVES = 15   # below this many labelled positives a category's recall is not reported as a figure
 
 
 def phrases_version() -> str:
-    """A short hash of the politeness phrase lists and settings (service_phrases.yaml, politeness.yaml)."""
+    """A short hash of the phrase lists and settings of the session checks (service_phrases.yaml,
+    politeness.yaml, process.yaml)."""
     digest = hashlib.sha256()
-    for name in ("service_phrases.yaml", "politeness.yaml"):
+    for name in ("service_phrases.yaml", "politeness.yaml", "process.yaml"):
         digest.update((config.RESOURCES_DIR / name).read_bytes())
     return digest.hexdigest()[:12]
 
@@ -61,7 +62,8 @@ def _number(value) -> str:
 
 def trust_table(kind: str, rulebook=None) -> pd.DataFrame:
     """The measured figures for one notebook: ``violations`` (per category), ``complaints`` (contact
-    reason, complaint vs inquiry, escalation) or ``politeness`` (greeting, closing, anything else)."""
+    reason, complaint vs inquiry, escalation), ``politeness`` (greeting, closing, anything else) or
+    ``process`` (the complaint-handling checks labelled on real complaint sessions)."""
     if kind not in KINDS:
         raise ValueError(f"kind is one of {KINDS}")
     figures = load_figures()
@@ -92,6 +94,15 @@ def trust_table(kind: str, rulebook=None) -> pd.DataFrame:
             {"指标 measure": "升级威胁 精确率/召回率 escalation P/R",
              "值 value": f"{_number(e['precision'])} / {_number(e['recall'])} ({e['positives']} 个正例 positives)"},
         ]).set_index("指标 measure")
+    if kind == "process":
+        from ..findings.process import check_labels
+
+        names = check_labels()
+        return pd.DataFrame([{
+            "检查 check": f"{names.get(check, check)} {check}",
+            "与人工一致率 agreement (95%)": _interval(d["agreement"], d["agreement_low"], d["agreement_high"]),
+            "投诉会话 sessions": d["sessions"],
+        } for check, d in (figures.get("process") or {}).items()]).set_index("检查 check") if figures.get("process") else pd.DataFrame()
     labels = {"greeting": "欢迎语 greeting", "closing": "结束语 closing", "anything_else": "结束前确认 anything else"}
     return pd.DataFrame([{
         "检查 check": labels.get(check, check),
@@ -114,7 +125,7 @@ def trust_note(kind: str, rulebook=None, taxonomy=None) -> str:
         differs.append("规则库 rulebook")
     if kind == "complaints" and taxonomy is not None and taxonomy.version != versions["taxonomy"]:
         differs.append("投诉分类 taxonomy")
-    if kind == "politeness" and phrases_version() != versions["service_phrases"]:
+    if kind in ("politeness", "process") and phrases_version() != versions["service_phrases"]:
         differs.append("礼貌用语 phrase lists")
     if differs:
         line += (f" 注意:本次使用的{'、'.join(differs)}与实测版本不同,上表是默认版本的数字。"

@@ -1,11 +1,14 @@
-"""Agent scorecards: forbidden phrases, response times and politeness in one row per agent, ranked.
+"""Agent scorecards: forbidden phrases, response times, politeness and complaint handling in one row
+per agent, ranked.
 
-Three components, each 0-100 and higher is better (resources/scorecard.yaml):
+Four components, each 0-100 and higher is better (resources/scorecard.yaml):
 
 - ``clean``: share of the agent's messages with no forbidden-phrase hit;
 - ``response``: share of the reply rounds the agent was responsible for (``findings.timing.reply_rounds``'s
   ``responsible_agent``: unanswered rounds count against someone) answered within ``sla_s``;
-- ``politeness``: mean session politeness score (``politeness.politeness_checks``).
+- ``politeness``: mean session politeness score (``politeness.politeness_checks``);
+- ``handling``: mean complaint-handling score of the complaint sessions the agent owns
+  (``process.process_checks``' ``handling_score``; left out when no process table is given).
 
 ``composite`` is their weighted mean over the components the export can measure. Agents with fewer
 than ``min_sessions`` sessions are shown but not ranked. ``weakest`` names the component where the
@@ -25,6 +28,7 @@ from ..base.timeparse import week_start
 from ..base.schema import as_messages
 
 SPEC_FILE = config.RESOURCES_DIR / "scorecard.yaml"
+COMPONENTS = ("clean", "response", "politeness", "handling")   # what a spec may weigh; each 0-100, higher is better
 
 
 class ScorecardError(ValueError):
@@ -41,8 +45,8 @@ def scorecard_spec(path: str | Path | None = None) -> dict:
     if missing:
         raise ScorecardError(f"{path}: missing {missing}; copy {SPEC_FILE} and edit it")
     ids = [c.get("id") for c in spec.get("components", [])]
-    if set(ids) != {"clean", "response", "politeness"}:
-        raise ScorecardError(f"{path}: components must be clean, response and politeness (found {ids})")
+    if not ids or set(ids) - set(COMPONENTS) or len(set(ids)) != len(ids):
+        raise ScorecardError(f"{path}: components are some of {list(COMPONENTS)}, each once (found {ids})")
     for component in spec["components"]:
         if not isinstance(component.get("weight"), (int, float)) or component["weight"] < 0:
             raise ScorecardError(f"{path}: component {component['id']} needs a weight >= 0")
@@ -58,8 +62,8 @@ def component_labels(spec: dict | None = None) -> dict[str, str]:
 
 
 def _components(messages: pd.DataFrame, hits: pd.DataFrame, rounds: pd.DataFrame | None,
-                checks: pd.DataFrame, keys: list[str], sla_s: int) -> pd.DataFrame:
-    """The raw measures and the three components per ``keys`` (agent_id, optionally week)."""
+                checks: pd.DataFrame, keys: list[str], sla_s: int, process: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The raw measures and the components per ``keys`` (agent_id, optionally week)."""
     agent_rows = messages[(messages["role"] == "agent") & messages["agent_id"].notna()]
     violations = rate_by(agent_rows, hits, keys)[["agent_messages", "violations", "per_1000", "share_flagged"]]
     out = violations.copy()
@@ -81,6 +85,17 @@ def _components(messages: pd.DataFrame, hits: pd.DataFrame, rounds: pd.DataFrame
     else:
         for column in ("rounds", "median_response_s", "p90_response_s", "response"):
             out[column] = np.nan
+    owned = process[process["is_complaint"] & process["agent_id"].notna()] if process is not None and len(process) else None
+    if owned is not None and len(owned):
+        if "week" in keys:
+            started = checks.set_index("session_id")["started"]
+            owned = owned.assign(week=week_start(started.reindex(owned["session_id"]).reset_index(drop=True)).to_numpy())
+            owned = owned[owned["week"].notna()]
+        handled = owned.groupby(keys, observed=True).agg(complaint_sessions=("session_id", "size"),
+                                                         handling=("handling_score", "mean"))
+        out = out.join(handled, how="outer")
+    else:
+        out["complaint_sessions"], out["handling"] = np.nan, np.nan
     return out
 
 
@@ -103,15 +118,17 @@ def _composite(table: pd.DataFrame, spec: dict) -> pd.Series:
 
 
 def agent_scorecards(messages: pd.DataFrame, hits: pd.DataFrame, checks: pd.DataFrame,
-                     rounds: pd.DataFrame | None = None, spec: dict | None = None) -> pd.DataFrame:
+                     rounds: pd.DataFrame | None = None, spec: dict | None = None,
+                     process: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per agent: sessions, agent messages, violations per 1,000, the three components,
     median / P90 response, fatal sessions, ``composite``, ``rank`` (1 = best; missing when the agent
     has fewer than ``min_sessions`` sessions), the ``weakest`` component and ``weakest_gap``, its
     points against the ranked agents' median (all agents' when none is ranked); ranked agents first, best first.
-    ``rounds``: ``findings.timing.reply_rounds(messages)``, or None for an export without send times."""
+    ``rounds``: ``findings.timing.reply_rounds(messages)``, or None for an export without send times;
+    ``process``: ``process_checks`` (the complaint-handling component), or None to leave it out."""
     messages = as_messages(messages)
     spec = spec or scorecard_spec()
-    cards = _components(messages, hits, rounds, checks, ["agent_id"], spec["sla_s"])
+    cards = _components(messages, hits, rounds, checks, ["agent_id"], spec["sla_s"], process)
     cards["sessions"] = cards["sessions"].fillna(0).astype(int)
     cards["composite"] = _composite(cards, spec)
     ranked = cards["sessions"] >= spec["min_sessions"]
@@ -124,8 +141,8 @@ def agent_scorecards(messages: pd.DataFrame, hits: pd.DataFrame, checks: pd.Data
     cards["weakest"] = weakest(gaps) if components else pd.NA
     cards["weakest_gap"] = gaps.min(axis=1, skipna=True) if components else np.nan
     cards.index.name = "agent_id"
-    order = ["sessions", "agent_messages", "rank", "composite", "weakest", "weakest_gap", "clean", "response", "politeness",
-             "violations", "per_1000", "median_response_s", "p90_response_s", "rounds", "fatal_sessions"]
+    order = ["sessions", "agent_messages", "rank", "composite", "weakest", "weakest_gap", *COMPONENTS,
+             "violations", "per_1000", "median_response_s", "p90_response_s", "rounds", "fatal_sessions", "complaint_sessions"]
     cards = cards[order]
     return cards.sort_values(["rank", "composite"], ascending=[True, False], na_position="last")
 
@@ -141,10 +158,12 @@ def coaching(cards: pd.DataFrame, spec: dict | None = None) -> pd.DataFrame:
 
 
 def agent_trends(messages: pd.DataFrame, hits: pd.DataFrame, checks: pd.DataFrame,
-                 rounds: pd.DataFrame | None = None, spec: dict | None = None) -> pd.DataFrame:
-    """Per agent and week (Monday): the three components and the composite (for sparklines)."""
+                 rounds: pd.DataFrame | None = None, spec: dict | None = None,
+                 process: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per agent and week (Monday): the components and the composite (for sparklines)."""
     messages = as_messages(messages)
     spec = spec or scorecard_spec()
-    weekly = _components(messages[messages["ts"].notna()], hits, rounds, checks, ["agent_id", "week"], spec["sla_s"])
+    weekly = _components(messages[messages["ts"].notna()], hits, rounds, checks, ["agent_id", "week"], spec["sla_s"], process)
     weekly["composite"] = _composite(weekly, spec)
-    return weekly[["clean", "response", "politeness", "composite", "sessions", "agent_messages"]]
+    weekly["sessions"] = weekly["sessions"].fillna(0).astype(int)     # a week with messages but no session started
+    return weekly[[*COMPONENTS, "composite", "sessions", "agent_messages"]]

@@ -1,0 +1,75 @@
+"""Complaint-handling statistics for notebook 07: how often each step was taken where it applies, the
+handling funnel (complaint → apology → solution → deadline → closing) overall and by group, and
+example sessions. They read ``findings.process.process_checks`` (and the politeness checks for the
+closing)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..base.schema import as_messages
+from ..findings.process import check_labels, process_spec
+from .transcripts import transcripts
+
+FUNNEL = ("first_reply_apology", "solution_offered", "deadline_given", "closing")
+
+
+def check_rates(process: pd.DataFrame, by: str | None = None, complaints_only: bool = True) -> pd.DataFrame:
+    """Per ``by`` (agent_id, primary, shop, platform; or overall): sessions, mean handling score, and each
+    check's share of True over the sessions it applies to (``<check>_n``: how many it applies to)."""
+    data = process[process["is_complaint"]] if complaints_only else process
+    checks = [c for c in process_spec()["checks"] if c in data.columns]
+    keys = [by] if by else []
+    data = data.assign(_all="all") if not keys else data
+    keys = keys or ["_all"]
+    group = data.groupby(keys, observed=True, dropna=True)
+    out = pd.DataFrame({"sessions": group.size(), "handling_score": group["handling_score"].mean()})
+    for check in checks:
+        values = data[check].astype("Float64")
+        out[check] = values.groupby([data[k] for k in keys]).mean().astype(float)
+        out[f"{check}_n"] = values.notna().groupby([data[k] for k in keys]).sum()
+    if keys == ["_all"]:
+        out.index = ["all"] if len(out) else pd.Index([], dtype=object)
+    return out
+
+
+def funnel(process: pd.DataFrame, politeness: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """The handling funnel of complaint sessions, per ``by`` or overall: complaint sessions, then the
+    share that apologised first, offered a solution, named a deadline when deferring (of those that
+    deferred) and closed politely (the politeness ``closing`` check)."""
+    data = process[process["is_complaint"]].merge(politeness[["session_id", "closing"]], on="session_id", how="left")
+    keys = [by] if by else []
+    data = data.assign(_all="all") if not keys else data
+    keys = keys or ["_all"]
+    group = data.groupby(keys, observed=True, dropna=True)
+    out = pd.DataFrame({"complaint_sessions": group.size()})
+    for step in FUNNEL:
+        out[step] = data[step].astype("Float64").groupby([data[k] for k in keys]).mean().astype(float)
+    if keys == ["_all"]:
+        out.index = ["all"] if len(out) else pd.Index([], dtype=object)
+    return out
+
+
+def labelled(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with check ids as their Chinese labels (the closing's too)."""
+    names = {**check_labels(), "closing": "结束语", "handling_score": "处理得分", "complaint_sessions": "投诉会话"}
+    return table.rename(columns=lambda c: names.get(c, c))
+
+
+def example_sessions(messages: pd.DataFrame, process: pd.DataFrame, n: int = 2, best: bool = True,
+                     max_messages: int = 14) -> pd.DataFrame:
+    """Transcripts of the ``n`` best (or worst) handled complaint sessions by handling score, ties by
+    session id, with the steps taken and missed (masked when shown)."""
+    messages = as_messages(messages)
+    complaints = process[process["is_complaint"] & process["handling_score"].notna()]
+    ranked = complaints.sort_values(["handling_score", "session_id"], ascending=[not best, True]).head(n)
+    texts = transcripts(messages, ranked["session_id"], max_messages)
+    names = check_labels()
+    good = {k for k, v in process_spec()["checks"].items() if v.get("good", True)}
+    rows = []
+    for _, row in ranked.iterrows():
+        done = [names[c] for c in names if c in row and pd.notna(row[c]) and bool(row[c]) == (c in good)]
+        missed = [names[c] for c in names if c in row and pd.notna(row[c]) and bool(row[c]) != (c in good)]
+        rows.append({"session_id": row["session_id"], "type": row["primary"], "score": round(float(row["handling_score"]), 1),
+                     "done": "、".join(done) or "-", "missed": "、".join(missed) or "-",
+                     "transcript": texts.get(row["session_id"], "")})
+    return pd.DataFrame(rows, columns=["session_id", "type", "score", "done", "missed", "transcript"])
