@@ -73,3 +73,36 @@ def example_sessions(messages: pd.DataFrame, process: pd.DataFrame, n: int = 2, 
                      "done": "、".join(done) or "-", "missed": "、".join(missed) or "-",
                      "transcript": texts.get(row["session_id"], "")})
     return pd.DataFrame(rows, columns=["session_id", "type", "score", "done", "missed", "transcript"])
+
+
+def case_counts(process: pd.DataFrame) -> dict[str, int]:
+    """Sessions per special case: broken promises, refusals (and those not softened), abusive buyers (and
+    those handled), transfers (and those announced)."""
+    def count(column: str, value: bool = True) -> tuple[int, int]:
+        data = process[column].dropna().astype(bool) if column in process else pd.Series(dtype=bool)
+        return int((data == value).sum()), len(data)
+
+    broken, _ = count("promise_broken")
+    not_softened, refusals = count("refusal_softened", False)
+    abused, _ = count("customer_abuse")
+    handled, abuse_judged = count("abuse_handled")
+    moved, _ = count("transferred")
+    announced, moved_judged = count("handoff_announced")
+    return {"broken_promises": broken, "refusals": refusals, "refusals_not_softened": not_softened,
+            "abusive_buyers": abused, "abuse_handled": handled, "abuse_judged": abuse_judged,
+            "transfers": moved, "transfers_announced": announced, "transfers_judged": moved_judged}
+
+
+def cases_table(process: pd.DataFrame) -> pd.DataFrame:
+    """The special cases as a table for notebook 07 and the workbook."""
+    n = case_counts(process)
+    return pd.DataFrame([
+        {"情形 case": "买家称承诺未兑现 broken promise", "会话 sessions": n["broken_promises"],
+         "说明 note": "买家提到之前的承诺没有兑现(说好的…到现在还没)"},
+        {"情形 case": "拒绝时未致歉或未说明 refusal not softened", "会话 sessions": n["refusals_not_softened"],
+         "说明 note": f"共 {n['refusals']:,} 个会话有拒绝"},
+        {"情形 case": "买家辱骂 abusive buyer", "会话 sessions": n["abusive_buyers"],
+         "说明 note": f"其中按文明用语话术应对且未回骂 {n['abuse_handled']:,}/{n['abuse_judged']:,}"},
+        {"情形 case": "转接 transfer", "会话 sessions": n["transfers"],
+         "说明 note": f"转接前告知买家 {n['transfers_announced']:,}/{n['transfers_judged']:,}"},
+    ])

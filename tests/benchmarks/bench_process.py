@@ -34,7 +34,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--copies", type=int, default=40)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--loop-share", type=float, default=0.01, help="share of sessions the loop is timed on")
+    parser.add_argument("--loop-share", type=float, default=0.002, help="share of sessions the loop is timed on")
     args = parser.parse_args()
     big = repeated_sample(args.copies)
     found = analyze(big)
