@@ -9,6 +9,7 @@ import pandas as pd
 from ..base.proportions import wilson_interval
 from ..base.timeparse import week_start
 from ..base.schema import as_messages
+from .grouping import grouping, named_overall
 from ..findings.politeness import CHECKS, RATE_CHECKS
 from .scorecards import weakest
 from .transcripts import transcripts
@@ -18,16 +19,12 @@ def check_rates(checks: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     """Per ``by`` (agent_id, shop, platform, week; or overall): sessions, mean score, fatal sessions,
     and each check's mean over the sessions it applies to (booleans as shares)."""
     data = checks if by != "week" else checks[checks["started"].notna()].assign(week=week_start(checks["started"]))
-    keys = [by] if by else []
-    data = data.assign(_all="all") if not keys else data
-    keys = keys or ["_all"]
+    data, keys = grouping(data, by)
     group = data.groupby(keys, observed=True)
     out = pd.DataFrame({"sessions": group.size(), "score": group["score"].mean(), "fatal_sessions": group["fatal"].sum()})
     for check in CHECKS:
         out[check] = data[check].astype("Float64").groupby([data[k] for k in keys]).mean().astype(float)
-    if keys == ["_all"]:
-        out.index = ["all"] if len(out) else pd.Index([], dtype=object)
-    return out
+    return named_overall(out, keys)
 
 
 def scorecards(checks: pd.DataFrame) -> pd.DataFrame:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..base.schema import as_messages
+from .grouping import grouping, named_overall
 from ..findings.process import check_labels, process_spec
 from .transcripts import transcripts
 
@@ -18,18 +19,14 @@ def check_rates(process: pd.DataFrame, by: str | None = None, complaints_only: b
     check's share of True over the sessions it applies to (``<check>_n``: how many it applies to)."""
     data = process[process["is_complaint"]] if complaints_only else process
     checks = [c for c in process_spec()["checks"] if c in data.columns]
-    keys = [by] if by else []
-    data = data.assign(_all="all") if not keys else data
-    keys = keys or ["_all"]
+    data, keys = grouping(data, by)
     group = data.groupby(keys, observed=True, dropna=True)
     out = pd.DataFrame({"sessions": group.size(), "handling_score": group["handling_score"].mean()})
     for check in checks:
         values = data[check].astype("Float64")
         out[check] = values.groupby([data[k] for k in keys]).mean().astype(float)
         out[f"{check}_n"] = values.notna().groupby([data[k] for k in keys]).sum()
-    if keys == ["_all"]:
-        out.index = ["all"] if len(out) else pd.Index([], dtype=object)
-    return out
+    return named_overall(out, keys)
 
 
 def funnel(process: pd.DataFrame, politeness: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
@@ -37,16 +34,12 @@ def funnel(process: pd.DataFrame, politeness: pd.DataFrame, by: str | None = Non
     share that apologised first, offered a solution, named a deadline when deferring (of those that
     deferred) and closed politely (the politeness ``closing`` check)."""
     data = process[process["is_complaint"]].merge(politeness[["session_id", "closing"]], on="session_id", how="left")
-    keys = [by] if by else []
-    data = data.assign(_all="all") if not keys else data
-    keys = keys or ["_all"]
+    data, keys = grouping(data, by)
     group = data.groupby(keys, observed=True, dropna=True)
     out = pd.DataFrame({"complaint_sessions": group.size()})
     for step in FUNNEL:
         out[step] = data[step].astype("Float64").groupby([data[k] for k in keys]).mean().astype(float)
-    if keys == ["_all"]:
-        out.index = ["all"] if len(out) else pd.Index([], dtype=object)
-    return out
+    return named_overall(out, keys)
 
 
 def labelled(table: pd.DataFrame) -> pd.DataFrame:

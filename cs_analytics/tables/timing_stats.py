@@ -8,6 +8,7 @@ import pandas as pd
 from ..base.privacy import cut
 from ..base.timeparse import WEEKDAY_NAMES
 from ..base.schema import as_messages
+from .grouping import grouping, named_overall
 from ..findings.timing import timing_settings
 
 
@@ -16,9 +17,7 @@ def response_summary(rounds: pd.DataFrame, by: str | list[str] | None = None,
     """Per group: rounds, answered, answer rate, mean / median / P90 response (answered rounds, seconds),
     and ``within_<N>s``: the share of all rounds answered within N seconds (unanswered count as not)."""
     thresholds = tuple(thresholds or timing_settings()["sla_thresholds_s"])
-    keys = [by] if isinstance(by, str) else list(by or [])
-    data = rounds.assign(_all="all") if not keys else rounds
-    keys = keys or ["_all"]
+    data, keys = grouping(rounds, by)
     values = data[column]
     group = data.groupby(keys, observed=True, dropna=True)
     answered = values.notna()
@@ -30,9 +29,7 @@ def response_summary(rounds: pd.DataFrame, by: str | list[str] | None = None,
     out["p90_s"] = timed.quantile(0.9)
     for n in thresholds:
         out[f"within_{n}s"] = (values <= n).groupby([data[k] for k in keys]).mean()
-    if keys == ["_all"]:
-        out.index = ["all"] if len(out) else pd.Index([], dtype=object)
-    return out
+    return named_overall(out, keys)
 
 
 def hour_weekday_median(rounds: pd.DataFrame, column: str = "response_s", min_rounds: int = 5) -> pd.DataFrame:
