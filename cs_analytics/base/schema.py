@@ -7,6 +7,7 @@ the canonical ones. The quarantine table has the same columns where they could b
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 ROLES = ("customer", "agent", "bot", "system")
@@ -135,3 +136,15 @@ def as_messages(frame: pd.DataFrame, timezone: str = "Asia/Shanghai") -> pd.Data
         else:
             out[name] = pd.Series(pd.NA, index=out.index, dtype=string_dtype())
     return out[list(MESSAGE_COLUMNS) + [c for c in out.columns if c not in MESSAGE_COLUMNS]]
+
+
+def is_in(values: pd.Series, wanted: pd.Series) -> np.ndarray:
+    """Per value of a text column: it is one of ``wanted`` (Arrow's hash lookup: fast on millions of ids)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arrow = lambda s: pa.array(s.astype(string_dtype()).array.__arrow_array__()).cast(pa.large_string())  # noqa: E731
+    if not len(values):
+        return np.zeros(0, dtype=bool)
+    found = pc.is_in(arrow(values), value_set=arrow(wanted.drop_duplicates()))
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)

@@ -40,7 +40,7 @@ from ..base import config
 from ..base.holidays import day_type
 from .service_phrases import find_service_phrases
 from ..base.timeparse import has_times
-from ..base.schema import as_messages
+from ..base.schema import as_messages, is_in
 from .complaints import classify_complaints
 from .session_checks import SessionData, check_entries, run_checks, session_check
 from .sessions import HUMAN, message_kinds, session_owner
@@ -140,9 +140,12 @@ def _found(data: SessionData) -> pd.DataFrame:
 
 
 def _with(data: SessionData, purpose: str, frame: pd.DataFrame) -> np.ndarray:
-    """Per message of ``frame``: it holds a phrase of ``purpose``."""
-    found = _found(data)
-    return frame["message_id"].isin(set(found.loc[found["purpose"] == purpose, "message_id"])).to_numpy()
+    """Per message of ``frame`` (rows of ``data.ordered``): it holds a phrase of ``purpose``."""
+    key = ("politeness-mask", purpose)
+    if key not in data.cache:
+        found = _found(data)
+        data.cache[key] = data.mask(found.loc[found["purpose"] == purpose, "row"].to_numpy())
+    return data.cache[key][frame.index.to_numpy(dtype=np.int64)]
 
 
 def _any(frame: pd.DataFrame, flags: np.ndarray, data: SessionData) -> pd.DataFrame:
@@ -254,13 +257,16 @@ def festive_closing(data: SessionData) -> pd.DataFrame:
 
 
 def _taboo_and_fatal(data: SessionData) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The 三不 hits and the fatal hits in the judged sessions' human agent messages."""
-    spec, hits = data.extra["spec"], data.hits
-    mine = hits[hits["session_id"].isin(data.sessions) & hits["message_id"].isin(set(data.agents["message_id"]))]
-    taboo = mine[mine["category"].astype(str).isin(spec["taboo_categories"])]
-    if spec.get("taboo_subcategories"):
-        taboo = taboo[taboo["subcategory"].astype(str).isin(spec["taboo_subcategories"])]
-    return taboo, mine[mine["severity"].astype(str).isin(spec["fatal_severities"])]
+    """The 三不 hits and the fatal hits in the judged sessions' human agent messages (found once per batch)."""
+    if "taboo_and_fatal" not in data.cache:
+        spec, hits = data.extra["spec"], data.hits
+        # human agent messages of judged sessions, matched by id in Arrow (a Python set of ids is slow)
+        mine = hits[is_in(hits["message_id"], data.agents["message_id"])]
+        taboo = mine[mine["category"].astype(str).isin(spec["taboo_categories"])]
+        if spec.get("taboo_subcategories"):
+            taboo = taboo[taboo["subcategory"].astype(str).isin(spec["taboo_subcategories"])]
+        data.cache["taboo_and_fatal"] = (taboo, mine[mine["severity"].astype(str).isin(spec["fatal_severities"])])
+    return data.cache["taboo_and_fatal"]
 
 
 @session_check(GROUP, "no_taboo")
@@ -285,7 +291,7 @@ def _opens_with_greeting(found: pd.DataFrame, first_turn: pd.DataFrame, within: 
     message_ids = set(first_turn["message_id"])
     texts = dict(zip(first_turn["message_id"], first_turn["text"].astype(str)))
     breaks = set(politeness_spec().get("template_breaks", ""))
-    mine = found[found["message_id"].isin(message_ids)]
+    mine = found[np.isin(found["row"].to_numpy(dtype=np.int64), first_turn.index.to_numpy(dtype=np.int64))]
     waits = mine[(mine["purpose"] == "apology_wait") & (mine["start"] < within)]
     offset: dict[str, int] = {}
     for message_id, end in zip(waits["message_id"], waits["end"]):

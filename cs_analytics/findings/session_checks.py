@@ -65,7 +65,7 @@ class SessionData:
         self.customers = ordered[is_customer]
         judged = np.unique(codes[ordered["human"].to_numpy()])           # codes of sessions with a human agent reply
         self.judged_codes = judged
-        self.sessions = pd.Index(self.session_ids[judged], name="session_id")
+        self.sessions = pd.Index(self.session_ids[judged], name="session_id", dtype=ordered["session_id"].dtype)
         self.cache: dict = {}
 
     def column(self, name: str) -> np.ndarray:
