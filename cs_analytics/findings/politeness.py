@@ -42,7 +42,7 @@ from .service_phrases import find_service_phrases
 from ..base.timeparse import has_times
 from ..base.schema import as_messages, is_in
 from .complaints import classify_complaints
-from .session_checks import SessionData, check_entries, run_checks, session_check
+from .session_checks import SessionData, check_entries, labels_of, run_checks, session_check
 from .sessions import HUMAN, message_kinds, session_owner
 from .timing import long_waits as find_long_waits
 from .violations import find_violations
@@ -72,7 +72,7 @@ def politeness_spec() -> dict:
 def check_labels(spec: dict | None = None) -> dict[str, str]:
     """Check id → the Chinese label charts show (politeness.yaml ``checks``), and the score's."""
     spec = spec or politeness_spec()
-    return {**{k: v["label"] for k, v in spec["checks"].items()}, "score": spec.get("score_label", "score")}
+    return {**labels_of(spec), "score": spec.get("score_label", "score")}
 
 
 def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
@@ -170,7 +170,8 @@ def greeting(data: SessionData) -> pd.DataFrame:
     """The first turn opens with a greeting (after a leading wait apology, or a template's start) or
     offers help anywhere."""
     first = _turns(data, "first")
-    opening = _opens_with_greeting(_found(data), first, int(data.extra["spec"]["greeting_within"]))
+    spec = data.extra["spec"]
+    opening = _opens_with_greeting(_found(data), first, int(spec["greeting_within"]), spec.get("template_breaks", ""))
     offers = _with(data, "help_offer", first) | _with(data, "anything_else", first)
     return _any(first, opening.reindex(first["message_id"]).fillna(False).to_numpy(dtype=bool) | offers, data)
 
@@ -284,13 +285,13 @@ def _no_checks(ts_dtype) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=kinds.get(c, "object")) for c in CHECK_COLUMNS})
 
 
-def _opens_with_greeting(found: pd.DataFrame, first_turn: pd.DataFrame, within: int) -> pd.Series:
+def _opens_with_greeting(found: pd.DataFrame, first_turn: pd.DataFrame, within: int, template_breaks: str) -> pd.Series:
     """Per message of the first turn: a salutation starts within ``within`` characters, counted after a
     leading wait apology (对不起，让您久等了。亲，您好 opens with a greeting; 这款有货的，你好 does not), or opens
     one of the templates the message is made of (after whitespace or a full stop: 正在查询~ 您好，…)."""
     message_ids = set(first_turn["message_id"])
     texts = dict(zip(first_turn["message_id"], first_turn["text"].astype(str)))
-    breaks = set(politeness_spec().get("template_breaks", ""))
+    breaks = set(template_breaks)
     mine = found[np.isin(found["row"].to_numpy(dtype=np.int64), first_turn.index.to_numpy(dtype=np.int64))]
     waits = mine[(mine["purpose"] == "apology_wait") & (mine["start"] < within)]
     offset: dict[str, int] = {}

@@ -47,7 +47,7 @@ from ..base.schema import as_messages
 from .complaints import classify_complaints
 from .rulebook import Rulebook, load_rulebook
 from .service_phrases import find_phrases, load_service_phrases
-from .session_checks import SessionData, check_entries, first_evidence, run_checks, session_check, weighted_score
+from .session_checks import SessionData, check_entries, first_evidence, labels_of, run_checks, session_check, weighted_score
 from .sessions import session_owner
 from .violations import find_violations
 
@@ -68,7 +68,7 @@ def process_spec() -> dict:
 
 def check_labels(spec: dict | None = None) -> dict[str, str]:
     """Check id → its Chinese label."""
-    return {k: v["label"] for k, v in (spec or process_spec())["checks"].items()}
+    return labels_of(spec or process_spec())
 
 
 # ------------------------------------------------------------------------------- matching ---

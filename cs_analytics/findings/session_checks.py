@@ -145,6 +145,11 @@ def check_entries(spec: dict) -> dict[str, dict]:
     return out
 
 
+def labels_of(spec: dict) -> dict[str, str]:
+    """Check id → the label charts and tables show, from a spec's ``checks``."""
+    return {check_id: entry["label"] for check_id, entry in (spec.get("checks") or {}).items()}
+
+
 def run_checks(group: str, data: SessionData, spec: dict) -> pd.DataFrame:
     """Every enabled check of ``group`` on ``data``: one row per judged session (index session_id), the
     columns ``<id>``, ``<id>_message_id``, ``<id>_matched`` per check, in the spec's order."""

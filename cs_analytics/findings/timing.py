@@ -24,7 +24,7 @@ from ..base import config
 from .service_phrases import find_service_phrases
 from ..base.timeparse import require_times, week_start
 from ..base.schema import as_messages
-from .sessions import BOT, CUSTOMER, HUMAN, OTHER, message_kinds, session_owner, timing_settings  # noqa: F401
+from .sessions import BOT, CUSTOMER, HUMAN, message_kinds, session_owner, timing_settings
 
 TIMING_DIR = config.RESOURCES_DIR / "timing"
 ROUND_COLUMNS = (

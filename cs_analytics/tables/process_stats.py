@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..base.schema import as_messages
 from .grouping import grouping, named_overall
+from ..findings.politeness import check_labels as politeness_labels
 from ..findings.process import check_labels, process_spec
 from .transcripts import transcripts
 
@@ -44,7 +45,8 @@ def funnel(process: pd.DataFrame, politeness: pd.DataFrame, by: str | None = Non
 
 def labelled(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with check ids as their Chinese labels (the closing's too)."""
-    names = {**check_labels(), "closing": "结束语", "handling_score": "处理得分", "complaint_sessions": "投诉会话"}
+    names = {**check_labels(), "closing": politeness_labels()["closing"], "handling_score": "处理得分",
+             "complaint_sessions": "投诉会话"}
     return table.rename(columns=lambda c: names.get(c, c))
 
 
