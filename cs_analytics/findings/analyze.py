@@ -64,13 +64,14 @@ class Findings:
     dict or None) is carried for the tables that score agents."""
 
     def __init__(self, messages: pd.DataFrame, *, rulebook=None, taxonomy=None, recipes=None, scorecard=None,
-                 engine: str = "auto"):
+                 engine: str = "auto", workers="auto"):
         self.messages = as_messages(messages)
         self.rulebook: Rulebook = _layer(rulebook, load_rulebook, Rulebook)
         self.taxonomy: Taxonomy = _layer(taxonomy, load_taxonomy, Taxonomy)
         self.recipes: dict = recipes if isinstance(recipes, dict) else load_recipes(recipes)
         self.scorecard = scorecard
         self.engine = engine
+        self.workers = workers
         self.timed = has_times(self.messages)
 
     # ---------------------------------------------------------------------------- findings ---
@@ -118,6 +119,25 @@ class Findings:
     def process(self) -> pd.DataFrame:
         return process_checks(self.messages, self.hits, self.complaint_sessions, rulebook=self.rulebook)
 
+    def part(self, rows) -> "Findings":
+        """The findings of the messages at positions ``rows`` (whole sessions) under the same layers."""
+        return Findings(self.messages.iloc[rows].reset_index(drop=True), rulebook=self.rulebook, taxonomy=self.taxonomy,
+                        recipes=self.recipes, scorecard=self.scorecard, engine=self.engine, workers=1)
+
+    def compute(self, names=None) -> "Findings":
+        """Compute ``names`` (default: every finding) now, in ``workers`` processes when that pays
+        (``partitions.resolve_workers``; each process takes whole sessions and buyers, and the parts are
+        combined into the tables one process gives). Returns self."""
+        from .partitions import compute_in_processes, resolve_workers
+
+        wanted = [name for name in (names or FINDINGS) if name not in self.__dict__]
+        workers = resolve_workers(self.workers, len(self.messages), self.messages)
+        if workers > 1 and wanted:
+            self.__dict__.update(compute_in_processes(self, workers, wanted))
+        for name in wanted:
+            getattr(self, name)
+        return self
+
     def computed(self) -> list[str]:
         """The findings computed (or read) so far."""
         return [name for name in FINDINGS if name in self.__dict__]
@@ -136,6 +156,7 @@ class Findings:
         ``findings.json`` saying what they were computed from. Returns the folder."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
+        self.compute(names)
         stored = {}
         for name in names or FINDINGS:
             value = getattr(self, name)
@@ -187,14 +208,17 @@ def _restore(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     return frame
 
 
-def analyze(messages, *, rulebook=None, taxonomy=None, recipes=None, scorecard=None, engine: str = "auto") -> Findings:
+def analyze(messages, *, rulebook=None, taxonomy=None, recipes=None, scorecard=None, engine: str = "auto",
+            workers="auto") -> Findings:
     """The findings of ``messages`` (a messages table, or a ``LoadResult``), each computed once when
     first asked: ``hits``, ``complaint_signals``, ``message_labels``, ``complaint_sessions``, ``owners``,
     ``reply_rounds``, ``session_times``, ``long_waits``, ``platform_metrics``, ``politeness``, ``process``.
 
     ``rulebook``/``taxonomy``: a loaded object, your YAML layer path(s) (laid on the packaged
     defaults), or None for the defaults. ``recipes``: a recipe file or dict. ``scorecard``: carried
-    for the scorecard tables."""
+    for the scorecard tables. ``workers``: processes for ``Findings.compute``/``save`` ("auto": both
+    cores from 200,000 messages on; 1: this process only). ``engine``: the phrase-matching engine
+    (auto, hyperscan, pyahocorasick)."""
     messages = getattr(messages, "messages", messages)
     return Findings(messages, rulebook=rulebook, taxonomy=taxonomy, recipes=recipes, scorecard=scorecard,
-                    engine=engine)
+                    engine=engine, workers=workers)

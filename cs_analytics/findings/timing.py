@@ -266,19 +266,17 @@ def _recipe_units(messages: pd.DataFrame, recipe: dict) -> pd.DataFrame:
     return rounds
 
 
-def platform_metrics(messages: pd.DataFrame, recipes: str | Path | dict | None = None,
-                     by: str | list[str] | None = None) -> pd.DataFrame:
-    """One row per recipe (and group of ``by``: shop, agent_id, week …): the platform's own metric.
-
-    Columns: recipe, label, platforms, group columns, unit, units (the denominator: rounds, sessions
-    or buyer-days), value (a share 0–1, or seconds for mean_response_s), threshold_s, version, source.
-    Recipes whose platforms have no sessions in ``messages`` are left out.
-    """
+def platform_metric_counts(messages: pd.DataFrame, recipes: str | Path | dict | None = None,
+                           by: str | list[str] | None = None) -> pd.DataFrame:
+    """The platforms' response metrics as counts to add up: one row per recipe (and group of ``by``)
+    with ``units`` (the units judged), ``numerator`` and ``denominator`` (value = numerator /
+    denominator). Counts of parts holding whole buyers add up to the counts of the whole
+    (``finish_platform_metrics``)."""
     messages = as_messages(messages)
     require_times(messages, "Platform response metrics")
     spec = recipes if isinstance(recipes, dict) else load_recipes(recipes)
     keys = [by] if isinstance(by, str) else list(by or [])
-    rows = []
+    tables = []
     for recipe in spec["recipes"]:
         units = _recipe_units(messages, recipe)
         if units.empty:
@@ -287,24 +285,60 @@ def platform_metrics(messages: pd.DataFrame, recipes: str | Path | dict | None =
         if recipe["unit"] == "buyer_day":
             units = units.assign(day=units["opened_at"].dt.date,
                                  ok=units["response_s"].le(threshold).fillna(False))
-            judged = units.groupby(["customer_id", "day", *keys], dropna=False, observed=True)["ok"].all().reset_index()
-            value_of = lambda part: part["ok"].mean()  # noqa: E731
-            table = judged
+            table = units.groupby(["customer_id", "day", *keys], dropna=False, observed=True)["ok"].all().reset_index()
+            table = table.assign(numerator=table["ok"].astype("int64"), denominator=1)
+        elif recipe["metric"] == "share_within":
+            table = units.assign(numerator=units["response_s"].le(threshold).astype("int64"), denominator=1)
         else:
-            table = units
-            if recipe["metric"] == "share_within":
-                value_of = lambda part: part["response_s"].le(threshold).mean()  # noqa: E731
-            else:
-                value_of = lambda part: part["response_s"].mean()  # noqa: E731
-        parts = [((), table)] if not keys else list(table.groupby(keys, dropna=False, observed=True))
-        for key, part in parts:
-            key = key if isinstance(key, tuple) else (key,)
-            rows.append({"recipe": recipe["id"], "label": recipe["label"], "platforms": ",".join(recipe["platforms"]),
-                         **dict(zip(keys, key)), "unit": recipe["unit"], "units": len(part),
-                         "value": float(value_of(part)) if len(part) else np.nan, "metric": recipe["metric"],
-                         "threshold_s": threshold, "version": spec.get("version"), "source": recipe["source"]})
+            answered = units["response_s"].notna()
+            table = units.assign(numerator=units["response_s"].where(answered, 0.0).astype(float),
+                                 denominator=answered.astype("int64"))
+        table = table.assign(units=1)
+        grouped = table.groupby(keys, dropna=False, observed=True, sort=True) if keys else None
+        counted = (grouped[["units", "numerator", "denominator"]].sum().reset_index() if keys else
+                   table[["units", "numerator", "denominator"]].sum().to_frame().T)
+        tables.append(counted.assign(recipe=recipe["id"]))
+    columns = ["recipe", *keys, "units", "numerator", "denominator"]
+    if not tables:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(tables, ignore_index=True)[columns]
+
+
+def finish_platform_metrics(counts: pd.DataFrame, recipes: str | Path | dict | None = None,
+                            by: str | list[str] | None = None) -> pd.DataFrame:
+    """The metrics table (see ``platform_metrics``) from counts (``platform_metric_counts``) of one
+    table or of several parts, added up."""
+    spec = recipes if isinstance(recipes, dict) else load_recipes(recipes)
+    keys = [by] if isinstance(by, str) else list(by or [])
     columns = ["recipe", "label", "platforms", *keys, "unit", "units", "metric", "value", "threshold_s", "version", "source"]
+    if counts.empty:
+        return pd.DataFrame(columns=columns)
+    order = {recipe["id"]: i for i, recipe in enumerate(spec["recipes"])}
+    counts = counts.assign(_order=counts["recipe"].map(order))
+    summed = (counts.groupby(["_order", *keys], dropna=False, observed=True, sort=True)
+              [["units", "numerator", "denominator"]].sum().reset_index())
+    rows = []
+    for record in summed.to_dict("records"):          # one row per recipe and group, not per message
+        recipe = spec["recipes"][int(record["_order"])]
+        denominator = record["denominator"]
+        rows.append({"recipe": recipe["id"], "label": recipe["label"], "platforms": ",".join(recipe["platforms"]),
+                     **{k: record[k] for k in keys}, "unit": recipe["unit"], "units": int(record["units"]),
+                     "value": float(record["numerator"] / denominator) if denominator else np.nan,
+                     "metric": recipe["metric"], "threshold_s": recipe.get("threshold_s"),
+                     "version": spec.get("version"), "source": recipe["source"]})
     return pd.DataFrame(rows, columns=columns)
+
+
+def platform_metrics(messages: pd.DataFrame, recipes: str | Path | dict | None = None,
+                     by: str | list[str] | None = None) -> pd.DataFrame:
+    """One row per recipe (and group of ``by``: shop, agent_id, week …): the platform's own metric.
+
+    Columns: recipe, label, platforms, group columns, unit, units (the denominator: rounds, sessions
+    or buyer-days), value (a share 0–1, or seconds for mean_response_s), threshold_s, version, source.
+    Recipes whose platforms have no sessions in ``messages`` are left out.
+    """
+    spec = recipes if isinstance(recipes, dict) else load_recipes(recipes)
+    return finish_platform_metrics(platform_metric_counts(messages, spec, by), spec, by)
 
 
 # ------------------------------------------------------------------------------ long waits ---
@@ -321,9 +355,9 @@ def long_waits(messages: pd.DataFrame, rounds: pd.DataFrame | None = None,
     replies = messages[messages["message_id"].isin(waits["reply_message_id"])]
     found = find_service_phrases(replies, ("apology_wait",))
     first = found.sort_values(["message_id", "start"]).drop_duplicates("message_id").set_index("message_id")["matched"]
-    waits["apology"] = waits["reply_message_id"].map(first)
+    waits["apology"] = waits["reply_message_id"].map(first).astype("str")      # text, also when none matched
     waits["apologized"] = waits["apology"].notna()
-    return waits.sort_values("response_s", ascending=False).reset_index(drop=True)
+    return waits.sort_values("response_s", ascending=False, kind="stable").reset_index(drop=True)
 
 
 # ------------------------------------------------------------------------------- workload ---

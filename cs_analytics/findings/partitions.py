@@ -1,0 +1,181 @@
+"""Findings computed in parts and put back together: the one mechanism behind both cores of one
+machine (``analyze(..., workers=2)``) and a Dask cluster (``analyze(DATASET, engine="dask")``).
+
+Every finding is a property of one session (politeness, process, complaint sessions, owners, reply
+rounds, session times), of one message (hits, complaint signals, message labels) or of one reply round
+(long waits), so a part holding whole sessions computes them exactly as the whole table would. The one
+exception is the platforms' response metrics: JD joins a buyer's sessions within 10 minutes
+(``session_merge_gap_s``) and Taobao judges a buyer's day, so a part holds whole *buyers*:
+``partition_of`` hashes the shop and the buyer id of each session (the session id where the buyer is
+unknown) with pandas' fixed-key SipHash, the same number on every machine and in every run. Metrics
+are then combined from per-part numerators and denominators (``platform_metric_counts``), which is
+exact: sums of counts, and sums of whole seconds.
+
+``combine`` concatenates the parts and restores the single-table order: message tables by the
+message's position in the input, session and round tables by the session's first position, long waits
+by wait (longest first, then that order).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
+import numpy as np
+import pandas as pd
+
+from ..base.schema import as_messages
+from .timing import finish_platform_metrics, platform_metric_counts
+
+# the findings computed per part; platform_metrics is combined from METRIC_COUNTS
+PART_FINDINGS = ("hits", "complaint_signals", "message_labels", "complaint_sessions", "owners", "reply_rounds",
+                 "session_times", "long_waits", "politeness", "process")
+TIMED_PART_FINDINGS = ("reply_rounds", "session_times", "long_waits")
+MESSAGE_FINDINGS = ("hits", "complaint_signals", "message_labels")
+METRIC_COUNTS = "platform_metric_counts"
+POSITIONS = "positions"
+# below this many messages a second process costs more than it saves (measured: bench_pipeline.py)
+PARALLEL_FROM_MESSAGES = 200_000
+
+
+def partition_of(messages: pd.DataFrame, parts: int) -> np.ndarray:
+    """Per message: its part (0 … parts-1), the same for every message of a session and of a buyer
+    (shop + customer id; the session id where the buyer is unknown). Deterministic across processes
+    and machines."""
+    messages = as_messages(messages)
+    if parts <= 1 or messages.empty:
+        return np.zeros(len(messages), dtype=np.int32)
+    codes, sessions = pd.factorize(messages["session_id"], sort=False)
+    known = np.flatnonzero(messages["customer_id"].notna().to_numpy())
+    with_buyer, first_known = np.unique(codes[known], return_index=True)
+    buyer_rows = known[first_known]                       # per session with a buyer: its first buyer row
+    key = pd.Series(np.asarray(sessions, dtype=object)).radd("s\x1f")
+    shop = messages["shop"].astype(object).to_numpy()[buyer_rows]
+    buyer = messages["customer_id"].astype(object).to_numpy()[buyer_rows]
+    key.iloc[with_buyer] = ("b\x1f" + pd.Series(shop, dtype=object).fillna("") + "\x1f" + pd.Series(buyer, dtype=object)).to_numpy()
+    per_session = (pd.util.hash_array(key.to_numpy(dtype=object)) % np.uint64(parts)).astype(np.int32)
+    return per_session[codes]
+
+
+def part_findings(findings, names=None, rows: np.ndarray | None = None) -> dict:
+    """The findings of one part (a ``Findings`` over whole sessions and buyers) as plain tables, with
+    the platform metrics as counts to combine. ``None`` stands for a time-based finding of an export
+    without times. With ``rows`` (the part's positions in the whole table) each table's rows also get
+    their position in the whole, so that ``combine`` can restore the whole table's order."""
+    names = tuple(names or (*PART_FINDINGS, "platform_metrics"))
+    out = {name: getattr(findings, name) for name in names if name in PART_FINDINGS}
+    if findings.timed and "platform_metrics" in names:
+        out[METRIC_COUNTS] = platform_metric_counts(findings.messages, findings.recipes)
+    if rows is not None:
+        out[POSITIONS] = _positions(findings.messages, out, rows)
+    return out
+
+
+def _positions(messages: pd.DataFrame, tables: dict, rows: np.ndarray) -> dict:
+    """Per table: each row's position in the whole input (of its message, or of its session's first
+    message)."""
+    message_index = pd.Index(messages["message_id"])
+    session_codes, sessions = pd.factorize(messages["session_id"], sort=False)
+    session_first = np.zeros(len(sessions), dtype=np.int64)
+    session_first[session_codes[::-1]] = np.arange(len(messages))[::-1]
+    session_index = pd.Index(sessions)
+    positions = {}
+    for name, table in tables.items():
+        if table is None or name == METRIC_COUNTS:
+            continue
+        if name in MESSAGE_FINDINGS:
+            local = message_index.get_indexer(table["message_id"])
+        else:
+            local = session_first[session_index.get_indexer(table["session_id"])]
+        positions[name] = rows[local]
+    return positions
+
+
+def _concat(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """Parts concatenated with each categorical column kept categorical (categories in order of first
+    appearance across the parts when the parts' categories differ)."""
+    tables = [t for t in tables if t is not None]
+    nonempty = [t for t in tables if len(t)] or tables[:1]
+    frame = pd.concat(nonempty, ignore_index=True)
+    for column in nonempty[0].columns:
+        if isinstance(nonempty[0][column].dtype, pd.CategoricalDtype) and not isinstance(frame[column].dtype, pd.CategoricalDtype):
+            cats = pd.unique(np.concatenate([t[column].cat.categories.to_numpy(dtype=object) for t in nonempty]))
+            frame[column] = pd.Categorical(frame[column], categories=cats)
+    return frame
+
+
+def combine(parts: list[dict], recipes: dict) -> dict:
+    """One findings dict from the parts' dicts (``part_findings``). Parts made with ``rows`` come back
+    in the order the whole table gives; others part after part."""
+    names = [name for name in parts[0] if name not in (METRIC_COUNTS, POSITIONS)] if parts else []
+    out: dict = {}
+    for name in names:
+        present = [part for part in parts if part[name] is not None]
+        if not present:
+            out[name] = None
+            continue
+        frame = _concat([part[name] for part in present])
+        if all(POSITIONS in part for part in present):
+            position = np.concatenate([part[POSITIONS][name] for part in present])
+            frame = frame.iloc[np.argsort(position, kind="stable")]
+        if name == "long_waits":
+            frame = frame.sort_values("response_s", ascending=False, kind="stable")
+        out[name] = frame.reset_index(drop=True)
+    counts = [part[METRIC_COUNTS] for part in parts if part.get(METRIC_COUNTS) is not None]
+    if counts:
+        out["platform_metrics"] = finish_platform_metrics(pd.concat(counts, ignore_index=True), recipes)
+    return out
+
+
+# ------------------------------------------------------------------------- local processes ---
+_SHARED: dict = {}
+
+
+def _run_part(index: int) -> dict:
+    findings = _SHARED["findings"]
+    rows = np.flatnonzero(_SHARED["part"] == index)
+    return part_findings(findings.part(rows), _SHARED["names"], rows)
+
+
+def fork_available() -> bool:
+    """Worker processes start by fork (Linux): they share the loaded messages and compiled rules with no
+    copying. Elsewhere the findings are computed in this process."""
+    return sys.platform.startswith("linux") and "fork" in __import__("multiprocessing").get_all_start_methods()
+
+
+def sessions_in_order(messages: pd.DataFrame) -> bool:
+    """Whether the messages come session by session in session-id order (as ``load_logs`` gives them):
+    then the findings of parts, put back in the input's order, are row for row the whole table's."""
+    ids = messages["session_id"]
+    return bool(ids.notna().all() and ids.is_monotonic_increasing)
+
+
+def resolve_workers(workers, n_messages: int, messages: pd.DataFrame | None = None) -> int:
+    """``workers`` as a number of processes: "auto" (or None) uses every core (at most 4) from
+    ``PARALLEL_FROM_MESSAGES`` messages on, 1 below; an int is taken as given (1 = this process).
+    Messages not in session order (``sessions_in_order``) are computed in one process, whose row
+    order is the one to match."""
+    if messages is not None and not sessions_in_order(messages):
+        return 1
+    if workers in (None, "auto"):
+        if n_messages < PARALLEL_FROM_MESSAGES or not fork_available():
+            return 1
+        return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+    workers = int(workers)
+    if workers < 1:
+        raise ValueError(f"workers must be 1 or more (got {workers}); 1 computes in this process")
+    return workers if fork_available() else 1
+
+
+def compute_in_processes(findings, workers: int, names=None) -> dict:
+    """The findings of ``findings.messages`` computed in ``workers`` forked processes, one part of
+    whole sessions and buyers each, and combined (equal to computing them in one process)."""
+    part = partition_of(findings.messages, workers)
+    _SHARED.update(findings=findings, part=part, names=tuple(names or (*PART_FINDINGS, "platform_metrics")))
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+            parts = list(pool.map(_run_part, range(workers)))
+    finally:
+        _SHARED.clear()
+    return combine(parts, findings.recipes)
