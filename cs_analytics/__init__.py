@@ -25,7 +25,8 @@ The public API:
 """
 from .base import config
 from .base.schema import MessagesError, as_messages
-from .findings.analyze import Findings, analyze
+from .findings.analyze import Findings
+from .findings.run import analyze
 from .findings.process import process_checks
 from .findings.sessions import session_owner
 from .findings.complaints import TaxonomyError, check_complaint, classify_complaints, complaint_signals, label_messages, load_taxonomy

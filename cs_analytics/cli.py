@@ -1,4 +1,4 @@
-"""Command line: ``cs-analytics report | load | check | complaint | rules | sample``."""
+"""Command line: ``cs-analytics report | load | convert | check | complaint | rules | sample``."""
 from __future__ import annotations
 
 import argparse
@@ -12,7 +12,8 @@ def _report(args: argparse.Namespace) -> int:
 
     result = run_report(args.logs, args.out, profile=args.profile, platforms=args.platform,
                         date_from=args.date_from, date_to=args.date_to, rules=args.rules,
-                        taxonomy=args.taxonomy, recipes=args.recipes, scorecard=args.scorecard)
+                        taxonomy=args.taxonomy, recipes=args.recipes, scorecard=args.scorecard,
+                        engine=args.engine, scheduler=args.scheduler)
     print(f"outputs in {result.out_dir} (open index.html; deck.pptx, workbook.xlsx, html/, figures/, run.json)")
     if not result.ok:
         for error in result.errors:
@@ -30,6 +31,19 @@ def _load(args: argparse.Namespace) -> int:
     if args.quarantine_out:
         result.quarantine.to_csv(args.quarantine_out, index=False, encoding="utf-8-sig")
         print(f"quarantined rows written to {args.quarantine_out}")
+    return 0
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from .ingest.dataset import ROWS_PER_FILE, dataset_manifest, write_dataset
+    from .ingest.load import load_logs
+
+    loaded = load_logs(args.export, args.profile, progress=True)
+    print(loaded.report)
+    out = write_dataset(loaded, args.out, rows_per_file=args.rows_per_file or ROWS_PER_FILE)
+    manifest = dataset_manifest(out)
+    print(f"dataset in {out}: {manifest['rows']:,} messages in {len(manifest['files'])} file(s) "
+          f"by platform and month; the load report and the rows set aside travel with it")
     return 0
 
 
@@ -118,7 +132,19 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--scorecard", default=None,
                      help="your agent-scorecard YAML: component weights, min_sessions, sla_s (default: the packaged one)")
     rep.add_argument("--out", default=None, help="output folder (default: reports/<timestamp>)")
+    rep.add_argument("--engine", choices=("pandas", "dask"), default="pandas",
+                     help="where the findings are computed: pandas (this machine, both cores) or dask (a Dask cluster)")
+    rep.add_argument("--scheduler", default=None,
+                     help="with --engine dask: the scheduler's address, e.g. tcp://10.0.0.5:8786 (default: a local cluster)")
     rep.set_defaults(func=_report)
+
+    convert = sub.add_parser("convert", help="write an export as a partitioned Parquet dataset (for --engine dask)")
+    convert.add_argument("export", help="export file or folder")
+    convert.add_argument("--out", required=True, help="a new folder for the dataset")
+    convert.add_argument("--profile", default=None, help="column profile name or YAML path (default: generic)")
+    convert.add_argument("--rows-per-file", type=int, default=None,
+                         help="about this many messages per file (default 500,000)")
+    convert.set_defaults(func=_convert)
 
     load = sub.add_parser("load", help="load an export and print the load report (rows kept / set aside)")
     load.add_argument("path")

@@ -1,6 +1,6 @@
 """All findings of one messages table in one object, each computed at most once and only when asked.
 
-``analyze(messages, rulebook=…, taxonomy=…, recipes=…)`` returns a ``Findings``; reading
+``analyze(messages, rulebook=…, taxonomy=…, recipes=…)`` (``findings.run``) returns a ``Findings``; reading
 ``findings.hits`` runs ``find_violations`` the first time and returns the same table afterwards.
 Every step gets the layers it needs from here (the politeness checks get the same hits and complaint
 sessions the notebooks show, built with the same rulebook and taxonomy), so no step falls back to
@@ -188,8 +188,19 @@ class Findings:
             return found
         for name, file in manifest.get("findings", {}).items():
             if name in FINDINGS:
-                found.__dict__[name] = None if file is None else _restore(pd.read_parquet(Path(folder) / file), name)
+                found.__dict__[name] = None if file is None else _restore(_read_table(Path(folder) / file, name), name)
         return found
+
+
+def _read_table(path: Path, name: str) -> pd.DataFrame:
+    """A stored finding: one Parquet file, or a folder of parts written by Dask workers (put back in
+    the order the pandas path gives)."""
+    if not path.is_dir():
+        return pd.read_parquet(path)
+    from .partitions import order_by_session
+
+    parts = sorted(path.glob("part-*.parquet"))
+    return order_by_session(pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True), name)
 
 
 def _restore(frame: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -206,19 +217,3 @@ def _restore(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     if name == "politeness" and "day" in frame.columns:
         frame["day"] = frame["day"].map(lambda d: d if pd.isna(d) else pd.Timestamp(d).date())
     return frame
-
-
-def analyze(messages, *, rulebook=None, taxonomy=None, recipes=None, scorecard=None, engine: str = "auto",
-            workers="auto") -> Findings:
-    """The findings of ``messages`` (a messages table, or a ``LoadResult``), each computed once when
-    first asked: ``hits``, ``complaint_signals``, ``message_labels``, ``complaint_sessions``, ``owners``,
-    ``reply_rounds``, ``session_times``, ``long_waits``, ``platform_metrics``, ``politeness``, ``process``.
-
-    ``rulebook``/``taxonomy``: a loaded object, your YAML layer path(s) (laid on the packaged
-    defaults), or None for the defaults. ``recipes``: a recipe file or dict. ``scorecard``: carried
-    for the scorecard tables. ``workers``: processes for ``Findings.compute``/``save`` ("auto": both
-    cores from 200,000 messages on; 1: this process only). ``engine``: the phrase-matching engine
-    (auto, hyperscan, pyahocorasick)."""
-    messages = getattr(messages, "messages", messages)
-    return Findings(messages, rulebook=rulebook, taxonomy=taxonomy, recipes=recipes, scorecard=scorecard,
-                    engine=engine, workers=workers)

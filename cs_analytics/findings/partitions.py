@@ -6,8 +6,8 @@ rounds, session times), of one message (hits, complaint signals, message labels)
 (long waits), so a part holding whole sessions computes them exactly as the whole table would. The one
 exception is the platforms' response metrics: JD joins a buyer's sessions within 10 minutes
 (``session_merge_gap_s``) and Taobao judges a buyer's day, so a part holds whole *buyers*:
-``partition_of`` hashes the shop and the buyer id of each session (the session id where the buyer is
-unknown) with pandas' fixed-key SipHash, the same number on every machine and in every run. Metrics
+``ingest.dataset.partition_of`` hashes the shop and the buyer id of each session (the session id where
+the buyer is unknown) with pandas' fixed-key SipHash, the same number on every machine and in every run. Metrics
 are then combined from per-part numerators and denominators (``platform_metric_counts``), which is
 exact: sums of counts, and sums of whole seconds.
 
@@ -25,7 +25,7 @@ from multiprocessing import get_context
 import numpy as np
 import pandas as pd
 
-from ..base.schema import as_messages
+from ..ingest.dataset import partition_of
 from .timing import finish_platform_metrics, platform_metric_counts
 
 # the findings computed per part; platform_metrics is combined from METRIC_COUNTS
@@ -37,25 +37,6 @@ METRIC_COUNTS = "platform_metric_counts"
 POSITIONS = "positions"
 # below this many messages a second process costs more than it saves (measured: bench_pipeline.py)
 PARALLEL_FROM_MESSAGES = 200_000
-
-
-def partition_of(messages: pd.DataFrame, parts: int) -> np.ndarray:
-    """Per message: its part (0 … parts-1), the same for every message of a session and of a buyer
-    (shop + customer id; the session id where the buyer is unknown). Deterministic across processes
-    and machines."""
-    messages = as_messages(messages)
-    if parts <= 1 or messages.empty:
-        return np.zeros(len(messages), dtype=np.int32)
-    codes, sessions = pd.factorize(messages["session_id"], sort=False)
-    known = np.flatnonzero(messages["customer_id"].notna().to_numpy())
-    with_buyer, first_known = np.unique(codes[known], return_index=True)
-    buyer_rows = known[first_known]                       # per session with a buyer: its first buyer row
-    key = pd.Series(np.asarray(sessions, dtype=object)).radd("s\x1f")
-    shop = messages["shop"].astype(object).to_numpy()[buyer_rows]
-    buyer = messages["customer_id"].astype(object).to_numpy()[buyer_rows]
-    key.iloc[with_buyer] = ("b\x1f" + pd.Series(shop, dtype=object).fillna("") + "\x1f" + pd.Series(buyer, dtype=object)).to_numpy()
-    per_session = (pd.util.hash_array(key.to_numpy(dtype=object)) % np.uint64(parts)).astype(np.int32)
-    return per_session[codes]
 
 
 def part_findings(findings, names=None, rows: np.ndarray | None = None) -> dict:
@@ -92,7 +73,7 @@ def _positions(messages: pd.DataFrame, tables: dict, rows: np.ndarray) -> dict:
     return positions
 
 
-def _concat(tables: list[pd.DataFrame]) -> pd.DataFrame:
+def concat_parts(tables: list[pd.DataFrame]) -> pd.DataFrame:
     """Parts concatenated with each categorical column kept categorical (categories in order of first
     appearance across the parts when the parts' categories differ)."""
     tables = [t for t in tables if t is not None]
@@ -115,7 +96,7 @@ def combine(parts: list[dict], recipes: dict) -> dict:
         if not present:
             out[name] = None
             continue
-        frame = _concat([part[name] for part in present])
+        frame = concat_parts([part[name] for part in present])
         if all(POSITIONS in part for part in present):
             position = np.concatenate([part[POSITIONS][name] for part in present])
             frame = frame.iloc[np.argsort(position, kind="stable")]
@@ -126,6 +107,20 @@ def combine(parts: list[dict], recipes: dict) -> dict:
     if counts:
         out["platform_metrics"] = finish_platform_metrics(pd.concat(counts, ignore_index=True), recipes)
     return out
+
+
+def order_by_session(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """A combined table in the pandas path's order for loaded messages: by session id, each session's
+    rows as its file gave them (long waits: longest first, then that order)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids = pa.array(frame["session_id"].astype(object).to_numpy(), type=pa.string())
+    frame = frame.iloc[pc.sort_indices(ids, sort_keys=[("", "ascending")]).to_numpy()]   # stable
+    if name == "long_waits":
+        frame = frame.sort_values("response_s", ascending=False, kind="stable")
+    return frame.reset_index(drop=True)
+
 
 
 # ------------------------------------------------------------------------- local processes ---

@@ -30,6 +30,7 @@ from ..ingest.filters import filter_messages
 from .html_report import export_html, write_index
 from .notebook import FINDINGS_FOLDER, LOAD_FOLDER
 from ..findings.analyze import Findings
+from ..ingest.dataset import dataset_files, is_dataset, read_dataset, write_dataset
 from ..ingest.load import LoadError, LoadResult, input_files, load_logs
 from ..ingest.profiles import load_profile
 from ..findings.complaints import load_taxonomy
@@ -96,7 +97,7 @@ def file_fingerprint(path: Path) -> dict:
 def load_scope(logs: Path, profile: str | None, platforms, date_from, date_to) -> tuple[LoadResult, pd.DataFrame]:
     """Load the export once (a clear error now rather than in every notebook): the load and the
     messages the platform and date filters leave for the notebooks."""
-    result = load_logs(logs, profile)
+    result = read_dataset(logs) if is_dataset(logs) else load_logs(logs, profile)
     report = result.report
     if report.rows_kept == 0:
         raise LoadError(f"{logs}: none of the {report.rows_read:,} rows could be used "
@@ -140,6 +141,19 @@ def store_run_data(folder: Path, loaded: LoadResult, findings: Findings) -> Path
     return folder
 
 
+def store_cluster_data(folder: Path, logs: Path, loaded: LoadResult, scheduler: str | None, **layers) -> Path:
+    """Like ``store_run_data``, with the findings computed on a Dask cluster: the workers write them
+    under ``findings/`` (one folder of parts per finding) and the notebooks read them from there. An
+    export that is not yet a dataset is converted to ``dataset/`` first."""
+    from ..findings.distributed import analyze_dataset
+
+    dataset = logs if is_dataset(logs) else write_dataset(loaded, folder / "dataset")
+    loaded.save(folder / LOAD_FOLDER)
+    analyze_dataset(dataset, scheduler=scheduler, out=folder / FINDINGS_FOLDER, **layers)
+    (folder / "README.txt").write_text(DATA_NOTE, encoding="utf-8")
+    return folder
+
+
 def _failure(book: Path, executed: Path, exc: Exception) -> str:
     """'<notebook> cell <n> (`first line`): Error: message', n counted from 1 in the notebook as the
     analyst opens it (papermill's injected-parameters cell in the executed copy is not counted)."""
@@ -161,16 +175,26 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
                profile: str | None = None, platforms: list[str] | None = None, date_from: str | None = None,
                date_to: str | None = None, notebooks: list[Path] | None = None, rules: list[str] | None = None,
                taxonomy: list[str] | None = None, recipes: str | None = None, scorecard: str | None = None,
-               log=print) -> RunResult:
+               engine: str = "pandas", scheduler: str | None = None, log=print) -> RunResult:
     """Check the inputs, execute every notebook with these parameters into ``out_dir``, then build
-    the HTML reports, the workbook, the deck, ``index.html`` and ``run.json`` from what they left."""
+    the HTML reports, the workbook, the deck, ``index.html`` and ``run.json`` from what they left.
+
+    ``logs``: an export (file or folder) or a dataset folder (``cs-analytics convert``). ``engine``:
+    "pandas" computes the findings here (both cores on a large export); "dask" computes them on a
+    Dask cluster (``scheduler``: its address; default a LocalCluster), converting an export to a
+    dataset under ``<out>/data/dataset`` first."""
     import papermill as pm
 
     from .deck import write_deck
     from .workbook import write_workbook
 
     logs = Path(logs).resolve()
-    files = input_files(logs)         # clear error now if the path is wrong, before any notebook runs
+    if engine not in ("pandas", "dask"):
+        raise LoadError(f"--engine {engine!r}: use pandas (this machine) or dask (a Dask cluster)")
+    if engine == "dask" and (platforms or date_from or date_to):
+        raise LoadError("--engine dask analyses the whole dataset: leave out --platform/--from/--to, "
+                        "or convert only the part you want (filter the export first)")
+    files = dataset_files(logs) if is_dataset(logs) else input_files(logs)   # clear error now if the path is wrong
     if profile:
         load_profile(profile)         # likewise for a bad profile
     rules = [str(Path(r).resolve()) for r in rules] if rules else None
@@ -201,14 +225,19 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
         shutil.rmtree(out / folder, ignore_errors=True)
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    stored = store_run_data(out / "data", loaded, Findings(scoped, rulebook=rulebook, taxonomy=complaint_taxonomy,
-                                                           recipes=metric_recipes, scorecard=scorecard))
-    log(f"    findings computed once and stored for the notebooks in {time.perf_counter() - started:.1f}s")
+    if engine == "dask":
+        stored = store_cluster_data(out / "data", logs, loaded, scheduler, rulebook=rulebook, taxonomy=complaint_taxonomy,
+                                    recipes=metric_recipes, scorecard=scorecard)
+    else:
+        stored = store_run_data(out / "data", loaded, Findings(scoped, rulebook=rulebook, taxonomy=complaint_taxonomy,
+                                                               recipes=metric_recipes, scorecard=scorecard))
+    log(f"    findings computed once ({engine}) and stored for the notebooks in {time.perf_counter() - started:.1f}s")
     params = {
         "LOGS": str(logs), "PROFILE": profile, "PLATFORMS": platforms or None,
         "DATE_FROM": date_from, "DATE_TO": date_to, "RULES": rules, "TAXONOMY": taxonomy, "RECIPES": recipes,
         "SCORECARD": scorecard, "OUTPUT_DIR": str(out), "STORED": str(stored),
     }
+    engine_note = {"engine": engine, "scheduler": scheduler}
     result = RunResult(out)
     books = notebooks or notebook_paths()
     for i, book in enumerate(books, start=1):
@@ -234,7 +263,7 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
                 result.outputs[f"html/{executed.stem}.html"] = f"{type(exc).__name__}: {exc}"
     manifest = {
         "package_version": VERSION, "python": sys.version.split()[0], "created": dt.datetime.now().isoformat(),
-        "out_dir": str(out), "parameters": params, "inputs": inputs, "load": load,
+        "out_dir": str(out), "parameters": params, **engine_note, "inputs": inputs, "load": load,
         "rulebook_version": rulebook.version, "rule_files": rulebook.files,
         "taxonomy_version": complaint_taxonomy.version, "taxonomy_files": list(complaint_taxonomy.files),
         "metric_recipes_version": metric_recipes["version"], "metric_recipes_file": metric_recipes["path"],

@@ -138,6 +138,22 @@ class _HyperscanEngine:
         # ids of translated prefilters, in order, after the literals
         self._prefilter_ids = [i for i in range(len(prefilters)) if i not in self._python_prefilters]
 
+    def __getstate__(self) -> dict:
+        """Picklable (for worker processes and Dask): the compiled database as Hyperscan's own bytes,
+        scratch spaces left behind (each thread makes its own)."""
+        import hyperscan
+
+        state = {k: v for k, v in self.__dict__.items() if k != "_local"}
+        state["_db"] = None if self._db is None else hyperscan.dumpb(self._db)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        import hyperscan
+
+        self.__dict__.update(state)
+        self._db = None if state["_db"] is None else hyperscan.loadb(state["_db"], hyperscan.HS_MODE_BLOCK)
+        self._local = threading.local()
+
     def scan(self, block: NormalizedBlock):
         found = array("q")
         if self._db is not None and block.compact_utf16:
