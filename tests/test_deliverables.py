@@ -298,3 +298,21 @@ def test_every_table_a_notebook_shows_is_masked():
         text = "".join(data.values())
         assert "13812345678" not in text and "[手机号]" in text
         assert "buyer_王小明" not in text
+
+
+def test_a_long_table_shown_masks_only_what_pandas_prints():
+    """A million-row frame shown by accident: the rows pandas prints are masked (and only those are
+    worked on), and the note still gives the real size."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from cs_analytics.outputs.notebook import show_masked, shown_rows
+
+    shell = InteractiveShell.instance()
+    assert show_masked()
+    frame = pd.DataFrame({"excerpt": [f"电话1381234{i % 10000:04d}" for i in range(200_000)], "n": range(200_000)})
+    assert len(shown_rows(frame)) == 2 * pd.get_option("display.max_rows")
+    for shown in (frame, frame["excerpt"]):
+        data, _ = shell.display_formatter.format(shown)
+        text = "".join(data.values())
+        assert "1381234" not in text and "[手机号]" in text
+        assert "200,000 rows" in text

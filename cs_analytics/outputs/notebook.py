@@ -66,8 +66,35 @@ class Context:
         return frame
 
 
+def shown_rows(value: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
+    """``value`` cut to rows pandas can show (the first and last ``display.max_rows``) when it is
+    longer than that, so masking a million-row frame shown by accident masks a few dozen rows; pandas
+    then prints the cut frame, with its own row count note replaced by the real one."""
+    limit = pd.get_option("display.max_rows")
+    if limit is None or len(value) <= limit:
+        return value
+    return pd.concat([value.iloc[:limit], value.iloc[-limit:]])
+
+
+def _shape_note(value) -> str:
+    return f"{len(value):,} rows × {value.shape[1]} columns" if isinstance(value, pd.DataFrame) else f"{len(value):,} rows"
+
+
 def _masked_html(frame: pd.DataFrame) -> str:
-    return export_safe(frame)._repr_html_()
+    cut = shown_rows(frame)
+    html = export_safe(cut)._repr_html_()
+    if cut is not frame:
+        html = html.replace(f"<p>{len(cut)} rows × {cut.shape[1]} columns</p>", f"<p>{_shape_note(frame)}</p>")
+    return html
+
+
+def _masked_text(value) -> str:
+    cut = shown_rows(value)
+    text = repr(export_safe(cut))
+    if cut is not value:
+        text = text.replace(f"[{len(cut)} rows x {cut.shape[1]} columns]" if isinstance(cut, pd.DataFrame)
+                            else f"Length: {len(cut)}", f"[{_shape_note(value)}]")
+    return text
 
 
 def _masked_styler_html(styler) -> str:
@@ -91,7 +118,7 @@ def show_masked() -> bool:
     formatters["text/html"].for_type(pd.DataFrame, _masked_html)
     formatters["text/html"].for_type(Styler, _masked_styler_html)
     for kind in (pd.DataFrame, pd.Series):
-        formatters["text/plain"].for_type(kind, lambda value, printer, cycle: printer.text(repr(export_safe(value))))
+        formatters["text/plain"].for_type(kind, lambda value, printer, cycle: printer.text(_masked_text(value)))
     return True
 
 
