@@ -243,8 +243,8 @@ def merge_sessions(messages: pd.DataFrame, gap_s: float) -> pd.DataFrame:
     new_chain = ~(same_buyer.fillna(False).to_numpy(dtype=bool) & close.fillna(False).to_numpy(dtype=bool))
     chain = np.cumsum(new_chain)
     first_id = pd.Series(spans.index, index=spans.index).groupby(chain).transform("first")
-    mapping = dict(zip(spans.index, first_id))
-    return messages.assign(session_id=messages["session_id"].map(lambda s: mapping.get(s, s)))
+    merged = messages["session_id"].map(first_id)          # sessions without a buyer or times keep their id
+    return messages.assign(session_id=merged.where(merged.notna(), messages["session_id"]).astype(messages["session_id"].dtype))
 
 
 def _recipe_units(messages: pd.DataFrame, recipe: dict) -> pd.DataFrame:
