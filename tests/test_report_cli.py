@@ -91,6 +91,19 @@ def test_cli_load_prints_the_report_and_writes_quarantine(tmp_path, capsys):
     assert out.read_text(encoding="utf-8-sig").startswith("message_id")
 
 
+def test_cli_convert_writes_a_dataset_with_its_load_report(tmp_path, capsys):
+    from cs_analytics.ingest.dataset import dataset_manifest, read_dataset
+
+    assert cli.main(["convert", str(config.SAMPLE_EXPORT), "--out", str(tmp_path / "ds"), "--rows-per-file", "4000"]) == 0
+    printed = capsys.readouterr().out
+    manifest = dataset_manifest(tmp_path / "ds")
+    assert f"{manifest['rows']:,} messages in {len(manifest['files'])} file(s)" in printed
+    report = read_dataset(tmp_path / "ds").report
+    assert report.rows_read == report.rows_kept + report.rows_quarantined > manifest["rows"]
+    assert cli.main(["convert", str(config.SAMPLE_EXPORT), "--out", str(tmp_path / "ds")]) == 2   # not over a dataset
+    assert "not empty" in capsys.readouterr().err
+
+
 def test_cli_unknown_profile(capsys):
     assert cli.main(["load", str(config.SAMPLE_EXPORT), "--profile", "nope"]) == 2
     assert "profile 'nope' not found" in capsys.readouterr().err
