@@ -91,7 +91,7 @@ def _report(args):
 
     shape, folder = args
     export = write_export(shaped_export(shape), folder / f"{shape}.csv")
-    result = run_report(export, folder / shape, log=lambda *_: None)
+    result = run_report(export, folder / shape, jobs=1, log=lambda *_: None)
     return shape, [r.error for r in result.runs if not r.ok], result.errors
 
 

@@ -49,6 +49,22 @@ TIMED_FINDINGS = ("reply_rounds", "session_times", "long_waits", "platform_metri
 MANIFEST = "findings.json"
 
 
+class finding(cached_property):
+    """A finding: read from its stored copy when ``Findings.read`` found one (only when first asked:
+    a notebook that needs two findings reads two files), else computed; kept either way."""
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        stored = instance.__dict__.get("_stored") or {}
+        if self.attrname in stored:
+            path = stored.pop(self.attrname)
+            value = None if path is None else _restore(_read_table(path, self.attrname), self.attrname)
+            instance.__dict__[self.attrname] = value
+            return value
+        return super().__get__(instance, owner)
+
+
 def _layer(value, loader, kind):
     if isinstance(value, kind):
         return value
@@ -75,47 +91,47 @@ class Findings:
         self.timed = has_times(self.messages)
 
     # ---------------------------------------------------------------------------- findings ---
-    @cached_property
+    @finding
     def hits(self) -> pd.DataFrame:
         return find_violations(self.messages, self.rulebook, engine=self.engine)
 
-    @cached_property
+    @finding
     def complaint_signals(self) -> pd.DataFrame:
         return complaint_signals(self.messages, self.taxonomy)
 
-    @cached_property
+    @finding
     def message_labels(self) -> pd.DataFrame:
         return label_messages(self.messages, self.complaint_signals, self.taxonomy)
 
-    @cached_property
+    @finding
     def complaint_sessions(self) -> pd.DataFrame:
         return classify_complaints(self.messages, self.taxonomy, signals=self.complaint_signals)
 
-    @cached_property
+    @finding
     def owners(self) -> pd.DataFrame:
         return session_owner(self.messages).reset_index()
 
-    @cached_property
+    @finding
     def reply_rounds(self) -> pd.DataFrame | None:
         return reply_rounds(self.messages) if self.timed else None
 
-    @cached_property
+    @finding
     def session_times(self) -> pd.DataFrame | None:
         return session_times(self.messages, self.reply_rounds) if self.timed else None
 
-    @cached_property
+    @finding
     def long_waits(self) -> pd.DataFrame | None:
         return long_waits(self.messages, self.reply_rounds) if self.timed else None
 
-    @cached_property
+    @finding
     def platform_metrics(self) -> pd.DataFrame | None:
         return platform_metrics(self.messages, self.recipes) if self.timed else None
 
-    @cached_property
+    @finding
     def politeness(self) -> pd.DataFrame:
         return politeness_checks(self.messages, self.hits, self.complaint_sessions, self.long_waits)
 
-    @cached_property
+    @finding
     def process(self) -> pd.DataFrame:
         return process_checks(self.messages, self.hits, self.complaint_sessions, rulebook=self.rulebook)
 
@@ -139,8 +155,9 @@ class Findings:
         return self
 
     def computed(self) -> list[str]:
-        """The findings computed (or read) so far."""
-        return [name for name in FINDINGS if name in self.__dict__]
+        """The findings computed or read so far (or stored and read when first asked)."""
+        stored = self.__dict__.get("_stored") or {}
+        return [name for name in FINDINGS if name in self.__dict__ or name in stored]
 
     # ------------------------------------------------------------------------------ storing ---
     def key(self) -> dict:
@@ -186,34 +203,66 @@ class Findings:
             warnings.warn(f"{folder}: the stored findings were computed from other {', '.join(changed)}; "
                           "computing them here", stacklevel=2)
             return found
-        for name, file in manifest.get("findings", {}).items():
-            if name in FINDINGS:
-                found.__dict__[name] = None if file is None else _restore(_read_table(Path(folder) / file, name), name)
+        found._stored = {name: None if file is None else Path(folder) / file
+                         for name, file in manifest.get("findings", {}).items() if name in FINDINGS}
         return found
 
 
 def _read_table(path: Path, name: str) -> pd.DataFrame:
     """A stored finding: one Parquet file, or a folder of parts written by Dask workers (put back in
     the order the pandas path gives)."""
+    files = sorted(path.glob("part-*.parquet")) if path.is_dir() else [path]
+    frames = [_read_file(file) for file in files]
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     if not path.is_dir():
-        return pd.read_parquet(path)
+        return frame
     from .partitions import order_by_session
 
-    parts = sorted(path.glob("part-*.parquet"))
-    return order_by_session(pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True), name)
+    return order_by_session(frame, name)
+
+
+def _read_file(path: Path) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = pd.read_parquet(path)
+    schema = pq.read_schema(path)
+    lists = [field.name for field in schema if pa.types.is_list(field.type) or pa.types.is_large_list(field.type)]
+    if lists:
+        table = pq.read_table(path, columns=lists)
+        for column in lists:
+            frame[column] = _tuples(table.column(column).combine_chunks())
+    return frame
+
+
+def _tuples(values) -> np.ndarray:
+    """An Arrow list column as the tuples the findings hold (missing stays None), one tuple built per
+    distinct value: a million rows hold a few hundred distinct label tuples."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    as_text = values.cast(pa.list_(pa.string()))
+    keys = pc.binary_join_element_wise(pc.cast(pc.list_value_length(as_text), pa.string()),
+                                       pc.binary_join(as_text, "\x1f"), "\x1e")
+    codes, uniques = pd.factorize(np.asarray(keys.to_numpy(zero_copy_only=False), dtype=object), use_na_sentinel=True)
+    first = np.full(len(uniques), -1, dtype=np.int64)
+    present = np.flatnonzero(codes >= 0)
+    first[codes[present][::-1]] = present[::-1]
+    distinct = np.empty(len(uniques) + 1, dtype=object)          # the last slot: a missing value
+    for slot, row in enumerate(first):                           # one per distinct tuple, not per row
+        distinct[slot] = tuple(values[int(row)].as_py())
+    return distinct[np.where(codes >= 0, codes, len(uniques))]
 
 
 def _restore(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    """A stored finding as it was computed: Parquet gives lists back as arrays (the findings hold
-    tuples), category labels as strings (the findings hold objects) and dates as timestamps."""
+    """A stored finding as it was computed: category labels as the objects the findings hold (Parquet
+    gives strings) and dates as dates (Parquet gives timestamps); list columns are tuples already
+    (``_tuples``)."""
     for column in frame.columns:
         if isinstance(frame[column].dtype, pd.CategoricalDtype):   # the findings keep categories as objects
             categories = frame[column].cat.categories
             frame[column] = frame[column].cat.rename_categories(pd.Index(categories.tolist(), dtype=object))
-        elif frame[column].dtype == object:
-            values = frame[column].dropna()
-            if len(values) and isinstance(values.iloc[0], np.ndarray):
-                frame[column] = frame[column].map(lambda v: tuple(v.tolist()) if isinstance(v, np.ndarray) else v)
     if name == "politeness" and "day" in frame.columns:
-        frame["day"] = frame["day"].map(lambda d: d if pd.isna(d) else pd.Timestamp(d).date())
+        days = pd.to_datetime(frame["day"])
+        frame["day"] = pd.Series(days.dt.date.to_numpy(dtype=object), index=frame.index).where(days.notna(), frame["day"])
     return frame

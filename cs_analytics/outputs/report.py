@@ -14,9 +14,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import shutil
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,6 +73,12 @@ class RunResult:
 def notebook_paths(notebooks_dir: Path = config.NOTEBOOKS_DIR) -> list[Path]:
     """The numbered analysis notebooks, in order."""
     return sorted(p for p in notebooks_dir.glob("[0-9][0-9]_*.ipynb"))
+
+
+def notebook_jobs() -> int:
+    """How many notebooks run at once by default: one per core available, at most 4."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(4, cores))
 
 
 def default_run_dir() -> Path:
@@ -175,14 +183,16 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
                profile: str | None = None, platforms: list[str] | None = None, date_from: str | None = None,
                date_to: str | None = None, notebooks: list[Path] | None = None, rules: list[str] | None = None,
                taxonomy: list[str] | None = None, recipes: str | None = None, scorecard: str | None = None,
-               engine: str = "pandas", scheduler: str | None = None, log=print) -> RunResult:
+               engine: str = "pandas", scheduler: str | None = None, jobs: int | None = None,
+               log=print) -> RunResult:
     """Check the inputs, execute every notebook with these parameters into ``out_dir``, then build
     the HTML reports, the workbook, the deck, ``index.html`` and ``run.json`` from what they left.
 
     ``logs``: an export (file or folder) or a dataset folder (``cs-analytics convert``). ``engine``:
     "pandas" computes the findings here (both cores on a large export); "dask" computes them on a
     Dask cluster (``scheduler``: its address; default a LocalCluster), converting an export to a
-    dataset under ``<out>/data/dataset`` first."""
+    dataset under ``<out>/data/dataset`` first. ``jobs``: notebooks run at the same time (default
+    ``notebook_jobs()``: one per core, at most 4; the findings are computed once before)."""
     import papermill as pm
 
     from .deck import write_deck
@@ -240,8 +250,9 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
     engine_note = {"engine": engine, "scheduler": scheduler}
     result = RunResult(out)
     books = notebooks or notebook_paths()
-    for i, book in enumerate(books, start=1):
-        log(f"[{i}/{len(books)}] {book.name} ...")
+
+    def run_one(numbered: tuple[int, Path]) -> tuple[NotebookRun, str | None]:
+        number, book = numbered
         started = time.perf_counter()
         executed = out / "notebooks" / book.name
         try:
@@ -253,14 +264,23 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
             run = NotebookRun(book.name, True, time.perf_counter() - started)
         except Exception as exc:  # papermill raises PapermillExecutionError with the cell
             run = NotebookRun(book.name, False, time.perf_counter() - started, _failure(book, executed, exc))
-            log(f"    FAILED {run.error}")
-        result.runs.append(run)
-        log(f"    {'ok' if run.ok else 'failed'} in {run.seconds:.1f}s")
+        html_error = None
         if executed.exists():
             try:
                 export_html(executed, out / "html")
             except Exception as exc:
-                result.outputs[f"html/{executed.stem}.html"] = f"{type(exc).__name__}: {exc}"
+                html_error = f"{type(exc).__name__}: {exc}"
+        log(f"[{number}/{len(books)}] {book.name} {'ok' if run.ok else 'FAILED ' + run.error} in {run.seconds:.1f}s")
+        return run, html_error
+
+    jobs = max(1, min(jobs or notebook_jobs(), len(books)))
+    log(f"running {len(books)} notebooks, {jobs} at a time ...")
+    with ThreadPoolExecutor(max_workers=jobs) as pool:       # each notebook runs in its own kernel process
+        outcomes = list(pool.map(run_one, enumerate(books, start=1)))
+    for book, (run, html_error) in zip(books, outcomes):
+        result.runs.append(run)
+        if html_error:
+            result.outputs[f"html/{Path(book).stem}.html"] = html_error
     manifest = {
         "package_version": VERSION, "python": sys.version.split()[0], "created": dt.datetime.now().isoformat(),
         "out_dir": str(out), "parameters": params, **engine_note, "inputs": inputs, "load": load,
