@@ -216,13 +216,18 @@ def test_workbook_has_readme_contents_and_every_table(tmp_path):
     assert readme["读入行数 rows read"] == 10
 
 
-def test_workbook_splits_a_table_longer_than_a_sheet(tmp_path, monkeypatch):
+def test_a_long_table_keeps_its_first_rows_in_the_workbook_and_goes_whole_to_csv(tmp_path, monkeypatch):
     out = _run_folder(tmp_path)
-    monkeypatch.setattr(workbook, "EXCEL_MAX_ROWS", workbook.HEADER_ROW + 3)     # two data rows per sheet
+    monkeypatch.setattr(workbook, "SHEET_ROWS", 2)
     book = openpyxl.load_workbook(write_workbook(out, MANIFEST))
-    assert book.sheetnames[2:4] == ["违规明细 evidence 1", "违规明细 evidence 2"]
-    ids = [r[0] for name in book.sheetnames[2:4] for r in book[name].iter_rows(min_row=workbook.HEADER_ROW + 1, values_only=True)]
-    assert ids == ["m1", "m2", "m3"]
+    sheet = book["违规明细 evidence"]
+    ids = [r[0] for r in sheet.iter_rows(min_row=workbook.HEADER_ROW + 1, values_only=True)]
+    assert ids == ["m1", "m2"]
+    assert "前 2 行,共 3 行" in sheet.cell(row=2, column=1).value and "tables/" in sheet.cell(row=2, column=1).value
+    whole = pd.read_csv(next((out / "tables").glob("*.csv")), encoding="utf-8-sig")
+    assert whole.iloc[:, 0].tolist() == ["m1", "m2", "m3"]
+    contents = {r[0]: r[2] for r in book["目录"].iter_rows(min_row=workbook.HEADER_ROW + 1, values_only=True)}
+    assert contents["违规明细 evidence"] == 3
 
 
 def test_deck_has_title_chart_example_and_trace_slides(tmp_path):

@@ -1,6 +1,11 @@
 """The run's Excel workbook: a 说明 sheet (what the run read and which rules it used, every sheet
 listed), then one sheet per key table the notebooks kept (``ctx.table``), the evidence sheet among them.
 
+A table longer than ``SHEET_ROWS`` (a million-message export has over a hundred thousand hits) keeps
+its first ``SHEET_ROWS`` rows in its sheet, with a note, and is written whole as
+``tables/<name>.csv`` (UTF-8 with BOM, opens in Excel): Excel writing costs about 30 µs a cell, so the
+whole evidence of a million messages would take minutes in the workbook and seconds as CSV.
+
 Every table was made export-safe when it was stored (``artefacts.record_table``: buyer accounts
 dropped, text masked), so it is written as stored.
 """
@@ -14,6 +19,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from . import artefacts
 
 EXCEL_MAX_ROWS = 1_048_576
+SHEET_ROWS = 20_000                # rows of a table written to its sheet; a longer table goes whole to CSV
 HEADER_ROW = 3                     # title in row 1, a note in row 2, the table from row 3
 MAX_COLUMN_WIDTH = 60
 SHARE_NAMES = ("rate", "share", "within_", "ci_low", "ci_high")   # columns shown as percentages
@@ -95,21 +101,23 @@ def readme_frame(manifest: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["项目 item", "值 value"])
 
 
+def full_table_csv(out_dir: Path, entry: dict, frame: pd.DataFrame) -> Path:
+    """Write a stored (export-safe) table whole as ``tables/<name>.csv`` for Excel; returns the path."""
+    path = Path(out_dir) / "tables" / f"{entry['name']}.csv"
+    _plain(frame).to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
 def write_workbook(out_dir: str | Path, manifest: dict, path: str | Path | None = None) -> Path:
     """Write ``<out_dir>/workbook.xlsx`` from the run's stored tables; returns its path."""
     out_dir = Path(out_dir)
     path = Path(path) if path else out_dir / "workbook.xlsx"
     entries = artefacts.tables(out_dir)
     taken = {"说明", "目录"}
-    plan = []                                   # (sheet, entry, part) with the long tables split
-    for entry in entries:
-        rows, chunk = entry["rows"], EXCEL_MAX_ROWS - HEADER_ROW - 1
-        parts = max(1, -(-rows // chunk))
-        for part in range(parts):
-            base = entry["sheet"] if parts == 1 else artefacts.sheet_name(f"{entry['sheet']} {part + 1}")
-            plan.append((_unique(base, taken), entry, (part * chunk, (part + 1) * chunk)))
-    contents = pd.DataFrame([(sheet, entry["title"], entry["rows"] if lo == 0 else "", f"notebook {entry['notebook']}")
-                             for sheet, entry, (lo, _) in plan], columns=["工作表 sheet", "内容 content", "行数 rows", "来源 from"])
+    limit = max(1, min(SHEET_ROWS, EXCEL_MAX_ROWS - HEADER_ROW - 1))
+    plan = [(_unique(entry["sheet"], taken), entry) for entry in entries]
+    contents = pd.DataFrame([(sheet, entry["title"], entry["rows"], f"notebook {entry['notebook']}")
+                             for sheet, entry in plan], columns=["工作表 sheet", "内容 content", "行数 rows", "来源 from"])
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         readme = pd.concat([readme_frame(manifest), pd.DataFrame([("", "")], columns=["项目 item", "值 value"])])
         _write_sheet(writer, readme, "说明", "客服质检报告 说明 (run facts)",
@@ -118,7 +126,13 @@ def write_workbook(out_dir: str | Path, manifest: dict, path: str | Path | None 
         for row, sheet in enumerate(contents["工作表 sheet"], start=HEADER_ROW + 1):   # each name links to its sheet
             cell = writer.sheets["目录"].cell(row=row, column=1)
             cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{sheet}'!A1")
-        for sheet, entry, (lo, hi) in plan:
-            frame = artefacts.read_table(entry).iloc[lo:hi]
-            _write_sheet(writer, frame, sheet, entry["title"], f"{entry['name']} · notebook {entry['notebook']}")
+        for sheet, entry in plan:
+            frame = artefacts.read_table(entry)
+            note = f"{entry['name']} · notebook {entry['notebook']}"
+            if len(frame) > limit:
+                csv = full_table_csv(out_dir, entry, frame)
+                note += (f" · 此处为前 {limit:,} 行,共 {len(frame):,} 行;完整表见 {csv.relative_to(out_dir).as_posix()}"
+                         f" (first {limit:,} of {len(frame):,} rows; the whole table is in that CSV)")
+                frame = frame.head(limit)
+            _write_sheet(writer, frame, sheet, entry["title"], note)
     return path
