@@ -19,7 +19,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from . import artefacts
 
 EXCEL_MAX_ROWS = 1_048_576
-SHEET_ROWS = 20_000                # rows of a table written to its sheet; a longer table goes whole to CSV
+SHEET_ROWS = 10_000                # rows of a table written to its sheet; a longer table goes whole to CSV
 HEADER_ROW = 3                     # title in row 1, a note in row 2, the table from row 3
 MAX_COLUMN_WIDTH = 60
 SHARE_NAMES = ("rate", "share", "within_", "ci_low", "ci_high")   # columns shown as percentages
