@@ -7,6 +7,15 @@ from pathlib import Path
 
 import yaml
 
+# libyaml's C parser where PyYAML was built with it (the PyPI wheels are): the same documents, parsed
+# about ten times faster than the pure-Python loader
+FAST_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str):
+    """A YAML document (safe types only), parsed with libyaml where available."""
+    return yaml.load(text, Loader=FAST_SAFE_LOADER)
+
 
 def layer_files(defaults: list[Path], paths, use_defaults: bool = True) -> tuple[tuple[str, ...], tuple[int, ...]]:
     """The files to lay on one another (defaults first, then ``paths``) and their modification times
@@ -16,7 +25,7 @@ def layer_files(defaults: list[Path], paths, use_defaults: bool = True) -> tuple
 
 
 def read_layer(path: str | Path, error: type[Exception], what: str, keys_hint: str,
-               loader: type = yaml.SafeLoader) -> dict:
+               loader: type = FAST_SAFE_LOADER) -> dict:
     """One layer file as a mapping; ``error`` (naming the file) when it is missing, not YAML, or not a
     mapping. ``what`` names the kind of file ("rulebook"), ``keys_hint`` the keys it may hold."""
     path = Path(path)

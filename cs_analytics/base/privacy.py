@@ -17,11 +17,12 @@ import pandas as pd
 import yaml
 
 from . import config
+from .layering import load_yaml
 
 
 @lru_cache(maxsize=1)
 def _patterns() -> list[tuple[str, re.Pattern, str]]:
-    spec = yaml.safe_load((config.RESOURCES_DIR / "pii.yaml").read_text(encoding="utf-8"))
+    spec = load_yaml((config.RESOURCES_DIR / "pii.yaml").read_text(encoding="utf-8"))
     return [(p["id"], re.compile(p["regex"]), p["mask"]) for p in spec["patterns"]]
 
 

@@ -43,7 +43,7 @@ from pathlib import Path
 import yaml
 
 from ..base import config
-from ..base.layering import layer_files, read_layer
+from ..base.layering import FAST_SAFE_LOADER, load_yaml, layer_files, read_layer
 from ..base.schema import PLATFORMS, ROLES
 from ..textmatch.normalize import normalize
 from ..textmatch.safe_regex import check_regex
@@ -181,12 +181,13 @@ class Rulebook:
 
 
 # --------------------------------------------------------------------------------------- YAML ---
-class _LineLoader(yaml.SafeLoader):
-    """A YAML loader that records the line of every mapping as ``__line__``."""
+class _LineLoader(FAST_SAFE_LOADER):
+    """A YAML loader (libyaml's parser where installed) that records the line of every mapping as
+    ``__line__``."""
 
 
 def _construct_mapping(loader, node, deep=False):
-    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+    mapping = FAST_SAFE_LOADER.construct_mapping(loader, node, deep=deep)
     mapping["__line__"] = node.start_mark.line + 1
     return mapping
 
@@ -224,7 +225,7 @@ def _parse_date(value, where: str, key: str) -> dt.date | None:
 
 @lru_cache(maxsize=1)
 def _pii_patterns() -> dict[str, tuple[str, str | None]]:
-    spec = yaml.safe_load((config.RESOURCES_DIR / "pii.yaml").read_text(encoding="utf-8"))
+    spec = load_yaml((config.RESOURCES_DIR / "pii.yaml").read_text(encoding="utf-8"))
     return {p["id"]: (p["regex"], p.get("prefilter")) for p in spec["patterns"]}
 
 

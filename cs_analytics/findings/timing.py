@@ -18,13 +18,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ..base import config
 from .service_phrases import find_service_phrases
 from ..base.timeparse import require_times, week_start
 from ..base.schema import as_messages
 from .sessions import BOT, CUSTOMER, HUMAN, message_kinds, session_owner, timing_settings
+from ..base.layering import load_yaml
 
 TIMING_DIR = config.RESOURCES_DIR / "timing"
 ROUND_COLUMNS = (
@@ -179,7 +179,7 @@ def load_recipes(path: str | Path | None = None) -> dict:
     """The metric recipes (resources/timing/platform_metrics.yaml, or your own file), validated."""
     path = Path(path) if path else TIMING_DIR / "platform_metrics.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise RecipeError(f"{path}: no such recipe file") from None
     if not isinstance(data, dict) or not isinstance(data.get("recipes"), list):

@@ -19,6 +19,7 @@ import yaml
 
 from ..base import config
 from ..base.holidays import day_type
+from ..base.layering import load_yaml
 
 
 
@@ -35,7 +36,7 @@ class Sample:
 def load_spec(path: str | Path | None = None) -> dict:
     """The generator's content spec (default: the packaged scenarios.yaml)."""
     path = Path(path) if path else config.SAMPLE_SPEC_DIR / "scenarios.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return load_yaml(path.read_text(encoding="utf-8"))
 
 
 def festive_kind(day: dt.date) -> str | None:

@@ -16,6 +16,7 @@ import pandas as pd
 import yaml
 
 from ..base import config
+from ..base.layering import load_yaml
 
 FIGURES_FILE = config.RESOURCES_DIR / "accuracy" / "real_chats.yaml"
 KINDS = ("violations", "complaints", "politeness", "process")
@@ -36,7 +37,7 @@ def load_figures() -> dict:
     """The stored figures (empty when the package has none)."""
     if not FIGURES_FILE.exists():
         return {}
-    return yaml.safe_load(FIGURES_FILE.read_text(encoding="utf-8")) or {}
+    return load_yaml(FIGURES_FILE.read_text(encoding="utf-8")) or {}
 
 
 def write_figures(figures: dict):

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ..base import config
 from .violation_stats import rate_by
 from ..base.timeparse import week_start
 from ..base.schema import as_messages
+from ..base.layering import load_yaml
 
 SPEC_FILE = config.RESOURCES_DIR / "scorecard.yaml"
 COMPONENTS = ("clean", "response", "politeness", "handling")   # what a spec may weigh; each 0-100, higher is better
@@ -40,7 +40,7 @@ def scorecard_spec(path: str | Path | None = None) -> dict:
     path = Path(path) if path else SPEC_FILE
     if not path.is_file():
         raise ScorecardError(f"{path}: no such file; copy {SPEC_FILE} and edit the weights")
-    spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    spec = load_yaml(path.read_text(encoding="utf-8")) or {}
     missing = [key for key in ("version", "min_sessions", "sla_s", "components") if key not in spec]
     if missing:
         raise ScorecardError(f"{path}: missing {missing}; copy {SPEC_FILE} and edit it")

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 import numpy as np
-import yaml
 
 from ..base import config
+from ..base.layering import load_yaml
 
 _SURROGATES = slice(0xD800, 0xE000)
 
@@ -28,7 +28,7 @@ _SURROGATES = slice(0xD800, 0xE000)
 @lru_cache(maxsize=1)
 def normalization_spec() -> dict:
     """The separator and folding settings (resources/normalization.yaml)."""
-    return yaml.safe_load((config.RESOURCES_DIR / "normalization.yaml").read_text(encoding="utf-8"))
+    return load_yaml((config.RESOURCES_DIR / "normalization.yaml").read_text(encoding="utf-8"))
 
 
 @lru_cache(maxsize=1)
