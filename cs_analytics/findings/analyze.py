@@ -49,6 +49,13 @@ TIMED_FINDINGS = ("reply_rounds", "session_times", "long_waits", "platform_metri
 MANIFEST = "findings.json"
 
 
+def ids_hash(messages: pd.DataFrame) -> int:
+    """The sum of the message ids' 64-bit hashes (pandas' fixed-key SipHash, one per id, so sums of
+    parts add up to the whole's): the part of ``Findings.key`` that tells the messages apart."""
+    ids = messages["message_id"].astype(str).to_numpy(dtype=object)
+    return int(pd.util.hash_array(ids, categorize=False).sum())      # ids are unique: no categorising
+
+
 class finding(cached_property):
     """A finding: read from its stored copy when ``Findings.read`` found one (only when first asked:
     a notebook that needs two findings reads two files), else computed; kept either way."""
@@ -162,9 +169,8 @@ class Findings:
     # ------------------------------------------------------------------------------ storing ---
     def key(self) -> dict:
         """What the findings depend on: the messages (count and a hash of their ids) and the layers."""
-        ids = self.messages["message_id"].astype(str)
         return {"messages": len(self.messages),
-                "message_ids_hash": str(int(pd.util.hash_pandas_object(ids, index=False).sum()) & (2**63 - 1)),
+                "message_ids_hash": str(ids_hash(self.messages) & (2**63 - 1)),
                 "rulebook": self.rulebook.version, "taxonomy": self.taxonomy.version,
                 "recipes": str(self.recipes.get("version"))}
 

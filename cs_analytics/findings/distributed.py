@@ -26,17 +26,11 @@ import numpy as np
 import pandas as pd
 
 from ..ingest.dataset import dataset_files, dataset_manifest, read_dataset, read_part
-from .analyze import FINDINGS, MANIFEST, Findings
+from .analyze import FINDINGS, MANIFEST, Findings, ids_hash
 from .partitions import METRIC_COUNTS, PART_FINDINGS, concat_parts, order_by_session, part_findings
 from .timing import finish_platform_metrics
 
 ID_HASH_MASK = 2**63 - 1
-
-
-def _ids_hash(messages: pd.DataFrame) -> int:
-    """The additive part of ``Findings.key``'s id hash (summed over files, masked at the end)."""
-    ids = messages["message_id"].astype(str)
-    return int(pd.util.hash_pandas_object(ids, index=False).sum())
 
 
 def _analyze_file(index: int, path: str, layers: dict, out: str | None) -> dict:
@@ -44,7 +38,7 @@ def _analyze_file(index: int, path: str, layers: dict, out: str | None) -> dict:
     messages = read_part(path)
     found = Findings(messages, workers=1, **layers)
     tables = part_findings(found)
-    summary = {"index": index, "messages": len(messages), "ids_hash": _ids_hash(messages), "timed": found.timed,
+    summary = {"index": index, "messages": len(messages), "ids_hash": ids_hash(messages), "timed": found.timed,
                METRIC_COUNTS: tables.pop(METRIC_COUNTS, None)}
     if out is None:
         return {**summary, "tables": tables}
