@@ -339,25 +339,24 @@ class _LoadState:
     def add_batch(self, batch: RawBatch, frep: FileReport) -> None:
         source = batch.source_file + (f"!{batch.part}" if batch.part else "")
         mapping: dict[str, int] = {}
-        if batch.records:
+        if len(batch):
             try:
                 mapping = self.map_fields(batch, frep)
             except LoadError as exc:
                 if not (batch.part and self.skip_unmapped_sheets):
                     raise
                 # a notes/summary sheet in a workbook: skipped and reported, not counted as rows
-                rows = len(batch.records) + len(batch.malformed)
+                rows = len(batch) + len(batch.malformed)
                 frep.skipped_parts.append(f"sheet {batch.part!r}: {rows} rows without the required columns")
                 self.unmapped_sheets.append(exc)
                 return
-        frep.rows_read += len(batch.records) + len(batch.malformed)
+        frep.rows_read += len(batch) + len(batch.malformed)
         if batch.malformed:
             self.quarantined.append(_malformed_frame(batch.malformed, source))
-        if not batch.records:
+        if not len(batch):
             return
         self.mapped.update(mapping)
-        raw = pd.DataFrame(batch.records, dtype=object)
-        frame = pd.DataFrame({c: raw.iloc[:, i] for c, i in mapping.items()})
+        frame = pd.DataFrame({c: _raw_column(batch, i) for c, i in mapping.items()})
         frame["source_file"] = source
         frame["source_row"] = batch.rows
         frame["_order"] = range(self.order, self.order + len(frame))
@@ -503,6 +502,13 @@ class _LoadState:
         quarantine = conform(q, self.tz, extra + ("reason", "detail")).reset_index(drop=True)
         report.by_reason = {str(k): int(v) for k, v in quarantine["reason"].value_counts().items()}
         return messages.reset_index(drop=True), quarantine
+
+
+def _raw_column(batch: RawBatch, index: int) -> pd.Series:
+    """One field of a batch as text: Arrow-backed when the reader gave Arrow arrays, else objects."""
+    if batch.columns is not None:
+        return pd.Series(pd.arrays.ArrowStringArray(batch.columns[index]), copy=False)
+    return pd.Series([record[index] for record in batch.records], dtype=object)
 
 
 def _lookup(values: pd.Series, table: dict[str, str]) -> pd.Series:
