@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
 from ..base import config
@@ -230,16 +231,20 @@ def load_logs(path: str | Path | Iterable[str | Path], profile: str | Path | dic
 
 
 def _fill_file_counts(report: LoadReport, messages: pd.DataFrame, quarantine: pd.DataFrame) -> None:
-    kept = _base_files(messages["source_file"]).value_counts() if len(messages) else {}
-    quar = _base_files(quarantine["source_file"]).value_counts() if len(quarantine) else {}
+    kept = _rows_per_file(messages["source_file"])
+    quar = _rows_per_file(quarantine["source_file"])
     for frep in report.files:
-        frep.rows_kept = int(kept.get(frep.path, 0))
-        frep.rows_quarantined = int(quar.get(frep.path, 0))
+        frep.rows_kept = kept.get(frep.path, 0)
+        frep.rows_quarantined = quar.get(frep.path, 0)
 
 
-def _base_files(sources: pd.Series) -> pd.Series:
-    """The file path of each source_file value (workbooks record ``file!sheet``)."""
-    return sources.str.split("!", n=1).str[0]
+def _rows_per_file(sources: pd.Series) -> dict[str, int]:
+    """Rows per file path (workbooks record ``file!sheet`` as source_file)."""
+    rows: dict[str, int] = {}
+    for source, count in sources.value_counts().items():
+        path = str(source).split("!", 1)[0]
+        rows[path] = rows.get(path, 0) + int(count)
+    return rows
 
 
 def _batches(file: Path, frep: FileReport, prof: Profile, encoding: str | None, sheet, delimiter,
@@ -474,12 +479,15 @@ class _LoadState:
                ) -> tuple[pd.DataFrame, pd.DataFrame]:
         extra = tuple(c for c in self.prof.extra_columns if c in self.mapped)
         frames = [f for f in self.kept if len(f)]
+        # Arrow-backed columns concatenate without copying; the batches are dropped so nothing is held twice
         df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["_order"])
+        self.kept, frames = [], []
         quarantined = list(self.quarantined)
         if len(df):
             if not self.has_session_column:
                 df["session_id"] = _derive_sessions(df, gap_minutes)
                 report.warnings.append(f"no session column: sessions cut per buyer at gaps over {gap_minutes:g} min")
+            keep = pd.Series(True, index=df.index)
             if self.has_time_column and drop_duplicates:
                 key = [c for c in ("message_id", "session_id", "ts", "role", "agent_id", "customer_id", "text")
                        if c in df]
@@ -489,8 +497,8 @@ class _LoadState:
                     d["reason"] = "duplicate"
                     d["detail"] = "repeat of an earlier row"
                     quarantined.append(d)
-                    df = df[~dup]
-            df = _order_and_number(df, report)
+                    keep = ~dup
+            df = _order_and_number(df, keep, report)
         if self.unknown_platforms:
             report.warnings.append(f"unknown platform values counted as 'other': {self.unknown_platforms}")
         if not self.has_time_column:
@@ -538,22 +546,37 @@ def _derive_sessions(df: pd.DataFrame, gap_minutes: float) -> pd.Series:
     return ids.reindex(df.index)
 
 
-def _order_and_number(df: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
-    """Sort by session, time (export order breaks ties), number ``seq`` and assign ``message_id``."""
-    if "ts" in df and df["ts"].notna().any():
-        prev = df.sort_values("_order").groupby("session_id", sort=False)["ts"].shift()
-        report.out_of_order_rows = int((df["ts"] < prev.reindex(df.index)).sum())
-        df = df.sort_values(["session_id", "ts", "_order"], kind="stable", na_position="last")
+def _order_and_number(df: pd.DataFrame, keep: pd.Series, report: LoadReport) -> pd.DataFrame:
+    """The ``keep`` rows sorted by session, time (export order breaks ties), numbered ``seq`` and given
+    a ``message_id``. Only the sort keys are sorted; each column is then taken once, in final order."""
+    timed = "ts" in df and bool(df.loc[keep, "ts"].notna().any())
+    keys = df.loc[keep, ["session_id", "_order"] + (["ts"] if timed else [])]
+    if timed:
+        in_export_order = keys if keys["_order"].is_monotonic_increasing else keys.sort_values("_order")
+        prev = in_export_order.groupby("session_id", sort=False)["ts"].shift()
+        report.out_of_order_rows = int((keys["ts"] < prev.reindex(keys.index)).sum())
+        keys = keys.sort_values(["session_id", "ts", "_order"], kind="stable", na_position="last")
     else:
-        df = df.sort_values(["session_id", "_order"], kind="stable")
-    df = df.reset_index(drop=True)
+        keys = keys.sort_values(["session_id", "_order"], kind="stable")
+    df = _take_rows(df, df.index.get_indexer(keys.index))
     df["seq"] = df.groupby("session_id", sort=False).cumcount() + 1
     df["message_id"] = _message_ids(df, report)
     return df
 
 
+def _take_rows(df: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    """The rows at ``positions``, in that order, with a fresh index; ``df`` is emptied column by column
+    so the table is never held twice."""
+    taken = {}
+    for column in list(df.columns):
+        taken[column] = pd.Series(df.pop(column).array.take(positions), copy=False)
+    return pd.DataFrame(taken, copy=False)
+
+
 def _message_ids(df: pd.DataFrame, report: LoadReport) -> pd.Series:
     """The export's own ids where given, else a 64-bit BLAKE2b of the message's content and occurrence."""
+    if "message_id" in df and df["message_id"].notna().all():
+        return _unique_ids(df["message_id"], report)
     digests: list[str] = []
     for start in range(0, len(df), 50_000):      # in blocks: no full-table lists of Python strings
         block = df.iloc[start:start + 50_000]
@@ -574,15 +597,20 @@ def _message_ids(df: pd.DataFrame, report: LoadReport) -> pd.Series:
         for k, n in zip(digests, occurrence.tolist())])
     if "message_id" in df:
         own = df["message_id"]
-        ids = own.where(own.notna(), hashed).astype(object)
-        repeated = ids.duplicated(keep=False)
-        if repeated.any():
-            report.warnings.append(f"{int(repeated.sum())} rows share an exported message id; "
-                                   f"those got a suffix ~n to stay unique")
-            n = ids.groupby(ids).cumcount()
-            ids = ids.where(~repeated | (n == 0), ids.astype(str) + "~" + (n + 1).astype(str))
-        return ids
+        return _unique_ids(own.where(own.notna(), hashed), report)
     return hashed
+
+
+def _unique_ids(ids: pd.Series, report: LoadReport) -> pd.Series:
+    """Message ids made unique: repeats of an exported id get a suffix ``~n``."""
+    repeated = ids.duplicated(keep=False)
+    if repeated.any():
+        report.warnings.append(f"{int(repeated.sum())} rows share an exported message id; "
+                               f"those got a suffix ~n to stay unique")
+        ids = ids.astype(object)
+        n = ids.groupby(ids).cumcount()
+        ids = ids.where(~repeated | (n == 0), ids.astype(str) + "~" + (n + 1).astype(str))
+    return ids
 
 
 __all__ = ["load_logs", "LoadResult", "LoadReport", "FileReport", "LoadError", "input_files"]
