@@ -10,7 +10,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,7 @@ from ..base import config
 from .profiles import Profile, fold_header, fold_value, load_profile
 from .readers import (REPLACEMENT, SUPPORTED_SUFFIXES, Malformed, RawBatch, ReadError, detect_encoding, file_format,
                       read_delimited, read_json, read_jsonl, read_parquet, read_xlsx)
-from ..base.schema import QUARANTINE_COLUMNS, QUARANTINE_REASONS, conform
+from ..base.schema import QUARANTINE_COLUMNS, QUARANTINE_REASONS, conform, string_dtype
 from ..base.timeparse import parse_times
 
 
@@ -286,7 +286,8 @@ class _LoadState:
         self.default_platform = default_platform or prof.defaults.get("platform", "other")
         self.default_shop = default_shop or prof.defaults.get("shop")
         self.max_text_chars = max_text_chars
-        self.kept: list[pd.DataFrame] = []
+        self.kept: list[pd.DataFrame] = []        # canonicalised batches, usable rows or not
+        self.usable: list[np.ndarray] = []        # per batch: which rows are usable
         self.quarantined: list[pd.DataFrame] = []
         self.has_session_column = True
         self.has_time_column = False
@@ -366,10 +367,11 @@ class _LoadState:
         frame["source_row"] = batch.rows
         frame["_order"] = range(self.order, self.order + len(frame))
         self.order += len(frame)
-        kept, quarantined = self.canonicalize(frame.reset_index(drop=True))
-        self.kept.append(kept)
-        if len(quarantined):
-            self.quarantined.append(quarantined)
+        frame, usable = self.canonicalize(frame.reset_index(drop=True))
+        if not usable.all():
+            self.quarantined.append(frame[~usable].copy())
+        self.kept.append(frame.drop(columns=["reason", "detail"]))
+        self.usable.append(usable)
 
     def end_file(self, frep: FileReport) -> None:
         """After a file: a workbook none of whose sheets could be mapped is an error, not an empty load."""
@@ -377,7 +379,9 @@ class _LoadState:
             raise self.unmapped_sheets[0]
         self.unmapped_sheets = []
 
-    def canonicalize(self, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def canonicalize(self, df: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        """Canonical values for a batch, with ``reason``/``detail`` columns for the rows that cannot be
+        used; also returns which rows are usable (the rest belong in quarantine)."""
         prof = self.prof
         nulls = set(prof.null_values)
         for col in df.columns:
@@ -387,16 +391,18 @@ class _LoadState:
             df[col] = values.mask(values.isin(nulls))
         text = df["text"].astype("string") if "text" in df else pd.Series(pd.NA, index=df.index, dtype="string")
         df["text"] = text
-        reason = pd.Series(pd.NA, index=df.index, dtype="object")
-        detail = pd.Series("", index=df.index, dtype="object")
+        reason = np.full(len(df), None, dtype=object)
+        detail = np.full(len(df), "", dtype=object)
+        unflagged = np.ones(len(df), dtype=bool)
 
-        def flag(mask: pd.Series, name: str, why: pd.Series | str = "") -> None:
-            mask = mask.fillna(False).astype(bool) & reason.isna()
-            reason[mask] = name
-            if isinstance(why, pd.Series):
-                detail[mask] = why[mask].astype(str)
-            else:
-                detail[mask] = why
+        def flag(mask: pd.Series, name: str, why: Callable[[np.ndarray], pd.Series] | str = "") -> None:
+            """Set rows aside for ``name``; ``why`` gives the detail of the flagged rows (only those)."""
+            hit = mask.fillna(False).to_numpy(dtype=bool) & unflagged
+            if not hit.any():
+                return
+            unflagged[hit] = False
+            reason[hit] = name
+            detail[hit] = why if isinstance(why, str) else why(hit).astype(str).to_numpy(dtype=object)
 
         text_cols = [c for c in df.columns if c not in ("source_row", "_order")]
         bad_bytes = pd.Series(False, index=df.index)
@@ -413,8 +419,8 @@ class _LoadState:
         # roles (from the role column, else from the sender name)
         if "role" in df:
             role = _lookup(df["role"], self.role_lookup)
-            flag(role.isna(), "unknown_role", "role value " + df["role"].astype("string").fillna("<empty>")
-                 + " is not in the profile's roles")
+            flag(role.isna(), "unknown_role", lambda hit: "role value " + df["role"][hit].astype("string")
+                 .fillna("<empty>") + " is not in the profile's roles")
             df["role"] = role
         else:
             df["role"] = self._roles_from_sender(df["sender"])
@@ -423,7 +429,7 @@ class _LoadState:
             if "agent_id" not in df:
                 df["agent_id"] = df["sender"].where(is_staff)
             if "customer_id" not in df:
-                df["customer_id"] = df["sender"].where(df["role"] == "customer")
+                df["customer_id"] = df["sender"].where(df["role"].isin(["customer"]))
         if "agent_id" in df:
             df["agent_id"] = df["agent_id"].where(df["role"].isin(["agent", "bot"]))
 
@@ -431,15 +437,16 @@ class _LoadState:
         stripped = text.str.strip()
         flag(stripped.isna() | (stripped == ""), "empty_text", "empty message text")
         length = text.str.len()
-        flag(length > self.max_text_chars, "text_too_long",
-             "text of " + length.astype("string").fillna("0") + f" characters (limit {self.max_text_chars})")
+        flag(length > self.max_text_chars, "text_too_long", lambda hit: "text of " + length[hit].astype("string")
+             .fillna("0") + f" characters (limit {self.max_text_chars})")
 
         # times
         if "ts" in df:
             self.has_time_column = True
             parsed = parse_times(df["ts"], prof.time_formats, self.tz)
             flag(df["ts"].isna(), "missing_timestamp", "no time in a timed export")
-            flag(parsed.isna(), "bad_timestamp", "unparseable time " + df["ts"].astype("string").fillna(""))
+            flag(parsed.isna(), "bad_timestamp",
+                 lambda hit: "unparseable time " + df["ts"][hit].astype("string").fillna(""))
             df["ts"] = parsed
 
         # platform and shop
@@ -458,19 +465,16 @@ class _LoadState:
                 truthy = df[col].astype("string").str.strip().str.lower().isin(self.true_values)
                 df[col] = truthy.astype(object).where(df[col].notna(), None)
 
-        bad = reason.notna()
-        quarantined = df[bad].copy()
-        quarantined["reason"] = reason[bad]
-        quarantined["detail"] = detail[bad]
-        return df[~bad].copy(), quarantined
+        df["reason"] = reason
+        df["detail"] = detail
+        return df, unflagged
 
     def _roles_from_sender(self, sender: pd.Series) -> pd.Series:
         role = pd.Series("customer", index=sender.index, dtype=object)
         for name in ("agent", "bot", "system"):
             for pattern in self.prof.sender_roles.get(name, []):
                 rx = re.compile(pattern)
-                hit = sender.map(lambda v, rx=rx: isinstance(v, str) and rx.search(v) is not None).astype(bool)
-                role[hit] = name
+                role[_distinct_values_match(sender, lambda v, rx=rx: rx.search(v) is not None)] = name
         return role.where(sender.notna())
 
     # -- the whole load ---------------------------------------------------------------------
@@ -481,24 +485,28 @@ class _LoadState:
         frames = [f for f in self.kept if len(f)]
         # Arrow-backed columns concatenate without copying; the batches are dropped so nothing is held twice
         df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["_order"])
-        self.kept, frames = [], []
+        keep = np.concatenate(self.usable) if frames else np.zeros(0, dtype=bool)
+        self.kept, self.usable, frames = [], [], []
         quarantined = list(self.quarantined)
-        if len(df):
+        if keep.any():
             if not self.has_session_column:
+                df, keep = df[keep].reset_index(drop=True), np.ones(int(keep.sum()), dtype=bool)
                 df["session_id"] = _derive_sessions(df, gap_minutes)
                 report.warnings.append(f"no session column: sessions cut per buyer at gaps over {gap_minutes:g} min")
-            keep = pd.Series(True, index=df.index)
             if self.has_time_column and drop_duplicates:
                 key = [c for c in ("message_id", "session_id", "ts", "role", "agent_id", "customer_id", "text")
                        if c in df]
-                dup = df.duplicated(subset=key, keep="first")
-                if dup.any():
-                    d = df[dup].copy()
+                rows = np.flatnonzero(keep)
+                dup = rows[_duplicated(df, key, rows)]
+                if len(dup):
+                    d = df.iloc[dup].copy()
                     d["reason"] = "duplicate"
                     d["detail"] = "repeat of an earlier row"
                     quarantined.append(d)
-                    keep = ~dup
+                    keep[dup] = False
             df = _order_and_number(df, keep, report)
+        else:
+            df = pd.DataFrame(columns=["_order"])
         if self.unknown_platforms:
             report.warnings.append(f"unknown platform values counted as 'other': {self.unknown_platforms}")
         if not self.has_time_column:
@@ -520,9 +528,18 @@ def _raw_column(batch: RawBatch, index: int) -> pd.Series:
 
 
 def _lookup(values: pd.Series, table: dict[str, str]) -> pd.Series:
-    """Map raw cell values through a folded-value table, folding each distinct value once."""
-    distinct = {v: table.get(fold_value(v)) for v in values.dropna().unique()}
-    return values.map(distinct).astype(object).where(values.notna(), None)
+    """Map raw cell values through a folded-value table, folding each distinct value once; values
+    missing or not in the table give NA."""
+    codes, distinct = pd.factorize(values)
+    mapped = pd.array([table.get(fold_value(v)) for v in distinct], dtype=string_dtype())
+    return pd.Series(mapped.take(codes, allow_fill=True), index=values.index)
+
+
+def _distinct_values_match(values: pd.Series, test: Callable[[object], bool]) -> np.ndarray:
+    """Per row: ``test`` holds for its value (run once per distinct value; missing values never match)."""
+    codes, distinct = pd.factorize(values)
+    hits = np.array([bool(test(v)) for v in distinct] + [False], dtype=bool)
+    return hits[codes]
 
 
 def _malformed_frame(items: list[Malformed], source: str) -> pd.DataFrame:
@@ -546,7 +563,7 @@ def _derive_sessions(df: pd.DataFrame, gap_minutes: float) -> pd.Series:
     return ids.reindex(df.index)
 
 
-def _order_and_number(df: pd.DataFrame, keep: pd.Series, report: LoadReport) -> pd.DataFrame:
+def _order_and_number(df: pd.DataFrame, keep: np.ndarray, report: LoadReport) -> pd.DataFrame:
     """The ``keep`` rows sorted by session, time (export order breaks ties), numbered ``seq`` and given
     a ``message_id``. Only the sort keys are sorted; each column is then taken once, in final order."""
     timed = "ts" in df and bool(df.loc[keep, "ts"].notna().any())
@@ -562,6 +579,13 @@ def _order_and_number(df: pd.DataFrame, keep: pd.Series, report: LoadReport) -> 
     df["seq"] = df.groupby("session_id", sort=False).cumcount() + 1
     df["message_id"] = _message_ids(df, report)
     return df
+
+
+def _duplicated(df: pd.DataFrame, key: list[str], rows: np.ndarray) -> np.ndarray:
+    """Per row of ``rows``: it repeats an earlier one of them in every ``key`` column (missing values
+    equal), as ``DataFrame.duplicated``, without copying the columns."""
+    codes = pd.DataFrame({c: pd.factorize(df[c])[0][rows] for c in key})
+    return codes.duplicated(keep="first").to_numpy()
 
 
 def _take_rows(df: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
