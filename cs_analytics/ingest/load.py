@@ -567,7 +567,12 @@ def _order_and_number(df: pd.DataFrame, keep: np.ndarray, report: LoadReport) ->
     """The ``keep`` rows sorted by session, time (export order breaks ties), numbered ``seq`` and given
     a ``message_id``. Only the sort keys are sorted; each column is then taken once, in final order."""
     timed = "ts" in df and bool(df.loc[keep, "ts"].notna().any())
-    keys = df.loc[keep, ["session_id", "_order"] + (["ts"] if timed else [])]
+    # sessions as codes in the sessions' sort order: sorting and grouping them is sorting and grouping ids
+    session = pd.factorize(df["session_id"], sort=True)[0]
+    keys = pd.DataFrame({"session_id": session, "_order": df["_order"].to_numpy()})
+    if timed:
+        keys["ts"] = df["ts"]
+    keys = keys[keep]
     if timed:
         in_export_order = keys if keys["_order"].is_monotonic_increasing else keys.sort_values("_order")
         prev = in_export_order.groupby("session_id", sort=False)["ts"].shift()
@@ -576,16 +581,31 @@ def _order_and_number(df: pd.DataFrame, keep: np.ndarray, report: LoadReport) ->
     else:
         keys = keys.sort_values(["session_id", "_order"], kind="stable")
     df = _take_rows(df, df.index.get_indexer(keys.index))
-    df["seq"] = df.groupby("session_id", sort=False).cumcount() + 1
+    df["seq"] = _numbers_within_runs(keys["session_id"].to_numpy())
     df["message_id"] = _message_ids(df, report)
     return df
 
 
 def _duplicated(df: pd.DataFrame, key: list[str], rows: np.ndarray) -> np.ndarray:
     """Per row of ``rows``: it repeats an earlier one of them in every ``key`` column (missing values
-    equal), as ``DataFrame.duplicated``, without copying the columns."""
-    codes = pd.DataFrame({c: pd.factorize(df[c])[0][rows] for c in key})
-    return codes.duplicated(keep="first").to_numpy()
+    equal), as ``DataFrame.duplicated``. Only rows sharing session, time and role with another are
+    compared in full, so the long text columns are never copied or hashed whole."""
+    coarse = [c for c in ("session_id", "ts", "role") if c in key]
+    candidates = np.arange(len(rows))
+    if coarse:
+        codes = pd.DataFrame({c: pd.factorize(df[c])[0][rows] for c in coarse})
+        candidates = np.flatnonzero(codes.duplicated(keep=False).to_numpy())
+    repeated = np.zeros(len(rows), dtype=bool)
+    if len(candidates):
+        repeated[candidates] = df[key].iloc[rows[candidates]].duplicated(keep="first").to_numpy()
+    return repeated
+
+
+def _numbers_within_runs(codes: np.ndarray) -> np.ndarray:
+    """1, 2, 3, ... along each run of equal codes (``groupby(...).cumcount() + 1`` on sorted codes)."""
+    position = np.arange(len(codes))
+    run_start = np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, dtype=bool)
+    return position - np.maximum.accumulate(np.where(run_start, position, 0)) + 1
 
 
 def _take_rows(df: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:

@@ -310,7 +310,7 @@ class _DelimitedParser:
         try:
             table = pacsv.read_csv(
                 pa.py_buffer(data),
-                read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 22),
+                read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 22, use_threads=False),
                 parse_options=pacsv.ParseOptions(delimiter=self.delimiter, quote_char=False, escape_char=False,
                                                  newlines_in_values=False, ignore_empty_lines=True),
                 convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
