@@ -157,7 +157,8 @@ def test_duplicates_found_in_two_stages_match_pandas(rows, data):
                              if len(frame) else []), dtype=np.int64)
     key = ["session_id", "ts", "role", "text"]
     expected = frame.iloc[chosen].duplicated(subset=key, keep="first").to_numpy()
-    assert (_duplicated(frame, key, chosen) == expected).all()
+    session = pd.factorize(frame["session_id"], sort=True)[0]
+    assert (_duplicated(frame, key, chosen, session) == expected).all()
 
 
 def test_numbers_within_runs_is_cumcount():

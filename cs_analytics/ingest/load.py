@@ -14,6 +14,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..base import config
 from .profiles import Profile, fold_header, fold_value, load_profile
@@ -407,7 +409,9 @@ class _LoadState:
         text_cols = [c for c in df.columns if c not in ("source_row", "_order")]
         bad_bytes = pd.Series(False, index=df.index)
         for col in text_cols:
-            bad_bytes |= df[col].astype("string").str.contains(REPLACEMENT, regex=False).fillna(False)
+            values = df[col].astype("string")
+            if _holds(values, REPLACEMENT):
+                bad_bytes |= values.str.contains(REPLACEMENT, regex=False).fillna(False)
         flag(bad_bytes, "encoding_error", "undecodable bytes; pass encoding='gb18030' (or the file's real encoding)")
 
         # sessions
@@ -493,18 +497,20 @@ class _LoadState:
                 df, keep = df[keep].reset_index(drop=True), np.ones(int(keep.sum()), dtype=bool)
                 df["session_id"] = _derive_sessions(df, gap_minutes)
                 report.warnings.append(f"no session column: sessions cut per buyer at gaps over {gap_minutes:g} min")
+            # sessions as codes in the ids' sort order: comparing and sorting them is comparing and sorting ids
+            session = pd.factorize(df["session_id"], sort=True)[0]
             if self.has_time_column and drop_duplicates:
                 key = [c for c in ("message_id", "session_id", "ts", "role", "agent_id", "customer_id", "text")
                        if c in df]
                 rows = np.flatnonzero(keep)
-                dup = rows[_duplicated(df, key, rows)]
+                dup = rows[_duplicated(df, key, rows, session)]
                 if len(dup):
                     d = df.iloc[dup].copy()
                     d["reason"] = "duplicate"
                     d["detail"] = "repeat of an earlier row"
                     quarantined.append(d)
                     keep[dup] = False
-            df = _order_and_number(df, keep, report)
+            df = _order_and_number(df, keep, session, report)
         else:
             df = pd.DataFrame(columns=["_order"])
         if self.unknown_platforms:
@@ -535,6 +541,11 @@ def _lookup(values: pd.Series, table: dict[str, str]) -> pd.Series:
     return pd.Series(mapped.take(codes, allow_fill=True), index=values.index)
 
 
+def _holds(values: pd.Series, fragment: str) -> bool:
+    """Some value of an Arrow-backed text column contains ``fragment`` (one Arrow pass, no per-row result)."""
+    return bool(pc.any(pc.match_substring(pa.chunked_array(values.array.__arrow_array__()), fragment)).as_py())
+
+
 def _distinct_values_match(values: pd.Series, test: Callable[[object], bool]) -> np.ndarray:
     """Per row: ``test`` holds for its value (run once per distinct value; missing values never match)."""
     codes, distinct = pd.factorize(values)
@@ -563,12 +574,12 @@ def _derive_sessions(df: pd.DataFrame, gap_minutes: float) -> pd.Series:
     return ids.reindex(df.index)
 
 
-def _order_and_number(df: pd.DataFrame, keep: np.ndarray, report: LoadReport) -> pd.DataFrame:
-    """The ``keep`` rows sorted by session, time (export order breaks ties), numbered ``seq`` and given
-    a ``message_id``. Only the sort keys are sorted; each column is then taken once, in final order."""
+def _order_and_number(df: pd.DataFrame, keep: np.ndarray, session: np.ndarray, report: LoadReport
+                      ) -> pd.DataFrame:
+    """The ``keep`` rows sorted by session (``session``: codes in id order), time (export order breaks
+    ties), numbered ``seq`` and given a ``message_id``. Only the sort keys are sorted; each column is
+    then taken once, in final order."""
     timed = "ts" in df and bool(df.loc[keep, "ts"].notna().any())
-    # sessions as codes in the sessions' sort order: sorting and grouping them is sorting and grouping ids
-    session = pd.factorize(df["session_id"], sort=True)[0]
     keys = pd.DataFrame({"session_id": session, "_order": df["_order"].to_numpy()})
     if timed:
         keys["ts"] = df["ts"]
@@ -586,14 +597,14 @@ def _order_and_number(df: pd.DataFrame, keep: np.ndarray, report: LoadReport) ->
     return df
 
 
-def _duplicated(df: pd.DataFrame, key: list[str], rows: np.ndarray) -> np.ndarray:
+def _duplicated(df: pd.DataFrame, key: list[str], rows: np.ndarray, session: np.ndarray) -> np.ndarray:
     """Per row of ``rows``: it repeats an earlier one of them in every ``key`` column (missing values
-    equal), as ``DataFrame.duplicated``. Only rows sharing session, time and role with another are
-    compared in full, so the long text columns are never copied or hashed whole."""
+    equal), as ``DataFrame.duplicated``. Only rows sharing session (``session``: codes), time and role
+    with another are compared in full, so the long text columns are never copied or hashed whole."""
     coarse = [c for c in ("session_id", "ts", "role") if c in key]
     candidates = np.arange(len(rows))
     if coarse:
-        codes = pd.DataFrame({c: pd.factorize(df[c])[0][rows] for c in coarse})
+        codes = pd.DataFrame({c: (session if c == "session_id" else pd.factorize(df[c])[0])[rows] for c in coarse})
         candidates = np.flatnonzero(codes.duplicated(keep=False).to_numpy())
     repeated = np.zeros(len(rows), dtype=bool)
     if len(candidates):

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import re
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -105,11 +106,11 @@ def _common_char(ch: str) -> bool:
 
 def _plausibility(sample: bytes, encoding: str) -> float:
     """Share of the non-ASCII characters that read as common Chinese when decoded with ``encoding``."""
-    text = sample.decode(encoding, errors="replace")
-    non_ascii = [ch for ch in text if ord(ch) > 127]
+    counts = Counter(sample.decode(encoding, errors="replace"))      # each distinct character judged once
+    non_ascii = {ch: n for ch, n in counts.items() if ord(ch) > 127}
     if not non_ascii:
         return 1.0
-    return sum(_common_char(ch) for ch in non_ascii) / len(non_ascii)
+    return sum(n for ch, n in non_ascii.items() if _common_char(ch)) / sum(non_ascii.values())
 
 
 def detect_encoding(path: Path, sample_bytes: int = 512 << 10) -> str:
