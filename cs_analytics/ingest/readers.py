@@ -306,15 +306,16 @@ class _DelimitedParser:
         return safe
 
     def _parse_plain(self, data: bytes) -> list | None:
-        """pyarrow.csv on lines without quotes: one string array per field, or None if it cannot."""
+        """pyarrow.csv on lines without quotes: one string array per field, or None if it cannot (one
+        parse block, so the columns come out in one piece, as the large strings pandas keeps)."""
         names = [f"f{i}" for i in range(self.expected)]
         try:
             table = pacsv.read_csv(
                 pa.py_buffer(data),
-                read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 22, use_threads=False),
+                read_options=pacsv.ReadOptions(column_names=names, block_size=len(data) + 1, use_threads=False),
                 parse_options=pacsv.ParseOptions(delimiter=self.delimiter, quote_char=False, escape_char=False,
                                                  newlines_in_values=False, ignore_empty_lines=True),
-                convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
                                                      strings_can_be_null=False, quoted_strings_can_be_null=False))
         except pa.ArrowInvalid:
             return None
@@ -402,7 +403,7 @@ class _DelimitedParser:
         """The records and malformed rows parsed since the last call, in file order."""
         parts = list(self.fast_parts)
         if self.slow_rows:
-            columns = [pa.array([record[i] for record in self.slow_records], pa.string())
+            columns = [pa.array([record[i] for record in self.slow_records], pa.large_string())
                        for i in range(self.expected)]
             parts.append((columns, np.asarray(self.slow_rows, dtype=np.int64)))
         batch = RawBatch(self.path, "", list(self.names), malformed=self.malformed, progress_bytes=progress_bytes)
