@@ -115,7 +115,8 @@ def test_bom_kept_when_the_encoding_says_so_and_no_trailing_newline(tmp_path):
 
 
 def test_quoting_none_reads_quotes_as_text(tmp_path):
-    path = write(tmp_path, ['s1\t1\t"引号开头\n', 's1\t2\t正常\n'], name="x.tsv", header="会话ID\t时间\t内容\n")
+    path = write(tmp_path, ['s1\t1\t"引号开头\n', 's1\t2\t正常\n'], name="x.tsv",
+                 header="会话ID\t时间\t内容\n")
     fast = batches(path, True, delimiter="\t", quoting="none")
     assert fast == batches(path, False, delimiter="\t", quoting="none")
     assert fast["records"][0][2] == '"引号开头'
@@ -126,7 +127,8 @@ line_st = st.lists(st.sampled_from(["s1", "s2", "", " ", '"', '""', ",", "\n", "
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(lines=st.lists(line_st, max_size=30), header=st.sampled_from([HEADER, "\n\n" + HEADER, '"会话ID",时间,"发送方",内容\n']))
+@given(lines=st.lists(line_st, max_size=30),
+       header=st.sampled_from([HEADER, "\n\n" + HEADER, '"会话ID",时间,"发送方",内容\n']))
 def test_any_text_reads_the_same_both_ways(tmp_path_factory, lines, header):
     path = write(tmp_path_factory.mktemp("prop"), [line + "\n" for line in lines], header=header)
     assert batches(path, True) == batches(path, False)

@@ -1,9 +1,9 @@
 """Format readers: turn an export file into batches of raw string records, nothing dropped.
 
 Each reader yields ``RawBatch`` objects: the field names, the records as lists of strings (or None) or,
-from the CSV/TSV reader, as one Arrow string array per field, the source row of each record, and the rows it could not parse (``Malformed``) with a reason. The
-loader (ingest/load.py) maps the fields onto the messages table. Readers stream: a file is never held as
-both text and table at once.
+from the CSV/TSV reader, as one Arrow string array per field, the source row of each record, and the
+rows it could not parse (``Malformed``) with a reason. The loader (ingest/load.py) maps the fields onto
+the messages table. Readers stream: a file is never held as both text and table at once.
 """
 from __future__ import annotations
 
