@@ -10,15 +10,18 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..base import config
 from .profiles import Profile, fold_header, fold_value, load_profile
 from .readers import (REPLACEMENT, SUPPORTED_SUFFIXES, Malformed, RawBatch, ReadError, detect_encoding, file_format,
                       read_delimited, read_json, read_jsonl, read_parquet, read_xlsx)
-from ..base.schema import QUARANTINE_COLUMNS, QUARANTINE_REASONS, conform
+from ..base.schema import QUARANTINE_COLUMNS, QUARANTINE_REASONS, conform, string_dtype
 from ..base.timeparse import parse_times
 
 
@@ -230,16 +233,20 @@ def load_logs(path: str | Path | Iterable[str | Path], profile: str | Path | dic
 
 
 def _fill_file_counts(report: LoadReport, messages: pd.DataFrame, quarantine: pd.DataFrame) -> None:
-    kept = _base_files(messages["source_file"]).value_counts() if len(messages) else {}
-    quar = _base_files(quarantine["source_file"]).value_counts() if len(quarantine) else {}
+    kept = _rows_per_file(messages["source_file"])
+    quar = _rows_per_file(quarantine["source_file"])
     for frep in report.files:
-        frep.rows_kept = int(kept.get(frep.path, 0))
-        frep.rows_quarantined = int(quar.get(frep.path, 0))
+        frep.rows_kept = kept.get(frep.path, 0)
+        frep.rows_quarantined = quar.get(frep.path, 0)
 
 
-def _base_files(sources: pd.Series) -> pd.Series:
-    """The file path of each source_file value (workbooks record ``file!sheet``)."""
-    return sources.str.split("!", n=1).str[0]
+def _rows_per_file(sources: pd.Series) -> dict[str, int]:
+    """Rows per file path (workbooks record ``file!sheet`` as source_file)."""
+    rows: dict[str, int] = {}
+    for source, count in sources.value_counts().items():
+        path = str(source).split("!", 1)[0]
+        rows[path] = rows.get(path, 0) + int(count)
+    return rows
 
 
 def _batches(file: Path, frep: FileReport, prof: Profile, encoding: str | None, sheet, delimiter,
@@ -281,7 +288,8 @@ class _LoadState:
         self.default_platform = default_platform or prof.defaults.get("platform", "other")
         self.default_shop = default_shop or prof.defaults.get("shop")
         self.max_text_chars = max_text_chars
-        self.kept: list[pd.DataFrame] = []
+        self.kept: list[pd.DataFrame] = []        # canonicalised batches, usable rows or not
+        self.usable: list[np.ndarray] = []        # per batch: which rows are usable
         self.quarantined: list[pd.DataFrame] = []
         self.has_session_column = True
         self.has_time_column = False
@@ -339,33 +347,33 @@ class _LoadState:
     def add_batch(self, batch: RawBatch, frep: FileReport) -> None:
         source = batch.source_file + (f"!{batch.part}" if batch.part else "")
         mapping: dict[str, int] = {}
-        if batch.records:
+        if len(batch):
             try:
                 mapping = self.map_fields(batch, frep)
             except LoadError as exc:
                 if not (batch.part and self.skip_unmapped_sheets):
                     raise
                 # a notes/summary sheet in a workbook: skipped and reported, not counted as rows
-                rows = len(batch.records) + len(batch.malformed)
+                rows = len(batch) + len(batch.malformed)
                 frep.skipped_parts.append(f"sheet {batch.part!r}: {rows} rows without the required columns")
                 self.unmapped_sheets.append(exc)
                 return
-        frep.rows_read += len(batch.records) + len(batch.malformed)
+        frep.rows_read += len(batch) + len(batch.malformed)
         if batch.malformed:
             self.quarantined.append(_malformed_frame(batch.malformed, source))
-        if not batch.records:
+        if not len(batch):
             return
         self.mapped.update(mapping)
-        raw = pd.DataFrame(batch.records, dtype=object)
-        frame = pd.DataFrame({c: raw.iloc[:, i] for c, i in mapping.items()})
+        frame = pd.DataFrame({c: _raw_column(batch, i) for c, i in mapping.items()})
         frame["source_file"] = source
         frame["source_row"] = batch.rows
         frame["_order"] = range(self.order, self.order + len(frame))
         self.order += len(frame)
-        kept, quarantined = self.canonicalize(frame.reset_index(drop=True))
-        self.kept.append(kept)
-        if len(quarantined):
-            self.quarantined.append(quarantined)
+        frame, usable = self.canonicalize(frame.reset_index(drop=True))
+        if not usable.all():
+            self.quarantined.append(frame[~usable].copy())
+        self.kept.append(frame.drop(columns=["reason", "detail"]))
+        self.usable.append(usable)
 
     def end_file(self, frep: FileReport) -> None:
         """After a file: a workbook none of whose sheets could be mapped is an error, not an empty load."""
@@ -373,7 +381,9 @@ class _LoadState:
             raise self.unmapped_sheets[0]
         self.unmapped_sheets = []
 
-    def canonicalize(self, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def canonicalize(self, df: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        """Canonical values for a batch, with ``reason``/``detail`` columns for the rows that cannot be
+        used; also returns which rows are usable (the rest belong in quarantine)."""
         prof = self.prof
         nulls = set(prof.null_values)
         for col in df.columns:
@@ -383,21 +393,25 @@ class _LoadState:
             df[col] = values.mask(values.isin(nulls))
         text = df["text"].astype("string") if "text" in df else pd.Series(pd.NA, index=df.index, dtype="string")
         df["text"] = text
-        reason = pd.Series(pd.NA, index=df.index, dtype="object")
-        detail = pd.Series("", index=df.index, dtype="object")
+        reason = np.full(len(df), None, dtype=object)
+        detail = np.full(len(df), "", dtype=object)
+        unflagged = np.ones(len(df), dtype=bool)
 
-        def flag(mask: pd.Series, name: str, why: pd.Series | str = "") -> None:
-            mask = mask.fillna(False).astype(bool) & reason.isna()
-            reason[mask] = name
-            if isinstance(why, pd.Series):
-                detail[mask] = why[mask].astype(str)
-            else:
-                detail[mask] = why
+        def flag(mask: pd.Series, name: str, why: Callable[[np.ndarray], pd.Series] | str = "") -> None:
+            """Set rows aside for ``name``; ``why`` gives the detail of the flagged rows (only those)."""
+            hit = mask.fillna(False).to_numpy(dtype=bool) & unflagged
+            if not hit.any():
+                return
+            unflagged[hit] = False
+            reason[hit] = name
+            detail[hit] = why if isinstance(why, str) else why(hit).astype(str).to_numpy(dtype=object)
 
         text_cols = [c for c in df.columns if c not in ("source_row", "_order")]
         bad_bytes = pd.Series(False, index=df.index)
         for col in text_cols:
-            bad_bytes |= df[col].astype("string").str.contains(REPLACEMENT, regex=False).fillna(False)
+            values = df[col].astype("string")
+            if _holds(values, REPLACEMENT):
+                bad_bytes |= values.str.contains(REPLACEMENT, regex=False).fillna(False)
         flag(bad_bytes, "encoding_error", "undecodable bytes; pass encoding='gb18030' (or the file's real encoding)")
 
         # sessions
@@ -409,8 +423,8 @@ class _LoadState:
         # roles (from the role column, else from the sender name)
         if "role" in df:
             role = _lookup(df["role"], self.role_lookup)
-            flag(role.isna(), "unknown_role", "role value " + df["role"].astype("string").fillna("<empty>")
-                 + " is not in the profile's roles")
+            flag(role.isna(), "unknown_role", lambda hit: "role value " + df["role"][hit].astype("string")
+                 .fillna("<empty>") + " is not in the profile's roles")
             df["role"] = role
         else:
             df["role"] = self._roles_from_sender(df["sender"])
@@ -419,7 +433,7 @@ class _LoadState:
             if "agent_id" not in df:
                 df["agent_id"] = df["sender"].where(is_staff)
             if "customer_id" not in df:
-                df["customer_id"] = df["sender"].where(df["role"] == "customer")
+                df["customer_id"] = df["sender"].where(df["role"].isin(["customer"]))
         if "agent_id" in df:
             df["agent_id"] = df["agent_id"].where(df["role"].isin(["agent", "bot"]))
 
@@ -427,15 +441,16 @@ class _LoadState:
         stripped = text.str.strip()
         flag(stripped.isna() | (stripped == ""), "empty_text", "empty message text")
         length = text.str.len()
-        flag(length > self.max_text_chars, "text_too_long",
-             "text of " + length.astype("string").fillna("0") + f" characters (limit {self.max_text_chars})")
+        flag(length > self.max_text_chars, "text_too_long", lambda hit: "text of " + length[hit].astype("string")
+             .fillna("0") + f" characters (limit {self.max_text_chars})")
 
         # times
         if "ts" in df:
             self.has_time_column = True
             parsed = parse_times(df["ts"], prof.time_formats, self.tz)
             flag(df["ts"].isna(), "missing_timestamp", "no time in a timed export")
-            flag(parsed.isna(), "bad_timestamp", "unparseable time " + df["ts"].astype("string").fillna(""))
+            flag(parsed.isna(), "bad_timestamp",
+                 lambda hit: "unparseable time " + df["ts"][hit].astype("string").fillna(""))
             df["ts"] = parsed
 
         # platform and shop
@@ -454,19 +469,16 @@ class _LoadState:
                 truthy = df[col].astype("string").str.strip().str.lower().isin(self.true_values)
                 df[col] = truthy.astype(object).where(df[col].notna(), None)
 
-        bad = reason.notna()
-        quarantined = df[bad].copy()
-        quarantined["reason"] = reason[bad]
-        quarantined["detail"] = detail[bad]
-        return df[~bad].copy(), quarantined
+        df["reason"] = reason
+        df["detail"] = detail
+        return df, unflagged
 
     def _roles_from_sender(self, sender: pd.Series) -> pd.Series:
         role = pd.Series("customer", index=sender.index, dtype=object)
         for name in ("agent", "bot", "system"):
             for pattern in self.prof.sender_roles.get(name, []):
                 rx = re.compile(pattern)
-                hit = sender.map(lambda v, rx=rx: isinstance(v, str) and rx.search(v) is not None).astype(bool)
-                role[hit] = name
+                role[_distinct_values_match(sender, lambda v, rx=rx: rx.search(v) is not None)] = name
         return role.where(sender.notna())
 
     # -- the whole load ---------------------------------------------------------------------
@@ -475,23 +487,32 @@ class _LoadState:
                ) -> tuple[pd.DataFrame, pd.DataFrame]:
         extra = tuple(c for c in self.prof.extra_columns if c in self.mapped)
         frames = [f for f in self.kept if len(f)]
+        # Arrow-backed columns concatenate without copying; the batches are dropped so nothing is held twice
         df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["_order"])
+        keep = np.concatenate(self.usable) if frames else np.zeros(0, dtype=bool)
+        self.kept, self.usable, frames = [], [], []
         quarantined = list(self.quarantined)
-        if len(df):
+        if keep.any():
             if not self.has_session_column:
+                df, keep = df[keep].reset_index(drop=True), np.ones(int(keep.sum()), dtype=bool)
                 df["session_id"] = _derive_sessions(df, gap_minutes)
                 report.warnings.append(f"no session column: sessions cut per buyer at gaps over {gap_minutes:g} min")
+            # sessions as codes in the ids' sort order: comparing and sorting them is comparing and sorting ids
+            session = pd.factorize(df["session_id"], sort=True)[0]
             if self.has_time_column and drop_duplicates:
                 key = [c for c in ("message_id", "session_id", "ts", "role", "agent_id", "customer_id", "text")
                        if c in df]
-                dup = df.duplicated(subset=key, keep="first")
-                if dup.any():
-                    d = df[dup].copy()
+                rows = np.flatnonzero(keep)
+                dup = rows[_duplicated(df, key, rows, session)]
+                if len(dup):
+                    d = df.iloc[dup].copy()
                     d["reason"] = "duplicate"
                     d["detail"] = "repeat of an earlier row"
                     quarantined.append(d)
-                    df = df[~dup]
-            df = _order_and_number(df, report)
+                    keep[dup] = False
+            df = _order_and_number(df, keep, session, report)
+        else:
+            df = pd.DataFrame(columns=["_order"])
         if self.unknown_platforms:
             report.warnings.append(f"unknown platform values counted as 'other': {self.unknown_platforms}")
         if not self.has_time_column:
@@ -505,10 +526,31 @@ class _LoadState:
         return messages.reset_index(drop=True), quarantine
 
 
+def _raw_column(batch: RawBatch, index: int) -> pd.Series:
+    """One field of a batch as text: Arrow-backed when the reader gave Arrow arrays, else objects."""
+    if batch.columns is not None:
+        return pd.Series(pd.arrays.ArrowStringArray(batch.columns[index]), copy=False)
+    return pd.Series([record[index] for record in batch.records], dtype=object)
+
+
 def _lookup(values: pd.Series, table: dict[str, str]) -> pd.Series:
-    """Map raw cell values through a folded-value table, folding each distinct value once."""
-    distinct = {v: table.get(fold_value(v)) for v in values.dropna().unique()}
-    return values.map(distinct).astype(object).where(values.notna(), None)
+    """Map raw cell values through a folded-value table, folding each distinct value once; values
+    missing or not in the table give NA."""
+    codes, distinct = pd.factorize(values)
+    mapped = pd.array([table.get(fold_value(v)) for v in distinct], dtype=string_dtype())
+    return pd.Series(mapped.take(codes, allow_fill=True), index=values.index)
+
+
+def _holds(values: pd.Series, fragment: str) -> bool:
+    """Some value of an Arrow-backed text column contains ``fragment`` (one Arrow pass, no per-row result)."""
+    return bool(pc.any(pc.match_substring(pa.chunked_array(values.array.__arrow_array__()), fragment)).as_py())
+
+
+def _distinct_values_match(values: pd.Series, test: Callable[[object], bool]) -> np.ndarray:
+    """Per row: ``test`` holds for its value (run once per distinct value; missing values never match)."""
+    codes, distinct = pd.factorize(values)
+    hits = np.array([bool(test(v)) for v in distinct] + [False], dtype=bool)
+    return hits[codes]
 
 
 def _malformed_frame(items: list[Malformed], source: str) -> pd.DataFrame:
@@ -532,22 +574,64 @@ def _derive_sessions(df: pd.DataFrame, gap_minutes: float) -> pd.Series:
     return ids.reindex(df.index)
 
 
-def _order_and_number(df: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
-    """Sort by session, time (export order breaks ties), number ``seq`` and assign ``message_id``."""
-    if "ts" in df and df["ts"].notna().any():
-        prev = df.sort_values("_order").groupby("session_id", sort=False)["ts"].shift()
-        report.out_of_order_rows = int((df["ts"] < prev.reindex(df.index)).sum())
-        df = df.sort_values(["session_id", "ts", "_order"], kind="stable", na_position="last")
+def _order_and_number(df: pd.DataFrame, keep: np.ndarray, session: np.ndarray, report: LoadReport
+                      ) -> pd.DataFrame:
+    """The ``keep`` rows sorted by session (``session``: codes in id order), time (export order breaks
+    ties), numbered ``seq`` and given a ``message_id``. Only the sort keys are sorted; each column is
+    then taken once, in final order."""
+    timed = "ts" in df and bool(df.loc[keep, "ts"].notna().any())
+    keys = pd.DataFrame({"session_id": session, "_order": df["_order"].to_numpy()})
+    if timed:
+        keys["ts"] = df["ts"]
+    keys = keys[keep]
+    if timed:
+        in_export_order = keys if keys["_order"].is_monotonic_increasing else keys.sort_values("_order")
+        prev = in_export_order.groupby("session_id", sort=False)["ts"].shift()
+        report.out_of_order_rows = int((keys["ts"] < prev.reindex(keys.index)).sum())
+        keys = keys.sort_values(["session_id", "ts", "_order"], kind="stable", na_position="last")
     else:
-        df = df.sort_values(["session_id", "_order"], kind="stable")
-    df = df.reset_index(drop=True)
-    df["seq"] = df.groupby("session_id", sort=False).cumcount() + 1
+        keys = keys.sort_values(["session_id", "_order"], kind="stable")
+    df = _take_rows(df, df.index.get_indexer(keys.index))
+    df["seq"] = _numbers_within_runs(keys["session_id"].to_numpy())
     df["message_id"] = _message_ids(df, report)
     return df
 
 
+def _duplicated(df: pd.DataFrame, key: list[str], rows: np.ndarray, session: np.ndarray) -> np.ndarray:
+    """Per row of ``rows``: it repeats an earlier one of them in every ``key`` column (missing values
+    equal), as ``DataFrame.duplicated``. Only rows sharing session (``session``: codes), time and role
+    with another are compared in full, so the long text columns are never copied or hashed whole."""
+    coarse = [c for c in ("session_id", "ts", "role") if c in key]
+    candidates = np.arange(len(rows))
+    if coarse:
+        codes = pd.DataFrame({c: (session if c == "session_id" else pd.factorize(df[c])[0])[rows] for c in coarse})
+        candidates = np.flatnonzero(codes.duplicated(keep=False).to_numpy())
+    repeated = np.zeros(len(rows), dtype=bool)
+    if len(candidates):
+        repeated[candidates] = df[key].iloc[rows[candidates]].duplicated(keep="first").to_numpy()
+    return repeated
+
+
+def _numbers_within_runs(codes: np.ndarray) -> np.ndarray:
+    """1, 2, 3, ... along each run of equal codes (``groupby(...).cumcount() + 1`` on sorted codes)."""
+    position = np.arange(len(codes))
+    run_start = np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, dtype=bool)
+    return position - np.maximum.accumulate(np.where(run_start, position, 0)) + 1
+
+
+def _take_rows(df: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    """The rows at ``positions``, in that order, with a fresh index; ``df`` is emptied column by column
+    so the table is never held twice."""
+    taken = {}
+    for column in list(df.columns):
+        taken[column] = pd.Series(df.pop(column).array.take(positions), copy=False)
+    return pd.DataFrame(taken, copy=False)
+
+
 def _message_ids(df: pd.DataFrame, report: LoadReport) -> pd.Series:
     """The export's own ids where given, else a 64-bit BLAKE2b of the message's content and occurrence."""
+    if "message_id" in df and df["message_id"].notna().all():
+        return _unique_ids(df["message_id"], report)
     digests: list[str] = []
     for start in range(0, len(df), 50_000):      # in blocks: no full-table lists of Python strings
         block = df.iloc[start:start + 50_000]
@@ -568,15 +652,20 @@ def _message_ids(df: pd.DataFrame, report: LoadReport) -> pd.Series:
         for k, n in zip(digests, occurrence.tolist())])
     if "message_id" in df:
         own = df["message_id"]
-        ids = own.where(own.notna(), hashed).astype(object)
-        repeated = ids.duplicated(keep=False)
-        if repeated.any():
-            report.warnings.append(f"{int(repeated.sum())} rows share an exported message id; "
-                                   f"those got a suffix ~n to stay unique")
-            n = ids.groupby(ids).cumcount()
-            ids = ids.where(~repeated | (n == 0), ids.astype(str) + "~" + (n + 1).astype(str))
-        return ids
+        return _unique_ids(own.where(own.notna(), hashed), report)
     return hashed
+
+
+def _unique_ids(ids: pd.Series, report: LoadReport) -> pd.Series:
+    """Message ids made unique: repeats of an exported id get a suffix ``~n``."""
+    repeated = ids.duplicated(keep=False)
+    if repeated.any():
+        report.warnings.append(f"{int(repeated.sum())} rows share an exported message id; "
+                               f"those got a suffix ~n to stay unique")
+        ids = ids.astype(object)
+        n = ids.groupby(ids).cumcount()
+        ids = ids.where(~repeated | (n == 0), ids.astype(str) + "~" + (n + 1).astype(str))
+    return ids
 
 
 __all__ = ["load_logs", "LoadResult", "LoadReport", "FileReport", "LoadError", "input_files"]

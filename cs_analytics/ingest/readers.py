@@ -1,21 +1,28 @@
 """Format readers: turn an export file into batches of raw string records, nothing dropped.
 
-Each reader yields ``RawBatch`` objects: the field names, the records as lists of strings (or None),
-the source row of each record, and the rows it could not parse (``Malformed``) with a reason. The
-loader (ingest/load.py) maps the fields onto the messages table. Readers stream: a file is never held as
-both text and table at once.
+Each reader yields ``RawBatch`` objects: the field names, the records as lists of strings (or None) or,
+from the CSV/TSV reader, as one Arrow string array per field, the source row of each record, and the
+rows it could not parse (``Malformed``) with a reason. The loader (ingest/load.py) maps the fields onto
+the messages table. Readers stream: a file is never held as both text and table at once.
 """
 from __future__ import annotations
 
 import codecs
 import csv
 import datetime as dt
-import io
 import json
+import re
+import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 SUPPORTED_SUFFIXES = {
     ".csv": "csv", ".tsv": "tsv", ".txt": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx",
@@ -46,9 +53,14 @@ class RawBatch:
     part: str                       # sheet name for workbooks, else ""
     fields: list[str]
     records: list[list[str | None]] = field(default_factory=list)
-    rows: list[int] = field(default_factory=list)
+    rows: list[int] | np.ndarray = field(default_factory=list)
     malformed: list[Malformed] = field(default_factory=list)
     progress_bytes: int = 0         # bytes of the file consumed so far (for progress bars)
+    columns: list[pa.Array] | None = None   # the records as one string array per field (then records is empty)
+
+    def __len__(self) -> int:
+        """Number of records (malformed rows not counted)."""
+        return len(self.rows)
 
 
 def file_format(path: Path) -> str:
@@ -94,11 +106,11 @@ def _common_char(ch: str) -> bool:
 
 def _plausibility(sample: bytes, encoding: str) -> float:
     """Share of the non-ASCII characters that read as common Chinese when decoded with ``encoding``."""
-    text = sample.decode(encoding, errors="replace")
-    non_ascii = [ch for ch in text if ord(ch) > 127]
+    counts = Counter(sample.decode(encoding, errors="replace"))      # each distinct character judged once
+    non_ascii = {ch: n for ch, n in counts.items() if ord(ch) > 127}
     if not non_ascii:
         return 1.0
-    return sum(_common_char(ch) for ch in non_ascii) / len(non_ascii)
+    return sum(n for ch, n in non_ascii.items() if _common_char(ch)) / sum(non_ascii.values())
 
 
 def detect_encoding(path: Path, sample_bytes: int = 512 << 10) -> str:
@@ -142,17 +154,22 @@ def detect_encoding(path: Path, sample_bytes: int = 512 << 10) -> str:
 
 
 class _LineRecorder:
-    """Iterates lines of a text stream while remembering the raw lines of the current record."""
+    """Feeds lines to the csv module while remembering the raw lines of the current record."""
 
-    def __init__(self, stream: io.TextIOBase):
-        self.stream = stream
+    def __init__(self):
+        self.source: Iterator[str] = iter(())
         self.lines: list[str] = []
+        self.exhausted = False
 
     def __iter__(self):
         return self
 
     def __next__(self) -> str:
-        line = next(self.stream)
+        try:
+            line = next(self.source)
+        except StopIteration:
+            self.exhausted = True
+            raise
         self.lines.append(line)
         return line
 
@@ -169,82 +186,287 @@ def _sniff_delimiter(path: Path, encoding: str, fmt: str) -> str:
         return max(counts, key=counts.get) if max(counts.values()) else ","
 
 
+# A physical line as Python's text files split them (newline=""): ends at \r\n, \r or \n.
+_PHYSICAL_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+# A cell of nothing but characters str.strip() removes (Arrow's own idea of whitespace differs).
+_BLANK_CELL = "^[" + "".join(f"\\x{{{c:x}}}" for c in range(sys.maxunicode + 1) if chr(c).isspace()) + "]*$"
+
+
+class _NeedMore(Exception):
+    """A record runs past the end of the text decoded so far."""
+
+
+class _DelimitedParser:
+    """Turns decoded text, fed a block of whole lines at a time, into records with their line numbers.
+
+    Runs of plain lines (no quote, the expected number of fields, not empty) are parsed by pyarrow.csv;
+    every other line, and any line a quoted field runs over, goes through the csv module exactly as
+    a line-by-line read would, so both give the same records, line numbers and malformed rows.
+    """
+
+    def __init__(self, path: str, delimiter: str, quote_mode: int, header: bool, fields: list[str], fast: bool):
+        self.path, self.delimiter, self.quote_mode, self.header = path, delimiter, quote_mode, header
+        self.names = list(fields)
+        self.expected = len(self.names) if self.names else None
+        self.fast = fast and delimiter.isascii() and delimiter not in '"\r\n'
+        self.recorder = _LineRecorder()
+        self.reader = csv.reader(self.recorder, delimiter=delimiter, quoting=quote_mode, strict=False)
+        self.lines_done = 0                          # physical lines fully processed
+        self.slow_records: list[list[str]] = []
+        self.slow_rows: list[int] = []
+        self.fast_parts: list[tuple[list, np.ndarray]] = []
+        self.malformed: list[Malformed] = []
+
+    # -- feeding -----------------------------------------------------------------------------
+
+    def feed(self, text: str, final: bool) -> str:
+        """Parse the whole lines in ``text``; returns the tail holding a record not yet complete."""
+        if self.expected is None:
+            try:
+                text = self._find_header(text, final)
+            except _NeedMore as more:
+                return more.args[0]
+        if not text:
+            return ""
+        data = text.encode("utf-8")
+        if self.fast and self._plain(data):
+            lines = data.count(b"\n") + (not data.endswith(b"\n"))
+            columns = self._parse_plain(data)
+            if columns is not None and len(columns[0]) == lines:
+                self._add_fast(columns, self.lines_done + 1 + np.arange(lines))
+                self.lines_done += lines
+                return ""
+        return self._feed_mixed(data, final)
+
+    def _plain(self, data: bytes) -> bool:
+        """True when pyarrow can read the block as it is: no quotes, NULs or lone carriage returns."""
+        if self.quote_mode != csv.QUOTE_NONE and b'"' in data:
+            return False
+        if b"\x00" in data or data.startswith(codecs.BOM_UTF8):    # pyarrow would drop a BOM
+            return False
+        return b"\r" not in data or data.count(b"\r") == data.count(b"\r\n")
+
+    def _find_header(self, text: str, final: bool) -> str:
+        """Read records the csv way until the header (or the end of ``text``); returns the rest."""
+        pos = 0
+        lines = (m.group() for m in _PHYSICAL_LINE.finditer(text))
+        while self.expected is None:
+            try:
+                consumed = self._slow_record(lines, final)
+            except _NeedMore:
+                raise _NeedMore(text[pos:]) from None
+            if not consumed:
+                return ""
+            pos += sum(len(line) for line in consumed)
+        return text[pos:]
+
+    def _feed_mixed(self, data: bytes, final: bool) -> str:
+        """A block with some lines the csv module must read: those by csv, the other lines by pyarrow."""
+        starts, ends = _line_bounds(data)
+        safe = self._plain_lines(data, starts, ends) if self.fast else np.zeros(len(starts), dtype=bool)
+        by_csv = np.zeros(len(starts), dtype=bool)
+        line = 0
+        cut = len(starts)
+        for first in np.flatnonzero(~safe):
+            if first < line:
+                continue                              # already read as part of a multi-line record
+            line = int(first)
+            lines = (data[starts[k]:ends[k]].decode("utf-8") for k in range(line, len(starts)))
+            try:
+                consumed = self._slow_record(lines, final, first_line=self.lines_done + line + 1)
+            except _NeedMore:
+                cut = line
+                break
+            by_csv[line:line + len(consumed)] = True
+            line += len(consumed)
+        plain = np.flatnonzero(~by_csv[:cut])
+        if len(plain):
+            lengths = ends[plain] - starts[plain]
+            chunk = np.frombuffer(data, dtype=np.uint8)[starts[plain].repeat(lengths) + _ranges(lengths)]
+            columns = self._parse_plain(chunk.tobytes())
+            if columns is None or len(columns[0]) != len(plain):
+                raise AssertionError(f"{self.path}: {len(plain)} plain lines did not parse into as many rows")
+            self._add_fast(columns, self.lines_done + 1 + plain)
+        self.lines_done += cut
+        return data[starts[cut]:].decode("utf-8") if cut < len(starts) else ""
+
+    def _plain_lines(self, data: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Per line: pyarrow reads it as the csv module would (no quote/NUL/lone CR, right field count)."""
+        raw = np.frombuffer(data, dtype=np.uint8)
+        line_of = lambda positions: np.searchsorted(starts, positions, side="right") - 1  # noqa: E731
+        content = ends - starts - (raw[ends - 1] == 10) - (raw[ends - 1] == 13) \
+            - ((ends - starts >= 2) & (raw[ends - 1] == 10) & (raw[np.maximum(ends - 2, 0)] == 13))
+        delimiters = np.bincount(line_of(np.flatnonzero(raw == ord(self.delimiter))), minlength=len(starts))
+        safe = (content > 0) & (delimiters == self.expected - 1) & (raw[ends - 1] != 13)
+        troubles = [0] if self.quote_mode == csv.QUOTE_NONE else [0, ord('"')]
+        for byte in troubles:
+            safe[line_of(np.flatnonzero(raw == byte))] = False
+        if data.startswith(codecs.BOM_UTF8):
+            safe[0] = False
+        return safe
+
+    def _parse_plain(self, data: bytes) -> list | None:
+        """pyarrow.csv on lines without quotes: one string array per field, or None if it cannot (one
+        parse block, so the columns come out in one piece, as the large strings pandas keeps)."""
+        names = [f"f{i}" for i in range(self.expected)]
+        try:
+            table = pacsv.read_csv(
+                pa.py_buffer(data),
+                read_options=pacsv.ReadOptions(column_names=names, block_size=len(data) + 1, use_threads=False),
+                parse_options=pacsv.ParseOptions(delimiter=self.delimiter, quote_char=False, escape_char=False,
+                                                 newlines_in_values=False, ignore_empty_lines=True),
+                convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
+                                                     strings_can_be_null=False, quoted_strings_can_be_null=False))
+        except pa.ArrowInvalid:
+            return None
+        return [table.column(i).combine_chunks() for i in range(self.expected)]
+
+    def _add_fast(self, columns: list, rows: np.ndarray) -> None:
+        blank = pc.match_substring_regex(columns[0], _BLANK_CELL)
+        if pc.any(blank).as_py():                   # rows of nothing but whitespace are skipped
+            for column in columns[1:]:
+                blank = pc.and_(blank, pc.match_substring_regex(column, _BLANK_CELL))
+            keep = pc.invert(blank)
+            columns = [c.filter(keep) for c in columns]
+            rows = rows[keep.to_numpy(zero_copy_only=False)]
+        self.fast_parts.append((columns, rows))
+
+    # -- the csv module, one record at a time ------------------------------------------------------
+
+    def _slow_record(self, lines: Iterator[str], final: bool, first_line: int | None = None) -> list[str]:
+        """Read one record from ``lines`` with the csv module; returns the physical lines it took.
+
+        Raises _NeedMore when the record runs past the last line and more text will follow.
+        """
+        start = first_line if first_line is not None else self.lines_done + 1
+        self.recorder.source, self.recorder.lines, self.recorder.exhausted = lines, [], False
+        try:
+            record = next(self.reader)
+        except StopIteration:
+            if self.recorder.lines and not final:
+                raise _NeedMore from None
+            return self.recorder.lines
+        except csv.Error as exc:
+            if self.recorder.exhausted and not final:
+                raise _NeedMore from None
+            consumed = self.recorder.lines
+            self.malformed.append(Malformed(start, "malformed_row", f"CSV error: {exc}", "".join(consumed)))
+            return self._advance(consumed, first_line)
+        if self.recorder.exhausted and not final:
+            raise _NeedMore from None
+        consumed = self.recorder.lines
+        if not "".join(record).strip():
+            pass                                     # blank line: nothing to keep
+        elif self.header and self.expected is None:
+            self.names = [cell.strip() for cell in record]
+            self.expected = len(self.names)
+        elif len(record) == self.expected:
+            self.slow_records.append(record)
+            self.slow_rows.append(start)
+        elif len(consumed) > 1:
+            self._reread_lines(consumed, start)
+        else:
+            self.malformed.append(Malformed(
+                start, "malformed_row",
+                f"expected {self.expected} fields, found {len(record)} (is a text cell containing "
+                f"{self.delimiter!r} left unquoted?)", "".join(consumed)))
+        return self._advance(consumed, first_line)
+
+    def _advance(self, consumed: list[str], first_line: int | None) -> list[str]:
+        consumed = consumed or [""]
+        if first_line is None:                     # header search: count lines as they are read
+            self.lines_done += len(consumed)
+        return consumed
+
+    def _reread_lines(self, lines: list[str], start: int) -> None:
+        for offset, line in enumerate(lines):
+            if not line.strip():
+                continue
+            cells = next(csv.reader([line], delimiter=self.delimiter, quoting=self.quote_mode, strict=False), [])
+            unbalanced = self.quote_mode != csv.QUOTE_NONE and line.count('"') % 2 == 1
+            if len(cells) == self.expected and not unbalanced:
+                self.slow_records.append(cells)
+                self.slow_rows.append(start + offset)
+            else:
+                self.malformed.append(Malformed(
+                    start + offset, "malformed_row",
+                    f"expected {self.expected} fields, found {len(cells)}; an unclosed quote (\") made this "
+                    f"record run over {len(lines)} lines", line))
+
+    # -- batches -----------------------------------------------------------------------------------
+
+    def pending(self) -> int:
+        """Records parsed and not yet taken."""
+        return len(self.slow_rows) + sum(len(rows) for _, rows in self.fast_parts)
+
+    def take(self, progress_bytes: int) -> RawBatch:
+        """The records and malformed rows parsed since the last call, in file order."""
+        parts = list(self.fast_parts)
+        if self.slow_rows:
+            columns = [pa.array([record[i] for record in self.slow_records], pa.large_string())
+                       for i in range(self.expected)]
+            parts.append((columns, np.asarray(self.slow_rows, dtype=np.int64)))
+        batch = RawBatch(self.path, "", list(self.names), malformed=self.malformed, progress_bytes=progress_bytes)
+        if parts:
+            rows = np.concatenate([r for _, r in parts]).astype(np.int64)
+            columns = [pa.concat_arrays([c[i] for c, _ in parts]) for i in range(self.expected)]
+            if self.slow_rows and len(parts) > 1:
+                order = np.argsort(rows, kind="stable")
+                rows, columns = rows[order], [c.take(pa.array(order)) for c in columns]
+            batch.columns, batch.rows = columns, rows
+        self.fast_parts, self.slow_records, self.slow_rows, self.malformed = [], [], [], []
+        return batch
+
+
+def _line_bounds(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end byte offsets of each physical line (ends at \\r\\n, \\r or \\n, kept in the line)."""
+    raw = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(raw == 10) + 1
+    if b"\r" in data:
+        cr = np.flatnonzero(raw == 13)
+        lone = cr[(cr + 1 == len(raw)) | (raw[np.minimum(cr + 1, len(raw) - 1)] != 10)]
+        ends = np.union1d(ends, lone + 1)
+    if not len(ends) or ends[-1] != len(raw):
+        ends = np.append(ends, len(raw))
+    return np.concatenate([[0], ends[:-1]]).astype(np.int64), ends.astype(np.int64)
+
+
+def _ranges(lengths: np.ndarray) -> np.ndarray:
+    """0..n-1 for each n in ``lengths``, concatenated."""
+    offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.arange(int(lengths.sum())) - offsets
+
+
 def read_delimited(path: Path, *, encoding: str | None, delimiter: str | None, quoting: str,
-                   header: bool, fields: list[str], chunk_rows: int) -> Iterator[RawBatch]:
-    """Stream a CSV/TSV file as raw batches. Line numbers are 1-based physical lines.
+                   header: bool, fields: list[str], chunk_rows: int, fast: bool = True) -> Iterator[RawBatch]:
+    """Stream a CSV/TSV file as raw batches of about ``chunk_rows`` records. Line numbers are 1-based
+    physical lines.
 
     A record whose field count is wrong is set aside as ``malformed_row``; when it spans several
     physical lines (an unclosed quote swallowing what follows), each of those lines is re-read on its
-    own so one stray quote costs one row, not the rest of the file.
+    own so one stray quote costs one row, not the rest of the file. The file is decoded once, in
+    blocks; plain lines are parsed by pyarrow.csv, the rest by the csv module (``fast=False``: all
+    lines by the csv module, the reference the fast path is tested against).
     """
     fmt = file_format(path)
     encoding = encoding or detect_encoding(path)
     delimiter = delimiter or _sniff_delimiter(path, encoding, fmt)
     quote_mode = csv.QUOTE_NONE if quoting == "none" else csv.QUOTE_MINIMAL
     csv.field_size_limit(2**31 - 1)
+    parser = _DelimitedParser(str(path), delimiter, quote_mode, header, fields, fast)
+    block_bytes = max(1 << 16, min(chunk_rows * 128, 1 << 24))
     with open(path, "rb") as raw:
-        stream = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
-        recorder = _LineRecorder(stream)
-        reader = csv.reader(recorder, delimiter=delimiter, quoting=quote_mode, strict=False)
-        names = list(fields)
-        expected = len(names) if names else None
-        batch = RawBatch(str(path), "", names)
-        line_no = 0
-        while True:
-            recorder.lines = []
-            start = line_no + 1
-            try:
-                record = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                line_no += max(1, len(recorder.lines))
-                batch.malformed.append(Malformed(start, "malformed_row", f"CSV error: {exc}", "".join(recorder.lines)))
-                continue
-            consumed = recorder.lines
-            line_no += max(1, len(consumed))
-            if not "".join(record).strip():
-                continue  # blank line: nothing to keep
-            if header and expected is None:
-                names = [cell.strip() for cell in record]
-                expected = len(names)
-                batch.fields = names
-                continue
-            if len(record) == expected:
-                batch.records.append(record)
-                batch.rows.append(start)
-            elif len(consumed) > 1:
-                _reread_lines(consumed, start, delimiter, quote_mode, expected, batch)
-            else:
-                batch.malformed.append(Malformed(
-                    start, "malformed_row",
-                    f"expected {expected} fields, found {len(record)} (is a text cell containing "
-                    f"{delimiter!r} left unquoted?)", "".join(consumed)))
-            if len(batch.records) >= chunk_rows:
-                batch.progress_bytes = raw.tell()
-                yield batch
-                batch = RawBatch(str(path), "", names)
-        if header and expected is None:
-            return
-        batch.progress_bytes = raw.tell()
-        yield batch
-
-
-def _reread_lines(lines: list[str], start: int, delimiter: str, quote_mode: int, expected: int,
-                  batch: RawBatch) -> None:
-    for offset, line in enumerate(lines):
-        if not line.strip():
-            continue
-        cells = next(csv.reader([line], delimiter=delimiter, quoting=quote_mode, strict=False), [])
-        unbalanced = quote_mode != csv.QUOTE_NONE and line.count('"') % 2 == 1
-        if len(cells) == expected and not unbalanced:
-            batch.records.append(cells)
-            batch.rows.append(start + offset)
-        else:
-            batch.malformed.append(Malformed(
-                start + offset, "malformed_row",
-                f"expected {expected} fields, found {len(cells)}; an unclosed quote (\") made this "
-                f"record run over {len(lines)} lines", line))
+        decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        carry = ""
+        final = False
+        while not final:
+            chunk = raw.read(block_bytes)
+            final = not chunk
+            text = carry + decoder.decode(chunk, final=final)
+            cut = len(text) if final else text.rfind("\n") + 1
+            carry = parser.feed(text[:cut], final) + text[cut:] if cut else text
+            if parser.expected is not None and (parser.pending() >= chunk_rows or final):
+                yield parser.take(raw.tell())
 
 
 # ---------------------------------------------------------------- workbooks
