@@ -541,25 +541,145 @@ def label_messages(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
     if signals is None:
         signals = complaint_signals(messages, taxonomy)
     customers = _customer_messages(messages)
+    return _label_table(customers, _MessageLabels(customers["message_id"], signals))
+
+
+class _MessageLabels:
+    """The labels of each message by family: first mentions only, in order of appearance (by start).
+
+    ``codes`` numbers the messages' ids and ``signal_codes`` the signals' (``size`` numbers in all,
+    equal ids share one, a missing id has -1); ``pairs[family]`` holds arrays ``message`` (such a number) and
+    ``label`` (index into ``names``), grouped by message. An inquiry topic the message also complains
+    about is left out.
+    """
+
+    def __init__(self, message_ids: pd.Series, signals: pd.DataFrame):
+        self.codes, self.signal_codes, uniques = _shared_codes(message_ids, signals["message_id"])
+        self.size = len(uniques)
+        signal_codes = self.signal_codes
+        labels, names = pd.factorize(signals["label"])
+        self.names = list(names)
+        families, family_names = pd.factorize(signals["family"])
+        order = np.lexsort((np.arange(len(signals)), signals["start"].to_numpy(), signal_codes))
+        order = order[signal_codes[order] >= 0]
+        self.pairs = {}
+        for family in FAMILIES:
+            at = np.flatnonzero(family_names == family)
+            rows = order[families[order] == at[0]] if len(at) else order[:0]
+            message, label = signal_codes[rows], labels[rows]
+            first = _first_of_pair(message, label)
+            self.pairs[family] = (message[first], label[first])
+        message, label = self.pairs["inquiry"]
+        complaint = self.pairs["complaint"]
+        width = len(self.names) + 1
+        raised = np.isin(message * width + label, complaint[0] * width + complaint[1])
+        self.pairs["inquiry"] = (message[~raised], label[~raised])
+
+    def tuples(self, family: str) -> np.ndarray:
+        """Per message (in the order of ``message_ids``) the tuple of its labels of ``family``."""
+        per_code = _tuples(*self.pairs[family], self.names, self.size + 1)
+        return per_code[np.where(self.codes >= 0, self.codes, self.size)]
+
+    def any(self, family: str) -> np.ndarray:
+        """Per message (in the order of ``message_ids``): True where it has a label of ``family``."""
+        found = np.zeros(self.size + 1, dtype=bool)
+        found[self.pairs[family][0]] = True
+        return found[np.where(self.codes >= 0, self.codes, self.size)]
+
+
+def _label_table(customers: pd.DataFrame, labels: _MessageLabels) -> pd.DataFrame:
     base = customers[["message_id", "session_id", "seq", "ts"]].reset_index(drop=True)
-    ordered = signals.sort_values(["message_id", "start"], kind="stable")
-    by_family: dict[str, dict[str, tuple]] = {f: {} for f in FAMILIES}
-    for message_id, family, label in zip(ordered["message_id"], ordered["family"], ordered["label"]):
-        seen = by_family[family].get(message_id, ())
-        if label not in seen:
-            by_family[family][message_id] = seen + (label,)
-    ids = base["message_id"].tolist()
-    types = [by_family["complaint"].get(i, ()) for i in ids]
-    kinds = [by_family["escalation"].get(i, ()) for i in ids]
-    base["types"] = pd.Series(types, dtype=object)
-    base["inquiry"] = pd.Series([tuple(t for t in by_family["inquiry"].get(i, ()) if t not in c)
-                                 for i, c in zip(ids, types)], dtype=object)
-    base["escalation"] = [bool(k) for k in kinds]
-    base["escalation_kinds"] = pd.Series(kinds, dtype=object)
-    base["problem"] = [i in by_family["problem"] for i in ids]
-    base["anger"] = [i in by_family["anger"] for i in ids]
-    base["compensation"] = [i in by_family["compensation"] for i in ids]
-    return base
+    base["types"] = pd.Series(labels.tuples("complaint"), dtype=object)
+    base["inquiry"] = pd.Series(labels.tuples("inquiry"), dtype=object)
+    # flags as lists, so that an empty table keeps the dtype it always had
+    base["escalation"] = labels.any("escalation").tolist()
+    base["escalation_kinds"] = pd.Series(labels.tuples("escalation"), dtype=object)
+    for family in PLAIN_FAMILIES:
+        base[family] = labels.any(family).tolist()
+    return base[["message_id", "session_id", "seq", "ts", "types", "inquiry", "escalation", "escalation_kinds",
+                 "problem", "anger", "compensation"]]
+
+
+# ---------------------------------------------------------------------------- grouped values ---
+def _shared_codes(first: pd.Series, second: pd.Series) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+    """Integer codes of two columns' values, equal values equal codes in both (missing values: -1), and
+    the values coded (in order of first appearance). Text columns are encoded by Arrow in one pass."""
+    if isinstance(first.dtype, pd.StringDtype) and isinstance(second.dtype, pd.StringDtype):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arrays = [pa.chunked_array(pa.array(c.array)).cast(pa.large_string()).chunks for c in (first, second)]
+        both = pa.concat_arrays(arrays[0] + arrays[1]).dictionary_encode()
+        codes = pc.fill_null(both.indices, -1).to_numpy().astype(np.int64)
+        uniques = pd.Index(both.dictionary.to_pandas())
+    else:
+        codes, uniques = pd.factorize(np.concatenate([first.to_numpy(dtype=object), second.to_numpy(dtype=object)]))
+        uniques = pd.Index(uniques)
+    return codes[:len(first)], codes[len(first):], uniques
+
+
+def _starts_of_runs(group: np.ndarray) -> np.ndarray:
+    """Where each run of equal values begins in ``group``."""
+    if not len(group):
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.concatenate([[True], group[1:] != group[:-1]]))
+
+
+def _first_of_pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """True at the first row of each (a, b) pair of non-negative integer codes, in row order."""
+    if not len(a):
+        return np.zeros(0, dtype=bool)
+    return ~pd.Index(a.astype(np.int64) * (int(b.max()) + 1) + b).duplicated()
+
+
+def _sequences(group: np.ndarray, *columns: np.ndarray):
+    """Rows in runs of equal ``group``, read as one sequence (of the rows' ``columns`` values) per run.
+
+    Returns each run's group, a number per run naming its sequence (equal sequences, equal numbers;
+    the numbers count the distinct sequences from 0), for each number a run holding it, the runs'
+    lengths and the values as one matrix per column (run × place in the run, zero-padded)."""
+    starts = _starts_of_runs(group)
+    lengths = np.diff(np.append(starts, len(group)))
+    run = np.repeat(np.arange(len(starts)), lengths)
+    place = np.arange(len(group)) - starts[run]
+    number = pd.factorize(lengths)[0].astype(np.int64)
+    matrices = []
+    for column in columns:
+        matrix = np.zeros((len(starts), int(lengths.max(initial=0))), dtype=np.int64)
+        matrix[run, place] = column
+        matrices.append(matrix)
+        for j in range(matrix.shape[1]):
+            values = pd.factorize(matrix[:, j])[0].astype(np.int64)
+            number = pd.factorize(number * (int(values.max()) + 1) + values)[0].astype(np.int64)
+    example = np.unique(number, return_index=True)[1]
+    return group[starts], number, example, lengths, matrices
+
+
+def _tuples(group: np.ndarray, value: np.ndarray, names: list, size: int) -> np.ndarray:
+    """Per group 0 … size-1 the tuple of ``names[value]`` of its rows, in row order (``()`` without rows),
+    as an object array. Rows come in runs of equal ``group``; each distinct tuple is built once."""
+    groups, number, example, lengths, (matrix,) = _sequences(group, value)
+    table = np.empty(len(example) + 1, dtype=object)
+    table[0] = ()
+    for i, (row, n) in enumerate(zip(matrix[example].tolist(), lengths[example].tolist()), start=1):
+        table[i] = tuple(names[v] for v in row[:n])
+    codes = np.zeros(size, dtype=np.int64)
+    codes[groups] = number + 1
+    return table[codes]
+
+
+def _dicts(group: np.ndarray, key: np.ndarray, value: np.ndarray, names: list, size: int) -> list[dict]:
+    """Per group 0 … size-1 a new dict ``{names[key]: value}`` of its rows, in row order (``{}`` without
+    rows). Rows come in runs of equal ``group``; ``value`` is float64."""
+    groups, number, example, lengths, (keys, bits) = _sequences(group, key, value.view(np.int64))
+    table = np.empty(len(example) + 1, dtype=object)
+    table[0] = {}
+    values = bits[example].view(np.float64).tolist()
+    for i, (row, scores, n) in enumerate(zip(keys[example].tolist(), values, lengths[example].tolist()), start=1):
+        table[i] = dict(zip([names[k] for k in row[:n]], scores[:n]))
+    codes = np.zeros(size, dtype=np.int64)
+    codes[groups] = number + 1
+    return list(map(dict.copy, table[codes]))
 
 
 def talkative_sessions(messages: pd.DataFrame, taxonomy: Taxonomy | None = None) -> pd.DataFrame:
@@ -611,48 +731,94 @@ def contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
     taxonomy = taxonomy or load_taxonomy()
     if signals is None:
         signals = complaint_signals(messages, taxonomy)
+    return _contact_reasons(messages, signals, taxonomy, with_scores=True)
+
+
+def _contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame, taxonomy: Taxonomy,
+                     with_scores: bool) -> pd.DataFrame:
+    """``contact_reasons``; its ``contact_scores`` (a dict per session) only when ``with_scores``."""
     settings = taxonomy.contact
     weights = settings["weights"]
     sessions = pd.Index(messages["session_id"].unique(), name="session_id")
+    session_of_message, session_of_signal, session_ids = _shared_codes(messages["session_id"], signals["session_id"])
+    role = messages["role"]
+    is_customer = role.eq("customer").to_numpy(dtype=bool, na_value=False)
+    is_agent = role.eq("agent").to_numpy(dtype=bool, na_value=False)
+    seq = messages["seq"].to_numpy()
     # the buyer's evidence: one vote per (message, type, family); opening messages count more
-    customers = messages[messages["role"] == "customer"].sort_values(["session_id", "seq"], kind="stable")
-    rank = pd.Series(customers.groupby("session_id", sort=False).cumcount().to_numpy(), index=customers["message_id"].to_numpy())
-    found = signals[signals["family"].isin(["complaint", "inquiry"])].drop_duplicates(["message_id", "label", "family"])
-    opening = rank.reindex(found["message_id"].to_numpy()).to_numpy() < settings["opening_messages"]
-    score = found["family"].map(weights).astype(float).to_numpy() * np.where(opening, settings["opening_factor"], 1.0)
-    votes = [pd.DataFrame({"session_id": found["session_id"].to_numpy(), "label": found["label"].to_numpy(dtype=object),
-                           "score": score, "seq": found["seq"].to_numpy()})]
+    customer_rows = np.flatnonzero(is_customer)
+    customer_sessions = session_of_message[customer_rows]
+    by_session = np.lexsort((customer_rows, seq[customer_rows], customer_sessions))
+    runs = _starts_of_runs(customer_sessions[by_session])
+    rank = np.empty(len(customer_rows), dtype=np.float64)
+    rank[by_session] = np.arange(len(by_session)) - np.repeat(runs, np.diff(np.append(runs, len(by_session))))
+    rank[customer_sessions < 0] = np.inf      # a message without a session is no opening message
+    customer_codes, signal_codes, message_ids = _shared_codes(messages["message_id"].iloc[customer_rows],
+                                                             signals["message_id"])
+    rank_of_code = np.full(len(message_ids) + 1, np.inf)
+    rank_of_code[customer_codes[customer_codes >= 0]] = rank[customer_codes >= 0]
+    labels, names = pd.factorize(signals["label"])
+    names = list(names)
+    family = signals["family"]
+    is_inquiry = family.eq("inquiry").to_numpy(dtype=bool, na_value=False)
+    voting = is_inquiry | family.eq("complaint").to_numpy(dtype=bool, na_value=False)
+    rows = np.flatnonzero(voting)
+    rows = rows[_first_of_pair(signal_codes[rows] + 1, labels[rows] * 2 + is_inquiry[rows])]
+    opening = rank_of_code[signal_codes[rows]] < settings["opening_messages"]
+    score = np.where(is_inquiry[rows], float(weights["inquiry"]), float(weights["complaint"]))
+    votes = [(session_of_signal[rows], labels[rows], score * np.where(opening, settings["opening_factor"], 1.0),
+              signals["seq"].to_numpy()[rows])]
     # one pass over the messages for the agent's topic words and the words of non-buyer sessions
     phrase_set = taxonomy._contact_phrase_set
-    judged = messages[messages["role"].isin(["customer", "agent"])]
+    judged = np.flatnonzero(is_customer | is_agent)
     non_buyer = pd.Index([])
     if phrase_set is not None and len(judged):
-        hits = phrase_set.find(normalize_block(_arrow_text(judged)))
-        kind = [phrase_set.labels[e] for e in hits["entry"]]
-        found_in = pd.DataFrame({"msg": hits["msg"], "what": [k[0] for k in kind], "value": [k[1] for k in kind]})
-        role = judged["role"].to_numpy()[found_in["msg"].to_numpy()]
+        hits = phrase_set.find(normalize_block(_arrow_text(messages).take(judged)))
+        topic = np.array([value if what == "agent" else -1 for what, value in phrase_set.labels], dtype=np.int64)
+        marks_role = np.array([{"customer": 0, "agent": 1}.get(value, -1) if what == "other" else -2
+                               for what, value in phrase_set.labels], dtype=np.int64)
+        row = judged[hits["msg"]]
+        type_of_hit = topic[hits["entry"]]
         # the agent's evidence: the type's agent_terms in the replies, one vote per (message, type)
-        topics = found_in[(found_in["what"] == "agent") & (role == "agent")].drop_duplicates(["msg", "value"])
-        if len(topics) and weights["agent"] > 0:
-            rows = judged.iloc[topics["msg"].to_numpy()]
-            votes.append(pd.DataFrame({"session_id": rows["session_id"].to_numpy(),
-                                       "label": [taxonomy.types[i].id for i in topics["value"]],
-                                       "score": weights["agent"], "seq": rows["seq"].to_numpy()}))
+        said = np.flatnonzero((type_of_hit >= 0) & is_agent[row])
+        said = said[_first_of_pair(hits["msg"][said], type_of_hit[said])]
+        if len(said) and weights["agent"] > 0:
+            code_of_name = {name: i for i, name in enumerate(names)}
+            for t in taxonomy.types:
+                code_of_name.setdefault(t.id, len(names))
+                if len(code_of_name) > len(names):
+                    names.append(t.id)
+            type_code = np.array([code_of_name[t.id] for t in taxonomy.types], dtype=np.int64)
+            votes.append((session_of_message[row[said]], type_code[type_of_hit[said]],
+                          np.full(len(said), float(weights["agent"])), seq[row[said]]))
         # a session written by a merchant, a courier or a B2B buyer is ``other`` whatever it is about
-        marks = found_in[(found_in["what"] == "other") & (found_in["value"].to_numpy() == role)]
-        non_buyer = pd.Index(judged["session_id"].to_numpy()[marks["msg"].to_numpy()]).unique()
-    votes = pd.concat(votes, ignore_index=True)
-    totals = votes.groupby(["session_id", "label"], sort=False).agg(score=("score", "sum"), first=("seq", "min")).reset_index()
-    totals = totals.sort_values(["session_id", "score", "first"], ascending=[True, False, True], kind="stable")
-    best = totals.drop_duplicates("session_id").set_index("session_id")
-    runner = totals[totals.duplicated("session_id")].drop_duplicates("session_id").set_index("session_id")
-    runner = runner[runner["score"] >= settings["secondary_share"] * best["score"].reindex(runner.index)]
-    scores = {sid: dict(zip(g["label"], g["score"].round(2))) for sid, g in totals.groupby("session_id", sort=False)}
+        marked = row[marks_role[hits["entry"]] == is_agent[row].astype(np.int64)]
+        non_buyer = pd.Index(messages["session_id"].take(marked)).unique()
+    session, label, score, first = (np.concatenate(parts) for parts in zip(*votes))
+    counted = session >= 0
+    session, label, score, first = session[counted], label[counted], score[counted], first[counted]
+    width = len(names) + 1
+    totals = pd.DataFrame({"score": score, "first": first}).groupby(session * width + label, sort=False)
+    totals = totals.agg(score=("score", "sum"), first=("first", "min"))
+    key = totals.index.to_numpy()
+    session, label = key // width, key % width
+    score, first = totals["score"].to_numpy(), totals["first"].to_numpy()
+    # per session: best score first, then the type found first, then the type counted first
+    order = np.lexsort((np.arange(len(key)), first, -score, session))
+    session, label, score = session[order], label[order], score[order]
+    best = _starts_of_runs(session)
+    runner = best + 1
+    runner = runner[(runner < len(session)) & np.isin(runner, best, invert=True)]
+    runner = runner[score[runner] >= settings["secondary_share"] * score[runner - 1]]
+    name_of = np.array(names + [None], dtype=object)
     out = pd.DataFrame(index=sessions)
-    out["contact_reason"] = best["label"].reindex(sessions).fillna("other")
-    out["contact_secondary"] = runner["label"].reindex(sessions)
+    out["contact_reason"] = pd.Series(name_of[label[best]], index=session_ids[session[best]]).reindex(sessions).fillna("other")
+    out["contact_secondary"] = pd.Series(name_of[label[runner]], index=session_ids[session[runner]]).reindex(sessions)
     out.loc[out.index.isin(non_buyer), ["contact_reason", "contact_secondary"]] = ["other", pd.NA]
-    out["contact_scores"] = pd.Series([scores.get(s, {}) for s in sessions], index=sessions, dtype=object)
+    if with_scores:
+        scores = _dicts(session, label, np.round(score, 2), names, len(session_ids) + 1)
+        at = session_ids.get_indexer(sessions)
+        out["contact_scores"] = pd.Series([scores[i] for i in at], index=sessions, dtype=object)
     return out
 
 
@@ -681,7 +847,9 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     taxonomy = taxonomy or load_taxonomy()
     if signals is None:
         signals = complaint_signals(messages, taxonomy)
-    labels = label_messages(messages, signals, taxonomy)
+    customers = _customer_messages(messages)
+    message_labels = _MessageLabels(customers["message_id"], signals)
+    labels = _label_table(customers, message_labels)
     if labels.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in SESSION_COLUMNS})
     ordered = messages.sort_values(["session_id", "seq"], kind="stable")
@@ -692,51 +860,75 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
         "started": first["ts"].min(),
     })
     sessions["agent_id"] = session_owner(messages).reindex(sessions.index)
-    sessions = sessions.loc[sessions.index.isin(labels["session_id"].unique())]
-
-    complaints = signals[signals["family"] == "complaint"].sort_values(["session_id", "seq", "start"], kind="stable")
-    ranking = _rank_types(complaints)
-    ranked = ranking.sort_values(["session_id", "messages", "first_pos"], ascending=[True, False, True], kind="stable")
-    type_lists: dict[str, tuple] = {}
-    for sid, label in zip(ranked["session_id"], ranked["label"]):
-        type_lists[sid] = type_lists.get(sid, ()) + (label,)
-    first_evidence = complaints.drop_duplicates(["session_id", "label"])
-
-    def union(column: str) -> dict[str, tuple]:
-        found: dict[str, dict] = {}
-        for sid, values in zip(labels["session_id"], labels[column]):
-            found.setdefault(sid, {}).update(dict.fromkeys(values))
-        return {sid: tuple(v) for sid, v in found.items()}
-
-    session_labels = labels.groupby("session_id", sort=False)
+    sessions = sessions.loc[sessions.index.isin(customers["session_id"].unique())]
     out = sessions.copy()
-    sids = out.index.tolist()
-    out["customer_messages"] = session_labels.size().reindex(out.index).astype(int)
-    types = [type_lists.get(sid, ()) for sid in sids]
+    # every per-session value below is an array over session codes, read at ``at`` for the table's rows
+    session_of_customer, session_of_signal, session_ids = _shared_codes(customers["session_id"], signals["session_id"])
+    size = len(session_ids) + 1          # the last code stands for no session
+    at = session_ids.get_indexer(out.index)
+    at[at < 0] = size - 1
+
+    def per_session(values: np.ndarray) -> np.ndarray:
+        counted = session_of_customer >= 0
+        return np.bincount(session_of_customer[counted], weights=values[counted], minlength=size)[at]
+
+    # complaint types ranked per session: most messages first, then the type raised first
+    complaint = np.flatnonzero(signals["family"].eq("complaint").to_numpy(dtype=bool, na_value=False))
+    complaint = complaint[session_of_signal[complaint] >= 0]
+    complaint = complaint[np.lexsort((complaint, signals["start"].to_numpy()[complaint],
+                                      signals["seq"].to_numpy()[complaint], session_of_signal[complaint]))]
+    label_codes, names = pd.factorize(signals["label"])
+    names = list(names)
+    mentions = complaint[_first_of_pair(message_labels.signal_codes[complaint] + 1, label_codes[complaint])]
+    pair = session_of_signal[mentions] * (len(names) + 1) + label_codes[mentions]
+    _, first_mention, count = np.unique(pair, return_index=True, return_counts=True)
+    ranked = first_mention[np.lexsort((first_mention, -count, session_of_signal[mentions][first_mention]))]
+    ranked_session, ranked_label = session_of_signal[mentions][ranked], label_codes[mentions][ranked]
+    types = _tuples(ranked_session, ranked_label, names, size)[at]
+    later = np.ones(len(ranked), dtype=bool)
+    later[_starts_of_runs(ranked_session)] = False
+    secondary = _tuples(ranked_session[later], ranked_label[later], names, size)[at]
+    evidence = np.full(size, -1, dtype=np.int64)
+    evidence[ranked_session[~later]] = mentions[ranked[~later]]
+    evidence = evidence[at]
+
+    # the kinds of threat and the topics asked about, in order of the session's messages
+    row_of_message = np.zeros(message_labels.size + 1, dtype=np.int64)
+    row_of_message[message_labels.codes[message_labels.codes >= 0]] = np.flatnonzero(message_labels.codes >= 0)
+
+    def union(family: str) -> np.ndarray:
+        message, label = message_labels.pairs[family]
+        session = session_of_customer[row_of_message[message]]
+        order = np.lexsort((np.arange(len(message)), row_of_message[message], session))
+        order = order[session[order] >= 0]
+        order = order[_first_of_pair(session[order], label[order])]
+        return _tuples(session[order], label[order], message_labels.names, size)[at]
+
+    out["customer_messages"] = per_session(np.ones(len(customers))).astype(int)
     out["types"] = pd.Series(types, index=out.index, dtype=object)
-    out["escalation"] = session_labels["escalation"].any().reindex(out.index).fillna(False).astype(bool)
-    kinds, inquiry = union("escalation_kinds"), union("inquiry")
-    out["escalation_kinds"] = pd.Series([kinds.get(sid, ()) for sid in sids], index=out.index, dtype=object)
-    out["anger_messages"] = session_labels["anger"].sum().reindex(out.index).fillna(0).astype(int)
+    out["escalation"] = per_session(labels["escalation"].to_numpy(dtype=float)) > 0
+    out["escalation_kinds"] = pd.Series(union("escalation"), index=out.index, dtype=object)
+    out["anger_messages"] = per_session(labels["anger"].to_numpy(dtype=float)).astype(int)
     out["anger"] = out["anger_messages"] > 0
-    out["compensation"] = session_labels["compensation"].any().reindex(out.index).fillna(False).astype(bool)
-    out["inquiry"] = pd.Series([inquiry.get(sid, ()) for sid in sids], index=out.index, dtype=object)
-    out["problem"] = session_labels["problem"].any().reindex(out.index).fillna(False).astype(bool)
-    out["is_complaint"] = (np.array([bool(t) for t in types]) | out["problem"] | out["escalation"] | out["compensation"]
-                           | out["anger"])
+    out["compensation"] = per_session(labels["compensation"].to_numpy(dtype=float)) > 0
+    out["inquiry"] = pd.Series(union("inquiry"), index=out.index, dtype=object)
+    out["problem"] = per_session(labels["problem"].to_numpy(dtype=float)) > 0
+    has_type = evidence >= 0
+    out["is_complaint"] = has_type | out["problem"] | out["escalation"] | out["compensation"] | out["anger"]
     # a complaint without a type of its own takes the session's contact reason (没收到 in a delivery chat)
-    reasons = contact_reasons(messages, signals, taxonomy).reindex(out.index)
-    out["primary"] = [t[0] if t else (r if c else pd.NA) for t, c, r in
-                      zip(types, out["is_complaint"], reasons["contact_reason"].fillna("other"))]
-    out["secondary"] = pd.Series([t[1:] for t in types], index=out.index, dtype=object)
+    reasons = _contact_reasons(messages, signals, taxonomy, with_scores=False).reindex(out.index)
+    reason = reasons["contact_reason"].fillna("other").to_numpy(dtype=object)
+    primary = np.where(out["is_complaint"].to_numpy(), reason, pd.NA)
+    primary[has_type] = np.array(names, dtype=object)[label_codes[evidence[has_type]]]
+    out["primary"] = primary
+    out["secondary"] = pd.Series(secondary, index=out.index, dtype=object)
     talk = talkative_sessions(messages, taxonomy)
     out["talkative"] = talk["talkative"].reindex(out.index).fillna(False).astype(bool)
     out["talkative_reason"] = talk["talkative_reason"].reindex(out.index).fillna("")
-    evidence = {(sid, label): (mid, matched) for sid, label, mid, matched in zip(
-        first_evidence["session_id"], first_evidence["label"], first_evidence["message_id"], first_evidence["matched"])}
-    found = [evidence.get((sid, p), (pd.NA, pd.NA)) for sid, p in zip(sids, out["primary"])]
-    out["primary_message_id"] = [f[0] for f in found]
-    out["primary_matched"] = [f[1] for f in found]
+    for column, source in (("primary_message_id", "message_id"), ("primary_matched", "matched")):
+        values = np.full(len(out), pd.NA, dtype=object)
+        values[has_type] = signals[source].take(evidence[has_type]).to_numpy(dtype=object)
+        out[column] = values
     threats = signals[signals["family"] == "escalation"].sort_values(["session_id", "seq", "start"]).drop_duplicates("session_id")
     threats = threats.set_index("session_id")
     out["contact_reason"] = reasons["contact_reason"].fillna("other")
@@ -747,15 +939,6 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     string = pd.StringDtype("pyarrow")
     out = out.astype({"primary": string, "contact_reason": string, "contact_secondary": string})
     return out[list(SESSION_COLUMNS)]
-
-
-def _rank_types(complaints: pd.DataFrame) -> pd.DataFrame:
-    """Per (session, type): messages raising it and the position of its first mention."""
-    per_message = complaints.drop_duplicates(["message_id", "label"]).reset_index(drop=True)
-    per_message["pos"] = np.arange(len(per_message))
-    group = per_message.groupby(["session_id", "label"], sort=False)
-    out = pd.DataFrame({"messages": group.size(), "first_pos": group["pos"].min()}).reset_index()
-    return out
 
 
 def check_complaint(text: str, taxonomy: Taxonomy | None = None, platform: str = "other") -> pd.DataFrame:
