@@ -372,8 +372,9 @@ def _contact_settings(spec, current: dict, path: Path) -> dict:
 
 
 # ---------------------------------------------------------------------------------- signals ---
-def _customer_messages(messages: pd.DataFrame) -> pd.DataFrame:
-    return messages[messages["role"] == "customer"]
+def _customer_messages(messages: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+    """The customers' messages (only ``columns`` of them, when given: cheaper than all)."""
+    return (messages if columns is None else messages[columns])[(messages["role"] == "customer").to_numpy(dtype=bool, na_value=False)]
 
 
 def _arrow_text(frame: pd.DataFrame):
@@ -540,7 +541,7 @@ def label_messages(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
     messages = as_messages(messages)
     if signals is None:
         signals = complaint_signals(messages, taxonomy)
-    customers = _customer_messages(messages)
+    customers = _customer_messages(messages, ["message_id", "session_id", "seq", "ts"])
     return _label_table(customers, _MessageLabels(customers["message_id"], signals))
 
 
@@ -548,7 +549,8 @@ class _MessageLabels:
     """The labels of each message by family: first mentions only, in order of appearance (by start).
 
     ``codes`` numbers the messages' ids and ``signal_codes`` the signals' (``size`` numbers in all,
-    equal ids share one, a missing id has -1); ``pairs[family]`` holds arrays ``message`` (such a number) and
+    equal ids share one, a missing id has -1); ``labels`` are the signals' labels as indexes into
+    ``names``; ``pairs[family]`` holds arrays ``message`` (such a number) and
     ``label`` (index into ``names``), grouped by message. An inquiry topic the message also complains
     about is left out.
     """
@@ -557,8 +559,8 @@ class _MessageLabels:
         self.codes, self.signal_codes, uniques = _shared_codes(message_ids, signals["message_id"])
         self.size = len(uniques)
         signal_codes = self.signal_codes
-        labels, names = pd.factorize(signals["label"])
-        self.names = list(names)
+        self.labels, names = pd.factorize(signals["label"])
+        labels, self.names = self.labels, list(names)
         families, family_names = pd.factorize(signals["family"])
         order = np.lexsort((np.arange(len(signals)), signals["start"].to_numpy(), signal_codes))
         order = order[signal_codes[order] >= 0]
@@ -629,7 +631,7 @@ def _first_of_pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """True at the first row of each (a, b) pair of non-negative integer codes, in row order."""
     if not len(a):
         return np.zeros(0, dtype=bool)
-    return ~pd.Index(a.astype(np.int64) * (int(b.max()) + 1) + b).duplicated()
+    return ~pd.Series(a.astype(np.int64) * (int(b.max()) + 1) + b).duplicated().to_numpy()
 
 
 def _sequences(group: np.ndarray, *columns: np.ndarray):
@@ -731,12 +733,14 @@ def contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
     taxonomy = taxonomy or load_taxonomy()
     if signals is None:
         signals = complaint_signals(messages, taxonomy)
-    return _contact_reasons(messages, signals, taxonomy, with_scores=True)
+    customer_ids = _customer_messages(messages, ["message_id"])["message_id"]
+    return _contact_reasons(messages, signals, taxonomy, _MessageLabels(customer_ids, signals), with_scores=True)
 
 
 def _contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame, taxonomy: Taxonomy,
-                     with_scores: bool) -> pd.DataFrame:
-    """``contact_reasons``; its ``contact_scores`` (a dict per session) only when ``with_scores``."""
+                     message_labels: _MessageLabels, with_scores: bool) -> pd.DataFrame:
+    """``contact_reasons`` given the labels of the customers' messages; its ``contact_scores`` (a dict
+    per session) only when ``with_scores``."""
     settings = taxonomy.contact
     weights = settings["weights"]
     sessions = pd.Index(messages["session_id"].unique(), name="session_id")
@@ -753,12 +757,10 @@ def _contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame, taxonomy: Ta
     rank = np.empty(len(customer_rows), dtype=np.float64)
     rank[by_session] = np.arange(len(by_session)) - np.repeat(runs, np.diff(np.append(runs, len(by_session))))
     rank[customer_sessions < 0] = np.inf      # a message without a session is no opening message
-    customer_codes, signal_codes, message_ids = _shared_codes(messages["message_id"].iloc[customer_rows],
-                                                             signals["message_id"])
-    rank_of_code = np.full(len(message_ids) + 1, np.inf)
+    customer_codes, signal_codes = message_labels.codes, message_labels.signal_codes
+    rank_of_code = np.full(message_labels.size + 1, np.inf)
     rank_of_code[customer_codes[customer_codes >= 0]] = rank[customer_codes >= 0]
-    labels, names = pd.factorize(signals["label"])
-    names = list(names)
+    labels, names = message_labels.labels, list(message_labels.names)
     family = signals["family"]
     is_inquiry = family.eq("inquiry").to_numpy(dtype=bool, na_value=False)
     voting = is_inquiry | family.eq("complaint").to_numpy(dtype=bool, na_value=False)
@@ -847,7 +849,7 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     taxonomy = taxonomy or load_taxonomy()
     if signals is None:
         signals = complaint_signals(messages, taxonomy)
-    customers = _customer_messages(messages)
+    customers = _customer_messages(messages, ["message_id", "session_id", "seq", "ts"])
     message_labels = _MessageLabels(customers["message_id"], signals)
     labels = _label_table(customers, message_labels)
     if labels.empty:
@@ -860,13 +862,14 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
         "started": first["ts"].min(),
     })
     sessions["agent_id"] = session_owner(messages).reindex(sessions.index)
-    sessions = sessions.loc[sessions.index.isin(customers["session_id"].unique())]
-    out = sessions.copy()
     # every per-session value below is an array over session codes, read at ``at`` for the table's rows
     session_of_customer, session_of_signal, session_ids = _shared_codes(customers["session_id"], signals["session_id"])
     size = len(session_ids) + 1          # the last code stands for no session
-    at = session_ids.get_indexer(out.index)
+    at = session_ids.get_indexer(sessions.index)
     at[at < 0] = size - 1
+    with_customers = np.bincount(session_of_customer[session_of_customer >= 0], minlength=size)[at] > 0
+    out = sessions.loc[with_customers].copy()
+    at = at[with_customers]
 
     def per_session(values: np.ndarray) -> np.ndarray:
         counted = session_of_customer >= 0
@@ -877,8 +880,7 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     complaint = complaint[session_of_signal[complaint] >= 0]
     complaint = complaint[np.lexsort((complaint, signals["start"].to_numpy()[complaint],
                                       signals["seq"].to_numpy()[complaint], session_of_signal[complaint]))]
-    label_codes, names = pd.factorize(signals["label"])
-    names = list(names)
+    label_codes, names = message_labels.labels, message_labels.names
     mentions = complaint[_first_of_pair(message_labels.signal_codes[complaint] + 1, label_codes[complaint])]
     pair = session_of_signal[mentions] * (len(names) + 1) + label_codes[mentions]
     _, first_mention, count = np.unique(pair, return_index=True, return_counts=True)
@@ -916,7 +918,7 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     has_type = evidence >= 0
     out["is_complaint"] = has_type | out["problem"] | out["escalation"] | out["compensation"] | out["anger"]
     # a complaint without a type of its own takes the session's contact reason (没收到 in a delivery chat)
-    reasons = _contact_reasons(messages, signals, taxonomy, with_scores=False).reindex(out.index)
+    reasons = _contact_reasons(messages, signals, taxonomy, message_labels, with_scores=False).reindex(out.index)
     reason = reasons["contact_reason"].fillna("other").to_numpy(dtype=object)
     primary = np.where(out["is_complaint"].to_numpy(), reason, pd.NA)
     primary[has_type] = np.array(names, dtype=object)[label_codes[evidence[has_type]]]
