@@ -504,10 +504,11 @@ def complaint_signals(messages: pd.DataFrame, taxonomy: Taxonomy | None = None) 
     """
     messages = as_messages(messages)
     taxonomy = taxonomy or load_taxonomy()
-    customers = _customer_messages(messages)
+    customers = _customer_messages(messages, ["message_id", "session_id", "seq", "ts", "platform", "shop", "text"])
     if customers.empty:
         return _empty_signals()
-    block = normalize_block(_arrow_text(customers))
+    texts = _arrow_text(customers).combine_chunks()
+    block = normalize_block(texts)
     raw = _raw_findings(block, taxonomy)
     raw["clause"] = _clause_ids(block, raw, taxonomy.clause_breaks)
     found = pd.concat([_type_findings(raw, taxonomy), _escalation_findings(raw, taxonomy),
@@ -516,17 +517,66 @@ def complaint_signals(messages: pd.DataFrame, taxonomy: Taxonomy | None = None) 
         return _empty_signals()
     found = found.sort_values(["msg", "start", "family"], kind="stable").reset_index(drop=True)
     msg = found["msg"].to_numpy()
-    texts = [block.text(i) for i in range(len(block))]
-    found["matched"] = [texts[m][s:e] for m, s, e in zip(msg, found["start"], found["end"])]
-    found["cue"] = [texts[m][int(s):int(e)] if s >= 0 else pd.NA
-                    for m, s, e in zip(msg, found["cue_start"], found["cue_end"])]
-    rows = customers.iloc[msg]
-    out = pd.DataFrame({c: rows[c].to_numpy() for c in ("message_id", "session_id", "seq", "ts", "platform", "shop")})
-    for c in ("family", "label", "matched", "start", "end", "via", "cue"):
-        out[c] = found[c].to_numpy()
+    out = pd.DataFrame({c: _values_at(customers[c], msg) for c in ("message_id", "session_id", "seq", "ts", "platform", "shop")})
     string = pd.StringDtype("pyarrow")
-    return out.astype({"family": string, "label": string, "matched": string, "via": string, "cue": string,
-                       "start": "int64", "end": "int64"})
+    slices = _TextSlices(texts, block.starts)
+    cue_start, cue_end = found["cue_start"].to_numpy(), found["cue_end"].to_numpy()
+    for c in ("family", "label", "matched", "start", "end", "via", "cue"):
+        if c == "matched":
+            values = pd.array(slices.take(msg, found["start"].to_numpy(), found["end"].to_numpy()), dtype=string)
+        elif c == "cue":
+            values = pd.array(slices.take(msg, cue_start, cue_end, valid=cue_start >= 0), dtype=string)
+        elif c in ("start", "end"):
+            values = found[c].to_numpy(dtype=np.int64)
+        else:
+            values = found[c].astype(string).array
+        out[c] = values
+    return out
+
+
+def _values_at(column: pd.Series, rows: np.ndarray):
+    """``column``'s values at ``rows``, with the dtype a table infers from them as plain values (text
+    becomes ``str``), as the findings always had; text and times are taken without Python objects."""
+    taken = column.iloc[rows]
+    if isinstance(column.dtype, (pd.StringDtype, pd.DatetimeTZDtype)) and taken.notna().any():
+        return (taken.astype(pd.StringDtype("pyarrow", na_value=np.nan)) if isinstance(column.dtype, pd.StringDtype)
+                else taken).array
+    return taken.to_numpy()
+
+
+class _TextSlices:
+    """Cuts spans out of many texts at once, in their UTF-8 bytes (no Python string per span)."""
+
+    def __init__(self, texts, starts: np.ndarray):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        texts = pc.fill_null(texts, "").cast(pa.large_string())
+        offsets = np.frombuffer(texts.buffers()[1], dtype=np.int64)[texts.offset:texts.offset + len(texts) + 1]
+        data = texts.buffers()[2]
+        self._data = np.zeros(0, dtype=np.uint8) if data is None else \
+            np.frombuffer(data, dtype=np.uint8)[int(offsets[0]):int(offsets[-1])]
+        # the byte where each character of the texts run together begins (and the end)
+        begins = np.flatnonzero((self._data & 0xC0) != 0x80)
+        self._byte_of = np.append(begins, len(self._data))
+        self._starts = starts
+
+    def take(self, message: np.ndarray, start: np.ndarray, end: np.ndarray, valid: np.ndarray | None = None):
+        """The text of ``message`` from character ``start`` to ``end``, for each row (missing where not ``valid``)."""
+        import pyarrow as pa
+
+        valid = np.ones(len(message), dtype=bool) if valid is None else valid
+        first = np.where(valid, self._starts[message] + start, 0)
+        last = np.where(valid, self._starts[message] + end, 0)
+        begin, stop = self._byte_of[first], self._byte_of[last]
+        lengths = stop - begin
+        offsets = np.zeros(len(message) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        within = np.arange(offsets[-1], dtype=np.int64) - np.repeat(offsets[:-1], lengths)
+        data = self._data[np.repeat(begin, lengths) + within]
+        nulls = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+        return pa.LargeStringArray.from_buffers(len(message), pa.py_buffer(offsets), pa.py_buffer(data), nulls,
+                                                int((~valid).sum()))
 
 
 # ------------------------------------------------------------------------- message / session ---
