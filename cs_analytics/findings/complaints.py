@@ -385,8 +385,8 @@ def _raw_findings(block, taxonomy: Taxonomy) -> pd.DataFrame:
     """Every phrase and regex match: msg, kind, index, start, end (spans in the original text)."""
     found = taxonomy._phrase_set.find(block)
     labels = taxonomy._phrase_set.labels
-    kind = [labels[e][0] for e in found["entry"]]
-    index = [labels[e][1] for e in found["entry"]]
+    kind = np.array([label[0] for label in labels], dtype=object)[found["entry"]]
+    index = np.array([label[1] for label in labels], dtype=np.int64)[found["entry"]]
     frames = [pd.DataFrame({"msg": found["msg"], "kind": kind, "index": index,
                             "start": found["start"], "end": found["end"], "regex": False})]
     for (kind, index), pattern in taxonomy._regexes:
@@ -429,6 +429,11 @@ def _keep_longest(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[np.sort(kept["row"])]
 
 
+def _clause_keys(frame: pd.DataFrame) -> np.ndarray:
+    """One number per (message, clause) of each row (clause numbers run over the whole block)."""
+    return frame["msg"].to_numpy(dtype=np.int64) * (1 << 32) + frame["clause"].to_numpy(dtype=np.int64)
+
+
 def _type_findings(raw: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
     ids = taxonomy.ids
     exceptions = raw[raw["kind"] == "type_exception"]
@@ -438,12 +443,10 @@ def _type_findings(raw: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
     terms = candidates[candidates["kind"] == "term"]
     cues = raw[raw["kind"] == "cue"]
     # a term counts only in a clause without phrases; with a cue there it is a complaint, else an inquiry
-    phrase_clauses = set(zip(phrases["msg"], phrases["clause"]))
-    terms = terms[np.array([key not in phrase_clauses for key in zip(terms["msg"], terms["clause"])], dtype=bool)]
+    terms = terms[~np.isin(_clause_keys(terms), _clause_keys(phrases))]
     first_cue = cues.sort_values("start").drop_duplicates(["msg", "clause"])[["msg", "clause", "start", "end"]]
     # a cue in the next clause counts too when that clause names no topic itself (快递到了吗，一直没动)
-    topical = set(zip(candidates["msg"], candidates["clause"]))
-    following = first_cue[np.array([(m, c) not in topical for m, c in zip(first_cue["msg"], first_cue["clause"])], dtype=bool)]
+    following = first_cue[~np.isin(_clause_keys(first_cue), _clause_keys(candidates))]
     following = following.assign(clause=following["clause"] - 1)
     cue_for_clause = pd.concat([first_cue.assign(rank=0), following.assign(rank=1)], ignore_index=True)
     cue_for_clause = cue_for_clause.sort_values(["rank", "start"]).drop_duplicates(["msg", "clause"]).drop(columns="rank")
@@ -456,7 +459,7 @@ def _type_findings(raw: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
                     cue_end=cued["end_cue"].to_numpy(dtype=np.int64)),
         terms[~has_cue].assign(family="inquiry", via="term", cue_start=-1, cue_end=-1),
     ], ignore_index=True)
-    out["label"] = [ids[int(i)] for i in out["index"]]
+    out["label"] = np.array(ids, dtype=object)[out["index"].to_numpy(dtype=np.int64)]
     out = pd.concat([_keep_longest(out[out["family"] == f]) for f in ("complaint", "inquiry")], ignore_index=True)
     return out[["msg", "family", "label", "start", "end", "via", "cue_start", "cue_end"]]
 
@@ -472,7 +475,7 @@ def _escalation_findings(raw: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
         gap = pairs["start"] - pairs["end_neg"]
         negated = pairs.loc[(gap >= 0) & (gap <= taxonomy.negation_window), "_hit"].unique()
         signals = signals.drop(index=negated)
-    signals = signals.assign(family="escalation", label=[kinds[i] for i in signals["index"]], via="phrase",
+    signals = signals.assign(family="escalation", label=np.array(kinds, dtype=object)[signals["index"].to_numpy()], via="phrase",
                              cue_start=-1, cue_end=-1)
     return _keep_longest(signals)[["msg", "family", "label", "start", "end", "via", "cue_start", "cue_end"]]
 
@@ -504,10 +507,10 @@ def complaint_signals(messages: pd.DataFrame, taxonomy: Taxonomy | None = None) 
     """
     messages = as_messages(messages)
     taxonomy = taxonomy or load_taxonomy()
-    customers = _customer_messages(messages, ["message_id", "session_id", "seq", "ts", "platform", "shop", "text"])
-    if customers.empty:
+    customer_rows = np.flatnonzero(messages["role"].eq("customer").to_numpy(dtype=bool, na_value=False))
+    if not len(customer_rows):
         return _empty_signals()
-    texts = _arrow_text(customers).combine_chunks()
+    texts = _arrow_text(messages).take(customer_rows).combine_chunks()
     block = normalize_block(texts)
     raw = _raw_findings(block, taxonomy)
     raw["clause"] = _clause_ids(block, raw, taxonomy.clause_breaks)
@@ -517,7 +520,8 @@ def complaint_signals(messages: pd.DataFrame, taxonomy: Taxonomy | None = None) 
         return _empty_signals()
     found = found.sort_values(["msg", "start", "family"], kind="stable").reset_index(drop=True)
     msg = found["msg"].to_numpy()
-    out = pd.DataFrame({c: _values_at(customers[c], msg) for c in ("message_id", "session_id", "seq", "ts", "platform", "shop")})
+    rows = customer_rows[msg]
+    out = pd.DataFrame({c: _values_at(messages[c], rows) for c in ("message_id", "session_id", "seq", "ts", "platform", "shop")})
     string = pd.StringDtype("pyarrow")
     slices = _TextSlices(texts, block.starts)
     cue_start, cue_end = found["cue_start"].to_numpy(), found["cue_end"].to_numpy()
