@@ -747,7 +747,8 @@ def talkative_sessions(messages: pd.DataFrame, taxonomy: Taxonomy | None = None)
     messages = as_messages(messages)
     taxonomy = taxonomy or load_taxonomy()
     limits = taxonomy.temperament["talkative"]
-    frame = messages[messages["role"].isin(["customer", "agent", "bot"])][["session_id", "seq", "role", "text"]]
+    frame = messages[["session_id", "seq", "role", "text"]]
+    frame = frame[frame["role"].isin(["customer", "agent", "bot"])]
     frame = frame.sort_values(["session_id", "seq"], kind="stable")
     is_customer = frame["role"].eq("customer")
     # a burst is a run of customer messages; a reply (agent or bot) starts a new run
@@ -908,7 +909,7 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     labels = _label_table(customers, message_labels)
     if labels.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in SESSION_COLUMNS})
-    ordered = messages.sort_values(["session_id", "seq"], kind="stable")
+    ordered = messages[["session_id", "seq", "platform", "shop", "sku", "ts"]].sort_values(["session_id", "seq"], kind="stable")
     first = ordered.groupby("session_id", sort=False)
     sessions = pd.DataFrame({
         "platform": first["platform"].first(), "shop": first["shop"].first(),
