@@ -904,10 +904,8 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     taxonomy = taxonomy or load_taxonomy()
     if signals is None:
         signals = complaint_signals(messages, taxonomy)
-    customers = _customer_messages(messages, ["message_id", "session_id", "seq", "ts"])
-    message_labels = _MessageLabels(customers["message_id"], signals)
-    labels = _label_table(customers, message_labels)
-    if labels.empty:
+    customers = _customer_messages(messages, ["message_id", "session_id"])
+    if customers.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in SESSION_COLUMNS})
     ordered = messages[["session_id", "seq", "platform", "shop", "sku", "ts"]].sort_values(["session_id", "seq"], kind="stable")
     first = ordered.groupby("session_id", sort=False)
@@ -917,6 +915,7 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
         "started": first["ts"].min(),
     })
     sessions["agent_id"] = session_owner(messages).reindex(sessions.index)
+    message_labels = _MessageLabels(customers["message_id"], signals)
     # every per-session value below is an array over session codes, read at ``at`` for the table's rows
     session_of_customer, session_of_signal, session_ids = _shared_codes(customers["session_id"], signals["session_id"])
     size = len(session_ids) + 1          # the last code stands for no session
@@ -963,13 +962,13 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
 
     out["customer_messages"] = per_session(np.ones(len(customers))).astype(int)
     out["types"] = pd.Series(types, index=out.index, dtype=object)
-    out["escalation"] = per_session(labels["escalation"].to_numpy(dtype=float)) > 0
+    out["escalation"] = per_session(message_labels.any("escalation")) > 0
     out["escalation_kinds"] = pd.Series(union("escalation"), index=out.index, dtype=object)
-    out["anger_messages"] = per_session(labels["anger"].to_numpy(dtype=float)).astype(int)
+    out["anger_messages"] = per_session(message_labels.any("anger")).astype(int)
     out["anger"] = out["anger_messages"] > 0
-    out["compensation"] = per_session(labels["compensation"].to_numpy(dtype=float)) > 0
+    out["compensation"] = per_session(message_labels.any("compensation")) > 0
     out["inquiry"] = pd.Series(union("inquiry"), index=out.index, dtype=object)
-    out["problem"] = per_session(labels["problem"].to_numpy(dtype=float)) > 0
+    out["problem"] = per_session(message_labels.any("problem")) > 0
     has_type = evidence >= 0
     out["is_complaint"] = has_type | out["problem"] | out["escalation"] | out["compensation"] | out["anger"]
     # a complaint without a type of its own takes the session's contact reason (没收到 in a delivery chat)
