@@ -867,10 +867,12 @@ def _contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame, taxonomy: Ta
     runner = best + 1
     runner = runner[(runner < len(session)) & np.isin(runner, best, invert=True)]
     runner = runner[score[runner] >= settings["secondary_share"] * score[runner - 1]]
-    name_of = np.array(names + [None], dtype=object)
+    name_of = np.array(names, dtype=object)
+    # the reasons are text (``str``) once any session has evidence, else plain objects, as they always were
+    text = pd.StringDtype("pyarrow", na_value=np.nan) if len(key) else object
     out = pd.DataFrame(index=sessions)
-    out["contact_reason"] = pd.Series(name_of[label[best]], index=session_ids[session[best]]).reindex(sessions).fillna("other")
-    out["contact_secondary"] = pd.Series(name_of[label[runner]], index=session_ids[session[runner]]).reindex(sessions)
+    out["contact_reason"] = pd.Series(name_of[label[best]], index=session_ids[session[best]], dtype=text).reindex(sessions).fillna("other")
+    out["contact_secondary"] = pd.Series(name_of[label[runner]], index=session_ids[session[runner]], dtype=text).reindex(sessions)
     out.loc[out.index.isin(non_buyer), ["contact_reason", "contact_secondary"]] = ["other", pd.NA]
     if with_scores:
         scores = _dicts(session, label, np.round(score, 2), names, len(session_ids) + 1)
@@ -949,16 +951,20 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     evidence = evidence[at]
 
     # the kinds of threat and the topics asked about, in order of the session's messages
-    row_of_message = np.zeros(message_labels.size + 1, dtype=np.int64)
-    row_of_message[message_labels.codes[message_labels.codes >= 0]] = np.flatnonzero(message_labels.codes >= 0)
-
     def union(family: str) -> np.ndarray:
-        message, label = message_labels.pairs[family]
-        session = session_of_customer[row_of_message[message]]
-        order = np.lexsort((np.arange(len(message)), row_of_message[message], session))
-        order = order[session[order] >= 0]
-        order = order[_first_of_pair(session[order], label[order])]
-        return _tuples(session[order], label[order], message_labels.names, size)[at]
+        message, label = message_labels.pairs[family]          # grouped by message, in order
+        count = np.bincount(message, minlength=message_labels.size + 1)
+        codes = message_labels.codes
+        rows = np.flatnonzero((codes >= 0) & (session_of_customer >= 0))
+        rows = rows[count[codes[rows]] > 0]
+        n = count[codes[rows]]
+        # every label of every customer message (messages that share an id share their labels)
+        pick = np.repeat((np.cumsum(count) - count)[codes[rows]], n) + np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+        session = np.repeat(session_of_customer[rows], n)
+        order = np.argsort(session, kind="stable")
+        session, label = session[order], label[pick[order]]
+        first = _first_of_pair(session, label)
+        return _tuples(session[first], label[first], message_labels.names, size)[at]
 
     out["customer_messages"] = per_session(np.ones(len(customers))).astype(int)
     out["types"] = pd.Series(types, index=out.index, dtype=object)
@@ -984,7 +990,7 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     for column, source in (("primary_message_id", "message_id"), ("primary_matched", "matched")):
         values = np.full(len(out), pd.NA, dtype=object)
         values[has_type] = signals[source].take(evidence[has_type]).to_numpy(dtype=object)
-        out[column] = values
+        out[column] = values.tolist()      # a list: its dtype is inferred as it always was (int ids stay int)
     threats = signals[signals["family"] == "escalation"].sort_values(["session_id", "seq", "start"]).drop_duplicates("session_id")
     threats = threats.set_index("session_id")
     out["contact_reason"] = reasons["contact_reason"].fillna("other")
