@@ -612,9 +612,9 @@ class _MessageLabels:
     def __init__(self, message_ids: pd.Series, signals: pd.DataFrame):
         self.codes, self.signal_codes, uniques = _shared_codes(message_ids, signals["message_id"])
         self.size = len(uniques)
-        signal_codes = self.signal_codes
         self.labels, names = pd.factorize(signals["label"])
-        labels, self.names = self.labels, list(names)
+        self.names = list(names)
+        signal_codes, labels = self.signal_codes, self.labels
         families, family_names = pd.factorize(signals["family"])
         order = np.lexsort((np.arange(len(signals)), signals["start"].to_numpy(), signal_codes))
         order = order[signal_codes[order] >= 0]
@@ -644,6 +644,7 @@ class _MessageLabels:
 
 
 def _label_table(customers: pd.DataFrame, labels: _MessageLabels) -> pd.DataFrame:
+    """The ``label_messages`` table of ``customers`` (their messages' labels in ``labels``)."""
     base = customers[["message_id", "session_id", "seq", "ts"]].reset_index(drop=True)
     base["types"] = pd.Series(labels.tuples("complaint"), dtype=object)
     base["inquiry"] = pd.Series(labels.tuples("inquiry"), dtype=object)
@@ -842,8 +843,8 @@ def _contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame, taxonomy: Ta
         if len(said) and weights["agent"] > 0:
             code_of_name = {name: i for i, name in enumerate(names)}
             for t in taxonomy.types:
-                code_of_name.setdefault(t.id, len(names))
-                if len(code_of_name) > len(names):
+                if t.id not in code_of_name:
+                    code_of_name[t.id] = len(names)
                     names.append(t.id)
             type_code = np.array([code_of_name[t.id] for t in taxonomy.types], dtype=np.int64)
             votes.append((session_of_message[row[said]], type_code[type_of_hit[said]],
@@ -875,9 +876,9 @@ def _contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame, taxonomy: Ta
     out["contact_secondary"] = pd.Series(name_of[label[runner]], index=session_ids[session[runner]], dtype=text).reindex(sessions)
     out.loc[out.index.isin(non_buyer), ["contact_reason", "contact_secondary"]] = ["other", pd.NA]
     if with_scores:
-        scores = _dicts(session, label, np.round(score, 2), names, len(session_ids) + 1)
-        at = session_ids.get_indexer(sessions)
-        out["contact_scores"] = pd.Series([scores[i] for i in at], index=sessions, dtype=object)
+        scores = np.empty(len(session_ids) + 1, dtype=object)     # the last one for a session without evidence
+        scores[:] = _dicts(session, label, np.round(score, 2), names, len(scores))
+        out["contact_scores"] = pd.Series(scores[session_ids.get_indexer(sessions)], index=sessions, dtype=object)
     return out
 
 
