@@ -372,9 +372,9 @@ def _contact_settings(spec, current: dict, path: Path) -> dict:
 
 
 # ---------------------------------------------------------------------------------- signals ---
-def _customer_messages(messages: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
-    """The customers' messages (only ``columns`` of them, when given: cheaper than all)."""
-    return (messages if columns is None else messages[columns])[(messages["role"] == "customer").to_numpy(dtype=bool, na_value=False)]
+def _customer_messages(messages: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The customers' messages, only ``columns`` of them (cheaper than copying every column)."""
+    return messages[columns][(messages["role"] == "customer").to_numpy(dtype=bool, na_value=False)]
 
 
 def _arrow_text(frame: pd.DataFrame):
