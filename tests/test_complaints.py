@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -278,3 +279,154 @@ def test_contact_reason_case(case):
     sessions = classify_complaints(conform(pd.DataFrame(rows), "Asia/Shanghai"))
     row = sessions.iloc[0]
     assert (row["contact_reason"], bool(row["is_complaint"])) == (case["contact_reason"], case["is_complaint"])
+
+
+# ------------------------------------------------------------- grouped values against references ---
+from cs_analytics.findings import complaints as _complaints  # noqa: E402
+from cs_analytics.textmatch.engines import PhraseSet  # noqa: E402
+
+NAMES = ["quality", "logistics", "size", "invoice"]
+
+
+def _grouped_rows(rng, groups: int, rows: int):
+    """Random rows in runs of equal group (some groups without rows, repeated label sequences)."""
+    group = np.sort(rng.integers(0, groups, rows))
+    return group, rng.integers(0, len(NAMES), rows)
+
+
+@pytest.mark.parametrize("rows", [0, 1, 7, 400])
+def test_tuples_per_group_match_a_loop(rows):
+    rng = np.random.default_rng(rows)
+    group, value = _grouped_rows(rng, 30, rows)
+    expected = [()] * 31
+    for g, v in zip(group.tolist(), value.tolist()):
+        expected[g] = expected[g] + (NAMES[v],)
+    out = _complaints._tuples(group, value, NAMES, 31)
+    assert out.dtype == object and list(out) == expected
+    assert all(type(t) is tuple and all(type(x) is str for x in t) for t in out)
+
+
+@pytest.mark.parametrize("rows", [0, 1, 9, 300])
+def test_dicts_per_group_match_a_loop_and_are_separate_objects(rows):
+    rng = np.random.default_rng(rows)
+    group, key = _grouped_rows(rng, 20, rows)
+    value = rng.choice([1.0, 2.0, 4.0, 0.1 + 0.2, -0.0, 0.0], rows)
+    expected = [{} for _ in range(21)]
+    for g, k, v in zip(group.tolist(), key.tolist(), value.tolist()):
+        expected[g][NAMES[k]] = v
+    out = _complaints._dicts(group, key, value, NAMES, 21)
+    assert [list(d.items()) for d in out] == [list(d.items()) for d in expected]
+    assert all(type(v) is float for d in out for v in d.values())
+    assert [str(v) for d in out for v in d.values()] == [str(v) for d in expected for v in d.values()]  # -0.0 stays
+    assert len({id(d) for d in out}) == len(out)
+
+
+def test_first_of_pair_matches_a_loop():
+    rng = np.random.default_rng(3)
+    a, b = rng.integers(0, 5, 200), rng.integers(0, 4, 200)
+    seen, expected = set(), []
+    for pair in zip(a.tolist(), b.tolist()):
+        expected.append(pair not in seen)
+        seen.add(pair)
+    assert _complaints._first_of_pair(a, b).tolist() == expected
+    assert _complaints._first_of_pair(a[:0], b[:0]).tolist() == []
+
+
+@pytest.mark.parametrize("dtype", ["string[pyarrow]", "str", "object"])
+def test_shared_codes_number_equal_values_alike_in_both_columns(dtype):
+    first = pd.Series(["a", "b", None, "a", "c"], dtype=dtype)
+    second = pd.Series(["c", "d", None, "a"], dtype=dtype)
+    one, two, values = _complaints._shared_codes(first, second)
+    assert list(values) == ["a", "b", "c", "d"]
+    assert one.tolist() == [0, 1, -1, 0, 2] and two.tolist() == [2, 3, -1, 0]
+    one, two, values = _complaints._shared_codes(pd.Series([7, 8, 7]), pd.Series([8, 9]))
+    assert one.tolist() == [0, 1, 0] and two.tolist() == [1, 2] and list(values) == [7, 8, 9]
+
+
+def test_text_slices_cut_characters_not_bytes():
+    import pyarrow as pa
+
+    texts = ["质量问题😀好", "", None, "ab差评cd", "𠀀繁體 ok"]
+    lengths = np.array([len(t or "") for t in texts])
+    slices = _complaints._TextSlices(pa.array(texts, type=pa.string()), np.concatenate([[0], np.cumsum(lengths)[:-1]]))
+    message = np.array([0, 0, 0, 3, 4, 4, 1, 3])
+    start = np.array([0, 4, 5, 2, 0, 1, 0, 0])
+    end = np.array([4, 5, 6, 4, 1, 6, 0, 6])
+    valid = np.array([True, True, True, True, True, True, True, False])
+    expected = [(texts[m] or "")[s:e] if ok else None for m, s, e, ok in zip(message, start, end, valid)]
+    assert slices.take(message, start, end, valid).to_pylist() == expected
+    assert slices.take(message[:0], start[:0], end[:0]).to_pylist() == []
+
+
+@pytest.mark.parametrize("values", [
+    pd.Series(["a", None, "b"], dtype="string[pyarrow]"),
+    pd.Series([None, None, None], dtype="string[pyarrow]"),
+    pd.Series(["x", "y", None], dtype="string[python]"),
+    pd.Series(pd.to_datetime(["2025-01-01", None, "2025-01-02"]).tz_localize("Asia/Shanghai")),
+    pd.Series(pd.to_datetime([None, None, None]).tz_localize("Asia/Shanghai")),
+    pd.Series([1, 2, 3], dtype="int32"),
+    pd.Series([1, None, 3], dtype=object),
+])
+@pytest.mark.parametrize("rows", [[0, 2, 2], [1], []])
+def test_values_at_keep_the_dtype_a_table_infers_from_plain_values(values, rows):
+    rows = np.array(rows, dtype=np.int64)
+    expected = pd.DataFrame({"c": values.iloc[rows].to_numpy()})
+    pd.testing.assert_frame_equal(pd.DataFrame({"c": _complaints._values_at(values, rows)}), expected)
+
+
+def test_phrase_set_gives_every_label_of_a_shared_phrase_in_order():
+    entries = [("a", "质量"), ("b", "质量问题"), ("c", "质量"), ("d", "差"), ("e", "差"), ("f", "退款")]
+    phrase_set = PhraseSet(entries)
+    block = _complaints.normalize_block(["质量问题很差", "退款", "", "没有"])
+    found = phrase_set.find(block)
+    # each match gives every entry of its phrase, in the order they were listed
+    rows = sorted(zip(found["msg"].tolist(), found["start"].tolist(), found["end"].tolist(), found["entry"].tolist()))
+    assert [(m, s, e, phrase_set.labels[i]) for m, s, e, i in rows] == [
+        (0, 0, 2, "a"), (0, 0, 2, "c"), (0, 0, 4, "b"), (0, 5, 6, "d"), (0, 5, 6, "e"), (1, 0, 2, "f")]
+
+
+def _reference_label_messages(messages, signals):
+    """label_messages as a loop over the findings (how it was first written)."""
+    customers = messages[messages["role"] == "customer"]
+    ordered = signals.sort_values(["message_id", "start"], kind="stable")
+    by_family = {f: {} for f in _complaints.FAMILIES}
+    for message_id, family, label in zip(ordered["message_id"], ordered["family"], ordered["label"]):
+        seen = by_family[family].get(message_id, ())
+        if label not in seen:
+            by_family[family][message_id] = seen + (label,)
+    ids = customers["message_id"].tolist()
+    types = [by_family["complaint"].get(i, ()) for i in ids]
+    return {"types": types, "escalation_kinds": [by_family["escalation"].get(i, ()) for i in ids],
+            "inquiry": [tuple(t for t in by_family["inquiry"].get(i, ()) if t not in c) for i, c in zip(ids, types)],
+            "anger": [i in by_family["anger"] for i in ids]}
+
+
+def test_message_labels_match_a_loop_on_tricky_messages():
+    frame = pd.concat([
+        session(("customer", "快递太慢了，质量问题，快递还没到"), ("customer", "能开发票吗，发票开错了"),
+                ("agent", "抱歉"), ("customer", "我要投诉，还要曝光，气死了！！"), sid="a"),
+        session(("agent", "您好"), sid="no-customer"),
+        session(("customer", "在吗"), ("customer", "尺码偏小"), sid="b"),
+        session(("customer", "尺码偏小"), sid="dup"),
+    ], ignore_index=True)
+    frame.loc[frame["session_id"] == "dup", "message_id"] = "b-2"      # the same message id twice
+    signals = complaint_signals(frame)
+    labels = label_messages(frame, signals)
+    for column, expected in _reference_label_messages(frame, signals).items():
+        assert labels[column].tolist() == expected, column
+    assert labels["types"].tolist()[0] == ("logistics", "quality")
+    assert label_messages(frame.head(0)).empty
+
+
+def test_contact_scores_keep_the_order_of_the_ranking():
+    from cs_analytics.findings.complaints import contact_reasons
+
+    frame = pd.concat([
+        session(("customer", "能开发票吗"), ("agent", "退款原路返回"), ("agent", "退款原路返回"), sid="x"),
+        session(("agent", "您好"), sid="quiet"),
+    ], ignore_index=True)
+    out = contact_reasons(frame)
+    assert list(out.index) == ["x", "quiet"]
+    assert list(out.loc["x", "contact_scores"].items()) == [("invoice", 4.0), ("return_refund", 2.0)]
+    assert out.loc["x", "contact_secondary"] == "return_refund" and out.loc["quiet", "contact_reason"] == "other"
+    assert out.loc["quiet", "contact_scores"] == {}

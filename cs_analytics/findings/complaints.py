@@ -372,8 +372,9 @@ def _contact_settings(spec, current: dict, path: Path) -> dict:
 
 
 # ---------------------------------------------------------------------------------- signals ---
-def _customer_messages(messages: pd.DataFrame) -> pd.DataFrame:
-    return messages[messages["role"] == "customer"]
+def _customer_messages(messages: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The customers' messages, only ``columns`` of them (cheaper than copying every column)."""
+    return messages[columns][(messages["role"] == "customer").to_numpy(dtype=bool, na_value=False)]
 
 
 def _arrow_text(frame: pd.DataFrame):
@@ -384,8 +385,8 @@ def _raw_findings(block, taxonomy: Taxonomy) -> pd.DataFrame:
     """Every phrase and regex match: msg, kind, index, start, end (spans in the original text)."""
     found = taxonomy._phrase_set.find(block)
     labels = taxonomy._phrase_set.labels
-    kind = [labels[e][0] for e in found["entry"]]
-    index = [labels[e][1] for e in found["entry"]]
+    kind = np.array([label[0] for label in labels], dtype=object)[found["entry"]]
+    index = np.array([label[1] for label in labels], dtype=np.int64)[found["entry"]]
     frames = [pd.DataFrame({"msg": found["msg"], "kind": kind, "index": index,
                             "start": found["start"], "end": found["end"], "regex": False})]
     for (kind, index), pattern in taxonomy._regexes:
@@ -428,6 +429,11 @@ def _keep_longest(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[np.sort(kept["row"])]
 
 
+def _clause_keys(frame: pd.DataFrame) -> np.ndarray:
+    """One number per (message, clause) of each row (clause numbers run over the whole block)."""
+    return frame["msg"].to_numpy(dtype=np.int64) * (1 << 32) + frame["clause"].to_numpy(dtype=np.int64)
+
+
 def _type_findings(raw: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
     ids = taxonomy.ids
     exceptions = raw[raw["kind"] == "type_exception"]
@@ -437,12 +443,10 @@ def _type_findings(raw: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
     terms = candidates[candidates["kind"] == "term"]
     cues = raw[raw["kind"] == "cue"]
     # a term counts only in a clause without phrases; with a cue there it is a complaint, else an inquiry
-    phrase_clauses = set(zip(phrases["msg"], phrases["clause"]))
-    terms = terms[np.array([key not in phrase_clauses for key in zip(terms["msg"], terms["clause"])], dtype=bool)]
+    terms = terms[~np.isin(_clause_keys(terms), _clause_keys(phrases))]
     first_cue = cues.sort_values("start").drop_duplicates(["msg", "clause"])[["msg", "clause", "start", "end"]]
     # a cue in the next clause counts too when that clause names no topic itself (快递到了吗，一直没动)
-    topical = set(zip(candidates["msg"], candidates["clause"]))
-    following = first_cue[np.array([(m, c) not in topical for m, c in zip(first_cue["msg"], first_cue["clause"])], dtype=bool)]
+    following = first_cue[~np.isin(_clause_keys(first_cue), _clause_keys(candidates))]
     following = following.assign(clause=following["clause"] - 1)
     cue_for_clause = pd.concat([first_cue.assign(rank=0), following.assign(rank=1)], ignore_index=True)
     cue_for_clause = cue_for_clause.sort_values(["rank", "start"]).drop_duplicates(["msg", "clause"]).drop(columns="rank")
@@ -455,7 +459,7 @@ def _type_findings(raw: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
                     cue_end=cued["end_cue"].to_numpy(dtype=np.int64)),
         terms[~has_cue].assign(family="inquiry", via="term", cue_start=-1, cue_end=-1),
     ], ignore_index=True)
-    out["label"] = [ids[int(i)] for i in out["index"]]
+    out["label"] = np.array(ids, dtype=object)[out["index"].to_numpy(dtype=np.int64)]
     out = pd.concat([_keep_longest(out[out["family"] == f]) for f in ("complaint", "inquiry")], ignore_index=True)
     return out[["msg", "family", "label", "start", "end", "via", "cue_start", "cue_end"]]
 
@@ -471,7 +475,7 @@ def _escalation_findings(raw: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
         gap = pairs["start"] - pairs["end_neg"]
         negated = pairs.loc[(gap >= 0) & (gap <= taxonomy.negation_window), "_hit"].unique()
         signals = signals.drop(index=negated)
-    signals = signals.assign(family="escalation", label=[kinds[i] for i in signals["index"]], via="phrase",
+    signals = signals.assign(family="escalation", label=np.array(kinds, dtype=object)[signals["index"].to_numpy()], via="phrase",
                              cue_start=-1, cue_end=-1)
     return _keep_longest(signals)[["msg", "family", "label", "start", "end", "via", "cue_start", "cue_end"]]
 
@@ -503,10 +507,11 @@ def complaint_signals(messages: pd.DataFrame, taxonomy: Taxonomy | None = None) 
     """
     messages = as_messages(messages)
     taxonomy = taxonomy or load_taxonomy()
-    customers = _customer_messages(messages)
-    if customers.empty:
+    customer_rows = np.flatnonzero(messages["role"].eq("customer").to_numpy(dtype=bool, na_value=False))
+    if not len(customer_rows):
         return _empty_signals()
-    block = normalize_block(_arrow_text(customers))
+    texts = _arrow_text(messages).take(customer_rows).combine_chunks()
+    block = normalize_block(texts)
     raw = _raw_findings(block, taxonomy)
     raw["clause"] = _clause_ids(block, raw, taxonomy.clause_breaks)
     found = pd.concat([_type_findings(raw, taxonomy), _escalation_findings(raw, taxonomy),
@@ -515,17 +520,67 @@ def complaint_signals(messages: pd.DataFrame, taxonomy: Taxonomy | None = None) 
         return _empty_signals()
     found = found.sort_values(["msg", "start", "family"], kind="stable").reset_index(drop=True)
     msg = found["msg"].to_numpy()
-    texts = [block.text(i) for i in range(len(block))]
-    found["matched"] = [texts[m][s:e] for m, s, e in zip(msg, found["start"], found["end"])]
-    found["cue"] = [texts[m][int(s):int(e)] if s >= 0 else pd.NA
-                    for m, s, e in zip(msg, found["cue_start"], found["cue_end"])]
-    rows = customers.iloc[msg]
-    out = pd.DataFrame({c: rows[c].to_numpy() for c in ("message_id", "session_id", "seq", "ts", "platform", "shop")})
-    for c in ("family", "label", "matched", "start", "end", "via", "cue"):
-        out[c] = found[c].to_numpy()
+    rows = customer_rows[msg]
+    out = pd.DataFrame({c: _values_at(messages[c], rows) for c in ("message_id", "session_id", "seq", "ts", "platform", "shop")})
     string = pd.StringDtype("pyarrow")
-    return out.astype({"family": string, "label": string, "matched": string, "via": string, "cue": string,
-                       "start": "int64", "end": "int64"})
+    slices = _TextSlices(texts, block.starts)
+    cue_start, cue_end = found["cue_start"].to_numpy(), found["cue_end"].to_numpy()
+    for c in ("family", "label", "matched", "start", "end", "via", "cue"):
+        if c == "matched":
+            values = pd.array(slices.take(msg, found["start"].to_numpy(), found["end"].to_numpy()), dtype=string)
+        elif c == "cue":
+            values = pd.array(slices.take(msg, cue_start, cue_end, valid=cue_start >= 0), dtype=string)
+        elif c in ("start", "end"):
+            values = found[c].to_numpy(dtype=np.int64)
+        else:
+            values = found[c].astype(string).array
+        out[c] = values
+    return out
+
+
+def _values_at(column: pd.Series, rows: np.ndarray):
+    """``column``'s values at ``rows``, with the dtype a table infers from them as plain values (text
+    becomes ``str``), as the findings always had; text and times are taken without Python objects."""
+    taken = column.iloc[rows]
+    if isinstance(column.dtype, (pd.StringDtype, pd.DatetimeTZDtype)) and taken.notna().any():
+        return (taken.astype(pd.StringDtype("pyarrow", na_value=np.nan)) if isinstance(column.dtype, pd.StringDtype)
+                else taken).array
+    return taken.to_numpy()
+
+
+class _TextSlices:
+    """Cuts spans out of many texts at once, in their UTF-8 bytes (no Python string per span)."""
+
+    def __init__(self, texts, starts: np.ndarray):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        texts = pc.fill_null(texts, "").cast(pa.large_string())
+        offsets = np.frombuffer(texts.buffers()[1], dtype=np.int64)[texts.offset:texts.offset + len(texts) + 1]
+        data = texts.buffers()[2]
+        self._data = np.zeros(0, dtype=np.uint8) if data is None else \
+            np.frombuffer(data, dtype=np.uint8)[int(offsets[0]):int(offsets[-1])]
+        # the byte where each character of the texts run together begins (and the end)
+        begins = np.flatnonzero((self._data & 0xC0) != 0x80)
+        self._byte_of = np.append(begins, len(self._data))
+        self._starts = starts
+
+    def take(self, message: np.ndarray, start: np.ndarray, end: np.ndarray, valid: np.ndarray | None = None):
+        """The text of ``message`` from character ``start`` to ``end``, for each row (missing where not ``valid``)."""
+        import pyarrow as pa
+
+        valid = np.ones(len(message), dtype=bool) if valid is None else valid
+        first = np.where(valid, self._starts[message] + start, 0)
+        last = np.where(valid, self._starts[message] + end, 0)
+        begin, stop = self._byte_of[first], self._byte_of[last]
+        lengths = stop - begin
+        offsets = np.zeros(len(message) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        within = np.arange(offsets[-1], dtype=np.int64) - np.repeat(offsets[:-1], lengths)
+        data = self._data[np.repeat(begin, lengths) + within]
+        nulls = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+        return pa.LargeStringArray.from_buffers(len(message), pa.py_buffer(offsets), pa.py_buffer(data), nulls,
+                                                int((~valid).sum()))
 
 
 # ------------------------------------------------------------------------- message / session ---
@@ -540,26 +595,148 @@ def label_messages(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
     messages = as_messages(messages)
     if signals is None:
         signals = complaint_signals(messages, taxonomy)
-    customers = _customer_messages(messages)
+    customers = _customer_messages(messages, ["message_id", "session_id", "seq", "ts"])
+    return _label_table(customers, _MessageLabels(customers["message_id"], signals))
+
+
+class _MessageLabels:
+    """The labels of each message by family: first mentions only, in order of appearance (by start).
+
+    ``codes`` numbers the messages' ids and ``signal_codes`` the signals' (``size`` numbers in all,
+    equal ids share one, a missing id has -1); ``labels`` are the signals' labels as indexes into
+    ``names``; ``pairs[family]`` holds arrays ``message`` (such a number) and
+    ``label`` (index into ``names``), grouped by message. An inquiry topic the message also complains
+    about is left out.
+    """
+
+    def __init__(self, message_ids: pd.Series, signals: pd.DataFrame):
+        self.codes, self.signal_codes, uniques = _shared_codes(message_ids, signals["message_id"])
+        self.size = len(uniques)
+        self.labels, names = pd.factorize(signals["label"])
+        self.names = list(names)
+        signal_codes, labels = self.signal_codes, self.labels
+        families, family_names = pd.factorize(signals["family"])
+        order = np.lexsort((np.arange(len(signals)), signals["start"].to_numpy(), signal_codes))
+        order = order[signal_codes[order] >= 0]
+        self.pairs = {}
+        for family in FAMILIES:
+            at = np.flatnonzero(family_names == family)
+            rows = order[families[order] == at[0]] if len(at) else order[:0]
+            message, label = signal_codes[rows], labels[rows]
+            first = _first_of_pair(message, label)
+            self.pairs[family] = (message[first], label[first])
+        message, label = self.pairs["inquiry"]
+        complaint = self.pairs["complaint"]
+        width = len(self.names) + 1
+        raised = np.isin(message * width + label, complaint[0] * width + complaint[1])
+        self.pairs["inquiry"] = (message[~raised], label[~raised])
+
+    def tuples(self, family: str) -> np.ndarray:
+        """Per message (in the order of ``message_ids``) the tuple of its labels of ``family``."""
+        per_code = _tuples(*self.pairs[family], self.names, self.size + 1)
+        return per_code[np.where(self.codes >= 0, self.codes, self.size)]
+
+    def any(self, family: str) -> np.ndarray:
+        """Per message (in the order of ``message_ids``): True where it has a label of ``family``."""
+        found = np.zeros(self.size + 1, dtype=bool)
+        found[self.pairs[family][0]] = True
+        return found[np.where(self.codes >= 0, self.codes, self.size)]
+
+
+def _label_table(customers: pd.DataFrame, labels: _MessageLabels) -> pd.DataFrame:
+    """The ``label_messages`` table of ``customers`` (their messages' labels in ``labels``)."""
     base = customers[["message_id", "session_id", "seq", "ts"]].reset_index(drop=True)
-    ordered = signals.sort_values(["message_id", "start"], kind="stable")
-    by_family: dict[str, dict[str, tuple]] = {f: {} for f in FAMILIES}
-    for message_id, family, label in zip(ordered["message_id"], ordered["family"], ordered["label"]):
-        seen = by_family[family].get(message_id, ())
-        if label not in seen:
-            by_family[family][message_id] = seen + (label,)
-    ids = base["message_id"].tolist()
-    types = [by_family["complaint"].get(i, ()) for i in ids]
-    kinds = [by_family["escalation"].get(i, ()) for i in ids]
-    base["types"] = pd.Series(types, dtype=object)
-    base["inquiry"] = pd.Series([tuple(t for t in by_family["inquiry"].get(i, ()) if t not in c)
-                                 for i, c in zip(ids, types)], dtype=object)
-    base["escalation"] = [bool(k) for k in kinds]
-    base["escalation_kinds"] = pd.Series(kinds, dtype=object)
-    base["problem"] = [i in by_family["problem"] for i in ids]
-    base["anger"] = [i in by_family["anger"] for i in ids]
-    base["compensation"] = [i in by_family["compensation"] for i in ids]
-    return base
+    base["types"] = pd.Series(labels.tuples("complaint"), dtype=object)
+    base["inquiry"] = pd.Series(labels.tuples("inquiry"), dtype=object)
+    # flags as lists, so that an empty table keeps the dtype it always had
+    base["escalation"] = labels.any("escalation").tolist()
+    base["escalation_kinds"] = pd.Series(labels.tuples("escalation"), dtype=object)
+    for family in PLAIN_FAMILIES:
+        base[family] = labels.any(family).tolist()
+    return base[["message_id", "session_id", "seq", "ts", "types", "inquiry", "escalation", "escalation_kinds",
+                 "problem", "anger", "compensation"]]
+
+
+# ---------------------------------------------------------------------------- grouped values ---
+def _shared_codes(first: pd.Series, second: pd.Series) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+    """Integer codes of two columns' values, equal values equal codes in both (missing values: -1), and
+    the values coded (in order of first appearance). Text columns are encoded by Arrow in one pass."""
+    if isinstance(first.dtype, pd.StringDtype) and isinstance(second.dtype, pd.StringDtype):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arrays = [pa.chunked_array(pa.array(c.array)).cast(pa.large_string()).chunks for c in (first, second)]
+        both = pa.concat_arrays(arrays[0] + arrays[1]).dictionary_encode()
+        codes = pc.fill_null(both.indices, -1).to_numpy().astype(np.int64)
+        uniques = pd.Index(both.dictionary.to_pandas())
+    else:
+        codes, uniques = pd.factorize(np.concatenate([first.to_numpy(dtype=object), second.to_numpy(dtype=object)]))
+        uniques = pd.Index(uniques)
+    return codes[:len(first)], codes[len(first):], uniques
+
+
+def _starts_of_runs(group: np.ndarray) -> np.ndarray:
+    """Where each run of equal values begins in ``group``."""
+    if not len(group):
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.concatenate([[True], group[1:] != group[:-1]]))
+
+
+def _first_of_pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """True at the first row of each (a, b) pair of non-negative integer codes, in row order."""
+    if not len(a):
+        return np.zeros(0, dtype=bool)
+    return ~pd.Series(a.astype(np.int64) * (int(b.max()) + 1) + b).duplicated().to_numpy()
+
+
+def _sequences(group: np.ndarray, *columns: np.ndarray):
+    """Rows in runs of equal ``group``, read as one sequence (of the rows' ``columns`` values) per run.
+
+    Returns each run's group, a number per run naming its sequence (equal sequences, equal numbers;
+    the numbers count the distinct sequences from 0), for each number a run holding it, the runs'
+    lengths and the values as one matrix per column (run × place in the run, zero-padded)."""
+    starts = _starts_of_runs(group)
+    lengths = np.diff(np.append(starts, len(group)))
+    run = np.repeat(np.arange(len(starts)), lengths)
+    place = np.arange(len(group)) - starts[run]
+    number = pd.factorize(lengths)[0].astype(np.int64)
+    matrices = []
+    for column in columns:
+        matrix = np.zeros((len(starts), int(lengths.max(initial=0))), dtype=np.int64)
+        matrix[run, place] = column
+        matrices.append(matrix)
+        for j in range(matrix.shape[1]):
+            values = pd.factorize(matrix[:, j])[0].astype(np.int64)
+            number = pd.factorize(number * (int(values.max()) + 1) + values)[0].astype(np.int64)
+    example = np.unique(number, return_index=True)[1]
+    return group[starts], number, example, lengths, matrices
+
+
+def _tuples(group: np.ndarray, value: np.ndarray, names: list, size: int) -> np.ndarray:
+    """Per group 0 … size-1 the tuple of ``names[value]`` of its rows, in row order (``()`` without rows),
+    as an object array. Rows come in runs of equal ``group``; each distinct tuple is built once."""
+    groups, number, example, lengths, (matrix,) = _sequences(group, value)
+    table = np.empty(len(example) + 1, dtype=object)
+    table[0] = ()
+    for i, (row, n) in enumerate(zip(matrix[example].tolist(), lengths[example].tolist()), start=1):
+        table[i] = tuple(names[v] for v in row[:n])
+    codes = np.zeros(size, dtype=np.int64)
+    codes[groups] = number + 1
+    return table[codes]
+
+
+def _dicts(group: np.ndarray, key: np.ndarray, value: np.ndarray, names: list, size: int) -> list[dict]:
+    """Per group 0 … size-1 a new dict ``{names[key]: value}`` of its rows, in row order (``{}`` without
+    rows). Rows come in runs of equal ``group``; ``value`` is float64."""
+    groups, number, example, lengths, (keys, bits) = _sequences(group, key, value.view(np.int64))
+    table = np.empty(len(example) + 1, dtype=object)
+    table[0] = {}
+    values = bits[example].view(np.float64).tolist()
+    for i, (row, scores, n) in enumerate(zip(keys[example].tolist(), values, lengths[example].tolist()), start=1):
+        table[i] = dict(zip([names[k] for k in row[:n]], scores[:n]))
+    codes = np.zeros(size, dtype=np.int64)
+    codes[groups] = number + 1
+    return list(map(dict.copy, table[codes]))
 
 
 def talkative_sessions(messages: pd.DataFrame, taxonomy: Taxonomy | None = None) -> pd.DataFrame:
@@ -571,7 +748,8 @@ def talkative_sessions(messages: pd.DataFrame, taxonomy: Taxonomy | None = None)
     messages = as_messages(messages)
     taxonomy = taxonomy or load_taxonomy()
     limits = taxonomy.temperament["talkative"]
-    frame = messages[messages["role"].isin(["customer", "agent", "bot"])][["session_id", "seq", "role", "text"]]
+    frame = messages[["session_id", "seq", "role", "text"]]
+    frame = frame[frame["role"].isin(["customer", "agent", "bot"])]
     frame = frame.sort_values(["session_id", "seq"], kind="stable")
     is_customer = frame["role"].eq("customer")
     # a burst is a run of customer messages; a reply (agent or bot) starts a new run
@@ -611,48 +789,96 @@ def contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
     taxonomy = taxonomy or load_taxonomy()
     if signals is None:
         signals = complaint_signals(messages, taxonomy)
+    customer_ids = _customer_messages(messages, ["message_id"])["message_id"]
+    return _contact_reasons(messages, signals, taxonomy, _MessageLabels(customer_ids, signals), with_scores=True)
+
+
+def _contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame, taxonomy: Taxonomy,
+                     message_labels: _MessageLabels, with_scores: bool) -> pd.DataFrame:
+    """``contact_reasons`` given the labels of the customers' messages; its ``contact_scores`` (a dict
+    per session) only when ``with_scores``."""
     settings = taxonomy.contact
     weights = settings["weights"]
     sessions = pd.Index(messages["session_id"].unique(), name="session_id")
+    session_of_message, session_of_signal, session_ids = _shared_codes(messages["session_id"], signals["session_id"])
+    role = messages["role"]
+    is_customer = role.eq("customer").to_numpy(dtype=bool, na_value=False)
+    is_agent = role.eq("agent").to_numpy(dtype=bool, na_value=False)
+    seq = messages["seq"].to_numpy()
     # the buyer's evidence: one vote per (message, type, family); opening messages count more
-    customers = messages[messages["role"] == "customer"].sort_values(["session_id", "seq"], kind="stable")
-    rank = pd.Series(customers.groupby("session_id", sort=False).cumcount().to_numpy(), index=customers["message_id"].to_numpy())
-    found = signals[signals["family"].isin(["complaint", "inquiry"])].drop_duplicates(["message_id", "label", "family"])
-    opening = rank.reindex(found["message_id"].to_numpy()).to_numpy() < settings["opening_messages"]
-    score = found["family"].map(weights).astype(float).to_numpy() * np.where(opening, settings["opening_factor"], 1.0)
-    votes = [pd.DataFrame({"session_id": found["session_id"].to_numpy(), "label": found["label"].to_numpy(dtype=object),
-                           "score": score, "seq": found["seq"].to_numpy()})]
+    customer_rows = np.flatnonzero(is_customer)
+    customer_sessions = session_of_message[customer_rows]
+    by_session = np.lexsort((customer_rows, seq[customer_rows], customer_sessions))
+    runs = _starts_of_runs(customer_sessions[by_session])
+    rank = np.empty(len(customer_rows), dtype=np.float64)
+    rank[by_session] = np.arange(len(by_session)) - np.repeat(runs, np.diff(np.append(runs, len(by_session))))
+    rank[customer_sessions < 0] = np.inf      # a message without a session is no opening message
+    customer_codes, signal_codes = message_labels.codes, message_labels.signal_codes
+    rank_of_code = np.full(message_labels.size + 1, np.inf)
+    rank_of_code[customer_codes[customer_codes >= 0]] = rank[customer_codes >= 0]
+    labels, names = message_labels.labels, list(message_labels.names)
+    family = signals["family"]
+    is_inquiry = family.eq("inquiry").to_numpy(dtype=bool, na_value=False)
+    voting = is_inquiry | family.eq("complaint").to_numpy(dtype=bool, na_value=False)
+    rows = np.flatnonzero(voting)
+    rows = rows[_first_of_pair(signal_codes[rows] + 1, labels[rows] * 2 + is_inquiry[rows])]
+    opening = rank_of_code[signal_codes[rows]] < settings["opening_messages"]
+    score = np.where(is_inquiry[rows], float(weights["inquiry"]), float(weights["complaint"]))
+    votes = [(session_of_signal[rows], labels[rows], score * np.where(opening, settings["opening_factor"], 1.0),
+              signals["seq"].to_numpy()[rows])]
     # one pass over the messages for the agent's topic words and the words of non-buyer sessions
     phrase_set = taxonomy._contact_phrase_set
-    judged = messages[messages["role"].isin(["customer", "agent"])]
+    judged = np.flatnonzero(is_customer | is_agent)
     non_buyer = pd.Index([])
     if phrase_set is not None and len(judged):
-        hits = phrase_set.find(normalize_block(_arrow_text(judged)))
-        kind = [phrase_set.labels[e] for e in hits["entry"]]
-        found_in = pd.DataFrame({"msg": hits["msg"], "what": [k[0] for k in kind], "value": [k[1] for k in kind]})
-        role = judged["role"].to_numpy()[found_in["msg"].to_numpy()]
+        hits = phrase_set.find(normalize_block(_arrow_text(messages).take(judged)))
+        topic = np.array([value if what == "agent" else -1 for what, value in phrase_set.labels], dtype=np.int64)
+        marks_role = np.array([{"customer": 0, "agent": 1}.get(value, -1) if what == "other" else -2
+                               for what, value in phrase_set.labels], dtype=np.int64)
+        row = judged[hits["msg"]]
+        type_of_hit = topic[hits["entry"]]
         # the agent's evidence: the type's agent_terms in the replies, one vote per (message, type)
-        topics = found_in[(found_in["what"] == "agent") & (role == "agent")].drop_duplicates(["msg", "value"])
-        if len(topics) and weights["agent"] > 0:
-            rows = judged.iloc[topics["msg"].to_numpy()]
-            votes.append(pd.DataFrame({"session_id": rows["session_id"].to_numpy(),
-                                       "label": [taxonomy.types[i].id for i in topics["value"]],
-                                       "score": weights["agent"], "seq": rows["seq"].to_numpy()}))
+        said = np.flatnonzero((type_of_hit >= 0) & is_agent[row])
+        said = said[_first_of_pair(hits["msg"][said], type_of_hit[said])]
+        if len(said) and weights["agent"] > 0:
+            code_of_name = {name: i for i, name in enumerate(names)}
+            for t in taxonomy.types:
+                if t.id not in code_of_name:
+                    code_of_name[t.id] = len(names)
+                    names.append(t.id)
+            type_code = np.array([code_of_name[t.id] for t in taxonomy.types], dtype=np.int64)
+            votes.append((session_of_message[row[said]], type_code[type_of_hit[said]],
+                          np.full(len(said), float(weights["agent"])), seq[row[said]]))
         # a session written by a merchant, a courier or a B2B buyer is ``other`` whatever it is about
-        marks = found_in[(found_in["what"] == "other") & (found_in["value"].to_numpy() == role)]
-        non_buyer = pd.Index(judged["session_id"].to_numpy()[marks["msg"].to_numpy()]).unique()
-    votes = pd.concat(votes, ignore_index=True)
-    totals = votes.groupby(["session_id", "label"], sort=False).agg(score=("score", "sum"), first=("seq", "min")).reset_index()
-    totals = totals.sort_values(["session_id", "score", "first"], ascending=[True, False, True], kind="stable")
-    best = totals.drop_duplicates("session_id").set_index("session_id")
-    runner = totals[totals.duplicated("session_id")].drop_duplicates("session_id").set_index("session_id")
-    runner = runner[runner["score"] >= settings["secondary_share"] * best["score"].reindex(runner.index)]
-    scores = {sid: dict(zip(g["label"], g["score"].round(2))) for sid, g in totals.groupby("session_id", sort=False)}
+        marked = row[marks_role[hits["entry"]] == is_agent[row].astype(np.int64)]
+        non_buyer = pd.Index(messages["session_id"].take(marked)).unique()
+    session, label, score, first = (np.concatenate(parts) for parts in zip(*votes))
+    counted = session >= 0
+    session, label, score, first = session[counted], label[counted], score[counted], first[counted]
+    width = len(names) + 1
+    totals = pd.DataFrame({"score": score, "first": first}).groupby(session * width + label, sort=False)
+    totals = totals.agg(score=("score", "sum"), first=("first", "min"))
+    key = totals.index.to_numpy()
+    session, label = key // width, key % width
+    score, first = totals["score"].to_numpy(), totals["first"].to_numpy()
+    # per session: best score first, then the type found first, then the type counted first
+    order = np.lexsort((np.arange(len(key)), first, -score, session))
+    session, label, score = session[order], label[order], score[order]
+    best = _starts_of_runs(session)
+    runner = best + 1
+    runner = runner[(runner < len(session)) & np.isin(runner, best, invert=True)]
+    runner = runner[score[runner] >= settings["secondary_share"] * score[runner - 1]]
+    name_of = np.array(names, dtype=object)
+    # the reasons are text (``str``) once any session has evidence, else plain objects, as they always were
+    text = pd.StringDtype("pyarrow", na_value=np.nan) if len(key) else object
     out = pd.DataFrame(index=sessions)
-    out["contact_reason"] = best["label"].reindex(sessions).fillna("other")
-    out["contact_secondary"] = runner["label"].reindex(sessions)
+    out["contact_reason"] = pd.Series(name_of[label[best]], index=session_ids[session[best]], dtype=text).reindex(sessions).fillna("other")
+    out["contact_secondary"] = pd.Series(name_of[label[runner]], index=session_ids[session[runner]], dtype=text).reindex(sessions)
     out.loc[out.index.isin(non_buyer), ["contact_reason", "contact_secondary"]] = ["other", pd.NA]
-    out["contact_scores"] = pd.Series([scores.get(s, {}) for s in sessions], index=sessions, dtype=object)
+    if with_scores:
+        scores = np.empty(len(session_ids) + 1, dtype=object)     # the last one for a session without evidence
+        scores[:] = _dicts(session, label, np.round(score, 2), names, len(scores))
+        out["contact_scores"] = pd.Series(scores[session_ids.get_indexer(sessions)], index=sessions, dtype=object)
     return out
 
 
@@ -681,10 +907,10 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     taxonomy = taxonomy or load_taxonomy()
     if signals is None:
         signals = complaint_signals(messages, taxonomy)
-    labels = label_messages(messages, signals, taxonomy)
-    if labels.empty:
+    customers = _customer_messages(messages, ["message_id", "session_id"])
+    if customers.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in SESSION_COLUMNS})
-    ordered = messages.sort_values(["session_id", "seq"], kind="stable")
+    ordered = messages[["session_id", "seq", "platform", "shop", "sku", "ts"]].sort_values(["session_id", "seq"], kind="stable")
     first = ordered.groupby("session_id", sort=False)
     sessions = pd.DataFrame({
         "platform": first["platform"].first(), "shop": first["shop"].first(),
@@ -692,51 +918,80 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
         "started": first["ts"].min(),
     })
     sessions["agent_id"] = session_owner(messages).reindex(sessions.index)
-    sessions = sessions.loc[sessions.index.isin(labels["session_id"].unique())]
+    message_labels = _MessageLabels(customers["message_id"], signals)
+    # every per-session value below is an array over session codes, read at ``at`` for the table's rows
+    session_of_customer, session_of_signal, session_ids = _shared_codes(customers["session_id"], signals["session_id"])
+    size = len(session_ids) + 1          # the last code stands for no session
+    at = session_ids.get_indexer(sessions.index)
+    at[at < 0] = size - 1
+    with_customers = np.bincount(session_of_customer[session_of_customer >= 0], minlength=size)[at] > 0
+    out = sessions.loc[with_customers].copy()
+    at = at[with_customers]
 
-    complaints = signals[signals["family"] == "complaint"].sort_values(["session_id", "seq", "start"], kind="stable")
-    ranking = _rank_types(complaints)
-    ranked = ranking.sort_values(["session_id", "messages", "first_pos"], ascending=[True, False, True], kind="stable")
-    type_lists: dict[str, tuple] = {}
-    for sid, label in zip(ranked["session_id"], ranked["label"]):
-        type_lists[sid] = type_lists.get(sid, ()) + (label,)
-    first_evidence = complaints.drop_duplicates(["session_id", "label"])
+    def per_session(values: np.ndarray) -> np.ndarray:
+        counted = session_of_customer >= 0
+        return np.bincount(session_of_customer[counted], weights=values[counted], minlength=size)[at]
 
-    def union(column: str) -> dict[str, tuple]:
-        found: dict[str, dict] = {}
-        for sid, values in zip(labels["session_id"], labels[column]):
-            found.setdefault(sid, {}).update(dict.fromkeys(values))
-        return {sid: tuple(v) for sid, v in found.items()}
+    # complaint types ranked per session: most messages first, then the type raised first
+    complaint = np.flatnonzero(signals["family"].eq("complaint").to_numpy(dtype=bool, na_value=False))
+    complaint = complaint[session_of_signal[complaint] >= 0]
+    complaint = complaint[np.lexsort((complaint, signals["start"].to_numpy()[complaint],
+                                      signals["seq"].to_numpy()[complaint], session_of_signal[complaint]))]
+    label_codes, names = message_labels.labels, message_labels.names
+    mentions = complaint[_first_of_pair(message_labels.signal_codes[complaint] + 1, label_codes[complaint])]
+    pair = session_of_signal[mentions] * (len(names) + 1) + label_codes[mentions]
+    _, first_mention, count = np.unique(pair, return_index=True, return_counts=True)
+    ranked = first_mention[np.lexsort((first_mention, -count, session_of_signal[mentions][first_mention]))]
+    ranked_session, ranked_label = session_of_signal[mentions][ranked], label_codes[mentions][ranked]
+    types = _tuples(ranked_session, ranked_label, names, size)[at]
+    later = np.ones(len(ranked), dtype=bool)
+    later[_starts_of_runs(ranked_session)] = False
+    secondary = _tuples(ranked_session[later], ranked_label[later], names, size)[at]
+    evidence = np.full(size, -1, dtype=np.int64)
+    evidence[ranked_session[~later]] = mentions[ranked[~later]]
+    evidence = evidence[at]
 
-    session_labels = labels.groupby("session_id", sort=False)
-    out = sessions.copy()
-    sids = out.index.tolist()
-    out["customer_messages"] = session_labels.size().reindex(out.index).astype(int)
-    types = [type_lists.get(sid, ()) for sid in sids]
+    # the kinds of threat and the topics asked about, in order of the session's messages
+    def union(family: str) -> np.ndarray:
+        message, label = message_labels.pairs[family]          # grouped by message, in order
+        count = np.bincount(message, minlength=message_labels.size + 1)
+        codes = message_labels.codes
+        rows = np.flatnonzero((codes >= 0) & (session_of_customer >= 0))
+        rows = rows[count[codes[rows]] > 0]
+        n = count[codes[rows]]
+        # every label of every customer message (messages that share an id share their labels)
+        pick = np.repeat((np.cumsum(count) - count)[codes[rows]], n) + np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+        session = np.repeat(session_of_customer[rows], n)
+        order = np.argsort(session, kind="stable")
+        session, label = session[order], label[pick[order]]
+        first = _first_of_pair(session, label)
+        return _tuples(session[first], label[first], message_labels.names, size)[at]
+
+    out["customer_messages"] = per_session(np.ones(len(customers))).astype(int)
     out["types"] = pd.Series(types, index=out.index, dtype=object)
-    out["escalation"] = session_labels["escalation"].any().reindex(out.index).fillna(False).astype(bool)
-    kinds, inquiry = union("escalation_kinds"), union("inquiry")
-    out["escalation_kinds"] = pd.Series([kinds.get(sid, ()) for sid in sids], index=out.index, dtype=object)
-    out["anger_messages"] = session_labels["anger"].sum().reindex(out.index).fillna(0).astype(int)
+    out["escalation"] = per_session(message_labels.any("escalation")) > 0
+    out["escalation_kinds"] = pd.Series(union("escalation"), index=out.index, dtype=object)
+    out["anger_messages"] = per_session(message_labels.any("anger")).astype(int)
     out["anger"] = out["anger_messages"] > 0
-    out["compensation"] = session_labels["compensation"].any().reindex(out.index).fillna(False).astype(bool)
-    out["inquiry"] = pd.Series([inquiry.get(sid, ()) for sid in sids], index=out.index, dtype=object)
-    out["problem"] = session_labels["problem"].any().reindex(out.index).fillna(False).astype(bool)
-    out["is_complaint"] = (np.array([bool(t) for t in types]) | out["problem"] | out["escalation"] | out["compensation"]
-                           | out["anger"])
+    out["compensation"] = per_session(message_labels.any("compensation")) > 0
+    out["inquiry"] = pd.Series(union("inquiry"), index=out.index, dtype=object)
+    out["problem"] = per_session(message_labels.any("problem")) > 0
+    has_type = evidence >= 0
+    out["is_complaint"] = has_type | out["problem"] | out["escalation"] | out["compensation"] | out["anger"]
     # a complaint without a type of its own takes the session's contact reason (没收到 in a delivery chat)
-    reasons = contact_reasons(messages, signals, taxonomy).reindex(out.index)
-    out["primary"] = [t[0] if t else (r if c else pd.NA) for t, c, r in
-                      zip(types, out["is_complaint"], reasons["contact_reason"].fillna("other"))]
-    out["secondary"] = pd.Series([t[1:] for t in types], index=out.index, dtype=object)
+    reasons = _contact_reasons(messages, signals, taxonomy, message_labels, with_scores=False).reindex(out.index)
+    reason = reasons["contact_reason"].fillna("other").to_numpy(dtype=object)
+    primary = np.where(out["is_complaint"].to_numpy(), reason, pd.NA)
+    primary[has_type] = np.array(names, dtype=object)[label_codes[evidence[has_type]]]
+    out["primary"] = primary
+    out["secondary"] = pd.Series(secondary, index=out.index, dtype=object)
     talk = talkative_sessions(messages, taxonomy)
     out["talkative"] = talk["talkative"].reindex(out.index).fillna(False).astype(bool)
     out["talkative_reason"] = talk["talkative_reason"].reindex(out.index).fillna("")
-    evidence = {(sid, label): (mid, matched) for sid, label, mid, matched in zip(
-        first_evidence["session_id"], first_evidence["label"], first_evidence["message_id"], first_evidence["matched"])}
-    found = [evidence.get((sid, p), (pd.NA, pd.NA)) for sid, p in zip(sids, out["primary"])]
-    out["primary_message_id"] = [f[0] for f in found]
-    out["primary_matched"] = [f[1] for f in found]
+    for column, source in (("primary_message_id", "message_id"), ("primary_matched", "matched")):
+        values = np.full(len(out), pd.NA, dtype=object)
+        values[has_type] = signals[source].take(evidence[has_type]).to_numpy(dtype=object)
+        out[column] = values.tolist()      # a list: its dtype is inferred as it always was (int ids stay int)
     threats = signals[signals["family"] == "escalation"].sort_values(["session_id", "seq", "start"]).drop_duplicates("session_id")
     threats = threats.set_index("session_id")
     out["contact_reason"] = reasons["contact_reason"].fillna("other")
@@ -747,15 +1002,6 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     string = pd.StringDtype("pyarrow")
     out = out.astype({"primary": string, "contact_reason": string, "contact_secondary": string})
     return out[list(SESSION_COLUMNS)]
-
-
-def _rank_types(complaints: pd.DataFrame) -> pd.DataFrame:
-    """Per (session, type): messages raising it and the position of its first mention."""
-    per_message = complaints.drop_duplicates(["message_id", "label"]).reset_index(drop=True)
-    per_message["pos"] = np.arange(len(per_message))
-    group = per_message.groupby(["session_id", "label"], sort=False)
-    out = pd.DataFrame({"messages": group.size(), "first_pos": group["pos"].min()}).reset_index()
-    return out
 
 
 def check_complaint(text: str, taxonomy: Taxonomy | None = None, platform: str = "other") -> pd.DataFrame:

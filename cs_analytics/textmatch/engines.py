@@ -335,6 +335,10 @@ class PhraseSet:
             self.written.append(str(phrase))
         self.patterns = list(keys)
         self._entries = [keys[p] for p in self.patterns]
+        # the entries of every pattern, flat, and where each pattern's run of them begins
+        self._entry_counts = np.array([len(e) for e in self._entries], dtype=np.int64)
+        self._entry_starts = np.cumsum(self._entry_counts) - self._entry_counts
+        self._flat_entries = np.array([e for entries in self._entries for e in entries], dtype=np.int64)
         self._single = [(ord(p), i) for i, p in enumerate(self.patterns) if len(p) == 1 and ord(p) < 0xD800]
         single_ids = {i for _, i in self._single}
         self._multi = np.array([i for i in range(len(self.patterns)) if i not in single_ids], dtype=np.int64)
@@ -351,7 +355,8 @@ class PhraseSet:
         keep = outside_ascii_words(block, msg, start, end, ascii_phrase, ascii_phrase, right=ASCII_WORD)
         keep &= tight(start, end, cstart[inside], cend[inside])
         pid, msg, start, end = pid[keep], msg[keep], start[keep], end[keep]
-        counts = np.array([len(self._entries[p]) for p in pid], dtype=np.int64)
-        entry = np.array([e for p in pid for e in self._entries[p]], dtype=np.int64)
+        counts = self._entry_counts[pid]
+        first = np.repeat(np.cumsum(counts) - counts, counts)
+        entry = self._flat_entries[np.repeat(self._entry_starts[pid], counts) + np.arange(len(first)) - first]
         return {"msg": np.repeat(msg, counts), "entry": entry,
                 "start": np.repeat(start, counts), "end": np.repeat(end, counts)}

@@ -1,9 +1,12 @@
-"""Throughput of the complaint classifier on the sample repeated to a larger size.
+"""Throughput of the complaint findings, and of their grouping steps against the Python loops they replace.
 
     .venv/bin/python tests/benchmarks/bench_complaints.py --copies 40 --repeat 3
+    .venv/bin/python tests/benchmarks/bench_complaints.py --messages path/to/messages.parquet
 
-Prints messages/s for ``complaint_signals`` (matching) and ``classify_complaints`` (session table),
-median of ``--repeat`` runs. No target was set for this step; this is here so changes can be compared.
+Prints messages/s for ``complaint_signals`` (matching), ``label_messages`` and ``classify_complaints``
+(given the signals), median of ``--repeat`` runs, then, on the same data, each grouping step done by a
+loop over messages or sessions (how it was first written) and by sorted codes (how it is done now),
+with the ratio. Timings on a shared machine are noisy: compare medians and ratios.
 """
 from __future__ import annotations
 
@@ -11,29 +14,84 @@ import argparse
 import statistics
 import time
 
-from cs_analytics import classify_complaints, complaint_signals
+import numpy as np
+import pandas as pd
+
+from cs_analytics import classify_complaints, complaint_signals, label_messages
+from cs_analytics.findings import complaints
 from sample_copies import repeated_sample
+
+
+def median_seconds(run, repeat: int):
+    """The median time of ``repeat`` calls of ``run`` and its last result."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+def loop_message_tuples(messages: pd.DataFrame, signals: pd.DataFrame) -> list[tuple]:
+    """The complaint types of each customer message by a loop over the findings and the messages."""
+    ordered = signals[signals["family"] == "complaint"].sort_values(["message_id", "start"], kind="stable")
+    found: dict = {}
+    for message_id, label in zip(ordered["message_id"], ordered["label"]):
+        seen = found.get(message_id, ())
+        if label not in seen:
+            found[message_id] = seen + (label,)
+    return [found.get(i, ()) for i in messages.loc[messages["role"] == "customer", "message_id"].tolist()]
+
+
+def coded_message_tuples(messages: pd.DataFrame, signals: pd.DataFrame) -> np.ndarray:
+    customer_ids = messages.loc[messages["role"] == "customer", "message_id"]
+    return complaints._MessageLabels(customer_ids, signals).tuples("complaint")
+
+
+def loop_session_dicts(totals: pd.DataFrame) -> dict:
+    """Per session a dict label → score, by a loop over the groups (how contact scores were built)."""
+    return {sid: dict(zip(g["label"], g["score"].round(2))) for sid, g in totals.groupby("session_id", sort=False)}
+
+
+def coded_session_dicts(totals: pd.DataFrame) -> list[dict]:
+    session, names = pd.factorize(totals["session_id"])
+    label, label_names = pd.factorize(totals["label"])
+    return complaints._dicts(session, label, np.round(totals["score"].to_numpy(), 2), list(label_names), len(names))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--copies", type=int, default=40, help="copies of the sample (each ~26k messages)")
+    parser.add_argument("--messages", help="a messages table (.parquet, as load_logs gives it) instead of the sample")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    big = repeated_sample(args.copies)
-    signal_times, session_times = [], []
-    for _ in range(args.repeat):
-        started = time.perf_counter()
-        signals = complaint_signals(big)
-        signal_times.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        sessions = classify_complaints(big, signals=signals)
-        session_times.append(time.perf_counter() - started)
+    big = pd.read_parquet(args.messages) if args.messages else repeated_sample(args.copies)
     n = len(big)
-    sig, ses = statistics.median(signal_times), statistics.median(session_times)
+    complaint_signals(big.head(1000))     # load the taxonomy and compile the matchers outside the timings
+    sig, signals = median_seconds(lambda: complaint_signals(big), args.repeat)
+    lab, _ = median_seconds(lambda: label_messages(big, signals), args.repeat)
+    ses, sessions = median_seconds(lambda: classify_complaints(big, signals=signals), args.repeat)
     print(f"{n:,} messages, {len(sessions):,} sessions, {len(signals):,} findings")
     print(f"complaint_signals:   median {sig:.2f} s  ({n / sig:,.0f} messages/s)")
+    print(f"label_messages:      median {lab:.2f} s  ({n / lab:,.0f} messages/s), given the signals")
     print(f"classify_complaints: median {ses:.2f} s  ({n / ses:,.0f} messages/s), given the signals")
+    print(f"all three:           {sig + lab + ses:.2f} s")
+
+    # the grouping steps, loop against sorted codes, on the same data
+    sorted_sessions = sessions.sort_values("session_id")
+    totals = pd.DataFrame({"session_id": np.repeat(sorted_sessions["session_id"].to_numpy(), 2),
+                           "label": np.tile(["logistics", "quality"], len(sorted_sessions)),
+                           "score": np.tile([6.0, 2.0], len(sorted_sessions))})
+    steps = {
+        "complaint types per message": (lambda: loop_message_tuples(big, signals),
+                                        lambda: coded_message_tuples(big, signals)),
+        "contact scores per session": (lambda: loop_session_dicts(totals), lambda: coded_session_dicts(totals)),
+    }
+    for name, (loop, coded) in steps.items():
+        slow, expected = median_seconds(loop, 1)
+        fast, got = median_seconds(coded, args.repeat)
+        same = list(got) == (list(expected.values()) if isinstance(expected, dict) else expected)
+        print(f"{name:<28} loop {slow:.2f} s, codes {fast:.3f} s: {slow / fast:,.0f}x (same values: {same})")
 
 
 if __name__ == "__main__":
