@@ -97,7 +97,7 @@ def side_matches(data: SessionData, side: str, spec: dict, rulebook: Rulebook) -
         frame = data.agents if side == "agent" else data.customers
         role = "agent" if side == "agent" else "customer"
         found = data.located(find_phrases(frame, lists, tuple(lists), roles=(role,), lean=True, name=name))
-        codes = pd.Index(list(lists)).get_indexer(found["purpose"])
+        codes = found["purpose"].cat.codes.to_numpy()
         order = np.argsort(codes, kind="stable")          # each list's matches keep the scan's order
         bounds = np.searchsorted(codes[order], np.arange(len(lists) + 1))
         data.cache[key] = {list_name: found.iloc[order[bounds[i]:bounds[i + 1]]]

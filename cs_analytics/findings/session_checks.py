@@ -97,8 +97,16 @@ class SessionData:
 
     def rows_of(self, message_ids) -> np.ndarray:
         """The row in ``ordered`` of each of ``message_ids`` (-1 where it is not one of the batch's)."""
-        found = pc.index_in(arrow_strings(pd.Series(message_ids)), value_set=self.arrow("message_id"))
-        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        wanted = arrow_strings(pd.Series(message_ids, dtype=object))
+        distinct = pc.unique(wanted)
+        # look the batch's ids up among the few wanted ones (a small hash table), then the wanted among those
+        at = pc.index_in(self.arrow("message_id"), value_set=distinct).to_numpy(zero_copy_only=False)
+        present = np.flatnonzero(~np.isnan(at))
+        found, first = np.unique(at[present].astype(np.int64), return_index=True)
+        row_of_distinct = np.full(len(distinct), -1, dtype=np.int64)
+        row_of_distinct[found] = present[first]
+        position = pc.index_in(wanted, value_set=distinct).to_numpy(zero_copy_only=False).astype(np.int64)
+        return row_of_distinct[position] if len(position) else np.zeros(0, dtype=np.int64)
 
     def hit_rows(self) -> np.ndarray:
         """The row in ``ordered`` of each forbidden-phrase hit's message (-1 where it is not in the batch)."""
@@ -190,28 +198,32 @@ def arrow_strings(values: pd.Series) -> pa.Array:
 
 
 def cut_texts(texts: pa.Array, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """``texts[i][start[i]:end[i]]`` for every i (character offsets, as Python slices them), as str objects,
-    without a Python loop: the texts' code points are gathered at once and re-encoded."""
+    """``texts[i][start[i]:end[i]]`` for every i (character offsets, as Python slices them; a missing text
+    is empty), as str objects, without a Python loop."""
     texts = pc.fill_null(texts.cast(pa.large_string()), "")
-    start, end = np.asarray(start, dtype=np.int64), np.asarray(end, dtype=np.int64)
-    if not len(texts):
-        return np.zeros(0, dtype=object)
     offsets = np.frombuffer(texts.buffers()[1], dtype=np.int64)[texts.offset:texts.offset + len(texts) + 1]
     data = texts.buffers()[2]
-    raw = b"" if data is None else memoryview(data)[int(offsets[0]):int(offsets[-1])].tobytes()
-    points = np.frombuffer(raw.decode("utf-8").encode("utf-32-le"), dtype=np.uint32)
+    joined = b"" if data is None or not len(texts) else memoryview(data)[int(offsets[0]):int(offsets[-1])].tobytes()
     lengths = pc.utf8_length(texts).to_numpy(zero_copy_only=False).astype(np.int64)
-    first_char = np.r_[0, np.cumsum(lengths)[:-1]]
-    start = np.clip(start, 0, lengths)
-    end = np.clip(end, start, lengths)
+    first_char = np.cumsum(lengths) - lengths
+    start = np.clip(np.asarray(start, dtype=np.int64), 0, lengths)
+    end = np.clip(np.asarray(end, dtype=np.int64), start, lengths)
+    return text_slices(joined.decode("utf-8"), first_char + start, first_char + end)
+
+
+def text_slices(text: str, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """``text[start[i]:end[i]]`` for every i (0 ≤ start ≤ end ≤ len(text)), as str objects: the code points
+    of all slices are gathered at once and re-encoded, no Python loop per slice."""
+    start, end = np.asarray(start, dtype=np.int64), np.asarray(end, dtype=np.int64)
+    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     size = end - start
-    piece_start = np.r_[0, np.cumsum(size)[:-1]]
-    picked = points[np.repeat(first_char + start - piece_start, size) + np.arange(int(size.sum()))]
+    piece_start = np.cumsum(size) - size
+    picked = points[np.repeat(start - piece_start, size) + np.arange(int(size.sum()))]
     width = 1 + (picked >= 0x80) + (picked >= 0x800) + (picked >= 0x10000)   # UTF-8 bytes per code point
-    bounds = np.r_[0, np.cumsum(width)][np.r_[0, np.cumsum(size)]]
+    bounds = np.r_[0, np.cumsum(width)][np.r_[0, np.cumsum(size)]].astype(np.int64)
     encoded = picked.tobytes().decode("utf-32-le").encode("utf-8")
-    out = pa.LargeStringArray.from_buffers(len(size), pa.py_buffer(bounds.astype(np.int64)), pa.py_buffer(encoded))
-    return out.to_numpy(zero_copy_only=False)
+    slices = pa.LargeStringArray.from_buffers(len(size), pa.py_buffer(bounds), pa.py_buffer(encoded))
+    return slices.to_numpy(zero_copy_only=False)
 
 
 def first_evidence(frame: pd.DataFrame, value: pd.Series, data: SessionData) -> pd.DataFrame:

@@ -324,6 +324,10 @@ class PhraseSet:
         self._multi = np.array([i for i in range(len(self.patterns)) if i not in single_ids], dtype=np.int64)
         self._engine = engine_class(engine)([self.patterns[i] for i in self._multi], [])
         self._ascii = np.array([bool(re.fullmatch(r"[a-z0-9]+", p)) for p in self.patterns], dtype=bool)
+        # each pattern's entries, flattened: pattern p stands for _flat_entries[_first_entry[p]:_first_entry[p + 1]]
+        self._entry_counts = np.array([len(e) for e in self._entries], dtype=np.int64)
+        self._first_entry = np.r_[0, np.cumsum(self._entry_counts)].astype(np.int64)
+        self._flat_entries = np.array([i for e in self._entries for i in e], dtype=np.int64)
 
     def find(self, block: NormalizedBlock) -> Matches:
         """Every match in ``block``: arrays ``msg``, ``entry`` (index into labels/written), ``start``, ``end``."""
@@ -335,7 +339,8 @@ class PhraseSet:
         keep = outside_ascii_words(block, msg, start, end, ascii_phrase, ascii_phrase, right=ASCII_WORD)
         keep &= tight(start, end, cstart[inside], cend[inside])
         pid, msg, start, end = pid[keep], msg[keep], start[keep], end[keep]
-        counts = np.array([len(self._entries[p]) for p in pid], dtype=np.int64)
-        entry = np.array([e for p in pid for e in self._entries[p]], dtype=np.int64)
+        counts = self._entry_counts[pid]
+        within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        entry = self._flat_entries[np.repeat(self._first_entry[pid], counts) + within]
         return {"msg": np.repeat(msg, counts), "entry": entry,
                 "start": np.repeat(start, counts), "end": np.repeat(end, counts)}
