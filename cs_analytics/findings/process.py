@@ -128,25 +128,6 @@ def _next_agent_row(data: SessionData) -> np.ndarray:
     return data.cache["next_agent"]
 
 
-def _previous_agent_turn(data: SessionData) -> np.ndarray:
-    """Per row of ``ordered`` (agent rows filled): the turn number of the agent's previous turn (-1 if none)."""
-    if "previous_turn" not in data.cache:
-        rows = _agent_rows(data)
-        turn = data.column("turn")[rows]
-        code = data.code[rows]
-        new_turn = np.r_[True, (code[1:] != code[:-1]) | (turn[1:] != turn[:-1])] if len(rows) else np.zeros(0, bool)
-        # the previous distinct turn of the same session, carried forward within a turn
-        starts = np.flatnonzero(new_turn)
-        prev_of_start = np.full(len(starts), -1, dtype=np.int64)
-        if len(starts) > 1:
-            same = code[starts[1:]] == code[starts[:-1]]
-            prev_of_start[1:][same] = turn[starts[:-1]][same]
-        out = np.full(len(data.ordered), -1, dtype=np.int64)
-        out[rows] = np.repeat(prev_of_start, np.diff(np.r_[starts, len(rows)]))
-        data.cache["previous_turn"] = out
-    return data.cache["previous_turn"]
-
-
 def _all_satisfied(events: pd.DataFrame, satisfied: np.ndarray, data: SessionData) -> pd.DataFrame:
     """A check over events (rows with code, pos, row): True when every event of a session is satisfied,
     missing without events; evidence: the first unsatisfied event, else the first event."""
@@ -241,14 +222,15 @@ def refusal_softened(data: SessionData) -> pd.DataFrame:
     softeners = data.extra["spec"]["refusal_softeners"]
     refusals = _found(data, "refusal").drop_duplicates("row")
     rows = refusals["row"].to_numpy(dtype=np.int64)
-    previous = _previous_agent_turn(data)[rows]
-    n_turns = int(data.column("turn").max()) + 2 if len(data.ordered) else 1
+    turn_id = data.agent_turn_ids()
+    this = turn_id[rows]
+    has_previous = this > turn_id[data.first_rows(_agent_rows(data))][data.code[rows]]   # not the session's first turn
 
     def covered(sets: list[str]) -> np.ndarray:
-        found = pd.concat([_found(data, f"rulebook:{name}") for name in sets])
-        keys = np.unique(found["code"].to_numpy(dtype=np.int64) * n_turns + found["turn"].to_numpy(dtype=np.int64))
-        code, turn = data.code[rows].astype(np.int64), refusals["turn"].to_numpy(dtype=np.int64)
-        return np.isin(code * n_turns + turn, keys) | ((previous >= 0) & np.isin(code * n_turns + previous, keys))
+        marked = np.zeros(int(turn_id.max()) + 2, dtype=bool)          # per agent turn: a phrase of ``sets`` in it
+        for name in sets:
+            marked[turn_id[_found(data, f"rulebook:{name}")["row"].to_numpy(dtype=np.int64)]] = True
+        return marked[this] | (has_previous & marked[np.maximum(this - 1, 0)])
 
     ok = covered(softeners["apology"]) & covered(softeners["reason"]) if len(refusals) else np.zeros(0, dtype=bool)
     return _all_satisfied(refusals, ok, data)
@@ -440,9 +422,12 @@ def process_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None, com
     checks = run_checks(GROUP, data, spec)
     context = pd.DataFrame({"platform": data.first_values("platform"), "shop": data.first_values("shop")})
     context["agent_id"] = data.owners()
-    known = complaints.set_index("session_id") if len(complaints) else pd.DataFrame(columns=["is_complaint", "primary"])
-    context["is_complaint"] = known["is_complaint"].reindex(data.sessions).fillna(False).astype(bool)
-    context["primary"] = known["primary"].reindex(data.sessions) if "primary" in known else pd.NA
+    if len(complaints):
+        context["is_complaint"] = data.is_complaint()
+        context["primary"] = data.complaint_values("primary") if "primary" in complaints else pd.NA
+    else:
+        context["is_complaint"] = False
+        context["primary"] = pd.Series(np.nan, index=data.sessions, dtype=object)
     out = context.join(checks)
     out["resolution_s"] = data.extra.get("resolution_s", pd.Series(np.nan, index=data.sessions)).where(out["is_complaint"])
     out["handling_score"] = weighted_score(checks, spec)

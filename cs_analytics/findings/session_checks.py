@@ -125,19 +125,25 @@ class SessionData:
             out[codes[at]] = rows[at]
         return out
 
-    def agent_turn_rank(self) -> np.ndarray:
-        """Per human agent message (in ``agents``' order): its turn counted from the session's last
-        agent turn (1 = the last turn, 2 = the one before …), as a dense rank of ``turn`` from the end."""
-        if "agent_turn_rank" not in self.cache:
+    def agent_turn_ids(self) -> np.ndarray:
+        """Per row of ``ordered``: the number of its agent turn, counted over the whole batch (a session's
+        turns are consecutive numbers); -1 for rows that are not human agent messages."""
+        if "agent_turn_ids" not in self.cache:
             rows = self.agents.index.to_numpy(dtype=np.int64)
             code, turn = self.code[rows], self.column("turn")[rows]
             new_turn = np.r_[True, (code[1:] != code[:-1]) | (turn[1:] != turn[:-1])] if len(rows) else np.zeros(0, bool)
-            distinct = np.cumsum(new_turn)            # a running count of distinct turns over the sessions
-            last = np.r_[np.flatnonzero(code[1:] != code[:-1]), len(rows) - 1] if len(rows) else np.zeros(0, np.int64)
-            total = np.zeros(len(self.session_ids), dtype=np.int64)
-            total[code[last]] = distinct[last]
-            self.cache["agent_turn_rank"] = total[code] - distinct + 1
-        return self.cache["agent_turn_rank"]
+            ids = np.full(len(self.ordered), -1, dtype=np.int64)
+            ids[rows] = np.cumsum(new_turn) - 1
+            self.cache["agent_turn_ids"] = ids
+        return self.cache["agent_turn_ids"]
+
+    def agent_turn_rank(self) -> np.ndarray:
+        """Per human agent message (in ``agents``' order): its turn counted from the session's last
+        agent turn (1 = the last turn, 2 = the one before …), as a dense rank of ``turn`` from the end."""
+        rows = self.agents.index.to_numpy(dtype=np.int64)
+        ids = self.agent_turn_ids()[rows]
+        last = self.first_rows(rows, last=True)
+        return self.agent_turn_ids()[last][self.code[rows]] - ids + 1
 
     def owners(self) -> pd.Series:
         """Per judged session: its owner agent (``sessions.session_owner``)."""
@@ -154,12 +160,20 @@ class SessionData:
         first = self.first_rows(present)[self.judged_codes]
         return pd.Series(column.array.take(first, allow_fill=True), index=self.sessions, name=name)
 
+    def complaint_values(self, name: str) -> pd.Series:
+        """Per judged session: column ``name`` of its row in ``complaints`` (missing where it has none), as
+        ``complaints.set_index("session_id")[name].reindex(sessions)`` gives it."""
+        if "complaint_rows" not in self.cache:
+            self.cache["complaint_rows"] = pd.Index(self.complaints["session_id"]).get_indexer(self.sessions)
+        return self.complaints[name].reset_index(drop=True).reindex(self.cache["complaint_rows"]).set_axis(self.sessions)
+
     def is_complaint(self) -> pd.Series:
         """Per judged session: a complaint session (False when complaints were not given)."""
         if self.complaints is None or self.complaints.empty:
             return pd.Series(False, index=self.sessions)
-        flags = self.complaints.set_index("session_id")["is_complaint"]
-        return flags.reindex(self.sessions).fillna(False).astype(bool)
+        if "is_complaint" not in self.cache:
+            self.cache["is_complaint"] = self.complaint_values("is_complaint").fillna(False).astype(bool)
+        return self.cache["is_complaint"]
 
     def located(self, found: pd.DataFrame) -> pd.DataFrame:
         """``found`` (matches with ``row``, the message's position in ``ordered``) with each message's
@@ -243,13 +257,13 @@ def first_evidence(frame: pd.DataFrame, value: pd.Series, data: SessionData) -> 
     has = shown >= 0
     picked = shown[has]
     rows = frame["row"].to_numpy(dtype=np.int64)[picked]
-    message_id = np.full(len(shown), np.nan, dtype=object)
-    message_id[has] = data.arrow("message_id").take(pa.array(rows)).to_numpy(zero_copy_only=False)
-    out["message_id"] = message_id
+    shown_rows = np.zeros(len(shown), dtype=np.int64)
+    shown_rows[has] = rows
+    out["message_id"] = _strings(data.arrow("message_id").take(pa.array(shown_rows, mask=~has)))
     if "matched" not in frame and "start" not in frame:
         out["matched"] = pd.NA
         return out
-    matched = np.full(len(shown), np.nan, dtype=object)
+    matched = np.full(len(shown), None, dtype=object)
     given = frame["matched"].to_numpy(dtype=object)[picked] if "matched" in frame else np.full(len(picked), None, object)
     matched[has] = given
     if "start" in frame:
@@ -258,9 +272,13 @@ def first_evidence(frame: pd.DataFrame, value: pd.Series, data: SessionData) -> 
         texts = data.arrow("text").take(pa.array(rows[cut]))
         matched[np.flatnonzero(has)[cut]] = cut_texts(texts, start[cut].astype(np.int64),
                                                       frame["end"].to_numpy(dtype=float)[picked][cut].astype(np.int64))
-        matched[np.flatnonzero(has)[pd.isna(given) & np.isnan(start)]] = None
-    out["matched"] = matched
+    out["matched"] = _strings(pa.array(matched, type=pa.large_string(), from_pandas=True))
     return out
+
+
+def _strings(values: pa.Array) -> pd.arrays.ArrowStringArray:
+    """Arrow texts as the ``string`` column a check's evidence is (missing where null)."""
+    return pd.arrays.ArrowStringArray(pa.chunked_array([values]))
 
 
 def check_entries(spec: dict) -> dict[str, dict]:
