@@ -75,14 +75,15 @@ def find_phrases(messages: pd.DataFrame, spec: dict[str, dict], purposes, roles=
     """
     messages = as_messages(messages)
     purposes = tuple(purposes)
-    subset = messages[messages["role"].isin(list(roles))]
-    if subset.empty and lean:
+    positions = np.flatnonzero(messages["role"].isin(list(roles)).to_numpy(dtype=bool, na_value=False))
+    if not len(positions) and lean:
         return pd.DataFrame({"purpose": pd.Categorical([], categories=list(purposes)), "start": EMPTY, "end": EMPTY,
                              "row": EMPTY})
-    if subset.empty:
+    if not len(positions):
         return pd.DataFrame(columns=FOUND_COLUMNS)
     phrases, regexes = _compiled(name, spec, purposes)
-    block = normalize_block(subset["text"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__())
+    texts = messages["text"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__()
+    block = normalize_block(texts.take(positions) if len(positions) < len(messages) else texts)
     found = phrases.find(block)
     # purposes numbered 0..n-1, their exceptions n..2n-1
     numbers = {label: i for i, label in enumerate(purposes + tuple(p + "!" for p in purposes))}
@@ -101,11 +102,11 @@ def find_phrases(messages: pd.DataFrame, spec: dict[str, dict], purposes, roles=
     purpose = np.concatenate(purpose)
     kept = _without_exceptions(msg, purpose, start, end, len(purposes))
     msg, purpose, start, end = msg[kept], purpose[kept], start[kept], end[kept]
-    row = subset.index.to_numpy()[msg]
+    row = messages.index.to_numpy()[positions[msg]]
     if lean:
         return pd.DataFrame({"purpose": pd.Categorical.from_codes(purpose, categories=list(purposes)),
                              "start": start, "end": end, "row": row})
-    rows = subset.iloc[msg]
+    rows = messages[["message_id", "session_id", "seq", "agent_id"]].iloc[positions[msg]]
     return pd.DataFrame({
         "message_id": rows["message_id"].to_numpy(), "session_id": rows["session_id"].to_numpy(),
         "seq": rows["seq"].to_numpy(), "agent_id": rows["agent_id"].to_numpy(),
