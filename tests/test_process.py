@@ -263,3 +263,13 @@ def test_analyze_shares_one_session_batch_and_gives_what_the_functions_give(samp
                                                                 rulebook=found.rulebook))
     pd.testing.assert_frame_equal(found.politeness, politeness_checks(messages, found.hits, found.complaint_sessions,
                                                                       found.long_waits))
+
+
+@pytest.mark.parametrize("timed", [True, False])
+def test_session_order_is_sort_values_order_sorted_or_not(timed):
+    frame = tricky_messages(timed)
+    order = ["session_id", "ts", "seq"] if timed else ["session_id", "seq"]
+    for batch in (frame, frame.sort_values(order, kind="stable", na_position="first"), frame.iloc[::-1]):
+        expected = batch.sort_values(order, kind="stable", na_position="first").reset_index(drop=True)
+        got = sc.SessionData(batch, pd.DataFrame(columns=["message_id"])).ordered[list(batch.columns)]
+        pd.testing.assert_frame_equal(got, expected)

@@ -57,7 +57,11 @@ class SessionData:
         messages = as_messages(self.messages)
         self.timed = has_times(messages)
         order = ["session_id", "ts", "seq"] if self.timed else ["session_id", "seq"]
-        ordered = messages.sort_values(order, kind="stable", na_position="first").reset_index(drop=True)
+        # sort_values' order, taken only when the messages are not in it already (an export usually is)
+        keys = messages[order].reset_index(drop=True).sort_values(order, kind="stable", na_position="first")
+        indexer = keys.index.to_numpy()
+        in_order = bool((indexer == np.arange(len(indexer))).all())
+        ordered = (messages if in_order else messages.take(indexer)).reset_index(drop=True)
         codes, ids = pd.factorize(ordered["session_id"], sort=False)   # consecutive: the rows are sorted by session
         starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, dtype=np.int64)
         ordered["pos"] = np.arange(len(ordered)) - np.repeat(starts, np.diff(np.r_[starts, len(ordered)]))
@@ -320,9 +324,14 @@ def run_checks(group: str, data: SessionData, spec: dict) -> pd.DataFrame:
         out[check_id] = value.astype("Float64") if entry.get("rate") else value.astype("boolean")
         for suffix in ("message_id", "matched"):
             if suffix in result:
-                column = result[suffix].where(out[check_id].notna())
-                out[f"{check_id}_{suffix}"] = column.astype("string")
+                out[f"{check_id}_{suffix}"] = _strings_where(result[suffix], out[check_id].notna().to_numpy())
     return out
+
+
+def _strings_where(column: pd.Series, keep: np.ndarray) -> pd.arrays.ArrowStringArray:
+    """``column`` as strings, missing where not ``keep`` (``column.where(keep).astype("string")``, in Arrow)."""
+    texts = pa.chunked_array(column.astype(pd.StringDtype("pyarrow")).array.__arrow_array__()).combine_chunks()
+    return pd.arrays.ArrowStringArray(pa.chunked_array([pc.if_else(pa.array(keep), texts, pa.scalar(None, texts.type))]))
 
 
 def weighted_score(checks: pd.DataFrame, spec: dict) -> pd.Series:
