@@ -229,3 +229,28 @@ def test_checks_read_the_agents_turns():
     assert out.loc["templates", "greeting"] and out.loc["templates", "closing"] and out.loc["templates", "anything_else"]
     assert out.loc["offer", "greeting"]
     assert not out.loc["straight", "greeting"]      # a comma does not open a template; an order-number request is no greeting
+
+
+def test_tricky_batches_single_messages_no_replies_and_missing_times():
+    from test_process import tricky_messages
+
+    frame = tricky_messages()
+    out = po.politeness_checks(frame).set_index("session_id")
+    assert list(out.index) == ["a", "c", "d", "e"]                   # b has no human agent reply
+    assert out.loc["c", "greeting"] and not out.loc["c", "closing"]   # one message is the first and the last turn
+    assert out.loc["d", "closing"] and out.loc["a", "closing"] and out.loc["a", "anything_else"]
+    assert out.loc["a", "agent_id"] == "王" and out.loc["d", "agent_id"] == "孙"   # 赵 wrote without a send time
+    assert pd.isna(out.loc["e", "day"]) and pd.isna(out.loc["e", "started"]) and pd.isna(out.loc["e", "day_type"])
+    untimed = po.politeness_checks(frame.drop(columns=["ts"])).set_index("session_id")
+    assert untimed["day"].isna().all() and untimed["started"].isna().all() and untimed["wait_apology"].isna().all()
+    only_buyers = po.politeness_checks(frame[frame["role"] == "customer"])
+    assert only_buyers.empty and list(only_buyers.columns) == list(po.CHECK_COLUMNS)
+    no_agent_times = frame.assign(ts=frame["ts"].where(frame["role"] == "customer"))
+    kinds = po.politeness_checks(no_agent_times)
+    assert kinds["day"].isna().all() and kinds["day_type"].isna().all() and kinds["festive_closing"].isna().all()
+
+
+def test_taboo_rules_are_joined_once_each_in_hit_order():
+    taboo = pd.DataFrame({"session_id": ["s2", "s1", "s2", "s2", "x"], "rule_id": ["r2", "r1", "r1", "r2", "r9"]})
+    assert po._joined_rules(taboo, pd.Index(["s1", "s2", "s3"])) == ["r1", "r2;r1", ""]
+    assert po._joined_rules(taboo.iloc[:0], pd.Index(["s1"])) == [""]

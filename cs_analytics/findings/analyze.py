@@ -27,6 +27,7 @@ from .complaints import Taxonomy, classify_complaints, complaint_signals, label_
 from .politeness import politeness_checks
 from .process import process_checks
 from .rulebook import Rulebook, load_rulebook
+from .session_checks import SessionData
 from .sessions import session_owner
 from .timing import load_recipes, long_waits, platform_metrics, reply_rounds, session_times
 from .violations import find_violations
@@ -136,11 +137,20 @@ class Findings:
 
     @finding
     def politeness(self) -> pd.DataFrame:
-        return politeness_checks(self.messages, self.hits, self.complaint_sessions, self.long_waits)
+        return politeness_checks(self.messages, self.hits, self.complaint_sessions, self.long_waits,
+                                 sessions=self._sessions)
 
     @finding
     def process(self) -> pd.DataFrame:
-        return process_checks(self.messages, self.hits, self.complaint_sessions, rulebook=self.rulebook)
+        return process_checks(self.messages, self.hits, self.complaint_sessions, rulebook=self.rulebook,
+                              sessions=self._sessions)
+
+    @cached_property
+    def _sessions(self) -> SessionData:
+        """The sessions as the politeness and process checks read them, with the hits, complaint
+        sessions and long waits: built once for both, with the phrase matches they share."""
+        return SessionData(self.messages, self.hits, self.complaint_sessions, self.long_waits,
+                           extra={"rulebook": self.rulebook})
 
     def part(self, rows) -> "Findings":
         """The findings of the messages at positions ``rows`` (whole sessions) under the same layers."""

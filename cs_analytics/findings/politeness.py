@@ -34,16 +34,17 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 
 from ..base import config
 from ..base.holidays import day_type
-from .service_phrases import find_service_phrases
-from ..base.timeparse import has_times
-from ..base.schema import as_messages, is_in
+from ..base.schema import as_messages
 from .complaints import classify_complaints
-from .session_checks import SessionData, check_entries, labels_of, run_checks, session_check
-from .sessions import HUMAN, message_kinds, session_owner
+from .process import process_spec, side_matches
+from .rulebook import load_rulebook
+from .session_checks import SessionData, check_entries, cut_texts, labels_of, run_checks, session_check
 from .timing import long_waits as find_long_waits
 from .violations import find_violations
 
@@ -77,44 +78,53 @@ def check_labels(spec: dict | None = None) -> dict[str, str]:
 
 def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
                       complaints: pd.DataFrame | None = None, long_waits: pd.DataFrame | None = None,
-                      spec: dict | None = None, *, rulebook=None, taxonomy=None) -> pd.DataFrame:
+                      spec: dict | None = None, *, rulebook=None, taxonomy=None,
+                      sessions: SessionData | None = None) -> pd.DataFrame:
     """One row per session with a human agent message: one column per check (see the module
     docstring; booleans or rates, missing where a check does not apply), ``fatal``, ``score`` (0-100),
     and context: platform, shop, agent_id (the session's owner, ``sessions.session_owner``), started, day, day_type.
 
     ``hits`` (``find_violations``), ``complaints`` (``classify_complaints``) and ``long_waits``
     (``timing.long_waits``) are computed when not given, with ``rulebook`` and ``taxonomy`` (the
-    packaged ones when None). ``analyze(messages, …).politeness`` passes the ones it computed.
+    packaged ones when None). ``analyze(messages, …).politeness`` passes the ones it computed, and
+    ``sessions``: the ``SessionData`` of these messages with them, shared with the process checks.
     Each check is a function below registered with ``session_checks.session_check``; ``spec`` (default
     resources/politeness.yaml) says which run, their weights and when they apply.
     """
     messages = as_messages(messages)
     spec = spec or politeness_spec()
-    if not (message_kinds(messages) == HUMAN).any():
+    if sessions is None:
+        data = SessionData(messages, hits)
+        if len(data.sessions):
+            data.hits = find_violations(messages, rulebook) if hits is None else hits
+            data.complaints = classify_complaints(messages, taxonomy) if complaints is None else complaints
+            data.long_waits = find_long_waits(messages) if long_waits is None and data.timed else long_waits
+            data.extra = {"rulebook": rulebook or load_rulebook()}
+    else:
+        data = sessions
+    if not len(data.sessions):
         return _no_checks(messages["ts"].dtype)
-    hits = find_violations(messages, rulebook) if hits is None else hits
-    complaints = classify_complaints(messages, taxonomy) if complaints is None else complaints
-    if long_waits is None and has_times(messages):
-        long_waits = find_long_waits(messages)
-    data = SessionData(messages, hits, complaints, long_waits, extra={"spec": spec})
+    data = data.with_extra({**data.extra, "spec": spec})
     checks = run_checks(GROUP, data, spec)
-    group = data.agents.groupby("session_id", sort=False)
-    out = pd.DataFrame({"platform": group["platform"].first(), "shop": group["shop"].first()}).reindex(data.sessions)
-    out["agent_id"] = session_owner(messages).reindex(out.index)
+    agent_rows = _agent_rows(data)
+    out = pd.DataFrame({"platform": data.first_values("platform", agent_rows),
+                        "shop": data.first_values("shop", agent_rows)})
+    out["agent_id"] = data.owners()
     for check in CHECKS:
         out[check] = checks[check] if check in checks else pd.NA
-    waits = long_waits.groupby("session_id")["apologized"].size() if long_waits is not None and len(long_waits) else None
+    waits = data.long_waits
+    waits = waits.groupby("session_id")["apologized"].size() if waits is not None and len(waits) else None
     out["long_waits"] = waits.reindex(out.index).fillna(0).astype(int) if waits is not None else 0
     day, kind = _last_day(data)
-    out["started"] = data.ordered[data.ordered["ts"].notna()].groupby("session_id")["ts"].min().reindex(out.index) \
-        if data.timed else pd.NaT
+    if data.timed:
+        timed = np.flatnonzero(data.ordered["ts"].notna().to_numpy())
+        out["started"] = data.ordered["ts"].array.take(data.first_rows(timed)[data.judged_codes], allow_fill=True)
+    else:
+        out["started"] = pd.NaT
     out["day"], out["day_type"] = day, kind
     out["festive_expected"] = kind.where(kind.isin(["weekend", "holiday"]))
     taboo, fatal = _taboo_and_fatal(data)
-    rules: dict[str, list] = {}
-    for sid, rule in zip(taboo["session_id"].astype(str), taboo["rule_id"].astype(str)):
-        rules.setdefault(sid, []).append(rule)
-    out["taboo_rules"] = [";".join(dict.fromkeys(rules.get(sid, []))) for sid in out.index]
+    out["taboo_rules"] = _joined_rules(taboo, out.index)
     out["fatal"] = out.index.isin(set(fatal["session_id"]))
     for check in ("greeting", "closing", "anything_else", "no_taboo", "fatal"):
         out[check] = out[check].fillna(False).astype(bool)
@@ -127,101 +137,110 @@ def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
     return out.reset_index()[list(CHECK_COLUMNS)]
 
 
+def _joined_rules(taboo: pd.DataFrame, sessions: pd.Index) -> list[str]:
+    """Per session of ``sessions``: the rule ids of its ``taboo`` hits, each once, in the hits' order, joined by ;."""
+    rules = taboo[["session_id", "rule_id"]].astype(str).drop_duplicates()
+    at = pd.Index(sessions.astype(str)).get_indexer(rules["session_id"])
+    known = at >= 0
+    order = np.argsort(at[known], kind="stable")
+    values = pa.array(rules["rule_id"].to_numpy(dtype=object)[known][order], type=pa.large_string())
+    offsets = np.r_[0, np.cumsum(np.bincount(at[known], minlength=len(sessions)))].astype(np.int64)
+    return pc.binary_join(pa.LargeListArray.from_arrays(offsets, values), pa.scalar(";", pa.large_string())).to_pylist()
+
+
 # ------------------------------------------------------------------------------ the checks ---
-PURPOSES = ("greeting", "help_offer", "closing", "anything_else", "weekend_closing", "holiday_closing", "please",
-            "apology", "empathy", "apology_wait")
+def _agent_rows(data: SessionData) -> np.ndarray:
+    """The rows of ``data.ordered`` that are human agent messages (ascending)."""
+    return data.agents.index.to_numpy(dtype=np.int64)
 
 
-def _found(data: SessionData) -> pd.DataFrame:
-    """The service phrases of every human agent message, found once per batch."""
-    if "politeness" not in data.cache:
-        data.cache["politeness"] = data.located(find_service_phrases(data.agents, PURPOSES))
-    return data.cache["politeness"]
+def _found(data: SessionData, purpose: str) -> pd.DataFrame:
+    """The matches of one service phrase list in the agent messages, found once per batch with the process
+    checks' agent-side lists (``process.side_matches``)."""
+    return side_matches(data, "agent", process_spec(), data.extra["rulebook"])[f"service:{purpose}"]
 
 
-def _with(data: SessionData, purpose: str, frame: pd.DataFrame) -> np.ndarray:
-    """Per message of ``frame`` (rows of ``data.ordered``): it holds a phrase of ``purpose``."""
+def _with(data: SessionData, purpose: str) -> np.ndarray:
+    """A mask over ``data.ordered``: the message holds a service phrase of ``purpose``."""
     key = ("politeness-mask", purpose)
     if key not in data.cache:
-        found = _found(data)
-        data.cache[key] = data.mask(found.loc[found["purpose"] == purpose, "row"].to_numpy())
-    return data.cache[key][frame.index.to_numpy(dtype=np.int64)]
+        data.cache[key] = data.mask(_found(data, purpose)["row"].to_numpy())
+    return data.cache[key]
 
 
-def _any(frame: pd.DataFrame, flags: np.ndarray, data: SessionData) -> pd.DataFrame:
-    """Per judged session: any of ``frame``'s messages flagged."""
-    value = pd.Series(flags, index=frame.index).groupby(frame["session_id"].to_numpy(), sort=False).any()
-    return pd.DataFrame({"value": value.reindex(data.sessions).fillna(False).astype(bool)})
+def _any(data: SessionData, rows: np.ndarray, flags: np.ndarray) -> pd.DataFrame:
+    """Per judged session: one of its ``rows`` (positions in ``data.ordered``) is flagged in ``flags`` (a mask over it)."""
+    return pd.DataFrame({"value": data.by_code(data.any_rows(rows[flags[rows]]))})
 
 
-def _turns(data: SessionData, which: str) -> pd.DataFrame:
-    """The agent's first turn, last turn, or the last ``closing_window`` turns, per session."""
-    agents = data.agents
-    by_session = agents.groupby("session_id", sort=False)["turn"]
+def _turn_rows(data: SessionData, which: str) -> np.ndarray:
+    """The rows of the agent's first turn, last turn, or the last ``closing_window`` turns, per session."""
+    rows = _agent_rows(data)
     if which == "first":
-        return agents[agents["turn"] == by_session.transform("min")]
+        turn = data.column("turn")
+        return rows[turn[rows] == turn[data.first_rows(rows)[data.code[rows]]]]
+    rank = data.agent_turn_rank()
     if which == "last":
-        return agents[agents["turn"] == by_session.transform("max")]
-    return agents[by_session.rank(method="dense", ascending=False) <= int(data.extra["spec"]["closing_window"])]
+        return rows[rank == 1]
+    return rows[rank <= int(data.extra["spec"]["closing_window"])]
 
 
 @session_check(GROUP, "greeting")
 def greeting(data: SessionData) -> pd.DataFrame:
     """The first turn opens with a greeting (after a leading wait apology, or a template's start) or
     offers help anywhere."""
-    first = _turns(data, "first")
+    first = _turn_rows(data, "first")
     spec = data.extra["spec"]
-    opening = _opens_with_greeting(_found(data), first, int(spec["greeting_within"]), spec.get("template_breaks", ""))
-    offers = _with(data, "help_offer", first) | _with(data, "anything_else", first)
-    return _any(first, opening.reindex(first["message_id"]).fillna(False).to_numpy(dtype=bool) | offers, data)
+    opening = _opens_with_greeting(data, first, int(spec["greeting_within"]), spec.get("template_breaks", ""))
+    return _any(data, first, opening | _with(data, "help_offer") | _with(data, "anything_else"))
 
 
 @session_check(GROUP, "closing")
 def closing(data: SessionData) -> pd.DataFrame:
     """The last turn holds a closing; a further-help offer closes a chat too (the labelling convention)."""
-    last = _turns(data, "last")
-    return _any(last, _with(data, "closing", last) | _with(data, "anything_else", last), data)
+    return _any(data, _turn_rows(data, "last"), _with(data, "closing") | _with(data, "anything_else"))
 
 
 @session_check(GROUP, "anything_else")
 def anything_else(data: SessionData) -> pd.DataFrame:
     """One of the last ``closing_window`` turns asks whether anything else is needed."""
-    window = _turns(data, "window")
-    return _any(window, _with(data, "anything_else", window), data)
+    return _any(data, _turn_rows(data, "window"), _with(data, "anything_else"))
 
 
 @session_check(GROUP, "honorific")
 def honorific(data: SessionData) -> pd.DataFrame:
     """Of the messages that address the buyer (您, or an informal_address hit), the share with 您 and never 你."""
-    agents = data.agents
-    informal = set(data.hits.loc[data.hits["category"].astype(str) == "informal_address", "message_id"])
-    uses_nin = agents["text"].astype(str).str.contains("您", regex=False).to_numpy()
-    is_informal = agents["message_id"].isin(informal).to_numpy()
-    addressing = uses_nin | is_informal
-    per = pd.DataFrame({"session_id": agents["session_id"].to_numpy(), "addressing": addressing,
-                        "polite": addressing & ~is_informal}).groupby("session_id", sort=False)
-    total = per["addressing"].sum()
-    return pd.DataFrame({"value": (per["polite"].sum() / total.where(total > 0)).reindex(data.sessions)})
+    rows = _agent_rows(data)
+    informal_hits = data.hit_rows()[(data.hits["category"].astype(str) == "informal_address").to_numpy()]
+    is_informal = data.mask(informal_hits[informal_hits >= 0])[rows]
+    uses_nin = pc.fill_null(pc.match_substring(data.arrow("text").take(pa.array(rows)), "您"), False)
+    addressing = uses_nin.to_numpy(zero_copy_only=False) | is_informal
+    total = data.count_rows(rows, addressing.astype(float))
+    polite = data.count_rows(rows, (addressing & ~is_informal).astype(float))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, polite / total, np.nan)
+    return pd.DataFrame({"value": data.by_code(share)})
 
 
 @session_check(GROUP, "please")
 def please(data: SessionData) -> pd.DataFrame:
     """The share of the agent's messages with 请."""
-    agents = data.agents
-    flags = pd.Series(_with(data, "please", agents), index=agents.index)
-    return pd.DataFrame({"value": flags.groupby(agents["session_id"].to_numpy(), sort=False).mean().reindex(data.sessions)})
+    rows = _agent_rows(data)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = data.count_rows(rows, _with(data, "please")[rows].astype(float)) / data.count_rows(rows)
+    return pd.DataFrame({"value": data.by_code(share)})
 
 
 @session_check(GROUP, "complaint_apology")
 def complaint_apology(data: SessionData) -> pd.DataFrame:
     """An agent apologised in the session (applies to complaint sessions)."""
-    return _any(data.agents, _with(data, "apology", data.agents), data)
+    return _any(data, _agent_rows(data), _with(data, "apology"))
 
 
 @session_check(GROUP, "complaint_empathy")
 def complaint_empathy(data: SessionData) -> pd.DataFrame:
     """An agent showed empathy in the session (applies to complaint sessions)."""
-    return _any(data.agents, _with(data, "empathy", data.agents), data)
+    return _any(data, _agent_rows(data), _with(data, "empathy"))
 
 
 @session_check(GROUP, "wait_apology")
@@ -236,38 +255,49 @@ def wait_apology(data: SessionData) -> pd.DataFrame:
 
 def _last_day(data: SessionData) -> tuple[pd.Series, pd.Series]:
     """Per judged session: the local date of the last agent message and its day type (official calendar)."""
-    if not data.timed:
-        missing = pd.Series(pd.NA, index=data.sessions, dtype=object)
-        return missing, missing
-    last_ts = data.agents.groupby("session_id", sort=False)["ts"].last().reindex(data.sessions)
-    day = last_ts.dt.date
-    return day, day.map(lambda d: day_type(d) if pd.notna(d) else pd.NA)
+    if "last_day" not in data.cache:
+        if not data.timed:
+            missing = pd.Series(pd.NA, index=data.sessions, dtype=object)
+            data.cache["last_day"] = missing, missing
+        else:
+            rows = _agent_rows(data)
+            timed = rows[data.ordered["ts"].notna().to_numpy()[rows]]
+            last = data.first_rows(timed, last=True)[data.judged_codes]
+            day = pd.Series(data.ordered["ts"].array.take(last, allow_fill=True), index=data.sessions).dt.date
+            codes, days = pd.factorize(day.to_numpy())
+            if len(days):      # the calendar is read once per distinct day
+                kind = pd.Series(pd.Series(days).map(day_type).array.take(codes, allow_fill=True), index=data.sessions)
+            else:
+                kind = pd.Series(pd.NA, index=data.sessions, dtype=object)
+            data.cache["last_day"] = day, kind
+    return data.cache["last_day"]
 
 
 @session_check(GROUP, "festive_closing")
 def festive_closing(data: SessionData) -> pd.DataFrame:
     """On a weekend the closing says 周末愉快, on a statutory holiday 节日快乐; missing on other days."""
     _, kind = _last_day(data)
-    window = _turns(data, "window")
-    marks = window.assign(weekend=_with(data, "weekend_closing", window), holiday=_with(data, "holiday_closing", window))
-    festive = marks.groupby("session_id", sort=False)[["weekend", "holiday"]].any().reindex(data.sessions)
+    window = _turn_rows(data, "window")
+    weekend = data.any_rows(window[_with(data, "weekend_closing")[window]])[data.judged_codes]
+    holiday = data.any_rows(window[_with(data, "holiday_closing")[window]])[data.judged_codes]
     expected = kind.where(kind.isin(["weekend", "holiday"]))
-    value = pd.Series(np.where(expected == "weekend", festive["weekend"],
-                               np.where(expected == "holiday", festive["holiday"], False)), index=data.sessions)
+    value = pd.Series(np.where(expected == "weekend", weekend, np.where(expected == "holiday", holiday, False)),
+                      index=data.sessions)
     return pd.DataFrame({"value": value.where(expected.notna())})
 
 
 def _taboo_and_fatal(data: SessionData) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The 三不 hits and the fatal hits in the judged sessions' human agent messages (found once per batch)."""
-    if "taboo_and_fatal" not in data.cache:
-        spec, hits = data.extra["spec"], data.hits
-        # human agent messages of judged sessions, matched by id in Arrow (a Python set of ids is slow)
-        mine = hits[is_in(hits["message_id"], data.agents["message_id"])]
+    spec = data.extra["spec"]
+    key = ("taboo_and_fatal", id(spec))
+    if key not in data.cache:
+        hits, rows = data.hits, data.hit_rows()
+        mine = hits[(rows >= 0) & data.column("human")[np.maximum(rows, 0)]] if len(hits) else hits
         taboo = mine[mine["category"].astype(str).isin(spec["taboo_categories"])]
         if spec.get("taboo_subcategories"):
             taboo = taboo[taboo["subcategory"].astype(str).isin(spec["taboo_subcategories"])]
-        data.cache["taboo_and_fatal"] = (taboo, mine[mine["severity"].astype(str).isin(spec["fatal_severities"])])
-    return data.cache["taboo_and_fatal"]
+        data.cache[key] = (taboo, mine[mine["severity"].astype(str).isin(spec["fatal_severities"])])
+    return data.cache[key]
 
 
 @session_check(GROUP, "no_taboo")
@@ -285,22 +315,27 @@ def _no_checks(ts_dtype) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=kinds.get(c, "object")) for c in CHECK_COLUMNS})
 
 
-def _opens_with_greeting(found: pd.DataFrame, first_turn: pd.DataFrame, within: int, template_breaks: str) -> pd.Series:
-    """Per message of the first turn: a salutation starts within ``within`` characters, counted after a
-    leading wait apology (对不起，让您久等了。亲，您好 opens with a greeting; 这款有货的，你好 does not), or opens
-    one of the templates the message is made of (after whitespace or a full stop: 正在查询~ 您好，…)."""
-    message_ids = set(first_turn["message_id"])
-    texts = dict(zip(first_turn["message_id"], first_turn["text"].astype(str)))
+def _opens_with_greeting(data: SessionData, first_turn: np.ndarray, within: int, template_breaks: str) -> np.ndarray:
+    """A mask over ``data.ordered``: a message of the first turn (``first_turn`` rows) where a salutation starts
+    within ``within`` characters, counted after a leading wait apology (对不起，让您久等了。亲，您好 opens
+    with a greeting; 这款有货的，你好 does not), or opens one of the templates the message is made of
+    (after whitespace or a full stop: 正在查询~ 您好，…)."""
+    in_first_turn = data.mask(first_turn)
+    waits = _found(data, "apology_wait")
+    waits = waits[in_first_turn[waits["row"].to_numpy(dtype=np.int64)] & (waits["start"] < within).to_numpy()]
+    offset = np.zeros(len(data.ordered), dtype=np.int64)
+    np.maximum.at(offset, waits["row"].to_numpy(dtype=np.int64), waits["end"].to_numpy(dtype=np.int64))
+    greetings = _found(data, "greeting")
+    greetings = greetings[in_first_turn[greetings["row"].to_numpy(dtype=np.int64)]]
+    rows, start = greetings["row"].to_numpy(dtype=np.int64), greetings["start"].to_numpy(dtype=np.int64)
+    opening = start - offset[rows] < within
+    after = ~opening & (start > 0)           # else: does it follow whitespace or a template break?
+    before = cut_texts(data.arrow("text").take(pa.array(rows[after])), start[after] - 1, start[after])
+    characters, which = np.unique(before.astype(str), return_inverse=True)
     breaks = set(template_breaks)
-    mine = found[np.isin(found["row"].to_numpy(dtype=np.int64), first_turn.index.to_numpy(dtype=np.int64))]
-    waits = mine[(mine["purpose"] == "apology_wait") & (mine["start"] < within)]
-    offset: dict[str, int] = {}
-    for message_id, end in zip(waits["message_id"], waits["end"]):
-        offset[message_id] = max(offset.get(message_id, 0), int(end))
-    greetings = mine[mine["purpose"] == "greeting"]
-    opening = {m for m, start in zip(greetings["message_id"], greetings["start"])
-               if start - offset.get(m, 0) < within or (start > 0 and (texts[m][start - 1].isspace() or texts[m][start - 1] in breaks))}
-    return pd.Series({i: i in opening for i in message_ids}, dtype=bool)
+    opens_template = np.array([c.isspace() or c in breaks for c in characters], dtype=bool)  # per distinct character
+    opening[np.flatnonzero(after)[opens_template[which]]] = True
+    return data.mask(rows[opening])
 
 
 def session_scores(checks: pd.DataFrame, spec: dict | None = None) -> pd.Series:

@@ -40,6 +40,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import yaml
 
 from ..base import config
@@ -48,7 +49,6 @@ from .complaints import classify_complaints
 from .rulebook import Rulebook, load_rulebook
 from .service_phrases import find_phrases, load_service_phrases
 from .session_checks import SessionData, check_entries, first_evidence, labels_of, run_checks, session_check, weighted_score
-from .sessions import session_owner
 from .violations import find_violations
 
 PROCESS_FILE = config.RESOURCES_DIR / "process.yaml"
@@ -72,34 +72,44 @@ def check_labels(spec: dict | None = None) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------------------- matching ---
-def _side(data: SessionData, side: str) -> pd.DataFrame:
-    """Every process phrase list of ``side`` (agent or customer) found at once, with session code, pos
-    and turn; on the agent side also the rulebook's refusal softeners (``rulebook:<set>``) and the
-    service apology and empathy lists (``service:<list>``), so each side is normalised once."""
-    key = ("process-side", side)
+# the service phrase lists (service_phrases.yaml) found with the agent side: the process checks read
+# apology and empathy, the politeness checks every one of them (so one scan serves both)
+SERVICE_LISTS = ("apology", "empathy", "greeting", "help_offer", "closing", "anything_else", "weekend_closing",
+                 "holiday_closing", "please", "apology_wait")
+
+
+def side_matches(data: SessionData, side: str, spec: dict, rulebook: Rulebook) -> dict[str, pd.DataFrame]:
+    """Every phrase list of ``side`` (agent or customer) found in one scan: list name → its matches
+    (``purpose``, ``start``, ``end``, ``row``, with session ``code``, ``pos`` and ``turn``). The lists: the
+    process lists of ``spec``; on the agent side also the rulebook's refusal softeners (``rulebook:<set>``)
+    and the ``SERVICE_LISTS`` (``service:<list>``). Found once per batch and shared by the process and
+    politeness checks, so each side is normalised and scanned once."""
+    name = f"process.yaml v{spec['version']} {side} {rulebook.version}"
+    key = ("side-matches", name)
     if key not in data.cache:
-        spec = data.extra["spec"]
-        lists = {name: entry for name, entry in spec["phrases"].items() if entry["side"] == side}
+        lists = {list_name: entry for list_name, entry in spec["phrases"].items() if entry["side"] == side}
         if side == "agent":
-            rulebook: Rulebook = data.extra["rulebook"]
             wanted = {n for names in spec["refusal_softeners"].values() for n in names}
             lists.update({f"rulebook:{n}": {"phrases": list(rulebook.phrase_sets[n].phrases)}
                           for n in sorted(wanted) if n in rulebook.phrase_sets})
             service = load_service_phrases()
-            lists.update({f"service:{n}": service[n] for n in ("apology", "empathy")})
+            lists.update({f"service:{n}": service[n] for n in SERVICE_LISTS})
         frame = data.agents if side == "agent" else data.customers
         role = "agent" if side == "agent" else "customer"
-        found = find_phrases(frame, lists, tuple(lists), roles=(role,), lean=True,
-                             name=f"process.yaml v{spec['version']} {side} {data.extra['rulebook'].version}")
-        data.cache[key] = data.located(found)
+        found = data.located(find_phrases(frame, lists, tuple(lists), roles=(role,), lean=True, name=name))
+        codes = found["purpose"].cat.codes.to_numpy()
+        order = np.argsort(codes, kind="stable")          # each list's matches keep the scan's order
+        bounds = np.searchsorted(codes[order], np.arange(len(lists) + 1))
+        data.cache[key] = {list_name: found.iloc[order[bounds[i]:bounds[i + 1]]]
+                           for i, list_name in enumerate(lists)}
     return data.cache[key]
 
 
 def _found(data: SessionData, name: str) -> pd.DataFrame:
     """The matches of one phrase list (process.yaml ``phrases``, ``rulebook:<set>`` or ``service:<list>``)."""
-    side = "agent" if ":" in name else data.extra["spec"]["phrases"][name]["side"]
-    found = _side(data, side)
-    return found[found["purpose"] == name]
+    spec = data.extra["spec"]
+    side = "agent" if ":" in name else spec["phrases"][name]["side"]
+    return side_matches(data, side, spec, data.extra["rulebook"])[name]
 
 
 def _agent_rows(data: SessionData) -> np.ndarray:
@@ -116,25 +126,6 @@ def _next_agent_row(data: SessionData) -> np.ndarray:
             following[rows[:-1][same]] = rows[1:][same]
         data.cache["next_agent"] = following
     return data.cache["next_agent"]
-
-
-def _previous_agent_turn(data: SessionData) -> np.ndarray:
-    """Per row of ``ordered`` (agent rows filled): the turn number of the agent's previous turn (-1 if none)."""
-    if "previous_turn" not in data.cache:
-        rows = _agent_rows(data)
-        turn = data.ordered["turn"].to_numpy()[rows]
-        code = data.code[rows]
-        new_turn = np.r_[True, (code[1:] != code[:-1]) | (turn[1:] != turn[:-1])] if len(rows) else np.zeros(0, bool)
-        # the previous distinct turn of the same session, carried forward within a turn
-        starts = np.flatnonzero(new_turn)
-        prev_of_start = np.full(len(starts), -1, dtype=np.int64)
-        if len(starts) > 1:
-            same = code[starts[1:]] == code[starts[:-1]]
-            prev_of_start[1:][same] = turn[starts[:-1]][same]
-        out = np.full(len(data.ordered), -1, dtype=np.int64)
-        out[rows] = np.repeat(prev_of_start, np.diff(np.r_[starts, len(rows)]))
-        data.cache["previous_turn"] = out
-    return data.cache["previous_turn"]
 
 
 def _all_satisfied(events: pd.DataFrame, satisfied: np.ndarray, data: SessionData) -> pd.DataFrame:
@@ -166,15 +157,22 @@ def first_reply_apology(data: SessionData) -> pd.DataFrame:
         return pd.DataFrame({"value": pd.Series(pd.NA, index=data.sessions)})
     sessions = complaints[complaints["is_complaint"]].set_index("session_id")
     # the complaint's first evidence: the message raising its type, else the threat, else the buyer's first message
-    first_customer = data.customers.drop_duplicates("session_id").set_index("session_id")["message_id"]
+    first_customer = data.first_rows(data.customers.index.to_numpy(dtype=np.int64))
+    session_codes = pd.Index(data.session_ids).get_indexer(sessions.index)
+    known = session_codes >= 0
+    first_customer_id = np.full(len(sessions), None, dtype=object)
+    has_first = np.zeros(len(sessions), dtype=bool)
+    has_first[known] = first_customer[session_codes[known]] >= 0
+    first_customer_id[has_first] = data.arrow("message_id").take(
+        pa.array(first_customer[session_codes[has_first]])).to_numpy(zero_copy_only=False)
     start_id = sessions["primary_message_id"].fillna(sessions["escalation_message_id"]) \
-        .fillna(first_customer.reindex(sessions.index)).dropna()
-    row_of = pd.Series(np.arange(len(data.ordered)), index=data.ordered["message_id"].to_numpy())
-    start_rows = row_of.reindex(start_id.to_numpy()).dropna().to_numpy(dtype=np.int64)
+        .fillna(pd.Series(first_customer_id, index=sessions.index)).dropna()
+    start_rows = data.rows_of(start_id.to_numpy())
+    start_rows = start_rows[start_rows >= 0]
     start_pos = np.full(len(data.session_ids), np.iinfo(np.int64).max, dtype=np.int64)
-    start_pos[data.code[start_rows]] = data.ordered["pos"].to_numpy()[start_rows]
+    start_pos[data.code[start_rows]] = data.column("pos")[start_rows]
     rows = _agent_rows(data)
-    pos, turn, code = data.ordered["pos"].to_numpy()[rows], data.ordered["turn"].to_numpy()[rows], data.code[rows]
+    pos, turn, code = data.column("pos")[rows], data.column("turn")[rows], data.code[rows]
     after = pos > start_pos[code]
     first_turn = np.full(len(data.session_ids), np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first_turn, code[after], turn[after])
@@ -185,7 +183,7 @@ def first_reply_apology(data: SessionData) -> pd.DataFrame:
     sorry = kind[data.mask(turn_rows)[kind["row"].to_numpy(dtype=np.int64)] & ~warned[kind["row"].to_numpy(dtype=np.int64)]]
     judged = data.any_rows(turn_rows)
     value = pd.Series(data.any_rows(sorry["row"].to_numpy()), dtype=object).where(judged, pd.NA)
-    plain = data.ordered.iloc[turn_rows][["session_id", "pos"]].assign(row=turn_rows, code=data.code[turn_rows], matched="")
+    plain = pd.DataFrame({"pos": data.column("pos")[turn_rows], "row": turn_rows, "code": data.code[turn_rows], "matched": ""})
     evidence = pd.concat([sorry, plain[~np.isin(plain["code"], sorry["code"].to_numpy())]])
     return first_evidence(evidence, data.by_code(value.to_numpy()), data)
 
@@ -224,33 +222,35 @@ def refusal_softened(data: SessionData) -> pd.DataFrame:
     softeners = data.extra["spec"]["refusal_softeners"]
     refusals = _found(data, "refusal").drop_duplicates("row")
     rows = refusals["row"].to_numpy(dtype=np.int64)
-    previous = _previous_agent_turn(data)[rows]
-    n_turns = int(data.ordered["turn"].max()) + 2 if len(data.ordered) else 1
+    turn_id = data.agent_turn_ids()
+    this = turn_id[rows]
+    has_previous = this > turn_id[data.first_rows(_agent_rows(data))][data.code[rows]]   # not the session's first turn
 
     def covered(sets: list[str]) -> np.ndarray:
-        found = pd.concat([_found(data, f"rulebook:{name}") for name in sets])
-        keys = np.unique(found["code"].to_numpy(dtype=np.int64) * n_turns + found["turn"].to_numpy(dtype=np.int64))
-        code, turn = data.code[rows].astype(np.int64), refusals["turn"].to_numpy(dtype=np.int64)
-        return np.isin(code * n_turns + turn, keys) | ((previous >= 0) & np.isin(code * n_turns + previous, keys))
+        marked = np.zeros(int(turn_id.max()) + 2, dtype=bool)          # per agent turn: a phrase of ``sets`` in it
+        for name in sets:
+            marked[turn_id[_found(data, f"rulebook:{name}")["row"].to_numpy(dtype=np.int64)]] = True
+        return marked[this] | (has_previous & marked[np.maximum(this - 1, 0)])
 
     ok = covered(softeners["apology"]) & covered(softeners["reason"]) if len(refusals) else np.zeros(0, dtype=bool)
     return _all_satisfied(refusals, ok, data)
 
 
 def _customer_abuse(data: SessionData) -> pd.DataFrame:
-    key = ("customer_abuse",)
+    """The buyer's messages hitting a rule of ``customer_abuse_categories`` (one row per message, with
+    the first hit's matched text), found once per batch."""
+    rulebook: Rulebook = data.extra["rulebook"]
+    categories = data.extra["spec"]["customer_abuse_categories"]
+    key = ("customer_abuse", rulebook.version, tuple(categories))
     if key not in data.cache:
-        rulebook: Rulebook = data.extra["rulebook"]
-        categories = set(data.extra["spec"]["customer_abuse_categories"])
-        rules = [dataclasses.replace(r, roles=frozenset({"customer"})) for r in rulebook.rules if r.category in categories]
+        rules = [dataclasses.replace(r, roles=frozenset({"customer"})) for r in rulebook.rules if r.category in set(categories)]
         buyers = Rulebook(rules=rules, categories=rulebook.categories, phrase_sets=rulebook.phrase_sets)
         hits = find_violations(data.customers, buyers) if rules and len(data.customers) else \
             pd.DataFrame(columns=["message_id", "matched"])
         hits = hits.drop_duplicates("message_id")
-        row_of = pd.Series(data.customers.index.to_numpy(), index=data.customers["message_id"].to_numpy())
         found = pd.DataFrame({"message_id": hits["message_id"].to_numpy(), "matched": hits["matched"].to_numpy(),
-                              "row": row_of.reindex(hits["message_id"].to_numpy()).to_numpy(dtype=np.int64)})
-        data.cache[key] = data.located(found).assign(session_id=lambda f: data.session_ids[f["code"].to_numpy()])
+                              "row": data.rows_of(hits["message_id"].to_numpy())})
+        data.cache[key] = data.located(found)
     return data.cache[key]
 
 
@@ -271,12 +271,11 @@ def abuse_handled(data: SessionData) -> pd.DataFrame:
     np.minimum.at(start, abuse["code"].to_numpy(), abuse["pos"].to_numpy())
     warnings_ = _found(data, "civil_warning")
     warned = warnings_[warnings_["pos"].to_numpy() > start[warnings_["code"].to_numpy()]]
-    agents_abuse = data.hits[data.hits["category"].astype(str).isin(set(data.extra["spec"]["customer_abuse_categories"]))]
-    row_of = pd.Series(data.agents.index.to_numpy(), index=data.agents["message_id"].to_numpy())
-    back_rows = row_of.reindex(agents_abuse["message_id"].to_numpy()).dropna().to_numpy(dtype=np.int64)
+    abusive = data.hits["category"].astype(str).isin(set(data.extra["spec"]["customer_abuse_categories"])).to_numpy()
+    back_rows = data.hit_rows()[abusive] if len(data.hits) else np.zeros(0, dtype=np.int64)
+    back_rows = back_rows[(back_rows >= 0) & data.column("human")[np.maximum(back_rows, 0)]]
     back = data.located(pd.DataFrame({"row": back_rows, "matched": "hit back"}))
-    back = back[back["pos"].to_numpy() > start[back["code"].to_numpy()]].assign(
-        session_id=lambda f: data.session_ids[f["code"].to_numpy()])
+    back = back[back["pos"].to_numpy() > start[back["code"].to_numpy()]]
     abused = start < np.iinfo(np.int64).max
     value = pd.Series(data.any_rows(warned["row"].to_numpy()) & ~data.any_rows(back["row"].to_numpy()), dtype=object)
     value = value.where(abused, pd.NA)
@@ -290,7 +289,7 @@ def _transfer_pos(data: SessionData) -> np.ndarray:
         return data.cache["transfer_pos"]
     ordered, n = data.ordered, len(data.session_ids)
     at = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    pos = ordered["pos"].to_numpy()
+    pos = data.column("pos")
     if "is_transfer" in ordered.columns:
         flagged = ordered["is_transfer"].astype("boolean").fillna(False).to_numpy(dtype=bool)
         np.minimum.at(at, data.code[flagged], pos[flagged])
@@ -312,9 +311,8 @@ def transferred(data: SessionData) -> pd.DataFrame:
     at = _transfer_pos(data)
     moved = at < np.iinfo(np.int64).max
     value = data.by_code(moved).fillna(False).astype(bool)
-    rows = np.flatnonzero(moved[data.code] & (data.ordered["pos"].to_numpy() == np.where(moved, at, -1)[data.code]))
-    evidence = data.located(pd.DataFrame({"row": rows, "matched": "transfer"}))
-    return first_evidence(evidence.assign(session_id=data.session_ids[evidence["code"].to_numpy()]), value, data)
+    rows = np.flatnonzero(moved[data.code] & (data.column("pos") == np.where(moved, at, -1)[data.code]))
+    return first_evidence(data.located(pd.DataFrame({"row": rows, "matched": "transfer"})), value, data)
 
 
 @session_check(GROUP, "handoff_announced")
@@ -354,7 +352,8 @@ def repeated_soothing(data: SessionData) -> pd.DataFrame:
     times = int(data.extra["spec"]["repeat_soothing_times"])
     soothing = _found(data, "soothing").drop_duplicates("row")
     rows = soothing["row"].to_numpy(dtype=np.int64)
-    lines = soothing.assign(line=data.ordered["text"].astype(str).str.strip().to_numpy()[rows])
+    lines = soothing.assign(line=pd.Series(data.arrow("text").take(pa.array(rows)).to_numpy(zero_copy_only=False))
+                            .astype(str).str.strip().to_numpy())
     counts = lines.groupby(["code", "line"]).size()
     repeated = counts[counts >= times].reset_index()
     evidence = lines.merge(repeated[["code", "line"]], on=["code", "line"])
@@ -371,9 +370,15 @@ def restated(data: SessionData) -> pd.DataFrame:
 @session_check(GROUP, "long_complaint")
 def long_complaint(data: SessionData) -> pd.DataFrame:
     """The session lasted longer than ``long_complaint_s`` (``resolution_s`` is kept in data.extra)."""
-    timed = data.ordered[data.ordered["ts"].notna()]
-    span = timed.groupby("session_id")["ts"].agg(["min", "max"])
-    seconds = (span["max"] - span["min"]).dt.total_seconds().reindex(data.sessions)
+    timed = np.flatnonzero(data.ordered["ts"].notna().to_numpy())
+    ns = data.ordered["ts"].array.asi8[timed]
+    earliest = np.full(len(data.session_ids), np.iinfo(np.int64).max, dtype=np.int64)
+    latest = np.full(len(data.session_ids), np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(earliest, data.code[timed], ns)
+    np.maximum.at(latest, data.code[timed], ns)
+    spanned = (latest >= earliest)[data.judged_codes]
+    span = np.where(spanned, latest[data.judged_codes] - earliest[data.judged_codes], np.iinfo(np.int64).min)
+    seconds = pd.Series(pd.to_timedelta(span, unit="ns"), index=data.sessions).dt.total_seconds()
     data.extra["resolution_s"] = seconds
     value = (seconds > float(data.extra["spec"]["long_complaint_s"])).where(seconds.notna())
     return pd.DataFrame({"value": value})
@@ -383,50 +388,46 @@ def long_complaint(data: SessionData) -> pd.DataFrame:
 def rating_invited(data: SessionData) -> pd.DataFrame:
     """The agent's last turns invite a rating, without a review-inducement hit in them."""
     turns = int(data.extra["spec"]["rating_turns"])
-    rows = _agent_rows(data)
-    code, turn = data.code[rows], data.ordered["turn"].to_numpy()[rows]
-    last_turn = np.full(len(data.session_ids), -1, dtype=np.int64)
-    np.maximum.at(last_turn, code, turn)
-    # the last ``turns`` distinct agent turns: count distinct turns from the end per session
-    distinct = pd.DataFrame({"code": code, "turn": turn}).drop_duplicates()
-    rank = distinct.groupby("code")["turn"].rank(method="dense", ascending=False).to_numpy()
-    keep = distinct[rank <= turns]
-    in_window = pd.MultiIndex.from_arrays([code, turn]).isin(pd.MultiIndex.from_frame(keep))
-    last = data.mask(rows[in_window])
+    last = data.mask(_agent_rows(data)[data.agent_turn_rank() <= turns])
     found = _found(data, "rating")
     found = found[last[found["row"].to_numpy(dtype=np.int64)]]
-    induced = data.hits[data.hits["category"].astype(str) == "review_inducement"]
-    row_of = pd.Series(data.agents.index.to_numpy(), index=data.agents["message_id"].to_numpy())
-    induced_rows = row_of.reindex(induced["message_id"].to_numpy()).dropna().to_numpy(dtype=np.int64)
-    induced_rows = induced_rows[last[induced_rows]]
+    induced = (data.hits["category"].astype(str) == "review_inducement").to_numpy()
+    induced_rows = data.hit_rows()[induced] if len(data.hits) else np.zeros(0, dtype=np.int64)
+    induced_rows = induced_rows[(induced_rows >= 0) & last[np.maximum(induced_rows, 0)]]
     value = data.any_rows(found["row"].to_numpy()) & ~data.any_rows(induced_rows)
     return first_evidence(found, data.by_code(value).fillna(False).astype(bool), data)
 
 
 # ------------------------------------------------------------------------------ the table ---
 def process_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None, complaints: pd.DataFrame | None = None,
-                   *, rulebook: Rulebook | None = None, taxonomy=None, spec: dict | None = None) -> pd.DataFrame:
+                   *, rulebook: Rulebook | None = None, taxonomy=None, spec: dict | None = None,
+                   sessions: SessionData | None = None) -> pd.DataFrame:
     """One row per session with a human agent reply: platform, shop, agent_id (the owner), is_complaint,
     primary, each process check (missing where it does not apply) with ``<check>_message_id`` and
     ``<check>_matched``, ``resolution_s`` (with times) and ``handling_score`` (0-100).
 
     ``hits`` (``find_violations``) and ``complaints`` (``classify_complaints``) are computed when not
     given, with ``rulebook`` and ``taxonomy``; ``spec`` replaces resources/process.yaml (switch checks off,
-    change weights and thresholds)."""
+    change weights and thresholds). ``sessions``: the ``SessionData`` of these messages with their hits
+    and complaints (``analyze`` passes the one it shares with the politeness checks)."""
     messages = as_messages(messages)
     spec = spec or process_spec()
     rulebook = rulebook or load_rulebook()
-    hits = find_violations(messages, rulebook) if hits is None else hits
-    complaints = classify_complaints(messages, taxonomy) if complaints is None else complaints
-    data = SessionData(messages, hits, complaints,
-                       extra={"spec": spec, "rulebook": rulebook, "categories_abuse": spec["customer_abuse_categories"]})
+    if sessions is None:
+        hits = find_violations(messages, rulebook) if hits is None else hits
+        complaints = classify_complaints(messages, taxonomy) if complaints is None else complaints
+        sessions = SessionData(messages, hits, complaints)
+    data = sessions.with_extra({**sessions.extra, "spec": spec, "rulebook": rulebook})
+    complaints = data.complaints
     checks = run_checks(GROUP, data, spec)
-    first = data.ordered.groupby("session_id", sort=False)
-    context = pd.DataFrame({"platform": first["platform"].first(), "shop": first["shop"].first()}).reindex(data.sessions)
-    context["agent_id"] = session_owner(messages).reindex(data.sessions)
-    known = complaints.set_index("session_id") if len(complaints) else pd.DataFrame(columns=["is_complaint", "primary"])
-    context["is_complaint"] = known["is_complaint"].reindex(data.sessions).fillna(False).astype(bool)
-    context["primary"] = known["primary"].reindex(data.sessions) if "primary" in known else pd.NA
+    context = pd.DataFrame({"platform": data.first_values("platform"), "shop": data.first_values("shop")})
+    context["agent_id"] = data.owners()
+    if len(complaints):
+        context["is_complaint"] = data.is_complaint()
+        context["primary"] = data.complaint_values("primary") if "primary" in complaints else pd.NA
+    else:
+        context["is_complaint"] = False
+        context["primary"] = pd.Series(np.nan, index=data.sessions, dtype=object)
     out = context.join(checks)
     out["resolution_s"] = data.extra.get("resolution_s", pd.Series(np.nan, index=data.sessions)).where(out["is_complaint"])
     out["handling_score"] = weighted_score(checks, spec)

@@ -18,6 +18,7 @@ from ..base import config
 from ..base.schema import as_messages
 from ..textmatch.engines import PhraseSet
 from ..textmatch.normalize import normalize_block
+from .session_checks import text_slices
 
 PHRASES_FILE = config.RESOURCES_DIR / "service_phrases.yaml"
 
@@ -57,6 +58,7 @@ def _compiled(name: str, spec: dict[str, dict], purposes: tuple[str, ...]):
     return _SETS[key]
 
 
+EMPTY = np.zeros(0, dtype=np.int64)
 FOUND_COLUMNS = ["message_id", "session_id", "seq", "agent_id", "purpose", "phrase", "matched", "start", "end", "row"]
 
 
@@ -67,54 +69,70 @@ def find_phrases(messages: pd.DataFrame, spec: dict[str, dict], purposes, roles=
     (退款 inside 要退款吗). ``name`` names the spec in errors and in the cache of compiled lists.
 
     Columns: message_id, session_id, seq, agent_id, purpose, phrase (as listed), matched, start, end, and
-    ``row``: the message's index label in ``messages``. ``lean`` gives only purpose, start, end and row
-    (what a check needs to decide; its evidence text is cut later for the rows it shows).
+    ``row``: the message's index label in ``messages``. ``lean`` gives only purpose (a categorical of
+    ``purposes``), start, end and row (what a check needs to decide; its evidence text is cut later for
+    the rows it shows).
     """
     messages = as_messages(messages)
-    subset = messages[messages["role"].isin(list(roles))]
-    if subset.empty:
-        return pd.DataFrame(columns=["purpose", "start", "end", "row"] if lean else FOUND_COLUMNS)
-    phrases, regexes = _compiled(name, spec, tuple(purposes))
-    block = normalize_block(subset["text"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__())
+    purposes = tuple(purposes)
+    positions = np.flatnonzero(messages["role"].isin(list(roles)).to_numpy(dtype=bool, na_value=False))
+    if not len(positions) and lean:
+        return pd.DataFrame({"purpose": pd.Categorical([], categories=list(purposes)), "start": EMPTY, "end": EMPTY,
+                             "row": EMPTY})
+    if not len(positions):
+        return pd.DataFrame(columns=FOUND_COLUMNS)
+    phrases, regexes = _compiled(name, spec, purposes)
+    texts = messages["text"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__()
+    block = normalize_block(texts.take(positions) if len(positions) < len(messages) else texts)
     found = phrases.find(block)
-    labels, written = np.asarray(phrases.labels, dtype=object), np.asarray(phrases.written, dtype=object)
+    # purposes numbered 0..n-1, their exceptions n..2n-1
+    numbers = {label: i for i, label in enumerate(purposes + tuple(p + "!" for p in purposes))}
+    label_number = np.array([numbers[label] for label in phrases.labels], dtype=np.int64)
+    written = np.asarray(phrases.written, dtype=object)
     msg, start, end = [found["msg"]], [found["start"]], [found["end"]]
-    purpose, phrase = [labels[found["entry"]]], [written[found["entry"]]]
+    purpose, phrase = [label_number[found["entry"]]], [written[found["entry"]]]
     for label, pattern_text, pattern in regexes:
         spans = block.regex_spans(pattern)
         if len(spans):
             m, s, e, _ = block.locate_folded(spans[:, 0], spans[:, 1])
             msg.append(m), start.append(s), end.append(e)
-            purpose.append(np.full(len(m), label, dtype=object))
+            purpose.append(np.full(len(m), numbers[label], dtype=np.int64))
             phrase.append(np.full(len(m), f"regex:{pattern_text}", dtype=object))
     msg, start, end = np.concatenate(msg), np.concatenate(start), np.concatenate(end)
     purpose = np.concatenate(purpose)
-    row = subset.index.to_numpy()[msg]
+    kept = _without_exceptions(msg, purpose, start, end, len(purposes))
+    msg, purpose, start, end = msg[kept], purpose[kept], start[kept], end[kept]
+    row = messages.index.to_numpy()[positions[msg]]
     if lean:
-        return _without_exceptions(pd.DataFrame({"purpose": purpose, "start": start, "end": end, "row": row}))
-    rows = subset.iloc[msg]
-    texts = [block.text(int(m)) for m in msg]
-    out = pd.DataFrame({
+        return pd.DataFrame({"purpose": pd.Categorical.from_codes(purpose, categories=list(purposes)),
+                             "start": start, "end": end, "row": row})
+    rows = messages[["message_id", "session_id", "seq", "agent_id"]].iloc[positions[msg]]
+    return pd.DataFrame({
         "message_id": rows["message_id"].to_numpy(), "session_id": rows["session_id"].to_numpy(),
         "seq": rows["seq"].to_numpy(), "agent_id": rows["agent_id"].to_numpy(),
-        "purpose": purpose, "phrase": np.concatenate(phrase),
-        "matched": [t[s:e] for t, s, e in zip(texts, start, end)],
+        "purpose": np.asarray(purposes, dtype=object)[purpose], "phrase": np.concatenate(phrase)[kept],
+        "matched": text_slices(block.original, block.starts[msg] + start, block.starts[msg] + end),
         "start": start, "end": end, "row": row,
     }, columns=FOUND_COLUMNS)
-    return _without_exceptions(out)
 
 
-def _without_exceptions(found: pd.DataFrame) -> pd.DataFrame:
-    """Drop matches covered by an exception of their own list, then the exception rows themselves."""
-    is_exception = found["purpose"].astype(str).str.endswith("!")
+def _without_exceptions(msg: np.ndarray, purpose: np.ndarray, start: np.ndarray, end: np.ndarray,
+                        lists: int) -> np.ndarray:
+    """Which matches to keep: not an exception (``purpose`` ≥ ``lists``) and not covered by an exception
+    of their own list in the same message."""
+    is_exception = purpose >= lists
+    keep = ~is_exception
     if not is_exception.any():
-        return found.reset_index(drop=True)
-    exceptions = found[is_exception].assign(purpose=lambda f: f["purpose"].str[:-1])
-    hits = found[~is_exception].reset_index(drop=True)
-    pairs = hits.reset_index().merge(exceptions[["row", "purpose", "start", "end"]], on=["row", "purpose"],
-                                     suffixes=("", "_exc"))
+        return keep
+    exceptions = pd.DataFrame({"msg": msg[is_exception], "purpose": purpose[is_exception] - lists,
+                               "start_exc": start[is_exception], "end_exc": end[is_exception]})
+    candidates = np.flatnonzero(keep & np.isin(msg, exceptions["msg"].to_numpy()))
+    hits = pd.DataFrame({"index": candidates, "msg": msg[candidates], "purpose": purpose[candidates],
+                         "start": start[candidates], "end": end[candidates]})
+    pairs = hits.merge(exceptions, on=["msg", "purpose"])
     covered = pairs.loc[(pairs["start_exc"] <= pairs["start"]) & (pairs["end_exc"] >= pairs["end"]), "index"]
-    return hits.drop(index=covered.unique()).reset_index(drop=True)
+    keep[covered.to_numpy()] = False
+    return keep
 
 
 def find_service_phrases(messages: pd.DataFrame, purposes=("apology", "empathy"),

@@ -13,15 +13,18 @@ returns one row per session: ``<id>``, ``<id>_message_id``, ``<id>_matched`` per
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..base.schema import as_messages
 from ..base.timeparse import has_times
-from .sessions import HUMAN, message_kinds
+from .sessions import HUMAN, message_kinds, session_owner
 
 REGISTRY: dict[str, dict[str, Callable]] = {}
 APPLIES = ("all", "complaint", "timed")
@@ -40,7 +43,9 @@ class SessionData:
     """A batch of sessions as the checks read them, built once: messages in session order with their
     position (``pos``) and turn (``turn``: customer messages before it, so an agent's run of messages
     shares one), the human agent and customer messages, the sessions judged (those with a human agent
-    reply), the complaint sessions, the forbidden-phrase hits, and a cache for phrase matches."""
+    reply), the complaint sessions, the forbidden-phrase hits, and a cache for phrase matches.
+
+    ``code`` numbers the sessions in the order of ``ordered``, so it never decreases along its rows."""
 
     messages: pd.DataFrame
     hits: pd.DataFrame
@@ -52,14 +57,19 @@ class SessionData:
         messages = as_messages(self.messages)
         self.timed = has_times(messages)
         order = ["session_id", "ts", "seq"] if self.timed else ["session_id", "seq"]
-        ordered = messages.sort_values(order, kind="stable", na_position="first").reset_index(drop=True)
+        # sort_values' order, taken only when the messages are not in it already (an export usually is)
+        keys = messages[order].reset_index(drop=True).sort_values(order, kind="stable", na_position="first")
+        indexer = keys.index.to_numpy()
+        in_order = bool((indexer == np.arange(len(indexer))).all())
+        ordered = (messages if in_order else messages.take(indexer)).reset_index(drop=True)
         codes, ids = pd.factorize(ordered["session_id"], sort=False)   # consecutive: the rows are sorted by session
         starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, dtype=np.int64)
         ordered["pos"] = np.arange(len(ordered)) - np.repeat(starts, np.diff(np.r_[starts, len(ordered)]))
-        is_customer = ordered["role"].eq("customer").to_numpy(dtype=bool)
+        is_customer = ordered["role"].eq("customer").to_numpy(dtype=bool, na_value=False)
         running = np.cumsum(is_customer)
         ordered["turn"] = running - np.repeat(np.r_[0, running][starts], np.diff(np.r_[starts, len(ordered)]))
-        ordered["human"] = message_kinds(ordered) == HUMAN
+        self.kinds = message_kinds(ordered)
+        ordered["human"] = self.kinds == HUMAN
         self.ordered, self.code, self.session_ids = ordered, codes, np.asarray(ids, dtype=object)
         self.agents = ordered[ordered["human"]]
         self.customers = ordered[is_customer]
@@ -68,6 +78,13 @@ class SessionData:
         self.sessions = pd.Index(self.session_ids[judged], name="session_id", dtype=ordered["session_id"].dtype)
         self.cache: dict = {}
 
+    def with_extra(self, extra: dict) -> "SessionData":
+        """The same sessions, sharing everything computed for them so far, with other ``extra`` (a
+        group's spec and layers): how the politeness and process checks of one batch share their work."""
+        view = copy.copy(self)
+        view.extra = extra
+        return view
+
     def column(self, name: str) -> np.ndarray:
         """A column of ``ordered`` as a NumPy array, converted once."""
         key = ("column", name)
@@ -75,19 +92,98 @@ class SessionData:
             self.cache[key] = self.ordered[name].to_numpy()
         return self.cache[key]
 
+    def arrow(self, name: str) -> pa.Array:
+        """A text column of ``ordered`` as one Arrow large_string array, converted once."""
+        key = ("arrow", name)
+        if key not in self.cache:
+            self.cache[key] = arrow_strings(self.ordered[name])
+        return self.cache[key]
+
+    def rows_of(self, message_ids) -> np.ndarray:
+        """The row in ``ordered`` of each of ``message_ids`` (-1 where it is not one of the batch's)."""
+        wanted = arrow_strings(pd.Series(message_ids, dtype=object))
+        distinct = pc.unique(wanted)
+        # look the batch's ids up among the few wanted ones (a small hash table), then the wanted among those
+        at = pc.index_in(self.arrow("message_id"), value_set=distinct).to_numpy(zero_copy_only=False)
+        present = np.flatnonzero(~np.isnan(at))
+        found, first = np.unique(at[present].astype(np.int64), return_index=True)
+        row_of_distinct = np.full(len(distinct), -1, dtype=np.int64)
+        row_of_distinct[found] = present[first]
+        position = pc.index_in(wanted, value_set=distinct).to_numpy(zero_copy_only=False).astype(np.int64)
+        return row_of_distinct[position] if len(position) else np.zeros(0, dtype=np.int64)
+
+    def hit_rows(self) -> np.ndarray:
+        """The row in ``ordered`` of each forbidden-phrase hit's message (-1 where it is not in the batch)."""
+        if "hit_rows" not in self.cache:
+            self.cache["hit_rows"] = self.rows_of(self.hits["message_id"]) if len(self.hits) else np.zeros(0, np.int64)
+        return self.cache["hit_rows"]
+
+    def first_rows(self, rows, last: bool = False) -> np.ndarray:
+        """Per session code: the first (or ``last``) of ``rows`` (ascending positions in ``ordered``), -1 where none."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.full(len(self.session_ids), -1, dtype=np.int64)
+        if len(rows):
+            codes = self.code[rows]
+            change = np.flatnonzero(codes[1:] != codes[:-1])
+            at = np.r_[change, len(rows) - 1] if last else np.r_[0, change + 1]
+            out[codes[at]] = rows[at]
+        return out
+
+    def agent_turn_ids(self) -> np.ndarray:
+        """Per row of ``ordered``: the number of its agent turn, counted over the whole batch (a session's
+        turns are consecutive numbers); -1 for rows that are not human agent messages."""
+        if "agent_turn_ids" not in self.cache:
+            rows = self.agents.index.to_numpy(dtype=np.int64)
+            code, turn = self.code[rows], self.column("turn")[rows]
+            new_turn = np.r_[True, (code[1:] != code[:-1]) | (turn[1:] != turn[:-1])] if len(rows) else np.zeros(0, bool)
+            ids = np.full(len(self.ordered), -1, dtype=np.int64)
+            ids[rows] = np.cumsum(new_turn) - 1
+            self.cache["agent_turn_ids"] = ids
+        return self.cache["agent_turn_ids"]
+
+    def agent_turn_rank(self) -> np.ndarray:
+        """Per human agent message (in ``agents``' order): its turn counted from the session's last
+        agent turn (1 = the last turn, 2 = the one before …), as a dense rank of ``turn`` from the end."""
+        rows = self.agents.index.to_numpy(dtype=np.int64)
+        ids = self.agent_turn_ids()[rows]
+        last = self.first_rows(rows, last=True)
+        return self.agent_turn_ids()[last][self.code[rows]] - ids + 1
+
+    def owners(self) -> pd.Series:
+        """Per judged session: its owner agent (``sessions.session_owner``)."""
+        if "owners" not in self.cache:
+            self.cache["owners"] = session_owner(self.ordered, kinds=self.kinds).reindex(self.sessions)
+        return self.cache["owners"]
+
+    def first_values(self, name: str, rows=None) -> pd.Series:
+        """Per judged session: the first non-missing value of column ``name`` among ``rows`` (positions in
+        ``ordered``; default all), as ``groupby(...).first()`` gives it."""
+        rows = np.arange(len(self.ordered)) if rows is None else np.asarray(rows, dtype=np.int64)
+        column = self.ordered[name]
+        present = rows[column.notna().to_numpy()[rows]]
+        first = self.first_rows(present)[self.judged_codes]
+        return pd.Series(column.array.take(first, allow_fill=True), index=self.sessions, name=name)
+
+    def complaint_values(self, name: str) -> pd.Series:
+        """Per judged session: column ``name`` of its row in ``complaints`` (missing where it has none), as
+        ``complaints.set_index("session_id")[name].reindex(sessions)`` gives it."""
+        if "complaint_rows" not in self.cache:
+            self.cache["complaint_rows"] = pd.Index(self.complaints["session_id"]).get_indexer(self.sessions)
+        return self.complaints[name].reset_index(drop=True).reindex(self.cache["complaint_rows"]).set_axis(self.sessions)
+
     def is_complaint(self) -> pd.Series:
         """Per judged session: a complaint session (False when complaints were not given)."""
         if self.complaints is None or self.complaints.empty:
             return pd.Series(False, index=self.sessions)
-        flags = self.complaints.set_index("session_id")["is_complaint"]
-        return flags.reindex(self.sessions).fillna(False).astype(bool)
+        if "is_complaint" not in self.cache:
+            self.cache["is_complaint"] = self.complaint_values("is_complaint").fillna(False).astype(bool)
+        return self.cache["is_complaint"]
 
     def located(self, found: pd.DataFrame) -> pd.DataFrame:
         """``found`` (matches with ``row``, the message's position in ``ordered``) with each message's
         session code, pos and turn."""
         rows = found["row"].to_numpy(dtype=np.int64)
-        return found.assign(code=self.code[rows], pos=self.ordered["pos"].to_numpy()[rows],
-                            turn=self.ordered["turn"].to_numpy()[rows])
+        return found.assign(code=self.code[rows], pos=self.column("pos")[rows], turn=self.column("turn")[rows])
 
     def by_code(self, values: np.ndarray) -> pd.Series:
         """Per-session ``values`` (indexed by session code) over the judged sessions."""
@@ -99,6 +195,12 @@ class SessionData:
         flags[self.code[np.asarray(rows, dtype=np.int64)]] = True
         return flags
 
+    def count_rows(self, rows, weights=None) -> np.ndarray:
+        """Per session code: how many of ``rows`` (positions in ``ordered``) belong to it (or the sum of
+        their ``weights``)."""
+        codes = self.code[np.asarray(rows, dtype=np.int64)]
+        return np.bincount(codes, weights=weights, minlength=len(self.session_ids))
+
     def mask(self, rows) -> np.ndarray:
         """A mask over ``ordered`` that is True at ``rows``."""
         out = np.zeros(len(self.ordered), dtype=bool)
@@ -106,28 +208,81 @@ class SessionData:
         return out
 
 
-def first_evidence(frame: pd.DataFrame, value: pd.Series, data: "SessionData | None" = None) -> pd.DataFrame:
-    """A check's result: ``value`` per session and the first (by pos) evidence row of ``frame`` per
-    session: its message_id (``frame``'s own, or taken from ``data.ordered`` by ``row``) and matched text."""
+def arrow_strings(values: pd.Series) -> pa.Array:
+    """A text column as one Arrow large_string array."""
+    chunked = values.astype(pd.StringDtype("pyarrow")).array.__arrow_array__()
+    array = chunked.combine_chunks() if isinstance(chunked, pa.ChunkedArray) else chunked
+    return array.cast(pa.large_string())
+
+
+def cut_texts(texts: pa.Array, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """``texts[i][start[i]:end[i]]`` for every i (character offsets, as Python slices them; a missing text
+    is empty), as str objects, without a Python loop."""
+    texts = pc.fill_null(texts.cast(pa.large_string()), "")
+    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int64)[texts.offset:texts.offset + len(texts) + 1]
+    data = texts.buffers()[2]
+    joined = b"" if data is None or not len(texts) else memoryview(data)[int(offsets[0]):int(offsets[-1])].tobytes()
+    lengths = pc.utf8_length(texts).to_numpy(zero_copy_only=False).astype(np.int64)
+    first_char = np.cumsum(lengths) - lengths
+    start = np.clip(np.asarray(start, dtype=np.int64), 0, lengths)
+    end = np.clip(np.asarray(end, dtype=np.int64), start, lengths)
+    return text_slices(joined.decode("utf-8"), first_char + start, first_char + end)
+
+
+def text_slices(text: str, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """``text[start[i]:end[i]]`` for every i (0 ≤ start ≤ end ≤ len(text)), as str objects: the code points
+    of all slices are gathered at once and re-encoded, no Python loop per slice."""
+    start, end = np.asarray(start, dtype=np.int64), np.asarray(end, dtype=np.int64)
+    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    size = end - start
+    piece_start = np.cumsum(size) - size
+    picked = points[np.repeat(start - piece_start, size) + np.arange(int(size.sum()))]
+    width = 1 + (picked >= 0x80) + (picked >= 0x800) + (picked >= 0x10000)   # UTF-8 bytes per code point
+    bounds = np.r_[0, np.cumsum(width)][np.r_[0, np.cumsum(size)]].astype(np.int64)
+    encoded = picked.tobytes().decode("utf-32-le").encode("utf-8")
+    slices = pa.LargeStringArray.from_buffers(len(size), pa.py_buffer(bounds), pa.py_buffer(encoded))
+    return slices.to_numpy(zero_copy_only=False)
+
+
+def first_evidence(frame: pd.DataFrame, value: pd.Series, data: SessionData) -> pd.DataFrame:
+    """A check's result: ``value`` per judged session (``data.by_code``) and per session the first row of
+    ``frame`` (rows of ``data.ordered`` with ``row``, ``code``, ``pos``; by pos, then in ``frame``'s order)
+    as its evidence: the message's id and ``frame``'s ``matched``, else the text between ``start`` and ``end``."""
     out = pd.DataFrame({"value": value})
-    if len(frame):
-        if "code" in frame and data is not None:
-            frame = frame.assign(session_id=data.session_ids[frame["code"].to_numpy(dtype=np.int64)])
-        first = frame.sort_values(["session_id", "pos"], kind="stable").drop_duplicates("session_id")
-        if "row" in first and data is not None:
-            rows = first["row"].to_numpy(dtype=np.int64)
-            first = first.assign(message_id=data.column("message_id")[rows])
-            if "start" in first:                  # cut the evidence text only for the rows shown
-                texts = data.column("text")[rows]
-                cut = [str(t)[int(a):int(b)] if pd.notna(a) else None for t, a, b in zip(texts, first["start"], first["end"])]
-                given = first["matched"] if "matched" in first else pd.Series(None, index=first.index)
-                first = first.assign(matched=given.where(given.notna(), pd.Series(cut, index=first.index)))
-        first = first.set_index("session_id")
-        out["message_id"] = first["message_id"].reindex(out.index)
-        out["matched"] = first["matched"].reindex(out.index) if "matched" in first else pd.NA
-    else:
+    if not len(frame):
         out["message_id"], out["matched"] = pd.NA, pd.NA
+        return out
+    codes, pos = frame["code"].to_numpy(dtype=np.int64), frame["pos"].to_numpy(dtype=np.int64)
+    order = np.lexsort((np.arange(len(frame)), pos, codes))
+    first = order[np.r_[True, codes[order][1:] != codes[order][:-1]]]
+    chosen = np.full(len(data.session_ids), -1, dtype=np.int64)
+    chosen[codes[first]] = first
+    shown = chosen[data.judged_codes]
+    has = shown >= 0
+    picked = shown[has]
+    rows = frame["row"].to_numpy(dtype=np.int64)[picked]
+    shown_rows = np.zeros(len(shown), dtype=np.int64)
+    shown_rows[has] = rows
+    out["message_id"] = _strings(data.arrow("message_id").take(pa.array(shown_rows, mask=~has)))
+    if "matched" not in frame and "start" not in frame:
+        out["matched"] = pd.NA
+        return out
+    matched = np.full(len(shown), None, dtype=object)
+    given = frame["matched"].to_numpy(dtype=object)[picked] if "matched" in frame else np.full(len(picked), None, object)
+    matched[has] = given
+    if "start" in frame:
+        start = frame["start"].to_numpy(dtype=float)[picked]
+        cut = pd.isna(given) & ~np.isnan(start)       # cut the evidence text only for the rows shown
+        texts = data.arrow("text").take(pa.array(rows[cut]))
+        matched[np.flatnonzero(has)[cut]] = cut_texts(texts, start[cut].astype(np.int64),
+                                                      frame["end"].to_numpy(dtype=float)[picked][cut].astype(np.int64))
+    out["matched"] = _strings(pa.array(matched, type=pa.large_string(), from_pandas=True))
     return out
+
+
+def _strings(values: pa.Array) -> pd.arrays.ArrowStringArray:
+    """Arrow texts as the ``string`` column a check's evidence is (missing where null)."""
+    return pd.arrays.ArrowStringArray(pa.chunked_array([values]))
 
 
 def check_entries(spec: dict) -> dict[str, dict]:
@@ -169,9 +324,14 @@ def run_checks(group: str, data: SessionData, spec: dict) -> pd.DataFrame:
         out[check_id] = value.astype("Float64") if entry.get("rate") else value.astype("boolean")
         for suffix in ("message_id", "matched"):
             if suffix in result:
-                column = result[suffix].where(out[check_id].notna())
-                out[f"{check_id}_{suffix}"] = column.astype("string")
+                out[f"{check_id}_{suffix}"] = _strings_where(result[suffix], out[check_id].notna().to_numpy())
     return out
+
+
+def _strings_where(column: pd.Series, keep: np.ndarray) -> pd.arrays.ArrowStringArray:
+    """``column`` as strings, missing where not ``keep`` (``column.where(keep).astype("string")``, in Arrow)."""
+    texts = pa.chunked_array(column.astype(pd.StringDtype("pyarrow")).array.__arrow_array__()).combine_chunks()
+    return pd.arrays.ArrowStringArray(pa.chunked_array([pc.if_else(pa.array(keep), texts, pa.scalar(None, texts.type))]))
 
 
 def weighted_score(checks: pd.DataFrame, spec: dict) -> pd.Series:

@@ -46,14 +46,23 @@ def message_kinds(messages: pd.DataFrame) -> np.ndarray:
 
 
 
-def session_owner(messages: pd.DataFrame) -> pd.Series:
+def session_owner(messages: pd.DataFrame, kinds: np.ndarray | None = None) -> pd.Series:
     """Per session id: the agent who owns it, the first human agent (an agent account, not a bot or an
     auto-reply) who replied in it, by send time then order. The seeds' 首问负责 (001, 002, 004): the
     first agent to answer stays responsible, also after a transfer. Sessions without such a reply are
-    missing; the index holds every session of ``messages``."""
+    missing; the index holds every session of ``messages``. ``kinds``: their ``message_kinds`` if known."""
     messages = as_messages(messages)
     sessions = pd.Index(messages["session_id"].unique(), name="session_id")
-    human = messages[(message_kinds(messages) == HUMAN) & messages["agent_id"].notna().to_numpy()]
-    order = ["session_id", "ts", "seq"] if has_times(messages) else ["session_id", "seq"]
-    first = human.sort_values(order, kind="stable", na_position="last").drop_duplicates("session_id")
-    return first.set_index("session_id")["agent_id"].reindex(sessions).rename("agent_id")
+    codes = pd.factorize(messages["session_id"], sort=False, use_na_sentinel=False)[0]
+    kinds = message_kinds(messages) if kinds is None else kinds
+    candidates = np.flatnonzero((kinds == HUMAN) & messages["agent_id"].notna().to_numpy())
+    seq = messages["seq"].to_numpy(dtype=np.float64, na_value=np.inf)[candidates]
+    keys = [candidates, seq]                      # by send time (missing last), then order, then row
+    if has_times(messages):
+        ts = messages["ts"].array.asi8[candidates]
+        keys.append(np.where(messages["ts"].isna().to_numpy()[candidates], np.iinfo(np.int64).max, ts))
+    ranked = candidates[np.lexsort(keys + [codes[candidates]])]
+    first = ranked[np.r_[True, codes[ranked][1:] != codes[ranked][:-1]]] if len(ranked) else ranked
+    owner_row = np.full(len(sessions), -1, dtype=np.int64)
+    owner_row[codes[first]] = first
+    return pd.Series(messages["agent_id"].array.take(owner_row, allow_fill=True), index=sessions, name="agent_id")

@@ -335,15 +335,15 @@ class PhraseSet:
             self.written.append(str(phrase))
         self.patterns = list(keys)
         self._entries = [keys[p] for p in self.patterns]
-        # the entries of every pattern, flat, and where each pattern's run of them begins
-        self._entry_counts = np.array([len(e) for e in self._entries], dtype=np.int64)
-        self._entry_starts = np.cumsum(self._entry_counts) - self._entry_counts
-        self._flat_entries = np.array([e for entries in self._entries for e in entries], dtype=np.int64)
         self._single = [(ord(p), i) for i, p in enumerate(self.patterns) if len(p) == 1 and ord(p) < 0xD800]
         single_ids = {i for _, i in self._single}
         self._multi = np.array([i for i in range(len(self.patterns)) if i not in single_ids], dtype=np.int64)
         self._engine = engine_class(engine)([self.patterns[i] for i in self._multi], [])
         self._ascii = np.array([bool(re.fullmatch(r"[a-z0-9]+", p)) for p in self.patterns], dtype=bool)
+        # each pattern's entries, flattened: pattern p stands for _flat_entries[_first_entry[p]:_first_entry[p + 1]]
+        self._entry_counts = np.array([len(e) for e in self._entries], dtype=np.int64)
+        self._first_entry = np.r_[0, np.cumsum(self._entry_counts)].astype(np.int64)
+        self._flat_entries = np.array([i for e in self._entries for i in e], dtype=np.int64)
 
     def find(self, block: NormalizedBlock) -> Matches:
         """Every match in ``block``: arrays ``msg``, ``entry`` (index into labels/written), ``start``, ``end``."""
@@ -356,7 +356,7 @@ class PhraseSet:
         keep &= tight(start, end, cstart[inside], cend[inside])
         pid, msg, start, end = pid[keep], msg[keep], start[keep], end[keep]
         counts = self._entry_counts[pid]
-        first = np.repeat(np.cumsum(counts) - counts, counts)
-        entry = self._flat_entries[np.repeat(self._entry_starts[pid], counts) + np.arange(len(first)) - first]
+        within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        entry = self._flat_entries[np.repeat(self._first_entry[pid], counts) + within]
         return {"msg": np.repeat(msg, counts), "entry": entry,
                 "start": np.repeat(start, counts), "end": np.repeat(end, counts)}

@@ -1,12 +1,14 @@
-"""Process checks: the vectorised ``process_checks`` against a per-session loop, on the sample repeated.
+"""Politeness and process checks: the vectorised ``analyze(...).politeness`` / ``.process`` against a
+per-session loop, on the sample repeated.
 
     .venv/bin/python tests/benchmarks/bench_process.py --copies 40 --repeat 3
 
 The sample (~26k messages) is repeated ``--copies`` times with fresh session ids (40 copies ≈ 1.05M
-messages). Hits and complaint sessions are computed once beforehand (``analyze`` keeps them for every
-step); only ``process_checks`` is timed. The loop runs the same function session by session on
-``--loop-share`` of the sessions and is scaled; the script checks both agree on that share, then prints
-messages/s (median of ``--repeat``) and the ratio.
+messages). Hits, complaint sessions and long waits are computed once beforehand (``analyze`` keeps them
+for every step); only the two checks are timed, as ``analyze`` runs them: politeness first (it builds
+the session batch and the phrase scans both share), then process. The loop runs the same functions
+session by session on ``--loop-share`` of the sessions and is scaled; the script checks both agree on
+that share, then prints messages/s (median of ``--repeat``) and the ratio for each.
 """
 from __future__ import annotations
 
@@ -16,18 +18,37 @@ import time
 
 import pandas as pd
 
-from cs_analytics import analyze, process_checks
+from cs_analytics import analyze, politeness_checks, process_checks
 from sample_copies import repeated_sample
 
 
-def loop_checks(messages: pd.DataFrame, hits: pd.DataFrame, complaints: pd.DataFrame) -> pd.DataFrame:
-    """The naive way: one call per session."""
+def loop_checks(messages: pd.DataFrame, hits: pd.DataFrame, complaints: pd.DataFrame,
+                waits: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame, float, float]:
+    """The naive way: one call per session; both tables and the seconds each took."""
     hits_by = dict(tuple(hits.groupby("session_id", sort=False)))
     complaints_by = dict(tuple(complaints.groupby("session_id", sort=False)))
+    waits_by = dict(tuple(waits.groupby("session_id", sort=False))) if waits is not None else {}
     empty_hits, empty_complaints = hits.iloc[:0], complaints.iloc[:0]
-    parts = [process_checks(part, hits_by.get(sid, empty_hits), complaints_by.get(sid, empty_complaints))
-             for sid, part in messages.groupby("session_id", sort=False)]
-    return pd.concat(parts, ignore_index=True)
+    empty_waits = waits.iloc[:0] if waits is not None else None
+    sessions = list(messages.groupby("session_id", sort=False))
+    started = time.perf_counter()
+    polite = [politeness_checks(part, hits_by.get(sid, empty_hits), complaints_by.get(sid, empty_complaints),
+                                waits_by.get(sid, empty_waits)) for sid, part in sessions]
+    polite_s = time.perf_counter() - started
+    started = time.perf_counter()
+    process = [process_checks(part, hits_by.get(sid, empty_hits), complaints_by.get(sid, empty_complaints))
+               for sid, part in sessions]
+    process_s = time.perf_counter() - started
+    return pd.concat(polite, ignore_index=True), pd.concat(process, ignore_index=True), polite_s, process_s
+
+
+def same_on(table: pd.DataFrame, looped: pd.DataFrame, chosen: set) -> bool:
+    """The vectorised table and the loop's agree on the loop's sessions (values; NA, NaN and None alike)."""
+    columns = [c for c in looped.columns if c in table.columns and c != "session_id"]
+    mine = table[table["session_id"].isin(chosen)].set_index("session_id").sort_index()[columns]
+    theirs = looped.set_index("session_id").sort_index()[columns]
+    plain = lambda frame: frame.astype(object).where(frame.notna(), None)  # noqa: E731
+    return plain(mine).equals(plain(theirs))
 
 
 def main() -> None:
@@ -38,29 +59,35 @@ def main() -> None:
     args = parser.parse_args()
     big = repeated_sample(args.copies)
     found = analyze(big)
-    hits, complaints = found.hits, found.complaint_sessions
+    hits, complaints, waits = found.hits, found.complaint_sessions, found.long_waits
     sessions = big["session_id"].drop_duplicates()
     chosen = set(sessions.iloc[: max(1, int(len(sessions) * args.loop_share))])
     share = big[big["session_id"].isin(chosen)]
 
-    fast_times, loop_times = [], []
+    times: dict[str, list[float]] = {"politeness": [], "process": []}
+    loop_times: dict[str, list[float]] = {"politeness": [], "process": []}
+    scale = len(big) / max(len(share), 1)
     for _ in range(args.repeat):
-        started = time.perf_counter()
-        table = process_checks(big, hits, complaints)
-        fast_times.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        looped = loop_checks(share, hits[hits["session_id"].isin(chosen)], complaints[complaints["session_id"].isin(chosen)])
-        loop_times.append((time.perf_counter() - started) * len(big) / max(len(share), 1))
-    checks = [c for c in looped.columns if c in table.columns and not c.endswith(("_message_id", "_matched"))]
-    mine = table[table["session_id"].isin(chosen)].set_index("session_id").sort_index()[checks[1:]]
-    theirs = looped.set_index("session_id").sort_index()[checks[1:]]
-    plain = lambda frame: frame.astype(object).where(frame.notna(), None)  # noqa: E731  (NA, NaN, None alike)
-    same = plain(mine).equals(plain(theirs))
-    fast, loop = statistics.median(fast_times), statistics.median(loop_times)
+        for name in ("politeness", "process", "_sessions"):      # computed afresh, as a new analyze would
+            found.__dict__.pop(name, None)
+        for name in ("politeness", "process"):
+            started = time.perf_counter()
+            getattr(found, name)
+            times[name].append(time.perf_counter() - started)
+        in_share = lambda frame: frame[frame["session_id"].isin(chosen)]  # noqa: E731
+        polite, process, polite_s, process_s = loop_checks(share, in_share(hits), in_share(complaints),
+                                                           in_share(waits) if waits is not None else None)
+        loop_times["politeness"].append(polite_s * scale)
+        loop_times["process"].append(process_s * scale)
+    agree = {"politeness": same_on(found.politeness, polite, chosen), "process": same_on(found.process, process, chosen)}
     print(f"{len(big):,} messages, {big['session_id'].nunique():,} sessions; loop on {len(share):,} messages, scaled")
-    print(f"process_checks: {fast:.2f} s median = {len(big) / fast:,.0f} messages/s (min {min(fast_times):.2f} s, max {max(fast_times):.2f} s)")
-    print(f"per-session loop: {loop:.1f} s (scaled) = {len(big) / loop:,.0f} messages/s")
-    print(f"ratio: {loop / fast:.0f}x; same result on the loop's share: {same}")
+    for name, fast_times in times.items():
+        fast, loop = statistics.median(fast_times), statistics.median(loop_times[name])
+        print(f"{name}: {fast:.2f} s median = {len(big) / fast:,.0f} messages/s (min {min(fast_times):.2f} s, "
+              f"max {max(fast_times):.2f} s); per-session loop {loop:.1f} s (scaled) = {len(big) / loop:,.0f} messages/s; "
+              f"ratio {loop / fast:.0f}x; same result on the loop's share: {agree[name]}")
+    both = statistics.median([a + b for a, b in zip(times["politeness"], times["process"])])
+    print(f"both: {both:.2f} s median = {len(big) / both:,.0f} messages/s")
 
 
 if __name__ == "__main__":
