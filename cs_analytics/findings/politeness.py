@@ -36,7 +36,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import yaml
 
 from ..base import config
 from ..base.holidays import day_type
@@ -47,6 +46,7 @@ from .rulebook import load_rulebook
 from .session_checks import SessionData, check_entries, cut_texts, labels_of, run_checks, session_check
 from .timing import long_waits as find_long_waits
 from .violations import find_violations
+from ..base.layering import load_yaml
 
 CHECKS = ("greeting", "closing", "anything_else", "honorific", "please", "complaint_apology", "complaint_empathy",
           "wait_apology", "festive_closing", "no_taboo")
@@ -62,7 +62,7 @@ CHECK_COLUMNS = ("session_id", "platform", "shop", "agent_id", "greeting", "clos
 def politeness_spec() -> dict:
     """The checks (label, weight, when they apply), fatal severities, taboo categories, windows
     (resources/politeness.yaml)."""
-    spec = yaml.safe_load((config.RESOURCES_DIR / "politeness.yaml").read_text(encoding="utf-8"))
+    spec = load_yaml((config.RESOURCES_DIR / "politeness.yaml").read_text(encoding="utf-8"))
     check_entries(spec)
     missing = set(CHECKS) - set(spec["checks"])
     if missing:

@@ -41,7 +41,6 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import yaml
 
 from ..base import config
 from ..base.schema import as_messages
@@ -50,6 +49,7 @@ from .rulebook import Rulebook, load_rulebook
 from .service_phrases import find_phrases, load_service_phrases
 from .session_checks import SessionData, check_entries, first_evidence, labels_of, run_checks, session_check, weighted_score
 from .violations import find_violations
+from ..base.layering import load_yaml
 
 PROCESS_FILE = config.RESOURCES_DIR / "process.yaml"
 GROUP = "process"
@@ -58,7 +58,7 @@ GROUP = "process"
 @lru_cache(maxsize=1)
 def process_spec() -> dict:
     """The process checks, thresholds and phrase lists (resources/process.yaml), checked."""
-    spec = yaml.safe_load(PROCESS_FILE.read_text(encoding="utf-8"))
+    spec = load_yaml(PROCESS_FILE.read_text(encoding="utf-8"))
     check_entries(spec)
     for name, entry in spec["phrases"].items():
         if not entry.get("source") or entry.get("side") not in ("agent", "customer"):

@@ -19,6 +19,7 @@ from ..base.schema import as_messages
 from ..textmatch.engines import PhraseSet
 from ..textmatch.normalize import normalize_block
 from .session_checks import text_slices
+from ..base.layering import load_yaml
 
 PHRASES_FILE = config.RESOURCES_DIR / "service_phrases.yaml"
 
@@ -28,7 +29,7 @@ def load_service_phrases() -> dict[str, dict]:
     """Purpose → {"label", "source", "phrases", "regex"} from resources/service_phrases.yaml."""
     from ..textmatch.safe_regex import check_regex
 
-    data = yaml.safe_load(PHRASES_FILE.read_text(encoding="utf-8"))
+    data = load_yaml(PHRASES_FILE.read_text(encoding="utf-8"))
     for purpose, spec in data.items():
         if not spec.get("source") or not (spec.get("phrases") or spec.get("regex")):
             raise ValueError(f"{PHRASES_FILE}: {purpose!r} needs 'phrases' (or 'regex') and a 'source'")

@@ -7,11 +7,11 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ..base import config
 from ..base.schema import as_messages
 from ..base.timeparse import has_times
+from ..base.layering import load_yaml
 
 TIMING_DIR = config.RESOURCES_DIR / "timing"
 
@@ -19,7 +19,7 @@ TIMING_DIR = config.RESOURCES_DIR / "timing"
 @lru_cache(maxsize=1)
 def timing_settings() -> dict:
     """Defaults: long_wait_s, sla_thresholds_s, auto_reply_phrases (resources/timing/settings.yaml)."""
-    return yaml.safe_load((TIMING_DIR / "settings.yaml").read_text(encoding="utf-8"))
+    return load_yaml((TIMING_DIR / "settings.yaml").read_text(encoding="utf-8"))
 
 
 CUSTOMER, HUMAN, BOT, OTHER = 0, 1, 2, 3
