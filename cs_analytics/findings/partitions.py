@@ -164,13 +164,15 @@ def resolve_workers(workers, n_messages: int, messages: pd.DataFrame | None = No
 
 
 def compute_in_processes(findings, workers: int, names=None) -> dict:
-    """The findings of ``findings.messages`` computed in ``workers`` forked processes, one part of
-    whole sessions and buyers each, and combined (equal to computing them in one process)."""
+    """The findings of ``findings.messages`` computed in ``workers`` processes, one part of whole
+    sessions and buyers each (this process takes the first part, forked workers the others), and
+    combined (equal to computing them in one process)."""
     part = partition_of(findings.messages, workers)
     _SHARED.update(findings=findings, part=part, names=tuple(names or (*PART_FINDINGS, "platform_metrics")))
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-            parts = list(pool.map(_run_part, range(workers)))
+        with ProcessPoolExecutor(max_workers=workers - 1, mp_context=get_context("fork")) as pool:
+            others = pool.map(_run_part, range(1, workers))
+            parts = [_run_part(0), *others]       # this process works on part 0 meanwhile
     finally:
         _SHARED.clear()
     return combine(parts, findings.recipes)
