@@ -91,8 +91,13 @@ def cut(text: object, width: int) -> object:
 
 
 def mask_series(texts: pd.Series) -> pd.Series:
-    """``mask_text`` over a column (keeps missing values)."""
-    return texts.map(mask_text, na_action="ignore")
+    """``mask_text`` over a column (keeps missing values), once per distinct text: a column of rule
+    labels or suggestions repeats a few dozen texts over a hundred thousand rows."""
+    distinct = texts.dropna().unique()
+    if len(distinct) == len(texts):
+        return texts.map(mask_text, na_action="ignore")
+    lookup = pd.Series([mask_text(t) for t in distinct], index=pd.Index(distinct, dtype=object), dtype=object)
+    return texts.map(lookup, na_action="ignore")
 
 
 BUYER_IDENTITY_COLUMNS = ("customer_id", "buyer", "buyer_name", "customer_name")

@@ -9,6 +9,7 @@ Every table is computed from the messages and hits passed in; nothing is cached 
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..base.privacy import excerpt
@@ -146,6 +147,17 @@ EVIDENCE_COLUMNS = ["message_id", "session_id", "ts", "platform", "shop", "agent
                     "severity", "matched", "start", "end", "evasion", "excerpt", "suggest"]
 
 
+def _excerpts(texts: pd.Series, starts: pd.Series, ends: pd.Series, context: int) -> np.ndarray:
+    """``privacy.excerpt`` of each (text, start, end), cut once per distinct triple (one phrase said in
+    the same reply by many agents, or a hit repeated in a long export, is cut once)."""
+    keys = pd.DataFrame({"text": texts.to_numpy(dtype=object), "start": starts.to_numpy(), "end": ends.to_numpy()})
+    codes, distinct = pd.factorize(pd.MultiIndex.from_frame(keys))
+    cut = np.empty(len(distinct), dtype=object)
+    for slot, (text, start, end) in enumerate(distinct):        # one per distinct triple, not per hit
+        cut[slot] = excerpt(text, int(start), int(end), context)
+    return cut[codes]
+
+
 def evidence(messages: pd.DataFrame, hits: pd.DataFrame, rulebook: Rulebook | None = None, context: int = 12,
              per_rule: int | None = None) -> pd.DataFrame:
     """Every hit as a row of evidence: message id, session, time, platform, shop, agent, category and
@@ -173,7 +185,7 @@ def evidence(messages: pd.DataFrame, hits: pd.DataFrame, rulebook: Rulebook | No
         "matched": chosen["matched"].to_numpy(),
         "start": chosen["start"].astype(int).to_numpy(), "end": chosen["end"].astype(int).to_numpy(),
         "evasion": chosen["evasion"].astype(bool).to_numpy(),
-        "excerpt": [excerpt(t, s, e, context) for t, s, e in zip(chosen["text"], chosen["start"], chosen["end"])],
+        "excerpt": _excerpts(chosen["text"], chosen["start"], chosen["end"], context),
         "suggest": chosen["suggest"].to_numpy(),
     })
     return out
