@@ -94,6 +94,15 @@ def test_worker_processes_give_the_single_process_findings(sample_load):
     assert_same_findings(whole, parallel.compute().__dict__)
 
 
+@pytest.mark.skipif(not fork_available(), reason="worker processes start by fork (Linux only)")
+def test_a_table_larger_than_a_part_is_computed_in_more_parts(sample_load, monkeypatch):
+    from cs_analytics.findings import partitions
+
+    monkeypatch.setattr(partitions, "PART_MESSAGES", 5_000)          # the sample: 6 parts on 2 workers
+    whole = analyze(sample_load.messages, workers=1)
+    assert_same_findings(whole, compute_in_processes(analyze(sample_load.messages, workers=2), 2))
+
+
 def test_platform_metric_counts_add_up_exactly(sample_load):
     messages = sample_load.messages
     for by in (None, "shop", ["platform", "agent_id"]):

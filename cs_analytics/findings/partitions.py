@@ -37,6 +37,8 @@ METRIC_COUNTS = "platform_metric_counts"
 POSITIONS = "positions"
 # below this many messages a second process costs more than it saves (measured: bench_pipeline.py)
 PARALLEL_FROM_MESSAGES = 200_000
+# the most messages one process analyses at once (bounds each process's working memory)
+PART_MESSAGES = 1_000_000
 
 
 def part_findings(findings, names=None, rows: np.ndarray | None = None) -> dict:
@@ -165,14 +167,24 @@ def resolve_workers(workers, n_messages: int, messages: pd.DataFrame | None = No
 
 def compute_in_processes(findings, workers: int, names=None) -> dict:
     """The findings of ``findings.messages`` computed in ``workers`` processes, one part of whole
-    sessions and buyers each (this process takes the first part, forked workers the others), and
-    combined (equal to computing them in one process)."""
-    part = partition_of(findings.messages, workers)
+    sessions and buyers at a time each, and combined (equal to computing them in one process).
+
+    Up to ``PART_MESSAGES`` messages a process: with two parts this process takes the first while a
+    forked worker takes the second; a larger table is cut into more parts, each computed in a fresh
+    forked worker (so no process holds more than one part's working memory) while this process only
+    collects the results."""
+    n_parts = max(workers, -(-len(findings.messages) // PART_MESSAGES))
+    part = partition_of(findings.messages, n_parts)
     _SHARED.update(findings=findings, part=part, names=tuple(names or (*PART_FINDINGS, "platform_metrics")))
+    context = get_context("fork")
     try:
-        with ProcessPoolExecutor(max_workers=workers - 1, mp_context=get_context("fork")) as pool:
-            others = pool.map(_run_part, range(1, workers))
-            parts = [_run_part(0), *others]       # this process works on part 0 meanwhile
+        if n_parts == workers:
+            with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
+                others = pool.map(_run_part, range(1, workers))
+                parts = [_run_part(0), *others]       # this process works on part 0 meanwhile
+        else:
+            with context.Pool(processes=workers, maxtasksperchild=1) as pool:
+                parts = list(pool.imap(_run_part, range(n_parts)))
     finally:
         _SHARED.clear()
     return combine(parts, findings.recipes)
