@@ -14,7 +14,6 @@ import re
 from functools import lru_cache
 
 import pandas as pd
-import yaml
 
 from . import config
 from .layering import load_yaml

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..ingest.dataset import dataset_files, dataset_manifest, read_dataset, read_part
+from ..ingest.dataset import dataset_files, read_dataset, read_part
 from .analyze import FINDINGS, MANIFEST, Findings, ids_hash
 from .partitions import METRIC_COUNTS, PART_FINDINGS, concat_parts, order_by_session, part_findings
 from .timing import finish_platform_metrics

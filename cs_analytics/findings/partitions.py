@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 
 import numpy as np
 import pandas as pd
@@ -31,7 +31,6 @@ from .timing import finish_platform_metrics, platform_metric_counts
 # the findings computed per part; platform_metrics is combined from METRIC_COUNTS
 PART_FINDINGS = ("hits", "complaint_signals", "message_labels", "complaint_sessions", "owners", "reply_rounds",
                  "session_times", "long_waits", "politeness", "process")
-TIMED_PART_FINDINGS = ("reply_rounds", "session_times", "long_waits")
 MESSAGE_FINDINGS = ("hits", "complaint_signals", "message_labels")
 METRIC_COUNTS = "platform_metric_counts"
 POSITIONS = "positions"
@@ -138,7 +137,7 @@ def _run_part(index: int) -> dict:
 def fork_available() -> bool:
     """Worker processes start by fork (Linux): they share the loaded messages and compiled rules with no
     copying. Elsewhere the findings are computed in this process."""
-    return sys.platform.startswith("linux") and "fork" in __import__("multiprocessing").get_all_start_methods()
+    return sys.platform.startswith("linux") and "fork" in get_all_start_methods()
 
 
 def sessions_in_order(messages: pd.DataFrame) -> bool:
