@@ -84,7 +84,9 @@ def test_generated_on_two_workers_equals_pandas(generated, client, tmp_path):
 
 def test_findings_written_by_workers_read_back(generated, client, tmp_path):
     write_dataset(generated, tmp_path / "ds", rows_per_file=800)
-    analyze_dataset(tmp_path / "ds", client=client, out=tmp_path / "findings")
+    written = analyze_dataset(tmp_path / "ds", client=client, out=tmp_path / "findings")
+    assert_same(analyze(generated.messages, workers=1), written)     # read from the workers' files
+    assert "_messages" not in written.__dict__, "nothing recomputed from the dataset's messages"
     manifest = json.loads((tmp_path / "findings" / "findings.json").read_text(encoding="utf-8"))
     assert manifest["computed_on"] == "dask" and (tmp_path / "findings" / "hits").is_dir()
     with warnings.catch_warnings():

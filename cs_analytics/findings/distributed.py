@@ -92,7 +92,7 @@ def analyze_dataset(dataset: str | Path, *, rulebook=None, taxonomy=None, recipe
     ``out=None``: the findings are gathered into this process (a ``DatasetFindings`` whose tables equal
     the pandas path's). ``out=FOLDER``: the workers write them under ``FOLDER`` (Parquet, one folder
     per finding, ``findings.json`` as ``Findings.save`` writes it, readable by ``Findings.read``) and
-    only counts come back."""
+    only counts come back; the returned findings read those files when a table is first asked for."""
     files = [str(p) for p in dataset_files(dataset)]
     layers = _layers(rulebook, taxonomy, recipes, scorecard, engine)
     given = client
@@ -163,6 +163,10 @@ class DatasetFindings(Findings):
                 stored[name] = None
             else:
                 stored[name] = name          # a folder of parts, read whole by pandas.read_parquet
+        # the tables the workers wrote are read from there when first asked (not recomputed here)
+        self._stored = {name: folder / file for name, file in stored.items()
+                        if file is not None and name not in self.__dict__}
+        self.__dict__.update({name: None for name, file in stored.items() if file is None})
         manifest = {"key": self.key(), "findings": stored, "about": {n: FINDINGS[n] for n in stored},
                     "computed_on": "dask", "files": len(self.results)}
         (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -56,11 +56,15 @@ def partition_of(messages: pd.DataFrame, parts: int) -> np.ndarray:
     return per_session[codes]
 
 
-def _session_first(messages: pd.DataFrame, column: pd.Series) -> np.ndarray:
-    """Per message: ``column``'s value at the first message of its session."""
+def _session_starts(messages: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Per message: the platform and the month (YYYY-MM, "unknown" without a time) of its session's
+    first message; only the first messages are looked at."""
     codes, _ = pd.factorize(messages["session_id"], sort=False)
     first_rows = np.unique(codes, return_index=True)[1]
-    return column.to_numpy(dtype=object)[first_rows][codes]
+    first = messages.iloc[first_rows]
+    platform = first["platform"].astype(object).fillna("unknown").to_numpy()
+    month = first["ts"].dt.strftime("%Y-%m").astype(object).fillna("unknown").to_numpy()
+    return pd.Series(platform[codes]), pd.Series(month[codes])
 
 
 def write_dataset(loaded: LoadResult, out: str | Path, rows_per_file: int = ROWS_PER_FILE) -> Path:
@@ -72,8 +76,7 @@ def write_dataset(loaded: LoadResult, out: str | Path, rows_per_file: int = ROWS
         raise LoadError(f"{out}: the folder is not empty; give a new folder for the dataset (or delete this one)")
     out.mkdir(parents=True, exist_ok=True)
     messages = as_messages(loaded.messages)
-    platform = pd.Series(_session_first(messages, messages["platform"].astype(object).fillna("unknown")))
-    month = pd.Series(_session_first(messages, messages["ts"].dt.strftime("%Y-%m").astype(object).fillna("unknown")))
+    platform, month = _session_starts(messages)
     files = []
     for (plat, mon), rows in pd.Series(np.arange(len(messages))).groupby([platform, month], sort=True):
         group = messages.iloc[rows.to_numpy()]
