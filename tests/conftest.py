@@ -17,3 +17,19 @@ def sample_load():
     from cs_analytics import load_logs
 
     return load_logs(config.SAMPLE_EXPORT)
+
+
+@pytest.fixture(scope="session")
+def full_report(tmp_path_factory):
+    """The whole report on the sample with buyer PII planted in it, run once for the session."""
+    from report_runs import planted_pii_run
+
+    return planted_pii_run(tmp_path_factory.mktemp("full_report"))
+
+
+@pytest.fixture(scope="session")
+def bare_report(tmp_path_factory):
+    """The whole report on the JD sample without send times or agent accounts, run once for the session."""
+    from report_runs import bare_run
+
+    return bare_run(tmp_path_factory.mktemp("bare_report"))

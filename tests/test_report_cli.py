@@ -120,39 +120,6 @@ def notebook_outputs(run_dir, name: str) -> str:
     return json.dumps([c.get("outputs", []) for c in executed.cells], ensure_ascii=False)
 
 
-def id_number(region: str, birth: str, serial: str) -> str:
-    """A well-formed 18-digit citizen ID (GB 11643 check digit)."""
-    body = region + birth + serial
-    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights)) % 11]
-
-
-def export_with_planted_pii(path) -> dict[str, list[str]]:
-    """Write the sample export with buyer PII planted in every 40th customer message and every 60th
-    agent message (phones plain, +86-dashed and full-width; ID numbers; labelled names); return the
-    planted raw values."""
-    frame = pd.read_csv(config.SAMPLE_EXPORT, encoding="gb18030", dtype=str, keep_default_na=False)
-    names = yaml.safe_load((config.SAMPLE_SPEC_DIR / "scenarios.yaml").read_text(encoding="utf-8"))["names"]
-    planted = {"phones": [], "ids": [], "names": list(names)}
-    customer = frame.index[frame["发送方"] == "买家"][::40]
-    agent = frame.index[frame["发送方"] == "客服"][::60]
-    full_width = str.maketrans("0123456789", "０１２３４５６７８９")
-    for i, row in enumerate(list(customer) + list(agent)):
-        phone = f"1{3 + i % 7}{i:09d}"
-        ident = id_number("110105", f"19{70 + i % 30:02d}0{1 + i % 9}1{i % 10}", f"{i % 1000:03d}")
-        name = names[i % len(names)]
-        shown = [phone, f"+86 {phone[:3]}-{phone[3:7]}-{phone[7:]}", phone.translate(full_width)][i % 3]
-        if row in customer:
-            text = f"收件人{name}，手机{shown}，身份证号{ident}，地址是上海市浦东新区张江路{i}号"
-        else:
-            text = f"好的亲，已登记：收货人 {name}，电话{shown}，身份证{ident}"
-        frame.loc[row, "内容"] = text
-        planted["phones"].append(phone)
-        planted["ids"].append(ident)
-    frame.to_csv(path, index=False, encoding="gb18030")
-    return planted
-
-
 def output_texts(out) -> dict[str, str]:
     """The text of every generated HTML, XLSX and PPTX file (embedded images and hashes left out)."""
     texts = {}
@@ -179,12 +146,9 @@ def output_texts(out) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_full_report_on_a_sample_with_planted_pii(tmp_path):
-    export = tmp_path / "export_with_pii.csv"
-    planted = export_with_planted_pii(export)
-    progress = []
-    result = run_report(export, tmp_path / "run", log=progress.append)
-    out = tmp_path / "run"
+def test_full_report_on_a_sample_with_planted_pii(full_report):
+    export, planted, progress, result, out = (full_report.export, full_report.planted, full_report.progress,
+                                              full_report.result, full_report.out)
     assert result.ok, result.errors
     assert any("[7/7] 07_complaint_handling.ipynb" in line for line in progress)
     figures = {p.name for p in (out / "figures").iterdir()}
@@ -273,8 +237,8 @@ def test_full_report_on_a_sample_with_planted_pii(tmp_path):
 
 
 @pytest.mark.slow
-def test_report_on_an_export_without_times_or_agents(tmp_path):
-    result = run_report(config.SAMPLE_JD_TSV, tmp_path / "run", profile="jd_tsv", log=lambda *_: None)
+def test_report_on_an_export_without_times_or_agents(bare_report):
+    result, tmp_path = bare_report.result, bare_report.out.parent
     assert result.ok, [r.error for r in result.runs]
     text = notebook_outputs(tmp_path / "run", "01_data_overview")
     assert "no send times" in text and "no agent accounts" in text
