@@ -1,4 +1,4 @@
-"""Command line: ``cs-analytics report | load | convert | check | complaint | rules | sample``."""
+"""Command line: ``cs-analytics report | check-pages | load | convert | check | complaint | rules | sample``."""
 from __future__ import annotations
 
 import argparse
@@ -21,6 +21,23 @@ def _report(args: argparse.Namespace) -> int:
         print("the other outputs were kept; fix the failing notebook and rerun", file=sys.stderr)
         return 1
     return 0
+
+
+def _check_pages(args: argparse.Namespace) -> int:
+    from .outputs.browser_check import BrowserUnavailable, check_run
+
+    try:
+        checks = check_run(args.run)
+    except BrowserUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for check in checks:
+        print(f"{'ok' if check.ok else 'PROBLEMS'}  {check.page}" + (f"  (screenshot {check.screenshot})" if check.screenshot else ""))
+        for problem in check.problems:
+            print(f"    {problem}")
+    bad = sum(not c.ok for c in checks)
+    print(f"{len(checks)} page(s) opened in headless Chromium; {bad} with problems")
+    return 1 if bad else 0
 
 
 def _load(args: argparse.Namespace) -> int:
@@ -138,6 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --engine dask: the scheduler's address, e.g. tcp://10.0.0.5:8786 (default: a local cluster)")
     rep.set_defaults(func=_report)
 
+    pages = sub.add_parser("check-pages", help="open a report run's pages in headless Chromium, screenshot them and list "
+                                               "broken images, script errors, empty KPI tiles, English column ids, overflow")
+    pages.add_argument("run", help="a report run folder (the one holding index.html)")
+    pages.set_defaults(func=_check_pages)
+
     convert = sub.add_parser("convert", help="write an export as a partitioned Parquet dataset (for --engine dask)")
     convert.add_argument("export", help="export file or folder")
     convert.add_argument("--out", required=True, help="a new folder for the dataset")
@@ -190,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (LoadError, ProfileError, RulebookError, TaxonomyError, RecipeError, ScorecardError, ValueError) as exc:
+    except (LoadError, ProfileError, RulebookError, TaxonomyError, RecipeError, ScorecardError, ValueError,
+            FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

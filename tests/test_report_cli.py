@@ -53,7 +53,8 @@ def test_failing_notebook_is_named_and_the_others_still_run(tmp_path, capsys):
     assert (tmp_path / "out" / "notebooks" / "02_bad.ipynb").exists()
     # every output that can be built is built: HTML for all three, the deck with the good chart, the workbook
     assert sorted(p.name for p in (tmp_path / "out" / "html").iterdir()) == ["01_ok.html", "02_bad.html", "03_after.html"]
-    assert manifest["outputs"] == {"workbook.xlsx": "ok", "deck.pptx": "ok"}
+    assert manifest["outputs"] == {"kpis.json": "ok", "workbook.xlsx": "ok", "deck.pptx": "ok", "index.html": "ok",
+                                   "assets/cjk.woff": "ok"}
     deck = Presentation(tmp_path / "out" / "deck.pptx")
     text = "\n".join(s.text_frame.text for slide in deck.slides for s in slide.shapes if s.has_text_frame)
     assert "一句结论" in text and "未完成 failed: 02_bad.ipynb cell 2" in text
@@ -175,7 +176,8 @@ def test_full_report_on_a_sample_with_planted_pii(full_report):
     loaded = load_logs(export)
     assert (manifest["load"]["rows_read"], manifest["load"]["rows_kept"], manifest["load"]["rows_set_aside"]) == \
         (loaded.report.rows_read, loaded.report.rows_kept, loaded.report.rows_quarantined)
-    assert manifest["load"]["balanced"] and manifest["outputs"] == {"workbook.xlsx": "ok", "deck.pptx": "ok"}
+    assert manifest["load"]["balanced"] and manifest["outputs"] == {
+        "kpis.json": "ok", "workbook.xlsx": "ok", "deck.pptx": "ok", "index.html": "ok", "assets/cjk.woff": "ok"}
     assert manifest["package_version"] and manifest["parameters"]["LOGS"] == str(export.resolve())
     assert [f["name"] for f in manifest["figures"]] == [f["name"] for f in every_figure]
     assert {"name": "02_evidence", "title": "违规明细(每一次命中,已脱敏)Evidence: every violation, masked",

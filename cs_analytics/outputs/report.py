@@ -1,6 +1,7 @@
 """Run every notebook on an export with papermill and build the run's outputs in one folder.
 
-Layout of ``<out>/``: ``index.html`` (links to everything), ``notebooks/`` (executed copies),
+Layout of ``<out>/``: ``index.html`` (the summary page: headline numbers, takeaways, key charts, data
+facts; links to everything), ``kpis.json`` (its headline numbers), ``notebooks/`` (executed copies),
 ``html/`` (one report per notebook, code cells hidden), ``figures/`` (PNG + SVG + takeaway per
 chart), ``tables/`` (key tables the notebooks kept), ``workbook.xlsx``, ``deck.pptx`` and
 ``run.json``: input file hashes, the load report's row counts, rule/taxonomy/recipe versions,
@@ -29,7 +30,9 @@ from ..base.config import VERSION
 from . import artefacts
 from ..base import config
 from ..ingest.filters import filter_messages
-from .html_report import export_html, write_index
+from .html_report import export_html
+from .page_font import FONT_FILE, write_page_font
+from .summary_page import write_summary_page
 from .notebook import FINDINGS_FOLDER, LOAD_FOLDER
 from ..findings.analyze import Findings
 from ..ingest.dataset import dataset_files, is_dataset, read_dataset, write_dataset
@@ -39,6 +42,9 @@ from ..findings.complaints import load_taxonomy
 from ..findings.rulebook import load_rulebook
 from ..tables.scorecards import SPEC_FILE as SCORECARD_SPEC, scorecard_spec
 from ..findings.timing import load_recipes
+from ..tables.kpis import headline
+
+KPI_FILE = "kpis.json"
 
 
 @dataclass
@@ -86,7 +92,7 @@ def default_run_dir() -> Path:
     return config.REPORTS_DIR / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
-GENERATED_FOLDERS = ("notebooks", "html", "figures", "tables", "summaries", "data")   # emptied at the start of a run
+GENERATED_FOLDERS = ("notebooks", "html", "figures", "tables", "summaries", "data", "assets", "screenshots")   # emptied at the start of a run
 # The kernel's own log (e.g. ipykernel's "running over TCP" notice on every start) is not the
 # analyst's business; errors in the notebooks still surface through papermill.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
@@ -233,8 +239,10 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
         raise LoadError(f"--out {out} is a file; give a folder for the run's outputs")
     for folder in GENERATED_FOLDERS:            # a rerun into the same folder must not mix old charts in
         shutil.rmtree(out / folder, ignore_errors=True)
+    (out / KPI_FILE).unlink(missing_ok=True)
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    layers = {"rulebook": rulebook, "taxonomy": complaint_taxonomy, "recipes": metric_recipes, "scorecard": scorecard}
     if engine == "dask":
         stored = store_cluster_data(out / "data", logs, loaded, scheduler, rulebook=rulebook, taxonomy=complaint_taxonomy,
                                     recipes=metric_recipes, scorecard=scorecard)
@@ -292,6 +300,16 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
         "figures": [{k: f[k] for k in ("name", "title", "takeaway")} for f in artefacts.figures(out)],
         "tables": [{k: t[k] for k in ("name", "title", "sheet", "rows")} for t in artefacts.tables(out)],
     }
+    log("computing the headline numbers ...")
+    try:
+        findings = Findings.read(stored / FINDINGS_FOLDER, scoped, **layers)
+        kpis = headline(findings, loaded.messages, platforms=platforms, date_from=date_from, date_to=date_to)
+        (out / KPI_FILE).write_text(json.dumps(kpis, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        result.outputs[KPI_FILE] = "ok"
+    except Exception as exc:          # the page still shows everything else
+        kpis = None
+        result.outputs[KPI_FILE] = f"{type(exc).__name__}: {exc}"
+        log(f"    FAILED {KPI_FILE}: {result.outputs[KPI_FILE]}")
     for name, build in (("workbook.xlsx", write_workbook), ("deck.pptx", write_deck)):
         log(f"writing {name} ...")
         try:
@@ -300,8 +318,18 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
         except Exception as exc:      # keep the other outputs; the run reports the failure
             result.outputs[name] = f"{type(exc).__name__}: {exc}"
             log(f"    FAILED {name}: {result.outputs[name]}")
+    manifest["headline"] = kpis
     manifest["outputs"] = result.outputs
     manifest["errors"] = result.errors
-    write_index(out, manifest)
+    for name, build in (("index.html", lambda: write_summary_page(out, manifest, kpis, rulebook)),
+                        (FONT_FILE, lambda: write_page_font(out, [out / "index.html", *sorted((out / "html").glob("*.html"))]))):
+        try:
+            build()
+            result.outputs[name] = "ok"
+        except Exception as exc:      # the pages still open, with the browser's own fonts
+            result.outputs[name] = f"{type(exc).__name__}: {exc}"
+            log(f"    FAILED {name}: {result.outputs[name]}")
+    manifest["outputs"] = result.outputs
+    manifest["errors"] = result.errors
     (out / "run.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     return result

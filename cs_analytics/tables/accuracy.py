@@ -132,3 +132,30 @@ def trust_note(kind: str, rulebook=None, taxonomy=None) -> str:
         line += (f" 注意:本次使用的{'、'.join(differs)}与实测版本不同,上表是默认版本的数字。"
                  f"Note: your {', '.join(differs)} differ from the measured version; the table describes the defaults.")
     return line
+
+
+def headline_rows(rulebook=None) -> list[dict]:
+    """A few lines for a run's summary page: the measured precision/recall of the categories with
+    enough real positives, contact-reason accuracy, complaint F1, and the agreement range of the
+    politeness and complaint-handling checks; each ``{"measure", "value"}``."""
+    figures = load_figures()
+    if not figures:
+        return []
+    from ..findings.rulebook import load_rulebook
+
+    categories = (rulebook or load_rulebook()).categories
+    rows = []
+    for category, f in figures["violations"].items():
+        if f["positives"] >= MIN_POSITIVES:
+            rows.append({"measure": f"{categories.get(category, {}).get('label', category)} 精确率 / 召回率 precision / recall",
+                         "value": f"{_number(f['precision'])} / {_number(f['recall'])}({f['positives']} 个正例 positives)"})
+    contact, complaint = figures["contact_reason"], figures["complaint"]
+    rows.append({"measure": "联系原因正确率 contact reason accuracy",
+                 "value": _interval(contact["accuracy"], contact["accuracy_low"], contact["accuracy_high"])})
+    rows.append({"measure": "投诉识别 F1 complaint F1", "value": _number(complaint["f1"])})
+    for kind, label in (("politeness", "礼貌检查与人工一致率 politeness checks agreement"),
+                        ("process", "投诉处理步骤与人工一致率 handling steps agreement")):
+        values = [d["agreement"] for d in (figures.get(kind) or {}).values() if d.get("agreement") is not None]
+        if values:
+            rows.append({"measure": label, "value": f"{min(values):.2f} – {max(values):.2f}"})
+    return rows
