@@ -71,6 +71,16 @@ def test_every_page_of_a_run_renders_cleanly_in_chromium(browser, run, request):
         assert check.screenshot.stat().st_size > 10_000
 
 
+def test_a_page_too_wide_for_a4_or_printed_on_letter_paper_is_caught(browser, tmp_path):
+    page = tmp_path / "wide.html"
+    page.write_text("<!doctype html><html><head><meta charset='utf-8'><style>@page { size: letter; }</style></head>"
+                    "<body><table><tr><td style='min-width: 1400px'>wide</td></tr></table></body></html>", encoding="utf-8")
+    (check,) = check_pages([page], tmp_path / "shots", printed=("wide.html",))
+    assert any(p.startswith("wider than an A4 page in print") for p in check.problems), check.problems
+    assert any(p.startswith("printed page is not A4") for p in check.problems), check.problems
+    assert (tmp_path / "shots" / "wide.pdf").read_bytes().startswith(b"%PDF")
+
+
 def test_without_a_browser_the_error_says_how_to_install_one(monkeypatch):
     monkeypatch.setattr(browser_check.shutil, "which", lambda name: None)
     with pytest.raises(BrowserUnavailable, match="apt-get install chromium chromium-driver"):

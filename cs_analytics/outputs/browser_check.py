@@ -8,7 +8,8 @@ internet fails here too), saves a screenshot of each under ``<run>/screenshots/`
 - an image that did not load;
 - the run's CJK font not loaded (Chinese would fall back to whatever the machine has, or boxes);
 - a KPI tile without a number, or text overflowing its tile;
-- a table header that is a bare English column id (``rule_id``, ``per_1000``), or a bare 0..n index.
+- a table header that is a bare English column id (``rule_id``, ``per_1000``), or a bare 0..n index;
+- content wider than an A4 page when printed (the page is also printed to ``screenshots/<page>.pdf``).
 
 ``cs-analytics check RUN`` prints the same. Chromium and chromedriver are Debian packages
 (``apt-get install chromium chromium-driver``); ``find_browser`` says when they are missing.
@@ -27,6 +28,8 @@ BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stab
 DRIVERS = ("chromedriver",)
 WINDOW = (1300, 1000)
 MAX_SCREENSHOT_HEIGHT = 12_000        # pixels; a long notebook report is cut there
+A4_CONTENT_PX = 700                   # an A4 page's width inside 12 mm margins, in CSS pixels (186 mm)
+A4_POINTS = (595, 842)                # the PDF page size of A4
 INSTALL_HINT = "install Chromium and its driver: `apt-get install chromium chromium-driver` (.ci/run does this)"
 # A header that is only an identifier: lowercase ASCII words joined by _ or . (rule_id, per_1000, informal.ni)
 COLUMN_ID = re.compile(r"^[a-z][a-z0-9]*(?:[_.][a-z0-9]+)*$")
@@ -120,8 +123,35 @@ def _screenshot(driver, path: Path) -> Path:
     return path
 
 
-def check_page(driver, page: Path, screenshots: Path | None) -> PageCheck:
-    """Open ``page`` and list its problems (see the module doc); screenshot it into ``screenshots``."""
+def _print_problems(driver, page: Path, screenshots: Path | None) -> list[str]:
+    """Print ``page`` (its own @page size) to PDF, and check nothing is wider than an A4 page in print."""
+    import base64
+
+    problems = []
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": A4_CONTENT_PX, "height": 1000,
+                                                                   "deviceScaleFactor": 1, "mobile": False})
+    try:
+        wide = driver.execute_script("return document.documentElement.scrollWidth")
+        if wide > A4_CONTENT_PX + 1:
+            problems.append(f"wider than an A4 page in print: {wide} px against {A4_CONTENT_PX}")
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    pdf = base64.b64decode(driver.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True,
+                                                                    "printBackground": True})["data"])
+    size = re.search(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)", pdf)
+    if size is None or [round(float(v)) for v in size.groups()] != list(A4_POINTS):
+        problems.append(f"printed page is not A4: {size.groups() if size else 'no page size'}")
+    if screenshots:
+        screenshots.mkdir(parents=True, exist_ok=True)
+        (screenshots / f"{page.stem}.pdf").write_bytes(pdf)
+    return problems
+
+
+def check_page(driver, page: Path, screenshots: Path | None, printed: bool = False) -> PageCheck:
+    """Open ``page`` and list its problems (see the module doc); screenshot it into ``screenshots``;
+    ``printed``: also print it to PDF and check it fits A4."""
     driver.get_log("browser")                       # drop what an earlier page left
     driver.get(page.resolve().as_uri())
     driver.execute_async_script("document.fonts.ready.then(() => arguments[arguments.length - 1](true))")
@@ -135,6 +165,8 @@ def check_page(driver, page: Path, screenshots: Path | None) -> PageCheck:
             problems.append(f"{kind}: {detail}")
     problems += _console_errors(driver)
     shot = _screenshot(driver, screenshots / f"{page.stem}.png") if screenshots else None
+    if printed:
+        problems += _print_problems(driver, page, screenshots)
     problems += _console_errors(driver)
     return PageCheck(page.name, shot, problems)
 
@@ -145,13 +177,14 @@ def run_pages(run_dir: str | Path) -> list[Path]:
     return [p for p in [run_dir / "index.html", *sorted((run_dir / "html").glob("*.html"))] if p.exists()]
 
 
-def check_pages(pages: list[Path], screenshots: Path | None = None) -> list[PageCheck]:
-    """Check each page in one headless Chromium; raises BrowserUnavailable when there is none."""
+def check_pages(pages: list[Path], screenshots: Path | None = None, printed: tuple[str, ...] = ("index.html",)) -> list[PageCheck]:
+    """Check each page in one headless Chromium (the ``printed`` ones also on A4 paper); raises
+    BrowserUnavailable when there is none."""
     browser, chromedriver = find_browser()
     with tempfile.TemporaryDirectory(prefix="cs-analytics-chromium-") as profile:
         driver = _driver(browser, chromedriver, profile)
         try:
-            return [check_page(driver, page, screenshots) for page in pages]
+            return [check_page(driver, page, screenshots, page.name in printed) for page in pages]
         finally:
             driver.quit()
 

@@ -66,9 +66,11 @@ ul.links li { margin: 3px 0; }
 @media print {
   body { background:#fff; }
   main { max-width:none; padding:0; }
-  h2 { break-after: avoid; }
-  .tiles { grid-template-columns: repeat(3, 1fr); }
-  .charts { grid-template-columns: repeat(2, 1fr); }
+  h2, h3 { break-after: avoid; }
+  .tiles { grid-template-columns: repeat(4, 1fr); gap: 8px; }
+  .kpi { min-height: 0; padding: 8px 10px; }
+  .kpi .value { font-size: 22px; }
+  .charts { grid-template-columns: repeat(3, 1fr); }
   .takeaways { columns: 1; }
   a { color: inherit; text-decoration: none; }
 }
