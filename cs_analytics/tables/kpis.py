@@ -29,6 +29,7 @@ import pandas as pd
 
 from ..base import config
 from ..base.layering import load_yaml
+from ..base.schema import is_in
 from ..base.timeparse import has_times
 from ..findings.timing import platform_metrics
 
@@ -87,15 +88,25 @@ class PeriodFindings:
         return cls(findings.messages, findings.hits, findings.complaint_sessions, findings.politeness,
                    findings.process, findings.platform_metrics, findings.recipes)
 
-    def sessions(self, keep: pd.Index) -> "PeriodFindings":
-        """The same findings for the sessions in ``keep`` only (platform metrics recomputed on their messages)."""
-        def cut(frame):
-            return frame[frame["session_id"].isin(keep)] if frame is not None else None
-
-        messages = cut(self.messages)
-        metrics = platform_metrics(messages, self.recipes) if self.platform_metrics is not None and len(messages) else None
-        return PeriodFindings(messages, cut(self.hits), cut(self.complaint_sessions), cut(self.politeness),
-                              cut(self.process), metrics, self.recipes)
+    def split(self, early: pd.Index, late: pd.Index) -> tuple["PeriodFindings", "PeriodFindings"]:
+        """The same findings for the sessions in ``early`` and in ``late`` (every session with a start
+        is in one of them; platform metrics recomputed on each side's messages)."""
+        wanted = pd.Series(late)
+        tables = {}
+        for name in ("messages", "hits", "complaint_sessions", "politeness", "process"):
+            frame = getattr(self, name)
+            in_late = is_in(frame["session_id"], wanted)      # one lookup per table, for both sides
+            tables[name] = (frame[~in_late], frame[in_late])
+        if len(early) + len(late) < self.messages["session_id"].nunique():   # sessions without a start: in neither
+            started = pd.Series(early.append(late))
+            tables = {name: (before[is_in(before["session_id"], started)], after) for name, (before, after) in tables.items()}
+        sides = []
+        for side in (0, 1):
+            messages = tables["messages"][side]
+            metrics = platform_metrics(messages, self.recipes) if self.platform_metrics is not None and len(messages) else None
+            sides.append(PeriodFindings(messages, tables["hits"][side], tables["complaint_sessions"][side],
+                                        tables["politeness"][side], tables["process"][side], metrics, self.recipes))
+        return sides[0], sides[1]
 
 
 def _mean(values) -> Estimate:
@@ -105,12 +116,21 @@ def _mean(values) -> Estimate:
     return Estimate(float(values.mean()), int(len(values)), float(values.std(ddof=1)) if len(values) > 1 else 0.0)
 
 
+def _mean_of_counts(counts: np.ndarray, n: int, scale: float = 1.0) -> Estimate:
+    """The mean and spread over ``n`` units of which those not in ``counts`` count 0."""
+    if n == 0:
+        return Estimate(float("nan"), 0)
+    total, squares = float(counts.sum()), float((counts.astype(float) ** 2).sum())
+    mean = total / n
+    variance = (squares - n * mean ** 2) / (n - 1) if n > 1 else 0.0
+    return Estimate(mean * scale, n, math.sqrt(max(variance, 0.0)) * scale)
+
+
 def violations_per_1000(period: PeriodFindings) -> dict[str, Estimate]:
-    agents = period.messages.loc[period.messages["role"] == "agent", "message_id"]
-    hits = period.hits[period.hits["message_id"].isin(agents)].drop_duplicates(["message_id", "category"])
-    per_message = hits.groupby("message_id", observed=True).size().reindex(agents, fill_value=0)
-    found = _mean(per_message.to_numpy() * 1000.0)
-    return {"violations_per_1000": found}
+    agents = int((period.messages["role"] == "agent").sum())
+    hits = period.hits[period.hits["role"] == "agent"].drop_duplicates(["message_id", "category"])
+    per_message = hits.groupby("message_id", observed=True).size().to_numpy()   # messages with a violation
+    return {"violations_per_1000": _mean_of_counts(per_message, agents, 1000.0)}
 
 
 def _complaints(period: PeriodFindings) -> pd.Series:
@@ -303,7 +323,7 @@ def headline(findings, loaded_messages: pd.DataFrame | None = None, platforms=No
             if split is not None:
                 early, late, comparison = split
                 comparison.period = _days(first, last)
-                before, after = current.sessions(early), current.sessions(late)
+                before, after = current.split(early, late)
     found = tiles(current, before, after, comparison, spec)
     shown_ids = {t["id"].split(":")[0] for t in found if t["display"]}
     missing = [{"id": t["id"], "zh": t.get("zh") or t["en"], "en": t["en"]} for t in spec["tiles"] if t["id"] not in shown_ids]
