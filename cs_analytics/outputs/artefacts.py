@@ -29,10 +29,16 @@ def figure_title(fig) -> str:
     return next((ax.get_title() for ax in fig.axes if ax.get_title()), "")
 
 
-def record_figure(figures_dir: Path, name: str, title: str, takeaway: str | None) -> Path:
-    """Write the sidecar of figure ``name`` (already saved as PNG + SVG); the takeaway is PII-masked."""
+def record_figure(figures_dir: Path, name: str, title: str, takeaway: str | None, layout: dict | None = None) -> Path:
+    """Write the sidecar of figure ``name`` (already saved as PNG + SVG); the takeaway is PII-masked.
+    ``layout``: what ``plots.save_figure`` measured (``tick_labels`` boxes, ``label_fixes``)."""
     sidecar = Path(figures_dir) / f"{name}.json"
-    entry = {"name": name, "title": title, "takeaway": mask_text((takeaway or "").strip()), "saved": time.time_ns()}
+    layout = dict(layout or {})
+    if "tick_labels" in layout:
+        layout["tick_labels"] = {axis: [[mask_text(text), box] for text, box in labels]
+                                 for axis, labels in layout["tick_labels"].items()}
+    entry = {"name": name, "title": title, "takeaway": mask_text((takeaway or "").strip()), "saved": time.time_ns(),
+             **layout}
     sidecar.write_text(json.dumps(entry, ensure_ascii=False, indent=1), encoding="utf-8")
     return sidecar
 
@@ -143,3 +149,4 @@ def notebook_title(path: Path) -> str:
 def read_table(entry: dict) -> pd.DataFrame:
     """A stored key table."""
     return pd.read_parquet(entry["path"])
+
