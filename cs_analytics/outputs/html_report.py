@@ -26,7 +26,7 @@ def export_html(executed: Path, html_dir: Path) -> Path:
 
 def write_index(out: Path, manifest: dict) -> Path:
     """``index.html``: the run's facts and a link to every output, the one file to open."""
-    links = [("deck.pptx", "培训课件 training deck"), ("workbook.xlsx", "数据表与违规明细 tables and evidence"),
+    links = [("deck.pptx", "培训课件 training deck"), ("deck_full.pptx", "完整图表 every chart, for analysts"), ("workbook.xlsx", "数据表与违规明细 tables and evidence"),
              ("run.json", "运行记录 run manifest")]
     items = "".join(f'<li><a href="{h}">{h}</a> {html.escape(t)}</li>' for h, t in links if (out / h).exists())
     reports = "".join(f'<li><a href="html/{p.name}">{html.escape(p.stem)}</a></li>' for p in sorted((out / "html").glob("*.html")))
