@@ -14,7 +14,7 @@ def _report(args: argparse.Namespace) -> int:
                         date_from=args.date_from, date_to=args.date_to, rules=args.rules,
                         taxonomy=args.taxonomy, recipes=args.recipes, scorecard=args.scorecard,
                         engine=args.engine, scheduler=args.scheduler)
-    print(f"outputs in {result.out_dir} (open index.html; deck.pptx, workbook.xlsx, html/, figures/, run.json)")
+    print(f"outputs in {result.out_dir} (open index.html; deck.pptx, deck_full.pptx, workbook.xlsx, html/, figures/, run.json)")
     if not result.ok:
         for error in result.errors:
             print(f"error: {error}", file=sys.stderr)

@@ -20,7 +20,7 @@ from cs_analytics import find_violations, politeness_checks, reply_rounds
 from cs_analytics.tables import takeaways
 from cs_analytics.tables import scorecards as sc, violation_stats as vs
 from cs_analytics.outputs import workbook
-from cs_analytics.outputs.deck import example_rows, write_deck
+from cs_analytics.outputs.deck import coaching_rows, example_rows, write_deck, write_full_deck
 from cs_analytics.outputs.notebook import Context
 from cs_analytics.outputs.workbook import write_workbook
 
@@ -230,9 +230,9 @@ def test_a_long_table_keeps_its_first_rows_in_the_workbook_and_goes_whole_to_csv
     assert contents["违规明细 evidence"] == 3
 
 
-def test_deck_has_title_chart_example_and_trace_slides(tmp_path):
+def test_full_deck_has_title_chart_example_and_trace_slides(tmp_path):
     out = _run_folder(tmp_path)
-    deck = Presentation(write_deck(out, MANIFEST))
+    deck = Presentation(write_full_deck(out, MANIFEST))
     slides = list(deck.slides)
     text = lambda s: "\n".join(sh.text_frame.text for sh in s.shapes if sh.has_text_frame)  # noqa: E731
     assert "客服质检报告" in text(slides[0]) and "9 条消息" in text(slides[0])
@@ -253,6 +253,52 @@ def test_deck_has_title_chart_example_and_trace_slides(tmp_path):
     assert cells[2][1] == "您的手机号是【[手机号]】对吧"
     assert len(slides) == 5            # title, section 02, chart, examples, trace (06 kept a table but no chart)
     assert "ab" * 32 in text(slides[-1]) and "读入 10 行 = 保留 9 + 隔离 1" in text(slides[-1])
+
+
+def _texts(deck) -> list[str]:
+    return ["\n".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame) for slide in deck.slides]
+
+
+KPIS = {"period": {"current": "2026-03-01 – 2026-03-14", "previous": "2026-02-15 – 2026-02-28", "basis": "按会话开始日期"},
+        "tiles": [{"id": "violations", "zh": "违规率", "en": "Violations", "display": "3.2 次/千条", "change_display": "+0.4",
+                   "direction": "up", "good": False, "source": "02_by_category"},
+                  {"id": "politeness", "zh": "礼貌得分", "en": "Politeness", "display": "74.8", "change_display": None,
+                   "direction": None, "good": None, "source": "05_check_rates"}]}
+
+
+def test_training_deck_runs_in_session_order_with_the_appendix_last(tmp_path):
+    out = _run_folder(tmp_path)
+    texts = _texts(Presentation(write_deck(out, MANIFEST)))
+    titles = [text.split("\n")[0] for text in texts]
+    # no chart section: this run saved none of report.yaml's figures; no coaching: no scorecard ranks
+    assert titles == ["客服质检培训", "本期数字 Headline numbers", "原话 → 建议说法", "附录 Appendix", "数据质量 Data quality",
+                      "口径与方法 Method", "数据与规则追溯 How to trace these numbers"]
+    assert "最常见的违规类别:称呼不当,每千条 103.8 次。 各类别区间重叠" in texts[1] and "13812345678" not in texts[1]
+    assert "读入 10 行 = 保留 9 + 隔离 1" in texts[4] and "abc123def456" in texts[5] and "ab" * 32 in texts[6]
+
+
+def test_training_deck_shows_the_kpi_tiles_when_the_run_has_them(tmp_path):
+    out = _run_folder(tmp_path)
+    (out / "kpis.json").write_text(json.dumps(KPIS, ensure_ascii=False), encoding="utf-8")
+    headline = _texts(Presentation(write_deck(out, MANIFEST)))[1]
+    assert "本期 2026-03-01 – 2026-03-14 · 对比 2026-02-15 – 2026-02-28 · 按会话开始日期" in headline
+    assert "3.2 次/千条" in headline and "▲ +0.4 较上期" in headline and "来源 02_by_category" in headline
+    assert "74.8" in headline and "最常见的违规类别" not in headline       # tiles replace the takeaway lines
+
+
+def test_coaching_rows_name_each_agents_weakest_check_and_what_to_practise(tmp_path):
+    out = _run_folder(tmp_path)
+    pd.DataFrame({"agent_id": ["小雨", "阿杰", "小美"], "rank": [1, 2, 3], "composite": [90.0, 80.0, 70.0],
+                  "weakest (最弱项)": ["clean", "politeness", "clean"], "weakest_gap": [-1.0, -8.0, -20.0],
+                  "clean": [88.0, 90.0, 70.0], "politeness": [85.0, 77.0, 86.0]}).to_parquet(out / "tables" / "06_agent_scorecards.parquet")
+    pd.DataFrame({"agent_id": ["小美", "阿杰", "小雨"], "欢迎语": [0.9, 0.5, 0.9], "请字": [0.4, 0.4, 0.4]}).to_parquet(
+        out / "tables" / "05_scorecards.parquet")
+    rows = coaching_rows(out, MANIFEST, min_gap=5)
+    assert list(rows["agent"]) == ["小美", "阿杰"]              # furthest below the team first; 小雨 within 5 points
+    assert rows["score"].tolist() == ["70.0(第 3 名)", "80.0(第 2 名)"]
+    assert rows["weakest"].tolist() == ["无禁语 70(全队中位 90)", "礼貌分 77(全队中位 85)"]
+    assert rows["detail"].tolist() == ["站外引流 · r.wx(2 次)", "欢迎语 达标 50%"]   # most-hit rule; check furthest below the agents' median
+    assert rows["practise"].tolist() == ["请在平台内沟通", artefacts.report_layout()["coaching"]["politeness"]["greeting"]]
 
 
 def test_example_rows_pick_the_most_hit_rules():

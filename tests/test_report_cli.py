@@ -18,6 +18,7 @@ from cs_analytics.outputs import artefacts
 from cs_analytics import cli, find_violations, load_logs
 from cs_analytics.base import config
 from cs_analytics.outputs.report import notebook_paths, run_report
+from cs_analytics.outputs.deck import CONTENT
 from cs_analytics.outputs.workbook import HEADER_ROW
 
 
@@ -53,11 +54,12 @@ def test_failing_notebook_is_named_and_the_others_still_run(tmp_path, capsys):
     assert (tmp_path / "out" / "notebooks" / "02_bad.ipynb").exists()
     # every output that can be built is built: HTML for all three, the deck with the good chart, the workbook
     assert sorted(p.name for p in (tmp_path / "out" / "html").iterdir()) == ["01_ok.html", "02_bad.html", "03_after.html"]
-    assert manifest["outputs"] == {"kpis.json": "ok", "workbook.xlsx": "ok", "deck.pptx": "ok", "index.html": "ok",
-                                   "assets/cjk.woff": "ok"}
-    deck = Presentation(tmp_path / "out" / "deck.pptx")
-    text = "\n".join(s.text_frame.text for slide in deck.slides for s in slide.shapes if s.has_text_frame)
-    assert "一句结论" in text and "未完成 failed: 02_bad.ipynb cell 2" in text
+    assert manifest["outputs"] == {"kpis.json": "ok", "workbook.xlsx": "ok", "deck.pptx": "ok", "deck_full.pptx": "ok",
+                                   "index.html": "ok", "assets/cjk.woff": "ok"}
+    text = {name: "\n".join(s.text_frame.text for slide in Presentation(tmp_path / "out" / name).slides
+                            for s in slide.shapes if s.has_text_frame) for name in ("deck.pptx", "deck_full.pptx")}
+    assert "一句结论" in text["deck_full.pptx"]          # a chart no training section names: the full deck only
+    assert all("未完成 failed: 02_bad.ipynb cell 2" in t for t in text.values())
     assert "02_bad.ipynb cell 2" in (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
 
 
@@ -72,7 +74,7 @@ def test_cli_report_exits_non_zero_naming_the_failing_notebook_and_cell(tmp_path
     assert code == 1
     err = capsys.readouterr().err
     assert "error: 02_bad.ipynb cell 2 (`raise KeyError('agent_id')`): KeyError" in err
-    assert (tmp_path / "o" / "deck.pptx").exists() and (tmp_path / "o" / "workbook.xlsx").exists()
+    assert all((tmp_path / "o" / name).exists() for name in ("deck.pptx", "deck_full.pptx", "workbook.xlsx"))
 
 
 def test_cli_complaint_prints_types_cues_and_threats(capsys):
@@ -177,7 +179,8 @@ def test_full_report_on_a_sample_with_planted_pii(full_report):
     assert (manifest["load"]["rows_read"], manifest["load"]["rows_kept"], manifest["load"]["rows_set_aside"]) == \
         (loaded.report.rows_read, loaded.report.rows_kept, loaded.report.rows_quarantined)
     assert manifest["load"]["balanced"] and manifest["outputs"] == {
-        "kpis.json": "ok", "workbook.xlsx": "ok", "deck.pptx": "ok", "index.html": "ok", "assets/cjk.woff": "ok"}
+        "kpis.json": "ok", "workbook.xlsx": "ok", "deck.pptx": "ok", "deck_full.pptx": "ok", "index.html": "ok",
+        "assets/cjk.woff": "ok"}
     assert manifest["package_version"] and manifest["parameters"]["LOGS"] == str(export.resolve())
     assert [f["name"] for f in manifest["figures"]] == [f["name"] for f in every_figure]
     assert {"name": "02_evidence", "title": "违规明细(每一次命中,已脱敏)Evidence: every violation, masked",
@@ -190,7 +193,7 @@ def test_full_report_on_a_sample_with_planted_pii(full_report):
     assert "数据概览" in overview and "ctx = prepare(" not in overview and "from cs_analytics" not in overview
     assert "<title>01 数据概览 · Data overview</title>" in overview and '<html lang="zh">' in overview
     index = (out / "index.html").read_text(encoding="utf-8")
-    assert 'href="deck.pptx"' in index and 'href="html/06_agent_scorecards.html"' in index
+    assert 'href="deck.pptx"' in index and 'href="deck_full.pptx"' in index and 'href="html/06_agent_scorecards.html"' in index
 
     # the workbook: every key table, the evidence sheet holds every violation
     book = openpyxl.load_workbook(out / "workbook.xlsx", read_only=True)
@@ -204,8 +207,8 @@ def test_full_report_on_a_sample_with_planted_pii(full_report):
     cards = list(book["客服评分 scorecards"].iter_rows(min_row=HEADER_ROW, values_only=True))
     assert len(cards) - 1 == 15 and cards[1][3] == 1                  # one row per agent, ranked
 
-    # the deck: a title, one picture per chart with its takeaway, example slides
-    deck = Presentation(out / "deck.pptx")
+    # the full deck: a title, one picture per chart with its takeaway, example slides
+    deck = Presentation(out / "deck_full.pptx")
     pictures = [shape for slide in deck.slides for shape in slide.shapes if shape.shape_type == MSO_SHAPE_TYPE.PICTURE]
     assert len(pictures) == len(every_figure)
     slide_text = ["\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame) for slide in deck.slides]
@@ -217,7 +220,7 @@ def test_full_report_on_a_sample_with_planted_pii(full_report):
 
     # no planted phone number, ID number or name in any HTML, XLSX or PPTX
     texts = output_texts(out)
-    assert {"workbook.xlsx", "deck.pptx", "index.html"} <= set(texts) and len(texts) == 3 + len(htmls)
+    assert {"workbook.xlsx", "deck.pptx", "deck_full.pptx", "index.html"} <= set(texts) and len(texts) == 4 + len(htmls)
     fold = str.maketrans("０１２３４５６７８９", "0123456789")
     kept = re.sub(r"[ \-]", "", "\n".join(loaded.messages["text"])).translate(fold)
     reached = [value for value in planted["phones"] + planted["ids"] if value in kept]
@@ -268,11 +271,85 @@ def test_report_on_an_export_without_times_or_agents(bare_report):
     # the deliverables are still built, from what the notebooks could compute
     book = openpyxl.load_workbook(tmp_path / "run" / "workbook.xlsx", read_only=True)
     assert "违规明细 evidence" in book.sheetnames and "客服评分 scorecards" not in book.sheetnames
-    deck = Presentation(tmp_path / "run" / "deck.pptx")
+    deck = Presentation(tmp_path / "run" / "deck_full.pptx")
     assert sum(1 for slide in deck.slides for shape in slide.shapes if shape.shape_type == MSO_SHAPE_TYPE.PICTURE) == \
         len([f for f in figures if f.endswith(".png")])
     manifest = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
     assert manifest["load"]["has_timestamps"] is False and manifest["load"]["first_day"] is None
+
+
+def slide_titles(deck) -> list[str]:
+    """Each slide's title: the first line of its first text box."""
+    return [next((s.text_frame.text.split("\n")[0] for s in slide.shapes if s.has_text_frame), "") for slide in deck.slides]
+
+
+def check_pictures(deck) -> list[float]:
+    """Every picture lies on its slide, undistorted, and fills the content area's width or height
+    (at least 85%); returns each picture's fill (the larger of the two shares)."""
+    left, top, width, height = CONTENT
+    fills = []
+    for slide in deck.slides:
+        for picture in (s for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE):
+            assert picture.left >= 0 and picture.top >= 0
+            assert picture.left + picture.width <= deck.slide_width and picture.top + picture.height <= deck.slide_height
+            w, h = picture.image.size
+            assert picture.width / picture.height == pytest.approx(w / h, rel=0.01)
+            fills.append(max(picture.width / width, picture.height / height))
+    assert all(fill >= 0.85 for fill in fills), fills
+    return fills
+
+
+def check_training_deck(out) -> list[str]:
+    """The training deck of a run folder: at most max_slides slides; report.yaml's training sections in
+    order, a chart section exactly when one of its figures was saved; the appendix after them; charts
+    filling the slide. Returns the slide titles."""
+    layout = artefacts.report_layout()
+    deck = Presentation(out / "deck.pptx")
+    titles = slide_titles(deck)
+    assert len(titles) <= layout["max_slides"]
+    training = [section["title"] for section in layout["training"]]
+    split = titles.index("附录 Appendix")
+    shown = list(dict.fromkeys(t for t in titles[:split] if t in training))
+    assert shown == [t for t in training if t in shown] and not set(titles[split:]) & set(training)
+    assert [t for t in titles[split + 1:]] == [section["title"] for section in layout["appendix"]]
+    saved = {f["name"] for f in artefacts.figures(out)}
+    for section in layout["training"]:
+        if section["kind"] == "chart":
+            assert (section["title"] in shown) == bool(saved & set(section["figures"])), section["id"]
+    check_pictures(deck)
+    return titles
+
+
+@pytest.mark.slow
+def test_training_deck_on_the_sample(full_report):
+    out = full_report.out
+    layout = artefacts.report_layout()
+    titles = check_training_deck(out)
+    assert list(dict.fromkeys(titles[1:titles.index("附录 Appendix")])) == [s["title"] for s in layout["training"]]
+    deck = Presentation(out / "deck.pptx")
+    slides = {title: slide for title, slide in zip(titles, deck.slides)}
+    # headline numbers: without kpis.json, the notebooks' first takeaway points
+    text = "\n".join(s.text_frame.text for s in slides["本期数字 Headline numbers"].shapes if s.has_text_frame)
+    summaries = {entry["notebook"]: entry["points"] for entry in artefacts.summaries(out)}
+    assert all(points[0] in text for points in summaries.values())
+    # the coaching table names agents of 06's scorecards, each with a weakest component and what to practise
+    table = next(s.table for s in slides["需要辅导的客服 Agents to coach"].shapes if s.has_table)
+    rows = [[cell.text for cell in row.cells] for row in list(table.rows)[1:]]
+    cards = pd.read_parquet(out / "tables" / "06_agent_scorecards.parquet")
+    assert rows and {row[0] for row in rows} <= set(cards["agent_id"]) and all(row[2] and row[4] for row in rows)
+    # the chart of a section is its first candidate the run saved
+    pictures = [s for s in slides["最常见的违规 Most frequent violations"].shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE]
+    assert len(pictures) == 1 and pictures[0].image.blob == (out / "figures" / "02_violations_by_category.png").read_bytes()
+    assert artefacts.key_figure(out, "04")["name"] == "04_platform_metrics" and artefacts.key_figure(out, "99") is None
+    assert check_pictures(Presentation(out / "deck_full.pptx"))
+
+
+@pytest.mark.slow
+def test_training_deck_without_times_or_agents(bare_report):
+    titles = check_training_deck(bare_report.out)
+    assert "需要辅导的客服 Agents to coach" not in titles and "响应时长 Response times" not in titles
+    assert "原话 → 建议说法" in titles and "投诉处理 Complaint handling" in titles
+    assert artefacts.key_figure(bare_report.out, "01")["name"] == "01_session_length"
 
 
 INPUT_ERRORS = yaml.safe_load((Path(__file__).parent / "cases" / "report_input_errors.yaml").read_text(encoding="utf-8"))

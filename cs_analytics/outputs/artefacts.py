@@ -15,7 +15,9 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
+from ..base import config
 from ..base.privacy import export_safe, mask_text
 
 SHEET_NAME_MAX = 31                       # Excel's limit
@@ -29,10 +31,16 @@ def figure_title(fig) -> str:
     return next((ax.get_title() for ax in fig.axes if ax.get_title()), "")
 
 
-def record_figure(figures_dir: Path, name: str, title: str, takeaway: str | None) -> Path:
-    """Write the sidecar of figure ``name`` (already saved as PNG + SVG); the takeaway is PII-masked."""
+def record_figure(figures_dir: Path, name: str, title: str, takeaway: str | None, layout: dict | None = None) -> Path:
+    """Write the sidecar of figure ``name`` (already saved as PNG + SVG); the takeaway is PII-masked.
+    ``layout``: what ``plots.save_figure`` measured (``tick_labels`` boxes, ``label_fixes``)."""
     sidecar = Path(figures_dir) / f"{name}.json"
-    entry = {"name": name, "title": title, "takeaway": mask_text((takeaway or "").strip()), "saved": time.time_ns()}
+    layout = dict(layout or {})
+    if "tick_labels" in layout:
+        layout["tick_labels"] = {axis: [[mask_text(text), box] for text, box in labels]
+                                 for axis, labels in layout["tick_labels"].items()}
+    entry = {"name": name, "title": title, "takeaway": mask_text((takeaway or "").strip()), "saved": time.time_ns(),
+             **layout}
     sidecar.write_text(json.dumps(entry, ensure_ascii=False, indent=1), encoding="utf-8")
     return sidecar
 
@@ -143,3 +151,24 @@ def notebook_title(path: Path) -> str:
 def read_table(entry: dict) -> pd.DataFrame:
     """A stored key table."""
     return pd.read_parquet(entry["path"])
+
+
+REPORT_LAYOUT = config.RESOURCES_DIR / "report.yaml"
+
+
+def report_layout(path: str | Path | None = None) -> dict:
+    """The decks' sections and each notebook's key figures (``resources/report.yaml``)."""
+    return yaml.safe_load(Path(path or REPORT_LAYOUT).read_text(encoding="utf-8"))
+
+
+def first_figure(out_dir: Path, candidates: list[str]) -> dict | None:
+    """The first of the figure names ``candidates`` that the run saved (as ``figures()`` lists it), else None."""
+    saved = {f["name"]: f for f in figures(out_dir)}
+    return next((saved[name] for name in candidates if name in saved), None)
+
+
+def key_figure(out_dir: Path, notebook: str, layout: dict | None = None) -> dict | None:
+    """Notebook ``notebook``'s key figure ("02" → the first of report.yaml ``key_figures["02"]`` the
+    run saved): its figures() entry (name, title, takeaway, png, svg), or None."""
+    candidates = (layout or report_layout()).get("key_figures", {}).get(str(notebook), [])
+    return first_figure(out_dir, candidates)

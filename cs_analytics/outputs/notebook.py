@@ -42,9 +42,10 @@ class Context:
     def save(self, fig, name: str, takeaway: str | None = None) -> Path:
         """Save a figure for decks (PNG + SVG) under the run's figures folder, with the one-line
         ``takeaway`` the deck shows under it (computed from the data); returns the PNG path."""
-        png = save_figure(fig, name, self.figures_dir)["png"]
-        record_figure(self.figures_dir, name, figure_title(fig), takeaway)
-        return png
+        saved = save_figure(fig, name, self.figures_dir)
+        record_figure(self.figures_dir, name, figure_title(fig), takeaway,
+                      layout={k: saved[k] for k in ("tick_labels", "label_fixes")})
+        return saved["png"]
 
     def summary(self, name: str):
         """A ``print`` for a notebook's takeaways that also keeps each line (masked) in

@@ -6,11 +6,15 @@ package ships (a dependency, so every install has one). ``cjk_font_path()`` also
 """
 from __future__ import annotations
 
+import math
+import re
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib import font_manager
 
 PREFERRED_FONTS = (
@@ -19,6 +23,14 @@ PREFERRED_FONTS = (
 )
 # Characters every chart must be able to draw (checked when the font is chosen).
 PROBE_TEXT = "客服质检禁语投诉响应时长礼貌您好周末愉快节日快乐"
+
+# Every chart is drawn at the aspect of the deck's chart box (outputs/deck.py CHART_BOX, 9.0 × 5.8 in),
+# so a chart fills its slide without distortion.
+FIGSIZE = (10, 6.4)
+LABEL_GAP_PX = 4.0          # tick labels of one axis must stay this far apart (pixels at the save dpi)
+MIN_LABEL_SIZE = 7          # shrinking tick labels stops here (points)
+MAX_GROWTH = 2.0            # a figure grows at most this much to make room for its labels
+ORDERED_LABEL = re.compile(r"^[\d\s.,:%+\-−/WT]+$")    # numbers, hours, dates, weeks: every other one may go
 
 PALETTE = ["#1f5fa8", "#e4572e", "#29a36a", "#f3a712", "#7d4e9f", "#5b8e7d", "#c1666b", "#4a4a4a"]
 
@@ -72,7 +84,7 @@ def setup_style() -> str:
         "axes.spines.right": False,
         "axes.grid": True,
         "grid.alpha": 0.3,
-        "figure.figsize": (10, 5.6),      # 16:9 slides
+        "figure.figsize": FIGSIZE,
         "figure.dpi": 100,
         "savefig.bbox": "tight",
         "svg.fonttype": "path",           # SVGs carry glyph outlines: they render without our font
@@ -80,14 +92,172 @@ def setup_style() -> str:
     return family
 
 
-def save_figure(fig, name: str, out_dir: str | Path, dpi: int = 200) -> dict[str, Path]:
-    """Save ``fig`` as ``<out_dir>/<name>.png`` (deck resolution) and ``.svg``; returns both paths."""
+def _drawn_labels(axis) -> list:
+    """The tick labels ``axis`` draws: visible, non-empty, of ticks inside the view (major and minor)."""
+    labels = []
+    for tick in axis._update_ticks():         # the ticks the next draw shows (matplotlib's own choice)
+        for label in (tick.label1, tick.label2):
+            if label.get_visible() and label.get_text().strip():
+                labels.append(label)
+    return labels
+
+
+def _corners(label, renderer) -> np.ndarray:
+    """The four corners (pixels) of a tick label's text box, rotated with the text."""
+    outer = label.get_window_extent(renderer)
+    angle = label.get_rotation() % 180
+    if min(angle % 90, 90 - angle % 90) < 0.5:            # upright or sideways: the box is the extent
+        return np.array([[outer.x0, outer.y0], [outer.x1, outer.y0], [outer.x1, outer.y1], [outer.x0, outer.y1]])
+    label.set_rotation(0)                                  # the text's own width and height …
+    flat = label.get_window_extent(renderer)
+    label.set_rotation(angle)
+    half = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]]) * [flat.width / 2, flat.height / 2]
+    turn = np.radians(angle)
+    rotate = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
+    return half @ rotate.T + [(outer.x0 + outer.x1) / 2, (outer.y0 + outer.y1) / 2]   # … around the extent's centre
+
+
+def box_overlap(a, b) -> float:
+    """How deep two convex boxes (corner lists) overlap, in pixels (separating-axis test); ≤ 0 when apart."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    depth = np.inf
+    for shape in (a, b):
+        for i in range(len(shape)):
+            edge = shape[(i + 1) % len(shape)] - shape[i]
+            normal = np.array([-edge[1], edge[0]]) / (np.hypot(*edge) or 1.0)
+            pa, pb = a @ normal, b @ normal
+            depth = min(depth, min(pa.max(), pb.max()) - max(pa.min(), pb.min()))
+    return float(depth)
+
+
+def overlapping(boxes: list, gap: float = 0.0) -> list[tuple[int, int]]:
+    """Pairs of boxes (corner lists) closer than ``gap`` pixels (overlapping when ``gap`` is 0)."""
+    if len(boxes) < 2:
+        return []
+    corners = np.asarray(boxes, dtype=float)
+    low, high = corners.min(axis=1), corners.max(axis=1)      # upright extents first: only their close pairs
+    near = ((low[:, None, :] - gap < high[None, :, :]) & (low[None, :, :] - gap < high[:, None, :])).all(axis=2)
+    return [(i, j) for i, j in zip(*np.nonzero(np.triu(near, k=1)))
+            if box_overlap(corners[i], corners[j]) > -gap]
+
+
+def _axes_labels(fig, renderer) -> dict[tuple[int, str], tuple]:
+    """(axes number, "x"|"y") → (axis, labels, corner boxes) for every axis that draws tick labels."""
+    found = {}
+    for number, ax in enumerate(fig.axes):
+        if not ax.get_visible() or not ax.axison:
+            continue
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            labels = _drawn_labels(axis)
+            if labels:
+                found[(number, name)] = (axis, labels, [_corners(label, renderer) for label in labels])
+    return found
+
+
+def _relayout(fig) -> None:
+    """Redo the tight layout after labels changed (figures laid out by hand have no tick labels)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fig.tight_layout()
+
+
+def _next_fix(fig, which: str, axis, labels, done: set, crowding: float, start_size) -> str | None:
+    """Apply the next fix for crowded tick labels on ``axis`` (``which`` "x"/"y"); returns what it did.
+    Preference: rotate x labels (45°, then 90°), drop every other label of an ordered axis (hours,
+    dates), smaller labels, a larger figure."""
+    texts = [label.get_text() for label in labels]
+    if which == "x" and "rotate45" not in done and labels[0].get_rotation() % 180 < 45:
+        done.add("rotate45")
+        for label in axis.get_ticklabels(which="both"):
+            label.set(rotation=45, ha="right", va="top", rotation_mode="anchor")
+        return "rotated 45°"
+    if which == "x" and "rotate90" not in done and abs(labels[0].get_rotation() % 180 - 90) > 0.5:
+        done.add("rotate90")
+        for label in axis.get_ticklabels(which="both"):
+            label.set(rotation=90, ha="right", va="center", rotation_mode="anchor")
+        return "rotated 90°"
+    if all(ORDERED_LABEL.match(t.strip()) for t in texts) and len(labels) > 3 and "thin" not in done:
+        done.add("thin")
+        for k, label in enumerate(labels):
+            label.set_visible(k % 2 == 0)
+        return "every other label"
+    size = labels[0].get_fontsize()
+    if size > MIN_LABEL_SIZE:
+        smaller = max(MIN_LABEL_SIZE, min(size - 1, math.floor(size / crowding)))
+        for label in axis.get_ticklabels(which="both"):
+            label.set_fontsize(smaller)
+        return f"labels {smaller:g}pt"
+    width, height = fig.get_size_inches()
+    factor = min(max(crowding * 1.1, 1.15), 1.5)             # margins do not grow: ask a little more
+    if which == "x" and width * factor <= start_size[0] * MAX_GROWTH:
+        fig.set_size_inches(width * factor, height)
+        return f"figure {width * factor:.1f} in wide"
+    if which == "y" and height * factor <= start_size[1] * MAX_GROWTH:
+        fig.set_size_inches(width, height * factor)
+        return f"figure {height * factor:.1f} in high"
+    return None
+
+
+def fit_tick_labels(fig, dpi: int = 200, rounds: int = 20) -> list[str]:
+    """Draw ``fig`` at ``dpi`` and, while tick labels of one axis overlap, fix them (``_next_fix``);
+    returns what was done, e.g. ``["axes 0 x: rotated 45°"]``."""
+    done: dict[tuple[int, str], set] = {}
+    actions: list[str] = []
+    start_size = tuple(fig.get_size_inches())
+    for _ in range(rounds):
+        fig.draw_without_rendering()
+        renderer = fig.canvas.get_renderer()
+        crowded = {key: value for key, value in _axes_labels(fig, renderer).items()
+                   if overlapping(value[2], LABEL_GAP_PX)}
+        if not crowded:
+            break
+        changed = False
+        for key, (axis, labels, boxes) in crowded.items():
+            along = 0 if key[1] == "x" else 1                  # how much room the labels need / have
+            needed = max(np.ptp(b[:, along]) for b in boxes) + LABEL_GAP_PX
+            spacing = np.diff(sorted(b[:, along].mean() for b in boxes))
+            crowding = needed / max(float(spacing.min()) if len(spacing) else needed, 1.0)
+            action = _next_fix(fig, key[1], axis, labels, done.setdefault(key, set()), crowding, start_size)
+            if action:
+                actions.append(f"axes {key[0]} {key[1]}: {action}")
+                changed = True
+        if not changed:
+            break
+        _relayout(fig)
+    return actions
+
+
+def tick_label_boxes(fig, dpi: int = 200) -> dict[str, list]:
+    """The drawn tick labels of ``fig`` at ``dpi`` as ``{"<axes>.<x|y>": [[text, [[x, y] × 4]], …]}``,
+    corners in pixels of the saved PNG (origin top left), as ``savefig(bbox_inches="tight")`` crops it."""
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    left, top = 0.0, fig.bbox.height
+    if plt.rcParams["savefig.bbox"] == "tight":
+        tight = fig.get_tightbbox(renderer).padded(plt.rcParams["savefig.pad_inches"])
+        left, top = tight.x0 * dpi, tight.y1 * dpi
+    return {f"{number}.{name}": [[label.get_text(), [[round(float(x - left), 1), round(float(top - y), 1)] for x, y in box]]
+                                 for label, box in zip(labels, boxes)]
+            for (number, name), (_, labels, boxes) in _axes_labels(fig, renderer).items()}
+
+
+def save_figure(fig, name: str, out_dir: str | Path, dpi: int = 200) -> dict:
+    """Save ``fig`` as ``<out_dir>/<name>.png`` (deck resolution) and ``.svg`` after fitting its tick
+    labels (``fit_tick_labels``); returns both paths, the fixes made (``label_fixes``) and the final
+    tick-label boxes (``tick_labels``, pixels of the PNG)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"png": out / f"{name}.png", "svg": out / f"{name}.svg"}
+    shown_dpi = fig.dpi
+    fig.set_dpi(dpi)
+    try:
+        fixes = fit_tick_labels(fig, dpi)
+        boxes = tick_label_boxes(fig, dpi)
+    finally:
+        fig.set_dpi(shown_dpi)
     fig.savefig(paths["png"], dpi=dpi)
     fig.savefig(paths["svg"])
-    return paths
+    return {**paths, "label_fixes": fixes, "tick_labels": boxes}
 
 
 def bar_chart(series, title: str, xlabel: str = "", ylabel: str = "", horizontal: bool = False,
@@ -148,11 +318,9 @@ def heatmap(table, title: str, xlabel: str = "", ylabel: str = "", fmt: str = "{
     import numpy as np
 
     setup_style()
-    fig, ax = plt.subplots(figsize=(8, 9))
+    fig, ax = plt.subplots()                     # column labels are turned by save_figure when they crowd
     image = ax.imshow(table.to_numpy(), aspect="auto", cmap="Blues")
-    labels = [str(c) for c in table.columns]
-    long_labels = sum(len(label) for label in labels) > 4 * max(len(labels), 1)
-    ax.set_xticks(range(len(labels)), labels, rotation=35 if long_labels else 0, ha="right" if long_labels else "center")
+    ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns])
     ax.set_yticks(range(len(table.index)), [str(i) for i in table.index])
     ax.set_title(title)
     ax.set_xlabel(xlabel)
@@ -269,11 +437,11 @@ def word_cloud(frequencies: dict[str, float], title: str, max_words: int = 80):
     from wordcloud import WordCloud
 
     setup_style()
-    fig, ax = plt.subplots(figsize=(10, 5.6))
+    fig, ax = plt.subplots()
     ax.set_title(title)
     ax.axis("off")
     if frequencies:
-        cloud = WordCloud(font_path=cjk_font_path(), width=1600, height=900, background_color="white",
+        cloud = WordCloud(font_path=cjk_font_path(), width=1600, height=round(1600 * FIGSIZE[1] / FIGSIZE[0]), background_color="white",
                           max_words=max_words, colormap="tab10", prefer_horizontal=1.0, random_state=7)
         ax.imshow(cloud.generate_from_frequencies(frequencies), interpolation="bilinear")
     else:

@@ -3,8 +3,8 @@
 Layout of ``<out>/``: ``index.html`` (the summary page: headline numbers, takeaways, key charts, data
 facts; links to everything), ``kpis.json`` (its headline numbers), ``notebooks/`` (executed copies),
 ``html/`` (one report per notebook, code cells hidden), ``figures/`` (PNG + SVG + takeaway per
-chart), ``tables/`` (key tables the notebooks kept), ``workbook.xlsx``, ``deck.pptx`` and
-``run.json``: input file hashes, the load report's row counts, rule/taxonomy/recipe versions,
+chart), ``tables/`` (key tables the notebooks kept), ``workbook.xlsx``, ``deck.pptx`` (the training
+deck), ``deck_full.pptx`` (every chart, for analysts) and ``run.json``: input file hashes, the load report's row counts, rule/taxonomy/recipe versions,
 package version, parameters and each step's outcome, so a chart in the deck traces to its data.
 
 Inputs are checked before any notebook runs. A failing notebook is reported with its name and cell;
@@ -192,7 +192,7 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
                engine: str = "pandas", scheduler: str | None = None, jobs: int | None = None,
                log=print) -> RunResult:
     """Check the inputs, execute every notebook with these parameters into ``out_dir``, then build
-    the HTML reports, the workbook, the deck, ``index.html`` and ``run.json`` from what they left.
+    the HTML reports, the workbook, the two decks, ``index.html`` and ``run.json`` from what they left.
 
     ``logs``: an export (file or folder) or a dataset folder (``cs-analytics convert``). ``engine``:
     "pandas" computes the findings here (both cores on a large export); "dask" computes them on a
@@ -201,7 +201,7 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
     ``notebook_jobs()``: one per core, at most 4; the findings are computed once before)."""
     import papermill as pm
 
-    from .deck import write_deck
+    from .deck import write_deck, write_full_deck
     from .workbook import write_workbook
 
     logs = Path(logs).resolve()
@@ -310,7 +310,7 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
         kpis = None
         result.outputs[KPI_FILE] = f"{type(exc).__name__}: {exc}"
         log(f"    FAILED {KPI_FILE}: {result.outputs[KPI_FILE]}")
-    for name, build in (("workbook.xlsx", write_workbook), ("deck.pptx", write_deck)):
+    for name, build in (("workbook.xlsx", write_workbook), ("deck.pptx", write_deck), ("deck_full.pptx", write_full_deck)):
         log(f"writing {name} ...")
         try:
             build(out, manifest)

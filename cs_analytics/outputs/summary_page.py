@@ -93,14 +93,6 @@ def thumbnail(figure: dict, out_dir: Path) -> Path:
     return path
 
 
-def key_figure(out_dir: Path, notebook: str, figures: list[dict]) -> dict | None:
-    """The notebook's key chart: the one ``artefacts.key_figure`` names, else its first chart."""
-    named = getattr(artefacts, "key_figure", None)
-    if named is not None:
-        return named(out_dir, notebook)
-    return next((f for f in figures if f["notebook"] == notebook), None)
-
-
 def _comparison_note(period: dict) -> str:
     basis = period.get("basis")
     if basis == "previous":
@@ -169,10 +161,9 @@ def _takeaway_section(out_dir: Path, titles: dict) -> str:
 
 
 def _chart_section(out_dir: Path, titles: dict) -> str:
-    figures = artefacts.figures(out_dir)
     cards = []
     for number, (title, link) in titles.items():
-        figure = key_figure(out_dir, number, figures)
+        figure = artefacts.key_figure(out_dir, number)      # resources/report.yaml names each notebook's key chart
         if figure is None:
             continue
         thumb = thumbnail(figure, out_dir).relative_to(out_dir).as_posix()
