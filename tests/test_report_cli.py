@@ -193,7 +193,7 @@ def test_full_report_on_a_sample_with_planted_pii(full_report):
     assert "数据概览" in overview and "ctx = prepare(" not in overview and "from cs_analytics" not in overview
     assert "<title>01 数据概览 · Data overview</title>" in overview and '<html lang="zh">' in overview
     index = (out / "index.html").read_text(encoding="utf-8")
-    assert 'href="deck.pptx"' in index and 'href="deck_full.pptx"' in index and 'href="html/06_agent_scorecards.html"' in index
+    assert "href='deck.pptx'" in index and "href='deck_full.pptx'" in index and "href='html/06_agent_scorecards.html'" in index
 
     # the workbook: every key table, the evidence sheet holds every violation
     book = openpyxl.load_workbook(out / "workbook.xlsx", read_only=True)
@@ -328,10 +328,10 @@ def test_training_deck_on_the_sample(full_report):
     assert list(dict.fromkeys(titles[1:titles.index("附录 Appendix")])) == [s["title"] for s in layout["training"]]
     deck = Presentation(out / "deck.pptx")
     slides = {title: slide for title, slide in zip(titles, deck.slides)}
-    # headline numbers: without kpis.json, the notebooks' first takeaway points
+    # headline numbers: the run's KPI tiles (kpis.json), the same the summary page shows
     text = "\n".join(s.text_frame.text for s in slides["本期数字 Headline numbers"].shapes if s.has_text_frame)
-    summaries = {entry["notebook"]: entry["points"] for entry in artefacts.summaries(out)}
-    assert all(points[0] in text for points in summaries.values())
+    tiles = json.loads((out / "kpis.json").read_text(encoding="utf-8"))["tiles"]
+    assert tiles and all(tile["zh"] in text and tile["display"] in text for tile in tiles)
     # the coaching table names agents of 06's scorecards, each with a weakest component and what to practise
     table = next(s.table for s in slides["需要辅导的客服 Agents to coach"].shapes if s.has_table)
     rows = [[cell.text for cell in row.cells] for row in list(table.rows)[1:]]
