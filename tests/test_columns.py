@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +14,11 @@ import yaml
 
 from cs_analytics.findings import politeness, process
 from cs_analytics.outputs import columns
+from cs_analytics.outputs.notebook import ROWS_SHOWN, Context, show_masked
 from cs_analytics.tables import scorecards
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "column_cases.yaml").read_text(encoding="utf-8"))
+BARE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")       # rule_id, per_1000, taboo.refusal.no
 
 
 def _value(raw):
@@ -76,3 +79,75 @@ def test_a_table_is_shown_with_chinese_headers_and_formatted_values():
                          "每千条违规<br><small>per 1,000 msgs</small>"]
     cells = re.findall(r"<td[^>]*>(.*?)</td>", html)
     assert cells == ["service_taboo", "taboo.refusal.no", "103.8", "是", "12,345", "—"]
+
+
+def test_a_styled_frame_shown_gets_the_headers_and_formats():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    assert show_masked()
+    frame = pd.DataFrame({"session_id": ["s1"], "score": [87.25], "transcript": ["客服:您好\n买家:电话13812345678"]})
+    styled = frame.style.set_properties(subset=["transcript"], **{"white-space": "pre-wrap"})
+    html = shell.display_formatter.format(styled)[0]["text/html"]
+    assert "得分<br><small>score</small>" in html and ">87.2<" in html and "[手机号]" in html
+    assert "white-space: pre-wrap" in html and 'class="row_heading' not in html     # its style kept, no 0..n index
+    assert [c.data.columns.tolist() for c in [styled]] == [["session_id", "score", "transcript"]]   # the original untouched
+
+
+def test_a_long_table_shows_its_first_rows_and_where_the_rest_is(tmp_path):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    assert show_masked()
+    ctx = Context(result=None, messages=pd.DataFrame(), out_dir=tmp_path / "run")
+    frame = pd.DataFrame({"hour": range(ROWS_SHOWN + 4), "rounds": range(ROWS_SHOWN + 4)})
+    kept = ctx.table(frame.copy(), "04_by_hour", "各小时响应时长", "小时响应 hours")
+    for shown, where in ((kept, "完整表见 workbook.xlsx 工作表「小时响应 hours」"), (kept.head(ROWS_SHOWN + 2), "工作表「小时响应 hours」"),
+                         (frame, "此处未显示")):
+        html = shell.display_formatter.format(shown)[0]["text/html"]
+        assert html.count("<tr>") == ROWS_SHOWN + 1                   # the header and the first rows
+        assert f"另有 {len(shown) - ROWS_SHOWN} 行," in html and where in html
+    short = shell.display_formatter.format(frame.head(ROWS_SHOWN))[0]["text/html"]
+    assert "另有" not in short
+
+
+# ---------------------------------------------------------------------------------- a whole run ---
+class _Headers(HTMLParser):
+    """The text of every <th> in a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.open, self.heads = False, []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "th":
+            self.open = True
+            self.heads.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "th":
+            self.open = False
+
+    def handle_data(self, data):
+        if self.open:
+            self.heads[-1] += data
+
+
+@pytest.mark.parametrize("run", ["full_report", "bare_report"])
+def test_no_table_in_a_report_is_headed_by_a_bare_identifier(run, request):
+    out = request.getfixturevalue(run).out
+    pages = sorted((out / "html").glob("*.html"))
+    assert len(pages) == 7
+    seen = 0
+    for page in pages:
+        parser = _Headers()
+        parser.feed(page.read_text(encoding="utf-8"))
+        seen += len(parser.heads)
+        bare = sorted({h.strip() for h in parser.heads if BARE_ID.match(h.strip())})
+        assert bare == [], f"{page.name}: headers without a dictionary entry: {bare}"
+    assert seen > 20
+
+
+def test_a_long_table_in_a_report_names_its_sheet(full_report):
+    page = (full_report.out / "html" / "06_agent_scorecards.html").read_text(encoding="utf-8")
+    assert re.search(r"另有 \d+ 行,完整表见 workbook.xlsx 工作表「客服每周 weekly」", page)
