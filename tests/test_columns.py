@@ -8,12 +8,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 import yaml
 
 from cs_analytics.findings import politeness, process
-from cs_analytics.outputs import columns
+from cs_analytics.outputs import artefacts, columns, workbook
 from cs_analytics.outputs.notebook import ROWS_SHOWN, Context, show_masked
 from cs_analytics.tables import scorecards
 
@@ -146,6 +147,34 @@ def test_no_table_in_a_report_is_headed_by_a_bare_identifier(run, request):
         bare = sorted({h.strip() for h in parser.heads if BARE_ID.match(h.strip())})
         assert bare == [], f"{page.name}: headers without a dictionary entry: {bare}"
     assert seen > 20
+
+
+def test_every_stored_table_column_has_an_entry_or_a_chinese_header(full_report):
+    for entry in artefacts.tables(full_report.out):
+        frame = artefacts.read_table(entry)
+        unknown = [c for c in frame.columns if not columns.known(c) and not columns.is_chinese(c)]
+        assert unknown == [], f"{entry['name']}: add these to cs_analytics/resources/columns.yaml"
+
+
+def test_the_workbook_is_headed_in_chinese_with_english_and_formatted(full_report):
+    book = openpyxl.load_workbook(full_report.out / "workbook.xlsx")
+    for entry in artefacts.tables(full_report.out):
+        sheet = book[entry["sheet"]]
+        ids = list(artefacts.read_table(entry).columns)
+        heads = [c.value for c in sheet[workbook.HEADER_ROW]]
+        assert heads == [columns.header(c) for c in ids], entry["name"]
+        assert all(columns.is_chinese(h) for h in heads), entry["name"]
+    evidence = book["违规明细 evidence"]
+    heads = [c.value for c in evidence[workbook.HEADER_ROW]]
+    assert heads[:3] == ["消息 ID message id", "会话 ID session id", "发送时间 sent at"]
+    first = {h: c for h, c in zip(heads, evidence[workbook.HEADER_ROW + 1])}
+    assert first["变形规避 disguised"].value in ("是", "否")
+    assert first["发送时间 sent at"].number_format == "yyyy-mm-dd hh:mm:ss"
+    rules = book["规则 rules"]
+    first = {c.value: cell for c, cell in zip(rules[workbook.HEADER_ROW], rules[workbook.HEADER_ROW + 1])}
+    assert first["每千条违规 per 1,000 msgs"].number_format == "#,##0.0"
+    assert first["命中次数 hits"].number_format == "#,##0"
+    assert first["变形规避占比 share disguised"].number_format == "0.0%"
 
 
 def test_a_long_table_in_a_report_names_its_sheet(full_report):
