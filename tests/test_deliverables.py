@@ -19,7 +19,7 @@ from cs_analytics.base import config
 from cs_analytics import find_violations, politeness_checks, reply_rounds
 from cs_analytics.tables import takeaways
 from cs_analytics.tables import scorecards as sc, violation_stats as vs
-from cs_analytics.outputs import workbook
+from cs_analytics.outputs import columns, workbook
 from cs_analytics.outputs.deck import coaching_rows, example_rows, write_deck, write_full_deck
 from cs_analytics.outputs.notebook import Context
 from cs_analytics.outputs.workbook import write_workbook
@@ -202,15 +202,17 @@ def test_workbook_has_readme_contents_and_every_table(tmp_path):
     assert book.sheetnames == ["说明", "目录", "违规明细 evidence", "客服评分 scorecards"]
     sheet = book["违规明细 evidence"]
     header = [c.value for c in sheet[workbook.HEADER_ROW]]
-    assert header == ["message_id", "agent_id", "rule_id", "label", "matched", "excerpt", "suggest"]
+    # headed from the column dictionary (Chinese with the English secondary); the ids stay in the parquet
+    assert header == [columns.header(c) for c in ("message_id", "agent_id", "rule_id", "label", "matched", "excerpt", "suggest")]
+    assert header[:3] == ["消息 ID message id", "客服 agent", "规则 rule"]
     rows = list(sheet.iter_rows(min_row=workbook.HEADER_ROW + 1, values_only=True))
     assert len(rows) == 3 and rows[2][5] == "您的手机号是【[手机号]】对吧" and rows[2][4] == "[手机号]"
     contents = book["目录"]
     assert contents.cell(row=workbook.HEADER_ROW + 1, column=1).hyperlink.location == "'违规明细 evidence'!A1"
     share = book["客服评分 scorecards"]
-    assert [c.value for c in share[workbook.HEADER_ROW]] == ["agent_id", "composite", "answer_rate"]
-    assert share.cell(row=workbook.HEADER_ROW + 1, column=3).number_format == "0.0%"
-    assert share.cell(row=workbook.HEADER_ROW + 1, column=2).number_format == "General"   # 0-100, not a share
+    assert [c.value for c in share[workbook.HEADER_ROW]] == ["客服 agent", "综合分 composite", "人工回复率 answer rate"]
+    assert share.cell(row=workbook.HEADER_ROW + 1, column=3).number_format == "0.0%"       # a share
+    assert share.cell(row=workbook.HEADER_ROW + 1, column=2).number_format == "#,##0.0"    # a 0-100 score
     readme = {r[0]: r[1] for r in book["说明"].iter_rows(min_row=workbook.HEADER_ROW + 1, values_only=True)}
     assert readme["规则库版本 rulebook"] == "abc123def456" and "sha256 " + "ab" * 32 in readme["输入文件 export.csv"]
     assert readme["读入行数 rows read"] == 10

@@ -14,7 +14,7 @@ import yaml
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
-from cs_analytics.outputs import artefacts
+from cs_analytics.outputs import artefacts, columns
 from cs_analytics import cli, find_violations, load_logs
 from cs_analytics.base import config
 from cs_analytics.outputs.report import notebook_paths, run_report
@@ -201,7 +201,8 @@ def test_full_report_on_a_sample_with_planted_pii(full_report):
             "礼貌 agents"} <= set(book.sheetnames)
     hits = find_violations(loaded.messages)
     evidence = list(book["违规明细 evidence"].iter_rows(min_row=HEADER_ROW, values_only=True))
-    assert evidence[0][:6] == ("message_id", "session_id", "ts", "platform", "shop", "agent_id")
+    # headed from the column dictionary ("消息 ID message id" …); the ids stay in tables/02_evidence.parquet
+    assert evidence[0][:6] == tuple(columns.header(c) for c in ("message_id", "session_id", "ts", "platform", "shop", "agent_id"))
     assert len(evidence) - 1 == len(hits)
     assert {row[0] for row in evidence[1:]} == set(hits["message_id"])
     cards = list(book["客服评分 scorecards"].iter_rows(min_row=HEADER_ROW, values_only=True))

@@ -12,13 +12,16 @@ from pandas.io.formats.style import Styler
 
 from ..base import config
 from ..base.privacy import export_safe, mask_text
-from .artefacts import figure_title, record_figure, record_summary, record_table
+from . import columns
+from .artefacts import figure_title, record_figure, record_summary, record_table, sheet_name
 from ..findings.analyze import Findings
 from ..ingest.filters import filter_messages
 from ..ingest.load import LoadResult, load_logs
 from .plots import save_figure, setup_style
 
 OUTPUT_ENV = "CS_ANALYTICS_OUTPUT_DIR"
+ROWS_SHOWN = 25            # a longer table shows its first rows in the HTML, with a note of the rest
+SHEET_ATTR = "cs_analytics.sheet"   # frame.attrs key: the workbook sheet of a table kept with ctx.table
 LOAD_FOLDER, FINDINGS_FOLDER = "load", "findings"      # under a report run's data/ folder
 
 
@@ -62,8 +65,10 @@ class Context:
 
     def table(self, frame: pd.DataFrame, name: str, title: str, sheet: str | None = None) -> pd.DataFrame:
         """Keep ``frame`` as a key table for the run's workbook (buyer accounts dropped, text masked);
-        returns ``frame`` unchanged so a cell can end with it."""
+        returns ``frame`` (its data unchanged) so a cell can end with it. The frame's ``attrs`` name
+        the sheet, so a long table shown (or a part of it) says where all its rows are."""
         record_table(self.tables_dir, frame, name, title, sheet)
+        frame.attrs[SHEET_ATTR] = sheet_name(sheet or title)
         return frame
 
 
@@ -81,12 +86,20 @@ def _shape_note(value) -> str:
     return f"{len(value):,} rows × {value.shape[1]} columns" if isinstance(value, pd.DataFrame) else f"{len(value):,} rows"
 
 
-def _masked_html(frame: pd.DataFrame) -> str:
-    cut = shown_rows(frame)
-    html = export_safe(cut)._repr_html_()
-    if cut is not frame:
-        html = html.replace(f"<p>{len(cut)} rows × {cut.shape[1]} columns</p>", f"<p>{_shape_note(frame)}</p>")
-    return html
+def _more_note(value, shown) -> str:
+    more = len(value) - len(shown)
+    if more <= 0:
+        return ""
+    sheet = value.attrs.get(SHEET_ATTR)
+    where = f"完整表见 workbook.xlsx 工作表「{sheet}」" if sheet else "此处未显示"
+    return f"另有 {more:,} 行,{where}(first {len(shown):,} of {len(value):,} rows shown)"
+
+
+def _masked_html(value: pd.DataFrame | pd.Series) -> str:
+    """A frame or series as a readable table (``columns.html_table``): its first ``ROWS_SHOWN`` rows
+    (the index made columns, then masked), with a note of the rows left out."""
+    shown = value.head(ROWS_SHOWN)
+    return columns.html_table(export_safe(columns.flat(shown)), _more_note(value, shown))
 
 
 def _masked_text(value) -> str:
@@ -99,15 +112,16 @@ def _masked_text(value) -> str:
 
 
 def _masked_styler_html(styler) -> str:
-    shown = copy.copy(styler)
+    shown = copy.deepcopy(styler)                               # headers and formats go on the copy
     shown.data = export_safe(styler.data, keep_columns=True)   # the styles may name any column
-    return shown._repr_html_()
+    return columns.readable_styler(shown)._repr_html_()
 
 
 def show_masked() -> bool:
     """Show every table in this notebook through ``privacy.export_safe`` (buyer accounts dropped, text
-    masked): a frame, series or styled frame displayed, or left as a cell's last value, is an output. Returns False
-    outside IPython (nothing is shown there)."""
+    masked): a frame, series or styled frame displayed, or left as a cell's last value, is an output.
+    The HTML is readable (``columns``: Chinese headers, formatted values, no bare index, long tables
+    cut to their first rows). Returns False outside IPython (nothing is shown there)."""
     try:
         from IPython import get_ipython
     except ImportError:
@@ -117,6 +131,7 @@ def show_masked() -> bool:
         return False
     formatters = shell.display_formatter.formatters
     formatters["text/html"].for_type(pd.DataFrame, _masked_html)
+    formatters["text/html"].for_type(pd.Series, _masked_html)
     formatters["text/html"].for_type(Styler, _masked_styler_html)
     for kind in (pd.DataFrame, pd.Series):
         formatters["text/plain"].for_type(kind, lambda value, printer, cycle: printer.text(_masked_text(value)))

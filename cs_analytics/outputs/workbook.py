@@ -7,22 +7,24 @@ its first ``SHEET_ROWS`` rows in its sheet, with a note, and is written whole as
 whole evidence of a million messages would take minutes in the workbook and seconds as CSV.
 
 Every table was made export-safe when it was stored (``artefacts.record_table``: buyer accounts
-dropped, text masked), so it is written as stored.
+dropped, text masked), so it is written as stored, headed and formatted from the column dictionary
+(``columns``: "违规率 per 1,000" headers, 0.0% / #,##0 / 0.0 number formats, 是/否 for True/False).
+The column ids stay in ``tables/<name>.parquet``.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from . import artefacts
+from . import artefacts, columns
 
 EXCEL_MAX_ROWS = 1_048_576
 SHEET_ROWS = 10_000                # rows of a table written to its sheet; a longer table goes whole to CSV
 HEADER_ROW = 3                     # title in row 1, a note in row 2, the table from row 3
 MAX_COLUMN_WIDTH = 60
-SHARE_NAMES = ("rate", "share", "within_", "ci_low", "ci_high")   # columns shown as percentages
 
 
 def _display_width(value) -> int:
@@ -42,8 +44,24 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _yes_no(values: pd.Series) -> pd.Series:
+    if not (pd.api.types.is_bool_dtype(values) or values.dtype == object):
+        return values
+    flags = values.map(lambda v: isinstance(v, (bool, np.bool_)))
+    return values.astype(object).where(~flags, values.map(lambda v: columns.format_value(v, "yesno"))) if flags.any() else values
+
+
+def _readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` for a reader: headers from the column dictionary, True/False as 是/否."""
+    out = pd.concat([_yes_no(frame.iloc[:, i]) for i in range(frame.shape[1])], axis=1) if frame.shape[1] else frame.copy()
+    out.columns = [columns.header(c) for c in frame.columns]
+    return out
+
+
 def _write_sheet(writer, frame: pd.DataFrame, sheet: str, title: str, note: str = "") -> None:
     frame = _plain(frame)
+    formats = [columns.excel_format(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    frame = _readable(frame)
     frame.to_excel(writer, sheet_name=sheet, index=False, startrow=HEADER_ROW - 1)
     ws = writer.sheets[sheet]
     ws.cell(row=1, column=1, value=title)
@@ -52,22 +70,13 @@ def _write_sheet(writer, frame: pd.DataFrame, sheet: str, title: str, note: str 
     ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
     if len(frame.columns) and len(frame):
         ws.auto_filter.ref = f"A{HEADER_ROW}:{ws.cell(row=HEADER_ROW + len(frame), column=len(frame.columns)).coordinate}"
-    for i, column in enumerate(frame.columns, start=1):
-        sample = frame[column].head(200)
+    for i, (column, number_format) in enumerate(zip(frame.columns, formats), start=1):
+        sample = frame.iloc[:, i - 1].head(200)
         width = max([_display_width(column)] + [_display_width(v) for v in sample if v is not None])
         ws.column_dimensions[ws.cell(row=HEADER_ROW, column=i).column_letter].width = min(width + 2, MAX_COLUMN_WIDTH)
-        if _is_share(frame[column]):
+        if number_format:
             for (cell,) in ws.iter_rows(min_row=HEADER_ROW + 1, max_row=HEADER_ROW + len(frame), min_col=i, max_col=i):
-                cell.number_format = "0.0%"
-
-
-def _is_share(values: pd.Series) -> bool:
-    """A column of shares (named *rate*, *share*, within_*, a check …) with every value in [0, 1]."""
-    name = str(values.name).lower()
-    if not pd.api.types.is_float_dtype(values) or not any(k in name for k in SHARE_NAMES):
-        return False
-    present = values.dropna()
-    return bool(len(present)) and bool(present.between(0, 1).all())
+                cell.number_format = number_format
 
 
 def _unique(name: str, taken: set[str]) -> str:
@@ -102,9 +111,10 @@ def readme_frame(manifest: dict) -> pd.DataFrame:
 
 
 def full_table_csv(out_dir: Path, entry: dict, frame: pd.DataFrame) -> Path:
-    """Write a stored (export-safe) table whole as ``tables/<name>.csv`` for Excel; returns the path."""
+    """Write a stored (export-safe) table whole as ``tables/<name>.csv`` for Excel, headed as its sheet;
+    returns the path."""
     path = Path(out_dir) / "tables" / f"{entry['name']}.csv"
-    _plain(frame).to_csv(path, index=False, encoding="utf-8-sig")
+    _readable(_plain(frame)).to_csv(path, index=False, encoding="utf-8-sig")
     return path
 
 
