@@ -27,7 +27,7 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
-from . import artefacts
+from . import artefacts, columns
 
 DECK_FONT = "Microsoft YaHei"            # Windows/WPS; other systems substitute their CJK sans
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
@@ -194,7 +194,8 @@ def _example_slides(deck, rows: pd.DataFrame, trace: str, title: str = "原话 �
         part = rows.iloc[start:start + EXAMPLES_PER_SLIDE]
         slide = _blank(deck)
         _title(slide, title)
-        _table(slide, CONTENT[1], [("规则", 3.2), ("原话(已脱敏)", 4.8), ("建议说法", 4.3)],
+        _table(slide, CONTENT[1], [(columns.header("rule_id", "zh"), 3.2), (columns.header("excerpt", "zh"), 4.8),
+                                   (columns.header("suggest", "zh"), 4.3)],
                [[row.rule, row.said, row.suggest] for row in part.itertuples(index=False)])
         _footer(slide, f"证据表 {EVIDENCE_TABLE}(workbook.xlsx)· {trace}")
 
@@ -448,13 +449,18 @@ def coaching_rows(out_dir: Path, manifest: dict, rows: int = 8, min_gap: float =
     return pd.DataFrame(out, columns=["agent", "score", "weakest", "detail", "practise"])
 
 
+COACHING_HEADERS = {"agent": "agent_id", "score": "composite", "weakest": "weakest", "detail": "issue", "practise": "practise"}
+
+
 def _coaching_slide(deck, section: dict, out_dir: Path, manifest: dict, layout: dict, trace: str) -> None:
     rows = coaching_rows(out_dir, manifest, section.get("rows", 8), section.get("min_gap", 0), layout)
     if rows.empty:
         return
     slide = _blank(deck)
     _title(slide, section["title"])
-    _table(slide, CONTENT[1], [("客服", 1.7), ("综合分", 1.5), ("最弱项", 2.4), ("具体问题", 3.0), ("练什么", 3.73)],
+    headings = [(columns.header(COACHING_HEADERS[name], "zh"), width) for name, width in
+                (("agent", 1.7), ("score", 1.5), ("weakest", 2.4), ("detail", 3.0), ("practise", 3.73))]
+    _table(slide, CONTENT[1], headings,
            rows.to_numpy().tolist(), size=11 if len(rows) > 6 else 12)
     _footer(slide, f"最弱项 = 低于全队中位数最多的分项(06_agent_scorecards);具体问题来自 02 证据表、05、07、04 的客服表 · {trace}")
 
