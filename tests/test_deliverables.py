@@ -261,9 +261,10 @@ def _texts(deck) -> list[str]:
     return ["\n".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame) for slide in deck.slides]
 
 
-KPIS = {"period": {"current": "2026-03-01 – 2026-03-14", "previous": "2026-02-15 – 2026-02-28", "basis": "按会话开始日期"},
+KPIS = {"period": {"basis": "previous", "period": "2026-03-01 – 2026-03-14", "before": "2026-02-15 – 2026-02-28",
+                   "after": "2026-03-01 – 2026-03-14"},
         "tiles": [{"id": "violations", "zh": "违规率", "en": "Violations", "display": "3.2 次/千条", "change_display": "+0.4",
-                   "direction": "up", "good": False, "source": "02_by_category"},
+                   "direction": "up", "good": False, "significant": True, "source": "02_by_category"},
                   {"id": "politeness", "zh": "礼貌得分", "en": "Politeness", "display": "74.8", "change_display": None,
                    "direction": None, "good": None, "source": "05_check_rates"}]}
 
@@ -283,7 +284,7 @@ def test_training_deck_shows_the_kpi_tiles_when_the_run_has_them(tmp_path):
     out = _run_folder(tmp_path)
     (out / "kpis.json").write_text(json.dumps(KPIS, ensure_ascii=False), encoding="utf-8")
     headline = _texts(Presentation(write_deck(out, MANIFEST)))[1]
-    assert "本期 2026-03-01 – 2026-03-14 · 对比 2026-02-15 – 2026-02-28 · 按会话开始日期" in headline
+    assert "本期 2026-03-01 – 2026-03-14 · 对比上一个同样长的时期 2026-02-15 – 2026-02-28" in headline
     assert "3.2 次/千条" in headline and "▲ +0.4 较上期" in headline and "来源 02_by_category" in headline
     assert "74.8" in headline and "最常见的违规类别" not in headline       # tiles replace the takeaway lines
 

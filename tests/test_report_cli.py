@@ -330,7 +330,8 @@ def test_training_deck_on_the_sample(full_report):
     deck = Presentation(out / "deck.pptx")
     slides = {title: slide for title, slide in zip(titles, deck.slides)}
     # headline numbers: the run's KPI tiles (kpis.json), the same the summary page shows
-    text = "\n".join(s.text_frame.text for s in slides["本期数字 Headline numbers"].shapes if s.has_text_frame)
+    text = "\n".join(s.text_frame.text for title, slide in zip(titles, deck.slides) if title == "本期数字 Headline numbers"
+                     for s in slide.shapes if s.has_text_frame)
     tiles = json.loads((out / "kpis.json").read_text(encoding="utf-8"))["tiles"]
     assert tiles and all(tile["zh"] in text and tile["display"] in text for tile in tiles)
     # the coaching table names agents of 06's scorecards, each with a weakest component and what to practise

@@ -28,6 +28,7 @@ from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
 from . import artefacts, columns
+from ..tables.kpis import against, period_line
 
 DECK_FONT = "Microsoft YaHei"            # Windows/WPS; other systems substitute their CJK sans
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
@@ -309,7 +310,7 @@ def read_kpis(out_dir: Path) -> dict | None:
 ARROWS = {"up": "▲", "down": "▼", "flat": "■"}
 
 
-def _tile(slide, left, top, width, height, tile: dict) -> None:
+def _tile(slide, left, top, width, height, tile: dict, compared: str = "较上期") -> None:
     shape = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, left, top, width, height)
     shape.fill.solid()
     shape.fill.fore_color.rgb = TILE
@@ -324,7 +325,8 @@ def _tile(slide, left, top, width, height, tile: dict) -> None:
     lines = [(tile.get("zh") or tile.get("id", ""), 15, DARK, True), (tile.get("en") or "", 10, GREY, False),
              (display, min(30, (width / 914400 - 0.4) * 72 / max(ems, 1)), ACCENT, True)]   # one line, however long
     if change:
-        lines.append((f"{ARROWS.get(tile.get('direction'), '')} {change} 较上期".strip(), 13, color, True))
+        noise = " · 随机波动内" if tile.get("significant") is False else ""
+        lines.append((f"{ARROWS.get(tile.get('direction'), '')} {change} {compared}{noise}".strip(), 13, color, True))
     if tile.get("source"):
         lines.append((f"来源 {tile['source']}", 9, GREY, False))
     _paragraphs(frame, lines)
@@ -338,9 +340,7 @@ def _headline_slides(deck, section: dict, out_dir: Path, titles: dict[str, str],
     kpis = read_kpis(out_dir)
     if kpis:
         period = kpis.get("period") or {}
-        line = " · ".join(part for part in (f"本期 {period['current']}" if period.get("current") else "",
-                                            f"对比 {period['previous']}" if period.get("previous") else "",
-                                            period.get("basis") or "") if part)
+        line = period_line(period)
         tiles = kpis["tiles"][:TILES_PER_SLIDE * TILE_SLIDES]
         for start in range(0, len(tiles), TILES_PER_SLIDE):
             part = tiles[start:start + TILES_PER_SLIDE]
@@ -355,7 +355,7 @@ def _headline_slides(deck, section: dict, out_dir: Path, titles: dict[str, str],
             tile_h = min(Inches(2.1), (height - Inches(0.5) - gap * (rows - 1)) // rows)
             for k, tile in enumerate(part):
                 _tile(slide, left + (tile_w + gap) * (k % columns), top + Inches(0.5) + (tile_h + gap) * (k // columns),
-                      tile_w, tile_h, tile)
+                      tile_w, tile_h, tile, against(period))
             _footer(slide, f"{KPIS_FILE} · {trace}")
         return
     found = [entry for entry in artefacts.summaries(out_dir) if entry["points"]]

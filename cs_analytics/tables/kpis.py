@@ -223,6 +223,20 @@ def halves(starts: pd.Series) -> tuple[pd.Index, pd.Index, Comparison] | None:
                                    _days(middle, last))
 
 
+def against(period: dict) -> str:
+    """What a tile's change is measured against, in a few words (较上期 / 后半段较前半段)."""
+    return {"previous": "较上期", "halves": "后半段较前半段"}.get(period.get("basis"), "")
+
+
+def period_line(period: dict) -> str:
+    """One line saying the period and what the changes compare."""
+    if period.get("basis") == "previous":
+        return f"本期 {period['after']} · 对比上一个同样长的时期 {period['before']}"
+    if period.get("basis") == "halves":
+        return f"本期 {period['period']} · 变化 = 后半段({period['after']})较前半段({period['before']})"
+    return f"本期 {period['period']} · 只有一天,不做比较" if period.get("period") else "导出没有时间,不做期间比较"
+
+
 def previous_period(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
     """The period of the same length that ends the day before ``first``."""
     length = (last - first).days + 1
