@@ -115,7 +115,7 @@ def test_filler_counts_only_when_repeated():
 
 def test_effective_dates(tmp_path):
     path = tmp_path / "dated.yaml"
-    path.write_text("rules:\n  - {id: shop.promo_word, category: absolute_claim, phrases: [限时秒杀], "
+    path.write_text("rules:\n  - {id: shop.promo_word, label: 限时秒杀, category: absolute_claim, phrases: [限时秒杀], "
                     "effective_from: 2025-10-01, suggest: s, source: s}\n", encoding="utf-8")
     rulebook = load_rulebook(path)
     messages = frame(["限时秒杀", "限时秒杀", "限时秒杀"])
