@@ -191,7 +191,7 @@ def test_cli_check_prints_hits_and_suggestions(capsys):
     assert cli_main(["check", "亲，这个宝贝绝对是全网最低价，加我V-信", "--platform", "pdd"]) == 0
     out = capsys.readouterr().out
     assert "【宝贝】" in out and "【全网最低价】" in out
-    assert "platform.term.baobei" in out and "建议说法" in out and "变体" in out
+    assert "称商品为宝贝 (platform.term.baobei)" in out and "建议说法" in out and "变体" in out
 
 
 def test_cli_check_clean_text(capsys):
