@@ -1,4 +1,5 @@
-"""What readers see names rules by their Chinese labels, not their ids (evidence tables keep both)."""
+"""What readers see names rules by their Chinese labels, not their ids (evidence tables keep both), and an
+export without agent accounts says the agent count is unknown instead of 0."""
 from __future__ import annotations
 
 import re
@@ -48,3 +49,11 @@ def test_figures_takeaways_and_charts_show_rule_labels(full_report):
     takeaway = next(f["takeaway"] for f in figures if f["name"] == "02_top_rules")
     assert takeaway.startswith("最常见的规则 用「你」不用「您」:") and "15 位客服" in takeaway
 
+
+def test_an_export_without_agent_accounts_says_the_agent_count_is_unknown(bare_report):
+    out = bare_report.out
+    takeaway = next(f["takeaway"] for f in artefacts.figures(out) if f["name"] == "02_top_rules")
+    assert "客服人数未知" in takeaway and "0 位客服" not in takeaway
+    lines = [line for s in artefacts.summaries(out) for line in s["lines"]]
+    assert any("客服人数未知" in line for line in lines)
+    assert not any(re.search(r"(?<![\d,])0 位客服", line) for line in lines)

@@ -84,6 +84,9 @@ def test_rule_summary_and_top_phrases(data):
     assert list(summary.columns[:3]) == ["rule_label", "rule_id", "label"]       # label: the category's
     assert summary.iloc[0]["rule_label"] == "用「你」不用「您」" and summary.iloc[0]["label"] == "称呼不当（你/您）"
     assert summary["suggest"].str.len().gt(0).all()
+    assert summary.set_index("rule_id").loc["informal.ni", "agents"] == 1
+    anonymous = vs.rule_summary(hits.assign(agent_id=None))
+    assert anonymous["agents"].isna().all(), "no agent accounts: the count is unknown, not 0"
     top = vs.top_phrases(hits)
     assert dict(zip(top["phrase"], top["hits"])) == {"你": 2, "绝对": 1, "宝贝": 1, "不行": 1}
 

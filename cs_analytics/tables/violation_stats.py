@@ -102,9 +102,9 @@ def rate_matrix(messages: pd.DataFrame, hits: pd.DataFrame, rows: str, columns: 
 def rule_summary(hits: pd.DataFrame, rulebook: Rulebook | None = None,
                  messages: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per rule: its label (``rule_label``, what charts and takeaways show) and id, category label, subcategory,
-    severity, hits, agents, share of evasions, the most frequent matched text (masked) and the phrasing to
-    use instead. Most frequent first. With ``messages``, ``per_1000`` is the rule's flagged messages per
-    1,000 agent messages."""
+    severity, hits, agents (missing, not 0, when the export names no agent accounts), share of evasions, the
+    most frequent matched text (masked) and the phrasing to use instead. Most frequent first. With
+    ``messages``, ``per_1000`` is the rule's flagged messages per 1,000 agent messages."""
     rulebook = rulebook or load_rulebook()
     if hits.empty:
         return pd.DataFrame(columns=["rule_label", "rule_id", "label", "subcategory", "severity", "hits", "agents",
@@ -113,7 +113,8 @@ def rule_summary(hits: pd.DataFrame, rulebook: Rulebook | None = None,
     group = frame.groupby("rule_id")
     out = pd.DataFrame({
         "hits": group.size(),
-        "agents": group["agent_id"].nunique(),
+        # how many agents used the rule; unknown (<NA>, not 0) when its hits name no agent (no agent accounts)
+        "agents": group["agent_id"].nunique().astype("Int64").mask(group["agent_id"].count() == 0),
         "evasion_share": group["evasion"].mean(),
         "top_matched": group["matched"].agg(lambda s: s.value_counts().index[0]),
     })
