@@ -83,7 +83,7 @@ def _check(args: argparse.Namespace) -> int:
         label = rulebook.categories[hit.category]["label"]
         sub = f"/{hit.subcategory}" if isinstance(hit.subcategory, str) else ""
         evasion = "  (变体/evasion)" if hit.evasion else ""
-        print(f"- [{hit.severity}] {label} {hit.category}{sub}  rule {hit.rule_id}  "
+        print(f"- [{hit.severity}] {label} {hit.category}{sub}  {hit.rule_label} ({hit.rule_id})  "
               f"「{hit.matched}」 @{hit.start}-{hit.end}{evasion}")
         print(f"    建议说法: {hit.suggest}")
     return 0

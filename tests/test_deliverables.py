@@ -311,6 +311,13 @@ def test_example_rows_pick_the_most_hit_rules():
     assert list(rows["rule"]) == ["z · c(3 次)", "y · b(2 次)"] and list(rows["said"]) == ["4", "2"]
 
 
+def test_example_rows_name_rules_by_their_labels():
+    """The deck's 规则 column reads the category and the rule's Chinese label, not its id."""
+    evidence = pd.DataFrame({"rule_id": ["platform.social.wechat"] * 2 + ["informal.ni"], "label": ["第三方平台信息"] * 2 + ["称呼不当"],
+                             "rule_label": ["引导微信"] * 2 + ["用「你」不用「您」"], "excerpt": list("abc"), "suggest": list("pqr")})
+    assert list(example_rows(evidence)["rule"]) == ["第三方平台信息 · 引导微信(2 次)", "称呼不当 · 用「你」不用「您」(1 次)"]
+
+
 def test_example_rows_show_each_category_before_a_second_rule_of_one():
     evidence = pd.DataFrame({"rule_id": ["a1"] * 5 + ["a2"] * 4 + ["b1"] * 2, "label": ["你/您"] * 9 + ["微信"] * 2,
                              "excerpt": list("abcdefghijk"), "suggest": ["s"] * 11})

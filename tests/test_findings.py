@@ -67,7 +67,7 @@ def test_a_taxonomy_layer_reaches_the_politeness_checks(custom_layer):
 
 def test_a_rulebook_layer_reaches_the_politeness_checks(tmp_path):
     layer = tmp_path / "rules.yaml"
-    layer.write_text("rules:\n  - id: shop.rude_photo\n    category: service_taboo\n    subcategory: shirking\n"
+    layer.write_text("rules:\n  - id: shop.rude_photo\n    label: 让买家拍照\n    category: service_taboo\n    subcategory: shirking\n"
                      "    severity: high\n    phrases: [拍照发给我们]\n    suggest: 麻烦您拍张照片，我们马上为您处理\n"
                      "    source: 测试用的店铺层\n", encoding="utf-8")
     plain, layered = analyze(complaint_chat()), analyze(complaint_chat(), rulebook=layer)

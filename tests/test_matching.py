@@ -115,7 +115,7 @@ def test_filler_counts_only_when_repeated():
 
 def test_effective_dates(tmp_path):
     path = tmp_path / "dated.yaml"
-    path.write_text("rules:\n  - {id: shop.promo_word, category: absolute_claim, phrases: [限时秒杀], "
+    path.write_text("rules:\n  - {id: shop.promo_word, label: 限时秒杀, category: absolute_claim, phrases: [限时秒杀], "
                     "effective_from: 2025-10-01, suggest: s, source: s}\n", encoding="utf-8")
     rulebook = load_rulebook(path)
     messages = frame(["限时秒杀", "限时秒杀", "限时秒杀"])
@@ -191,7 +191,7 @@ def test_cli_check_prints_hits_and_suggestions(capsys):
     assert cli_main(["check", "亲，这个宝贝绝对是全网最低价，加我V-信", "--platform", "pdd"]) == 0
     out = capsys.readouterr().out
     assert "【宝贝】" in out and "【全网最低价】" in out
-    assert "platform.term.baobei" in out and "建议说法" in out and "变体" in out
+    assert "称商品为宝贝 (platform.term.baobei)" in out and "建议说法" in out and "变体" in out
 
 
 def test_cli_check_clean_text(capsys):

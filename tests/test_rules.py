@@ -1,6 +1,7 @@
 """The rulebook as data: coverage of the seeds, validation errors, user layers."""
 from __future__ import annotations
 
+import re
 import textwrap
 
 import pandas as pd
@@ -45,6 +46,17 @@ def test_every_rule_has_source_and_suggestion(rulebook):
     for rule in rulebook.rules:
         assert rule.source and rule.suggest, rule.id
         assert "seeds/" in rule.source or "广告法" in rule.source, f"{rule.id}: cite the seed document"
+
+
+def test_every_rule_has_its_own_short_chinese_label(rulebook):
+    """Charts, tables and the deck name rules by their labels, so each has one of its own, short and Chinese."""
+    labels = [rule.label for rule in rulebook.rules]
+    assert len(set(labels)) == len(labels), sorted(label for label in labels if labels.count(label) > 1)
+    for rule in rulebook.rules:
+        assert 2 <= len(rule.label) <= 12 and re.search(r"[\u4e00-\u9fff]", rule.label), (rule.id, rule.label)
+    table = rulebook.table()
+    assert list(table.columns[:2]) == ["rule_id", "rule_label"]
+    assert dict(zip(table["rule_id"], table["rule_label"]))["taboo.shirking.dont_know"] == "推诿:不知道"
 
 
 @pytest.mark.parametrize("phrase", SEED_PHRASES)
@@ -117,6 +129,7 @@ def test_user_layer_adds_disables_and_overrides(tmp_path):
           shop_policy: {label: 店铺禁语, severity: medium, source: 我们店的培训手册 2026-10}
         rules:
           - id: shop.no_promise_date
+            label: 保证到货日期
             category: shop_policy
             phrases: [保证明天到]
             suggest: 预计X天送达，具体以物流为准。
@@ -133,54 +146,71 @@ def test_user_layer_adds_disables_and_overrides(tmp_path):
     assert list(hits["rule_id"].astype(str)) == ["shop.no_promise_date"]
 
 
+def test_an_override_keeps_the_rules_label_unless_it_gives_one(tmp_path):
+    path = write(tmp_path, """
+        disable: [taboo.refusal.no]
+        rules:
+          - {id: shop.refusal, label: 生硬拒绝:不行, category: service_taboo, phrases: [不给退], suggest: s, source: s}
+        override:
+          absolute.unverifiable: {severity: medium}
+          absolute.first: {label: 自称第一}
+        """)
+    rulebook = load_rulebook(path)
+    assert rulebook.by_id("absolute.unverifiable").label == "无法考证:正品"          # inherited
+    assert rulebook.by_id("absolute.first").label == "自称第一"
+    assert rulebook.by_id("shop.refusal").label == "生硬拒绝:不行"               # the disabled rule's label is free
+    hits = check_text("不给退", "jd", rulebook=rulebook)
+    assert list(hits["rule_label"].astype(str)) == ["生硬拒绝:不行"]
+
+
 @pytest.mark.parametrize("body, fragments", [
     ("""
      rules:
-       - {id: taboo.refusal.no, category: service_taboo, phrases: [x], suggest: s, source: s}
+       - {id: taboo.refusal.no, label: 我的规则, category: service_taboo, phrases: [x], suggest: s, source: s}
      """, ["duplicate rule id", "taboo.refusal.no", "mine.yaml:3", "override"]),
     ("""
      rules:
-       - {id: my.rule, category: nonsense, phrases: [x], suggest: s, source: s}
+       - {id: my.rule, label: 我的规则, category: nonsense, phrases: [x], suggest: s, source: s}
      """, ["unknown category 'nonsense'", "my.rule", "mine.yaml:3"]),
     ("""
      rules:
-       - {id: my.rule, category: abuse, regex: '(abc', suggest: s, source: s}
+       - {id: my.rule, label: 我的规则, category: abuse, regex: '(abc', suggest: s, source: s}
      """, ["invalid regex", "my.rule"]),
     ("""
      rules:
-       - {id: my.rule, category: abuse, regex: '(a+)+b', suggest: s, source: s}
+       - {id: my.rule, label: 我的规则, category: abuse, regex: '(a+)+b', suggest: s, source: s}
      """, ["nests unbounded repeats", "my.rule"]),
     ("""
      rules:
-       - {id: my.rule, category: abuse, regex: '(a)\\1', suggest: s, source: s}
+       - {id: my.rule, label: 我的规则, category: abuse, regex: '(a)\\1', suggest: s, source: s}
      """, ["backreferences", "my.rule"]),
     ("""
      rules:
-       - {id: my.rule, category: abuse, phrases: [x], suggest: s}
+       - {id: my.rule, label: 我的规则, category: abuse, phrases: [x], suggest: s}
      """, ["'source' is required", "my.rule"]),
     ("""
      rules:
-       - {id: my.rule, category: abuse, phrases: [x], suggest: s, source: s, platform: pdd}
+       - {id: my.rule, label: 我的规则, category: abuse, phrases: [x], suggest: s, source: s, platform: pdd}
      """, ["unknown field", "platform"]),
     ("""
      rules:
-       - {id: my.rule, category: abuse, phrases: [x], suggest: s, source: s, platforms: [wechat]}
+       - {id: my.rule, label: 我的规则, category: abuse, phrases: [x], suggest: s, source: s, platforms: [wechat]}
      """, ["unknown platform", "wechat"]),
     ("""
      rules:
-       - {id: my.rule, category: abuse, phrases: [x], suggest: s, source: s, severity: huge}
+       - {id: my.rule, label: 我的规则, category: abuse, phrases: [x], suggest: s, source: s, severity: huge}
      """, ["severity 'huge'"]),
     ("""
      rules:
-       - {id: my.rule, category: abuse, phrases: [" * "], suggest: s, source: s}
+       - {id: my.rule, label: 我的规则, category: abuse, phrases: [" * "], suggest: s, source: s}
      """, ["empty after normalisation"]),
     ("""
      rules:
-       - {id: my.rule, category: abuse, phrases: [x], suggest: s, source: s, effective_from: '2026-13-01'}
+       - {id: my.rule, label: 我的规则, category: abuse, phrases: [x], suggest: s, source: s, effective_from: '2026-13-01'}
      """, ["effective_from", "YYYY-MM-DD"]),
     ("""
      rules:
-       - {id: my.rule, category: abuse, phrases: [x], suggest: s, source: s, unless: [no_such_set]}
+       - {id: my.rule, label: 我的规则, category: abuse, phrases: [x], suggest: s, source: s, unless: [no_such_set]}
      """, ["unknown phrase set 'no_such_set'", "my.rule", "phrase_sets"]),
     ("""
      phrase_sets:
@@ -188,12 +218,33 @@ def test_user_layer_adds_disables_and_overrides(tmp_path):
      """, ["phrase set 'empty'", "phrases"]),
     ("""
      rules:
-       - {id: my.rule, category: abuse, phrases: [x], suggest: s, source: s, max_chars: 0}
+       - {id: my.rule, label: 我的规则, category: abuse, phrases: [x], suggest: s, source: s, max_chars: 0}
      """, ["max_chars", "my.rule"]),
     ("""
      rules:
-       - {id: my.rule, category: abuse, phrases: [x], suggest: s, source: s, exception_regex: [{pattern: y, platforms: [wechat]}]}
+       - {id: my.rule, label: 我的规则, category: abuse, phrases: [x], suggest: s, source: s, exception_regex: [{pattern: y, platforms: [wechat]}]}
      """, ["exception_regex", "unknown platform", "wechat"]),
+    ("""
+     rules:
+       - {id: my.rule, category: abuse, phrases: [x], suggest: s, source: s}
+     """, ["'label' is required", "my.rule", "mine.yaml:3", "add `label: <short Chinese name>`"]),
+    ("""
+     rules:
+       - {id: my.rule, label: "  ", category: abuse, phrases: [x], suggest: s, source: s}
+     """, ["'label' is required", "my.rule", "mine.yaml:3", "add `label: <short Chinese name>`"]),
+    ("""
+     rules:
+       - {id: my.rule, label: 推诿:不知道, category: abuse, phrases: [x], suggest: s, source: s}
+     """, ["mine.yaml:3", "my.rule", "label '推诿:不知道' is already the label of rule 'taboo.shirking.dont_know'",
+           "service_taboo.yaml", "give each rule its own label"]),
+    ("""
+     override:
+       taboo.refusal.no: {label: ""}
+     """, ["mine.yaml:3", "taboo.refusal.no", "'label' is required", "add `label: <short Chinese name>`"]),
+    ("""
+     override:
+       taboo.refusal.no: {label: 推诿:不知道}
+     """, ["mine.yaml:3", "taboo.refusal.no", "already the label of rule 'taboo.shirking.dont_know'"]),
     ("disable: [no.such.rule]\n", ["cannot disable unknown rule 'no.such.rule'"]),
     ("rules: [\n", ["not valid YAML"]),
     ("hello: 1\n", ["unknown top-level key", "hello"]),
@@ -257,7 +308,7 @@ def test_unless_context_in_the_message_or_the_previous_one(tmp_path):
         categories:
           shop_policy: {label: 店铺禁语, severity: medium, source: test}
         rules:
-          - {id: my.refusal, category: shop_policy, phrases: [不可以], unless: [sorry, can], unless_previous: [why],
+          - {id: my.refusal, label: 我的拒绝, category: shop_policy, phrases: [不可以], unless: [sorry, can], unless_previous: [why],
              max_chars: 12, suggest: s, source: s}
         """)
     rulebook = load_rulebook(path)

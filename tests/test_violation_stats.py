@@ -81,7 +81,12 @@ def test_rule_summary_and_top_phrases(data):
     _, hits = data
     summary = vs.rule_summary(hits)
     assert summary.iloc[0]["rule_id"] == "informal.ni" and summary.iloc[0]["hits"] == 2
+    assert list(summary.columns[:3]) == ["rule_label", "rule_id", "label"]       # label: the category's
+    assert summary.iloc[0]["rule_label"] == "用「你」不用「您」" and summary.iloc[0]["label"] == "称呼不当（你/您）"
     assert summary["suggest"].str.len().gt(0).all()
+    assert summary.set_index("rule_id").loc["informal.ni", "agents"] == 1
+    anonymous = vs.rule_summary(hits.assign(agent_id=None))
+    assert anonymous["agents"].isna().all(), "no agent accounts: the count is unknown, not 0"
     top = vs.top_phrases(hits)
     assert dict(zip(top["phrase"], top["hits"])) == {"你": 2, "绝对": 1, "宝贝": 1, "不行": 1}
 
@@ -90,6 +95,10 @@ def test_examples_mark_the_match(data):
     messages, hits = data
     table = vs.examples(messages, hits)
     assert "这个宝贝【绝对】好" in set(table["excerpt"]) or "这个【宝贝】绝对好" in set(table["excerpt"])
+    evidence = vs.evidence(messages, hits)
+    assert list(evidence.columns) == vs.EVIDENCE_COLUMNS
+    assert dict(zip(evidence["rule_id"], evidence["rule_label"]))["platform.term.baobei"] == "称商品为宝贝"
+    assert (evidence["rule_label"].to_numpy() == hits["rule_label"].astype(str).to_numpy()).all()
 
 
 def test_privacy_never_leaks_from_excerpts_or_summaries():

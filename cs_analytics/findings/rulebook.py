@@ -13,9 +13,11 @@ the defaults and lays the user's files on top, in order. A user file may hold:
 
 A rule (all fields documented in resources/rules/README.md):
 
-``id, category, subcategory, severity, roles, platforms / exclude_platforms, phrases, variants,
+``id, label, category, subcategory, severity, roles, platforms / exclude_platforms, phrases, variants,
 templates, pinyin, regex, pii, exceptions, exception_regex, unless, min_repeats, suggest, source,
-effective_from, effective_to``.
+effective_from, effective_to``. ``label`` is the rule's short Chinese name (推诿:不知道), what charts,
+tables and the deck show instead of the id; a new rule needs one and no two rules share one (an
+``override`` keeps the rule's label unless it gives a new one).
 
 ``exceptions`` cancel a match they cover (最近 covers 最); ``unless`` looks at the whole message: a
 match is not a violation when the same message also holds a phrase of one of the named phrase sets
@@ -51,7 +53,7 @@ from ..textmatch.safe_regex import check_regex
 RULES_DIR = config.RESOURCES_DIR / "rules"
 SEVERITIES = ("fatal", "high", "medium", "low")
 RULE_FIELDS = {
-    "id", "category", "subcategory", "severity", "roles", "platforms", "exclude_platforms", "phrases",
+    "id", "label", "category", "subcategory", "severity", "roles", "platforms", "exclude_platforms", "phrases",
     "variants", "templates", "pinyin", "regex", "pii", "exceptions", "exception_regex", "unless", "unless_previous",
     "max_chars", "min_repeats",
     "suggest", "source", "effective_from", "effective_to", "note",
@@ -116,6 +118,7 @@ class Rule:
     platforms: frozenset[str]
     suggest: str
     source: str
+    label: str = ""                      # short Chinese name shown to readers instead of the id
     phrases: tuple[str, ...] = ()
     variants: tuple[str, ...] = ()
     regex: tuple[tuple[str, str | None], ...] = ()   # (pattern, prefilter or None)
@@ -164,11 +167,11 @@ class Rulebook:
         raise KeyError(f"no rule {rule_id!r} in the rulebook")
 
     def table(self):
-        """One row per rule: id, category, subcategory, severity, platforms, phrase count, suggest, source."""
+        """One row per rule: id, label, category, subcategory, severity, platforms, phrase count, suggest, source."""
         import pandas as pd
 
         return pd.DataFrame([{
-            "rule_id": r.id, "category": r.category, "category_label": self.categories[r.category]["label"],
+            "rule_id": r.id, "rule_label": r.label, "category": r.category, "category_label": self.categories[r.category]["label"],
             "subcategory": r.subcategory, "severity": r.severity,
             "platforms": ",".join(sorted(r.platforms)), "roles": ",".join(sorted(r.roles)),
             "phrases": len(r.phrases), "variants": len(r.variants), "regex": len(r.regex),
@@ -321,6 +324,10 @@ def _build_rule(entry: dict, path: Path, categories: dict, phrase_sets: dict[str
         if not isinstance(entry.get(key), str) or not entry[key].strip():
             raise RulebookError(f"{where}: '{key}' is required (the phrasing to use instead / the seed document "
                                 "or platform rule the entry comes from)")
+    label = entry.get("label")
+    if not isinstance(label, str) or not label.strip():
+        raise RulebookError(f"{where}: 'label' is required: add `label: <short Chinese name>` (what a trainer would "
+                            "call the rule, e.g. `label: 推诿:不知道`; charts, tables and the deck show it instead of the id)")
     phrases = [str(p) for p in _as_list(entry.get("phrases"))]
     for parts in _as_list(entry.get("templates")):
         if not isinstance(parts, list) or not all(isinstance(p, list) for p in parts):
@@ -384,7 +391,7 @@ def _build_rule(entry: dict, path: Path, categories: dict, phrase_sets: dict[str
     return Rule(
         id=rid, category=category, subcategory=sub, severity=severity, roles=frozenset(roles),
         platforms=frozenset(platforms), suggest=entry["suggest"].strip(), source=entry["source"].strip(),
-        phrases=tuple(phrases), variants=tuple(variants), regex=tuple(regexes), exceptions=tuple(exceptions),
+        label=label.strip(), phrases=tuple(phrases), variants=tuple(variants), regex=tuple(regexes), exceptions=tuple(exceptions),
         exception_regex=tuple(exception_regex), unless=tuple(unless), unless_previous=tuple(unless_previous),
         max_chars=max_chars, min_repeats=min_repeats, effective_from=start,
         effective_to=end, origin=f"{path}:{entry.get('__line__', '?')}",
@@ -410,6 +417,17 @@ def _merge_categories(categories: dict, data: dict, path: Path) -> None:
         clean = {k: v for k, v in spec.items() if k != "__line__"}
         clean["subcategories"] = {k: v for k, v in (spec.get("subcategories") or {}).items() if k != "__line__"}
         categories[cid] = clean
+
+
+def _check_labels_unique(rules) -> None:
+    """Each rule's label names it in charts and tables, so no two rules may share one."""
+    owners: dict[str, Rule] = {}
+    for rule in rules:
+        first = owners.setdefault(rule.label, rule)
+        if first is not rule:
+            raise RulebookError(f"{rule.origin}, rule {rule.id!r}: label {rule.label!r} is already the label of rule "
+                                f"{first.id!r} ({first.origin}); give each rule its own label (charts and tables name "
+                                "rules by it)")
 
 
 def default_rule_files() -> list[Path]:
@@ -474,5 +492,6 @@ def _load(files: tuple[str, ...], _mtimes: tuple[int, ...]) -> Rulebook:
             merged = {**raw[rid], **changes, "__line__": changes.get("__line__", raw[rid].get("__line__"))}
             rules[rid] = _build_rule(merged, path, categories, phrase_sets)
             raw[rid] = merged
+    _check_labels_unique(rules.values())
     return Rulebook(rules=list(rules.values()), categories=categories, files=list(files), disabled=disabled,
                     phrase_sets=phrase_sets)

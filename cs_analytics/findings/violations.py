@@ -37,7 +37,7 @@ from ..textmatch.normalize import NormalizedBlock, normalize, normalize_block
 from .rulebook import Rulebook, load_rulebook
 
 HIT_COLUMNS = (
-    "message_id", "rule_id", "category", "subcategory", "severity", "start", "end", "matched", "suggest",
+    "message_id", "rule_id", "rule_label", "category", "subcategory", "severity", "start", "end", "matched", "suggest",
     "phrase", "evasion", "session_id", "seq", "ts", "platform", "shop", "agent_id", "role",
 )
 _PLATFORM_INDEX = {p: i for i, p in enumerate(PLATFORMS)}
@@ -430,6 +430,7 @@ def _hits_table(hits: Matches, messages: pd.DataFrame, compiled: CompiledRuleboo
     out = pd.DataFrame({
         "message_id": messages["message_id"].array.take(rows),
         "rule_id": _rule_column(rules, rule, "id"),
+        "rule_label": _rule_column(rules, rule, "label"),
         "category": _rule_column(rules, rule, "category"),
         "subcategory": _rule_column(rules, rule, "subcategory"),
         "severity": _rule_column(rules, rule, "severity"),

@@ -151,7 +151,8 @@ def notebook_titles(out_dir: Path) -> dict[str, str]:
 def example_rows(evidence: pd.DataFrame, rules: int = EXAMPLE_RULES) -> pd.DataFrame:
     """Masked examples for the example slides: the most-hit rule of each category first (so a training
     sees every kind of mistake, not one rule eight times), then the next most-hit rules, up to
-    ``rules``; one hit each with its rule label, 原话 excerpt and 建议说法."""
+    ``rules``; one hit each with its category and rule labels (the rule id where the evidence has no
+    ``rule_label``), 原话 excerpt and 建议说法."""
     if evidence.empty:
         return evidence
     counts = evidence["rule_id"].value_counts()
@@ -163,7 +164,8 @@ def example_rows(evidence: pd.DataFrame, rules: int = EXAMPLE_RULES) -> pd.DataF
             leaders.append(rule)
     top = (leaders + [rule for rule in counts.index if rule not in leaders])[:rules]
     firsts = evidence.drop_duplicates("rule_id").set_index("rule_id").loc[top]
-    return pd.DataFrame({"rule": [f"{row.label} · {rule}({counts[rule]} 次)" for rule, row in firsts.iterrows()],
+    name = firsts["rule_label"] if "rule_label" in firsts else firsts.index.to_series()
+    return pd.DataFrame({"rule": [f"{row.label} · {name[rule]}({counts[rule]} 次)" for rule, row in firsts.iterrows()],
                          "said": firsts["excerpt"].to_numpy(),
                          "suggest": firsts["suggest"].to_numpy()})
 

@@ -17,6 +17,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import font_manager
 
+from ..base.numbers import number
+
 PREFERRED_FONTS = (
     "Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Zen Hei",
     "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", "Hiragino Sans GB", "SimHei",
@@ -262,7 +264,8 @@ def save_figure(fig, name: str, out_dir: str | Path, dpi: int = 200) -> dict:
 
 def bar_chart(series, title: str, xlabel: str = "", ylabel: str = "", horizontal: bool = False,
               color: str | None = None):
-    """A labelled bar chart of a Series (index = categories); returns the figure."""
+    """A labelled bar chart of a Series (index = categories), each bar's value printed by ``base.numbers.number``
+    (104, 0.4: a small value is not printed as 0); returns the figure."""
     setup_style()
     fig, ax = plt.subplots()
     kind = "barh" if horizontal else "bar"
@@ -273,11 +276,11 @@ def bar_chart(series, title: str, xlabel: str = "", ylabel: str = "", horizontal
     if horizontal:
         ax.invert_yaxis()
         for p in ax.patches:
-            ax.annotate(f"{p.get_width():,.0f}", (p.get_width(), p.get_y() + p.get_height() / 2),
+            ax.annotate(number(p.get_width()), (p.get_width(), p.get_y() + p.get_height() / 2),
                         va="center", ha="left", fontsize=9, xytext=(3, 0), textcoords="offset points")
     else:
         for p in ax.patches:
-            ax.annotate(f"{p.get_height():,.0f}", (p.get_x() + p.get_width() / 2, p.get_height()),
+            ax.annotate(number(p.get_height()), (p.get_x() + p.get_width() / 2, p.get_height()),
                         ha="center", va="bottom", fontsize=9)
         ax.tick_params(axis="x", labelrotation=0)
     fig.tight_layout()
@@ -313,8 +316,9 @@ def daily_chart(daily, title: str, column: str = "messages"):
     return fig
 
 
-def heatmap(table, title: str, xlabel: str = "", ylabel: str = "", fmt: str = "{:.0f}"):
-    """A labelled heatmap of a DataFrame (rows × columns); cell values printed with ``fmt`` when they fit."""
+def heatmap(table, title: str, xlabel: str = "", ylabel: str = "", fmt: str | None = None):
+    """A labelled heatmap of a DataFrame (rows × columns); cell values printed when they fit, by
+    ``base.numbers.number`` or ``fmt``."""
     import numpy as np
 
     setup_style()
@@ -332,8 +336,8 @@ def heatmap(table, title: str, xlabel: str = "", ylabel: str = "", fmt: str = "{
         middle = (finite.min() + finite.max()) / 2 if finite.size else 0
         for (row, col), value in np.ndenumerate(values):
             if not np.isnan(value):
-                ax.text(col, row, fmt.format(value), ha="center", va="center", fontsize=8,
-                        color="white" if value > middle else "#333333")
+                text = number(value) if fmt is None else fmt.format(value)
+                ax.text(col, row, text, ha="center", va="center", fontsize=8, color="white" if value > middle else "#333333")
     fig.colorbar(image, ax=ax, shrink=0.6)
     fig.tight_layout()
     return fig

@@ -212,7 +212,7 @@ def handling(messages: pd.DataFrame, sessions: pd.DataFrame, hits: pd.DataFrame 
     """How agents handled each complaint session: did an agent apologise, show empathy, and did any
     agent use a forbidden phrase (``hits`` from ``find_violations``; left out when None).
 
-    Evidence: ``first_apology`` (the matched apology text) and ``first_violation`` (rule id: matched).
+    Evidence: ``first_apology`` (the matched apology text) and ``first_violation`` (rule label: matched).
     """
     messages = as_messages(messages)
     complaints = complaint_sessions(sessions)
@@ -232,7 +232,7 @@ def handling(messages: pd.DataFrame, sessions: pd.DataFrame, hits: pd.DataFrame 
         out["violation_categories"] = group["category"].agg(lambda s: ";".join(dict.fromkeys(map(str, s)))) \
             .astype(object).reindex(out.index).fillna("")
         first = scoped.drop_duplicates("session_id").set_index("session_id")
-        out["first_violation"] = (first["rule_id"].astype(str) + ": " + first["matched"].astype(str)) \
+        out["first_violation"] = (first["rule_label"].astype(str) + ": " + first["matched"].astype(str)) \
             .reindex(out.index)
     else:
         out["violations"] = pd.NA

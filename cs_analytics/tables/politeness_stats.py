@@ -10,7 +10,7 @@ from ..base.proportions import wilson_interval
 from ..base.timeparse import week_start
 from ..base.schema import as_messages
 from .grouping import grouping, named_overall
-from ..findings.politeness import CHECKS, RATE_CHECKS
+from ..findings.politeness import CHECKS, RATE_CHECKS, check_labels
 from .scorecards import weakest
 from .transcripts import transcripts
 
@@ -100,14 +100,16 @@ def _holm(p_values: pd.Series) -> pd.Series:
 
 
 def example_sessions(messages: pd.DataFrame, checks: pd.DataFrame, n: int = 2, best: bool = True) -> pd.DataFrame:
-    """Transcripts of the ``n`` best (or worst) scored sessions, ties by session id (masked when shown)."""
+    """Transcripts of the ``n`` best (or worst) scored sessions, ties by session id, with the checks they
+    failed by their labels (masked when shown)."""
     messages = as_messages(messages)
+    names = check_labels()
 
     ranked = checks.sort_values(["score", "session_id"], ascending=[not best, True]).head(n)
     texts = transcripts(messages, ranked["session_id"])
     rows = []
     for _, row in ranked.iterrows():
-        failed = [c for c in CHECKS if pd.notna(row[c]) and float(row[c]) < 1]
+        failed = [names.get(c, c) for c in CHECKS if pd.notna(row[c]) and float(row[c]) < 1]
         rows.append({"session_id": row["session_id"], "score": round(float(row["score"]), 1),
-                     "failed": ", ".join(failed) or "-", "transcript": texts.get(row["session_id"], "")})
+                     "failed": "、".join(failed) or "-", "transcript": texts.get(row["session_id"], "")})
     return pd.DataFrame(rows, columns=["session_id", "score", "failed", "transcript"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..base.schema import as_messages
+from ..findings.complaints import Taxonomy, load_taxonomy
 from .grouping import grouping, named_overall
 from ..findings.politeness import check_labels as politeness_labels
 from ..findings.process import check_labels, process_spec
@@ -51,10 +52,12 @@ def labelled(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def example_sessions(messages: pd.DataFrame, process: pd.DataFrame, n: int = 2, best: bool = True,
-                     max_messages: int = 14) -> pd.DataFrame:
+                     max_messages: int = 14, taxonomy: Taxonomy | None = None) -> pd.DataFrame:
     """Transcripts of the ``n`` best (or worst) handled complaint sessions by handling score, ties by
-    session id, with the steps taken and missed (masked when shown)."""
+    session id, with the complaint type's label (from ``taxonomy``, the packaged one by default) and the
+    steps taken and missed (masked when shown)."""
     messages = as_messages(messages)
+    types = (taxonomy or load_taxonomy()).labels
     complaints = process[process["is_complaint"] & process["handling_score"].notna()]
     ranked = complaints.sort_values(["handling_score", "session_id"], ascending=[not best, True]).head(n)
     texts = transcripts(messages, ranked["session_id"], max_messages)
@@ -64,7 +67,7 @@ def example_sessions(messages: pd.DataFrame, process: pd.DataFrame, n: int = 2, 
     for _, row in ranked.iterrows():
         done = [names[c] for c in names if c in row and pd.notna(row[c]) and bool(row[c]) == (c in good)]
         missed = [names[c] for c in names if c in row and pd.notna(row[c]) and bool(row[c]) != (c in good)]
-        rows.append({"session_id": row["session_id"], "type": row["primary"], "score": round(float(row["handling_score"]), 1),
+        rows.append({"session_id": row["session_id"], "type": types.get(row["primary"], row["primary"]), "score": round(float(row["handling_score"]), 1),
                      "done": "、".join(done) or "-", "missed": "、".join(missed) or "-",
                      "transcript": texts.get(row["session_id"], "")})
     return pd.DataFrame(rows, columns=["session_id", "type", "score", "done", "missed", "transcript"])

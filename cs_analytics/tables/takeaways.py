@@ -2,15 +2,27 @@
 
 Each function takes the same Series / DataFrame the chart was drawn from and returns one sentence;
 ``ctx.save(fig, name, takeaway=...)`` stores it next to the figure and the deck prints it under the
-chart. Only wording lives here; every number comes from the data passed in.
+chart. Only wording lives here; every number comes from the data passed in. Numbers are written by
+``base.numbers.number`` (ten and above whole, below ten one decimal: 104, 0.4) unless a ``fmt`` is given.
 """
 from __future__ import annotations
 
 import pandas as pd
 
+from ..base.numbers import MISSING, number, percent
 
-def _number(value: float, fmt: str) -> str:
-    return fmt.format(value) if pd.notna(value) else "无数据"
+__all__ = ["agent_count", "extremes", "half_change", "hotspot", "number", "percent", "spread", "top_share", "trend"]
+
+
+def _number(value: float, fmt: str | None) -> str:
+    if fmt is None:
+        return number(value)
+    return fmt.format(value) if pd.notna(value) else MISSING
+
+
+def agent_count(count) -> str:
+    """'n 位客服', or '客服人数未知' when the export names no agent accounts (a missing count, not 0)."""
+    return "客服人数未知" if pd.isna(count) else f"{int(count):,} 位客服"
 
 
 def top_share(counts: pd.Series, what: str, unit: str = "") -> str:
@@ -21,13 +33,13 @@ def top_share(counts: pd.Series, what: str, unit: str = "") -> str:
         return f"没有{what}。"
     total = counts.sum()
     top = counts.sort_values(ascending=False)
-    line = f"{what}最多的是 {top.index[0]}:{top.iloc[0]:,.0f}{unit},占 {top.iloc[0] / total:.0%}"
+    line = f"{what}最多的是 {top.index[0]}:{number(top.iloc[0])}{unit},占 {percent(top.iloc[0] / total)}"
     if len(top) > 1:
-        line += f";其次 {top.index[1]}({top.iloc[1] / total:.0%})"
-    return line + f"。共 {len(top)} 项,合计 {total:,.0f}{unit}。"
+        line += f";其次 {top.index[1]}({percent(top.iloc[1] / total)})"
+    return line + f"。共 {len(top)} 项,合计 {number(total)}{unit}。"
 
 
-def extremes(values: pd.Series, what: str, unit: str = "", fmt: str = "{:.1f}", ratio: bool = True) -> str:
+def extremes(values: pd.Series, what: str, unit: str = "", fmt: str | None = None, ratio: bool = True) -> str:
     """'<what>最高 X(v<unit>),最低 Y(v<unit>)' for one value per category; ``ratio`` adds '相差 N 倍'
     when the values share a scale (not for a list of different metrics)."""
     values = pd.Series(values).dropna()
@@ -44,7 +56,7 @@ def extremes(values: pd.Series, what: str, unit: str = "", fmt: str = "{:.1f}", 
     return f"{high},{low}{spread}。"
 
 
-def spread(values: pd.Series, what: str, unit: str = "", fmt: str = "{:.0f}") -> str:
+def spread(values: pd.Series, what: str, unit: str = "", fmt: str | None = None) -> str:
     """'<what>中位数 m,90% 不超过 p90,最大 max' for a distribution."""
     values = pd.Series(values).dropna()
     if values.empty:
@@ -61,7 +73,7 @@ def half_change(table: pd.DataFrame) -> tuple[int, pd.Series]:
     return half, frame.iloc[-half:].mean() - frame.iloc[:half].mean()
 
 
-def trend(table: pd.DataFrame | pd.Series, what: str, unit: str = "", combine: str = "sum", fmt: str = "{:.1f}") -> str:
+def trend(table: pd.DataFrame | pd.Series, what: str, unit: str = "", combine: str = "sum", fmt: str | None = None) -> str:
     """Compare the later half of the weeks with the earlier half (edge weeks may be partial, so no
     single week is compared); name the series that moved most. ``combine``: how columns add up
     to the total (``sum`` for counts and per-1,000 rates, ``mean`` for shares)."""
@@ -73,16 +85,16 @@ def trend(table: pd.DataFrame | pd.Series, what: str, unit: str = "", combine: s
     half, total_change = half_change(total.to_frame())
     late = total.iloc[-half:].mean()
     line = (f"{what}:后 {half} 周平均 {_number(late, fmt)}{unit},前 {half} 周平均 {_number(late - total_change.iloc[0], fmt)}{unit}"
-            f"({total_change.iloc[0]:+.1f})")
+            f"({number(total_change.iloc[0], signed=True)})")
     if frame.shape[1] > 1:
         change = half_change(frame)[1].dropna()
         if len(change):
             mover = change.abs().idxmax()
-            line += f";变化最大的是 {mover}({change[mover]:+.1f})"
+            line += f";变化最大的是 {mover}({number(change[mover], signed=True)})"
     return line + "。"
 
 
-def hotspot(matrix: pd.DataFrame, what: str, unit: str = "", fmt: str = "{:.0f}", lowest: bool = False,
+def hotspot(matrix: pd.DataFrame, what: str, unit: str = "", fmt: str | None = None, lowest: bool = False,
             row_suffix: str = "") -> str:
     """The highest (or lowest) cell of a row × column table: '<what>最高:行 × 列(v)';
     ``row_suffix`` names the row unit (点 for an hour-of-day row)."""

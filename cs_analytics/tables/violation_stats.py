@@ -101,18 +101,20 @@ def rate_matrix(messages: pd.DataFrame, hits: pd.DataFrame, rows: str, columns: 
 
 def rule_summary(hits: pd.DataFrame, rulebook: Rulebook | None = None,
                  messages: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per rule: category label, subcategory, severity, hits, agents, share of evasions, the most
-    frequent matched text (masked) and the phrasing to use instead. Most frequent first. With
+    """Per rule: its label (``rule_label``, what charts and takeaways show) and id, category label, subcategory,
+    severity, hits, agents (missing, not 0, when the export names no agent accounts), share of evasions, the
+    most frequent matched text (masked) and the phrasing to use instead. Most frequent first. With
     ``messages``, ``per_1000`` is the rule's flagged messages per 1,000 agent messages."""
     rulebook = rulebook or load_rulebook()
     if hits.empty:
-        return pd.DataFrame(columns=["rule_id", "label", "subcategory", "severity", "hits", "agents",
+        return pd.DataFrame(columns=["rule_label", "rule_id", "label", "subcategory", "severity", "hits", "agents",
                                      "evasion_share", "top_matched", "suggest"])
     frame = hits.assign(rule_id=hits["rule_id"].astype(str))
     group = frame.groupby("rule_id")
     out = pd.DataFrame({
         "hits": group.size(),
-        "agents": group["agent_id"].nunique(),
+        # how many agents used the rule; unknown (<NA>, not 0) when its hits name no agent (no agent accounts)
+        "agents": group["agent_id"].nunique().astype("Int64").mask(group["agent_id"].count() == 0),
         "evasion_share": group["evasion"].mean(),
         "top_matched": group["matched"].agg(lambda s: s.value_counts().index[0]),
     })
@@ -124,7 +126,9 @@ def rule_summary(hits: pd.DataFrame, rulebook: Rulebook | None = None,
         total = len(agent_messages(messages))
         out.insert(4, "per_1000", group["message_id"].nunique() / total * PER if total else float("nan"))
     out["suggest"] = [rules[r].suggest for r in out.index]
-    return out.sort_values("hits", ascending=False).reset_index()
+    out = out.sort_values("hits", ascending=False).reset_index()
+    out.insert(0, "rule_label", [rules[r].label for r in out["rule_id"]])
+    return out
 
 
 def top_phrases(hits: pd.DataFrame, n: int = 20) -> pd.DataFrame:
@@ -143,8 +147,8 @@ def phrase_frequencies(hits: pd.DataFrame) -> dict[str, int]:
     return dict(zip(table["phrase"], table["hits"].astype(int)))
 
 
-EVIDENCE_COLUMNS = ["message_id", "session_id", "ts", "platform", "shop", "agent_id", "category", "label", "rule_id",
-                    "severity", "matched", "start", "end", "evasion", "excerpt", "suggest"]
+EVIDENCE_COLUMNS = ["message_id", "session_id", "ts", "platform", "shop", "agent_id", "category", "label", "rule_label",
+                    "rule_id", "severity", "matched", "start", "end", "evasion", "excerpt", "suggest"]
 
 
 def _excerpts(texts: pd.Series, starts: pd.Series, ends: pd.Series, context: int) -> np.ndarray:
@@ -161,7 +165,7 @@ def _excerpts(texts: pd.Series, starts: pd.Series, ends: pd.Series, context: int
 def evidence(messages: pd.DataFrame, hits: pd.DataFrame, rulebook: Rulebook | None = None, context: int = 12,
              per_rule: int | None = None) -> pd.DataFrame:
     """Every hit as a row of evidence: message id, session, time, platform, shop, agent, category and
-    its label, rule id, severity, the matched text and its span, whether it was a disguised variant,
+    its label, the rule's label and id, severity, the matched text and its span, whether it was a disguised variant,
     the masked excerpt (match in 【】, ``context`` characters either side) and the suggested phrasing.
     Buyer phone numbers, ID numbers, names and addresses are masked in ``matched`` and ``excerpt``.
     ``per_rule`` keeps only the first N hits of each rule (examples)."""
@@ -176,11 +180,13 @@ def evidence(messages: pd.DataFrame, hits: pd.DataFrame, rulebook: Rulebook | No
     own = messages.drop_duplicates("message_id").set_index("message_id")[context_columns]
     chosen = chosen.join(own, on="message_id")
     labels = {c: spec["label"] for c, spec in rulebook.categories.items()}
+    rule_labels = {r.id: r.label for r in rulebook.rules}
     out = pd.DataFrame({
         "message_id": chosen["message_id"].to_numpy(), "session_id": chosen["session_id"].to_numpy(),
         "ts": chosen["ts"].to_numpy(), "platform": chosen["platform"].astype(str).to_numpy(),
         "shop": chosen["shop"].to_numpy(), "agent_id": chosen["agent_id"].to_numpy(),
         "category": chosen["category"].to_numpy(), "label": chosen["category"].map(labels).to_numpy(),
+        "rule_label": chosen["rule_id"].map(rule_labels).to_numpy(),
         "rule_id": chosen["rule_id"].to_numpy(), "severity": chosen["severity"].astype(str).to_numpy(),
         "matched": chosen["matched"].to_numpy(),
         "start": chosen["start"].astype(int).to_numpy(), "end": chosen["end"].astype(int).to_numpy(),
@@ -200,4 +206,4 @@ def examples(messages: pd.DataFrame, hits: pd.DataFrame, per_rule: int | None = 
     through ``privacy.export_safe``; the workbook and deck record tables through it)."""
     messages = as_messages(messages)
     table = evidence(messages, hits, rulebook, context, per_rule)
-    return table[["message_id", "agent_id", "ts", "rule_id", "label", "excerpt", "suggest"]]
+    return table[["message_id", "agent_id", "ts", "label", "rule_label", "rule_id", "excerpt", "suggest"]]
