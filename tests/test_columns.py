@@ -76,7 +76,7 @@ def test_a_table_is_shown_with_chinese_headers_and_formatted_values():
                           "hits": [12345], "evasion_share": [np.nan]}, index=pd.Index(["service_taboo"], name="category"))
     html = columns.html_table(frame)
     heads = re.findall(r"<th(?: [^>]*)?>(.*?)</th>", html)
-    assert heads[:3] == ["类别<br><small>category</small>", "规则<br><small>rule</small>",
+    assert heads[:3] == ["类别<br><small>category</small>", "规则编号<br><small>rule id</small>",
                          "每千条违规<br><small>per 1,000 msgs</small>"]
     cells = re.findall(r"<td[^>]*>(.*?)</td>", html)
     assert cells == ["service_taboo", "taboo.refusal.no", "103.8", "是", "12,345", "—"]

@@ -197,7 +197,7 @@ def _example_slides(deck, rows: pd.DataFrame, trace: str, title: str = "原话 �
         part = rows.iloc[start:start + EXAMPLES_PER_SLIDE]
         slide = _blank(deck)
         _title(slide, title)
-        _table(slide, CONTENT[1], [(columns.header("rule_id", "zh"), 3.2), (columns.header("excerpt", "zh"), 4.8),
+        _table(slide, CONTENT[1], [(columns.header("rule_label", "zh"), 3.2), (columns.header("excerpt", "zh"), 4.8),
                                    (columns.header("suggest", "zh"), 4.3)],
                [[row.rule, row.said, row.suggest] for row in part.itertuples(index=False)])
         _footer(slide, f"证据表 {EVIDENCE_TABLE}(workbook.xlsx)· {trace}")
