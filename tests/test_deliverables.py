@@ -204,7 +204,7 @@ def test_workbook_has_readme_contents_and_every_table(tmp_path):
     header = [c.value for c in sheet[workbook.HEADER_ROW]]
     # headed from the column dictionary (Chinese with the English secondary); the ids stay in the parquet
     assert header == [columns.header(c) for c in ("message_id", "agent_id", "rule_id", "label", "matched", "excerpt", "suggest")]
-    assert header[:3] == ["消息 ID message id", "客服 agent", "规则 rule"]
+    assert header[:3] == ["消息 ID message id", "客服 agent", "规则编号 rule id"]
     rows = list(sheet.iter_rows(min_row=workbook.HEADER_ROW + 1, values_only=True))
     assert len(rows) == 3 and rows[2][5] == "您的手机号是【[手机号]】对吧" and rows[2][4] == "[手机号]"
     contents = book["目录"]

@@ -419,6 +419,7 @@ def coaching_rows(out_dir: Path, manifest: dict, rows: int = 8, min_gap: float =
     out = []
     for _, card in chosen.iterrows():
         agent, component = card["agent_id"], card[weakest_column]
+        component = {label: cid for cid, label in names.items()}.get(component, component)   # shown by its label
         value = card[component]
         detail, advice = "", ""
         if component == "clean" and evidence is not None:
@@ -426,7 +427,8 @@ def coaching_rows(out_dir: Path, manifest: dict, rows: int = 8, min_gap: float =
             if len(own):
                 rule = own["rule_id"].value_counts().index[0]
                 first = own[own["rule_id"] == rule].iloc[0]
-                detail, advice = f"{first['label']} · {rule}({(own['rule_id'] == rule).sum()} 次)", first["suggest"]
+                named = first["rule_label"] if "rule_label" in own.columns and pd.notna(first["rule_label"]) else rule
+                detail, advice = f"{first['label']} · {named}({(own['rule_id'] == rule).sum():,} 次)", first["suggest"]
         elif component == "politeness":
             found = weakest_of(polite, "agent_id", agent, list(check_ids))
             if found:

@@ -22,9 +22,9 @@ def font_face(url: str) -> str:
 
 def source_font() -> Path:
     """The font cut for the pages: the bundled Noto Sans CJK SC (an OpenType file every install has)."""
-    from .plots import _bundled_font, cjk_font_path
+    from .plots import bundled_font, cjk_font_path
 
-    bundled = _bundled_font()
+    bundled = bundled_font()
     return bundled if bundled is not None else Path(cjk_font_path())
 
 

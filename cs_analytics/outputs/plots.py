@@ -45,7 +45,8 @@ def _covers(path: str, text: str = PROBE_TEXT) -> bool:
     return all(font.get_char_index(ord(ch)) for ch in text)
 
 
-def _bundled_font() -> Path | None:
+def bundled_font() -> Path | None:
+    """The Noto Sans CJK SC file the ``mplfonts`` package ships, or None."""
     try:
         import mplfonts
     except ImportError:
@@ -62,7 +63,7 @@ def cjk_font_path() -> str:
         path = by_name.get(name)
         if path and _covers(path):
             return path
-    bundled = _bundled_font()
+    bundled = bundled_font()
     if bundled and _covers(str(bundled)):
         return str(bundled)
     raise RuntimeError(
