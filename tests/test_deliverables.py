@@ -264,7 +264,7 @@ def _texts(deck) -> list[str]:
 KPIS = {"period": {"basis": "previous", "period": "2026-03-01 – 2026-03-14", "before": "2026-02-15 – 2026-02-28",
                    "after": "2026-03-01 – 2026-03-14"},
         "tiles": [{"id": "violations", "zh": "违规率", "en": "Violations", "display": "3.2 次/千条", "change_display": "+0.4",
-                   "direction": "up", "good": False, "significant": True, "source": "02_by_category"},
+                   "direction": "up", "good": False, "significant": True, "source": "02_by_category", "notebook": "02 服务禁语与违规词 · 按类别"},
                   {"id": "politeness", "zh": "礼貌得分", "en": "Politeness", "display": "74.8", "change_display": None,
                    "direction": None, "good": None, "source": "05_check_rates"}]}
 
@@ -285,7 +285,7 @@ def test_training_deck_shows_the_kpi_tiles_when_the_run_has_them(tmp_path):
     (out / "kpis.json").write_text(json.dumps(KPIS, ensure_ascii=False), encoding="utf-8")
     headline = _texts(Presentation(write_deck(out, MANIFEST)))[1]
     assert "本期 2026-03-01 – 2026-03-14 · 对比上一个同样长的时期 2026-02-15 – 2026-02-28" in headline
-    assert "3.2 次/千条" in headline and "▲ +0.4 较上期" in headline and "来源 02_by_category" in headline
+    assert "3.2 次/千条" in headline and "▲ +0.4 较上期" in headline and "见 02 服务禁语与违规词" in headline
     assert "74.8" in headline and "最常见的违规类别" not in headline       # tiles replace the takeaway lines
 
 

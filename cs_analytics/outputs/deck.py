@@ -45,7 +45,8 @@ EXAMPLES_PER_SLIDE = 4
 EVIDENCE_TABLE = "02_evidence"
 FINDINGS_NOTEBOOKS_PER_SLIDE = 3          # 本期要点 (full deck): notebooks per slide, points per notebook
 FINDINGS_POINTS = 3
-TILES_PER_SLIDE, TILE_SLIDES = 8, 2       # headline numbers: at most 2 slides of 8 tiles
+TILES_PER_SLIDE, TILE_SLIDES = 10, 2      # headline numbers: at most 2 slides of 10 tiles (5 a row)
+TILE_COLUMNS = 5
 KPIS_FILE = "kpis.json"
 
 
@@ -324,13 +325,13 @@ def _tile(slide, left, top, width, height, tile: dict, compared: str = "较上�
     color = {True: GOOD, False: BAD}.get(tile.get("good"), GREY)
     display = tile.get("display") or "—"
     ems = sum(1.0 if ord(ch) > 0x2E7F else 0.7 for ch in display)    # bold digits run wide
-    lines = [(tile.get("zh") or tile.get("id", ""), 15, DARK, True), (tile.get("en") or "", 10, GREY, False),
+    lines = [(tile.get("zh") or tile.get("id", ""), 14, DARK, True), (tile.get("en") or "", 9, GREY, False),
              (display, min(30, (width / 914400 - 0.4) * 72 / max(ems, 1)), ACCENT, True)]   # one line, however long
     if change:
         noise = " · 随机波动内" if tile.get("significant") is False else ""
-        lines.append((f"{ARROWS.get(tile.get('direction'), '')} {change} {compared}{noise}".strip(), 13, color, True))
-    if tile.get("source"):
-        lines.append((f"来源 {tile['source']}", 9, GREY, False))
+        lines.append((f"{ARROWS.get(tile.get('direction'), '')} {change} {compared}{noise}".strip(), 11, color, True))
+    if tile.get("notebook"):                  # where the same number is shown: "见 03 投诉类型"
+        lines.append((f"见 {tile['notebook'].split('·')[0].strip()}", 9, GREY, False))
     _paragraphs(frame, lines)
     for paragraph in frame.paragraphs:
         paragraph.alignment = PP_ALIGN.LEFT
@@ -350,11 +351,11 @@ def _headline_slides(deck, section: dict, out_dir: Path, titles: dict[str, str],
             _title(slide, section["title"])
             if line:
                 _text(slide, left, top - Inches(0.1), width, Inches(0.4), line, 13, GREY)
-            columns = min(4, len(part))
+            columns = min(TILE_COLUMNS, len(part))
             rows = math.ceil(len(part) / columns)
             gap = Inches(0.25)
             tile_w = (width - gap * (columns - 1)) // columns
-            tile_h = min(Inches(2.1), (height - Inches(0.5) - gap * (rows - 1)) // rows)
+            tile_h = min(Inches(2.45), (height - Inches(0.5) - gap * (rows - 1)) // rows)
             for k, tile in enumerate(part):
                 _tile(slide, left + (tile_w + gap) * (k % columns), top + Inches(0.5) + (tile_h + gap) * (k // columns),
                       tile_w, tile_h, tile, against(period))
