@@ -187,6 +187,7 @@ def test_the_workbook_is_headed_in_chinese_with_english_and_formatted(full_repor
     assert first["每千条违规 per 1,000 msgs"].number_format == "#,##0.0"
     assert first["命中次数 hits"].number_format == "#,##0"
     assert first["变形规避占比 share disguised"].number_format == "0.0%"
+    assert first["严重程度 severity"].value in ("致命", "高", "中", "低")        # a label column: ids by their names
     load = {row[0]: row[1] for row in book["读入 load"].iter_rows(min_row=workbook.HEADER_ROW + 1, values_only=True)}
     assert load["has timestamps"] == "是" and load["rows read"].replace(",", "").isdigit()   # as the notebook shows them
 

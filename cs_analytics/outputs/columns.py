@@ -24,7 +24,7 @@ from ..base import config
 from ..base.layering import load_yaml
 
 DICTIONARY = config.RESOURCES_DIR / "columns.yaml"
-FORMATS = ("percent", "decimal1", "decimal2", "decimal3", "integer", "yesno", "text", "date", "datetime", "auto")
+FORMATS = ("percent", "decimal1", "decimal2", "decimal3", "integer", "yesno", "text", "label", "date", "datetime", "auto")
 EXCEL_FORMATS = {"percent": "0.0%", "decimal1": "#,##0.0", "decimal2": "#,##0.00", "decimal3": "0.000",
                  "integer": "#,##0", "date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm:ss"}
 MISSING = "—"
@@ -203,6 +203,9 @@ def format_value(value, fmt: str, decimals: int = 2) -> str:
         return MISSING
     if isinstance(value, (bool, np.bool_)):
         return YES_NO[0] if value else YES_NO[1]
+    if fmt == "label" and isinstance(value, str):          # an id the dictionary heads: fatal → 致命
+        found = load_dictionary()[0].get(value)
+        return found.zh if found else value
     if isinstance(value, pd.Timestamp) or (fmt in ("date", "datetime") and hasattr(value, "strftime")):
         value = pd.Timestamp(value)
         if fmt == "date" or (fmt == "auto" and value == value.normalize()):
