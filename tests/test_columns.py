@@ -71,6 +71,18 @@ def test_a_frame_is_shown_without_a_bare_index():
     assert "京东 · 之前" in html and "10.0%" in html and ">greeting<" in html
 
 
+def test_a_measured_column_is_formatted_as_its_measure_in_the_html_and_the_workbook(tmp_path):
+    """Columns named by a value (platforms, complaint types) holding shares read as percentages."""
+    weekly = pd.DataFrame({"jd": [0.8383], "pdd": [0.9]}, index=pd.Index(["2025-09-15"], name="week"))
+    shown = columns.measured(weekly, "within_180s")
+    assert list(shown.columns) == ["within_180s:jd", "within_180s:pdd"] and columns.known("within_180s:jd")
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", columns.html_table(shown))
+    assert cells == ["2025-09-15", "83.8%", "90.0%"]
+    assert list(columns.measured(weekly, "share_of_complaints", ["pdd"]).columns) == ["jd", "share_of_complaints:pdd"]
+    assert columns.excel_format(shown["within_180s:jd"]) == "0.0%"
+    assert not columns.known("优品:阿杰") and not columns.known("nothing_known:jd")
+
+
 def test_a_table_is_shown_with_chinese_headers_and_formatted_values():
     frame = pd.DataFrame({"rule_id": ["taboo.refusal.no"], "per_1000": [103.836272], "evasion": [True],
                           "hits": [12345], "evasion_share": [np.nan]}, index=pd.Index(["service_taboo"], name="category"))
@@ -175,6 +187,9 @@ def test_the_workbook_is_headed_in_chinese_with_english_and_formatted(full_repor
     assert first["每千条违规 per 1,000 msgs"].number_format == "#,##0.0"
     assert first["命中次数 hits"].number_format == "#,##0"
     assert first["变形规避占比 share disguised"].number_format == "0.0%"
+    assert first["严重程度 severity"].value in ("致命", "高", "中", "低")        # a label column: ids by their names
+    load = {row[0]: row[1] for row in book["读入 load"].iter_rows(min_row=workbook.HEADER_ROW + 1, values_only=True)}
+    assert load["has timestamps"] == "是" and load["rows read"].replace(",", "").isdigit()   # as the notebook shows them
 
 
 def test_a_long_table_in_a_report_names_its_sheet(full_report):

@@ -91,3 +91,17 @@ def test_invalid_json_is_a_clear_error(tmp_path):
     path.write_text('[{"会话ID": "s1", ', encoding="utf-8")
     with pytest.raises(LoadError, match=r"broken.json: not valid JSON \(line 1"):
         load_logs(path)
+
+
+def test_every_reason_the_loader_gives_has_a_label_and_every_label_a_case():
+    """resources/quarantine_reasons.yaml names exactly the reasons the loader's checks give (each has
+    a bad file in loader_cases.yaml), each with a Chinese label, English and a meaning."""
+    from cs_analytics.base.schema import quarantine_reasons, reason_label
+
+    given = {reason for case in CASES for reason in case.get("expect", {}).get("by_reason", {})}
+    assert given == set(quarantine_reasons())
+    for reason, names in quarantine_reasons().items():
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in names["zh"]) and names["en"] and names["meaning"], reason
+        assert reason_label(reason) == names["zh"] and reason_label(reason, english=True) == f"{names['zh']} {names['en']}"
+    assert len({names["zh"] for names in quarantine_reasons().values()}) == len(quarantine_reasons())
+    assert reason_label("not_a_reason") == "not_a_reason"

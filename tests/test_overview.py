@@ -67,4 +67,4 @@ def test_quarantine_examples_are_masked(tmp_path):
                     "s1,2025-10-01 10:00:01,路人,第二条\ns1,2025-10-01 10:00:02,路人,第三条\n", encoding="utf-8")
     examples = overview.quarantine_examples(load_logs(path).quarantine, per_reason=2)
     assert export_safe(examples)["text"].tolist() == ["我电话[手机号]", "第二条"]   # as every output shows it
-    assert set(examples["reason"]) == {"unknown_role"}
+    assert set(examples["reason_label"]) == {"发送方无法识别"}          # the reason by its label, not its id

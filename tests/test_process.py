@@ -114,6 +114,12 @@ def test_on_the_sample(sample_load):
     texts = sample_load.messages.set_index("message_id")["text"]
     for message_id, matched in zip(with_evidence["solution_offered_message_id"], with_evidence["solution_offered_matched"]):
         assert matched in texts[message_id]
+    from cs_analytics.tables import process_stats as ps
+
+    by_type = ps.labelled(ps.funnel(table, found.politeness, "primary"), found.taxonomy)   # types by their labels
+    assert by_type.columns[0] == "label" and by_type.index.name == "primary"
+    assert set(by_type["label"]) <= set(found.taxonomy.labels.values())
+    assert "label" not in ps.labelled(ps.funnel(table, found.politeness, "agent_id"), found.taxonomy)
 
 
 # ------------------------------------------------------------- the vectorised session helpers ---

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from cs_analytics import ProfileError, available_profiles, load_logs, load_profile
-from cs_analytics.base.privacy import mask_text
+from cs_analytics.base.privacy import export_safe, mask_series, mask_text
 from cs_analytics.base.timeparse import NoTimestampsError, parse_times, require_times
 
 
@@ -93,3 +93,13 @@ def test_analyses_needing_times_say_so():
 ])
 def test_mask_text(raw, masked):
     assert mask_text(raw) == masked
+
+
+def test_masking_a_mixed_column_keeps_booleans_and_numbers_apart():
+    """A load summary's value column holds True, 1, False, 0 and texts: each keeps its own type."""
+    values = pd.Series([True, 1, False, 0, "电话13812345678", "电话13812345678", None], dtype=object)
+    masked = mask_series(values).tolist()
+    assert [type(v) for v in masked[:4]] == [bool, int, bool, int]
+    assert masked[:4] == [True, 1, False, 0] and masked[4:6] == ["电话[手机号]"] * 2 and masked[6] is None
+    shown = export_safe(pd.DataFrame({"what": ["has timestamps", "rows"], "value": [True, 1]}))
+    assert shown["value"].tolist()[0] is True

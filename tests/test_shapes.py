@@ -27,8 +27,8 @@ def every_table(found) -> int:
         lambda: vs.agent_messages(messages), lambda: vs.category_rates(messages, hits, found.rulebook),
         lambda: vs.rate_by(messages, hits, "platform"), lambda: vs.rate_by(messages, hits, "agent_id"),
         lambda: vs.rate_matrix(messages, hits, "agent_id"), lambda: vs.rule_summary(hits, found.rulebook, messages),
-        lambda: vs.top_phrases(hits), lambda: vs.evidence(messages, hits, found.rulebook),
-        lambda: vs.examples(messages, hits, rulebook=found.rulebook), lambda: vs.evasion_summary(hits),
+        lambda: vs.top_phrases(hits, 20, found.rulebook), lambda: vs.evidence(messages, hits, found.rulebook),
+        lambda: vs.examples(messages, hits, rulebook=found.rulebook), lambda: vs.evasion_summary(hits, found.rulebook),
         lambda: cst.type_distribution(sessions, found.taxonomy), lambda: cst.contact_reason_distribution(sessions, found.taxonomy),
         lambda: cst.inquiry_topics(sessions, found.taxonomy), lambda: cst.types_by(sessions, "platform", found.taxonomy),
         lambda: cst.top_skus(sessions, taxonomy=found.taxonomy), lambda: cst.escalation_by_type(sessions, found.taxonomy),
@@ -39,7 +39,7 @@ def every_table(found) -> int:
         lambda: pstats.example_sessions(messages, checks),
         lambda: sc.coaching(sc.agent_scorecards(messages, hits, checks, found.reply_rounds, process=found.process)),
         lambda: ps.check_rates(found.process), lambda: ps.check_rates(found.process, "agent_id", complaints_only=False),
-        lambda: ps.funnel(found.process, checks), lambda: ps.funnel(found.process, checks, "primary"),
+        lambda: ps.funnel(found.process, checks), lambda: ps.labelled(ps.funnel(found.process, checks, "primary"), found.taxonomy),
         lambda: ps.example_sessions(messages, found.process),
     ]
     if found.timed:
@@ -51,6 +51,7 @@ def every_table(found) -> int:
             lambda: tstats.hour_weekday_median(rounds), lambda: tstats.weekly_sla(rounds),
             lambda: tstats.worst_waits(messages, rounds), lambda: tstats.wait_apology_rates(found.long_waits),
             lambda: tstats.workload_response(rounds, tm.concurrency(messages, rounds)),
+            lambda: tstats.metrics_table(found.platform_metrics),
             lambda: pstats.check_rates(checks, "week"),
             lambda: pstats.before_after(checks, pstats.midpoint_date(checks)) if checks["started"].notna().any() else None,
             lambda: sc.agent_trends(messages, hits, checks, rounds, process=found.process),

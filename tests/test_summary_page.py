@@ -109,7 +109,8 @@ def test_the_tiles_show_the_numbers_the_notebooks_show(full_report):
     shown = {k.split(":", 1)[1]: t for k, t in tiles.items() if k.startswith("platform_metrics:")}
     assert set(shown) == set(metrics.index)
     for recipe, tile in shown.items():
-        assert round(tile["value"], 3) == pytest.approx(metrics.loc[recipe, "value"]), recipe
+        shown = metrics.loc[recipe, "share"] if pd.notna(metrics.loc[recipe, "share"]) else metrics.loc[recipe, "mean_s"]
+        assert tile["value"] == pytest.approx(shown), recipe
         assert tile["zh"] == metrics.loc[recipe, "label"]
     assert found["period"]["basis"] == "halves"
     assert all(t["change_display"] and t["direction"] in ("up", "down", "flat") for t in found["tiles"])

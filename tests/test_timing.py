@@ -163,6 +163,9 @@ def test_windows_wrap_midnight():
     ("recipes: [{id: x, label: x, platforms: [jd], unit: round, metric: mean_response_s}]", "'source' is required"),
     ("recipes: [{id: x, label: x, platforms: [jd], unit: round, metric: mean_response_s, source: s, treshold: 3}]", "unknown field"),
     ("version: 1\n", "a list under 'recipes'"),
+    ("units: {hour: {zh: 小时, en: hours}}\nrecipes: []", "'hour' is not one of"),
+    ("units: {round: {zh: '', en: rounds}}\nrecipes: []", "'round' needs zh and en"),
+    ("metrics: [share_within]\nrecipes: []", "'metrics' is a mapping"),
 ])
 def test_recipe_errors_name_the_file_recipe_and_fix(tmp_path, content, message):
     path = tmp_path / "mine.yaml"
@@ -170,6 +173,29 @@ def test_recipe_errors_name_the_file_recipe_and_fix(tmp_path, content, message):
     with pytest.raises(tm.RecipeError) as err:
         tm.load_recipes(path)
     assert message in str(err.value) and "mine.yaml" in str(err.value)
+
+
+def test_units_and_metrics_are_named_and_the_table_carries_the_names(tmp_path):
+    """The recipe file names each unit and metric (zh, en); a file of your own may rename some and
+    leave the rest to the packaged names; the metrics table carries them, its reader view splits shares
+    from seconds."""
+    recipes = tm.load_recipes()
+    assert set(recipes["units"]) == set(tm.UNITS) and set(recipes["metrics"]) == set(tm.METRICS)
+    assert recipes["units"]["first_round"]["zh"] == "会话首轮" and recipes["units"]["round"]["zh"] == "轮"
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("version: x\nunits: {round: {zh: 回合, en: turns}}\nrecipes: []\n", encoding="utf-8")
+    own = tm.load_recipes(mine)
+    assert own["units"]["round"]["zh"] == "回合" and own["units"]["buyer_day"] == recipes["units"]["buyer_day"]
+    assert own["metrics"] == recipes["metrics"]
+    frame = pd.concat([chat((D + "10:00:00", "customer", "在吗"), (D + "10:00:20", "agent", "在"), sid="j1", platform="jd"),
+                       chat((D + "10:00:00", "customer", "在吗"), (D + "10:02:00", "agent", "在"), sid="t1")])
+    table = tm.platform_metrics(frame).set_index("recipe")
+    assert table.loc["jd_30s_first_response", ["unit_label", "metric_label"]].tolist() == ["会话首轮", "限时内回复占比"]
+    assert table.loc["jd_mean_response", "metric_label"] == recipes["metrics"]["mean_response_s"]["zh"]
+    shown = tstats.metrics_table(tm.platform_metrics(frame)).set_index("recipe")
+    assert shown.loc["jd_30s_first_response", "share"] == 1.0 and pd.isna(shown.loc["jd_30s_first_response", "mean_s"])
+    assert shown.loc["jd_mean_response", "mean_s"] == 20 and pd.isna(shown.loc["jd_mean_response", "share"])
+    assert "value" not in shown and "source" not in shown and list(shown.columns[-2:]) == ["unit", "metric"]
 
 
 def test_an_analyst_can_follow_a_rule_change(tmp_path):

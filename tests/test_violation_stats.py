@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cs_analytics import find_violations
+from cs_analytics import find_violations, load_rulebook
 from cs_analytics.outputs import plots
 from cs_analytics.tables import violation_stats as vs
 from cs_analytics.base.privacy import cut, export_safe, mask_excerpt, mask_text
@@ -89,6 +89,9 @@ def test_rule_summary_and_top_phrases(data):
     assert anonymous["agents"].isna().all(), "no agent accounts: the count is unknown, not 0"
     top = vs.top_phrases(hits)
     assert dict(zip(top["phrase"], top["hits"])) == {"你": 2, "绝对": 1, "宝贝": 1, "不行": 1}
+    named = vs.top_phrases(hits, rulebook=load_rulebook())              # the category by its label too
+    assert list(named.columns) == ["phrase", "category", "label", "hits", "evasions"]
+    assert named.set_index("phrase").loc["你", "label"] == "称呼不当（你/您）"
 
 
 def test_examples_mark_the_match(data):
@@ -164,6 +167,7 @@ def test_subcategory_rates_and_evasion_summary(data):
     assert dict(kinds) == {"否定/生硬拒绝": pytest.approx(1000 / 6)}
     summary = vs.evasion_summary(hits)
     assert summary.loc["informal_address", "hits"] == 2
+    assert vs.evasion_summary(hits, load_rulebook()).loc["informal_address", "label"] == "称呼不当（你/您）"
     assert (summary["disguised"] == 0).all()
     disguised = find_violations(messages.assign(text=messages["text"].str.replace("宝贝", "宝 贝")))
     assert vs.evasion_summary(disguised).loc["third_party_platform", "share_disguised"] == 1.0

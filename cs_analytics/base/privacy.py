@@ -90,8 +90,15 @@ def cut(text: object, width: int) -> object:
 
 
 def mask_series(texts: pd.Series) -> pd.Series:
-    """``mask_text`` over a column (keeps missing values), once per distinct text: a column of rule
-    labels or suggestions repeats a few dozen texts over a hundred thousand rows."""
+    """``mask_text`` over a column, once per distinct text (a column of rule labels repeats a few dozen
+    texts over a hundred thousand rows). Missing and non-text values stay as they are: only texts are
+    looked up, so in a mixed column True never meets 1 nor False 0."""
+    if texts.dtype == object:
+        is_text = texts.map(lambda v: isinstance(v, str)).astype(bool)
+        if not is_text.all():
+            out = texts.copy()
+            out[is_text] = mask_series(texts[is_text].astype(str))
+            return out
     distinct = texts.dropna().unique()
     if len(distinct) == len(texts):
         return texts.map(mask_text, na_action="ignore")

@@ -3,12 +3,17 @@
 One row per message; ``COLUMNS`` below documents every column in one place (``describe()`` shows it
 as a table). Profiles may declare extra columns (e.g. ``is_transfer`` in the JD export); they follow
 the canonical ones. The quarantine table has the same columns where they could be read, plus
-``reason`` and ``detail``.
+``reason`` and ``detail``; ``quarantine_reasons()`` names and explains each reason.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
+
+from . import config
+from .layering import load_yaml
 
 ROLES = ("customer", "agent", "bot", "system")
 PLATFORMS = ("taobao", "tmall", "jd", "pdd", "douyin", "other")
@@ -41,18 +46,34 @@ MESSAGE_COLUMNS = tuple(name for name, _, _ in COLUMNS)
 REQUIRED_COLUMNS = ("session_id", "role", "text")
 QUARANTINE_COLUMNS = MESSAGE_COLUMNS + ("reason", "detail")
 
-# Reasons a row is set aside; the load report counts each one.
-QUARANTINE_REASONS = {
-    "malformed_row": "the row could not be parsed (wrong number of fields, broken quoting, invalid JSON)",
-    "encoding_error": "the row contains bytes that are not valid in the file's encoding",
-    "missing_session_id": "no session/conversation id",
-    "unknown_role": "the sender/role value is not in the profile's role mapping",
-    "empty_text": "the message text is empty",
-    "text_too_long": "the text is longer than max_text_chars (likely a broken row or a pasted document)",
-    "missing_timestamp": "the export has times but this row has none",
-    "bad_timestamp": "the time could not be parsed with the profile's formats",
-    "duplicate": "an exact repeat of an earlier row (same session, time, role, sender and text)",
-}
+
+class QuarantineReasonsError(ValueError):
+    """resources/quarantine_reasons.yaml has a bad entry (the message names the reason)."""
+
+
+@lru_cache(maxsize=1)
+def quarantine_reasons() -> dict[str, dict[str, str]]:
+    """Why a row is set aside, by reason id: ``zh`` (what readers see), ``en`` and ``meaning``; the data
+    is resources/quarantine_reasons.yaml (the loader's own checks)."""
+    path = config.RESOURCES_DIR / "quarantine_reasons.yaml"
+    data = load_yaml(path.read_text(encoding="utf-8"))
+    reasons = data.get("reasons") if isinstance(data, dict) else None
+    if not isinstance(reasons, dict) or not data.get("source"):
+        raise QuarantineReasonsError(f"{path}: needs `source` and a mapping under `reasons`")
+    for reason, spec in reasons.items():
+        if not isinstance(spec, dict) or any(not isinstance(spec.get(k), str) or not spec[k].strip()
+                                             for k in ("zh", "en", "meaning")):
+            raise QuarantineReasonsError(f"{path}: reason {reason!r} needs zh, en and meaning (non-empty text)")
+    return {str(r): {k: spec[k].strip() for k in ("zh", "en", "meaning")} for r, spec in reasons.items()}
+
+
+def reason_label(reason: str, english: bool = False) -> str:
+    """A set-aside reason as readers see it: 空消息 (``english``: 空消息 empty text); an id the data does
+    not know is shown as it is."""
+    found = quarantine_reasons().get(str(reason))
+    if not found:
+        return str(reason)
+    return f"{found['zh']} {found['en']}" if english else found["zh"]
 
 
 def string_dtype() -> pd.StringDtype:

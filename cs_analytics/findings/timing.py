@@ -27,6 +27,7 @@ from .sessions import BOT, CUSTOMER, HUMAN, message_kinds, session_owner, timing
 from ..base.layering import load_yaml
 
 TIMING_DIR = config.RESOURCES_DIR / "timing"
+RECIPES_FILE = TIMING_DIR / "platform_metrics.yaml"
 ROUND_COLUMNS = (
     "session_id", "round", "platform", "shop", "customer_id", "opened_at", "first_message_id", "customer_messages",
     "replied_at", "reply_message_id", "agent_id", "responsible_agent", "response_s", "answered", "bot_replied_at",
@@ -36,6 +37,7 @@ RECIPE_FIELDS = {"id", "label", "platforms", "unit", "metric", "threshold_s", "w
                  "session_merge_gap_s", "source", "checked", "note"}
 UNITS = ("round", "first_round", "buyer_day")
 METRICS = ("share_within", "mean_response_s", "valid_share")
+NAMED = {"units": UNITS, "metrics": METRICS}          # each named in the recipe file (zh, en)
 
 
 class RecipeError(ValueError):
@@ -175,15 +177,39 @@ def session_times(messages: pd.DataFrame, rounds: pd.DataFrame | None = None) ->
 
 
 # --------------------------------------------------------------------------- platform recipes ---
+def _names(data: dict, path: Path) -> None:
+    """Check the file's ``units`` / ``metrics`` names ({id: {zh, en}}) and complete them with the
+    packaged ones (the packaged file itself must name every unit and metric)."""
+    packaged = path.resolve() == RECIPES_FILE.resolve()
+    for key, allowed in NAMED.items():
+        given = data.get(key) or {}
+        if not isinstance(given, dict):
+            raise RecipeError(f"{path}: '{key}' is a mapping {{id: {{zh: ..., en: ...}}}}")
+        for name, spec in given.items():
+            if name not in allowed:
+                raise RecipeError(f"{path}: {key}: {name!r} is not one of {allowed}")
+            if not isinstance(spec, dict) or set(spec) - {"zh", "en"} or \
+                    any(not isinstance(spec.get(k), str) or not spec[k].strip() for k in ("zh", "en")):
+                raise RecipeError(f"{path}: {key}: {name!r} needs zh and en (non-empty text) and nothing else")
+        names = {**({} if packaged else load_recipes()[key]), **given}
+        missing = [name for name in allowed if name not in names]
+        if missing:
+            raise RecipeError(f"{path}: {key}: no name for {missing}; give each {{zh: ..., en: ...}}")
+        data[key] = names
+
+
 def load_recipes(path: str | Path | None = None) -> dict:
-    """The metric recipes (resources/timing/platform_metrics.yaml, or your own file), validated."""
-    path = Path(path) if path else TIMING_DIR / "platform_metrics.yaml"
+    """The metric recipes (resources/timing/platform_metrics.yaml, or your own file), validated, with
+    the names of their units and metrics (``units`` / ``metrics``: the packaged ones where the file
+    gives none)."""
+    path = Path(path) if path else RECIPES_FILE
     try:
         data = load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise RecipeError(f"{path}: no such recipe file") from None
     if not isinstance(data, dict) or not isinstance(data.get("recipes"), list):
         raise RecipeError(f"{path}: a recipe file needs 'version' and a list under 'recipes'")
+    _names(data, path)
     for recipe in data["recipes"]:
         where = f"{path}, recipe {recipe.get('id', '?')!r}"
         unknown = set(recipe) - RECIPE_FIELDS
@@ -310,7 +336,9 @@ def finish_platform_metrics(counts: pd.DataFrame, recipes: str | Path | dict | N
     table or of several parts, added up."""
     spec = recipes if isinstance(recipes, dict) else load_recipes(recipes)
     keys = [by] if isinstance(by, str) else list(by or [])
-    columns = ["recipe", "label", "platforms", *keys, "unit", "units", "metric", "value", "threshold_s", "version", "source"]
+    columns = ["recipe", "label", "platforms", *keys, "unit", "unit_label", "units", "metric", "metric_label", "value",
+               "threshold_s", "version", "source"]
+    names = {key: spec.get(key) or load_recipes()[key] for key in NAMED}      # a recipe dict built by hand
     if counts.empty:
         return pd.DataFrame(columns=columns)
     order = {recipe["id"]: i for i, recipe in enumerate(spec["recipes"])}
@@ -322,9 +350,10 @@ def finish_platform_metrics(counts: pd.DataFrame, recipes: str | Path | dict | N
         recipe = spec["recipes"][int(record["_order"])]
         denominator = record["denominator"]
         rows.append({"recipe": recipe["id"], "label": recipe["label"], "platforms": ",".join(recipe["platforms"]),
-                     **{k: record[k] for k in keys}, "unit": recipe["unit"], "units": int(record["units"]),
-                     "value": float(record["numerator"] / denominator) if denominator else np.nan,
-                     "metric": recipe["metric"], "threshold_s": recipe.get("threshold_s"),
+                     **{k: record[k] for k in keys}, "unit": recipe["unit"], "unit_label": names["units"][recipe["unit"]]["zh"],
+                     "units": int(record["units"]), "value": float(record["numerator"] / denominator) if denominator else np.nan,
+                     "metric": recipe["metric"], "metric_label": names["metrics"][recipe["metric"]]["zh"],
+                     "threshold_s": recipe.get("threshold_s"),
                      "version": spec.get("version"), "source": recipe["source"]})
     return pd.DataFrame(rows, columns=columns)
 
@@ -333,8 +362,9 @@ def platform_metrics(messages: pd.DataFrame, recipes: str | Path | dict | None =
                      by: str | list[str] | None = None) -> pd.DataFrame:
     """One row per recipe (and group of ``by``: shop, agent_id, week …): the platform's own metric.
 
-    Columns: recipe, label, platforms, group columns, unit, units (the denominator: rounds, sessions
-    or buyer-days), value (a share 0–1, or seconds for mean_response_s), threshold_s, version, source.
+    Columns: recipe, label, platforms, group columns, unit, unit_label (its name, e.g. 轮), units (the
+    denominator: rounds, sessions or buyer-days), metric, metric_label, value (a share 0–1, or seconds
+    for mean_response_s), threshold_s, version, source.
     Recipes whose platforms have no sessions in ``messages`` are left out.
     """
     spec = recipes if isinstance(recipes, dict) else load_recipes(recipes)

@@ -21,7 +21,7 @@ from ..base import config
 from .profiles import Profile, fold_header, fold_value, load_profile
 from .readers import (REPLACEMENT, SUPPORTED_SUFFIXES, Malformed, RawBatch, ReadError, detect_encoding, file_format,
                       read_delimited, read_json, read_jsonl, read_parquet, read_xlsx)
-from ..base.schema import QUARANTINE_COLUMNS, QUARANTINE_REASONS, conform, string_dtype
+from ..base.schema import QUARANTINE_COLUMNS, conform, quarantine_reasons, reason_label, string_dtype
 from ..base.timeparse import parse_times
 
 
@@ -76,10 +76,12 @@ class LoadReport:
         return self.rows_read == self.rows_kept + self.rows_quarantined
 
     def reasons_frame(self) -> pd.DataFrame:
-        """Quarantined rows per reason, with the reason's meaning."""
-        rows = [{"reason": r, "rows": n, "meaning": QUARANTINE_REASONS.get(r, "")}
+        """Quarantined rows per reason: its label (resources/quarantine_reasons.yaml), rows, meaning
+        and id."""
+        known = quarantine_reasons()
+        rows = [{"reason_label": reason_label(r), "rows": n, "meaning": known.get(r, {}).get("meaning", ""), "reason": r}
                 for r, n in sorted(self.by_reason.items(), key=lambda kv: -kv[1])]
-        return pd.DataFrame(rows, columns=["reason", "rows", "meaning"])
+        return pd.DataFrame(rows, columns=["reason_label", "rows", "meaning", "reason"])
 
     def files_frame(self) -> pd.DataFrame:
         """One row per input file: format, encoding, rows read / kept / quarantined."""
@@ -117,7 +119,7 @@ class LoadReport:
     def __str__(self) -> str:
         lines = [f"read {self.rows_read} rows from {len(self.files)} file(s) with profile {self.profile!r}: "
                  f"{self.rows_kept} kept, {self.rows_quarantined} quarantined, {self.sessions} sessions"]
-        lines += [f"  {r}: {n}" for r, n in sorted(self.by_reason.items(), key=lambda kv: -kv[1])]
+        lines += [f"  {reason_label(r, english=True)} ({r}): {n}" for r, n in sorted(self.by_reason.items(), key=lambda kv: -kv[1])]
         if not self.has_timestamps:
             lines.append("  no send times in this export: response-time analyses will be skipped")
         lines += [f"  warning: {w}" for w in self.warnings]

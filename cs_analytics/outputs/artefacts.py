@@ -19,6 +19,7 @@ import yaml
 
 from ..base import config
 from ..base.privacy import export_safe, mask_text
+from . import columns
 
 SHEET_NAME_MAX = 31                       # Excel's limit
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
@@ -78,7 +79,7 @@ def sheet_name(text: str) -> str:
 
 def _storable(frame: pd.DataFrame) -> pd.DataFrame:
     """Flatten what parquet cannot hold: a named index becomes columns, lists become joined text,
-    mixed object columns become text."""
+    mixed object columns become text as readers see it (True → 是, 26096 → 26,096)."""
     out = frame.copy()
     if not isinstance(out.index, pd.RangeIndex) or any(n is not None for n in out.index.names):
         out = out.reset_index()
@@ -90,7 +91,9 @@ def _storable(frame: pd.DataFrame) -> pd.DataFrame:
             if sample.map(lambda v: isinstance(v, (list, tuple, set))).any():
                 out[column] = values.map(lambda v: "、".join(map(str, v)) if isinstance(v, (list, tuple, set)) else v)
             elif not sample.map(lambda v: isinstance(v, str)).all():
-                out[column] = values.map(lambda v: v if v is None or (isinstance(v, float) and v != v) else str(v))
+                decimals = columns.auto_decimals(sample)
+                out[column] = values.map(lambda v: v if v is None or (isinstance(v, float) and v != v)
+                                         else columns.format_value(v, "auto", decimals))
     return out
 
 

@@ -3,7 +3,8 @@ an English secondary and a format; the notebook HTML, the workbook and the deck 
 their tables with it.
 
 ``header(id, style)`` is a column's header ("每千条违规 per 1,000 msgs", or HTML); ``format_value`` one value;
-``flat(frame)`` a frame with its index as columns (a bare 0..n index dropped); ``html_table`` the
+``flat(frame)`` a frame with its index as columns (a bare 0..n index dropped); ``measured`` heads
+columns named by a value (a platform, a type) by the measure their cells hold; ``html_table`` the
 HTML a notebook shows, ``readable_styler`` the same for a styled frame; ``excel_format`` the number
 format the workbook gives a column.
 """
@@ -23,7 +24,7 @@ from ..base import config
 from ..base.layering import load_yaml
 
 DICTIONARY = config.RESOURCES_DIR / "columns.yaml"
-FORMATS = ("percent", "decimal1", "decimal2", "decimal3", "integer", "yesno", "text", "date", "datetime", "auto")
+FORMATS = ("percent", "decimal1", "decimal2", "decimal3", "integer", "yesno", "text", "label", "date", "datetime", "auto")
 EXCEL_FORMATS = {"percent": "0.0%", "decimal1": "#,##0.0", "decimal2": "#,##0.00", "decimal3": "0.000",
                  "integer": "#,##0", "date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm:ss"}
 MISSING = "—"
@@ -31,6 +32,7 @@ YES_NO = ("是", "否")
 STYLES = ("plain", "zh", "html")
 SHORT_TEXT = 24                 # characters: a column of values no longer than this is not wrapped in HTML
 _CJK = re.compile(r"[\u2e80-\u9fff\uff00-\uffef]")
+_MEASURE = re.compile(r"[a-z0-9_]+")        # the id before the colon of a `measured` column
 _ENGLISH_TAIL = re.compile(r"^(?P<zh>.*[\u2e80-\u9fff\uff00-\uffef][^ ]*) (?P<en>[ -~]+)$")
 
 
@@ -134,7 +136,8 @@ def _lookup(name: str, path: str | Path = DICTIONARY) -> Column | None:
 def column(name, path: str | Path = DICTIONARY) -> Column:
     """The dictionary's entry for column ``name`` (by id, by pattern, or by its Chinese header); a name
     it does not know is headed as it is ("中文 English" split in two) and formatted ``auto``. A tuple
-    (MultiIndex columns) is headed level by level, formatted as its last known level."""
+    (MultiIndex columns) is headed level by level, formatted as its last known level. A ``measured``
+    name ``<measure>:<value>`` is headed by the value over the measure's English, formatted as the measure."""
     if isinstance(name, tuple):
         parts = [column(n, path) for n in name if str(n) != ""]
         known = [p for p in parts if p.format != "auto"]
@@ -144,10 +147,22 @@ def column(name, path: str | Path = DICTIONARY) -> Column:
     found = _lookup(text, path)
     if found:
         return found
+    measured_as = _measure(text, path)
+    if measured_as:                                     # `measured`: within_180s:jd
+        shown = column(text.partition(":")[2], path)
+        return Column(text, shown.zh, measured_as.en, measured_as.format)
     split = _ENGLISH_TAIL.match(text)
     if split:
         return Column(text, split["zh"], split["en"], "auto")
     return Column(text, text, "", "auto")
+
+
+def measured(frame: pd.DataFrame, measure: str, names=None) -> pd.DataFrame:
+    """``frame`` with its columns (or ``names`` of them) renamed ``<measure>:<column>``: a column named
+    by a value (a platform, a complaint type) whose cells are one measure (``within_180s``,
+    ``share_of_complaints``) is then headed by the value (京东) and formatted as the measure (percent)."""
+    names = list(frame.columns) if names is None else list(names)
+    return frame.rename(columns={c: f"{measure}:{c}" for c in names})
 
 
 def is_chinese(name) -> bool:
@@ -188,6 +203,9 @@ def format_value(value, fmt: str, decimals: int = 2) -> str:
         return MISSING
     if isinstance(value, (bool, np.bool_)):
         return YES_NO[0] if value else YES_NO[1]
+    if fmt == "label" and isinstance(value, str):          # an id the dictionary heads: fatal → 致命
+        found = load_dictionary()[0].get(value)
+        return found.zh if found else value
     if isinstance(value, pd.Timestamp) or (fmt in ("date", "datetime") and hasattr(value, "strftime")):
         value = pd.Timestamp(value)
         if fmt == "date" or (fmt == "auto" and value == value.normalize()):
@@ -299,6 +317,14 @@ def readable_styler(styler):
     return styler
 
 
+def _measure(text: str, path: str | Path = DICTIONARY) -> Column | None:
+    """The measure's entry of a ``measured`` name (within_180s:jd → within_180s), else None."""
+    measure, _, value = text.partition(":")
+    return _lookup(measure, path) if value and _MEASURE.fullmatch(measure) else None
+
+
 def known(name) -> bool:
-    """Whether the dictionary has an entry for ``name`` (by id, pattern or Chinese header)."""
-    return _lookup("" if name is None else str(name)) is not None
+    """Whether the dictionary has an entry for ``name`` (by id, pattern or Chinese header; for a
+    ``measured`` name, its measure)."""
+    text = "" if name is None else str(name)
+    return _lookup(text) is not None or _measure(text) is not None

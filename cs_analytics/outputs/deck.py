@@ -28,6 +28,7 @@ from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
 from . import artefacts, columns
+from ..base.schema import quarantine_reasons, reason_label
 from ..tables.kpis import against, period_line
 
 DECK_FONT = "Microsoft YaHei"            # Windows/WPS; other systems substitute their CJK sans
@@ -491,10 +492,12 @@ def _data_quality_slide(deck, section: dict, out_dir: Path, manifest: dict, trac
     _paragraphs(box.text_frame, lines)
     reasons = _stored(out_dir, section.get("table", ""))
     if reasons is None:
-        reasons = pd.DataFrame([{"reason": k, "rows": v, "meaning": ""} for k, v in load.get("set_aside_by_reason", {}).items()])
+        reasons = pd.DataFrame([{"reason": k, "rows": v, "meaning": quarantine_reasons().get(k, {}).get("meaning", "")}
+                                for k, v in load.get("set_aside_by_reason", {}).items()])
     if len(reasons):
-        rows = [[r.get("reason", ""), f"{int(r.get('rows', 0)):,}", r.get("meaning", "") or ""] for r in reasons.head(8).to_dict("records")]
-        _table(slide, top + Inches(2.1), [("隔离原因 reason", 2.6), ("行数 rows", 1.4), ("含义 meaning", 8.33)], rows, size=12)
+        rows = [[reason_label(r.get("reason", ""), english=True), f"{int(r.get('rows', 0)):,}", r.get("meaning", "") or ""]
+                for r in reasons.head(8).to_dict("records")]          # a reason by its label, not its id
+        _table(slide, top + Inches(2.1), [("隔离原因 reason", 3.3), ("行数 rows", 1.2), ("含义 meaning", 7.83)], rows, size=12)
     _footer(slide, f"01 数据概览;隔离的行见 workbook.xlsx「隔离原因」 · {trace}")
 
 

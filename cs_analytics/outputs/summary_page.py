@@ -18,6 +18,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from ..base.schema import reason_label
 from . import artefacts
 from .page_font import FONT_FILE, font_face
 
@@ -190,7 +191,7 @@ def _outputs_section(out_dir: Path, titles: dict) -> str:
 
 def _facts_section(manifest: dict) -> str:
     load = manifest.get("load", {})
-    reasons = "、".join(f"{k} {v:,}" for k, v in (load.get("set_aside_by_reason") or {}).items())
+    reasons = "、".join(f"{reason_label(k, english=True)} {v:,}" for k, v in (load.get("set_aside_by_reason") or {}).items())
     rows = [("读入行数 rows read", f"{load.get('rows_read', 0):,} = 保留 kept {load.get('rows_kept', 0):,} + "
                                    f"隔离 set aside {load.get('rows_set_aside', 0):,}" + (f"({reasons})" if reasons else "")),
             ("分析范围 in scope", f"{load.get('messages_in_scope', 0):,} 条消息 messages · {load.get('sessions', 0):,} 个会话 sessions"),

@@ -51,9 +51,15 @@ def _yes_no(values: pd.Series) -> pd.Series:
     return values.astype(object).where(~flags, values.map(lambda v: columns.format_value(v, "yesno"))) if flags.any() else values
 
 
+def _labels(values: pd.Series) -> pd.Series:
+    """A ``label`` column's ids as the dictionary heads them (fatal → 致命)."""
+    return columns.formatted(values).where(values.notna(), None) if columns.column_format(values) == "label" else values
+
+
 def _readable(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` for a reader: headers from the column dictionary, True/False as 是/否."""
-    out = pd.concat([_yes_no(frame.iloc[:, i]) for i in range(frame.shape[1])], axis=1) if frame.shape[1] else frame.copy()
+    """``frame`` for a reader: headers from the column dictionary, True/False as 是/否, ids of a
+    ``label`` column by their names."""
+    out = pd.concat([_labels(_yes_no(frame.iloc[:, i])) for i in range(frame.shape[1])], axis=1) if frame.shape[1] else frame.copy()
     out.columns = [columns.header(c) for c in frame.columns]
     return out
 

@@ -5,7 +5,7 @@ import pandas as pd
 
 from ..base.holidays import day_types
 from ..base.timeparse import WEEKDAY_NAMES
-from ..base.schema import as_messages
+from ..base.schema import as_messages, reason_label
 
 
 def session_table(messages: pd.DataFrame) -> pd.DataFrame:
@@ -74,11 +74,12 @@ def hour_weekday_matrix(messages: pd.DataFrame, role: str = "customer") -> pd.Da
 
 
 def quarantine_examples(quarantine: pd.DataFrame, per_reason: int = 2, width: int = 40) -> pd.DataFrame:
-    """A few rows set aside per reason, text cut to ``width`` characters (never inside a phone number:
-    ``privacy.cut``; masked when shown)."""
+    """A few rows set aside per reason (named by its label), text cut to ``width`` characters (never
+    inside a phone number: ``privacy.cut``; masked when shown)."""
     from ..base.privacy import cut
 
     examples = quarantine.groupby("reason", group_keys=False).head(per_reason)
     examples = examples[["source_file", "source_row", "reason", "detail", "text"]].copy()
+    examples["reason"] = examples["reason"].map(reason_label)
     examples["text"] = examples["text"].map(lambda t: cut(t, width))
-    return examples.reset_index(drop=True)
+    return examples.rename(columns={"reason": "reason_label"}).reset_index(drop=True)

@@ -44,11 +44,15 @@ def funnel(process: pd.DataFrame, politeness: pd.DataFrame, by: str | None = Non
     return named_overall(out, keys)
 
 
-def labelled(table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with check ids as their Chinese labels (the closing's too)."""
+def labelled(table: pd.DataFrame, taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+    """``table`` with check ids as their Chinese labels (the closing's too); with ``taxonomy``, a table
+    by primary type gets the type's label as its first column."""
     names = {**check_labels(), "closing": politeness_labels()["closing"], "handling_score": "处理得分",
              "complaint_sessions": "投诉会话"}
-    return table.rename(columns=lambda c: names.get(c, c))
+    out = table.rename(columns=lambda c: names.get(c, c))
+    if taxonomy is not None and out.index.name == "primary":
+        out.insert(0, "label", [taxonomy.labels.get(t, t) for t in out.index])
+    return out
 
 
 def example_sessions(messages: pd.DataFrame, process: pd.DataFrame, n: int = 2, best: bool = True,

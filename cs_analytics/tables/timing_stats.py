@@ -87,3 +87,14 @@ def workload_response(rounds: pd.DataFrame, open_sessions: pd.Series, cap: int =
     out.index = [f"{i}+" if i == cap else str(i) for i in out.index]
     out.index.name = "open_sessions"
     return out
+
+
+def metrics_table(metrics: pd.DataFrame) -> pd.DataFrame:
+    """The platform metrics (``findings.timing.platform_metrics``) as a reader sees them: each value
+    in the column of its kind (``share`` 0–1, or ``mean_s`` seconds), unit and metric by their names,
+    the ids last (recipe, unit, metric); the recipes' sources are left out."""
+    shares = metrics["metric"] != "mean_response_s"
+    out = metrics.assign(share=metrics["value"].where(shares), mean_s=metrics["value"].where(~shares))
+    first = [c for c in out.columns if c not in ("recipe", "unit", "metric", "value", "source", "threshold_s", "version",
+                                                  "share", "mean_s")]
+    return out[first + ["share", "mean_s", "threshold_s", "version", "recipe", "unit", "metric"]]

@@ -77,11 +77,19 @@ def subcategory_rates(messages: pd.DataFrame, hits: pd.DataFrame, category: str,
     return (counts / total * PER if total else counts * float("nan")).rename("per_1000")
 
 
-def evasion_summary(hits: pd.DataFrame) -> pd.DataFrame:
-    """Per category: hits, disguised hits (spaces, symbols, 繁体, pinyin, homophones …) and their share."""
+def _category_label(rulebook):
+    categories = rulebook.categories if rulebook is not None else {}
+    return lambda c: categories.get(c, {}).get("label", c)
+
+
+def evasion_summary(hits: pd.DataFrame, rulebook=None) -> pd.DataFrame:
+    """Per category: hits, disguised hits (spaces, symbols, 繁体, pinyin, homophones …) and their share;
+    with ``rulebook``, the category's label first."""
     group = hits.groupby(hits["category"].astype(str))
     out = pd.DataFrame({"hits": group.size(), "disguised": group["evasion"].sum().astype(int)})
     out["share_disguised"] = out["disguised"] / out["hits"]
+    if rulebook is not None:
+        out.insert(0, "label", out.index.map(_category_label(rulebook)))
     return out.sort_values("disguised", ascending=False)
 
 
@@ -131,13 +139,16 @@ def rule_summary(hits: pd.DataFrame, rulebook: Rulebook | None = None,
     return out
 
 
-def top_phrases(hits: pd.DataFrame, n: int = 20) -> pd.DataFrame:
+def top_phrases(hits: pd.DataFrame, n: int = 20, rulebook=None) -> pd.DataFrame:
     """The rulebook phrases agents actually used most (regex rules such as PII are left out:
-    their matched text is personal data). ``evasions`` counts disguised uses."""
+    their matched text is personal data). ``evasions`` counts disguised uses; with ``rulebook``, the
+    category's label follows its id."""
     phrases = hits[~hits["phrase"].astype(str).str.startswith("regex:")]
     group = phrases.groupby([phrases["phrase"].astype(str), phrases["category"].astype(str)])
     out = pd.DataFrame({"hits": group.size(), "evasions": group["evasion"].sum()}).reset_index()
     out.columns = ["phrase", "category", "hits", "evasions"]
+    if rulebook is not None:
+        out.insert(2, "label", out["category"].map(_category_label(rulebook)))
     return out.sort_values("hits", ascending=False).head(n).reset_index(drop=True)
 
 
