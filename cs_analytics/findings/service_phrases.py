@@ -12,7 +12,6 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ..base import config
 from ..base.schema import as_messages
