@@ -300,35 +300,35 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
         "figures": [{k: f[k] for k in ("name", "title", "takeaway")} for f in artefacts.figures(out)],
         "tables": [{k: t[k] for k in ("name", "title", "sheet", "rows")} for t in artefacts.tables(out)],
     }
-    log("computing the headline numbers ...")
-    try:
-        findings = Findings.read(stored / FINDINGS_FOLDER, scoped, **layers)
-        kpis = headline(findings, loaded.messages, platforms=platforms, date_from=date_from, date_to=date_to)
-        (out / KPI_FILE).write_text(json.dumps(kpis, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-        result.outputs[KPI_FILE] = "ok"
-    except Exception as exc:          # the page still shows everything else
-        kpis = None
-        result.outputs[KPI_FILE] = f"{type(exc).__name__}: {exc}"
-        log(f"    FAILED {KPI_FILE}: {result.outputs[KPI_FILE]}")
-    for name, build in (("workbook.xlsx", write_workbook), ("deck.pptx", write_deck), ("deck_full.pptx", write_full_deck)):
-        log(f"writing {name} ...")
+    def build(name: str, make):
+        """Build one output, logging its time; a failure is recorded and the other outputs still built."""
+        started = time.perf_counter()
         try:
-            build(out, manifest)
-            result.outputs[name] = "ok"
+            value = make()
         except Exception as exc:      # keep the other outputs; the run reports the failure
             result.outputs[name] = f"{type(exc).__name__}: {exc}"
             log(f"    FAILED {name}: {result.outputs[name]}")
+            return None
+        result.outputs[name] = "ok"
+        log(f"    {name} in {time.perf_counter() - started:.1f}s")
+        return value
+
+    def headline_numbers() -> dict:
+        findings = Findings.read(stored / FINDINGS_FOLDER, scoped, **layers)
+        found = headline(findings, loaded.messages, platforms=platforms, date_from=date_from, date_to=date_to)
+        (out / KPI_FILE).write_text(json.dumps(found, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        return found
+
+    log("writing the headline numbers, workbook, decks and summary page ...")
+    kpis = build(KPI_FILE, headline_numbers)      # the page still shows everything else without them
+    for name, write in (("workbook.xlsx", write_workbook), ("deck.pptx", write_deck), ("deck_full.pptx", write_full_deck)):
+        build(name, lambda: write(out, manifest))
     manifest["headline"] = kpis
     manifest["outputs"] = result.outputs
     manifest["errors"] = result.errors
-    for name, build in (("index.html", lambda: write_summary_page(out, manifest, kpis, rulebook)),
-                        (FONT_FILE, lambda: write_page_font(out, [out / "index.html", *sorted((out / "html").glob("*.html"))]))):
-        try:
-            build()
-            result.outputs[name] = "ok"
-        except Exception as exc:      # the pages still open, with the browser's own fonts
-            result.outputs[name] = f"{type(exc).__name__}: {exc}"
-            log(f"    FAILED {name}: {result.outputs[name]}")
+    build("index.html", lambda: write_summary_page(out, manifest, kpis, rulebook))
+    # the pages still open without it, with the browser's own fonts
+    build(FONT_FILE, lambda: write_page_font(out, [out / "index.html", *sorted((out / "html").glob("*.html"))]))
     manifest["outputs"] = result.outputs
     manifest["errors"] = result.errors
     (out / "run.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
