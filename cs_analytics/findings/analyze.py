@@ -163,9 +163,12 @@ class Findings:
         combined into the tables one process gives). Returns self."""
         from .partitions import compute_in_processes, resolve_workers
 
-        wanted = [name for name in (names or FINDINGS) if name not in self.__dict__]
+        stored = self.__dict__.get("_stored") or {}
+        wanted = [name for name in (names or FINDINGS) if name not in self.__dict__ and name not in stored]
+        if not wanted:                 # nothing left: no worker planning (it reads every session id)
+            return self
         workers = resolve_workers(self.workers, len(self.messages), self.messages)
-        if workers > 1 and wanted:
+        if workers > 1:
             self.__dict__.update(compute_in_processes(self, workers, wanted))
         for name in wanted:
             getattr(self, name)

@@ -106,7 +106,7 @@ def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
         return _no_checks(messages["ts"].dtype)
     data = data.with_extra({**data.extra, "spec": spec})
     checks = run_checks(GROUP, data, spec)
-    agent_rows = _agent_rows(data)
+    agent_rows = data.agent_rows()
     out = pd.DataFrame({"platform": data.first_values("platform", agent_rows),
                         "shop": data.first_values("shop", agent_rows)})
     out["agent_id"] = data.owners()
@@ -149,11 +149,6 @@ def _joined_rules(taboo: pd.DataFrame, sessions: pd.Index) -> list[str]:
 
 
 # ------------------------------------------------------------------------------ the checks ---
-def _agent_rows(data: SessionData) -> np.ndarray:
-    """The rows of ``data.ordered`` that are human agent messages (ascending)."""
-    return data.agents.index.to_numpy(dtype=np.int64)
-
-
 def _found(data: SessionData, purpose: str) -> pd.DataFrame:
     """The matches of one service phrase list in the agent messages, found once per batch with the process
     checks' agent-side lists (``process.side_matches``)."""
@@ -175,7 +170,7 @@ def _any(data: SessionData, rows: np.ndarray, flags: np.ndarray) -> pd.DataFrame
 
 def _turn_rows(data: SessionData, which: str) -> np.ndarray:
     """The rows of the agent's first turn, last turn, or the last ``closing_window`` turns, per session."""
-    rows = _agent_rows(data)
+    rows = data.agent_rows()
     if which == "first":
         turn = data.column("turn")
         return rows[turn[rows] == turn[data.first_rows(rows)[data.code[rows]]]]
@@ -210,7 +205,7 @@ def anything_else(data: SessionData) -> pd.DataFrame:
 @session_check(GROUP, "honorific")
 def honorific(data: SessionData) -> pd.DataFrame:
     """Of the messages that address the buyer (您, or an informal_address hit), the share with 您 and never 你."""
-    rows = _agent_rows(data)
+    rows = data.agent_rows()
     informal_hits = data.hit_rows()[(data.hits["category"].astype(str) == "informal_address").to_numpy()]
     is_informal = data.mask(informal_hits[informal_hits >= 0])[rows]
     uses_nin = pc.fill_null(pc.match_substring(data.arrow("text").take(pa.array(rows)), "您"), False)
@@ -225,7 +220,7 @@ def honorific(data: SessionData) -> pd.DataFrame:
 @session_check(GROUP, "please")
 def please(data: SessionData) -> pd.DataFrame:
     """The share of the agent's messages with 请."""
-    rows = _agent_rows(data)
+    rows = data.agent_rows()
     with np.errstate(invalid="ignore", divide="ignore"):
         share = data.count_rows(rows, _with(data, "please")[rows].astype(float)) / data.count_rows(rows)
     return pd.DataFrame({"value": data.by_code(share)})
@@ -234,13 +229,13 @@ def please(data: SessionData) -> pd.DataFrame:
 @session_check(GROUP, "complaint_apology")
 def complaint_apology(data: SessionData) -> pd.DataFrame:
     """An agent apologised in the session (applies to complaint sessions)."""
-    return _any(data, _agent_rows(data), _with(data, "apology"))
+    return _any(data, data.agent_rows(), _with(data, "apology"))
 
 
 @session_check(GROUP, "complaint_empathy")
 def complaint_empathy(data: SessionData) -> pd.DataFrame:
     """An agent showed empathy in the session (applies to complaint sessions)."""
-    return _any(data, _agent_rows(data), _with(data, "empathy"))
+    return _any(data, data.agent_rows(), _with(data, "empathy"))
 
 
 @session_check(GROUP, "wait_apology")
@@ -260,7 +255,7 @@ def _last_day(data: SessionData) -> tuple[pd.Series, pd.Series]:
             missing = pd.Series(pd.NA, index=data.sessions, dtype=object)
             data.cache["last_day"] = missing, missing
         else:
-            rows = _agent_rows(data)
+            rows = data.agent_rows()
             timed = rows[data.ordered["ts"].notna().to_numpy()[rows]]
             last = data.first_rows(timed, last=True)[data.judged_codes]
             day = pd.Series(data.ordered["ts"].array.take(last, allow_fill=True), index=data.sessions).dt.date

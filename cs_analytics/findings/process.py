@@ -112,14 +112,10 @@ def _found(data: SessionData, name: str) -> pd.DataFrame:
     return side_matches(data, side, spec, data.extra["rulebook"])[name]
 
 
-def _agent_rows(data: SessionData) -> np.ndarray:
-    return data.agents.index.to_numpy(dtype=np.int64)
-
-
 def _next_agent_row(data: SessionData) -> np.ndarray:
     """Per row of ``ordered``: the row of the next human agent message of its session (-1 if none)."""
     if "next_agent" not in data.cache:
-        rows = _agent_rows(data)
+        rows = data.agent_rows()
         following = np.full(len(data.ordered), -1, dtype=np.int64)
         if len(rows) > 1:
             same = data.code[rows[1:]] == data.code[rows[:-1]]
@@ -171,7 +167,7 @@ def first_reply_apology(data: SessionData) -> pd.DataFrame:
     start_rows = start_rows[start_rows >= 0]
     start_pos = np.full(len(data.session_ids), np.iinfo(np.int64).max, dtype=np.int64)
     start_pos[data.code[start_rows]] = data.column("pos")[start_rows]
-    rows = _agent_rows(data)
+    rows = data.agent_rows()
     pos, turn, code = data.column("pos")[rows], data.column("turn")[rows], data.code[rows]
     after = pos > start_pos[code]
     first_turn = np.full(len(data.session_ids), np.iinfo(np.int64).max, dtype=np.int64)
@@ -224,7 +220,7 @@ def refusal_softened(data: SessionData) -> pd.DataFrame:
     rows = refusals["row"].to_numpy(dtype=np.int64)
     turn_id = data.agent_turn_ids()
     this = turn_id[rows]
-    has_previous = this > turn_id[data.first_rows(_agent_rows(data))][data.code[rows]]   # not the session's first turn
+    has_previous = this > turn_id[data.first_rows(data.agent_rows())][data.code[rows]]   # not the session's first turn
 
     def covered(sets: list[str]) -> np.ndarray:
         marked = np.zeros(int(turn_id.max()) + 2, dtype=bool)          # per agent turn: a phrase of ``sets`` in it
@@ -388,7 +384,7 @@ def long_complaint(data: SessionData) -> pd.DataFrame:
 def rating_invited(data: SessionData) -> pd.DataFrame:
     """The agent's last turns invite a rating, without a review-inducement hit in them."""
     turns = int(data.extra["spec"]["rating_turns"])
-    last = data.mask(_agent_rows(data)[data.agent_turn_rank() <= turns])
+    last = data.mask(data.agent_rows()[data.agent_turn_rank() <= turns])
     found = _found(data, "rating")
     found = found[last[found["row"].to_numpy(dtype=np.int64)]]
     induced = (data.hits["category"].astype(str) == "review_inducement").to_numpy()

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from ..base.schema import as_messages
 from ..base.timeparse import has_times
+from ..textmatch.normalize import joined_texts
 from .sessions import HUMAN, message_kinds, session_owner
 
 REGISTRY: dict[str, dict[str, Callable]] = {}
@@ -129,11 +130,17 @@ class SessionData:
             out[codes[at]] = rows[at]
         return out
 
+    def agent_rows(self) -> np.ndarray:
+        """The rows of ``ordered`` that are human agent messages (ascending), computed once."""
+        if "agent_rows" not in self.cache:
+            self.cache["agent_rows"] = self.agents.index.to_numpy(dtype=np.int64)
+        return self.cache["agent_rows"]
+
     def agent_turn_ids(self) -> np.ndarray:
         """Per row of ``ordered``: the number of its agent turn, counted over the whole batch (a session's
         turns are consecutive numbers); -1 for rows that are not human agent messages."""
         if "agent_turn_ids" not in self.cache:
-            rows = self.agents.index.to_numpy(dtype=np.int64)
+            rows = self.agent_rows()
             code, turn = self.code[rows], self.column("turn")[rows]
             new_turn = np.r_[True, (code[1:] != code[:-1]) | (turn[1:] != turn[:-1])] if len(rows) else np.zeros(0, bool)
             ids = np.full(len(self.ordered), -1, dtype=np.int64)
@@ -144,7 +151,7 @@ class SessionData:
     def agent_turn_rank(self) -> np.ndarray:
         """Per human agent message (in ``agents``' order): its turn counted from the session's last
         agent turn (1 = the last turn, 2 = the one before …), as a dense rank of ``turn`` from the end."""
-        rows = self.agents.index.to_numpy(dtype=np.int64)
+        rows = self.agent_rows()
         ids = self.agent_turn_ids()[rows]
         last = self.first_rows(rows, last=True)
         return self.agent_turn_ids()[last][self.code[rows]] - ids + 1
@@ -218,15 +225,11 @@ def arrow_strings(values: pd.Series) -> pa.Array:
 def cut_texts(texts: pa.Array, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     """``texts[i][start[i]:end[i]]`` for every i (character offsets, as Python slices them; a missing text
     is empty), as str objects, without a Python loop."""
-    texts = pc.fill_null(texts.cast(pa.large_string()), "")
-    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int64)[texts.offset:texts.offset + len(texts) + 1]
-    data = texts.buffers()[2]
-    joined = b"" if data is None or not len(texts) else memoryview(data)[int(offsets[0]):int(offsets[-1])].tobytes()
-    lengths = pc.utf8_length(texts).to_numpy(zero_copy_only=False).astype(np.int64)
+    joined, lengths = joined_texts(texts)
     first_char = np.cumsum(lengths) - lengths
     start = np.clip(np.asarray(start, dtype=np.int64), 0, lengths)
     end = np.clip(np.asarray(end, dtype=np.int64), start, lengths)
-    return text_slices(joined.decode("utf-8"), first_char + start, first_char + end)
+    return text_slices(joined, first_char + start, first_char + end)
 
 
 def text_slices(text: str, start: np.ndarray, end: np.ndarray) -> np.ndarray:

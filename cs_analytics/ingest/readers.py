@@ -188,8 +188,13 @@ def _sniff_delimiter(path: Path, encoding: str, fmt: str) -> str:
 
 # A physical line as Python's text files split them (newline=""): ends at \r\n, \r or \n.
 _PHYSICAL_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
-# A cell of nothing but characters str.strip() removes (Arrow's own idea of whitespace differs).
-_BLANK_CELL = "^[" + "".join(f"\\x{{{c:x}}}" for c in range(sys.maxunicode + 1) if chr(c).isspace()) + "]*$"
+
+
+@lru_cache(maxsize=1)
+def _blank_cell() -> str:
+    """A regex for a cell of nothing but characters str.strip() removes (Arrow's own idea of whitespace
+    differs); built on first use, not at import (it scans every code point)."""
+    return "^[" + "".join(f"\\x{{{c:x}}}" for c in range(sys.maxunicode + 1) if chr(c).isspace()) + "]*$"
 
 
 class _NeedMore(Exception):
@@ -322,10 +327,10 @@ class _DelimitedParser:
         return [table.column(i).combine_chunks() for i in range(self.expected)]
 
     def _add_fast(self, columns: list, rows: np.ndarray) -> None:
-        blank = pc.match_substring_regex(columns[0], _BLANK_CELL)
+        blank = pc.match_substring_regex(columns[0], _blank_cell())
         if pc.any(blank).as_py():                   # rows of nothing but whitespace are skipped
             for column in columns[1:]:
-                blank = pc.and_(blank, pc.match_substring_regex(column, _BLANK_CELL))
+                blank = pc.and_(blank, pc.match_substring_regex(column, _blank_cell()))
             keep = pc.invert(blank)
             columns = [c.filter(keep) for c in columns]
             rows = rows[keep.to_numpy(zero_copy_only=False)]

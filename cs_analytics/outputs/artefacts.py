@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from ..base import config
+from ..base.layering import load_yaml
 from ..base.privacy import export_safe, mask_text
 from . import columns
 
@@ -139,6 +139,28 @@ def tables(out_dir: Path) -> list[dict]:
     return found
 
 
+KPI_FILE = "kpis.json"                   # the run's headline numbers (tables.kpis.headline), under <out>/
+
+
+def read_kpis(out_dir: Path) -> dict | None:
+    """``<out>/kpis.json`` (period and tiles), or None when the run has none or it has no tiles."""
+    path = Path(out_dir) / KPI_FILE
+    if not path.exists():
+        return None
+    kpis = json.loads(path.read_text(encoding="utf-8"))
+    return kpis if kpis.get("tiles") else None
+
+
+def executed_notebooks(out_dir: Path) -> dict[str, Path]:
+    """Notebook number → the executed notebook under ``<out>/notebooks/``, in order."""
+    return {book.name[:2]: book for book in sorted((Path(out_dir) / "notebooks").glob("[0-9][0-9]_*.ipynb"))}
+
+
+def notebook_titles(out_dir: Path) -> dict[str, str]:
+    """Notebook number → the first '# ' heading of the executed notebook (its question)."""
+    return {number: notebook_title(book) for number, book in executed_notebooks(out_dir).items()}
+
+
 def notebook_title(path: Path) -> str:
     """The first '# ' heading of a notebook (its question), else its file name."""
     import nbformat
@@ -161,7 +183,7 @@ REPORT_LAYOUT = config.RESOURCES_DIR / "report.yaml"
 
 def report_layout(path: str | Path | None = None) -> dict:
     """The decks' sections and each notebook's key figures (``resources/report.yaml``)."""
-    return yaml.safe_load(Path(path or REPORT_LAYOUT).read_text(encoding="utf-8"))
+    return load_yaml(Path(path or REPORT_LAYOUT).read_text(encoding="utf-8"))
 
 
 def first_figure(out_dir: Path, candidates: list[str]) -> dict | None:

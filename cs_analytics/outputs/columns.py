@@ -84,9 +84,9 @@ def _entry(path: Path, column: str, spec, what: str = "column") -> tuple[str, st
 
 
 @lru_cache(maxsize=4)
-def load_dictionary(path: str | Path = DICTIONARY) -> tuple[dict[str, Column], tuple[_Pattern, ...]]:
-    """The dictionary's columns by id and its patterns; ``ColumnDictionaryError`` naming the file and
-    the column for a bad entry."""
+def load_dictionary(path: str | Path = DICTIONARY) -> tuple[dict[str, Column], tuple[_Pattern, ...], dict[str, Column]]:
+    """The dictionary's columns by id, its patterns, and its columns by Chinese header;
+    ``ColumnDictionaryError`` naming the file and the column for a bad entry."""
     path = Path(path)
     try:
         data = load_yaml(path.read_text(encoding="utf-8"))
@@ -100,9 +100,8 @@ def load_dictionary(path: str | Path = DICTIONARY) -> tuple[dict[str, Column], t
     for column, spec in data["columns"].items():
         zh, en, fmt = _entry(path, str(column), spec)
         if zh in by_zh:
-            raise ColumnDictionaryError(f"{path}: column {column!r}: zh {zh!r} is already the header of {by_zh[zh]!r}")
-        by_zh[zh] = str(column)
-        columns[str(column)] = Column(str(column), zh, en, fmt)
+            raise ColumnDictionaryError(f"{path}: column {column!r}: zh {zh!r} is already the header of {by_zh[zh].id!r}")
+        columns[str(column)] = by_zh[zh] = Column(str(column), zh, en, fmt)
     patterns = []
     for i, spec in enumerate(data.get("patterns") or [], start=1):
         name = spec.get("match") if isinstance(spec, dict) else None
@@ -118,11 +117,11 @@ def load_dictionary(path: str | Path = DICTIONARY) -> tuple[dict[str, Column], t
             if fields - set(regex.groupindex):
                 raise ColumnDictionaryError(f"{path}: pattern {name!r}: {text!r} names a group the regex lacks")
         patterns.append(_Pattern(regex, zh, en, fmt))
-    return columns, tuple(patterns)
+    return columns, tuple(patterns), by_zh
 
 
 def _lookup(name: str, path: str | Path = DICTIONARY) -> Column | None:
-    columns, patterns = load_dictionary(path)
+    columns, patterns, by_zh = load_dictionary(path)
     if name in columns:
         return columns[name]
     for p in patterns:
@@ -130,7 +129,7 @@ def _lookup(name: str, path: str | Path = DICTIONARY) -> Column | None:
         if m:
             groups = {k: _Named(v) for k, v in m.groupdict().items()}
             return Column(name, p.zh.format(**groups), p.en.format(**groups), p.format)
-    return next((c for c in columns.values() if c.zh == name), None)
+    return by_zh.get(name)
 
 
 def column(name, path: str | Path = DICTIONARY) -> Column:
@@ -249,12 +248,17 @@ def excel_format(values: pd.Series) -> str | None:
     return EXCEL_FORMATS.get(fmt)
 
 
-def formatted(values: pd.Series) -> pd.Series:
-    """A column's values as display text, in its format."""
+def value_formatter(values: pd.Series):
+    """A function formatting one value of this column: its format, and for ``auto`` the column's decimals."""
     fmt = column_format(values)
     decimals = auto_decimals(values) if fmt == "auto" else 2
-    return pd.Series([format_value(v, fmt, decimals) for v in values.astype(object)], index=values.index,
-                     name=values.name, dtype=object)
+    return lambda value: format_value(value, fmt, decimals)
+
+
+def formatted(values: pd.Series) -> pd.Series:
+    """A column's values as display text, in its format."""
+    show = value_formatter(values)
+    return pd.Series([show(v) for v in values.astype(object)], index=values.index, name=values.name, dtype=object)
 
 
 # ------------------------------------------------------------------------------------- frames ---
@@ -299,13 +303,7 @@ def readable_styler(styler):
     """A pandas ``Styler`` headed and formatted from the dictionary (its own styles kept), an unnamed
     index of row numbers hidden; changes and returns ``styler``."""
     data = styler.data
-    formatters = {}
-    for name in data.columns:
-        values = data[name]
-        fmt = column(name).format
-        decimals = auto_decimals(values) if fmt == "auto" else 2
-        formatters[name] = lambda v, f=fmt, d=decimals: format_value(v, f, d)
-    styler.format(formatters, escape="html")
+    styler.format({name: value_formatter(data[name]) for name in data.columns}, escape="html")
     styler.format_index(lambda name: header(name, "html"), axis=1)
     text = [i for i, name in enumerate(data.columns) if not _numeric(data.iloc[:, i])]
     if text:                                              # text reads from the left, headers above it

@@ -13,7 +13,6 @@ aspect, plots.FIGSIZE); its text stands in the column beside it.
 """
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from types import SimpleNamespace
@@ -29,7 +28,7 @@ from pptx.util import Emu, Inches, Pt
 
 from . import artefacts, columns
 from ..base.schema import quarantine_reasons, reason_label
-from ..tables.kpis import against, period_line
+from ..tables.kpis import MARKERS, against, period_line
 
 DECK_FONT = "Microsoft YaHei"            # Windows/WPS; other systems substitute their CJK sans
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
@@ -48,7 +47,6 @@ FINDINGS_NOTEBOOKS_PER_SLIDE = 3          # 本期要点 (full deck): notebooks 
 FINDINGS_POINTS = 3
 TILES_PER_SLIDE, TILE_SLIDES = 10, 2      # headline numbers: at most 2 slides of 10 tiles (5 a row)
 TILE_COLUMNS = 5
-KPIS_FILE = "kpis.json"
 
 
 # ---- text and pictures ---------------------------------------------------------------------------
@@ -140,12 +138,6 @@ def _chart_slide(deck, title: str, figure: dict, lines: list[tuple], footer: str
     _paragraphs(box.text_frame, _fit(lines, left + width - column, height))
     _footer(slide, footer)
     return slide
-
-
-def notebook_titles(out_dir: Path) -> dict[str, str]:
-    """Notebook number → the first '# ' heading of the executed notebook (its question)."""
-    return {book.name[:2]: artefacts.notebook_title(book)
-            for book in sorted((Path(out_dir) / "notebooks").glob("[0-9][0-9]_*.ipynb"))}
 
 
 # ---- examples, findings, trace (both decks) -----------------------------------------------------
@@ -278,7 +270,7 @@ def write_full_deck(out_dir: str | Path, manifest: dict, path: str | Path | None
     deck.slide_width, deck.slide_height = WIDTH, HEIGHT
     trace = _trace(manifest)
     _title_slide(deck, title, manifest, "分析师版:每个笔记本的全部图表 Every chart of every notebook")
-    titles = notebook_titles(out_dir)
+    titles = artefacts.notebook_titles(out_dir)
     findings = [entry for entry in artefacts.summaries(out_dir) if entry["points"]]
     if findings:
         _key_findings_slides(deck, findings, titles, trace)
@@ -302,16 +294,6 @@ def write_full_deck(out_dir: str | Path, manifest: dict, path: str | Path | None
 
 # ---- the training deck ----------------------------------------------------------------------------
 
-def read_kpis(out_dir: Path) -> dict | None:
-    """``<out>/kpis.json`` (period and tiles), or None when the run has none or it has no tiles."""
-    path = Path(out_dir) / KPIS_FILE
-    if not path.exists():
-        return None
-    kpis = json.loads(path.read_text(encoding="utf-8"))
-    return kpis if kpis.get("tiles") else None
-
-
-ARROWS = {"up": "▲", "down": "▼", "flat": "■"}
 
 
 def _tile(slide, left, top, width, height, tile: dict, compared: str = "较上期") -> None:
@@ -330,7 +312,7 @@ def _tile(slide, left, top, width, height, tile: dict, compared: str = "较上�
              (display, min(30, (width / 914400 - 0.4) * 72 / max(ems, 1)), ACCENT, True)]   # one line, however long
     if change:
         noise = " · 随机波动内" if tile.get("significant") is False else ""
-        lines.append((f"{ARROWS.get(tile.get('direction'), '')} {change} {compared}{noise}".strip(), 11, color, True))
+        lines.append((f"{MARKERS.get(tile.get('direction'), '')} {change} {compared}{noise}".strip(), 11, color, True))
     if tile.get("notebook"):                  # where the same number is shown: "见 03 投诉类型"
         lines.append((f"见 {tile['notebook'].split('·')[0].strip()}", 9, GREY, False))
     _paragraphs(frame, lines)
@@ -341,7 +323,7 @@ def _tile(slide, left, top, width, height, tile: dict, compared: str = "较上�
 def _headline_slides(deck, section: dict, out_dir: Path, titles: dict[str, str], trace: str) -> None:
     """The headline numbers: kpis.json tiles, else each notebook's first takeaway points."""
     left, top, width, height = CONTENT
-    kpis = read_kpis(out_dir)
+    kpis = artefacts.read_kpis(out_dir)
     if kpis:
         period = kpis.get("period") or {}
         line = period_line(period)
@@ -360,7 +342,7 @@ def _headline_slides(deck, section: dict, out_dir: Path, titles: dict[str, str],
             for k, tile in enumerate(part):
                 _tile(slide, left + (tile_w + gap) * (k % columns), top + Inches(0.5) + (tile_h + gap) * (k // columns),
                       tile_w, tile_h, tile, against(period))
-            _footer(slide, f"{KPIS_FILE} · {trace}")
+            _footer(slide, f"{artefacts.KPI_FILE} · {trace}")
         return
     found = [entry for entry in artefacts.summaries(out_dir) if entry["points"]]
     if not found:
@@ -530,7 +512,7 @@ def write_deck(out_dir: str | Path, manifest: dict, path: str | Path | None = No
     deck = Presentation()
     deck.slide_width, deck.slide_height = WIDTH, HEIGHT
     trace = _trace(manifest)
-    titles = notebook_titles(out_dir)
+    titles = artefacts.notebook_titles(out_dir)
     _title_slide(deck, title, manifest)
     for section in layout["training"]:
         kind = section["kind"]

@@ -28,6 +28,7 @@ import pandas as pd
 
 from ..base.config import VERSION
 from . import artefacts
+from .artefacts import KPI_FILE
 from ..base import config
 from ..ingest.filters import filter_messages
 from .html_report import export_html
@@ -43,8 +44,6 @@ from ..findings.rulebook import load_rulebook
 from ..tables.scorecards import SPEC_FILE as SCORECARD_SPEC, scorecard_spec
 from ..findings.timing import load_recipes
 from ..tables.kpis import headline
-
-KPI_FILE = "kpis.json"
 
 
 @dataclass

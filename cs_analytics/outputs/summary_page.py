@@ -21,12 +21,12 @@ from PIL import Image
 from ..base.schema import reason_label
 from . import artefacts
 from .page_font import FONT_FILE, font_face
+from ..tables.kpis import MARKERS, against
 
 THUMB_SIZE = (640, 400)           # pixels; the key charts are saved at 200 dpi, far larger
 TAKEAWAY_POINTS = 3               # points per notebook on the page
 OUTPUT_LINKS = (("deck.pptx", "培训课件", "training deck"), ("deck_full.pptx", "完整图表课件", "every chart, for analysts"),
                 ("workbook.xlsx", "数据表与违规明细", "tables and evidence"), ("run.json", "运行记录", "run manifest"))
-MARKERS = {"up": "▲", "down": "▼", "flat": "■"}
 
 STYLE = """
 :root { --ink:#222; --grey:#6b6b6b; --line:#d9d9d9; --accent:#1f5fa8; --good:#1a7f37; --bad:#c62828; --noise:#8a8a8a; }
@@ -115,9 +115,8 @@ def _tile(tile: dict, period: dict) -> str:
                                                                    if tile.get("significant") is False else "未检验 not tested")
         if tile.get("direction") == "flat":
             verdict = "持平 flat"
-        against = "较上期" if period.get("basis") == "previous" else "后半段较前半段"
         change = (f"<div class='change {tone}' title='{_e(tile.get('before_display', ''))} → {_e(tile.get('after_display', ''))}'>"
-                  f"{MARKERS.get(tile['direction'], '')} {_e(tile['change_display'])} · {_e(against)} · {_e(verdict)}</div>")
+                  f"{MARKERS.get(tile['direction'], '')} {_e(tile['change_display'])} · {_e(against(period))} · {_e(verdict)}</div>")
     return (f"<div class='kpi' data-kpi='{_e(tile['id'])}'>"
             f"<div class='name'>{_e(tile['zh'])}<span class='en'>{_e(tile['en'])}</span></div>"
             f"<div class='value'>{_e(tile['display'])}</div>{change}"
@@ -140,10 +139,8 @@ def _kpi_section(kpis: dict) -> str:
 
 def _titles(out_dir: Path) -> dict[str, tuple[str, str]]:
     """Notebook number → (its question heading, its HTML report's path)."""
-    found = {}
-    for book in sorted((Path(out_dir) / "notebooks").glob("[0-9][0-9]_*.ipynb")):
-        found[book.name[:2]] = (artefacts.notebook_title(book), f"html/{book.with_suffix('.html').name}")
-    return found
+    return {number: (artefacts.notebook_title(book), f"html/{book.stem}.html")
+            for number, book in artefacts.executed_notebooks(out_dir).items()}
 
 
 def _takeaway_section(out_dir: Path, titles: dict) -> str:

@@ -35,6 +35,7 @@ from ..findings.timing import platform_metrics
 
 SPEC_FILE = config.RESOURCES_DIR / "kpis.yaml"
 FORMATS = ("percent", "decimal1")
+MARKERS = {"up": "▲", "down": "▼", "flat": "■"}     # a change's direction, on the summary page and the deck
 Z_95 = 1.959964
 
 
@@ -257,9 +258,9 @@ def _change(before: Estimate, after: Estimate, tile: dict) -> dict:
     if not (np.isfinite(before.value) and np.isfinite(after.value)) or before.n == 0 or after.n == 0:
         return {"change": None, "change_display": None, "direction": None, "good": None, "significant": None}
     change = after.value - before.value
-    shown = f"{change * 100:+.1f} 个百分点" if tile["format"] == "percent" else f"{change:+.1f}" + (
-        f" {tile['unit']}" if tile.get("unit") else "")
-    direction = "flat" if shown.lstrip("+-").startswith("0.0") else ("up" if change > 0 else "down")
+    points = change * 100 if tile["format"] == "percent" else change       # as shown, to one decimal
+    shown = f"{points:+.1f}" + (" 个百分点" if tile["format"] == "percent" else (f" {tile['unit']}" if tile.get("unit") else ""))
+    direction = "flat" if round(points, 1) == 0 else ("up" if change > 0 else "down")
     significant = None
     if before.sd is not None and after.sd is not None and before.n > 1 and after.n > 1:
         spread = math.sqrt(before.sd ** 2 / before.n + after.sd ** 2 / after.n)
@@ -321,7 +322,8 @@ def headline(findings, loaded_messages: pd.DataFrame | None = None, platforms=No
     comparison = Comparison("none", "")
     if has_times(current.messages):
         starts = session_starts(current.messages)
-        first, last = _local(current.messages["ts"]).min().date(), _local(current.messages["ts"]).max().date()
+        sent = _local(current.messages["ts"])
+        first, last = sent.min().date(), sent.max().date()
         comparison = Comparison("none", _days(first, last))
         if (date_from or date_to) and loaded_messages is not None:
             start = dt.date.fromisoformat(date_from) if date_from else first

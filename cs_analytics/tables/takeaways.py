@@ -3,21 +3,15 @@
 Each function takes the same Series / DataFrame the chart was drawn from and returns one sentence;
 ``ctx.save(fig, name, takeaway=...)`` stores it next to the figure and the deck prints it under the
 chart. Only wording lives here; every number comes from the data passed in. Numbers are written by
-``base.numbers.number`` (ten and above whole, below ten one decimal: 104, 0.4) unless a ``fmt`` is given.
+``base.numbers.number`` (ten and above whole, below ten one decimal: 104, 0.4).
 """
 from __future__ import annotations
 
 import pandas as pd
 
-from ..base.numbers import MISSING, number, percent
+from ..base.numbers import number, percent
 
 __all__ = ["agent_count", "extremes", "half_change", "hotspot", "number", "percent", "spread", "top_share", "trend"]
-
-
-def _number(value: float, fmt: str | None) -> str:
-    if fmt is None:
-        return number(value)
-    return fmt.format(value) if pd.notna(value) else MISSING
 
 
 def agent_count(count) -> str:
@@ -39,30 +33,30 @@ def top_share(counts: pd.Series, what: str, unit: str = "") -> str:
     return line + f"。共 {len(top)} 项,合计 {number(total)}{unit}。"
 
 
-def extremes(values: pd.Series, what: str, unit: str = "", fmt: str | None = None, ratio: bool = True) -> str:
+def extremes(values: pd.Series, what: str, unit: str = "", ratio: bool = True) -> str:
     """'<what>最高 X(v<unit>),最低 Y(v<unit>)' for one value per category; ``ratio`` adds '相差 N 倍'
     when the values share a scale (not for a list of different metrics)."""
     values = pd.Series(values).dropna()
     if values.empty:
         return f"没有可比较的{what}。"
     ordered = values.sort_values(ascending=False)
-    high = f"{what}最高:{ordered.index[0]}({_number(ordered.iloc[0], fmt)}{unit})"
+    high = f"{what}最高:{ordered.index[0]}({number(ordered.iloc[0])}{unit})"
     if len(ordered) == 1:
         return high + "。"
-    low = f"最低:{ordered.index[-1]}({_number(ordered.iloc[-1], fmt)}{unit})"
+    low = f"最低:{ordered.index[-1]}({number(ordered.iloc[-1])}{unit})"
     spread = ""
     if ratio and ordered.iloc[-1] > 0 and ordered.iloc[0] / ordered.iloc[-1] >= 1.5:
         spread = f",相差 {ordered.iloc[0] / ordered.iloc[-1]:.1f} 倍"
     return f"{high},{low}{spread}。"
 
 
-def spread(values: pd.Series, what: str, unit: str = "", fmt: str | None = None) -> str:
+def spread(values: pd.Series, what: str, unit: str = "") -> str:
     """'<what>中位数 m,90% 不超过 p90,最大 max' for a distribution."""
     values = pd.Series(values).dropna()
     if values.empty:
         return f"没有{what}数据。"
-    return (f"{what}中位数 {_number(values.median(), fmt)}{unit},90% 不超过 {_number(values.quantile(0.9), fmt)}{unit},"
-            f"最大 {_number(values.max(), fmt)}{unit}(共 {len(values):,} 个)。")
+    return (f"{what}中位数 {number(values.median())}{unit},90% 不超过 {number(values.quantile(0.9))}{unit},"
+            f"最大 {number(values.max())}{unit}(共 {len(values):,} 个)。")
 
 
 def half_change(table: pd.DataFrame) -> tuple[int, pd.Series]:
@@ -73,7 +67,7 @@ def half_change(table: pd.DataFrame) -> tuple[int, pd.Series]:
     return half, frame.iloc[-half:].mean() - frame.iloc[:half].mean()
 
 
-def trend(table: pd.DataFrame | pd.Series, what: str, unit: str = "", combine: str = "sum", fmt: str | None = None) -> str:
+def trend(table: pd.DataFrame | pd.Series, what: str, unit: str = "", combine: str = "sum") -> str:
     """Compare the later half of the weeks with the earlier half (edge weeks may be partial, so no
     single week is compared); name the series that moved most. ``combine``: how columns add up
     to the total (``sum`` for counts and per-1,000 rates, ``mean`` for shares)."""
@@ -84,7 +78,7 @@ def trend(table: pd.DataFrame | pd.Series, what: str, unit: str = "", combine: s
     total = frame.sum(axis=1) if combine == "sum" else frame.mean(axis=1)
     half, total_change = half_change(total.to_frame())
     late = total.iloc[-half:].mean()
-    line = (f"{what}:后 {half} 周平均 {_number(late, fmt)}{unit},前 {half} 周平均 {_number(late - total_change.iloc[0], fmt)}{unit}"
+    line = (f"{what}:后 {half} 周平均 {number(late)}{unit},前 {half} 周平均 {number(late - total_change.iloc[0])}{unit}"
             f"({number(total_change.iloc[0], signed=True)})")
     if frame.shape[1] > 1:
         change = half_change(frame)[1].dropna()
@@ -94,7 +88,7 @@ def trend(table: pd.DataFrame | pd.Series, what: str, unit: str = "", combine: s
     return line + "。"
 
 
-def hotspot(matrix: pd.DataFrame, what: str, unit: str = "", fmt: str | None = None, lowest: bool = False,
+def hotspot(matrix: pd.DataFrame, what: str, unit: str = "", lowest: bool = False,
             row_suffix: str = "") -> str:
     """The highest (or lowest) cell of a row × column table: '<what>最高:行 × 列(v)';
     ``row_suffix`` names the row unit (点 for an hour-of-day row)."""
@@ -103,5 +97,5 @@ def hotspot(matrix: pd.DataFrame, what: str, unit: str = "", fmt: str | None = N
         return f"没有{what}数据。"
     row, column = stacked.idxmin() if lowest else stacked.idxmax()
     word = "最低" if lowest else "最高"
-    line = f"{what}{word}:{row}{row_suffix} × {column}({_number(stacked[(row, column)], fmt)}{unit})"
-    return line + f";全表中位数 {_number(stacked.median(), fmt)}{unit}。"
+    line = f"{what}{word}:{row}{row_suffix} × {column}({number(stacked[(row, column)])}{unit})"
+    return line + f";全表中位数 {number(stacked.median())}{unit}。"

@@ -199,8 +199,9 @@ def spans_within(pattern, text: str, starts: np.ndarray, lengths: np.ndarray) ->
     return spans[np.lexsort((spans[:, 1], spans[:, 0]))]
 
 
-def _arrow_texts(texts) -> tuple[str, np.ndarray]:
-    """Run an Arrow string array together without a round trip through Python objects."""
+def joined_texts(texts) -> tuple[str, np.ndarray]:
+    """Run an Arrow string array together without a round trip through Python objects: the joined
+    text and each text's length in characters (a missing text is empty)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -222,7 +223,7 @@ def normalize_block(texts) -> NormalizedBlock:
         joined = "".join(texts)
         lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     else:
-        joined, lengths = _arrow_texts(texts)
+        joined, lengths = joined_texts(texts)
     starts = np.zeros(len(lengths), dtype=np.int64)
     if len(lengths) > 1:
         np.cumsum(lengths[:-1], out=starts[1:])
