@@ -244,14 +244,15 @@ def _read_file(path: Path) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    frame = pd.read_parquet(path)
     schema = pq.read_schema(path)
     lists = [field.name for field in schema if pa.types.is_list(field.type) or pa.types.is_large_list(field.type)]
-    if lists:
-        table = pq.read_table(path, columns=lists)
-        for column in lists:
-            frame[column] = _tuples(table.column(column).combine_chunks())
-    return frame
+    if not lists:
+        return pd.read_parquet(path)
+    frame = pd.read_parquet(path, columns=[name for name in schema.names if name not in lists])   # each column read once
+    table = pq.read_table(path, columns=lists)
+    for column in lists:
+        frame[column] = _tuples(table.column(column).combine_chunks())
+    return frame[[name for name in schema.names if name in frame.columns]]
 
 
 def _tuples(values) -> np.ndarray:

@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..base.arrays import ranges
 from ..base import config
 from ..base.layering import layer_files, read_layer
 from ..base.schema import as_messages
@@ -960,7 +961,7 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
         rows = rows[count[codes[rows]] > 0]
         n = count[codes[rows]]
         # every label of every customer message (messages that share an id share their labels)
-        pick = np.repeat((np.cumsum(count) - count)[codes[rows]], n) + np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+        pick = np.repeat((np.cumsum(count) - count)[codes[rows]], n) + ranges(n)
         session = np.repeat(session_of_customer[rows], n)
         order = np.argsort(session, kind="stable")
         session, label = session[order], label[pick[order]]

@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..base.arrays import ranges
 from ..base.schema import as_messages
 from ..base.timeparse import has_times
 from ..textmatch.normalize import joined_texts
@@ -238,8 +239,7 @@ def text_slices(text: str, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     start, end = np.asarray(start, dtype=np.int64), np.asarray(end, dtype=np.int64)
     points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     size = end - start
-    piece_start = np.cumsum(size) - size
-    picked = points[np.repeat(start - piece_start, size) + np.arange(int(size.sum()))]
+    picked = points[np.repeat(start, size) + ranges(size)]
     width = 1 + (picked >= 0x80) + (picked >= 0x800) + (picked >= 0x10000)   # UTF-8 bytes per code point
     bounds = np.r_[0, np.cumsum(width)][np.r_[0, np.cumsum(size)]].astype(np.int64)
     encoded = picked.tobytes().decode("utf-32-le").encode("utf-8")

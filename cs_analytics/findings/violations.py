@@ -30,6 +30,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from ..base.arrays import ranges
 from ..base.schema import PLATFORMS, ROLES, as_messages
 from ..textmatch.engines import (ASCII_LETTER, ASCII_WORD, Matches, RegexScope, drop_nested, engine_class,
                                  outside_ascii_words, select, tight, with_single_characters)
@@ -188,7 +189,7 @@ def _literal_matches(automaton: _Automaton, block: NormalizedBlock, platform_cod
     pid, msg, start, end = pid[keep], msg[keep], start[keep], end[keep]
     counts = automaton.entry_count[pid]
     rep = np.repeat(np.arange(len(pid)), counts)
-    entry = np.repeat(automaton.entry_start[pid], counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
+    entry = np.repeat(automaton.entry_start[pid], counts) + ranges(counts)
     entry_ok = automaton.entry_platforms[entry, platform_codes[msg[rep]]] if len(entry) else np.zeros(0, dtype=bool)
     found = {
         "msg": msg[rep][entry_ok], "rule": automaton.entry_rule[entry][entry_ok],

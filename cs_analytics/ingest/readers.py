@@ -24,6 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from ..base.arrays import ranges
+
 SUPPORTED_SUFFIXES = {
     ".csv": "csv", ".tsv": "tsv", ".txt": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx",
     ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet",
@@ -287,7 +289,7 @@ class _DelimitedParser:
         plain = np.flatnonzero(~by_csv[:cut])
         if len(plain):
             lengths = ends[plain] - starts[plain]
-            chunk = np.frombuffer(data, dtype=np.uint8)[starts[plain].repeat(lengths) + _ranges(lengths)]
+            chunk = np.frombuffer(data, dtype=np.uint8)[starts[plain].repeat(lengths) + ranges(lengths)]
             columns = self._parse_plain(chunk.tobytes())
             if columns is None or len(columns[0]) != len(plain):
                 raise AssertionError(f"{self.path}: {len(plain)} plain lines did not parse into as many rows")
@@ -434,12 +436,6 @@ def _line_bounds(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     if not len(ends) or ends[-1] != len(raw):
         ends = np.append(ends, len(raw))
     return np.concatenate([[0], ends[:-1]]).astype(np.int64), ends.astype(np.int64)
-
-
-def _ranges(lengths: np.ndarray) -> np.ndarray:
-    """0..n-1 for each n in ``lengths``, concatenated."""
-    offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return np.arange(int(lengths.sum())) - offsets
 
 
 def read_delimited(path: Path, *, encoding: str | None, delimiter: str | None, quoting: str,

@@ -15,6 +15,7 @@ from array import array
 
 import numpy as np
 
+from ..base.arrays import ranges
 from .normalize import NormalizedBlock, normalization_spec, normalize, spans_within
 from .safe_regex import sre_parse
 
@@ -356,7 +357,6 @@ class PhraseSet:
         keep &= tight(start, end, cstart[inside], cend[inside])
         pid, msg, start, end = pid[keep], msg[keep], start[keep], end[keep]
         counts = self._entry_counts[pid]
-        within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-        entry = self._flat_entries[np.repeat(self._first_entry[pid], counts) + within]
+        entry = self._flat_entries[np.repeat(self._first_entry[pid], counts) + ranges(counts)]
         return {"msg": np.repeat(msg, counts), "entry": entry,
                 "start": np.repeat(start, counts), "end": np.repeat(end, counts)}
