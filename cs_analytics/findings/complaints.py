@@ -131,6 +131,10 @@ class Taxonomy:
         out["problem"] = self.problems["label"]
         return out
 
+    def label(self, type_id) -> str:
+        """The Chinese label of a type (or escalation kind, temperament signal) id; an unknown id as it is."""
+        return self.labels.get(type_id, type_id)
+
     @cached_property
     def version(self) -> str:
         """A short hash of the taxonomy files' contents (for run manifests)."""

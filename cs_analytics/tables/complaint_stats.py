@@ -19,8 +19,7 @@ from ..base.schema import as_messages
 
 
 def _label(taxonomy: Taxonomy | None):
-    labels = (taxonomy or load_taxonomy()).labels
-    return lambda type_id: labels.get(type_id, type_id)
+    return (taxonomy or load_taxonomy()).label
 
 
 def complaint_sessions(sessions: pd.DataFrame) -> pd.DataFrame:

@@ -51,7 +51,7 @@ def labelled(table: pd.DataFrame, taxonomy: Taxonomy | None = None) -> pd.DataFr
              "complaint_sessions": "投诉会话"}
     out = table.rename(columns=lambda c: names.get(c, c))
     if taxonomy is not None and out.index.name == "primary":
-        out.insert(0, "label", [taxonomy.labels.get(t, t) for t in out.index])
+        out.insert(0, "label", [taxonomy.label(t) for t in out.index])
     return out
 
 
@@ -61,7 +61,7 @@ def example_sessions(messages: pd.DataFrame, process: pd.DataFrame, n: int = 2, 
     session id, with the complaint type's label (from ``taxonomy``, the packaged one by default) and the
     steps taken and missed (masked when shown)."""
     messages = as_messages(messages)
-    types = (taxonomy or load_taxonomy()).labels
+    type_label = (taxonomy or load_taxonomy()).label
     complaints = process[process["is_complaint"] & process["handling_score"].notna()]
     ranked = complaints.sort_values(["handling_score", "session_id"], ascending=[not best, True]).head(n)
     texts = transcripts(messages, ranked["session_id"], max_messages)
@@ -71,7 +71,7 @@ def example_sessions(messages: pd.DataFrame, process: pd.DataFrame, n: int = 2, 
     for _, row in ranked.iterrows():
         done = [names[c] for c in names if c in row and pd.notna(row[c]) and bool(row[c]) == (c in good)]
         missed = [names[c] for c in names if c in row and pd.notna(row[c]) and bool(row[c]) != (c in good)]
-        rows.append({"session_id": row["session_id"], "type": types.get(row["primary"], row["primary"]), "score": round(float(row["handling_score"]), 1),
+        rows.append({"session_id": row["session_id"], "type": type_label(row["primary"]), "score": round(float(row["handling_score"]), 1),
                      "done": "、".join(done) or "-", "missed": "、".join(missed) or "-",
                      "transcript": texts.get(row["session_id"], "")})
     return pd.DataFrame(rows, columns=["session_id", "type", "score", "done", "missed", "transcript"])
