@@ -149,3 +149,13 @@ def test_workbook_without_any_usable_sheet_is_an_error(tmp_path):
     pd.DataFrame({"说明": ["x"]}).to_excel(path, sheet_name="说明", index=False)
     with pytest.raises(LoadError, match="notes_only.xlsx.*sheet '说明'.*required column"):
         load_logs(path)
+
+
+def test_a_message_that_looks_like_a_quoted_field_does_not_change_the_delimiter(tmp_path):
+    # csv.Sniffer reads ";'" … "'" in the texts as a field quoted with ' after a ; delimiter; the header decides
+    path = tmp_path / "export.csv"
+    path.write_text("会话ID,时间,发送方,内容\ns1,2025-10-01 10:00:00,买家,\ns1,2025-10-01 10:00:00,买家,\n"
+                    "s1,2025-10-01 10:00:00,买家,;'\ns1,2025-10-01 10:00:00,买家,'\n", encoding="utf-8")
+    loaded = load_logs(path)
+    assert loaded.report.rows_read == 4 and loaded.report.rows_kept == 2     # two empty texts set aside
+    assert loaded.messages["text"].tolist() == [";'", "'"]

@@ -176,16 +176,26 @@ class _LineRecorder:
         return line
 
 
+DELIMITERS = ",\t;|"
+
+
 def _sniff_delimiter(path: Path, encoding: str, fmt: str) -> str:
     if fmt == "tsv":
         return "\t"
     with open(path, encoding=encoding, errors="replace", newline="") as fh:
         sample = fh.read(64 * 1024)
     try:
-        return csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
+        guess = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
     except csv.Error:
-        counts = {d: sample.count(d) for d in ",\t;|"}
-        return max(counts, key=counts.get) if max(counts.values()) else ","
+        guess = None
+    # The header line separates the column names: a guess it does not hold is the Sniffer misreading a
+    # message (";'" in a text made it pick ; as the delimiter and ' as the quote), so the header decides.
+    header = sample.splitlines()[0] if sample else ""
+    in_header = {d: header.count(d) for d in DELIMITERS}
+    if guess and (in_header[guess] or not any(in_header.values())):
+        return guess
+    counts = in_header if any(in_header.values()) else {d: sample.count(d) for d in DELIMITERS}
+    return max(counts, key=counts.get) if max(counts.values()) else ","
 
 
 # A physical line as Python's text files split them (newline=""): ends at \r\n, \r or \n.
