@@ -687,6 +687,14 @@ def _starts_of_runs(group: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.concatenate([[True], group[1:] != group[:-1]]))
 
 
+def _first_rows(rows: np.ndarray, group: np.ndarray, size: int) -> np.ndarray:
+    """Per group 0 … size-1 the first of ``rows`` (sorted by ``group[rows]``) in it, -1 where none is."""
+    first = np.full(size, -1, dtype=np.int64)
+    starts = _starts_of_runs(group[rows])
+    first[group[rows[starts]]] = rows[starts]
+    return first
+
+
 def _first_of_pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """True at the first row of each (a, b) pair of non-negative integer codes, in row order."""
     if not len(a):
@@ -752,37 +760,87 @@ def talkative_sessions(messages: pd.DataFrame, taxonomy: Taxonomy | None = None)
     """
     messages = as_messages(messages)
     taxonomy = taxonomy or load_taxonomy()
-    limits = taxonomy.temperament["talkative"]
-    frame = messages[["session_id", "seq", "role", "text"]]
-    frame = frame[frame["role"].isin(["customer", "agent", "bot"])]
-    frame = frame.sort_values(["session_id", "seq"], kind="stable")
-    is_customer = frame["role"].eq("customer")
-    # a burst is a run of customer messages; a reply (agent or bot) starts a new run
-    run = (~is_customer).groupby(frame["session_id"], sort=False).cumsum()
-    customer = frame[is_customer].assign(run=run[is_customer])
-    group = customer.groupby("session_id", sort=False)
-    text = customer["text"].fillna("").astype(str).str.strip()
-    repeats = (customer.assign(t=text)[text.str.len() >= limits.get("repeat_min_chars", 4)]
-               .groupby(["session_id", "t"]).size().groupby(level=0).max())
-    out = pd.DataFrame({
-        "customer_messages": group.size(),
-        "longest_burst": customer.groupby(["session_id", "run"]).size().groupby(level=0).max(),
-        "longest_message": text.str.len().groupby(customer["session_id"]).max(),
-    })
-    out["most_repeats"] = repeats.reindex(out.index).fillna(1).astype(int)
-    checks = {
-        f"messages>={limits['min_messages']}": out["customer_messages"] >= limits["min_messages"],
-        f"burst>={limits['min_burst']}": out["longest_burst"] >= limits["min_burst"],
-        f"message>={limits['long_message_chars']}chars": out["longest_message"] >= limits["long_message_chars"],
-        f"repeated>={limits['min_repeats']}x": out["most_repeats"] >= limits["min_repeats"],
-    }
-    reason = pd.Series("", index=out.index)
-    for name, met in checks.items():
-        reason = reason.where(~met, reason.where(reason == "", reason + "; ") + name)
-    out["talkative"] = pd.DataFrame(checks).any(axis=1)
-    out["talkative_reason"] = reason
-    out.index.name = "session_id"
+    frame = _contiguous(messages, ["session_id", "seq", "role", "text"])
+    session, _, session_ids = _shared_codes(frame["session_id"], frame["session_id"].iloc[:0])
+    talk = _Talkative(frame, session, len(session_ids) + 1, taxonomy.temperament["talkative"])
+    at = _sessions_by_id(session_ids, session[talk.customer_rows])
+    out = pd.DataFrame({name: getattr(talk, name)[at] for name in
+                        ("customer_messages", "longest_burst", "longest_message", "most_repeats", "talkative")},
+                       index=pd.Index(session_ids.take(at), name="session_id"))
+    out["talkative_reason"] = pd.Series(talk.reasons()[at], index=out.index, dtype=str)
     return out
+
+
+class _Talkative:
+    """The talkative heuristic as arrays over session codes: a burst is a run of customer messages in
+    the session's order (seq, then row), a reply (agent or bot) starts a new run; texts are compared
+    and measured stripped."""
+
+    def __init__(self, frame: pd.DataFrame, session: np.ndarray, size: int, limits: dict):
+        import pyarrow.compute as pc
+
+        self.limits = limits
+        role = frame["role"]
+        is_customer = role.eq("customer").to_numpy(dtype=bool, na_value=False)
+        is_reply = role.isin(["agent", "bot"]).to_numpy(dtype=bool, na_value=False)
+        rows = np.flatnonzero((is_customer | is_reply) & (session >= 0))
+        seq = frame["seq"].to_numpy(dtype=np.float64, na_value=np.inf)
+        rows = rows[np.lexsort((rows, seq[rows], session[rows]))]
+        customer = is_customer[rows]
+        replies_before = np.cumsum(~customer)[customer]     # a burst: equal session and replies so far
+        self.customer_rows = rows[customer]
+        owner = session[self.customer_rows]
+        self.customer_messages = np.bincount(owner, minlength=size)
+        burst_starts = _starts_of_runs(owner * (int(replies_before.max(initial=0)) + 1) + replies_before)
+        self.longest_burst = np.zeros(size, dtype=np.int64)
+        np.maximum.at(self.longest_burst, owner[burst_starts], np.diff(np.append(burst_starts, len(owner))))
+        texts = pc.utf8_trim_whitespace(pc.fill_null(_arrow_text(frame).take(self.customer_rows), "")).combine_chunks()
+        lengths = pc.utf8_length(texts).to_numpy(zero_copy_only=False).astype(np.int64)
+        self.longest_message = np.zeros(size, dtype=np.int64)
+        np.maximum.at(self.longest_message, owner, lengths)
+        # the most times one text (long enough to count) was sent in the session
+        counted = np.flatnonzero(lengths >= limits.get("repeat_min_chars", 4))
+        text_codes = texts.take(counted).dictionary_encode().indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        pairs, repeats = np.unique(owner[counted] * (int(text_codes.max(initial=0)) + 1) + text_codes, return_counts=True)
+        self.most_repeats = np.ones(size, dtype=np.int64)
+        np.maximum.at(self.most_repeats, pairs // (int(text_codes.max(initial=0)) + 1), repeats)
+        self.checks = {
+            f"messages>={limits['min_messages']}": self.customer_messages >= limits["min_messages"],
+            f"burst>={limits['min_burst']}": self.longest_burst >= limits["min_burst"],
+            f"message>={limits['long_message_chars']}chars": self.longest_message >= limits["long_message_chars"],
+            f"repeated>={limits['min_repeats']}x": self.most_repeats >= limits["min_repeats"],
+        }
+        self.talkative = np.logical_or.reduce(list(self.checks.values()))
+
+    def reasons(self) -> np.ndarray:
+        """Per session code the thresholds met, joined by "; " ("" for none)."""
+        names = list(self.checks)
+        met = sum(m.astype(np.int64) << i for i, m in enumerate(self.checks.values()))
+        table = np.array(["; ".join(n for i, n in enumerate(names) if bits >> i & 1) for bits in range(1 << len(names))],
+                         dtype=object)
+        return table[met]
+
+
+def _contiguous(messages: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``columns`` of the messages with each Arrow text column in one piece: a take from a column in
+    many pieces (as Parquet reads it) copies every piece first, on every take."""
+    from pandas.arrays import ArrowStringArray
+
+    out = {}
+    for column in columns:
+        values = messages[column].array
+        if isinstance(values, ArrowStringArray):
+            chunked = values.__arrow_array__()
+            if chunked.num_chunks > 1:
+                values = ArrowStringArray(chunked.combine_chunks(), dtype=values.dtype)
+        out[column] = values
+    return pd.DataFrame(out, index=messages.index, copy=False)
+
+
+def _sessions_by_id(session_ids: pd.Index, codes: np.ndarray) -> np.ndarray:
+    """The distinct session codes among ``codes`` (missing ones left out), in order of their session id."""
+    present = np.unique(codes[codes >= 0])
+    return present[session_ids.take(present).argsort()]
 
 
 def contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
@@ -794,18 +852,20 @@ def contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
     taxonomy = taxonomy or load_taxonomy()
     if signals is None:
         signals = complaint_signals(messages, taxonomy)
-    customer_ids = _customer_messages(messages, ["message_id"])["message_id"]
-    return _contact_reasons(messages, signals, taxonomy, _MessageLabels(customer_ids, signals), with_scores=True)
+    frame = _contiguous(messages, ["message_id", "session_id", "seq", "role", "text"])
+    customer_ids = _customer_messages(frame, ["message_id"])["message_id"]
+    return _contact_reasons(frame, signals, taxonomy, _MessageLabels(customer_ids, signals), with_scores=True)
 
 
 def _contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame, taxonomy: Taxonomy,
-                     message_labels: _MessageLabels, with_scores: bool) -> pd.DataFrame:
+                     message_labels: _MessageLabels, with_scores: bool, codes=None) -> pd.DataFrame:
     """``contact_reasons`` given the labels of the customers' messages; its ``contact_scores`` (a dict
-    per session) only when ``with_scores``."""
+    per session) only when ``with_scores``. ``codes``: the sessions' ``_shared_codes`` (messages,
+    signals) when known."""
     settings = taxonomy.contact
     weights = settings["weights"]
     sessions = pd.Index(messages["session_id"].unique(), name="session_id")
-    session_of_message, session_of_signal, session_ids = _shared_codes(messages["session_id"], signals["session_id"])
+    session_of_message, session_of_signal, session_ids = codes or _shared_codes(messages["session_id"], signals["session_id"])
     role = messages["role"]
     is_customer = role.eq("customer").to_numpy(dtype=bool, na_value=False)
     is_agent = role.eq("agent").to_numpy(dtype=bool, na_value=False)
@@ -907,31 +967,26 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     - Evidence: ``primary_message_id``/``primary_matched`` (first message raising the primary type),
       ``escalation_message_id``/``escalation_matched`` (first threat); ``complaint_signals`` has every finding.
     - ``agent_id`` is the session's owner (``sessions.session_owner``: the first human agent who replied); ``started`` the session's first message time.
+    - Rows are in order of session id.
     """
     messages = as_messages(messages)
     taxonomy = taxonomy or load_taxonomy()
     if signals is None:
         signals = complaint_signals(messages, taxonomy)
-    customers = _customer_messages(messages, ["message_id", "session_id"])
-    if customers.empty:
+    frame = _contiguous(messages, ["message_id", "session_id", "seq", "ts", "role", "platform", "shop", "sku", "text"])
+    customer_rows = np.flatnonzero(frame["role"].eq("customer").to_numpy(dtype=bool, na_value=False))
+    if not len(customer_rows):
         return pd.DataFrame({c: pd.Series(dtype="object") for c in SESSION_COLUMNS})
-    ordered = messages[["session_id", "seq", "platform", "shop", "sku", "ts"]].sort_values(["session_id", "seq"], kind="stable")
-    first = ordered.groupby("session_id", sort=False)
-    sessions = pd.DataFrame({
-        "platform": first["platform"].first(), "shop": first["shop"].first(),
-        "sku": ordered.dropna(subset=["sku"]).groupby("session_id", sort=False)["sku"].first(),
-        "started": first["ts"].min(),
-    })
-    sessions["agent_id"] = session_owner(messages).reindex(sessions.index)
-    message_labels = _MessageLabels(customers["message_id"], signals)
-    # every per-session value below is an array over session codes, read at ``at`` for the table's rows
-    session_of_customer, session_of_signal, session_ids = _shared_codes(customers["session_id"], signals["session_id"])
+    codes = _shared_codes(frame["session_id"], signals["session_id"])
+    session_of_message, session_of_signal, session_ids = codes
     size = len(session_ids) + 1          # the last code stands for no session
-    at = session_ids.get_indexer(sessions.index)
-    at[at < 0] = size - 1
-    with_customers = np.bincount(session_of_customer[session_of_customer >= 0], minlength=size)[at] > 0
-    out = sessions.loc[with_customers].copy()
-    at = at[with_customers]
+    session_of_customer = session_of_message[customer_rows]
+    # every per-session value below is an array over session codes, read at ``at`` (the table's rows)
+    at = _sessions_by_id(session_ids, session_of_customer)
+    out = _session_heads(frame, session_of_message, at)
+    out["agent_id"] = session_owner(messages).reindex(out.index)
+    customers = frame.iloc[customer_rows]
+    message_labels = _MessageLabels(customers["message_id"], signals)
 
     def per_session(values: np.ndarray) -> np.ndarray:
         counted = session_of_customer >= 0
@@ -984,29 +1039,55 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     has_type = evidence >= 0
     out["is_complaint"] = has_type | out["problem"] | out["escalation"] | out["compensation"] | out["anger"]
     # a complaint without a type of its own takes the session's contact reason (没收到 in a delivery chat)
-    reasons = _contact_reasons(messages, signals, taxonomy, message_labels, with_scores=False).reindex(out.index)
+    reasons = _contact_reasons(frame, signals, taxonomy, message_labels, with_scores=False, codes=codes).reindex(out.index)
     reason = reasons["contact_reason"].fillna("other").to_numpy(dtype=object)
     primary = np.where(out["is_complaint"].to_numpy(), reason, pd.NA)
     primary[has_type] = np.array(names, dtype=object)[label_codes[evidence[has_type]]]
     out["primary"] = primary
     out["secondary"] = pd.Series(secondary, index=out.index, dtype=object)
-    talk = talkative_sessions(messages, taxonomy)
-    out["talkative"] = talk["talkative"].reindex(out.index).fillna(False).astype(bool)
-    out["talkative_reason"] = talk["talkative_reason"].reindex(out.index).fillna("")
+    talk = _Talkative(frame, session_of_message, size, taxonomy.temperament["talkative"])
+    out["talkative"] = talk.talkative[at]
+    out["talkative_reason"] = pd.Series(talk.reasons()[at], index=out.index, dtype=str)
     for column, source in (("primary_message_id", "message_id"), ("primary_matched", "matched")):
         values = np.full(len(out), pd.NA, dtype=object)
         values[has_type] = signals[source].take(evidence[has_type]).to_numpy(dtype=object)
         out[column] = values.tolist()      # a list: its dtype is inferred as it always was (int ids stay int)
-    threats = signals[signals["family"] == "escalation"].sort_values(["session_id", "seq", "start"]).drop_duplicates("session_id")
-    threats = threats.set_index("session_id")
+    # the session's first threat: by seq, then start, then the order of the findings
+    threats = np.flatnonzero(signals["family"].eq("escalation").to_numpy(dtype=bool, na_value=False))
+    threats = threats[session_of_signal[threats] >= 0]
+    threats = threats[np.lexsort((threats, signals["start"].to_numpy()[threats], signals["seq"].to_numpy()[threats],
+                                  session_of_signal[threats]))]
+    first_threat = _first_rows(threats, session_of_signal, size)
     out["contact_reason"] = reasons["contact_reason"].fillna("other")
     out["contact_secondary"] = reasons["contact_secondary"]
-    out["escalation_message_id"] = threats["message_id"].reindex(out.index)
-    out["escalation_matched"] = threats["matched"].reindex(out.index)
+    for column, source in (("escalation_message_id", "message_id"), ("escalation_matched", "matched")):
+        out[column] = signals[source].array.take(first_threat[at], allow_fill=True)
     out = out.reset_index(names="session_id")
     string = pd.StringDtype("pyarrow")
     out = out.astype({"primary": string, "contact_reason": string, "contact_secondary": string})
     return out[list(SESSION_COLUMNS)]
+
+
+def _session_heads(frame: pd.DataFrame, session: np.ndarray, at: np.ndarray) -> pd.DataFrame:
+    """Per session code in ``at``: its first platform, shop and sku (the first present, in order of
+    seq, then row) and its first message time (``started``), indexed by session id."""
+    rows = np.flatnonzero(session >= 0)
+    seq = frame["seq"].to_numpy(dtype=np.float64, na_value=np.inf)
+    rows = rows[np.lexsort((rows, seq[rows], session[rows]))]
+    size = int(session.max(initial=-1)) + 1
+
+    def first(present: np.ndarray) -> np.ndarray:
+        return _first_rows(rows[present[rows]], session, size)[at]
+
+    out = pd.DataFrame(index=pd.Index(frame["session_id"].array.take(first(np.ones(len(frame), dtype=bool))),
+                                      name="session_id"))
+    for column in ("platform", "shop", "sku"):
+        out[column] = frame[column].array.take(first(frame[column].notna().to_numpy()), allow_fill=True)
+    ts = frame["ts"]
+    timed = np.flatnonzero(ts.notna().to_numpy() & (session >= 0))
+    timed = timed[np.lexsort((ts.array.asi8[timed], session[timed]))]
+    out["started"] = ts.array.take(_first_rows(timed, session, size)[at], allow_fill=True)
+    return out
 
 
 def check_complaint(text: str, taxonomy: Taxonomy | None = None, platform: str = "other") -> pd.DataFrame:
