@@ -52,7 +52,7 @@ from ..base.arrays import ranges
 from ..base import config
 from ..base.layering import layer_files, read_layer
 from ..base.schema import as_messages
-from ..textmatch.engines import PhraseSet, drop_nested
+from ..textmatch.engines import Matches, PhraseSet, drop_nested, select
 from ..textmatch.safe_regex import check_regex
 from ..textmatch.normalize import normalize_block
 from .sessions import session_owner
@@ -386,115 +386,152 @@ def _arrow_text(frame: pd.DataFrame):
     return frame["text"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__()
 
 
-def _raw_findings(block, taxonomy: Taxonomy) -> pd.DataFrame:
-    """Every phrase and regex match: msg, kind, index, start, end (spans in the original text)."""
+# the kinds of raw match (``_raw_findings``), the families and ways of finding as small integer codes
+RAW_KINDS = ("phrase", "term", "type_exception", "cue", "escalation", "escalation_exception", "negator",
+             *(kind for family in PLAIN_FAMILIES for kind in (family, family + "_exception")))
+VIAS = ("phrase", "regex", "term+cue", "term")
+_KIND = {kind: code for code, kind in enumerate(RAW_KINDS)}
+
+
+def _raw_findings(block, taxonomy: Taxonomy) -> Matches:
+    """Every phrase and regex match, as arrays: msg, kind (index into ``RAW_KINDS``), index (the type
+    or escalation kind), start, end (spans in the original text) and regex (found by a regex)."""
     found = taxonomy._phrase_set.find(block)
     labels = taxonomy._phrase_set.labels
-    kind = np.array([label[0] for label in labels], dtype=object)[found["entry"]]
-    index = np.array([label[1] for label in labels], dtype=np.int64)[found["entry"]]
-    frames = [pd.DataFrame({"msg": found["msg"], "kind": kind, "index": index,
-                            "start": found["start"], "end": found["end"], "regex": False})]
+    parts = [{"msg": found["msg"], "kind": np.array([_KIND[label[0]] for label in labels], dtype=np.int64)[found["entry"]],
+              "index": np.array([label[1] for label in labels], dtype=np.int64)[found["entry"]],
+              "start": found["start"], "end": found["end"], "regex": np.zeros(len(found["msg"]), dtype=bool)}]
     for (kind, index), pattern in taxonomy._regexes:
         spans = block.regex_spans(pattern)
         if len(spans):
             msg, start, end, _ = block.locate_folded(spans[:, 0], spans[:, 1])
-            frames.append(pd.DataFrame({"msg": msg, "kind": kind, "index": index, "start": start, "end": end,
-                                        "regex": True}))
-    out = pd.concat(frames, ignore_index=True)
-    return out.astype({"msg": "int64", "index": "int64", "start": "int64", "end": "int64"})
+            parts.append({"msg": msg, "kind": np.full(len(msg), _KIND[kind]), "index": np.full(len(msg), index),
+                          "start": start, "end": end, "regex": np.ones(len(msg), dtype=bool)})
+    return {k: np.concatenate([p[k] for p in parts]).astype(bool if k == "regex" else np.int64) for k in parts[0]}
 
 
-def _clause_ids(block, raw: pd.DataFrame, clause_breaks: str) -> np.ndarray:
+def _clause_ids(block, raw: Matches, clause_breaks: str) -> np.ndarray:
     """A clause number for each match (clauses end at sentence punctuation in the folded text)."""
     codes = np.frombuffer(block.folded.encode("utf-32-le"), dtype=np.uint32)
     breaks = np.isin(codes, [ord(c) for c in clause_breaks])
     running = np.concatenate([[0], np.cumsum(breaks)])
-    return running[block.starts[raw["msg"].to_numpy()] + raw["start"].to_numpy()]
+    return running[block.starts[raw["msg"]] + raw["start"]]
 
 
-def _covered(hits: pd.DataFrame, covers: pd.DataFrame, keys: list[str]) -> np.ndarray:
-    """True for each hit that a cover (same keys) spans entirely."""
-    if hits.empty or covers.empty:
-        return np.zeros(len(hits), dtype=bool)
-    pairs = hits.reset_index(names="_hit").merge(covers[keys + ["start", "end"]], on=keys, suffixes=("", "_c"))
-    inside = pairs[(pairs["start_c"] <= pairs["start"]) & (pairs["end_c"] >= pairs["end"])]
-    mask = np.zeros(len(hits), dtype=bool)
-    mask[inside["_hit"].unique()] = True
-    return mask
+def _of_kind(raw: Matches, *kinds: str) -> Matches:
+    return select(raw, np.isin(raw["kind"], [_KIND[k] for k in kinds]))
 
 
-def _keep_longest(frame: pd.DataFrame) -> pd.DataFrame:
-    """Of overlapping matches of one label in one message keep the longest (ties: the earliest)."""
-    if frame.empty:
-        return frame
-    codes, _ = pd.factorize(frame["label"])
-    kept = drop_nested({"msg": frame["msg"].to_numpy(), "rule": codes.astype(np.int64),
-                         "start": frame["start"].to_numpy(), "end": frame["end"].to_numpy(),
-                         "row": np.arange(len(frame))}, np.arange(codes.max() + 1, dtype=np.int64))
-    return frame.iloc[np.sort(kept["row"])]
+def _key(hits: Matches, columns: tuple[str, ...]) -> np.ndarray:
+    """One number per row for its values of ``columns`` (non-negative, each below 2**31)."""
+    key = np.zeros(len(hits["msg"]), dtype=np.int64)
+    for column in columns:
+        key = key * (1 << 31) + hits[column]
+    return key
 
 
-def _clause_keys(frame: pd.DataFrame) -> np.ndarray:
-    """One number per (message, clause) of each row (clause numbers run over the whole block)."""
-    return frame["msg"].to_numpy(dtype=np.int64) * (1 << 32) + frame["clause"].to_numpy(dtype=np.int64)
+def _covered(hits: Matches, covers: Matches, columns: tuple[str, ...]) -> np.ndarray:
+    """True for each hit that a cover (equal ``columns``) spans entirely."""
+    if not len(hits["msg"]) or not len(covers["msg"]):
+        return np.zeros(len(hits["msg"]), dtype=bool)
+    cover_key = _key(covers, columns)
+    order = np.argsort(cover_key, kind="stable")
+    cover_key = cover_key[order]
+    hit_key = _key(hits, columns)
+    low, high = np.searchsorted(cover_key, hit_key, "left"), np.searchsorted(cover_key, hit_key, "right")
+    hit = np.repeat(np.arange(len(hit_key)), high - low)
+    cover = order[np.repeat(low, high - low) + ranges(high - low)]
+    inside = (covers["start"][cover] <= hits["start"][hit]) & (covers["end"][cover] >= hits["end"][hit])
+    return np.bincount(hit[inside], minlength=len(hit_key)) > 0
 
 
-def _type_findings(raw: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
-    ids = taxonomy.ids
-    exceptions = raw[raw["kind"] == "type_exception"]
-    candidates = raw[raw["kind"].isin(["phrase", "term"])].reset_index(drop=True)
-    candidates = candidates[~_covered(candidates, exceptions, ["msg", "index"])]
-    phrases = candidates[candidates["kind"] == "phrase"]
-    terms = candidates[candidates["kind"] == "term"]
-    cues = raw[raw["kind"] == "cue"]
+def _keep_longest(hits: Matches, group: np.ndarray) -> Matches:
+    """Of overlapping matches of one ``group`` value (a label's code) in one message keep the longest
+    (ties: the earliest), in their order."""
+    if not len(group):
+        return hits
+    kept = drop_nested({"msg": hits["msg"], "rule": group, "start": hits["start"], "end": hits["end"],
+                        "row": np.arange(len(group))}, np.arange(int(group.max()) + 1, dtype=np.int64))
+    return select(hits, np.sort(kept["row"]))
+
+
+def _findings(hits: Matches, family: str, label: np.ndarray, via, cue_start=-1, cue_end=-1) -> Matches:
+    """``hits`` as findings: msg, start, end, family (index into ``FAMILIES``), label (code into
+    ``_label_names``), via (index into ``VIAS``), cue_start, cue_end."""
+    n = len(hits["msg"])
+    return {"msg": hits["msg"], "start": hits["start"], "end": hits["end"],
+            "family": np.full(n, FAMILIES.index(family)), "label": np.broadcast_to(label, n).astype(np.int64),
+            "via": np.broadcast_to(via, n).astype(np.int64),
+            "cue_start": np.broadcast_to(cue_start, n).astype(np.int64), "cue_end": np.broadcast_to(cue_end, n).astype(np.int64)}
+
+
+def _concat(parts: list[Matches]) -> Matches:
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def _label_names(taxonomy: Taxonomy) -> list[str]:
+    """The findings' labels by code: the type ids, the escalation kinds, then the plain families."""
+    return [*taxonomy.ids, *taxonomy.escalation_kinds, *PLAIN_FAMILIES]
+
+
+def _type_findings(raw: Matches, taxonomy: Taxonomy) -> Matches:
+    candidates = _of_kind(raw, "phrase", "term")
+    candidates = select(candidates, ~_covered(candidates, _of_kind(raw, "type_exception"), ("msg", "index")))
+    phrases = select(candidates, candidates["kind"] == _KIND["phrase"])
+    terms = select(candidates, candidates["kind"] == _KIND["term"])
+    cues = _of_kind(raw, "cue")
     # a term counts only in a clause without phrases; with a cue there it is a complaint, else an inquiry
-    terms = terms[~np.isin(_clause_keys(terms), _clause_keys(phrases))]
-    first_cue = cues.sort_values("start").drop_duplicates(["msg", "clause"])[["msg", "clause", "start", "end"]]
+    terms = select(terms, ~np.isin(_key(terms, ("msg", "clause")), _key(phrases, ("msg", "clause"))))
+    first_cue = select(cues, np.argsort(cues["start"], kind="quicksort"))   # ties as pandas' sort_values gives them
+    first_cue = select(first_cue, _first_of_pair(first_cue["msg"], first_cue["clause"]))
     # a cue in the next clause counts too when that clause names no topic itself (快递到了吗，一直没动)
-    following = first_cue[~np.isin(_clause_keys(first_cue), _clause_keys(candidates))]
-    following = following.assign(clause=following["clause"] - 1)
-    cue_for_clause = pd.concat([first_cue.assign(rank=0), following.assign(rank=1)], ignore_index=True)
-    cue_for_clause = cue_for_clause.sort_values(["rank", "start"]).drop_duplicates(["msg", "clause"]).drop(columns="rank")
-    terms = terms.merge(cue_for_clause, on=["msg", "clause"], how="left", suffixes=("", "_cue"))
-    has_cue = terms["start_cue"].notna()
-    cued = terms[has_cue]
-    out = pd.concat([
-        phrases.assign(family="complaint", via=np.where(phrases["regex"], "regex", "phrase"), cue_start=-1, cue_end=-1),
-        cued.assign(family="complaint", via="term+cue", cue_start=cued["start_cue"].to_numpy(dtype=np.int64),
-                    cue_end=cued["end_cue"].to_numpy(dtype=np.int64)),
-        terms[~has_cue].assign(family="inquiry", via="term", cue_start=-1, cue_end=-1),
-    ], ignore_index=True)
-    out["label"] = np.array(ids, dtype=object)[out["index"].to_numpy(dtype=np.int64)]
-    out = pd.concat([_keep_longest(out[out["family"] == f]) for f in ("complaint", "inquiry")], ignore_index=True)
-    return out[["msg", "family", "label", "start", "end", "via", "cue_start", "cue_end"]]
+    following = select(first_cue, ~np.isin(_key(first_cue, ("msg", "clause")), _key(candidates, ("msg", "clause"))))
+    following["clause"] = following["clause"] - 1
+    cue_for_clause = _concat([first_cue, following])
+    rank = np.repeat([0, 1], [len(first_cue["msg"]), len(following["msg"])])
+    cue_for_clause = select(cue_for_clause, np.lexsort((cue_for_clause["start"], rank)))
+    cue_for_clause = select(cue_for_clause, _first_of_pair(cue_for_clause["msg"], cue_for_clause["clause"]))
+    cue = pd.Index(_key(cue_for_clause, ("msg", "clause"))).get_indexer(_key(terms, ("msg", "clause")))
+    has_cue = cue >= 0
+    cued, uncued = select(terms, has_cue), select(terms, ~has_cue)
+    complaints = _concat([
+        _findings(phrases, "complaint", phrases["index"], np.where(phrases["regex"], VIAS.index("regex"), VIAS.index("phrase"))),
+        _findings(cued, "complaint", cued["index"], VIAS.index("term+cue"), cue_for_clause["start"][cue[has_cue]],
+                  cue_for_clause["end"][cue[has_cue]])])
+    inquiries = _findings(uncued, "inquiry", uncued["index"], VIAS.index("term"))
+    return _concat([_keep_longest(complaints, complaints["label"]), _keep_longest(inquiries, inquiries["label"])])
 
 
-def _escalation_findings(raw: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
-    kinds = list(taxonomy.escalation_kinds)
-    signals = raw[raw["kind"] == "escalation"].reset_index(drop=True)
-    signals = signals[~_covered(signals, raw[raw["kind"] == "escalation_exception"], ["msg"])]
-    negators = raw[raw["kind"] == "negator"]
-    if not signals.empty and not negators.empty:
-        pairs = signals.reset_index(names="_hit").merge(negators[["msg", "clause", "start", "end"]],
-                                                        on=["msg", "clause"], suffixes=("", "_neg"))
-        gap = pairs["start"] - pairs["end_neg"]
-        negated = pairs.loc[(gap >= 0) & (gap <= taxonomy.negation_window), "_hit"].unique()
-        signals = signals.drop(index=negated)
-    signals = signals.assign(family="escalation", label=np.array(kinds, dtype=object)[signals["index"].to_numpy()], via="phrase",
-                             cue_start=-1, cue_end=-1)
-    return _keep_longest(signals)[["msg", "family", "label", "start", "end", "via", "cue_start", "cue_end"]]
+def _escalation_findings(raw: Matches, taxonomy: Taxonomy) -> Matches:
+    signals = _of_kind(raw, "escalation")
+    signals = select(signals, ~_covered(signals, _of_kind(raw, "escalation_exception"), ("msg",)))
+    negators = _of_kind(raw, "negator")
+    if len(signals["msg"]) and len(negators["msg"]):
+        # negated: a negator ends at most ``negation_window`` characters before the signal, in its clause
+        negator_key = _key(negators, ("msg", "clause"))
+        order = np.argsort(negator_key, kind="stable")
+        signal_key = _key(signals, ("msg", "clause"))
+        low = np.searchsorted(negator_key[order], signal_key, "left")
+        high = np.searchsorted(negator_key[order], signal_key, "right")
+        signal = np.repeat(np.arange(len(signal_key)), high - low)
+        gap = signals["start"][signal] - negators["end"][order[np.repeat(low, high - low) + ranges(high - low)]]
+        negated = np.bincount(signal[(gap >= 0) & (gap <= taxonomy.negation_window)], minlength=len(signal_key)) > 0
+        signals = select(signals, ~negated)
+    found = _findings(signals, "escalation", len(taxonomy.ids) + signals["index"], VIAS.index("phrase"))
+    return _keep_longest(found, found["label"])
 
 
-def _plain_findings(raw: pd.DataFrame) -> pd.DataFrame:
+def _plain_findings(raw: Matches, taxonomy: Taxonomy) -> Matches:
     """Problem statements, anger and compensation demands: their phrases and regexes, less exceptions."""
-    frames = []
-    for family in PLAIN_FAMILIES:
-        hits = raw[raw["kind"] == family].reset_index(drop=True)
-        hits = hits[~_covered(hits, raw[raw["kind"] == family + "_exception"], ["msg"])]
-        frames.append(_keep_longest(hits.assign(family=family, label=family,
-                                                via=np.where(hits["regex"], "regex", "phrase"),
-                                                cue_start=-1, cue_end=-1)))
-    return pd.concat(frames, ignore_index=True)[["msg", "family", "label", "start", "end", "via", "cue_start", "cue_end"]]
+    parts = []
+    for i, family in enumerate(PLAIN_FAMILIES):
+        hits = _of_kind(raw, family)
+        hits = select(hits, ~_covered(hits, _of_kind(raw, family + "_exception"), ("msg",)))
+        label = len(taxonomy.ids) + len(taxonomy.escalation_kinds) + i
+        parts.append(_keep_longest(_findings(hits, family, label, np.where(hits["regex"], VIAS.index("regex"),
+                                                                               VIAS.index("phrase"))),
+                                   np.zeros(len(hits["msg"]), dtype=np.int64)))
+    return _concat(parts)
 
 
 def _empty_signals() -> pd.DataFrame:
@@ -510,35 +547,39 @@ def complaint_signals(messages: pd.DataFrame, taxonomy: Taxonomy | None = None) 
     ``matched`` (the text as written), ``start``/``end`` (span in the message text), ``via``
     (phrase, regex, term+cue, term) and ``cue`` (the cue text that made a term a complaint).
     """
+    import pyarrow as pa
+
     messages = as_messages(messages)
     taxonomy = taxonomy or load_taxonomy()
-    customer_rows = np.flatnonzero(messages["role"].eq("customer").to_numpy(dtype=bool, na_value=False))
+    frame = _contiguous(messages, ["message_id", "session_id", "seq", "ts", "role", "platform", "shop", "text"])
+    customer_rows = np.flatnonzero(frame["role"].eq("customer").to_numpy(dtype=bool, na_value=False))
     if not len(customer_rows):
         return _empty_signals()
-    texts = _arrow_text(messages).take(customer_rows).combine_chunks()
+    texts = _arrow_text(frame).take(customer_rows).combine_chunks()
     block = normalize_block(texts)
     raw = _raw_findings(block, taxonomy)
     raw["clause"] = _clause_ids(block, raw, taxonomy.clause_breaks)
-    found = pd.concat([_type_findings(raw, taxonomy), _escalation_findings(raw, taxonomy),
-                       _plain_findings(raw)], ignore_index=True)
-    if found.empty:
+    found = _concat([_type_findings(raw, taxonomy), _escalation_findings(raw, taxonomy), _plain_findings(raw, taxonomy)])
+    if not len(found["msg"]):
         return _empty_signals()
-    found = found.sort_values(["msg", "start", "family"], kind="stable").reset_index(drop=True)
-    msg = found["msg"].to_numpy()
+    # by message, start, then family name (as a table sorted by these columns)
+    family_rank = np.argsort(np.argsort(np.array(FAMILIES)))
+    found = select(found, np.lexsort((family_rank[found["family"]], found["start"], found["msg"])))
+    msg = found["msg"]
     rows = customer_rows[msg]
-    out = pd.DataFrame({c: _values_at(messages[c], rows) for c in ("message_id", "session_id", "seq", "ts", "platform", "shop")})
+    out = pd.DataFrame({c: _values_at(frame[c], rows) for c in ("message_id", "session_id", "seq", "ts", "platform", "shop")})
     string = pd.StringDtype("pyarrow")
     slices = _TextSlices(texts, block.starts)
-    cue_start, cue_end = found["cue_start"].to_numpy(), found["cue_end"].to_numpy()
+    names = {"family": FAMILIES, "label": _label_names(taxonomy), "via": VIAS}
     for c in ("family", "label", "matched", "start", "end", "via", "cue"):
         if c == "matched":
-            values = pd.array(slices.take(msg, found["start"].to_numpy(), found["end"].to_numpy()), dtype=string)
+            values = pd.array(slices.take(msg, found["start"], found["end"]), dtype=string)
         elif c == "cue":
-            values = pd.array(slices.take(msg, cue_start, cue_end, valid=cue_start >= 0), dtype=string)
+            values = pd.array(slices.take(msg, found["cue_start"], found["cue_end"], valid=found["cue_start"] >= 0), dtype=string)
         elif c in ("start", "end"):
-            values = found[c].to_numpy(dtype=np.int64)
+            values = found[c]
         else:
-            values = found[c].astype(string).array
+            values = pd.array(pa.array(names[c], type=pa.large_string()).take(found[c]), dtype=string)
         out[c] = values
     return out
 
