@@ -413,9 +413,8 @@ def _raw_findings(block, taxonomy: Taxonomy) -> Matches:
 def _clause_ids(block, raw: Matches, clause_breaks: str) -> np.ndarray:
     """A clause number for each match (clauses end at sentence punctuation in the folded text)."""
     codes = np.frombuffer(block.folded.encode("utf-32-le"), dtype=np.uint32)
-    breaks = np.isin(codes, [ord(c) for c in clause_breaks])
-    running = np.concatenate([[0], np.cumsum(breaks)])
-    return running[block.starts[raw["msg"]] + raw["start"]]
+    breaks = np.flatnonzero(np.isin(codes, [ord(c) for c in clause_breaks]))
+    return np.searchsorted(breaks, block.starts[raw["msg"]] + raw["start"], side="left")
 
 
 def _of_kind(raw: Matches, *kinds: str) -> Matches:
