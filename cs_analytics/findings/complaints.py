@@ -480,11 +480,11 @@ def _type_findings(raw: Matches, taxonomy: Taxonomy) -> Matches:
     terms = select(candidates, candidates["kind"] == _KIND["term"])
     cues = _of_kind(raw, "cue")
     # a term counts only in a clause without phrases; with a cue there it is a complaint, else an inquiry
-    terms = select(terms, ~np.isin(_key(terms, ("msg", "clause")), _key(phrases, ("msg", "clause"))))
+    terms = select(terms, ~_isin(_key(terms, ("msg", "clause")), _key(phrases, ("msg", "clause"))))
     first_cue = select(cues, np.argsort(cues["start"], kind="quicksort"))   # ties as pandas' sort_values gives them
     first_cue = select(first_cue, _first_of_pair(first_cue["msg"], first_cue["clause"]))
     # a cue in the next clause counts too when that clause names no topic itself (快递到了吗，一直没动)
-    following = select(first_cue, ~np.isin(_key(first_cue, ("msg", "clause")), _key(candidates, ("msg", "clause"))))
+    following = select(first_cue, ~_isin(_key(first_cue, ("msg", "clause")), _key(candidates, ("msg", "clause"))))
     following["clause"] = following["clause"] - 1
     cue_for_clause = _concat([first_cue, following])
     rank = np.repeat([0, 1], [len(first_cue["msg"]), len(following["msg"])])
@@ -673,7 +673,7 @@ class _MessageLabels:
         message, label = self.pairs["inquiry"]
         complaint = self.pairs["complaint"]
         width = len(self.names) + 1
-        raised = np.isin(message * width + label, complaint[0] * width + complaint[1])
+        raised = _isin(message * width + label, complaint[0] * width + complaint[1])
         self.pairs["inquiry"] = (message[~raised], label[~raised])
 
     def tuples(self, family: str) -> np.ndarray:
@@ -725,6 +725,11 @@ def _starts_of_runs(group: np.ndarray) -> np.ndarray:
     if not len(group):
         return np.zeros(0, dtype=np.int64)
     return np.flatnonzero(np.concatenate([[True], group[1:] != group[:-1]]))
+
+
+def _isin(values: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """True where a value of ``values`` is one of ``among`` (by hashing: NumPy's ``isin`` sorts both)."""
+    return pd.Series(values).isin(among).to_numpy()
 
 
 def _first_rows(rows: np.ndarray, group: np.ndarray, size: int) -> np.ndarray:
@@ -801,12 +806,12 @@ def talkative_sessions(messages: pd.DataFrame, taxonomy: Taxonomy | None = None)
     messages = as_messages(messages)
     taxonomy = taxonomy or load_taxonomy()
     frame = _contiguous(messages, ["session_id", "seq", "role", "text"])
-    session, _, session_ids = _shared_codes(frame["session_id"], frame["session_id"].iloc[:0])
-    talk = _Talkative(frame, session, len(session_ids) + 1, taxonomy.temperament["talkative"])
-    at = _sessions_by_id(session_ids, session[talk.customer_rows])
+    sessions = _SessionCodes(frame)
+    talk = _Talkative(frame, sessions, taxonomy.temperament["talkative"])
+    at = sessions.by_id(talk.customer_rows)
     out = pd.DataFrame({name: getattr(talk, name)[at] for name in
                         ("customer_messages", "longest_burst", "longest_message", "most_repeats", "talkative")},
-                       index=pd.Index(session_ids.take(at), name="session_id"))
+                       index=pd.Index(sessions.ids.take(at), name="session_id"))
     out["talkative_reason"] = pd.Series(talk.reasons()[at], index=out.index, dtype=str)
     return out
 
@@ -816,16 +821,15 @@ class _Talkative:
     the session's order (seq, then row), a reply (agent or bot) starts a new run; texts are compared
     and measured stripped."""
 
-    def __init__(self, frame: pd.DataFrame, session: np.ndarray, size: int, limits: dict):
+    def __init__(self, frame: pd.DataFrame, sessions: "_SessionCodes", limits: dict):
         import pyarrow.compute as pc
 
         self.limits = limits
+        session, size = sessions.of_message, sessions.size
         role = frame["role"]
         is_customer = role.eq("customer").to_numpy(dtype=bool, na_value=False)
         is_reply = role.isin(["agent", "bot"]).to_numpy(dtype=bool, na_value=False)
-        rows = np.flatnonzero((is_customer | is_reply) & (session >= 0))
-        seq = frame["seq"].to_numpy(dtype=np.float64, na_value=np.inf)
-        rows = rows[np.lexsort((rows, seq[rows], session[rows]))]
+        rows = sessions.ordered[(is_customer | is_reply)[sessions.ordered]]
         customer = is_customer[rows]
         replies_before = np.cumsum(~customer)[customer]     # a burst: equal session and replies so far
         self.customer_rows = rows[customer]
@@ -877,10 +881,28 @@ def _contiguous(messages: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(out, index=messages.index, copy=False)
 
 
-def _sessions_by_id(session_ids: pd.Index, codes: np.ndarray) -> np.ndarray:
-    """The distinct session codes among ``codes`` (missing ones left out), in order of their session id."""
-    present = np.unique(codes[codes >= 0])
-    return present[session_ids.take(present).argsort()]
+class _SessionCodes:
+    """The session of each message (``of_message``) and signal (``of_signal``) as integer codes, equal
+    ids equal codes (``_shared_codes``; -1: no session), ``size`` codes in all with one left over for
+    no session, and ``ordered``: the rows of the messages with a session in the sessions' order (by
+    code, then seq, then row)."""
+
+    def __init__(self, frame: pd.DataFrame, signals: pd.DataFrame | None = None):
+        other = frame["session_id"].iloc[:0] if signals is None else signals["session_id"]
+        self.of_message, self.of_signal, self.ids = _shared_codes(frame["session_id"], other)
+        self.size = len(self.ids) + 1
+        rows = np.flatnonzero(self.of_message >= 0)
+        session = self.of_message[rows]
+        seq = frame["seq"].to_numpy(dtype=np.float64, na_value=np.inf)[rows]
+        in_order = (session[1:] > session[:-1]) | ((session[1:] == session[:-1]) & (seq[1:] >= seq[:-1]))
+        self.ordered = rows if in_order.all() else rows[np.lexsort((seq, session))]    # stable: ties by row
+
+    def by_id(self, rows: np.ndarray) -> np.ndarray:
+        """The codes of the sessions of the messages at ``rows`` (each once, none for no session), in
+        order of session id."""
+        codes = self.of_message[rows]
+        present = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(self.ids)))
+        return present[self.ids.take(present).argsort()]
 
 
 def contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
@@ -898,26 +920,26 @@ def contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
 
 
 def _contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame, taxonomy: Taxonomy,
-                     message_labels: _MessageLabels, with_scores: bool, codes=None) -> pd.DataFrame:
+                     message_labels: _MessageLabels, with_scores: bool,
+                     session_codes: _SessionCodes | None = None) -> pd.DataFrame:
     """``contact_reasons`` given the labels of the customers' messages; its ``contact_scores`` (a dict
-    per session) only when ``with_scores``. ``codes``: the sessions' ``_shared_codes`` (messages,
-    signals) when known."""
+    per session) only when ``with_scores``. ``session_codes``: the messages' and signals' sessions, when known."""
     settings = taxonomy.contact
     weights = settings["weights"]
     sessions = pd.Index(messages["session_id"].unique(), name="session_id")
-    session_of_message, session_of_signal, session_ids = codes or _shared_codes(messages["session_id"], signals["session_id"])
+    session_codes = session_codes or _SessionCodes(messages, signals)
+    session_of_message, session_of_signal, session_ids = session_codes.of_message, session_codes.of_signal, session_codes.ids
     role = messages["role"]
     is_customer = role.eq("customer").to_numpy(dtype=bool, na_value=False)
     is_agent = role.eq("agent").to_numpy(dtype=bool, na_value=False)
     seq = messages["seq"].to_numpy()
     # the buyer's evidence: one vote per (message, type, family); opening messages count more
     customer_rows = np.flatnonzero(is_customer)
-    customer_sessions = session_of_message[customer_rows]
-    by_session = np.lexsort((customer_rows, seq[customer_rows], customer_sessions))
-    runs = _starts_of_runs(customer_sessions[by_session])
-    rank = np.empty(len(customer_rows), dtype=np.float64)
-    rank[by_session] = np.arange(len(by_session)) - np.repeat(runs, np.diff(np.append(runs, len(by_session))))
-    rank[customer_sessions < 0] = np.inf      # a message without a session is no opening message
+    by_session = session_codes.ordered[is_customer[session_codes.ordered]]
+    runs = _starts_of_runs(session_of_message[by_session])
+    rank_of_row = np.full(len(messages), np.inf)      # a message without a session is no opening message
+    rank_of_row[by_session] = np.arange(len(by_session)) - np.repeat(runs, np.diff(np.append(runs, len(by_session))))
+    rank = rank_of_row[customer_rows]
     customer_codes, signal_codes = message_labels.codes, message_labels.signal_codes
     rank_of_code = np.full(message_labels.size + 1, np.inf)
     rank_of_code[customer_codes[customer_codes >= 0]] = rank[customer_codes >= 0]
@@ -971,7 +993,8 @@ def _contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame, taxonomy: Ta
     session, label, score = session[order], label[order], score[order]
     best = _starts_of_runs(session)
     runner = best + 1
-    runner = runner[(runner < len(session)) & np.isin(runner, best, invert=True)]
+    runner = runner[runner < len(session)]
+    runner = runner[session[runner] == session[runner - 1]]          # not the best of the next session
     runner = runner[score[runner] >= settings["secondary_share"] * score[runner - 1]]
     name_of = np.array(names, dtype=object)
     # the reasons are text (``str``) once any session has evidence, else plain objects, as they always were
@@ -1017,13 +1040,12 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     customer_rows = np.flatnonzero(frame["role"].eq("customer").to_numpy(dtype=bool, na_value=False))
     if not len(customer_rows):
         return pd.DataFrame({c: pd.Series(dtype="object") for c in SESSION_COLUMNS})
-    codes = _shared_codes(frame["session_id"], signals["session_id"])
-    session_of_message, session_of_signal, session_ids = codes
-    size = len(session_ids) + 1          # the last code stands for no session
+    sessions = _SessionCodes(frame, signals)
+    session_of_message, session_of_signal, size = sessions.of_message, sessions.of_signal, sessions.size
     session_of_customer = session_of_message[customer_rows]
     # every per-session value below is an array over session codes, read at ``at`` (the table's rows)
-    at = _sessions_by_id(session_ids, session_of_customer)
-    out = _session_heads(frame, session_of_message, at)
+    at = sessions.by_id(customer_rows)
+    out = _session_heads(frame, sessions, at)
     out["agent_id"] = session_owner(messages).reindex(out.index)
     customers = frame.iloc[customer_rows]
     message_labels = _MessageLabels(customers["message_id"], signals)
@@ -1079,13 +1101,13 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     has_type = evidence >= 0
     out["is_complaint"] = has_type | out["problem"] | out["escalation"] | out["compensation"] | out["anger"]
     # a complaint without a type of its own takes the session's contact reason (没收到 in a delivery chat)
-    reasons = _contact_reasons(frame, signals, taxonomy, message_labels, with_scores=False, codes=codes).reindex(out.index)
+    reasons = _contact_reasons(frame, signals, taxonomy, message_labels, with_scores=False, session_codes=sessions).reindex(out.index)
     reason = reasons["contact_reason"].fillna("other").to_numpy(dtype=object)
     primary = np.where(out["is_complaint"].to_numpy(), reason, pd.NA)
     primary[has_type] = np.array(names, dtype=object)[label_codes[evidence[has_type]]]
     out["primary"] = primary
     out["secondary"] = pd.Series(secondary, index=out.index, dtype=object)
-    talk = _Talkative(frame, session_of_message, size, taxonomy.temperament["talkative"])
+    talk = _Talkative(frame, sessions, taxonomy.temperament["talkative"])
     out["talkative"] = talk.talkative[at]
     out["talkative_reason"] = pd.Series(talk.reasons()[at], index=out.index, dtype=str)
     for column, source in (("primary_message_id", "message_id"), ("primary_matched", "matched")):
@@ -1108,13 +1130,10 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     return out[list(SESSION_COLUMNS)]
 
 
-def _session_heads(frame: pd.DataFrame, session: np.ndarray, at: np.ndarray) -> pd.DataFrame:
+def _session_heads(frame: pd.DataFrame, sessions: _SessionCodes, at: np.ndarray) -> pd.DataFrame:
     """Per session code in ``at``: its first platform, shop and sku (the first present, in order of
     seq, then row) and its first message time (``started``), indexed by session id."""
-    rows = np.flatnonzero(session >= 0)
-    seq = frame["seq"].to_numpy(dtype=np.float64, na_value=np.inf)
-    rows = rows[np.lexsort((rows, seq[rows], session[rows]))]
-    size = int(session.max(initial=-1)) + 1
+    rows, session, size = sessions.ordered, sessions.of_message, sessions.size
 
     def first(present: np.ndarray) -> np.ndarray:
         return _first_rows(rows[present[rows]], session, size)[at]
