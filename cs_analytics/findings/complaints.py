@@ -605,10 +605,16 @@ class _TextSlices:
         data = texts.buffers()[2]
         self._data = np.zeros(0, dtype=np.uint8) if data is None else \
             np.frombuffer(data, dtype=np.uint8)[int(offsets[0]):int(offsets[-1])]
-        # the byte where each character of the texts run together begins (and the end)
-        begins = np.flatnonzero((self._data & 0xC0) != 0x80)
-        self._byte_of = np.append(begins, len(self._data))
+        # the byte where each character of the texts run together begins
+        self._begins = np.flatnonzero((self._data & 0xC0) != 0x80)
         self._starts = starts
+
+    def _byte_of(self, characters: np.ndarray) -> np.ndarray:
+        """The byte where each character begins (the end of the data for the character after the last)."""
+        if not len(self._begins):
+            return np.zeros_like(characters)
+        last = len(self._begins) - 1
+        return np.where(characters <= last, self._begins[np.minimum(characters, last)], len(self._data))
 
     def take(self, message: np.ndarray, start: np.ndarray, end: np.ndarray, valid: np.ndarray | None = None):
         """The text of ``message`` from character ``start`` to ``end``, for each row (missing where not ``valid``)."""
@@ -617,7 +623,7 @@ class _TextSlices:
         valid = np.ones(len(message), dtype=bool) if valid is None else valid
         first = np.where(valid, self._starts[message] + start, 0)
         last = np.where(valid, self._starts[message] + end, 0)
-        begin, stop = self._byte_of[first], self._byte_of[last]
+        begin, stop = self._byte_of(first), self._byte_of(last)
         lengths = stop - begin
         offsets = np.zeros(len(message) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
