@@ -550,7 +550,8 @@ def complaint_signals(messages: pd.DataFrame, taxonomy: Taxonomy | None = None) 
 
     messages = as_messages(messages)
     taxonomy = taxonomy or load_taxonomy()
-    frame = _contiguous(messages, ["message_id", "session_id", "seq", "ts", "role", "platform", "shop", "text"])
+    frame = _contiguous(messages, ["message_id", "session_id", "seq", "ts", "role", "platform", "shop", "text"],
+                        whole=("message_id", "session_id", "platform", "shop", "text"))
     customer_rows = np.flatnonzero(frame["role"].eq("customer").to_numpy(dtype=bool, na_value=False))
     if not len(customer_rows):
         return _empty_signals()
@@ -811,7 +812,7 @@ def talkative_sessions(messages: pd.DataFrame, taxonomy: Taxonomy | None = None)
     """
     messages = as_messages(messages)
     taxonomy = taxonomy or load_taxonomy()
-    frame = _contiguous(messages, ["session_id", "seq", "role", "text"])
+    frame = _contiguous(messages, ["session_id", "seq", "role", "text"], whole=("text",))
     sessions = _SessionCodes(frame)
     talk = _Talkative(frame, sessions, taxonomy.temperament["talkative"])
     at = sessions.by_id(talk.customer_rows)
@@ -871,15 +872,16 @@ class _Talkative:
         return table[met]
 
 
-def _contiguous(messages: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """``columns`` of the messages with each Arrow text column in one piece: a take from a column in
-    many pieces (as Parquet reads it) copies every piece first, on every take."""
+def _contiguous(messages: pd.DataFrame, columns: list[str], whole: tuple[str, ...]) -> pd.DataFrame:
+    """``columns`` of the messages, the Arrow text columns among ``whole`` in one piece (those rows are
+    taken from): Arrow's take from a column in many pieces (as Parquet reads it) copies every piece
+    into one first, on every take."""
     from pandas.arrays import ArrowStringArray
 
     out = {}
     for column in columns:
         values = messages[column].array
-        if isinstance(values, ArrowStringArray):
+        if column in whole and isinstance(values, ArrowStringArray):
             chunked = values.__arrow_array__()
             if chunked.num_chunks > 1:
                 values = ArrowStringArray(chunked.combine_chunks(), dtype=values.dtype)
@@ -920,7 +922,7 @@ def contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
     taxonomy = taxonomy or load_taxonomy()
     if signals is None:
         signals = complaint_signals(messages, taxonomy)
-    frame = _contiguous(messages, ["message_id", "session_id", "seq", "role", "text"])
+    frame = _contiguous(messages, ["message_id", "session_id", "seq", "role", "text"], whole=("message_id", "text"))
     customer_ids = _customer_messages(frame, ["message_id"])["message_id"]
     return _contact_reasons(frame, signals, taxonomy, _MessageLabels(customer_ids, signals), with_scores=True)
 
@@ -1042,7 +1044,8 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     taxonomy = taxonomy or load_taxonomy()
     if signals is None:
         signals = complaint_signals(messages, taxonomy)
-    frame = _contiguous(messages, ["message_id", "session_id", "seq", "ts", "role", "platform", "shop", "sku", "text"])
+    frame = _contiguous(messages, ["message_id", "session_id", "seq", "ts", "role", "platform", "shop", "sku", "text"],
+                        whole=("message_id", "platform", "shop", "sku", "text"))
     customer_rows = np.flatnonzero(frame["role"].eq("customer").to_numpy(dtype=bool, na_value=False))
     if not len(customer_rows):
         return pd.DataFrame({c: pd.Series(dtype="object") for c in SESSION_COLUMNS})
@@ -1053,8 +1056,7 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     at = sessions.by_id(customer_rows)
     out = _session_heads(frame, sessions, at)
     out["agent_id"] = session_owner(messages).reindex(out.index)
-    customers = frame.iloc[customer_rows]
-    message_labels = _MessageLabels(customers["message_id"], signals)
+    message_labels = _MessageLabels(frame["message_id"].iloc[customer_rows], signals)
 
     def per_session(values: np.ndarray) -> np.ndarray:
         counted = session_of_customer >= 0
@@ -1095,7 +1097,7 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
         first = _first_of_pair(session, label)
         return _tuples(session[first], label[first], message_labels.names, size)[at]
 
-    out["customer_messages"] = per_session(np.ones(len(customers))).astype(int)
+    out["customer_messages"] = per_session(np.ones(len(customer_rows))).astype(int)
     out["types"] = pd.Series(types, index=out.index, dtype=object)
     out["escalation"] = per_session(message_labels.any("escalation")) > 0
     out["escalation_kinds"] = pd.Series(union("escalation"), index=out.index, dtype=object)
@@ -1144,8 +1146,7 @@ def _session_heads(frame: pd.DataFrame, sessions: _SessionCodes, at: np.ndarray)
     def first(present: np.ndarray) -> np.ndarray:
         return _first_rows(rows[present[rows]], session, size)[at]
 
-    out = pd.DataFrame(index=pd.Index(frame["session_id"].array.take(first(np.ones(len(frame), dtype=bool))),
-                                      name="session_id"))
+    out = pd.DataFrame(index=pd.Index(sessions.ids.take(at), name="session_id"))
     for column in ("platform", "shop", "sku"):
         out[column] = frame[column].array.take(first(frame[column].notna().to_numpy()), allow_fill=True)
     ts = frame["ts"]
