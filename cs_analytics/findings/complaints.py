@@ -188,6 +188,12 @@ class Taxonomy:
         return PhraseSet(entries) if entries else None
 
     @cached_property
+    def _buyer_marks(self) -> PhraseSet | None:
+        """The words that mark a non-buyer session in the customer's messages (those of ``_contact_phrase_set``)."""
+        phrases = self.contact["other_phrases"]["customer"]
+        return PhraseSet([(("other", "customer"), p) for p in phrases]) if phrases else None
+
+    @cached_property
     def _regexes(self) -> list[tuple[tuple[str, int], re.Pattern]]:
         out = []
         for i, t in enumerate(self.types):
@@ -962,18 +968,19 @@ def _contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame, taxonomy: Ta
     votes = [(session_of_signal[rows], labels[rows], score * np.where(opening, settings["opening_factor"], 1.0),
               signals["seq"].to_numpy()[rows])]
     # one pass over the messages for the agent's topic words and the words of non-buyer sessions
+    # one pass over the agent's replies for the topic words and the words of non-buyer sessions, one over the
+    # buyer's messages for the latter only (topic words there are no evidence)
     phrase_set = taxonomy._contact_phrase_set
-    judged = np.flatnonzero(is_customer | is_agent)
-    non_buyer = pd.Index([])
-    if phrase_set is not None and len(judged):
-        hits = phrase_set.find(normalize_block(_arrow_text(messages).take(judged)))
+    agent_rows = np.flatnonzero(is_agent)
+    marked = []
+    if phrase_set is not None and len(agent_rows):
+        hits = phrase_set.find(normalize_block(_arrow_text(messages).take(agent_rows)))
         topic = np.array([value if what == "agent" else -1 for what, value in phrase_set.labels], dtype=np.int64)
-        marks_role = np.array([{"customer": 0, "agent": 1}.get(value, -1) if what == "other" else -2
-                               for what, value in phrase_set.labels], dtype=np.int64)
-        row = judged[hits["msg"]]
+        marks_agent = np.array([what == "other" and value == "agent" for what, value in phrase_set.labels], dtype=bool)
+        row = agent_rows[hits["msg"]]
         type_of_hit = topic[hits["entry"]]
         # the agent's evidence: the type's agent_terms in the replies, one vote per (message, type)
-        said = np.flatnonzero((type_of_hit >= 0) & is_agent[row])
+        said = np.flatnonzero(type_of_hit >= 0)
         said = said[_first_of_pair(hits["msg"][said], type_of_hit[said])]
         if len(said) and weights["agent"] > 0:
             code_of_name = {name: i for i, name in enumerate(names)}
@@ -984,9 +991,12 @@ def _contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame, taxonomy: Ta
             type_code = np.array([code_of_name[t.id] for t in taxonomy.types], dtype=np.int64)
             votes.append((session_of_message[row[said]], type_code[type_of_hit[said]],
                           np.full(len(said), float(weights["agent"])), seq[row[said]]))
-        # a session written by a merchant, a courier or a B2B buyer is ``other`` whatever it is about
-        marked = row[marks_role[hits["entry"]] == is_agent[row].astype(np.int64)]
-        non_buyer = pd.Index(messages["session_id"].take(marked)).unique()
+        marked.append(row[marks_agent[hits["entry"]]])
+    buyer_marks = taxonomy._buyer_marks
+    if buyer_marks is not None and len(customer_rows):
+        marked.append(customer_rows[buyer_marks.find(normalize_block(_arrow_text(messages).take(customer_rows)))["msg"]])
+    # a session written by a merchant, a courier or a B2B buyer is ``other`` whatever it is about
+    non_buyer = pd.Index(messages["session_id"].take(np.concatenate(marked))).unique() if marked else pd.Index([])
     session, label, score, first = (np.concatenate(parts) for parts in zip(*votes))
     counted = session >= 0
     session, label, score, first = session[counted], label[counted], score[counted], first[counted]
