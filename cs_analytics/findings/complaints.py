@@ -824,7 +824,7 @@ def talkative_sessions(messages: pd.DataFrame, taxonomy: Taxonomy | None = None)
     at = sessions.by_id(talk.customer_rows)
     out = pd.DataFrame({name: getattr(talk, name)[at] for name in
                         ("customer_messages", "longest_burst", "longest_message", "most_repeats", "talkative")},
-                       index=pd.Index(sessions.ids.take(at), name="session_id"))
+                       index=sessions.index(at))
     out["talkative_reason"] = pd.Series(talk.reasons()[at], index=out.index, dtype=str)
     return out
 
@@ -905,6 +905,7 @@ class _SessionCodes:
         other = frame["session_id"].iloc[:0] if signals is None else signals["session_id"]
         self.of_message, self.of_signal, self.ids = _shared_codes(frame["session_id"], other)
         self.size = len(self.ids) + 1
+        self._dtype = frame["session_id"].dtype
         rows = np.flatnonzero(self.of_message >= 0)
         session = self.of_message[rows]
         seq = frame["seq"].to_numpy(dtype=np.float64, na_value=np.inf)[rows]
@@ -917,6 +918,10 @@ class _SessionCodes:
         codes = self.of_message[rows]
         present = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(self.ids)))
         return present[self.ids.take(present).argsort()]
+
+    def index(self, codes: np.ndarray) -> pd.Index:
+        """The session ids of ``codes`` as an index named session_id, with the dtype of the messages' column."""
+        return pd.Index(self.ids.take(codes).astype(self._dtype), name="session_id")
 
 
 def contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
@@ -1156,7 +1161,7 @@ def _session_heads(frame: pd.DataFrame, sessions: _SessionCodes, at: np.ndarray)
     def first(present: np.ndarray) -> np.ndarray:
         return _first_rows(rows[present[rows]], session, size)[at]
 
-    out = pd.DataFrame(index=pd.Index(sessions.ids.take(at), name="session_id"))
+    out = pd.DataFrame(index=sessions.index(at))
     for column in ("platform", "shop", "sku"):
         out[column] = frame[column].array.take(first(frame[column].notna().to_numpy()), allow_fill=True)
     ts = frame["ts"]
