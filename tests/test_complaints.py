@@ -433,6 +433,10 @@ def test_contact_scores_keep_the_order_of_the_ranking():
 
 
 # ------------------------------------------------------- vectorised steps against the pandas way ---
+sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
+from bench_complaints import pandas_session_heads, pandas_talkative  # noqa: E402
+
+
 def _awkward_sessions() -> pd.DataFrame:
     """Sessions in shuffled rows: seq ties and gaps, a missing session id, role and text, blank and
     emoji texts, repeats, bursts, bots, a session without a customer, platform/sku/time only later."""
@@ -454,44 +458,13 @@ def _awkward_sessions() -> pd.DataFrame:
     return frame
 
 
-def _pandas_talkative(messages: pd.DataFrame, limits: dict) -> pd.DataFrame:
-    """talkative_sessions by sorting and grouping in pandas (how it was first written)."""
-    frame = messages[["session_id", "seq", "role", "text"]]
-    frame = frame[frame["role"].isin(["customer", "agent", "bot"])].sort_values(["session_id", "seq"], kind="stable")
-    is_customer = frame["role"].eq("customer")
-    run = (~is_customer).groupby(frame["session_id"], sort=False).cumsum()
-    customer = frame[is_customer].assign(run=run[is_customer])
-    text = customer["text"].fillna("").astype(str).str.strip()
-    repeats = (customer.assign(t=text)[text.str.len() >= limits.get("repeat_min_chars", 4)]
-               .groupby(["session_id", "t"]).size().groupby(level=0).max())
-    out = pd.DataFrame({
-        "customer_messages": customer.groupby("session_id", sort=False).size(),
-        "longest_burst": customer.groupby(["session_id", "run"]).size().groupby(level=0).max(),
-        "longest_message": text.str.len().groupby(customer["session_id"]).max(),
-    })
-    out["most_repeats"] = repeats.reindex(out.index).fillna(1).astype(int)
-    checks = {
-        f"messages>={limits['min_messages']}": out["customer_messages"] >= limits["min_messages"],
-        f"burst>={limits['min_burst']}": out["longest_burst"] >= limits["min_burst"],
-        f"message>={limits['long_message_chars']}chars": out["longest_message"] >= limits["long_message_chars"],
-        f"repeated>={limits['min_repeats']}x": out["most_repeats"] >= limits["min_repeats"],
-    }
-    reason = pd.Series("", index=out.index)
-    for name, met in checks.items():
-        reason = reason.where(~met, reason.where(reason == "", reason + "; ") + name)
-    out["talkative"] = pd.DataFrame(checks).any(axis=1)
-    out["talkative_reason"] = reason
-    out.index.name = "session_id"
-    return out
-
-
 @pytest.mark.parametrize("rows", [slice(None), slice(0, 0), slice(0, 1)])
 def test_talkative_counts_match_the_pandas_groupby(rows, tmp_path):
     layer = tmp_path / "talk.yaml"
     layer.write_text("temperament:\n  talkative: {min_burst: 2, min_repeats: 2, min_messages: 3}\n", encoding="utf-8")
     taxonomy = load_taxonomy(layer)
     frame = _awkward_sessions().iloc[rows]
-    expected = _pandas_talkative(frame, taxonomy.temperament["talkative"])
+    expected = pandas_talkative(frame, taxonomy.temperament["talkative"])
     pd.testing.assert_frame_equal(talkative_sessions(frame, taxonomy), expected)
     assert rows != slice(None) or expected["talkative"].sum() >= 3
 
@@ -499,16 +472,8 @@ def test_talkative_counts_match_the_pandas_groupby(rows, tmp_path):
 def test_session_heads_match_a_sort_and_groupby():
     frame = _awkward_sessions()
     out = classify_complaints(frame).set_index("session_id")
-    ordered = frame.sort_values(["session_id", "seq"], kind="stable")
-    first = ordered.groupby("session_id", sort=False)
-    customers = frame.loc[frame["role"] == "customer", "session_id"].dropna().unique()
-    expected = pd.DataFrame({
-        "platform": first["platform"].first(), "shop": first["shop"].first(),
-        "sku": ordered.dropna(subset=["sku"]).groupby("session_id", sort=False)["sku"].first(),
-        "started": first["ts"].min(),
-    }).loc[lambda t: t.index.isin(customers)]
-    pd.testing.assert_frame_equal(out[["platform", "shop", "sku", "started"]], expected)
-    assert list(out.index) == sorted(customers)
+    pd.testing.assert_frame_equal(out[["platform", "shop", "sku", "started"]], pandas_session_heads(frame))
+    assert list(out.index) == ["a", "b", "c", "d"]
 
 
 def test_signals_do_not_depend_on_the_order_of_rows():
