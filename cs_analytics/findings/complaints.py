@@ -423,8 +423,11 @@ def _clause_ids(block, raw: Matches, clause_breaks: str) -> np.ndarray:
     return np.searchsorted(breaks, block.starts[raw["msg"]] + raw["start"], side="left")
 
 
-def _of_kind(raw: Matches, *kinds: str) -> Matches:
-    return select(raw, np.isin(raw["kind"], [_KIND[k] for k in kinds]))
+def _by_kind(raw: Matches) -> dict[str, Matches]:
+    """The raw matches of each kind (``RAW_KINDS``), in their order."""
+    ordered = select(raw, np.argsort(raw["kind"], kind="stable"))
+    bounds = np.searchsorted(ordered["kind"], np.arange(len(RAW_KINDS) + 1))
+    return {kind: {k: v[bounds[i]:bounds[i + 1]] for k, v in ordered.items()} for i, kind in enumerate(RAW_KINDS)}
 
 
 def _key(hits: Matches, columns: tuple[str, ...]) -> np.ndarray:
@@ -433,6 +436,15 @@ def _key(hits: Matches, columns: tuple[str, ...]) -> np.ndarray:
     for column in columns:
         key = key * (1 << 31) + hits[column]
     return key
+
+
+def _lookup(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Where each of ``wanted`` is in ``keys`` (distinct values), -1 where it is not."""
+    if not len(keys):
+        return np.full(len(wanted), -1, dtype=np.int64)
+    order = np.argsort(keys)
+    at = np.minimum(np.searchsorted(keys[order], wanted), len(keys) - 1)
+    return np.where(keys[order][at] == wanted, order[at], -1)
 
 
 def _covered(hits: Matches, covers: Matches, columns: tuple[str, ...]) -> np.ndarray:
@@ -479,12 +491,12 @@ def _label_names(taxonomy: Taxonomy) -> list[str]:
     return [*taxonomy.ids, *taxonomy.escalation_kinds, *PLAIN_FAMILIES]
 
 
-def _type_findings(raw: Matches, taxonomy: Taxonomy) -> Matches:
-    candidates = _of_kind(raw, "phrase", "term")
-    candidates = select(candidates, ~_covered(candidates, _of_kind(raw, "type_exception"), ("msg", "index")))
+def _type_findings(raw: dict[str, Matches], taxonomy: Taxonomy) -> Matches:
+    candidates = _concat([raw["phrase"], raw["term"]])
+    candidates = select(candidates, ~_covered(candidates, raw["type_exception"], ("msg", "index")))
     phrases = select(candidates, candidates["kind"] == _KIND["phrase"])
     terms = select(candidates, candidates["kind"] == _KIND["term"])
-    cues = _of_kind(raw, "cue")
+    cues = raw["cue"]
     # a term counts only in a clause without phrases; with a cue there it is a complaint, else an inquiry
     terms = select(terms, ~_isin(_key(terms, ("msg", "clause")), _key(phrases, ("msg", "clause"))))
     first_cue = select(cues, np.argsort(cues["start"], kind="quicksort"))   # ties as pandas' sort_values gives them
@@ -496,7 +508,7 @@ def _type_findings(raw: Matches, taxonomy: Taxonomy) -> Matches:
     rank = np.repeat([0, 1], [len(first_cue["msg"]), len(following["msg"])])
     cue_for_clause = select(cue_for_clause, np.lexsort((cue_for_clause["start"], rank)))
     cue_for_clause = select(cue_for_clause, _first_of_pair(cue_for_clause["msg"], cue_for_clause["clause"]))
-    cue = pd.Index(_key(cue_for_clause, ("msg", "clause"))).get_indexer(_key(terms, ("msg", "clause")))
+    cue = _lookup(_key(cue_for_clause, ("msg", "clause")), _key(terms, ("msg", "clause")))
     has_cue = cue >= 0
     cued, uncued = select(terms, has_cue), select(terms, ~has_cue)
     complaints = _concat([
@@ -507,10 +519,10 @@ def _type_findings(raw: Matches, taxonomy: Taxonomy) -> Matches:
     return _concat([_keep_longest(complaints, complaints["label"]), _keep_longest(inquiries, inquiries["label"])])
 
 
-def _escalation_findings(raw: Matches, taxonomy: Taxonomy) -> Matches:
-    signals = _of_kind(raw, "escalation")
-    signals = select(signals, ~_covered(signals, _of_kind(raw, "escalation_exception"), ("msg",)))
-    negators = _of_kind(raw, "negator")
+def _escalation_findings(raw: dict[str, Matches], taxonomy: Taxonomy) -> Matches:
+    signals = raw["escalation"]
+    signals = select(signals, ~_covered(signals, raw["escalation_exception"], ("msg",)))
+    negators = raw["negator"]
     if len(signals["msg"]) and len(negators["msg"]):
         # negated: a negator ends at most ``negation_window`` characters before the signal, in its clause
         negator_key = _key(negators, ("msg", "clause"))
@@ -526,12 +538,12 @@ def _escalation_findings(raw: Matches, taxonomy: Taxonomy) -> Matches:
     return _keep_longest(found, found["label"])
 
 
-def _plain_findings(raw: Matches, taxonomy: Taxonomy) -> Matches:
+def _plain_findings(raw: dict[str, Matches], taxonomy: Taxonomy) -> Matches:
     """Problem statements, anger and compensation demands: their phrases and regexes, less exceptions."""
     parts = []
     for i, family in enumerate(PLAIN_FAMILIES):
-        hits = _of_kind(raw, family)
-        hits = select(hits, ~_covered(hits, _of_kind(raw, family + "_exception"), ("msg",)))
+        hits = raw[family]
+        hits = select(hits, ~_covered(hits, raw[family + "_exception"], ("msg",)))
         label = len(taxonomy.ids) + len(taxonomy.escalation_kinds) + i
         parts.append(_keep_longest(_findings(hits, family, label, np.where(hits["regex"], VIAS.index("regex"),
                                                                                VIAS.index("phrase"))),
@@ -565,6 +577,7 @@ def complaint_signals(messages: pd.DataFrame, taxonomy: Taxonomy | None = None) 
     block = normalize_block(texts)
     raw = _raw_findings(block, taxonomy)
     raw["clause"] = _clause_ids(block, raw, taxonomy.clause_breaks)
+    raw = _by_kind(raw)
     found = _concat([_type_findings(raw, taxonomy), _escalation_findings(raw, taxonomy), _plain_findings(raw, taxonomy)])
     if not len(found["msg"]):
         return _empty_signals()
