@@ -847,7 +847,7 @@ class _Talkative:
     the session's order (seq, then row), a reply (agent or bot) starts a new run; texts are compared
     and measured stripped."""
 
-    def __init__(self, frame: pd.DataFrame, sessions: "_SessionCodes", limits: dict):
+    def __init__(self, frame: pd.DataFrame, sessions: _SessionCodes, limits: dict):
         import pyarrow.compute as pc
 
         self.limits = limits
