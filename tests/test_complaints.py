@@ -430,3 +430,76 @@ def test_contact_scores_keep_the_order_of_the_ranking():
     assert list(out.loc["x", "contact_scores"].items()) == [("invoice", 4.0), ("return_refund", 2.0)]
     assert out.loc["x", "contact_secondary"] == "return_refund" and out.loc["quiet", "contact_reason"] == "other"
     assert out.loc["quiet", "contact_scores"] == {}
+
+
+# ------------------------------------------------------- vectorised steps against the pandas way ---
+sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
+from bench_complaints import pandas_session_heads, pandas_talkative  # noqa: E402
+
+
+def _awkward_sessions() -> pd.DataFrame:
+    """Sessions in shuffled rows: seq ties and gaps, a missing session id, role and text, blank and
+    emoji texts, repeats, bursts, bots, a session without a customer, platform/sku/time only later."""
+    frame = pd.concat([
+        session(("customer", "在吗"), ("customer", " 在吗 "), ("customer", "😀质量问题😀"), ("bot", "自动回复"),
+                ("customer", "到底什么时候发货"), ("agent", "稍等"), ("customer", "到底什么时候发货"),
+                ("customer", "到底什么时候发货"), sid="b"),
+        session(("customer", "   "), ("customer", None), ("agent", "您好"), ("customer", "我要投诉"), sid="a"),
+        session(("agent", "您好"), ("bot", "在的"), sid="no-customer"),
+        session(("customer", "啊" * 130), ("customer", "𠀀繁體 ok"), sid="c", platform=None),
+        session(("customer", "快递还没到"), ("customer", "快递还没到"), sid="d"),
+    ], ignore_index=True)
+    frame.loc[frame["session_id"] == "c", "seq"] = 1                       # ties: row order decides
+    frame.loc[(frame["session_id"] == "d"), "sku"] = [None, "SKU9"]
+    frame.loc[(frame["session_id"] == "d"), "ts"] = [pd.NaT, frame["ts"].iloc[0]]
+    frame.loc[frame.index[-1], "session_id"] = None
+    frame.loc[frame.index[1], "role"] = None
+    frame = frame.iloc[np.random.default_rng(7).permutation(len(frame))].reset_index(drop=True)
+    return frame
+
+
+@pytest.mark.parametrize("rows", [slice(None), slice(0, 0), slice(0, 1)])
+def test_talkative_counts_match_the_pandas_groupby(rows, tmp_path):
+    layer = tmp_path / "talk.yaml"
+    layer.write_text("temperament:\n  talkative: {min_burst: 2, min_repeats: 2, min_messages: 3}\n", encoding="utf-8")
+    taxonomy = load_taxonomy(layer)
+    frame = _awkward_sessions().iloc[rows]
+    expected = pandas_talkative(frame, taxonomy.temperament["talkative"])
+    pd.testing.assert_frame_equal(talkative_sessions(frame, taxonomy), expected)
+    assert rows != slice(None) or expected["talkative"].sum() >= 3
+
+
+def test_session_heads_match_a_sort_and_groupby():
+    frame = _awkward_sessions()
+    out = classify_complaints(frame).set_index("session_id")
+    pd.testing.assert_frame_equal(out[["platform", "shop", "sku", "started"]], pandas_session_heads(frame))
+    assert list(out.index) == ["a", "b", "c", "d"]
+
+
+def test_signals_do_not_depend_on_the_order_of_rows():
+    frame = _awkward_sessions()
+    shuffled = frame.iloc[::-1].reset_index(drop=True)
+    key = ["message_id", "start", "family", "label"]
+    one = complaint_signals(frame).sort_values(key).reset_index(drop=True)
+    two = complaint_signals(shuffled).sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(one, two)
+    assert set(one["message_id"]) >= {"b-3", "a-4"}          # the emoji message's type, the threat
+
+
+def test_covered_matches_a_merge():
+    rng = np.random.default_rng(5)
+
+    def hits(n):
+        start = rng.integers(0, 20, n)
+        return {"msg": rng.integers(0, 4, n), "index": rng.integers(0, 3, n), "start": start,
+                "end": start + rng.integers(1, 6, n)}
+
+    found, covers = hits(300), hits(40)
+    for columns in (("msg",), ("msg", "index")):
+        pairs = pd.DataFrame(found).reset_index(names="_hit").merge(pd.DataFrame(covers), on=list(columns),
+                                                                     suffixes=("", "_c"))
+        inside = pairs[(pairs["start_c"] <= pairs["start"]) & (pairs["end_c"] >= pairs["end"])]["_hit"].unique()
+        expected = np.isin(np.arange(300), inside)
+        assert (_complaints._covered(found, covers, columns) == expected).all()
+    empty = {k: v[:0] for k, v in covers.items()}
+    assert not _complaints._covered(found, empty, ("msg",)).any()

@@ -52,7 +52,7 @@ from ..base.arrays import ranges
 from ..base import config
 from ..base.layering import layer_files, read_layer
 from ..base.schema import as_messages
-from ..textmatch.engines import PhraseSet, drop_nested
+from ..textmatch.engines import Matches, PhraseSet, drop_nested, select
 from ..textmatch.safe_regex import check_regex
 from ..textmatch.normalize import normalize_block
 from .sessions import session_owner
@@ -186,6 +186,12 @@ class Taxonomy:
         entries = [(("agent", i), p) for i, t in enumerate(self.types) for p in t.agent_terms]
         entries += [(("other", role), p) for role, phrases in self.contact["other_phrases"].items() for p in phrases]
         return PhraseSet(entries) if entries else None
+
+    @cached_property
+    def _buyer_marks(self) -> PhraseSet | None:
+        """The words that mark a non-buyer session in the customer's messages (those of ``_contact_phrase_set``)."""
+        phrases = self.contact["other_phrases"]["customer"]
+        return PhraseSet([(("other", "customer"), p) for p in phrases]) if phrases else None
 
     @cached_property
     def _regexes(self) -> list[tuple[tuple[str, int], re.Pattern]]:
@@ -386,115 +392,163 @@ def _arrow_text(frame: pd.DataFrame):
     return frame["text"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__()
 
 
-def _raw_findings(block, taxonomy: Taxonomy) -> pd.DataFrame:
-    """Every phrase and regex match: msg, kind, index, start, end (spans in the original text)."""
+# the kinds of raw match (``_raw_findings``), the families and ways of finding as small integer codes
+RAW_KINDS = ("phrase", "term", "type_exception", "cue", "escalation", "escalation_exception", "negator",
+             *(kind for family in PLAIN_FAMILIES for kind in (family, family + "_exception")))
+VIAS = ("phrase", "regex", "term+cue", "term")
+_KIND = {kind: code for code, kind in enumerate(RAW_KINDS)}
+
+
+def _raw_findings(block, taxonomy: Taxonomy) -> Matches:
+    """Every phrase and regex match, as arrays: msg, kind (index into ``RAW_KINDS``), index (the type
+    or escalation kind), start, end (spans in the original text) and regex (found by a regex)."""
     found = taxonomy._phrase_set.find(block)
     labels = taxonomy._phrase_set.labels
-    kind = np.array([label[0] for label in labels], dtype=object)[found["entry"]]
-    index = np.array([label[1] for label in labels], dtype=np.int64)[found["entry"]]
-    frames = [pd.DataFrame({"msg": found["msg"], "kind": kind, "index": index,
-                            "start": found["start"], "end": found["end"], "regex": False})]
+    parts = [{"msg": found["msg"], "kind": np.array([_KIND[label[0]] for label in labels], dtype=np.int64)[found["entry"]],
+              "index": np.array([label[1] for label in labels], dtype=np.int64)[found["entry"]],
+              "start": found["start"], "end": found["end"], "regex": np.zeros(len(found["msg"]), dtype=bool)}]
     for (kind, index), pattern in taxonomy._regexes:
         spans = block.regex_spans(pattern)
         if len(spans):
             msg, start, end, _ = block.locate_folded(spans[:, 0], spans[:, 1])
-            frames.append(pd.DataFrame({"msg": msg, "kind": kind, "index": index, "start": start, "end": end,
-                                        "regex": True}))
-    out = pd.concat(frames, ignore_index=True)
-    return out.astype({"msg": "int64", "index": "int64", "start": "int64", "end": "int64"})
+            parts.append({"msg": msg, "kind": np.full(len(msg), _KIND[kind]), "index": np.full(len(msg), index),
+                          "start": start, "end": end, "regex": np.ones(len(msg), dtype=bool)})
+    return {k: np.concatenate([p[k] for p in parts]).astype(bool if k == "regex" else np.int64) for k in parts[0]}
 
 
-def _clause_ids(block, raw: pd.DataFrame, clause_breaks: str) -> np.ndarray:
+def _clause_ids(block, raw: Matches, clause_breaks: str) -> np.ndarray:
     """A clause number for each match (clauses end at sentence punctuation in the folded text)."""
     codes = np.frombuffer(block.folded.encode("utf-32-le"), dtype=np.uint32)
-    breaks = np.isin(codes, [ord(c) for c in clause_breaks])
-    running = np.concatenate([[0], np.cumsum(breaks)])
-    return running[block.starts[raw["msg"].to_numpy()] + raw["start"].to_numpy()]
+    breaks = np.flatnonzero(np.isin(codes, [ord(c) for c in clause_breaks]))
+    return np.searchsorted(breaks, block.starts[raw["msg"]] + raw["start"], side="left")
 
 
-def _covered(hits: pd.DataFrame, covers: pd.DataFrame, keys: list[str]) -> np.ndarray:
-    """True for each hit that a cover (same keys) spans entirely."""
-    if hits.empty or covers.empty:
-        return np.zeros(len(hits), dtype=bool)
-    pairs = hits.reset_index(names="_hit").merge(covers[keys + ["start", "end"]], on=keys, suffixes=("", "_c"))
-    inside = pairs[(pairs["start_c"] <= pairs["start"]) & (pairs["end_c"] >= pairs["end"])]
-    mask = np.zeros(len(hits), dtype=bool)
-    mask[inside["_hit"].unique()] = True
-    return mask
+def _by_kind(raw: Matches) -> dict[str, Matches]:
+    """The raw matches of each kind (``RAW_KINDS``), in their order."""
+    ordered = select(raw, np.argsort(raw["kind"], kind="stable"))
+    bounds = np.searchsorted(ordered["kind"], np.arange(len(RAW_KINDS) + 1))
+    return {kind: {k: v[bounds[i]:bounds[i + 1]] for k, v in ordered.items()} for i, kind in enumerate(RAW_KINDS)}
 
 
-def _keep_longest(frame: pd.DataFrame) -> pd.DataFrame:
-    """Of overlapping matches of one label in one message keep the longest (ties: the earliest)."""
-    if frame.empty:
-        return frame
-    codes, _ = pd.factorize(frame["label"])
-    kept = drop_nested({"msg": frame["msg"].to_numpy(), "rule": codes.astype(np.int64),
-                         "start": frame["start"].to_numpy(), "end": frame["end"].to_numpy(),
-                         "row": np.arange(len(frame))}, np.arange(codes.max() + 1, dtype=np.int64))
-    return frame.iloc[np.sort(kept["row"])]
+def _key(hits: Matches, columns: tuple[str, ...]) -> np.ndarray:
+    """One number per row for its values of ``columns`` (non-negative, each below 2**31)."""
+    key = np.zeros(len(hits["msg"]), dtype=np.int64)
+    for column in columns:
+        key = key * (1 << 31) + hits[column]
+    return key
 
 
-def _clause_keys(frame: pd.DataFrame) -> np.ndarray:
-    """One number per (message, clause) of each row (clause numbers run over the whole block)."""
-    return frame["msg"].to_numpy(dtype=np.int64) * (1 << 32) + frame["clause"].to_numpy(dtype=np.int64)
+def _lookup(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Where each of ``wanted`` is in ``keys`` (distinct values), -1 where it is not."""
+    if not len(keys):
+        return np.full(len(wanted), -1, dtype=np.int64)
+    order = np.argsort(keys)
+    at = np.minimum(np.searchsorted(keys[order], wanted), len(keys) - 1)
+    return np.where(keys[order][at] == wanted, order[at], -1)
 
 
-def _type_findings(raw: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
-    ids = taxonomy.ids
-    exceptions = raw[raw["kind"] == "type_exception"]
-    candidates = raw[raw["kind"].isin(["phrase", "term"])].reset_index(drop=True)
-    candidates = candidates[~_covered(candidates, exceptions, ["msg", "index"])]
-    phrases = candidates[candidates["kind"] == "phrase"]
-    terms = candidates[candidates["kind"] == "term"]
-    cues = raw[raw["kind"] == "cue"]
+def _covered(hits: Matches, covers: Matches, columns: tuple[str, ...]) -> np.ndarray:
+    """True for each hit that a cover (equal ``columns``) spans entirely."""
+    if not len(hits["msg"]) or not len(covers["msg"]):
+        return np.zeros(len(hits["msg"]), dtype=bool)
+    cover_key = _key(covers, columns)
+    order = np.argsort(cover_key, kind="stable")
+    cover_key = cover_key[order]
+    hit_key = _key(hits, columns)
+    low, high = np.searchsorted(cover_key, hit_key, "left"), np.searchsorted(cover_key, hit_key, "right")
+    hit = np.repeat(np.arange(len(hit_key)), high - low)
+    cover = order[np.repeat(low, high - low) + ranges(high - low)]
+    inside = (covers["start"][cover] <= hits["start"][hit]) & (covers["end"][cover] >= hits["end"][hit])
+    return np.bincount(hit[inside], minlength=len(hit_key)) > 0
+
+
+def _keep_longest(hits: Matches, group: np.ndarray) -> Matches:
+    """Of overlapping matches of one ``group`` value (a label's code) in one message keep the longest
+    (ties: the earliest), in their order."""
+    if not len(group):
+        return hits
+    kept = drop_nested({"msg": hits["msg"], "rule": group, "start": hits["start"], "end": hits["end"],
+                        "row": np.arange(len(group))}, np.arange(int(group.max()) + 1, dtype=np.int64))
+    return select(hits, np.sort(kept["row"]))
+
+
+def _findings(hits: Matches, family: str, label: np.ndarray, via, cue_start=-1, cue_end=-1) -> Matches:
+    """``hits`` as findings: msg, start, end, family (index into ``FAMILIES``), label (code into
+    ``_label_names``), via (index into ``VIAS``), cue_start, cue_end."""
+    n = len(hits["msg"])
+    return {"msg": hits["msg"], "start": hits["start"], "end": hits["end"],
+            "family": np.full(n, FAMILIES.index(family)), "label": np.broadcast_to(label, n).astype(np.int64),
+            "via": np.broadcast_to(via, n).astype(np.int64),
+            "cue_start": np.broadcast_to(cue_start, n).astype(np.int64), "cue_end": np.broadcast_to(cue_end, n).astype(np.int64)}
+
+
+def _concat(parts: list[Matches]) -> Matches:
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def _label_names(taxonomy: Taxonomy) -> list[str]:
+    """The findings' labels by code: the type ids, the escalation kinds, then the plain families."""
+    return [*taxonomy.ids, *taxonomy.escalation_kinds, *PLAIN_FAMILIES]
+
+
+def _type_findings(raw: dict[str, Matches], taxonomy: Taxonomy) -> Matches:
+    candidates = _concat([raw["phrase"], raw["term"]])
+    candidates = select(candidates, ~_covered(candidates, raw["type_exception"], ("msg", "index")))
+    phrases = select(candidates, candidates["kind"] == _KIND["phrase"])
+    terms = select(candidates, candidates["kind"] == _KIND["term"])
+    cues = raw["cue"]
     # a term counts only in a clause without phrases; with a cue there it is a complaint, else an inquiry
-    terms = terms[~np.isin(_clause_keys(terms), _clause_keys(phrases))]
-    first_cue = cues.sort_values("start").drop_duplicates(["msg", "clause"])[["msg", "clause", "start", "end"]]
+    terms = select(terms, ~_isin(_key(terms, ("msg", "clause")), _key(phrases, ("msg", "clause"))))
+    first_cue = select(cues, np.argsort(cues["start"], kind="quicksort"))   # ties as pandas' sort_values gives them
+    first_cue = select(first_cue, _first_of_pair(first_cue["msg"], first_cue["clause"]))
     # a cue in the next clause counts too when that clause names no topic itself (快递到了吗，一直没动)
-    following = first_cue[~np.isin(_clause_keys(first_cue), _clause_keys(candidates))]
-    following = following.assign(clause=following["clause"] - 1)
-    cue_for_clause = pd.concat([first_cue.assign(rank=0), following.assign(rank=1)], ignore_index=True)
-    cue_for_clause = cue_for_clause.sort_values(["rank", "start"]).drop_duplicates(["msg", "clause"]).drop(columns="rank")
-    terms = terms.merge(cue_for_clause, on=["msg", "clause"], how="left", suffixes=("", "_cue"))
-    has_cue = terms["start_cue"].notna()
-    cued = terms[has_cue]
-    out = pd.concat([
-        phrases.assign(family="complaint", via=np.where(phrases["regex"], "regex", "phrase"), cue_start=-1, cue_end=-1),
-        cued.assign(family="complaint", via="term+cue", cue_start=cued["start_cue"].to_numpy(dtype=np.int64),
-                    cue_end=cued["end_cue"].to_numpy(dtype=np.int64)),
-        terms[~has_cue].assign(family="inquiry", via="term", cue_start=-1, cue_end=-1),
-    ], ignore_index=True)
-    out["label"] = np.array(ids, dtype=object)[out["index"].to_numpy(dtype=np.int64)]
-    out = pd.concat([_keep_longest(out[out["family"] == f]) for f in ("complaint", "inquiry")], ignore_index=True)
-    return out[["msg", "family", "label", "start", "end", "via", "cue_start", "cue_end"]]
+    following = select(first_cue, ~_isin(_key(first_cue, ("msg", "clause")), _key(candidates, ("msg", "clause"))))
+    following["clause"] = following["clause"] - 1
+    cue_for_clause = _concat([first_cue, following])
+    rank = np.repeat([0, 1], [len(first_cue["msg"]), len(following["msg"])])
+    cue_for_clause = select(cue_for_clause, np.lexsort((cue_for_clause["start"], rank)))
+    cue_for_clause = select(cue_for_clause, _first_of_pair(cue_for_clause["msg"], cue_for_clause["clause"]))
+    cue = _lookup(_key(cue_for_clause, ("msg", "clause")), _key(terms, ("msg", "clause")))
+    has_cue = cue >= 0
+    cued, uncued = select(terms, has_cue), select(terms, ~has_cue)
+    complaints = _concat([
+        _findings(phrases, "complaint", phrases["index"], np.where(phrases["regex"], VIAS.index("regex"), VIAS.index("phrase"))),
+        _findings(cued, "complaint", cued["index"], VIAS.index("term+cue"), cue_for_clause["start"][cue[has_cue]],
+                  cue_for_clause["end"][cue[has_cue]])])
+    inquiries = _findings(uncued, "inquiry", uncued["index"], VIAS.index("term"))
+    return _concat([_keep_longest(complaints, complaints["label"]), _keep_longest(inquiries, inquiries["label"])])
 
 
-def _escalation_findings(raw: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
-    kinds = list(taxonomy.escalation_kinds)
-    signals = raw[raw["kind"] == "escalation"].reset_index(drop=True)
-    signals = signals[~_covered(signals, raw[raw["kind"] == "escalation_exception"], ["msg"])]
-    negators = raw[raw["kind"] == "negator"]
-    if not signals.empty and not negators.empty:
-        pairs = signals.reset_index(names="_hit").merge(negators[["msg", "clause", "start", "end"]],
-                                                        on=["msg", "clause"], suffixes=("", "_neg"))
-        gap = pairs["start"] - pairs["end_neg"]
-        negated = pairs.loc[(gap >= 0) & (gap <= taxonomy.negation_window), "_hit"].unique()
-        signals = signals.drop(index=negated)
-    signals = signals.assign(family="escalation", label=np.array(kinds, dtype=object)[signals["index"].to_numpy()], via="phrase",
-                             cue_start=-1, cue_end=-1)
-    return _keep_longest(signals)[["msg", "family", "label", "start", "end", "via", "cue_start", "cue_end"]]
+def _escalation_findings(raw: dict[str, Matches], taxonomy: Taxonomy) -> Matches:
+    signals = raw["escalation"]
+    signals = select(signals, ~_covered(signals, raw["escalation_exception"], ("msg",)))
+    negators = raw["negator"]
+    if len(signals["msg"]) and len(negators["msg"]):
+        # negated: a negator ends at most ``negation_window`` characters before the signal, in its clause
+        negator_key = _key(negators, ("msg", "clause"))
+        order = np.argsort(negator_key, kind="stable")
+        signal_key = _key(signals, ("msg", "clause"))
+        low = np.searchsorted(negator_key[order], signal_key, "left")
+        high = np.searchsorted(negator_key[order], signal_key, "right")
+        signal = np.repeat(np.arange(len(signal_key)), high - low)
+        gap = signals["start"][signal] - negators["end"][order[np.repeat(low, high - low) + ranges(high - low)]]
+        negated = np.bincount(signal[(gap >= 0) & (gap <= taxonomy.negation_window)], minlength=len(signal_key)) > 0
+        signals = select(signals, ~negated)
+    found = _findings(signals, "escalation", len(taxonomy.ids) + signals["index"], VIAS.index("phrase"))
+    return _keep_longest(found, found["label"])
 
 
-def _plain_findings(raw: pd.DataFrame) -> pd.DataFrame:
+def _plain_findings(raw: dict[str, Matches], taxonomy: Taxonomy) -> Matches:
     """Problem statements, anger and compensation demands: their phrases and regexes, less exceptions."""
-    frames = []
-    for family in PLAIN_FAMILIES:
-        hits = raw[raw["kind"] == family].reset_index(drop=True)
-        hits = hits[~_covered(hits, raw[raw["kind"] == family + "_exception"], ["msg"])]
-        frames.append(_keep_longest(hits.assign(family=family, label=family,
-                                                via=np.where(hits["regex"], "regex", "phrase"),
-                                                cue_start=-1, cue_end=-1)))
-    return pd.concat(frames, ignore_index=True)[["msg", "family", "label", "start", "end", "via", "cue_start", "cue_end"]]
+    parts = []
+    for i, family in enumerate(PLAIN_FAMILIES):
+        hits = raw[family]
+        hits = select(hits, ~_covered(hits, raw[family + "_exception"], ("msg",)))
+        label = len(taxonomy.ids) + len(taxonomy.escalation_kinds) + i
+        parts.append(_keep_longest(_findings(hits, family, label, np.where(hits["regex"], VIAS.index("regex"),
+                                                                               VIAS.index("phrase"))),
+                                   np.zeros(len(hits["msg"]), dtype=np.int64)))
+    return _concat(parts)
 
 
 def _empty_signals() -> pd.DataFrame:
@@ -510,35 +564,41 @@ def complaint_signals(messages: pd.DataFrame, taxonomy: Taxonomy | None = None) 
     ``matched`` (the text as written), ``start``/``end`` (span in the message text), ``via``
     (phrase, regex, term+cue, term) and ``cue`` (the cue text that made a term a complaint).
     """
+    import pyarrow as pa
+
     messages = as_messages(messages)
     taxonomy = taxonomy or load_taxonomy()
-    customer_rows = np.flatnonzero(messages["role"].eq("customer").to_numpy(dtype=bool, na_value=False))
+    frame = _contiguous(messages, ["message_id", "session_id", "seq", "ts", "role", "platform", "shop", "text"],
+                        whole=("message_id", "session_id", "platform", "shop", "text"))
+    customer_rows = np.flatnonzero(frame["role"].eq("customer").to_numpy(dtype=bool, na_value=False))
     if not len(customer_rows):
         return _empty_signals()
-    texts = _arrow_text(messages).take(customer_rows).combine_chunks()
+    texts = _arrow_text(frame).take(customer_rows).combine_chunks()
     block = normalize_block(texts)
     raw = _raw_findings(block, taxonomy)
     raw["clause"] = _clause_ids(block, raw, taxonomy.clause_breaks)
-    found = pd.concat([_type_findings(raw, taxonomy), _escalation_findings(raw, taxonomy),
-                       _plain_findings(raw)], ignore_index=True)
-    if found.empty:
+    raw = _by_kind(raw)
+    found = _concat([_type_findings(raw, taxonomy), _escalation_findings(raw, taxonomy), _plain_findings(raw, taxonomy)])
+    if not len(found["msg"]):
         return _empty_signals()
-    found = found.sort_values(["msg", "start", "family"], kind="stable").reset_index(drop=True)
-    msg = found["msg"].to_numpy()
+    # by message, start, then family name (as a table sorted by these columns)
+    family_rank = np.argsort(np.argsort(np.array(FAMILIES)))
+    found = select(found, np.lexsort((family_rank[found["family"]], found["start"], found["msg"])))
+    msg = found["msg"]
     rows = customer_rows[msg]
-    out = pd.DataFrame({c: _values_at(messages[c], rows) for c in ("message_id", "session_id", "seq", "ts", "platform", "shop")})
+    out = pd.DataFrame({c: _values_at(frame[c], rows) for c in ("message_id", "session_id", "seq", "ts", "platform", "shop")})
     string = pd.StringDtype("pyarrow")
     slices = _TextSlices(texts, block.starts)
-    cue_start, cue_end = found["cue_start"].to_numpy(), found["cue_end"].to_numpy()
+    names = {"family": FAMILIES, "label": _label_names(taxonomy), "via": VIAS}
     for c in ("family", "label", "matched", "start", "end", "via", "cue"):
         if c == "matched":
-            values = pd.array(slices.take(msg, found["start"].to_numpy(), found["end"].to_numpy()), dtype=string)
+            values = pd.array(slices.take(msg, found["start"], found["end"]), dtype=string)
         elif c == "cue":
-            values = pd.array(slices.take(msg, cue_start, cue_end, valid=cue_start >= 0), dtype=string)
+            values = pd.array(slices.take(msg, found["cue_start"], found["cue_end"], valid=found["cue_start"] >= 0), dtype=string)
         elif c in ("start", "end"):
-            values = found[c].to_numpy(dtype=np.int64)
+            values = found[c]
         else:
-            values = found[c].astype(string).array
+            values = pd.array(pa.array(names[c], type=pa.large_string()).take(found[c]), dtype=string)
         out[c] = values
     return out
 
@@ -565,10 +625,16 @@ class _TextSlices:
         data = texts.buffers()[2]
         self._data = np.zeros(0, dtype=np.uint8) if data is None else \
             np.frombuffer(data, dtype=np.uint8)[int(offsets[0]):int(offsets[-1])]
-        # the byte where each character of the texts run together begins (and the end)
-        begins = np.flatnonzero((self._data & 0xC0) != 0x80)
-        self._byte_of = np.append(begins, len(self._data))
+        # the byte where each character of the texts run together begins
+        self._begins = np.flatnonzero((self._data & 0xC0) != 0x80)
         self._starts = starts
+
+    def _byte_of(self, characters: np.ndarray) -> np.ndarray:
+        """The byte where each character begins (the end of the data for the character after the last)."""
+        if not len(self._begins):
+            return np.zeros_like(characters)
+        last = len(self._begins) - 1
+        return np.where(characters <= last, self._begins[np.minimum(characters, last)], len(self._data))
 
     def take(self, message: np.ndarray, start: np.ndarray, end: np.ndarray, valid: np.ndarray | None = None):
         """The text of ``message`` from character ``start`` to ``end``, for each row (missing where not ``valid``)."""
@@ -577,7 +643,7 @@ class _TextSlices:
         valid = np.ones(len(message), dtype=bool) if valid is None else valid
         first = np.where(valid, self._starts[message] + start, 0)
         last = np.where(valid, self._starts[message] + end, 0)
-        begin, stop = self._byte_of[first], self._byte_of[last]
+        begin, stop = self._byte_of(first), self._byte_of(last)
         lengths = stop - begin
         offsets = np.zeros(len(message) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
@@ -633,7 +699,7 @@ class _MessageLabels:
         message, label = self.pairs["inquiry"]
         complaint = self.pairs["complaint"]
         width = len(self.names) + 1
-        raised = np.isin(message * width + label, complaint[0] * width + complaint[1])
+        raised = _isin(message * width + label, complaint[0] * width + complaint[1])
         self.pairs["inquiry"] = (message[~raised], label[~raised])
 
     def tuples(self, family: str) -> np.ndarray:
@@ -685,6 +751,19 @@ def _starts_of_runs(group: np.ndarray) -> np.ndarray:
     if not len(group):
         return np.zeros(0, dtype=np.int64)
     return np.flatnonzero(np.concatenate([[True], group[1:] != group[:-1]]))
+
+
+def _isin(values: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """True where a value of ``values`` is one of ``among`` (by hashing: NumPy's ``isin`` sorts both)."""
+    return pd.Series(values).isin(among).to_numpy()
+
+
+def _first_rows(rows: np.ndarray, group: np.ndarray, size: int) -> np.ndarray:
+    """Per group 0 … size-1 the first of ``rows`` (sorted by ``group[rows]``) in it, -1 where none is."""
+    first = np.full(size, -1, dtype=np.int64)
+    starts = _starts_of_runs(group[rows])
+    first[group[rows[starts]]] = rows[starts]
+    return first
 
 
 def _first_of_pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -752,37 +831,110 @@ def talkative_sessions(messages: pd.DataFrame, taxonomy: Taxonomy | None = None)
     """
     messages = as_messages(messages)
     taxonomy = taxonomy or load_taxonomy()
-    limits = taxonomy.temperament["talkative"]
-    frame = messages[["session_id", "seq", "role", "text"]]
-    frame = frame[frame["role"].isin(["customer", "agent", "bot"])]
-    frame = frame.sort_values(["session_id", "seq"], kind="stable")
-    is_customer = frame["role"].eq("customer")
-    # a burst is a run of customer messages; a reply (agent or bot) starts a new run
-    run = (~is_customer).groupby(frame["session_id"], sort=False).cumsum()
-    customer = frame[is_customer].assign(run=run[is_customer])
-    group = customer.groupby("session_id", sort=False)
-    text = customer["text"].fillna("").astype(str).str.strip()
-    repeats = (customer.assign(t=text)[text.str.len() >= limits.get("repeat_min_chars", 4)]
-               .groupby(["session_id", "t"]).size().groupby(level=0).max())
-    out = pd.DataFrame({
-        "customer_messages": group.size(),
-        "longest_burst": customer.groupby(["session_id", "run"]).size().groupby(level=0).max(),
-        "longest_message": text.str.len().groupby(customer["session_id"]).max(),
-    })
-    out["most_repeats"] = repeats.reindex(out.index).fillna(1).astype(int)
-    checks = {
-        f"messages>={limits['min_messages']}": out["customer_messages"] >= limits["min_messages"],
-        f"burst>={limits['min_burst']}": out["longest_burst"] >= limits["min_burst"],
-        f"message>={limits['long_message_chars']}chars": out["longest_message"] >= limits["long_message_chars"],
-        f"repeated>={limits['min_repeats']}x": out["most_repeats"] >= limits["min_repeats"],
-    }
-    reason = pd.Series("", index=out.index)
-    for name, met in checks.items():
-        reason = reason.where(~met, reason.where(reason == "", reason + "; ") + name)
-    out["talkative"] = pd.DataFrame(checks).any(axis=1)
-    out["talkative_reason"] = reason
-    out.index.name = "session_id"
+    frame = _contiguous(messages, ["session_id", "seq", "role", "text"], whole=("text",))
+    sessions = _SessionCodes(frame)
+    talk = _Talkative(frame, sessions, taxonomy.temperament["talkative"])
+    at = sessions.by_id(talk.customer_rows)
+    out = pd.DataFrame({name: getattr(talk, name)[at] for name in
+                        ("customer_messages", "longest_burst", "longest_message", "most_repeats", "talkative")},
+                       index=sessions.index(at))
+    out["talkative_reason"] = pd.Series(talk.reasons()[at], index=out.index, dtype=str)
     return out
+
+
+class _Talkative:
+    """The talkative heuristic as arrays over session codes: a burst is a run of customer messages in
+    the session's order (seq, then row), a reply (agent or bot) starts a new run; texts are compared
+    and measured stripped."""
+
+    def __init__(self, frame: pd.DataFrame, sessions: _SessionCodes, limits: dict):
+        import pyarrow.compute as pc
+
+        self.limits = limits
+        session, size = sessions.of_message, sessions.size
+        role = frame["role"]
+        is_customer = role.eq("customer").to_numpy(dtype=bool, na_value=False)
+        is_reply = role.isin(["agent", "bot"]).to_numpy(dtype=bool, na_value=False)
+        rows = sessions.ordered[(is_customer | is_reply)[sessions.ordered]]
+        customer = is_customer[rows]
+        replies_before = np.cumsum(~customer)[customer]     # a burst: equal session and replies so far
+        self.customer_rows = rows[customer]
+        owner = session[self.customer_rows]
+        self.customer_messages = np.bincount(owner, minlength=size)
+        burst_starts = _starts_of_runs(owner * (int(replies_before.max(initial=0)) + 1) + replies_before)
+        self.longest_burst = np.zeros(size, dtype=np.int64)
+        np.maximum.at(self.longest_burst, owner[burst_starts], np.diff(np.append(burst_starts, len(owner))))
+        texts = pc.utf8_trim_whitespace(pc.fill_null(_arrow_text(frame).take(self.customer_rows), "")).combine_chunks()
+        lengths = pc.utf8_length(texts).to_numpy(zero_copy_only=False).astype(np.int64)
+        self.longest_message = np.zeros(size, dtype=np.int64)
+        np.maximum.at(self.longest_message, owner, lengths)
+        # the most times one text (long enough to count) was sent in the session
+        counted = np.flatnonzero(lengths >= limits.get("repeat_min_chars", 4))
+        text_codes = texts.take(counted).dictionary_encode().indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        pairs, repeats = np.unique(owner[counted] * (int(text_codes.max(initial=0)) + 1) + text_codes, return_counts=True)
+        self.most_repeats = np.ones(size, dtype=np.int64)
+        np.maximum.at(self.most_repeats, pairs // (int(text_codes.max(initial=0)) + 1), repeats)
+        self.checks = {
+            f"messages>={limits['min_messages']}": self.customer_messages >= limits["min_messages"],
+            f"burst>={limits['min_burst']}": self.longest_burst >= limits["min_burst"],
+            f"message>={limits['long_message_chars']}chars": self.longest_message >= limits["long_message_chars"],
+            f"repeated>={limits['min_repeats']}x": self.most_repeats >= limits["min_repeats"],
+        }
+        self.talkative = np.logical_or.reduce(list(self.checks.values()))
+
+    def reasons(self) -> np.ndarray:
+        """Per session code the thresholds met, joined by "; " ("" for none)."""
+        names = list(self.checks)
+        met = sum(m.astype(np.int64) << i for i, m in enumerate(self.checks.values()))
+        table = np.array(["; ".join(n for i, n in enumerate(names) if bits >> i & 1) for bits in range(1 << len(names))],
+                         dtype=object)
+        return table[met]
+
+
+def _contiguous(messages: pd.DataFrame, columns: list[str], whole: tuple[str, ...]) -> pd.DataFrame:
+    """``columns`` of the messages, the Arrow text columns among ``whole`` in one piece (those rows are
+    taken from): Arrow's take from a column in many pieces (as Parquet reads it) copies every piece
+    into one first, on every take."""
+    from pandas.arrays import ArrowStringArray
+
+    out = {}
+    for column in columns:
+        values = messages[column].array
+        if column in whole and isinstance(values, ArrowStringArray):
+            chunked = values.__arrow_array__()
+            if chunked.num_chunks > 1:
+                values = ArrowStringArray(chunked.combine_chunks(), dtype=values.dtype)
+        out[column] = values
+    return pd.DataFrame(out, index=messages.index, copy=False)
+
+
+class _SessionCodes:
+    """The session of each message (``of_message``) and signal (``of_signal``) as integer codes, equal
+    ids equal codes (``_shared_codes``; -1: no session), ``size`` codes in all with one left over for
+    no session, and ``ordered``: the rows of the messages with a session in the sessions' order (by
+    code, then seq, then row)."""
+
+    def __init__(self, frame: pd.DataFrame, signals: pd.DataFrame | None = None):
+        other = frame["session_id"].iloc[:0] if signals is None else signals["session_id"]
+        self.of_message, self.of_signal, self.ids = _shared_codes(frame["session_id"], other)
+        self.size = len(self.ids) + 1
+        self._dtype = frame["session_id"].dtype
+        rows = np.flatnonzero(self.of_message >= 0)
+        session = self.of_message[rows]
+        seq = frame["seq"].to_numpy(dtype=np.float64, na_value=np.inf)[rows]
+        in_order = (session[1:] > session[:-1]) | ((session[1:] == session[:-1]) & (seq[1:] >= seq[:-1]))
+        self.ordered = rows if in_order.all() else rows[np.lexsort((seq, session))]    # stable: ties by row
+
+    def by_id(self, rows: np.ndarray) -> np.ndarray:
+        """The codes of the sessions of the messages at ``rows`` (each once, none for no session), in
+        order of session id."""
+        codes = self.of_message[rows]
+        present = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(self.ids)))
+        return present[self.ids.take(present).argsort()]
+
+    def index(self, codes: np.ndarray) -> pd.Index:
+        """The session ids of ``codes`` as an index named session_id, with the dtype of the messages' column."""
+        return pd.Index(self.ids.take(codes).astype(self._dtype), name="session_id")
 
 
 def contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
@@ -794,30 +946,32 @@ def contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
     taxonomy = taxonomy or load_taxonomy()
     if signals is None:
         signals = complaint_signals(messages, taxonomy)
-    customer_ids = _customer_messages(messages, ["message_id"])["message_id"]
-    return _contact_reasons(messages, signals, taxonomy, _MessageLabels(customer_ids, signals), with_scores=True)
+    frame = _contiguous(messages, ["message_id", "session_id", "seq", "role", "text"], whole=("message_id", "text"))
+    customer_ids = _customer_messages(frame, ["message_id"])["message_id"]
+    return _contact_reasons(frame, signals, taxonomy, _MessageLabels(customer_ids, signals), with_scores=True)
 
 
 def _contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame, taxonomy: Taxonomy,
-                     message_labels: _MessageLabels, with_scores: bool) -> pd.DataFrame:
+                     message_labels: _MessageLabels, with_scores: bool,
+                     session_codes: _SessionCodes | None = None) -> pd.DataFrame:
     """``contact_reasons`` given the labels of the customers' messages; its ``contact_scores`` (a dict
-    per session) only when ``with_scores``."""
+    per session) only when ``with_scores``. ``session_codes``: the messages' and signals' sessions, when known."""
     settings = taxonomy.contact
     weights = settings["weights"]
     sessions = pd.Index(messages["session_id"].unique(), name="session_id")
-    session_of_message, session_of_signal, session_ids = _shared_codes(messages["session_id"], signals["session_id"])
+    session_codes = session_codes or _SessionCodes(messages, signals)
+    session_of_message, session_of_signal, session_ids = session_codes.of_message, session_codes.of_signal, session_codes.ids
     role = messages["role"]
     is_customer = role.eq("customer").to_numpy(dtype=bool, na_value=False)
     is_agent = role.eq("agent").to_numpy(dtype=bool, na_value=False)
     seq = messages["seq"].to_numpy()
     # the buyer's evidence: one vote per (message, type, family); opening messages count more
     customer_rows = np.flatnonzero(is_customer)
-    customer_sessions = session_of_message[customer_rows]
-    by_session = np.lexsort((customer_rows, seq[customer_rows], customer_sessions))
-    runs = _starts_of_runs(customer_sessions[by_session])
-    rank = np.empty(len(customer_rows), dtype=np.float64)
-    rank[by_session] = np.arange(len(by_session)) - np.repeat(runs, np.diff(np.append(runs, len(by_session))))
-    rank[customer_sessions < 0] = np.inf      # a message without a session is no opening message
+    by_session = session_codes.ordered[is_customer[session_codes.ordered]]
+    runs = _starts_of_runs(session_of_message[by_session])
+    rank_of_row = np.full(len(messages), np.inf)      # a message without a session is no opening message
+    rank_of_row[by_session] = np.arange(len(by_session)) - np.repeat(runs, np.diff(np.append(runs, len(by_session))))
+    rank = rank_of_row[customer_rows]
     customer_codes, signal_codes = message_labels.codes, message_labels.signal_codes
     rank_of_code = np.full(message_labels.size + 1, np.inf)
     rank_of_code[customer_codes[customer_codes >= 0]] = rank[customer_codes >= 0]
@@ -832,18 +986,19 @@ def _contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame, taxonomy: Ta
     votes = [(session_of_signal[rows], labels[rows], score * np.where(opening, settings["opening_factor"], 1.0),
               signals["seq"].to_numpy()[rows])]
     # one pass over the messages for the agent's topic words and the words of non-buyer sessions
+    # one pass over the agent's replies for the topic words and the words of non-buyer sessions, one over the
+    # buyer's messages for the latter only (topic words there are no evidence)
     phrase_set = taxonomy._contact_phrase_set
-    judged = np.flatnonzero(is_customer | is_agent)
-    non_buyer = pd.Index([])
-    if phrase_set is not None and len(judged):
-        hits = phrase_set.find(normalize_block(_arrow_text(messages).take(judged)))
+    agent_rows = np.flatnonzero(is_agent)
+    marked = []
+    if phrase_set is not None and len(agent_rows):
+        hits = phrase_set.find(normalize_block(_arrow_text(messages).take(agent_rows)))
         topic = np.array([value if what == "agent" else -1 for what, value in phrase_set.labels], dtype=np.int64)
-        marks_role = np.array([{"customer": 0, "agent": 1}.get(value, -1) if what == "other" else -2
-                               for what, value in phrase_set.labels], dtype=np.int64)
-        row = judged[hits["msg"]]
+        marks_agent = np.array([what == "other" and value == "agent" for what, value in phrase_set.labels], dtype=bool)
+        row = agent_rows[hits["msg"]]
         type_of_hit = topic[hits["entry"]]
         # the agent's evidence: the type's agent_terms in the replies, one vote per (message, type)
-        said = np.flatnonzero((type_of_hit >= 0) & is_agent[row])
+        said = np.flatnonzero(type_of_hit >= 0)
         said = said[_first_of_pair(hits["msg"][said], type_of_hit[said])]
         if len(said) and weights["agent"] > 0:
             code_of_name = {name: i for i, name in enumerate(names)}
@@ -854,9 +1009,12 @@ def _contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame, taxonomy: Ta
             type_code = np.array([code_of_name[t.id] for t in taxonomy.types], dtype=np.int64)
             votes.append((session_of_message[row[said]], type_code[type_of_hit[said]],
                           np.full(len(said), float(weights["agent"])), seq[row[said]]))
-        # a session written by a merchant, a courier or a B2B buyer is ``other`` whatever it is about
-        marked = row[marks_role[hits["entry"]] == is_agent[row].astype(np.int64)]
-        non_buyer = pd.Index(messages["session_id"].take(marked)).unique()
+        marked.append(row[marks_agent[hits["entry"]]])
+    buyer_marks = taxonomy._buyer_marks
+    if buyer_marks is not None and len(customer_rows):
+        marked.append(customer_rows[buyer_marks.find(normalize_block(_arrow_text(messages).take(customer_rows)))["msg"]])
+    # a session written by a merchant, a courier or a B2B buyer is ``other`` whatever it is about
+    non_buyer = pd.Index(messages["session_id"].take(np.concatenate(marked))).unique() if marked else pd.Index([])
     session, label, score, first = (np.concatenate(parts) for parts in zip(*votes))
     counted = session >= 0
     session, label, score, first = session[counted], label[counted], score[counted], first[counted]
@@ -871,7 +1029,8 @@ def _contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame, taxonomy: Ta
     session, label, score = session[order], label[order], score[order]
     best = _starts_of_runs(session)
     runner = best + 1
-    runner = runner[(runner < len(session)) & np.isin(runner, best, invert=True)]
+    runner = runner[runner < len(session)]
+    runner = runner[session[runner] == session[runner - 1]]          # not the best of the next session
     runner = runner[score[runner] >= settings["secondary_share"] * score[runner - 1]]
     name_of = np.array(names, dtype=object)
     # the reasons are text (``str``) once any session has evidence, else plain objects, as they always were
@@ -907,31 +1066,25 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     - Evidence: ``primary_message_id``/``primary_matched`` (first message raising the primary type),
       ``escalation_message_id``/``escalation_matched`` (first threat); ``complaint_signals`` has every finding.
     - ``agent_id`` is the session's owner (``sessions.session_owner``: the first human agent who replied); ``started`` the session's first message time.
+    - Rows are in order of session id.
     """
     messages = as_messages(messages)
     taxonomy = taxonomy or load_taxonomy()
     if signals is None:
         signals = complaint_signals(messages, taxonomy)
-    customers = _customer_messages(messages, ["message_id", "session_id"])
-    if customers.empty:
+    frame = _contiguous(messages, ["message_id", "session_id", "seq", "ts", "role", "platform", "shop", "sku", "text"],
+                        whole=("message_id", "platform", "shop", "sku", "text"))
+    customer_rows = np.flatnonzero(frame["role"].eq("customer").to_numpy(dtype=bool, na_value=False))
+    if not len(customer_rows):
         return pd.DataFrame({c: pd.Series(dtype="object") for c in SESSION_COLUMNS})
-    ordered = messages[["session_id", "seq", "platform", "shop", "sku", "ts"]].sort_values(["session_id", "seq"], kind="stable")
-    first = ordered.groupby("session_id", sort=False)
-    sessions = pd.DataFrame({
-        "platform": first["platform"].first(), "shop": first["shop"].first(),
-        "sku": ordered.dropna(subset=["sku"]).groupby("session_id", sort=False)["sku"].first(),
-        "started": first["ts"].min(),
-    })
-    sessions["agent_id"] = session_owner(messages).reindex(sessions.index)
-    message_labels = _MessageLabels(customers["message_id"], signals)
-    # every per-session value below is an array over session codes, read at ``at`` for the table's rows
-    session_of_customer, session_of_signal, session_ids = _shared_codes(customers["session_id"], signals["session_id"])
-    size = len(session_ids) + 1          # the last code stands for no session
-    at = session_ids.get_indexer(sessions.index)
-    at[at < 0] = size - 1
-    with_customers = np.bincount(session_of_customer[session_of_customer >= 0], minlength=size)[at] > 0
-    out = sessions.loc[with_customers].copy()
-    at = at[with_customers]
+    sessions = _SessionCodes(frame, signals)
+    session_of_message, session_of_signal, size = sessions.of_message, sessions.of_signal, sessions.size
+    session_of_customer = session_of_message[customer_rows]
+    # every per-session value below is an array over session codes, read at ``at`` (the table's rows)
+    at = sessions.by_id(customer_rows)
+    out = _session_heads(frame, sessions, at)
+    out["agent_id"] = session_owner(messages).reindex(out.index)
+    message_labels = _MessageLabels(frame["message_id"].iloc[customer_rows], signals)
 
     def per_session(values: np.ndarray) -> np.ndarray:
         counted = session_of_customer >= 0
@@ -972,7 +1125,7 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
         first = _first_of_pair(session, label)
         return _tuples(session[first], label[first], message_labels.names, size)[at]
 
-    out["customer_messages"] = per_session(np.ones(len(customers))).astype(int)
+    out["customer_messages"] = per_session(np.ones(len(customer_rows))).astype(int)
     out["types"] = pd.Series(types, index=out.index, dtype=object)
     out["escalation"] = per_session(message_labels.any("escalation")) > 0
     out["escalation_kinds"] = pd.Series(union("escalation"), index=out.index, dtype=object)
@@ -984,29 +1137,51 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     has_type = evidence >= 0
     out["is_complaint"] = has_type | out["problem"] | out["escalation"] | out["compensation"] | out["anger"]
     # a complaint without a type of its own takes the session's contact reason (没收到 in a delivery chat)
-    reasons = _contact_reasons(messages, signals, taxonomy, message_labels, with_scores=False).reindex(out.index)
+    reasons = _contact_reasons(frame, signals, taxonomy, message_labels, with_scores=False, session_codes=sessions).reindex(out.index)
     reason = reasons["contact_reason"].fillna("other").to_numpy(dtype=object)
     primary = np.where(out["is_complaint"].to_numpy(), reason, pd.NA)
     primary[has_type] = np.array(names, dtype=object)[label_codes[evidence[has_type]]]
     out["primary"] = primary
     out["secondary"] = pd.Series(secondary, index=out.index, dtype=object)
-    talk = talkative_sessions(messages, taxonomy)
-    out["talkative"] = talk["talkative"].reindex(out.index).fillna(False).astype(bool)
-    out["talkative_reason"] = talk["talkative_reason"].reindex(out.index).fillna("")
+    talk = _Talkative(frame, sessions, taxonomy.temperament["talkative"])
+    out["talkative"] = talk.talkative[at]
+    out["talkative_reason"] = pd.Series(talk.reasons()[at], index=out.index, dtype=str)
     for column, source in (("primary_message_id", "message_id"), ("primary_matched", "matched")):
         values = np.full(len(out), pd.NA, dtype=object)
         values[has_type] = signals[source].take(evidence[has_type]).to_numpy(dtype=object)
         out[column] = values.tolist()      # a list: its dtype is inferred as it always was (int ids stay int)
-    threats = signals[signals["family"] == "escalation"].sort_values(["session_id", "seq", "start"]).drop_duplicates("session_id")
-    threats = threats.set_index("session_id")
+    # the session's first threat: by seq, then start, then the order of the findings
+    threats = np.flatnonzero(signals["family"].eq("escalation").to_numpy(dtype=bool, na_value=False))
+    threats = threats[session_of_signal[threats] >= 0]
+    threats = threats[np.lexsort((threats, signals["start"].to_numpy()[threats], signals["seq"].to_numpy()[threats],
+                                  session_of_signal[threats]))]
+    first_threat = _first_rows(threats, session_of_signal, size)
     out["contact_reason"] = reasons["contact_reason"].fillna("other")
     out["contact_secondary"] = reasons["contact_secondary"]
-    out["escalation_message_id"] = threats["message_id"].reindex(out.index)
-    out["escalation_matched"] = threats["matched"].reindex(out.index)
+    for column, source in (("escalation_message_id", "message_id"), ("escalation_matched", "matched")):
+        out[column] = signals[source].array.take(first_threat[at], allow_fill=True)
     out = out.reset_index(names="session_id")
     string = pd.StringDtype("pyarrow")
     out = out.astype({"primary": string, "contact_reason": string, "contact_secondary": string})
     return out[list(SESSION_COLUMNS)]
+
+
+def _session_heads(frame: pd.DataFrame, sessions: _SessionCodes, at: np.ndarray) -> pd.DataFrame:
+    """Per session code in ``at``: its first platform, shop and sku (the first present, in order of
+    seq, then row) and its first message time (``started``), indexed by session id."""
+    rows, session, size = sessions.ordered, sessions.of_message, sessions.size
+
+    def first(present: np.ndarray) -> np.ndarray:
+        return _first_rows(rows[present[rows]], session, size)[at]
+
+    out = pd.DataFrame(index=sessions.index(at))
+    for column in ("platform", "shop", "sku"):
+        out[column] = frame[column].array.take(first(frame[column].notna().to_numpy()), allow_fill=True)
+    ts = frame["ts"]
+    timed = np.flatnonzero(ts.notna().to_numpy() & (session >= 0))
+    timed = timed[np.lexsort((ts.array.asi8[timed], session[timed]))]
+    out["started"] = ts.array.take(_first_rows(timed, session, size)[at], allow_fill=True)
+    return out
 
 
 def check_complaint(text: str, taxonomy: Taxonomy | None = None, platform: str = "other") -> pd.DataFrame:

@@ -6,7 +6,8 @@
 Prints messages/s for ``complaint_signals`` (matching), ``label_messages`` and ``classify_complaints``
 (given the signals), median of ``--repeat`` runs, then, on the same data, each grouping step done by a
 loop over messages or sessions (how it was first written) and by sorted codes (how it is done now),
-with the ratio. Timings on a shared machine are noisy: compare medians and ratios.
+and the per-session steps (talkative counts, session heads) done by pandas sorting by session id and
+grouping against session codes, with the ratios. Timings on a shared machine are noisy: compare medians and ratios.
 """
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ import numpy as np
 import pandas as pd
 
 from cs_analytics import classify_complaints, complaint_signals, label_messages
+from cs_analytics.base.schema import as_messages
 from cs_analytics.findings import complaints
+from cs_analytics.findings.complaints import talkative_sessions
 from sample_copies import repeated_sample
 
 
@@ -59,13 +62,63 @@ def coded_session_dicts(totals: pd.DataFrame) -> list[dict]:
     return complaints._dicts(session, label, np.round(totals["score"].to_numpy(), 2), list(label_names), len(names))
 
 
+def pandas_talkative(messages: pd.DataFrame, limits: dict) -> pd.DataFrame:
+    """talkative_sessions by sorting the messages by session id and grouping in pandas (how it was first written)."""
+    frame = messages[["session_id", "seq", "role", "text"]]
+    frame = frame[frame["role"].isin(["customer", "agent", "bot"])].sort_values(["session_id", "seq"], kind="stable")
+    is_customer = frame["role"].eq("customer")
+    run = (~is_customer).groupby(frame["session_id"], sort=False).cumsum()
+    customer = frame[is_customer].assign(run=run[is_customer])
+    text = customer["text"].fillna("").astype(str).str.strip()
+    repeats = (customer.assign(t=text)[text.str.len() >= limits.get("repeat_min_chars", 4)]
+               .groupby(["session_id", "t"]).size().groupby(level=0).max())
+    out = pd.DataFrame({
+        "customer_messages": customer.groupby("session_id", sort=False).size(),
+        "longest_burst": customer.groupby(["session_id", "run"]).size().groupby(level=0).max(),
+        "longest_message": text.str.len().groupby(customer["session_id"]).max(),
+    })
+    out["most_repeats"] = repeats.reindex(out.index).fillna(1).astype(int)
+    checks = {
+        f"messages>={limits['min_messages']}": out["customer_messages"] >= limits["min_messages"],
+        f"burst>={limits['min_burst']}": out["longest_burst"] >= limits["min_burst"],
+        f"message>={limits['long_message_chars']}chars": out["longest_message"] >= limits["long_message_chars"],
+        f"repeated>={limits['min_repeats']}x": out["most_repeats"] >= limits["min_repeats"],
+    }
+    reason = pd.Series("", index=out.index)
+    for name, met in checks.items():
+        reason = reason.where(~met, reason.where(reason == "", reason + "; ") + name)
+    out["talkative"] = pd.DataFrame(checks).any(axis=1)
+    out["talkative_reason"] = reason
+    out.index.name = "session_id"
+    return out
+
+
+def pandas_session_heads(messages: pd.DataFrame) -> pd.DataFrame:
+    """Each session's first platform, shop, sku and its start by sorting by session id and grouping (how
+    ``classify_complaints`` first did it), for the sessions with customer messages."""
+    ordered = messages[["session_id", "seq", "platform", "shop", "sku", "ts"]].sort_values(["session_id", "seq"], kind="stable")
+    first = ordered.groupby("session_id", sort=False)
+    heads = pd.DataFrame({
+        "platform": first["platform"].first(), "shop": first["shop"].first(),
+        "sku": ordered.dropna(subset=["sku"]).groupby("session_id", sort=False)["sku"].first(),
+        "started": first["ts"].min(),
+    })
+    return heads[heads.index.isin(messages.loc[messages["role"] == "customer", "session_id"])]
+
+
+def coded_session_heads(messages: pd.DataFrame) -> pd.DataFrame:
+    sessions = complaints._SessionCodes(messages)
+    customer_rows = np.flatnonzero(messages["role"].eq("customer").to_numpy(dtype=bool, na_value=False))
+    return complaints._session_heads(messages, sessions, sessions.by_id(customer_rows))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--copies", type=int, default=40, help="copies of the sample (each ~26k messages)")
     parser.add_argument("--messages", help="a messages table (.parquet, as load_logs gives it) instead of the sample")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    big = pd.read_parquet(args.messages) if args.messages else repeated_sample(args.copies)
+    big = as_messages(pd.read_parquet(args.messages) if args.messages else repeated_sample(args.copies))
     n = len(big)
     complaint_signals(big.head(1000))     # load the taxonomy and compile the matchers outside the timings
     sig, signals = median_seconds(lambda: complaint_signals(big), args.repeat)
@@ -92,6 +145,16 @@ def main() -> None:
         fast, got = median_seconds(coded, args.repeat)
         same = list(got) == (list(expected.values()) if isinstance(expected, dict) else expected)
         print(f"{name:<28} loop {slow:.2f} s, codes {fast:.3f} s: {slow / fast:,.0f}x (same values: {same})")
+    # the per-session steps of classify_complaints, pandas sorting and grouping against session codes
+    limits = complaints.load_taxonomy().temperament["talkative"]
+    frames = {
+        "talkative per session": (lambda: pandas_talkative(big, limits), lambda: talkative_sessions(big)),
+        "session heads": (lambda: pandas_session_heads(big), lambda: coded_session_heads(big)),
+    }
+    for name, (grouped, coded) in frames.items():
+        slow, expected = median_seconds(grouped, args.repeat)
+        fast, got = median_seconds(coded, args.repeat)
+        print(f"{name:<28} pandas {slow:.2f} s, codes {fast:.3f} s: {slow / fast:,.1f}x (same table: {got.equals(expected)})")
 
 
 if __name__ == "__main__":
