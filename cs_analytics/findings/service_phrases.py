@@ -2,7 +2,8 @@
 
 The lists are data (``resources/service_phrases.yaml``), each with its source in the seeds. They are
 matched like every other phrase list (normalised text, ``textmatch.engines.PhraseSet``); a list's ``regex``
-entries (bounded gaps for formulaic lines such as 还有…帮到您) run on the folded text. Complaint handling
+entries (bounded gaps for formulaic lines such as 还有…帮到您) run on the folded text, Python's ``re`` only
+over the messages RE2 says can match (``textmatch.prefilter``). Complaint handling
 uses apology and empathy; the politeness checks build on the same file.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..base import config
 from ..base.schema import as_messages
 from ..textmatch.engines import PhraseSet
 from ..textmatch.normalize import normalize_block
+from ..textmatch.prefilter import prefiltered_spans
 from .session_checks import text_slices
 from ..base.layering import load_yaml
 
@@ -92,7 +94,7 @@ def find_phrases(messages: pd.DataFrame, spec: dict[str, dict], purposes, roles=
     msg, start, end = [found["msg"]], [found["start"]], [found["end"]]
     purpose, phrase = [label_number[found["entry"]]], [written[found["entry"]]]
     for label, pattern_text, pattern in regexes:
-        spans = block.regex_spans(pattern)
+        spans = prefiltered_spans(block, pattern)
         if len(spans):
             m, s, e, _ = block.locate_folded(spans[:, 0], spans[:, 1])
             msg.append(m), start.append(s), end.append(e)
