@@ -100,8 +100,8 @@ def side_matches(data: SessionData, side: str, spec: dict, rulebook: Rulebook) -
         codes = found["purpose"].cat.codes.to_numpy()
         order = np.argsort(codes, kind="stable")          # each list's matches keep the scan's order
         bounds = np.searchsorted(codes[order], np.arange(len(lists) + 1))
-        data.cache[key] = {list_name: found.iloc[order[bounds[i]:bounds[i + 1]]]
-                           for i, list_name in enumerate(lists)}
+        by_list = found.take(order)                       # one take; each list is then a slice of it
+        data.cache[key] = {list_name: by_list.iloc[bounds[i]:bounds[i + 1]] for i, list_name in enumerate(lists)}
     return data.cache[key]
 
 

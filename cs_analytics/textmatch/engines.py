@@ -130,9 +130,12 @@ class _NumpyEngine:
         start, pid = np.concatenate(found_at), np.concatenate(found_id)
         end = start + self._lengths[pid]
         keep = end <= len(units)
+        longer = np.flatnonzero(keep & (end - start > self.KEY_UNITS))
         for j in range(self.KEY_UNITS, self._units.shape[1]):       # units past the key, longer literals only
-            longer = np.flatnonzero(keep & (self._lengths[pid] > j))
-            keep[longer] = units[start[longer] + j] == self._units[pid[longer], j]
+            longer = longer[self._lengths[pid[longer]] > j]
+            same = units[start[longer] + j] == self._units[pid[longer], j]
+            keep[longer[~same]] = False
+            longer = longer[same]
         pid, start, end = pid[keep], start[keep], end[keep]
         width = self._units.shape[1] + 1
         order = np.argsort(end * width + (width - 1 - (end - start)), kind="stable")
