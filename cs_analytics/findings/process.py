@@ -78,6 +78,18 @@ SERVICE_LISTS = ("apology", "empathy", "greeting", "help_offer", "closing", "any
                  "holiday_closing", "please", "apology_wait")
 
 
+def side_lists(side: str, spec: dict, rulebook: Rulebook) -> dict[str, dict]:
+    """The phrase lists ``side_matches`` looks for on ``side``: name → {"phrases", "regex", "exceptions"}."""
+    lists = {list_name: entry for list_name, entry in spec["phrases"].items() if entry["side"] == side}
+    if side == "agent":
+        wanted = {n for names in spec["refusal_softeners"].values() for n in names}
+        lists.update({f"rulebook:{n}": {"phrases": list(rulebook.phrase_sets[n].phrases)}
+                      for n in sorted(wanted) if n in rulebook.phrase_sets})
+        service = load_service_phrases()
+        lists.update({f"service:{n}": service[n] for n in SERVICE_LISTS})
+    return lists
+
+
 def side_matches(data: SessionData, side: str, spec: dict, rulebook: Rulebook) -> dict[str, pd.DataFrame]:
     """Every phrase list of ``side`` (agent or customer) found in one scan: list name → its matches
     (``purpose``, ``start``, ``end``, ``row``, with session ``code``, ``pos`` and ``turn``). The lists: the
@@ -87,13 +99,7 @@ def side_matches(data: SessionData, side: str, spec: dict, rulebook: Rulebook) -
     name = f"process.yaml v{spec['version']} {side} {rulebook.version}"
     key = ("side-matches", name)
     if key not in data.cache:
-        lists = {list_name: entry for list_name, entry in spec["phrases"].items() if entry["side"] == side}
-        if side == "agent":
-            wanted = {n for names in spec["refusal_softeners"].values() for n in names}
-            lists.update({f"rulebook:{n}": {"phrases": list(rulebook.phrase_sets[n].phrases)}
-                          for n in sorted(wanted) if n in rulebook.phrase_sets})
-            service = load_service_phrases()
-            lists.update({f"service:{n}": service[n] for n in SERVICE_LISTS})
+        lists = side_lists(side, spec, rulebook)
         frame = data.agents if side == "agent" else data.customers
         role = "agent" if side == "agent" else "customer"
         found = data.located(find_phrases(frame, lists, tuple(lists), roles=(role,), lean=True, name=name))
