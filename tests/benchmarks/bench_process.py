@@ -26,7 +26,6 @@ import pandas as pd
 
 from cs_analytics import analyze, politeness_checks, process_checks
 from cs_analytics.findings.process import process_spec, side_lists
-from cs_analytics.findings.rulebook import load_rulebook
 from cs_analytics.findings.service_phrases import _compiled
 from cs_analytics.findings.sessions import HUMAN, message_kinds
 from cs_analytics.textmatch.engines import PhraseSet
@@ -52,7 +51,7 @@ def same_matches(one: tuple[dict, list], other: tuple[dict, list]) -> bool:
 def phrase_scan_comparison(big: pd.DataFrame, repeat: int) -> None:
     """The agent-side phrase scan, now (numpy engine, RE2 prefilter) and before (Hyperscan callbacks, whole-text
     regexes), timed in the same run on the human agent messages of ``big``."""
-    lists = side_lists("agent", process_spec(), load_rulebook())
+    lists = side_lists("agent", process_spec())
     phrases, regexes = _compiled("bench", lists, tuple(lists))
     before = PhraseSet(list(zip(phrases.labels, phrases.written)), engine="hyperscan")
     agents = big[message_kinds(big) == HUMAN]
