@@ -168,11 +168,14 @@ class NormalizedBlock:
         width -= units < 0x800
         width -= units < 0x80
         width -= (units & 0xF800) == 0xD800                 # a surrogate pair is 4 bytes: 2 for each unit
-        byte_at = np.zeros(len(units) + 1, dtype=np.int64)
-        np.cumsum(width, out=byte_at[1:])
         astral = self._low_surrogates - 1 - np.arange(len(self._low_surrogates))   # str offsets of astral characters
         unit_start = self.starts + np.searchsorted(astral, self.starts, side="left")
-        offsets = np.append(byte_at[unit_start], byte_at[-1])
+        filled = np.diff(np.append(unit_start, len(units))) > 0
+        size = np.zeros(len(self.starts), dtype=np.int64)   # UTF-8 bytes of each message
+        if filled.any():
+            size[filled] = np.add.reduceat(width, unit_start[filled], dtype=np.int64)
+        offsets = np.zeros(len(self.starts) + 1, dtype=np.int64)
+        np.cumsum(size, out=offsets[1:])
         data = self.folded.encode("utf-8", "surrogatepass")
         return pa.LargeStringArray.from_buffers(len(self.starts), pa.py_buffer(offsets), pa.py_buffer(data))
 

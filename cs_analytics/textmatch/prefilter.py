@@ -199,7 +199,7 @@ def _starts_with_literal(pattern: str) -> bool:
     return len(parsed) > 0 and str(parsed[0][0]) == "LITERAL"
 
 
-def prefiltered_spans(block, pattern: re.Pattern, sparse_below: float = 0.05) -> np.ndarray:
+def prefiltered_spans(block, pattern: re.Pattern, sparse_below: float = 0.25) -> np.ndarray:
     """``block.regex_spans(pattern)``, with Python scanning only the messages RE2 says can match when
     they are fewer than ``sparse_below`` of the block (else it scans the whole block, which is then
     faster), each only as far as the pattern can look past them (``match_reach``; a pattern without
