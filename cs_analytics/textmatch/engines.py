@@ -5,8 +5,8 @@ each prefilter regex occurs): Hyperscan when installed (the fast engine), else p
 portable engine); tests check both report the same matches. A third, ``numpy``, compares code units
 by array arithmetic: no Python call per match, so it is the fastest where a few short phrases occur
 millions of times (``PhraseSet``'s default); Hyperscan stays the rulebook's. ``PhraseSet`` finds
-labelled phrase lists with an engine; ``drop_nested`` keeps the longest of overlapping matches; ``RegexScope`` runs regexes
-over some messages of a block without crossing a message's end. Nothing here knows a rulebook or a
+labelled phrase lists with an engine; ``drop_nested`` keeps the longest of overlapping matches;
+``RegexScope`` runs regexes over some messages of a block without crossing a message's end. Nothing here knows a rulebook or a
 taxonomy: findings build on these.
 """
 from __future__ import annotations
@@ -61,8 +61,9 @@ class _NumpyEngine:
     match). Every position is read as a 64-bit key of its next four code units (an overlapping view of
     the bytes); a hash of a position's first two units (a table lookup) marks the positions where some
     literal can start, and only those keys are looked up among the literals' sorted keys; literals over
-    four units are then checked unit by unit. Matches come in Hyperscan's order (by end, then start).
-    Prefilters run with Python ``re``."""
+    four units are then checked unit by unit. Matches come by end, then longest first (Hyperscan's
+    order, except that Hyperscan orders matches ending at the same place its own way). Prefilters run
+    with Python ``re``."""
 
     name = "numpy"
     KEY_UNITS = 4           # code units packed into one uint64 key
@@ -108,7 +109,7 @@ class _NumpyEngine:
         bytes as overlapping uint64s, one every two bytes (nothing copied)."""
         padded = np.zeros(len(units) + cls.KEY_UNITS, dtype=np.uint16)
         padded[:len(units)] = units
-        return np.ndarray((len(units),), dtype=np.uint64, buffer=padded, strides=(2,))
+        return np.ndarray((len(units),), dtype="<u8", buffer=padded, strides=(2,))
 
     def find_literals(self, compact_utf16: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every occurrence of every literal in ``compact_utf16``: (literal id, start, end) in code units."""
