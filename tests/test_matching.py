@@ -251,3 +251,39 @@ def test_regex_spans_stay_inside_messages():
     # and a match that needs the next message's words is no match (微信…工作日 over two messages)
     two = normalize_block(pa.array(["可以加我微信详聊", "1-3个工作日到账"]))
     assert not len(two.regex_spans(re.compile("微信[^,.;!?。]{0,14}?(工作日|到账)")))
+
+
+# ------------------------------------------------------------------------- the numpy engine ---
+ENGINE_PATTERNS = ["您好", "好", "为您", "为您服务", "很高兴为您服务", "期待再次为您服务", "您核实", "核实", "核实一下",
+                   "不能", "能不能", "亲亲亲亲亲", "亲亲", "😊好", "qq", "q"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("您好为服务很高兴期待再次核实一下不能亲 *-，😊𠀀Qq")), max_size=14),
+                max_size=8))
+def test_numpy_engine_finds_what_the_callback_engines_find(texts):
+    """The vectorised engine reports every (literal, start, end) the other engines report, by end then start;
+    empty blocks, one message, emoji and astral characters (never in the compact view) included."""
+    import numpy as np
+
+    from cs_analytics.textmatch.engines import engine_class
+
+    block = normalize_block(texts)
+    (pid, start, end), _ = engine_class("numpy")(ENGINE_PATTERNS, []).scan(block)
+    assert list(zip(end, start)) == sorted(zip(end, start))
+    for engine in ENGINES:
+        (other_pid, other_start, other_end), _ = engine_class(engine)(ENGINE_PATTERNS, []).scan(block)
+        assert sorted(zip(pid, start, end)) == sorted(zip(other_pid, other_start, other_end))
+    compact = block.compact
+    for p, s, e in zip(pid, start, end):
+        assert compact[s:e] == ENGINE_PATTERNS[p]
+    assert isinstance(pid, np.ndarray)
+
+
+def test_numpy_engine_on_nothing():
+    from cs_analytics.textmatch.engines import engine_class
+
+    (pid, start, end), ends = engine_class("numpy")(["您好"], []).scan(normalize_block([]))
+    assert not len(pid) and ends == []
+    (pid, start, end), _ = engine_class("numpy")([], []).scan(normalize_block(["您好"]))
+    assert not len(pid)

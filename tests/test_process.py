@@ -279,3 +279,22 @@ def test_session_order_is_sort_values_order_sorted_or_not(timed):
         expected = batch.sort_values(order, kind="stable", na_position="first").reset_index(drop=True)
         got = sc.SessionData(batch, pd.DataFrame(columns=["message_id"])).ordered[list(batch.columns)]
         pd.testing.assert_frame_equal(got, expected)
+
+
+def test_refusal_softeners_count_in_the_refusal_turn_or_the_one_before_only():
+    """The rulebook's softener sets are looked for only in refusal turns and the turns before them
+    (``_softener_rows``); softeners further back or in other sessions do not count."""
+    chats = {
+        "previous": ["C: 能改地址吗", "A: 很抱歉，订单已出库", "C: 那怎么办", "A: 这个不能改"],
+        "two_back": ["C: 在吗", "A: 很抱歉，订单已出库", "C: 嗯", "A: 好的", "C: 能改地址吗", "A: 这个不能改"],
+        "same_turn": ["C: 能便宜点吗", "A: 很抱歉", "A: 这个价格不能再改了，因为已经是活动价"],
+        "no_refusal": ["C: 有货吗", "A: 很抱歉，订单已出库，您可以拒收"],
+    }
+    rows = [{"session_id": sid, "message_id": f"{sid}{i}", "seq": i + 1, "role": "customer" if line[0] == "C" else "agent",
+             "text": line[3:], "agent_id": None if line[0] == "C" else "小王"}
+            for sid, lines in chats.items() for i, line in enumerate(lines)]
+    out = process_checks(pd.DataFrame(rows)).set_index("session_id")["refusal_softened"]
+    assert out["previous"] == True  # noqa: E712
+    assert out["two_back"] == False  # noqa: E712
+    assert out["same_turn"] == True  # noqa: E712
+    assert pd.isna(out["no_refusal"])

@@ -78,35 +78,39 @@ SERVICE_LISTS = ("apology", "empathy", "greeting", "help_offer", "closing", "any
                  "holiday_closing", "please", "apology_wait")
 
 
+def side_lists(side: str, spec: dict) -> dict[str, dict]:
+    """The phrase lists ``side_matches`` looks for on ``side``: name → {"phrases", "regex", "exceptions"}."""
+    lists = {list_name: entry for list_name, entry in spec["phrases"].items() if entry["side"] == side}
+    if side == "agent":
+        service = load_service_phrases()
+        lists.update({f"service:{n}": service[n] for n in SERVICE_LISTS})
+    return lists
+
+
 def side_matches(data: SessionData, side: str, spec: dict, rulebook: Rulebook) -> dict[str, pd.DataFrame]:
     """Every phrase list of ``side`` (agent or customer) found in one scan: list name → its matches
     (``purpose``, ``start``, ``end``, ``row``, with session ``code``, ``pos`` and ``turn``). The lists: the
-    process lists of ``spec``; on the agent side also the rulebook's refusal softeners (``rulebook:<set>``)
-    and the ``SERVICE_LISTS`` (``service:<list>``). Found once per batch and shared by the process and
-    politeness checks, so each side is normalised and scanned once."""
+    process lists of ``spec``; on the agent side also the ``SERVICE_LISTS`` (``service:<list>``). Found
+    once per batch and shared by the process and politeness checks, so each side is normalised and
+    scanned once. (The rulebook's refusal softeners are looked for only around refusals:
+    ``_softener_rows``.)"""
     name = f"process.yaml v{spec['version']} {side} {rulebook.version}"
     key = ("side-matches", name)
     if key not in data.cache:
-        lists = {list_name: entry for list_name, entry in spec["phrases"].items() if entry["side"] == side}
-        if side == "agent":
-            wanted = {n for names in spec["refusal_softeners"].values() for n in names}
-            lists.update({f"rulebook:{n}": {"phrases": list(rulebook.phrase_sets[n].phrases)}
-                          for n in sorted(wanted) if n in rulebook.phrase_sets})
-            service = load_service_phrases()
-            lists.update({f"service:{n}": service[n] for n in SERVICE_LISTS})
+        lists = side_lists(side, spec)
         frame = data.agents if side == "agent" else data.customers
         role = "agent" if side == "agent" else "customer"
         found = data.located(find_phrases(frame, lists, tuple(lists), roles=(role,), lean=True, name=name))
         codes = found["purpose"].cat.codes.to_numpy()
         order = np.argsort(codes, kind="stable")          # each list's matches keep the scan's order
         bounds = np.searchsorted(codes[order], np.arange(len(lists) + 1))
-        data.cache[key] = {list_name: found.iloc[order[bounds[i]:bounds[i + 1]]]
-                           for i, list_name in enumerate(lists)}
+        by_list = found.take(order)                       # one take; each list is then a slice of it
+        data.cache[key] = {list_name: by_list.iloc[bounds[i]:bounds[i + 1]] for i, list_name in enumerate(lists)}
     return data.cache[key]
 
 
 def _found(data: SessionData, name: str) -> pd.DataFrame:
-    """The matches of one phrase list (process.yaml ``phrases``, ``rulebook:<set>`` or ``service:<list>``)."""
+    """The matches of one phrase list (process.yaml ``phrases`` or ``service:<list>``)."""
     spec = data.extra["spec"]
     side = "agent" if ":" in name else spec["phrases"][name]["side"]
     return side_matches(data, side, spec, data.extra["rulebook"])[name]
@@ -222,14 +226,34 @@ def refusal_softened(data: SessionData) -> pd.DataFrame:
     this = turn_id[rows]
     has_previous = this > turn_id[data.first_rows(data.agent_rows())][data.code[rows]]   # not the session's first turn
 
+    if not len(refusals):
+        return _all_satisfied(refusals, np.zeros(0, dtype=bool), data)
+    found = _softener_rows(data, np.union1d(this, this[has_previous] - 1))
+
     def covered(sets: list[str]) -> np.ndarray:
         marked = np.zeros(int(turn_id.max()) + 2, dtype=bool)          # per agent turn: a phrase of ``sets`` in it
         for name in sets:
-            marked[turn_id[_found(data, f"rulebook:{name}")["row"].to_numpy(dtype=np.int64)]] = True
+            marked[turn_id[found[name]]] = True
         return marked[this] | (has_previous & marked[np.maximum(this - 1, 0)])
 
-    ok = covered(softeners["apology"]) & covered(softeners["reason"]) if len(refusals) else np.zeros(0, dtype=bool)
-    return _all_satisfied(refusals, ok, data)
+    return _all_satisfied(refusals, covered(softeners["apology"]) & covered(softeners["reason"]), data)
+
+
+def _softener_rows(data: SessionData, turns: np.ndarray) -> dict[str, np.ndarray]:
+    """Rulebook phrase set named in ``refusal_softeners`` → the rows (of ``data.ordered``) of the human agent
+    messages in agent turns ``turns`` (``agent_turn_ids``) holding one of its phrases. Looked for in those
+    messages only: the sets are common words (可以, 为您, 订单) that only count next to a refusal."""
+    spec, rulebook = data.extra["spec"], data.extra["rulebook"]
+    wanted = sorted({n for names in spec["refusal_softeners"].values() for n in names} & set(rulebook.phrase_sets))
+    rows = data.agent_rows()
+    rows = rows[np.isin(data.agent_turn_ids()[rows], turns)]
+    if not wanted or not len(rows):
+        return {name: np.zeros(0, dtype=np.int64) for name in wanted}
+    lists = {name: {"phrases": list(rulebook.phrase_sets[name].phrases)} for name in wanted}
+    found = find_phrases(data.ordered.iloc[rows], lists, tuple(wanted), roles=("agent",), lean=True,
+                         name=f"process.yaml v{spec['version']} softeners {rulebook.version}")
+    codes, found_rows = found["purpose"].cat.codes.to_numpy(), found["row"].to_numpy(dtype=np.int64)
+    return {name: found_rows[codes == i] for i, name in enumerate(wanted)}
 
 
 def _customer_abuse(data: SessionData) -> pd.DataFrame:

@@ -2,7 +2,8 @@
 
 The lists are data (``resources/service_phrases.yaml``), each with its source in the seeds. They are
 matched like every other phrase list (normalised text, ``textmatch.engines.PhraseSet``); a list's ``regex``
-entries (bounded gaps for formulaic lines such as 还有…帮到您) run on the folded text. Complaint handling
+entries (bounded gaps for formulaic lines such as 还有…帮到您) run on the folded text, Python's ``re`` only
+over the messages RE2 says can match (``textmatch.prefilter``). Complaint handling
 uses apology and empathy; the politeness checks build on the same file.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..base import config
 from ..base.schema import as_messages
 from ..textmatch.engines import PhraseSet
 from ..textmatch.normalize import normalize_block
+from ..textmatch.prefilter import prefiltered_spans
 from .session_checks import text_slices
 from ..base.layering import load_yaml
 
@@ -88,16 +90,15 @@ def find_phrases(messages: pd.DataFrame, spec: dict[str, dict], purposes, roles=
     # purposes numbered 0..n-1, their exceptions n..2n-1
     numbers = {label: i for i, label in enumerate(purposes + tuple(p + "!" for p in purposes))}
     label_number = np.array([numbers[label] for label in phrases.labels], dtype=np.int64)
-    written = np.asarray(phrases.written, dtype=object)
     msg, start, end = [found["msg"]], [found["start"]], [found["end"]]
-    purpose, phrase = [label_number[found["entry"]]], [written[found["entry"]]]
-    for label, pattern_text, pattern in regexes:
-        spans = block.regex_spans(pattern)
+    purpose, phrase = [label_number[found["entry"]]], [found["entry"]]      # phrase: entry, or -1 - regex
+    for number, (label, pattern_text, pattern) in enumerate(regexes):
+        spans = prefiltered_spans(block, pattern)
         if len(spans):
             m, s, e, _ = block.locate_folded(spans[:, 0], spans[:, 1])
             msg.append(m), start.append(s), end.append(e)
             purpose.append(np.full(len(m), numbers[label], dtype=np.int64))
-            phrase.append(np.full(len(m), f"regex:{pattern_text}", dtype=object))
+            phrase.append(np.full(len(m), -1 - number, dtype=np.int64))
     msg, start, end = np.concatenate(msg), np.concatenate(start), np.concatenate(end)
     purpose = np.concatenate(purpose)
     kept = _without_exceptions(msg, purpose, start, end, len(purposes))
@@ -110,10 +111,18 @@ def find_phrases(messages: pd.DataFrame, spec: dict[str, dict], purposes, roles=
     return pd.DataFrame({
         "message_id": rows["message_id"].to_numpy(), "session_id": rows["session_id"].to_numpy(),
         "seq": rows["seq"].to_numpy(), "agent_id": rows["agent_id"].to_numpy(),
-        "purpose": np.asarray(purposes, dtype=object)[purpose], "phrase": np.concatenate(phrase)[kept],
+        "purpose": np.asarray(purposes, dtype=object)[purpose],
+        "phrase": _phrase_texts(np.concatenate(phrase)[kept], phrases, regexes),
         "matched": text_slices(block.original, block.starts[msg] + start, block.starts[msg] + end),
         "start": start, "end": end, "row": row,
     }, columns=FOUND_COLUMNS)
+
+
+def _phrase_texts(codes: np.ndarray, phrases: PhraseSet, regexes) -> np.ndarray:
+    """The phrase as listed for each match: an entry of ``phrases`` (codes ≥ 0), or ``regex:<pattern>`` for
+    regex number ``-1 - code``."""
+    texts = np.asarray(list(phrases.written) + [f"regex:{text}" for _, text, _ in regexes], dtype=object)
+    return texts[np.where(codes >= 0, codes, len(phrases.written) - 1 - codes)]
 
 
 def _without_exceptions(msg: np.ndarray, purpose: np.ndarray, start: np.ndarray, end: np.ndarray,
@@ -126,7 +135,8 @@ def _without_exceptions(msg: np.ndarray, purpose: np.ndarray, start: np.ndarray,
         return keep
     exceptions = pd.DataFrame({"msg": msg[is_exception], "purpose": purpose[is_exception] - lists,
                                "start_exc": start[is_exception], "end_exc": end[is_exception]})
-    candidates = np.flatnonzero(keep & np.isin(msg, exceptions["msg"].to_numpy()))
+    excepted = np.unique(exceptions["purpose"].to_numpy())
+    candidates = np.flatnonzero(keep & np.isin(purpose, excepted) & np.isin(msg, exceptions["msg"].to_numpy()))
     hits = pd.DataFrame({"index": candidates, "msg": msg[candidates], "purpose": purpose[candidates],
                          "start": start[candidates], "end": end[candidates]})
     pairs = hits.merge(exceptions, on=["msg", "purpose"])

@@ -2,9 +2,11 @@
 
 An engine finds every occurrence of every literal in a block's compact view (and the messages where
 each prefilter regex occurs): Hyperscan when installed (the fast engine), else pyahocorasick (the
-portable engine); tests check both report the same matches. ``PhraseSet`` finds labelled phrase lists
-with an engine; ``drop_nested`` keeps the longest of overlapping matches; ``RegexScope`` runs regexes
-over some messages of a block without crossing a message's end. Nothing here knows a rulebook or a
+portable engine); tests check both report the same matches. A third, ``numpy``, compares code units
+by array arithmetic: no Python call per match, so it is the fastest where a few short phrases occur
+millions of times (``PhraseSet``'s default); Hyperscan stays the rulebook's. ``PhraseSet`` finds
+labelled phrase lists with an engine; ``drop_nested`` keeps the longest of overlapping matches;
+``RegexScope`` runs regexes over some messages of a block without crossing a message's end. Nothing here knows a rulebook or a
 taxonomy: findings build on these.
 """
 from __future__ import annotations
@@ -19,7 +21,7 @@ from ..base.arrays import ranges
 from .normalize import NormalizedBlock, normalization_spec, normalize, spans_within
 from .safe_regex import sre_parse
 
-ENGINES = ("auto", "hyperscan", "pyahocorasick")
+ENGINES = ("auto", "hyperscan", "pyahocorasick", "numpy")
 ASCII_WORD = re.compile(r"[a-z0-9]")
 ASCII_LETTER = re.compile(r"[a-z]")
 
@@ -50,6 +52,98 @@ class _AhoCorasickEngine:
             literal = (pid, last + 1 - self._lengths[pid], last + 1)
         else:
             literal = (EMPTY, EMPTY, EMPTY)
+        ends = [np.fromiter((m.end() for m in p.finditer(block.compact)), dtype=np.int64) for p in self._prefilters]
+        return literal, ends
+
+
+class _NumpyEngine:
+    """Literals found by array arithmetic on the compact view's UTF-16 code units (no Python call per
+    match). Every position is read as a 64-bit key of its next four code units (an overlapping view of
+    the bytes); a hash of a position's first two units (a table lookup) marks the positions where some
+    literal can start, and only those keys are looked up among the literals' sorted keys; literals over
+    four units are then checked unit by unit. Matches come by end, then longest first (Hyperscan's
+    order, except that Hyperscan orders matches ending at the same place its own way). Prefilters run
+    with Python ``re``."""
+
+    name = "numpy"
+    KEY_UNITS = 4           # code units packed into one uint64 key
+    HASH_BITS = 22          # the two-unit prefix filter: 4M slots, one bit per group of literals
+
+    def __init__(self, patterns: list[str], prefilters: list[str]):
+        units = [np.frombuffer(p.encode("utf-16-le", "surrogatepass"), dtype=np.uint16) for p in patterns]
+        self._lengths = np.array([len(u) for u in units], dtype=np.int64)
+        self._units = np.zeros((len(units), max([self.KEY_UNITS, *self._lengths])), dtype=np.uint16)
+        for i, u in enumerate(units):
+            self._units[i, :len(u)] = u
+        usable = np.flatnonzero(self._lengths > 0)
+        keys = np.zeros(len(units), dtype=np.uint64)
+        for j in range(self.KEY_UNITS):
+            keys |= self._units[:, j].astype(np.uint64) << np.uint64(16 * j)
+        # literals grouped by how many units their key holds (1-4); within a group the keys sorted, each
+        # distinct key with the range of literals sharing it (only literals over four units share keys)
+        self._groups = []
+        self._filter = np.zeros(1 << self.HASH_BITS, dtype=np.uint8)
+        for width in range(1, self.KEY_UNITS + 1):
+            ids = usable[np.minimum(self._lengths[usable], self.KEY_UNITS) == width]
+            if not len(ids):
+                continue
+            ids = ids[np.argsort(keys[ids], kind="stable")]
+            distinct, first, count = np.unique(keys[ids], return_index=True, return_counts=True)
+            bit = np.uint8(1 << len(self._groups))
+            if width == 1:
+                self._one_unit = (np.zeros(0x10000, dtype=bool), bit)
+                self._one_unit[0][distinct.astype(np.int64)] = True
+            else:
+                self._filter[self._hash(self._units[ids, 0], self._units[ids, 1])] |= bit
+            self._groups.append((width, bit, distinct, first, count, ids))
+        self._prefilters = [re.compile(p, re.ASCII) for p in prefilters]
+
+    @classmethod
+    def _hash(cls, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """A slot of the prefix filter for each pair of code units (a literal's or a position's first two)."""
+        return (second.astype(np.uint32) << np.uint32(cls.HASH_BITS - 16)) ^ first
+
+    @classmethod
+    def _all_keys(cls, units: np.ndarray) -> np.ndarray:
+        """The key of every position of ``units`` (code units past the end read as 0): a view of the
+        bytes as overlapping uint64s, one every two bytes (nothing copied)."""
+        padded = np.zeros(len(units) + cls.KEY_UNITS, dtype=np.uint16)
+        padded[:len(units)] = units
+        return np.ndarray((len(units),), dtype="<u8", buffer=padded, strides=(2,))
+
+    def find_literals(self, compact_utf16: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every occurrence of every literal in ``compact_utf16``: (literal id, start, end) in code units."""
+        units = np.frombuffer(compact_utf16, dtype=np.uint16)
+        if not len(units) or not self._groups:
+            return EMPTY, EMPTY, EMPTY
+        keys = self._all_keys(units)
+        marks = self._filter[self._hash(units, np.r_[units[1:], np.zeros(1, dtype=np.uint16)])]
+        found_at, found_id = [], []
+        for width, bit, distinct, first, count, ids in self._groups:
+            table = self._one_unit[0][units] if width == 1 else marks & bit
+            at = np.flatnonzero(table)
+            masked = keys[at] & np.uint64((1 << (16 * width)) - 1)
+            slot = np.minimum(np.searchsorted(distinct, masked), len(distinct) - 1)
+            hit = np.flatnonzero(distinct[slot] == masked)
+            n = count[slot[hit]]
+            found_at.append(np.repeat(at[hit], n))
+            found_id.append(ids[np.repeat(first[slot[hit]], n) + ranges(n)])
+        start, pid = np.concatenate(found_at), np.concatenate(found_id)
+        end = start + self._lengths[pid]
+        keep = end <= len(units)
+        longer = np.flatnonzero(keep & (end - start > self.KEY_UNITS))
+        for j in range(self.KEY_UNITS, self._units.shape[1]):       # units past the key, longer literals only
+            longer = longer[self._lengths[pid[longer]] > j]
+            same = units[start[longer] + j] == self._units[pid[longer], j]
+            keep[longer[~same]] = False
+            longer = longer[same]
+        pid, start, end = pid[keep], start[keep], end[keep]
+        width = self._units.shape[1] + 1
+        order = np.argsort(end * width + (width - 1 - (end - start)), kind="stable")
+        return pid[order], start[order], end[order]
+
+    def scan(self, block: NormalizedBlock):
+        literal = self.find_literals(block.compact_utf16)
         ends = [np.fromiter((m.end() for m in p.finditer(block.compact)), dtype=np.int64) for p in self._prefilters]
         return literal, ends
 
@@ -183,7 +277,8 @@ class _HyperscanEngine:
 
 
 def available_engines() -> list[str]:
-    """The matching engines importable here, fastest first."""
+    """The installed engines for a rulebook, fastest first (``numpy`` needs nothing installed and is
+    not listed: it is fast on a few frequent phrases, not on thousands)."""
     names = []
     for name, module in (("hyperscan", "hyperscan"), ("pyahocorasick", "ahocorasick")):
         try:
@@ -202,7 +297,7 @@ def engine_class(engine: str):
         if not available:
             raise ImportError("no matching engine installed: pip install pyahocorasick (or hyperscan)")
         engine = available[0]
-    return _HyperscanEngine if engine == "hyperscan" else _AhoCorasickEngine
+    return {"hyperscan": _HyperscanEngine, "pyahocorasick": _AhoCorasickEngine, "numpy": _NumpyEngine}[engine]
 
 
 Matches = dict  # column name → NumPy array, all of one length (cheaper than DataFrames on the hot path)
@@ -320,7 +415,8 @@ class PhraseSet:
     normalised like rule phrases and matched on the compact view with the same engines as the
     rulebook, so evasions and Traditional characters are read the same way. One-character phrases
     are found by a NumPy comparison. A phrase made of ASCII letters or digits (``315``, ``qq``)
-    only matches as a whole word.
+    only matches as a whole word. ``engine``: "auto" is the ``numpy`` engine (phrase lists are short
+    and their phrases frequent, where a callback per match would cost most).
     """
 
     def __init__(self, entries, engine: str = "auto"):
@@ -339,7 +435,7 @@ class PhraseSet:
         self._single = [(ord(p), i) for i, p in enumerate(self.patterns) if len(p) == 1 and ord(p) < 0xD800]
         single_ids = {i for _, i in self._single}
         self._multi = np.array([i for i in range(len(self.patterns)) if i not in single_ids], dtype=np.int64)
-        self._engine = engine_class(engine)([self.patterns[i] for i in self._multi], [])
+        self._engine = engine_class("numpy" if engine == "auto" else engine)([self.patterns[i] for i in self._multi], [])
         self._ascii = np.array([bool(re.fullmatch(r"[a-z0-9]+", p)) for p in self.patterns], dtype=bool)
         # each pattern's entries, flattened: pattern p stands for _flat_entries[_first_entry[p]:_first_entry[p + 1]]
         self._entry_counts = np.array([len(e) for e in self._entries], dtype=np.int64)

@@ -153,9 +153,31 @@ class NormalizedBlock:
         last = self._units_to_str(self._compact_to_units(ends - 1))
         return self._split(first, last + 1)
 
-    def regex_spans(self, pattern) -> np.ndarray:
-        """Every match of ``pattern`` in the folded view, each within one message (``spans_within``)."""
-        return spans_within(pattern, self.folded, self.starts, self.lengths)
+    def regex_spans(self, pattern, messages: np.ndarray | None = None, reach: int | None = None) -> np.ndarray:
+        """Every match of ``pattern`` in the folded view, each within one message (``spans_within``); only
+        in ``messages`` (ascending) when given, where the others are known to hold none."""
+        return spans_within(pattern, self.folded, self.starts, self.lengths, messages, reach)
+
+    @cached_property
+    def folded_texts(self):
+        """Each message's folded text, as an Arrow large_string array (for vectorised kernels such as RE2)."""
+        import pyarrow as pa
+
+        units = _to_units(self.folded)
+        width = np.full(len(units), 3, dtype=np.uint8)      # UTF-8 bytes per code unit
+        width -= units < 0x800
+        width -= units < 0x80
+        width -= (units & 0xF800) == 0xD800                 # a surrogate pair is 4 bytes: 2 for each unit
+        astral = self._low_surrogates - 1 - np.arange(len(self._low_surrogates))   # str offsets of astral characters
+        unit_start = self.starts + np.searchsorted(astral, self.starts, side="left")
+        filled = np.diff(np.append(unit_start, len(units))) > 0
+        size = np.zeros(len(self.starts), dtype=np.int64)   # UTF-8 bytes of each message
+        if filled.any():
+            size[filled] = np.add.reduceat(width, unit_start[filled], dtype=np.int64)
+        offsets = np.zeros(len(self.starts) + 1, dtype=np.int64)
+        np.cumsum(size, out=offsets[1:])
+        data = self.folded.encode("utf-8", "surrogatepass")
+        return pa.LargeStringArray.from_buffers(len(self.starts), pa.py_buffer(offsets), pa.py_buffer(data))
 
     def locate_folded(self, starts, ends):
         """Folded-view spans (original offsets of the run-together text) → (message, start, end, kept mask);
@@ -167,24 +189,45 @@ class NormalizedBlock:
         return self._split(starts, ends)
 
 
-def spans_within(pattern, text: str, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+def spans_within(pattern, text: str, starts: np.ndarray, lengths: np.ndarray,
+                 messages: np.ndarray | None = None, reach: int | None = None) -> np.ndarray:
     """Every match of ``pattern`` in ``text`` (messages run together: ``starts``/``lengths``), as offsets
     (n × 2), each within one message: a match that would run on into the next message is looked for
     again inside its own message (where an optional tail simply stops at the message end), and the
     stretch it swallowed is scanned again. The scan runs at the regex engine's speed; only the rare
-    match across a boundary costs a second look."""
+    match across a boundary costs a second look.
+
+    ``messages`` (ascending indices): scan only the runs of these messages, the rest being known to hold
+    no match (``prefilter.candidate_messages``); the text around them is still there for lookarounds.
+    ``reach``: how far past a match's start the pattern can look (``prefilter.match_reach``); a scan
+    whose matches must start before some point then stops ``reach`` characters past it instead of
+    searching on to the next match however far away (without ``reach`` it does)."""
     ends_of = starts + lengths
     found: list[np.ndarray] = []
-    work = [(0, None)]          # (scan from, only matches starting before): the whole text, then rescans
-    while work:
-        pos, stop = work.pop()
+    if messages is None:
+        work = [(0, None)]      # (scan from, only matches starting before): the whole text, then rescans
+    else:
+        messages = np.asarray(messages, dtype=np.int64)
+        first = np.r_[True, messages[1:] != messages[:-1] + 1] if len(messages) else np.zeros(0, dtype=bool)
+        last = np.r_[first[1:], True] if len(messages) else first
+        work = list(zip(starts[messages[first]].tolist(), ends_of[messages[last]].tolist()))
+    main = True                 # the first round: the text (or the runs of ``messages``); then rescans
+    while work:                 # every pending scan, then their matches checked at once
         spans = []
-        for m in pattern.finditer(text, pos):
-            if stop is not None and m.start() >= stop:
-                break
-            spans.append(m.span())
+        resume = 0              # the main scan goes on after its last match, as one scan of the text would
+        for pos, stop in work:
+            pos = max(pos, resume)
+            if stop is not None and pos >= stop:
+                continue
+            endpos = len(text) if stop is None or reach is None else min(len(text), stop + reach)
+            for m in pattern.finditer(text, pos, endpos):
+                if stop is not None and m.start() >= stop:
+                    break
+                spans.append(m.span())
+                resume = m.end() if main else 0
+        work, main = [], False
         if not spans:
-            continue
+            break
         spans = np.array(spans, dtype=np.int64)
         limit = ends_of[np.searchsorted(starts, spans[:, 0], side="right") - 1]
         inside = spans[:, 1] <= limit

@@ -9,6 +9,11 @@ for every step); only the two checks are timed, as ``analyze`` runs them: polite
 the session batch and the phrase scans both share), then process. The loop runs the same functions
 session by session on ``--loop-share`` of the sessions and is scaled; the script checks both agree on
 that share, then prints messages/s (median of ``--repeat``) and the ratio for each.
+
+It also times the agent-side phrase scan those checks share (``process.side_matches``: every list
+normalised and matched once, regex entries included) both ways in the same run: the numpy engine with
+the RE2 prefilter (now) against Hyperscan's callback per match with Python ``re`` over the whole text
+(before), and checks both find the same matches. ``--scan-only`` skips everything else.
 """
 from __future__ import annotations
 
@@ -16,10 +21,59 @@ import argparse
 import statistics
 import time
 
+import numpy as np
 import pandas as pd
 
 from cs_analytics import analyze, politeness_checks, process_checks
+from cs_analytics.findings.process import process_spec, side_lists
+from cs_analytics.findings.service_phrases import _compiled
+from cs_analytics.findings.sessions import HUMAN, message_kinds
+from cs_analytics.textmatch.engines import PhraseSet
+from cs_analytics.textmatch.normalize import normalize_block
+from cs_analytics.textmatch.prefilter import prefiltered_spans
 from sample_copies import repeated_sample
+
+
+def scan_phrases(texts, phrases: PhraseSet, regexes, prefilter: bool) -> tuple[dict, list]:
+    """Normalise ``texts`` and find every phrase and regex of the lists: what ``find_phrases`` spends its time on."""
+    block = normalize_block(texts)
+    spans = [prefiltered_spans(block, pattern) if prefilter else block.regex_spans(pattern) for _, _, pattern in regexes]
+    return phrases.find(block), spans
+
+
+def same_matches(one: tuple[dict, list], other: tuple[dict, list]) -> bool:
+    """Both ways found the same phrase matches (in any order) and the same regex spans."""
+    as_set = lambda found: set(zip(found["msg"].tolist(), found["entry"].tolist(), found["start"].tolist(),  # noqa: E731
+                                   found["end"].tolist()))
+    return as_set(one[0]) == as_set(other[0]) and all(np.array_equal(a, b) for a, b in zip(one[1], other[1]))
+
+
+def phrase_scan_comparison(big: pd.DataFrame, repeat: int) -> None:
+    """The agent-side phrase scan, now (numpy engine, RE2 prefilter) and before (Hyperscan callbacks, whole-text
+    regexes), timed in the same run on the human agent messages of ``big``."""
+    lists = side_lists("agent", process_spec())
+    phrases, regexes = _compiled("bench", lists, tuple(lists))
+    before = PhraseSet(list(zip(phrases.labels, phrases.written)), engine="hyperscan")
+    agents = big[message_kinds(big) == HUMAN]
+    texts = agents["text"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__()
+    ways = {"now": (phrases, True), "before": (before, False)}
+    times: dict[str, list[float]] = {way: [] for way in ways}
+    cpu: dict[str, list[float]] = {way: [] for way in ways}
+    results = {}
+    for _ in range(repeat):
+        for way, (phrase_set, prefilter) in ways.items():     # alternating, so both see the same machine load
+            started, started_cpu = time.perf_counter(), time.process_time()
+            results[way] = scan_phrases(texts, phrase_set, regexes, prefilter)
+            times[way].append(time.perf_counter() - started)
+            cpu[way].append(time.process_time() - started_cpu)
+    print(f"agent-side phrase scan ({len(agents):,} human agent messages, {len(phrases.patterns)} phrases, "
+          f"{len(regexes)} regexes); medians of {repeat}, wall (CPU):")
+    for way, label in (("now", "numpy engine, RE2 prefilter"), ("before", "Hyperscan callbacks, whole-text regexes")):
+        wall, busy = statistics.median(times[way]), statistics.median(cpu[way])
+        print(f"  {way:6s} ({label}): {wall:.2f} s ({busy:.2f} s CPU) = {len(agents) / wall:,.0f} messages/s")
+    ratio = statistics.median(times["before"]) / statistics.median(times["now"])
+    ratio_cpu = statistics.median(cpu["before"]) / statistics.median(cpu["now"])
+    print(f"  ratio {ratio:.1f}x ({ratio_cpu:.1f}x CPU); same matches: {same_matches(results['now'], results['before'])}")
 
 
 def loop_checks(messages: pd.DataFrame, hits: pd.DataFrame, complaints: pd.DataFrame,
@@ -56,8 +110,12 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=40)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--loop-share", type=float, default=0.002, help="share of sessions the loop is timed on")
+    parser.add_argument("--scan-only", action="store_true", help="time only the phrase scan, now and before")
     args = parser.parse_args()
     big = repeated_sample(args.copies)
+    phrase_scan_comparison(big, args.repeat)
+    if args.scan_only:
+        return
     found = analyze(big)
     hits, complaints, waits = found.hits, found.complaint_sessions, found.long_waits
     sessions = big["session_id"].drop_duplicates()

@@ -1,0 +1,214 @@
+"""Which messages can hold a match of a Python regex, asked of RE2 in one vectorised Arrow call.
+
+Python ``re`` scans a million messages' text at a few MB/s when a pattern does not start with a literal
+(``\\d{1,3}…小时``); RE2 (``pyarrow.compute.match_substring_regex``, which releases the GIL) tells at
+once which messages can match, and Python then runs only over those (``normalize.spans_within``'s
+``messages``). ``re2_superset`` writes a Python pattern as an RE2 one that matches wherever the Python
+one can: character categories are spelled out as Python defines them (``\\d`` is any Unicode decimal
+digit, ``\\s`` any ``str.isspace`` character); ``.`` takes a newline too; lookarounds, anchors and word
+boundaries are dropped. All of that only widens it. It gives None where it cannot promise that (back-references, case-insensitive
+matching, repeats beyond RE2's limit); then every message is scanned, as before.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import numpy as np
+
+from .safe_regex import sre_parse
+
+LAST_CODE_POINT = 0x10FFFF
+SURROGATES = (0xD800, 0xDFFF)      # not characters: never in valid text, never in an RE2 class
+RE2_MAX_REPEAT = 1000
+
+
+@lru_cache(maxsize=None)
+def _category(name: str, widest: bool = True) -> tuple[tuple[int, int], ...]:
+    """The code point ranges Python's ``\\d``, ``\\s``, ``\\w`` or their negations (``name``: an sre
+    CATEGORY) match: the widest of the Unicode and ASCII readings, or the narrowest (for a negated class),
+    so the translation stays a superset whichever flags the pattern sets where."""
+    letter = {"DIGIT": "d", "SPACE": "s", "WORD": "w"}[name.removeprefix("CATEGORY_").removeprefix("NOT_")]
+    negated = "NOT_" in name
+    unicode = widest != negated          # \d widest: Unicode digits; \D widest: all but ASCII digits
+    runs = []
+    for first, last in ((0, SURROGATES[0] - 1), (SURROGATES[1] + 1, LAST_CODE_POINT)):
+        text = np.arange(first, last + 1, dtype="<u4").tobytes().decode("utf-32-le")   # every code point in turn
+        runs += [(ord(m.group()[0]), ord(m.group()[-1]))
+                 for m in re.finditer(f"\\{letter}+", text, 0 if unicode else re.ASCII)]
+    return _complement(runs) if negated else tuple(runs)
+
+
+def _complement(ranges) -> tuple[tuple[int, int], ...]:
+    """Every code point (surrogates aside) outside ``ranges``."""
+    out, next_free = [], 0
+    for first, last in sorted(ranges) + [(SURROGATES[0], SURROGATES[1]), (LAST_CODE_POINT + 1, LAST_CODE_POINT + 1)]:
+        if first > next_free:
+            out.append((next_free, first - 1))
+        next_free = max(next_free, last + 1)
+    return tuple((a, b) for a, b in out if not (a >= SURROGATES[0] and b <= SURROGATES[1]))
+
+
+def _char(code: int) -> str:
+    return chr(code) if chr(code).isascii() and chr(code).isalnum() else f"\\x{{{code:x}}}"
+
+
+def _class(ranges) -> str | None:
+    """An RE2 character class of ``ranges`` (None when empty: it can never match)."""
+    parts = []
+    for first, last in sorted(ranges):
+        if last < SURROGATES[0] or first > SURROGATES[1]:
+            parts.append((first, last))
+        else:          # keep the parts either side of the surrogates
+            parts += [p for p in ((first, SURROGATES[0] - 1), (SURROGATES[1] + 1, last)) if p[0] <= p[1]]
+    if not parts:
+        return None
+    return "[" + "".join(_char(a) if a == b else f"{_char(a)}-{_char(b)}" for a, b in parts) + "]"
+
+
+def re2_superset(pattern: str) -> str | None:
+    """An RE2 pattern that matches every text the Python ``pattern`` has a match in (see the module
+    docstring); None when it cannot be written."""
+    try:
+        parsed = sre_parse.parse(pattern)
+    except re.error:
+        return None
+    if parsed.state.flags & re.IGNORECASE:
+        return None
+
+    def items_ranges(items) -> list[tuple[int, int]] | None:
+        negate = any(str(op) == "NEGATE" for op, _ in items)
+        ranges = []
+        for op, arg in items:
+            name = str(op)
+            if name == "NEGATE":
+                continue
+            elif name == "LITERAL":
+                ranges.append((arg, arg))
+            elif name == "RANGE":
+                ranges.append(arg)
+            elif name == "CATEGORY":
+                ranges += _category(str(arg), widest=not negate)
+            else:
+                return None
+        return list(_complement(ranges)) if negate else ranges
+
+    def walk(tree) -> str | None:
+        out = []
+        for op, arg in tree:
+            name = str(op)
+            if name == "LITERAL":
+                piece = _class([(arg, arg)])
+            elif name == "NOT_LITERAL":
+                piece = _class(_complement([(arg, arg)]))
+            elif name == "ANY":
+                piece = "(?s:.)"                 # a newline too: wider than Python's . without DOTALL
+            elif name == "IN":
+                ranges = items_ranges(arg)
+                piece = None if ranges is None else _class(ranges)
+            elif name == "CATEGORY":
+                piece = _class(_category(str(arg)))
+            elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                low, high, sub = arg
+                inner = walk(sub)
+                if inner is None or low > RE2_MAX_REPEAT:
+                    return None
+                upper = "" if high == sre_parse.MAXREPEAT or high > RE2_MAX_REPEAT else str(high)
+                piece = f"(?:{inner}){{{low},{upper}}}"
+            elif name in ("SUBPATTERN", "ATOMIC_GROUP"):
+                if name == "SUBPATTERN" and arg[1] & re.IGNORECASE:
+                    return None
+                inner = walk(arg[-1] if name == "SUBPATTERN" else arg)
+                piece = None if inner is None else f"(?:{inner})"
+            elif name == "BRANCH":
+                branches = [walk(b) for b in arg[1]]
+                piece = None if None in branches else "(?:" + "|".join(branches) + ")"
+            elif name in ("AT", "ASSERT", "ASSERT_NOT"):
+                piece = ""                       # zero-width conditions: dropped, the pattern only widens
+            else:
+                return None
+            if piece is None:
+                return None
+            out.append(piece)
+        return "".join(out)
+
+    return walk(parsed)
+
+
+def candidate_messages(texts, pattern: str) -> np.ndarray | None:
+    """The positions of ``texts`` (an Arrow string array) where Python's ``pattern`` can match (RE2 run
+    over every text at once); None when the pattern has no RE2 form (then every message is a candidate)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    translated = re2_superset(pattern)
+    if translated is None:
+        return None
+    try:
+        found = pc.match_substring_regex(texts, translated)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):    # RE2 refused it after all
+        return None
+    return np.flatnonzero(pc.fill_null(found, False).to_numpy(zero_copy_only=False))
+
+
+def match_reach(pattern: str) -> int | None:
+    """How many characters past a match's start ``pattern`` can look (its longest match, lookaheads
+    counted as if they consumed); None when unbounded, or when it asks for the end of the text (``$``,
+    ``\\Z``), which a scan stopped early would see in the wrong place."""
+    def reach(tree) -> int | None:
+        total = 0
+        for op, arg in tree:
+            name = str(op)
+            if name in ("LITERAL", "NOT_LITERAL", "ANY", "IN", "CATEGORY"):
+                width = 1
+            elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                inner = reach(arg[2])
+                if inner is None or arg[1] == sre_parse.MAXREPEAT:
+                    return None
+                width = inner * arg[1]
+            elif name == "SUBPATTERN":
+                width = reach(arg[-1])
+            elif name == "ATOMIC_GROUP":
+                width = reach(arg)
+            elif name == "BRANCH":
+                widths = [reach(b) for b in arg[1]]
+                width = None if None in widths else max(widths)
+            elif name in ("ASSERT", "ASSERT_NOT"):
+                width = reach(arg[1]) if arg[0] == 1 else 0       # a lookahead looks on; a lookbehind back
+            elif name == "AT":
+                width = None if str(arg) in ("AT_END", "AT_END_STRING") else 1   # \b peeks at one more
+            else:
+                return None
+            if width is None:
+                return None
+            total += width
+        return total
+
+    try:
+        found = reach(sre_parse.parse(pattern))
+    except re.error:
+        return None
+    return None if found is None else found + 1
+
+
+def _starts_with_literal(pattern: str) -> bool:
+    try:
+        parsed = sre_parse.parse(pattern)
+    except re.error:
+        return False
+    return len(parsed) > 0 and str(parsed[0][0]) == "LITERAL"
+
+
+def prefiltered_spans(block, pattern: re.Pattern, sparse_below: float = 0.25) -> np.ndarray:
+    """``block.regex_spans(pattern)``, with Python scanning only the messages RE2 says can match when
+    they are fewer than ``sparse_below`` of the block (else it scans the whole block, which is then
+    faster), each only as far as the pattern can look past them (``match_reach``; a pattern without
+    that bound scans the whole block). A pattern that starts with a literal character is scanned whole
+    at once: Python's ``re`` skips ahead to that character about as fast as RE2 would."""
+    if not len(block):
+        return np.zeros((0, 2), dtype=np.int64)
+    reach = None if _starts_with_literal(pattern.pattern) else match_reach(pattern.pattern)
+    messages = None if reach is None else candidate_messages(block.folded_texts, pattern.pattern)
+    if messages is None or len(messages) >= sparse_below * len(block):
+        return block.regex_spans(pattern)
+    return block.regex_spans(pattern, messages, reach)

@@ -1,0 +1,69 @@
+"""textmatch.prefilter: RE2 tells which messages can match; Python then scans only those, with the same spans."""
+import re
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from cs_analytics.findings.service_phrases import load_service_phrases
+from cs_analytics.findings.process import process_spec
+from cs_analytics.textmatch.normalize import normalize_block
+from cs_analytics.textmatch.prefilter import candidate_messages, match_reach, prefiltered_spans, re2_superset
+
+PATTERNS = [
+    r"(?:\d{1,3}|[一二三]{1,3}|\[数字x\])\s{0,2}(?:个)?\s{0,2}(?:小时|天|h(?![a-z]))",
+    r"\d{1,2}\s?点(?:前|之前)",
+    r"(?<=您)好[^,.;!?。]{0,3}?(吗|呢)",
+    r"还有[^,.;!?。]{0,4}?(帮|吗)",
+    r"\bok\b",
+    r"^您",
+    r"好$",
+    r"[^\D]h",
+    r"\W{2}",
+    r"您.{1,5}?吗",
+    r"x+y",                                   # unbounded: scanned whole
+]
+
+
+def _texts():
+    return st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(list("您好吗呢还有帮一二三个小时天点前之 h ok x y12٣\n，。😊𠀀[数字]")),
+                                                  max_size=12)), max_size=10)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_texts())
+def test_prefiltered_spans_equal_the_whole_scan(texts):
+    """On awkward input (empty and missing texts, emoji, astral characters, newlines, matches that could run
+    from one message into the next, lookarounds at message ends) scanning only RE2's candidates gives the
+    whole scan's spans."""
+    block = normalize_block(pa.array(texts, type=pa.string()))
+    for pattern in map(re.compile, PATTERNS):
+        whole = block.regex_spans(pattern)
+        assert np.array_equal(prefiltered_spans(block, pattern, sparse_below=2.0), whole), pattern.pattern
+        found = candidate_messages(block.folded_texts, pattern.pattern)
+        if found is not None and len(whole):                  # a superset: every message with a match
+            owner = np.searchsorted(block.starts, whole[:, 0], side="right") - 1
+            assert set(owner) <= set(found.tolist())
+
+
+def test_folded_texts_are_each_messages_folded_text():
+    texts = ["ＡＢ體😊x", "", None, "您好\n", "𠀀亲"]
+    block = normalize_block(pa.array(texts, type=pa.string()))
+    assert block.folded_texts.to_pylist() == [block.folded[a:a + n] for a, n in zip(block.starts, block.lengths)]
+    assert normalize_block(pa.array([], type=pa.string())).folded_texts.to_pylist() == []
+
+
+def test_superset_translation():
+    assert re2_superset(r"(a)\1") is None, "back-references have no RE2 form"
+    assert re2_superset(r"(?i)ab") is None
+    assert re2_superset(r"a(?=b)") == "[a]" and re2_superset(r"^a\b$") == "[a]"
+    assert match_reach(r"x+") is None and match_reach(r"a$") is None
+    assert match_reach(r"ab(?!c)") == 4 and match_reach(r"a{1,3}") == 4
+
+
+@pytest.mark.parametrize("pattern", [p for spec in (load_service_phrases(), process_spec()["phrases"])
+                                     for entry in spec.values() for p in entry.get("regex") or []])
+def test_every_packaged_regex_has_an_re2_form(pattern):
+    assert re2_superset(pattern) is not None
+    assert pa.compute.match_substring_regex(pa.array(["x"]), re2_superset(pattern)) is not None
