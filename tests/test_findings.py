@@ -133,6 +133,21 @@ def test_session_owner_skips_auto_replies_of_an_agent_account():
     assert session_owner(messages)["s1"] == "小赵"
 
 
+def test_message_kinds_are_kept_for_the_same_table_and_computed_for_another():
+    from cs_analytics.findings.sessions import BOT, HUMAN, message_kinds
+
+    messages = chat(("10:00:00", "customer", "在吗"), ("10:00:01", "agent", "【自动回复】您好，欢迎光临本店"),
+                    ("10:01:00", "agent", "您好"), agent="小赵")
+    kinds = message_kinds(messages)
+    assert message_kinds(messages.reset_index(drop=True)) is kinds, "a table sharing the columns is the same table"
+    assert not kinds.flags.writeable
+    changed = messages.assign(text=["在吗", "您好", "【自动回复】稍等"])
+    assert list(message_kinds(changed)[1:]) == [HUMAN, BOT] and list(kinds[1:]) == [BOT, HUMAN]
+    as_objects = messages.astype({"role": object, "text": object})      # no Arrow arrays: computed each time
+    assert list(message_kinds(as_objects)) == list(kinds)
+    assert list(message_kinds(messages.iloc[:0])) == [] and list(message_kinds(messages.iloc[2:])) == [HUMAN]
+
+
 def test_a_table_with_only_the_required_columns_is_enough():
     frame = pd.DataFrame({"session_id": ["a", "a", "b"], "role": ["customer", "agent", "customer"],
                           "text": ["快递怎么还没到，我要投诉", "亲，您好，非常抱歉，马上为您催促", "在吗"]})

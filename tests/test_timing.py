@@ -315,3 +315,32 @@ def test_an_unanswered_round_is_held_against_the_agent_who_owned_the_session():
     assert rounds["responsible_agent"].tolist() == ["小王", "小王"]
     summary = tstats.response_summary(rounds, "responsible_agent", thresholds=(60,))
     assert summary.loc["小王", "rounds"] == 2 and summary.loc["小王", "within_60s"] == 0.5
+
+
+def test_metrics_from_the_whole_tables_rounds_equal_the_metrics_computed_per_recipe(sample_load):
+    """``platform_metrics(..., rounds=)`` takes the rounds of recipes without a merge from the whole table's
+    rounds when sessions keep one platform; a session that changes platform (or has none) makes it
+    compute per recipe. Either way the metrics are the ones computed from scratch."""
+    messages = sample_load.messages
+    mixed = messages.copy()
+    first = mixed["session_id"].iloc[0]
+    in_first = (mixed["session_id"] == first).to_numpy()
+    other = "jd" if mixed["platform"].iloc[0] != "jd" else "pdd"
+    mixed.loc[in_first & (mixed["role"] == "agent").to_numpy(), "platform"] = other   # one session, two platforms
+    missing = messages.copy()
+    missing.loc[missing["session_id"] == first, "platform"] = None
+    one = messages.iloc[:1]
+    for frame in (messages, mixed, missing, one):
+        for by in (None, "shop"):
+            expected = tm.platform_metrics(frame, by=by)
+            pd.testing.assert_frame_equal(tm.platform_metrics(frame, by=by, rounds=tm.reply_rounds(frame)), expected)
+    assert not tm._one_platform_per_session(mixed) and tm._one_platform_per_session(missing)
+
+
+def test_session_times_with_known_owners_equal_the_computed_ones(sample_load):
+    from cs_analytics.findings.sessions import session_owner
+
+    messages = sample_load.messages
+    rounds = tm.reply_rounds(messages)
+    pd.testing.assert_frame_equal(tm.session_times(messages, rounds, owners=session_owner(messages)),
+                                  tm.session_times(messages, rounds))

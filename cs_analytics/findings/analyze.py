@@ -125,7 +125,9 @@ class Findings:
 
     @finding
     def session_times(self) -> pd.DataFrame | None:
-        return session_times(self.messages, self.reply_rounds) if self.timed else None
+        if not self.timed:
+            return None
+        return session_times(self.messages, self.reply_rounds, owners=self.owners.set_index("session_id")["agent_id"])
 
     @finding
     def long_waits(self) -> pd.DataFrame | None:
@@ -133,7 +135,7 @@ class Findings:
 
     @finding
     def platform_metrics(self) -> pd.DataFrame | None:
-        return platform_metrics(self.messages, self.recipes) if self.timed else None
+        return platform_metrics(self.messages, self.recipes, rounds=self.reply_rounds) if self.timed else None
 
     @finding
     def politeness(self) -> pd.DataFrame:

@@ -48,7 +48,7 @@ def part_findings(findings, names=None, rows: np.ndarray | None = None) -> dict:
     names = tuple(names or (*PART_FINDINGS, "platform_metrics"))
     out = {name: getattr(findings, name) for name in names if name in PART_FINDINGS}
     if findings.timed and "platform_metrics" in names:
-        out[METRIC_COUNTS] = platform_metric_counts(findings.messages, findings.recipes)
+        out[METRIC_COUNTS] = platform_metric_counts(findings.messages, findings.recipes, rounds=findings.reply_rounds)
     if rows is not None:
         out[POSITIONS] = _positions(findings.messages, out, rows)
     return out
