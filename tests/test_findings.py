@@ -133,6 +133,17 @@ def test_session_owner_skips_auto_replies_of_an_agent_account():
     assert session_owner(messages)["s1"] == "小赵"
 
 
+def test_the_shared_sessions_go_once_politeness_and_process_are_computed(sample_load):
+    found = analyze(sample_load.messages.iloc[:3000], workers=1)
+    found.politeness
+    assert "_sessions" in found.__dict__, "kept for the process checks"
+    found.process
+    assert "_sessions" not in found.__dict__
+    again = analyze(sample_load.messages.iloc[:3000], workers=1)
+    pd.testing.assert_frame_equal(again.process, found.process)
+    pd.testing.assert_frame_equal(again.politeness, found.politeness)
+
+
 def test_message_kinds_are_kept_for_the_same_table_and_computed_for_another():
     from cs_analytics.findings.sessions import BOT, HUMAN, message_kinds
 
