@@ -159,25 +159,59 @@ def session_times(messages: pd.DataFrame, rounds: pd.DataFrame | None = None,
                   owners: pd.Series | None = None) -> pd.DataFrame:
     """Per session: platform, shop, agent_id (``sessions.session_owner``), started, ended, duration_s, rounds,
     first_response_s (the first round's human response; NaN when never answered), unanswered_rounds.
-    ``rounds`` / ``owners``: the messages' ``reply_rounds`` / ``session_owner`` when known."""
+    ``rounds`` / ``owners``: the messages' ``reply_rounds`` / ``session_owner`` when known.
+
+    Sessions come in the order of their first timed message; every column is found by session
+    number (one factorisation of the ids), not by aligning indexes of text."""
     messages = as_messages(messages)
     if rounds is None:
         rounds = reply_rounds(messages)
     require_times(messages, "Session times")
-    timed = messages[messages["ts"].notna()]
-    group = timed.groupby("session_id", sort=False)
-    out = pd.DataFrame({"platform": group["platform"].first(), "shop": group["shop"].first(),
-                        "started": group["ts"].min(), "ended": group["ts"].max()})
+    timed_rows = messages["ts"].notna().to_numpy()
+    timed = messages if timed_rows.all() else messages[timed_rows]
+    codes, ids = pd.factorize(timed["session_id"], sort=False)     # groupby(sort=False)'s order; missing ids: -1
+    n = len(ids)
+    rows = np.flatnonzero(codes >= 0)
+    by_session = rows[np.argsort(codes[rows], kind="stable")]        # each session's rows, in order
+    starts = np.searchsorted(codes[by_session], np.arange(n))
+    ts = timed["ts"].array
+    stamps = ts.asi8[by_session]
+    started = np.minimum.reduceat(stamps, starts) if n else stamps[:0]
+    ended = np.maximum.reduceat(stamps, starts) if n else stamps[:0]
+    out = pd.DataFrame({"session_id": pd.Index(ids, name="session_id"),
+                        "platform": _first_present(timed["platform"], by_session, starts, n),
+                        "shop": _first_present(timed["shop"], by_session, starts, n),
+                        "started": _times_like(ts, started), "ended": _times_like(ts, ended)})
     out["duration_s"] = (out["ended"] - out["started"]).dt.total_seconds()
-    by_session = rounds.groupby("session_id", sort=False)
-    out["rounds"] = by_session.size().reindex(out.index).fillna(0).astype(int)
-    first = rounds[rounds["round"] == 1].set_index("session_id")
-    out["first_response_s"] = first["response_s"].reindex(out.index)
-    out["agent_id"] = (session_owner(messages) if owners is None else owners).reindex(out.index)
-    out["unanswered_rounds"] = (~rounds["answered"]).groupby(rounds["session_id"]).sum().reindex(out.index) \
-        .fillna(0).astype(int)
-    out.index.name = "session_id"
-    return out.reset_index()
+    round_codes = pd.Index(ids).get_indexer(rounds["session_id"])
+    known = round_codes >= 0
+    out["rounds"] = np.bincount(round_codes[known], minlength=n).astype(int)
+    first_round = known & (rounds["round"] == 1).to_numpy()
+    first_response = np.full(n, np.nan)
+    first_response[round_codes[first_round]] = rounds["response_s"].to_numpy(dtype=float)[first_round]
+    out["first_response_s"] = first_response
+    owners = session_owner(messages) if owners is None else owners
+    out["agent_id"] = owners.array.take(owners.index.get_indexer(pd.Index(ids)), allow_fill=True)
+    unanswered = ~rounds["answered"].to_numpy(dtype=bool)
+    out["unanswered_rounds"] = np.bincount(round_codes[known], weights=unanswered[known], minlength=n).astype(int)
+    return out
+
+
+def _first_present(values: pd.Series, by_session: np.ndarray, starts: np.ndarray, n: int):
+    """Per session: the first non-missing value among its rows (``by_session``, each session's rows from
+    ``starts``), as groupby ``first`` gives it; missing where the session has none."""
+    present = values.notna().to_numpy()[by_session]
+    position = np.flatnonzero(present)
+    session = np.searchsorted(starts, position, side="right") - 1
+    first = np.full(n, -1, dtype=np.int64)
+    first[session[::-1]] = by_session[position[::-1]]
+    return values.array.take(first, allow_fill=True)
+
+
+def _times_like(times, values: np.ndarray):
+    """Integer times (of ``times``' unit) as an array of ``times``' dtype."""
+    naive = pd.DatetimeIndex(values.view(f"M8[{times.unit}]"))
+    return (naive if times.tz is None else naive.tz_localize("UTC").tz_convert(times.tz)).array
 
 
 # -------------------------------------------------------------------------------- statistics ---
