@@ -144,6 +144,28 @@ def test_the_shared_sessions_go_once_politeness_and_process_are_computed(sample_
     pd.testing.assert_frame_equal(again.politeness, found.politeness)
 
 
+def test_in_order_of_agrees_with_a_stable_sort(sample_load):
+    import numpy as np
+
+    from cs_analytics.findings.sessions import in_order_of
+
+    def by_sort(frame, keys):
+        if any(frame[key].isna().any() for key in keys):
+            return False
+        index = frame[keys].reset_index(drop=True).sort_values(keys, kind="stable").index.to_numpy()
+        return bool((index == np.arange(len(index))).all())
+
+    keys = ["session_id", "ts", "seq"]
+    messages = sample_load.messages.sort_values(keys, kind="stable").reset_index(drop=True)
+    emoji = messages.iloc[:4].assign(session_id=["a", "a😀", "a😀", "b"], seq=[1, 1, 2, 1])
+    swapped = messages.iloc[[0, 2, 1, *range(3, 50)]]
+    tied = messages.iloc[:20].assign(ts=messages["ts"].iloc[0], seq=1)
+    for frame in (messages, messages.iloc[::-1], emoji, emoji.iloc[[0, 2, 1, 3]], swapped, tied, messages.iloc[:1],
+                  messages.iloc[:0], messages.iloc[:30].assign(ts=pd.NaT), messages.sample(frac=1.0, random_state=2)):
+        assert in_order_of(frame, keys) == by_sort(frame, keys)
+        assert in_order_of(frame, ["session_id", "seq"]) == by_sort(frame, ["session_id", "seq"])
+
+
 def test_message_kinds_are_kept_for_the_same_table_and_computed_for_another():
     from cs_analytics.findings.sessions import BOT, HUMAN, message_kinds
 

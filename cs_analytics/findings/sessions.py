@@ -105,3 +105,31 @@ def session_owner(messages: pd.DataFrame, kinds: np.ndarray | None = None) -> pd
     owner_row = np.full(len(sessions), -1, dtype=np.int64)
     owner_row[codes[first]] = first
     return pd.Series(messages["agent_id"].array.take(owner_row, allow_fill=True), index=sessions, name="agent_id")
+
+
+def in_order_of(messages: pd.DataFrame, keys: list[str]) -> bool:
+    """Whether the rows already stand in the ascending order of ``keys`` with none of them missing (a
+    stable sort by them would leave every row in place): one comparison of neighbours per key, no sort."""
+    import pyarrow.compute as pc
+
+    if len(messages) < 2:
+        return not any(messages[key].isna().any() for key in keys)
+    undecided = np.ones(len(messages) - 1, dtype=bool)           # neighbours equal on the keys so far
+    for key in keys:
+        values = messages[key]
+        if values.isna().any():
+            return False
+        arrow = getattr(values.array, "_pa_array", None)
+        if arrow is not None:
+            before, after = arrow[:-1], arrow[1:]
+            less = pc.less(after, before).to_numpy(zero_copy_only=False)
+            equal = pc.equal(after, before).to_numpy(zero_copy_only=False)
+        else:
+            numbers = values.array.asi8 if hasattr(values.array, "asi8") else values.to_numpy()
+            less, equal = numbers[1:] < numbers[:-1], numbers[1:] == numbers[:-1]
+        if (undecided & less).any():
+            return False
+        undecided &= equal
+        if not undecided.any():
+            break
+    return True

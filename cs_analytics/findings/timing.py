@@ -22,7 +22,7 @@ import pandas as pd
 from ..base import config
 from .service_phrases import find_service_phrases
 from ..base.timeparse import require_times, week_start
-from ..base.schema import as_messages
+from ..base.schema import as_messages, is_in
 from .sessions import BOT, CUSTOMER, HUMAN, message_kinds, session_owner, timing_settings
 from ..base.layering import load_yaml
 
@@ -466,7 +466,7 @@ def long_waits(messages: pd.DataFrame, rounds: pd.DataFrame | None = None,
     if rounds is None:
         rounds = reply_rounds(messages)
     waits = rounds[rounds["response_s"] > threshold_s].copy()
-    replies = messages[messages["message_id"].isin(waits["reply_message_id"])]
+    replies = messages[is_in(messages["message_id"], waits["reply_message_id"])]
     found = find_service_phrases(replies, ("apology_wait",))
     first = found.sort_values(["message_id", "start"]).drop_duplicates("message_id").set_index("message_id")["matched"]
     waits["apology"] = waits["reply_message_id"].map(first).astype("str")      # text, also when none matched
