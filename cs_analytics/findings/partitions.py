@@ -110,17 +110,25 @@ def combine(parts: list[dict], recipes: dict) -> dict:
         if not present:
             out[name] = None
             continue
-        frame = concat_parts([part[name] for part in present])
-        if all(POSITIONS in part for part in present):
-            position = np.concatenate([part[POSITIONS][name] for part in present])
-            frame = frame.iloc[np.argsort(position, kind="stable")]
-        if name == "long_waits":
-            frame = frame.sort_values("response_s", ascending=False, kind="stable")
-        out[name] = frame.reset_index(drop=True)
+        positions = [part[POSITIONS][name] for part in present] if all(POSITIONS in part for part in present) else None
+        out[name] = combine_table(name, [part[name] for part in present], positions)
     counts = [part[METRIC_COUNTS] for part in parts if part.get(METRIC_COUNTS) is not None]
     if counts:
         out["platform_metrics"] = finish_platform_metrics(pd.concat(counts, ignore_index=True), recipes)
     return out
+
+
+def combine_table(name: str, tables: list[pd.DataFrame], positions: list[np.ndarray] | None = None) -> pd.DataFrame:
+    """One finding's parts as one table: concatenated and, with ``positions`` (each part's rows' positions
+    in the whole input), in the whole table's order. ``tables`` is emptied once concatenated, so that
+    at most two copies of the table are held at once."""
+    frame = concat_parts(tables)
+    tables.clear()
+    if positions is not None:
+        frame = frame.iloc[np.argsort(np.concatenate(positions), kind="stable")]
+    if name == "long_waits":
+        frame = frame.sort_values("response_s", ascending=False, kind="stable")
+    return frame.reset_index(drop=True)
 
 
 def order_by_session(frame: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -194,20 +202,22 @@ class WrittenParts:
 
     def table(self, name: str) -> pd.DataFrame:
         """The combined table of finding ``name`` (the parts are let go once combined)."""
-        parts = []
+        tables, positions = [], []
         for part in self.kept:
-            table = part.pop(name)
-            parts.append({name: table, POSITIONS: {name: part[POSITIONS].pop(name, None)}})
+            table, position = part.pop(name), part[POSITIONS].pop(name, None)
+            if table is not None:
+                tables.append(table)
+                positions.append(position)
         for summary in self.written:
             path = summary["files"][name]
             if path is None:
-                parts.append({name: None})
                 continue
             with open(path, "rb") as file:
-                table, positions = pickle.load(file)
+                table, position = pickle.load(file)
             os.remove(path)
-            parts.append({name: table, POSITIONS: {name: positions}})
-        return combine(parts, self.recipes)[name]
+            tables.append(table)
+            positions.append(position)
+        return combine_table(name, tables, positions)
 
 
 def fork_available() -> bool:
