@@ -200,3 +200,17 @@ def test_a_missing_required_column_is_named():
         analyze(pd.DataFrame({"session_id": ["a"], "text": ["在吗"]}))
     with pytest.raises(MessagesError, match="no session_id, role, text"):
         cs_analytics.classify_complaints(pd.DataFrame({"content": ["在吗"]}))
+
+
+def test_is_in_agrees_with_isin_on_arrow_and_object_columns():
+    import numpy as np
+    import pyarrow as pa
+
+    from cs_analytics.base.schema import is_in
+
+    chunked = pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array([["a", "b😀"], ["c", "a"]])))
+    objects = pd.Series(["a", "😀", "x", ""], dtype=object)
+    for values, wanted in ((chunked, pd.Series(["a", "c"])), (objects, chunked.astype(object)),
+                           (objects, pd.Series(["😀", ""], dtype="string[pyarrow]")), (objects.iloc[:0], objects),
+                           (objects, objects.iloc[:0])):
+        assert np.array_equal(is_in(values, wanted), values.astype(object).isin(list(wanted.astype(object))).to_numpy())
