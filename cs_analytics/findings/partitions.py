@@ -262,10 +262,7 @@ def compute_in_processes(findings, workers: int, names=None) -> dict:
     forked worker (so no process holds more than one part's working memory) while this process only
     collects what they wrote, after analysing a few messages itself so that the workers inherit the
     compiled layers."""
-    import pyarrow as pa
-
     names = tuple(names or (*PART_FINDINGS, "platform_metrics"))
-    pa.default_memory_pool().release_unused()      # what Arrow freed (e.g. reading the table) goes back first
     n_parts = max(workers, -(-len(findings.messages) // PART_MESSAGES))
     part = partition_of(findings.messages, n_parts)
     folder = tempfile.mkdtemp(prefix="cs-analytics-parts-")
