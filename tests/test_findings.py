@@ -133,6 +133,54 @@ def test_session_owner_skips_auto_replies_of_an_agent_account():
     assert session_owner(messages)["s1"] == "小赵"
 
 
+def test_the_shared_sessions_go_once_politeness_and_process_are_computed(sample_load):
+    found = analyze(sample_load.messages.iloc[:3000], workers=1)
+    found.politeness
+    assert "_sessions" in found.__dict__, "kept for the process checks"
+    found.process
+    assert "_sessions" not in found.__dict__
+    again = analyze(sample_load.messages.iloc[:3000], workers=1)
+    pd.testing.assert_frame_equal(again.process, found.process)
+    pd.testing.assert_frame_equal(again.politeness, found.politeness)
+
+
+def test_in_order_of_agrees_with_a_stable_sort(sample_load):
+    import numpy as np
+
+    from cs_analytics.findings.sessions import in_order_of
+
+    def by_sort(frame, keys):
+        if any(frame[key].isna().any() for key in keys):
+            return False
+        index = frame[keys].reset_index(drop=True).sort_values(keys, kind="stable").index.to_numpy()
+        return bool((index == np.arange(len(index))).all())
+
+    keys = ["session_id", "ts", "seq"]
+    messages = sample_load.messages.sort_values(keys, kind="stable").reset_index(drop=True)
+    emoji = messages.iloc[:4].assign(session_id=["a", "a😀", "a😀", "b"], seq=[1, 1, 2, 1])
+    swapped = messages.iloc[[0, 2, 1, *range(3, 50)]]
+    tied = messages.iloc[:20].assign(ts=messages["ts"].iloc[0], seq=1)
+    for frame in (messages, messages.iloc[::-1], emoji, emoji.iloc[[0, 2, 1, 3]], swapped, tied, messages.iloc[:1],
+                  messages.iloc[:0], messages.iloc[:30].assign(ts=pd.NaT), messages.sample(frac=1.0, random_state=2)):
+        assert in_order_of(frame, keys) == by_sort(frame, keys)
+        assert in_order_of(frame, ["session_id", "seq"]) == by_sort(frame, ["session_id", "seq"])
+
+
+def test_message_kinds_are_kept_for_the_same_table_and_computed_for_another():
+    from cs_analytics.findings.sessions import BOT, HUMAN, message_kinds
+
+    messages = chat(("10:00:00", "customer", "在吗"), ("10:00:01", "agent", "【自动回复】您好，欢迎光临本店"),
+                    ("10:01:00", "agent", "您好"), agent="小赵")
+    kinds = message_kinds(messages)
+    assert message_kinds(messages.reset_index(drop=True)) is kinds, "a table sharing the columns is the same table"
+    assert not kinds.flags.writeable
+    changed = messages.assign(text=["在吗", "您好", "【自动回复】稍等"])
+    assert list(message_kinds(changed)[1:]) == [HUMAN, BOT] and list(kinds[1:]) == [BOT, HUMAN]
+    as_objects = messages.astype({"role": object, "text": object})      # no Arrow arrays: computed each time
+    assert list(message_kinds(as_objects)) == list(kinds)
+    assert list(message_kinds(messages.iloc[:0])) == [] and list(message_kinds(messages.iloc[2:])) == [HUMAN]
+
+
 def test_a_table_with_only_the_required_columns_is_enough():
     frame = pd.DataFrame({"session_id": ["a", "a", "b"], "role": ["customer", "agent", "customer"],
                           "text": ["快递怎么还没到，我要投诉", "亲，您好，非常抱歉，马上为您催促", "在吗"]})
@@ -152,3 +200,17 @@ def test_a_missing_required_column_is_named():
         analyze(pd.DataFrame({"session_id": ["a"], "text": ["在吗"]}))
     with pytest.raises(MessagesError, match="no session_id, role, text"):
         cs_analytics.classify_complaints(pd.DataFrame({"content": ["在吗"]}))
+
+
+def test_is_in_agrees_with_isin_on_arrow_and_object_columns():
+    import numpy as np
+    import pyarrow as pa
+
+    from cs_analytics.base.schema import is_in
+
+    chunked = pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array([["a", "b😀"], ["c", "a"]])))
+    objects = pd.Series(["a", "😀", "x", ""], dtype=object)
+    for values, wanted in ((chunked, pd.Series(["a", "c"])), (objects, chunked.astype(object)),
+                           (objects, pd.Series(["😀", ""], dtype="string[pyarrow]")), (objects.iloc[:0], objects),
+                           (objects, objects.iloc[:0])):
+        assert np.array_equal(is_in(values, wanted), values.astype(object).isin(list(wanted.astype(object))).to_numpy())

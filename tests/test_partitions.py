@@ -1,6 +1,8 @@
 """Findings computed in parts (worker processes, Dask partitions) equal the findings of the whole table."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,6 +25,11 @@ def assert_same_findings(whole, parted: dict) -> None:
             assert parted.get(name) is None, name
             continue
         pd.testing.assert_frame_equal(parted[name], expected, check_exact=False, rtol=1e-12, obj=name)
+
+
+def tables(results: dict) -> dict:
+    """``compute_in_processes``' results as tables (the workers' parts combined now)."""
+    return {name: value() if callable(value) else value for name, value in results.items()}
 
 
 def by_key(frame: pd.DataFrame) -> pd.DataFrame:
@@ -90,8 +97,10 @@ def test_every_shape_combines(shape, tmp_path):
 def test_worker_processes_give_the_single_process_findings(sample_load):
     whole = analyze(sample_load.messages, workers=1)
     parallel = analyze(sample_load.messages, workers=2)
-    assert_same_findings(whole, compute_in_processes(parallel, 2))
-    assert_same_findings(whole, parallel.compute().__dict__)
+    assert_same_findings(whole, tables(compute_in_processes(parallel, 2)))
+    parallel.compute()
+    assert set(parallel.computed()) == set(FINDINGS)
+    assert_same_findings(whole, {name: getattr(parallel, name) for name in FINDINGS})
 
 
 @pytest.mark.skipif(not fork_available(), reason="worker processes start by fork (Linux only)")
@@ -100,7 +109,43 @@ def test_a_table_larger_than_a_part_is_computed_in_more_parts(sample_load, monke
 
     monkeypatch.setattr(partitions, "PART_MESSAGES", 5_000)          # the sample: 6 parts on 2 workers
     whole = analyze(sample_load.messages, workers=1)
-    assert_same_findings(whole, compute_in_processes(analyze(sample_load.messages, workers=2), 2))
+    assert_same_findings(whole, tables(compute_in_processes(analyze(sample_load.messages, workers=2), 2)))
+
+
+@pytest.mark.skipif(not fork_available(), reason="worker processes start by fork (Linux only)")
+def test_the_workers_parts_are_read_when_asked_and_their_folder_goes(sample_load, monkeypatch):
+    import gc
+    import glob
+    import tempfile
+
+    from cs_analytics.findings import partitions
+
+    monkeypatch.setattr(partitions, "PART_MESSAGES", 10_000)
+    before = set(glob.glob(f"{tempfile.gettempdir()}/cs-analytics-parts-*"))
+    found = analyze(sample_load.messages, workers=2).compute()
+    folders = set(glob.glob(f"{tempfile.gettempdir()}/cs-analytics-parts-*")) - before
+    assert len(folders) == 1 and "hits" not in found.__dict__, "the tables are combined when first asked for"
+    whole = analyze(sample_load.messages, workers=1)
+    pd.testing.assert_frame_equal(found.hits, whole.hits)
+    assert not glob.glob(f"{next(iter(folders))}/hits-*"), "each part file is read once"
+    assert_same_findings(whole, {name: getattr(found, name) for name in FINDINGS})
+    del found
+    gc.collect()
+    assert not any(Path(folder).exists() for folder in folders)
+
+
+@pytest.mark.skipif(not fork_available(), reason="worker processes start by fork (Linux only)")
+def test_parts_without_times_or_with_only_some_findings(sample_load, monkeypatch):
+    from cs_analytics.findings import partitions
+
+    monkeypatch.setattr(partitions, "PART_MESSAGES", 10_000)
+    untimed = sample_load.messages.assign(ts=pd.NaT)
+    whole = analyze(untimed, workers=1)
+    parted = analyze(untimed, workers=2).compute()
+    assert_same_findings(whole, {name: getattr(parted, name) for name in FINDINGS})
+    some = analyze(sample_load.messages, workers=2).compute(["owners", "platform_metrics"])
+    assert set(some.computed()) == {"owners", "platform_metrics"}
+    pd.testing.assert_frame_equal(some.owners, analyze(sample_load.messages, workers=1).owners)
 
 
 def test_platform_metric_counts_add_up_exactly(sample_load):

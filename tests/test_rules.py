@@ -340,3 +340,34 @@ def test_phrase_sets_of_later_files_extend_earlier_ones(tmp_path):
 def test_exception_regex_limited_to_platforms():
     assert check_text("微信零钱3个工作日到账", "jd").empty
     assert set(check_text("微信零钱3个工作日到账", "pdd")["rule_id"].astype(str)) == {"platform.social.wechat"}
+
+
+def test_a_rulebook_read_from_the_disk_cache_equals_the_one_built(tmp_path, monkeypatch):
+    from cs_analytics.findings import rulebook as rb
+
+    monkeypatch.setenv("CS_ANALYTICS_CACHE", str(tmp_path / "cache"))
+    layer = tmp_path / "mine.yaml"
+    layer.write_text(textwrap.dedent("""
+        override:
+          absolute.first: {severity: low}
+    """), encoding="utf-8")
+    files = rb.layer_files(rb.default_rule_files(), [layer], True)[0]
+    built = rb._build(files)
+    rb._load.cache_clear()
+    first = rb._load(files, (0,))                     # builds and writes the cache
+    assert len(list((tmp_path / "cache").glob("rulebook-*.pickle"))) == 1
+    rb._load.cache_clear()
+    again = rb._load(files, (0,))                     # read back
+    assert again is not first and again.rules == built.rules and again.version == built.version
+    assert again.categories == built.categories and again.phrase_sets == built.phrase_sets
+    layer.write_text(layer.read_text(encoding="utf-8").replace("low", "medium"), encoding="utf-8")
+    rb._load.cache_clear()
+    changed = rb._load(files, (1,))
+    assert changed.by_id("absolute.first").severity == "medium", "a changed file is another cache entry"
+    assert len(list((tmp_path / "cache").glob("rulebook-*.pickle"))) == 2
+    monkeypatch.setenv("CS_ANALYTICS_CACHE", str(layer / "not-a-folder"))        # unwritable: built each time
+    rb._load.cache_clear()
+    assert rb._load(files, (2,)).rules == changed.rules
+    with pytest.raises(RulebookError, match="no such rulebook file"):
+        load_rulebook(tmp_path / "missing.yaml")
+    rb._load.cache_clear()

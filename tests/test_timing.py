@@ -315,3 +315,67 @@ def test_an_unanswered_round_is_held_against_the_agent_who_owned_the_session():
     assert rounds["responsible_agent"].tolist() == ["小王", "小王"]
     summary = tstats.response_summary(rounds, "responsible_agent", thresholds=(60,))
     assert summary.loc["小王", "rounds"] == 2 and summary.loc["小王", "within_60s"] == 0.5
+
+
+def test_metrics_from_the_whole_tables_rounds_equal_the_metrics_computed_per_recipe(sample_load):
+    """``platform_metrics(..., rounds=)`` takes the rounds of recipes without a merge from the whole table's
+    rounds when sessions keep one platform; a session that changes platform (or has none) makes it
+    compute per recipe. Either way the metrics are the ones computed from scratch."""
+    messages = sample_load.messages
+    mixed = messages.copy()
+    first = mixed["session_id"].iloc[0]
+    in_first = (mixed["session_id"] == first).to_numpy()
+    other = "jd" if mixed["platform"].iloc[0] != "jd" else "pdd"
+    mixed.loc[in_first & (mixed["role"] == "agent").to_numpy(), "platform"] = other   # one session, two platforms
+    missing = messages.copy()
+    missing.loc[missing["session_id"] == first, "platform"] = None
+    one = messages.iloc[:1]
+    for frame in (messages, mixed, missing, one):
+        for by in (None, "shop"):
+            expected = tm.platform_metrics(frame, by=by)
+            pd.testing.assert_frame_equal(tm.platform_metrics(frame, by=by, rounds=tm.reply_rounds(frame)), expected)
+    assert not tm._one_platform_per_session(mixed) and tm._one_platform_per_session(missing)
+
+
+def test_session_times_with_known_owners_equal_the_computed_ones(sample_load):
+    from cs_analytics.findings.sessions import session_owner
+
+    messages = sample_load.messages
+    rounds = tm.reply_rounds(messages)
+    pd.testing.assert_frame_equal(tm.session_times(messages, rounds, owners=session_owner(messages)),
+                                  tm.session_times(messages, rounds))
+
+
+def session_times_by_groupby(messages: pd.DataFrame) -> pd.DataFrame:
+    """``session_times`` as it was first written (pandas groupby and index alignment): the reference."""
+    from cs_analytics.findings.sessions import session_owner
+
+    rounds = tm.reply_rounds(messages)
+    timed = messages[messages["ts"].notna()]
+    group = timed.groupby("session_id", sort=False)
+    out = pd.DataFrame({"platform": group["platform"].first(), "shop": group["shop"].first(),
+                        "started": group["ts"].min(), "ended": group["ts"].max()})
+    out["duration_s"] = (out["ended"] - out["started"]).dt.total_seconds()
+    out["rounds"] = rounds.groupby("session_id", sort=False).size().reindex(out.index).fillna(0).astype(int)
+    first = rounds[rounds["round"] == 1].set_index("session_id")
+    out["first_response_s"] = first["response_s"].reindex(out.index)
+    out["agent_id"] = session_owner(messages).reindex(out.index)
+    out["unanswered_rounds"] = (~rounds["answered"]).groupby(rounds["session_id"]).sum().reindex(out.index) \
+        .fillna(0).astype(int)
+    out.index.name = "session_id"
+    return out.reset_index()
+
+
+def test_session_times_equal_the_groupby_reference_on_awkward_tables(sample_load):
+    messages = sample_load.messages
+    awkward = pd.concat([
+        chat((D + "10:00:00", "customer", "在吗😀"), (D + "10:00:45", "agent", "在"), sid="z-last"),
+        chat((D + "09:00:00", "agent", "您好"), (D + "09:00:05", "customer", ""), sid="a-first", platform=None),
+        chat((D + "11:00:00", "customer", "在吗"), sid="only-one", shop=None),
+        chat((D + "12:00:00", "customer", "在吗"), (D + "12:01:00", "agent", "在"), sid="untimed-part"),
+    ], ignore_index=True)
+    awkward.loc[awkward["session_id"] == "untimed-part", "ts"] = [pd.NaT, awkward["ts"].iloc[-1]]
+    awkward.loc[awkward.index[0], "platform"] = None                      # the first message's platform missing
+    shuffled = messages.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    for frame in (awkward, messages, shuffled, messages.iloc[:1]):
+        pd.testing.assert_frame_equal(tm.session_times(frame), session_times_by_groupby(frame))

@@ -164,7 +164,10 @@ def is_in(values: pd.Series, wanted: pd.Series) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arrow = lambda s: pa.array(s.astype(string_dtype()).array.__arrow_array__()).cast(pa.large_string())  # noqa: E731
+    def arrow(column: pd.Series) -> pa.Array:      # pa.array() of a ChunkedArray went value by value: 0.8 s on 1M ids
+        values = column.astype(string_dtype()).array.__arrow_array__()
+        return (values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values).cast(pa.large_string())
+
     if not len(values):
         return np.zeros(0, dtype=bool)
     found = pc.is_in(arrow(values), value_set=arrow(wanted.drop_duplicates()))

@@ -58,16 +58,20 @@ def ids_hash(messages: pd.DataFrame) -> int:
 
 
 class finding(cached_property):
-    """A finding: read from its stored copy when ``Findings.read`` found one (only when first asked:
-    a notebook that needs two findings reads two files), else computed; kept either way."""
+    """A finding: read from its stored copy when ``Findings.read`` found one, or combined from the parts
+    worker processes wrote (only when first asked: a notebook that needs two findings reads two),
+    else computed; kept either way."""
 
     def __get__(self, instance, owner=None):
         if instance is None:
             return self
         stored = instance.__dict__.get("_stored") or {}
         if self.attrname in stored:
-            path = stored.pop(self.attrname)
-            value = None if path is None else _restore(_read_table(path, self.attrname), self.attrname)
+            source = stored.pop(self.attrname)
+            if callable(source):                     # parts written by worker processes (partitions.WrittenParts)
+                value = source()
+            else:
+                value = None if source is None else _restore(_read_table(source, self.attrname), self.attrname)
             instance.__dict__[self.attrname] = value
             return value
         return super().__get__(instance, owner)
@@ -125,7 +129,9 @@ class Findings:
 
     @finding
     def session_times(self) -> pd.DataFrame | None:
-        return session_times(self.messages, self.reply_rounds) if self.timed else None
+        if not self.timed:
+            return None
+        return session_times(self.messages, self.reply_rounds, owners=self.owners.set_index("session_id")["agent_id"])
 
     @finding
     def long_waits(self) -> pd.DataFrame | None:
@@ -133,17 +139,21 @@ class Findings:
 
     @finding
     def platform_metrics(self) -> pd.DataFrame | None:
-        return platform_metrics(self.messages, self.recipes) if self.timed else None
+        return platform_metrics(self.messages, self.recipes, rounds=self.reply_rounds) if self.timed else None
 
     @finding
     def politeness(self) -> pd.DataFrame:
-        return politeness_checks(self.messages, self.hits, self.complaint_sessions, self.long_waits,
-                                 sessions=self._sessions)
+        checks = politeness_checks(self.messages, self.hits, self.complaint_sessions, self.long_waits,
+                                   sessions=self._sessions)
+        self._done_with_sessions("process")
+        return checks
 
     @finding
     def process(self) -> pd.DataFrame:
-        return process_checks(self.messages, self.hits, self.complaint_sessions, rulebook=self.rulebook,
-                              sessions=self._sessions)
+        checks = process_checks(self.messages, self.hits, self.complaint_sessions, rulebook=self.rulebook,
+                                sessions=self._sessions)
+        self._done_with_sessions("politeness")
+        return checks
 
     @cached_property
     def _sessions(self) -> SessionData:
@@ -151,6 +161,13 @@ class Findings:
         sessions and long waits: built once for both, with the phrase matches they share."""
         return SessionData(self.messages, self.hits, self.complaint_sessions, self.long_waits,
                            extra={"rulebook": self.rulebook})
+
+    def _done_with_sessions(self, other: str) -> None:
+        """Let the shared ``_sessions`` (a sorted copy of the messages and the phrase matches) go once
+        the ``other`` of the two checks that read it has been computed too."""
+        stored = self.__dict__.get("_stored") or {}
+        if other in self.__dict__ or other in stored:
+            self.__dict__.pop("_sessions", None)
 
     def part(self, rows) -> "Findings":
         """The findings of the messages at positions ``rows`` (whole sessions) under the same layers."""
@@ -160,7 +177,7 @@ class Findings:
     def compute(self, names=None) -> "Findings":
         """Compute ``names`` (default: every finding) now, in ``workers`` processes when that pays
         (``partitions.resolve_workers``; each process takes whole sessions and buyers, and the parts are
-        combined into the tables one process gives). Returns self."""
+        combined into the tables one process gives, each when it is first asked for). Returns self."""
         from .partitions import compute_in_processes, resolve_workers
 
         stored = self.__dict__.get("_stored") or {}
@@ -169,9 +186,12 @@ class Findings:
             return self
         workers = resolve_workers(self.workers, len(self.messages), self.messages)
         if workers > 1:
-            self.__dict__.update(compute_in_processes(self, workers, wanted))
+            results = compute_in_processes(self, workers, wanted)
+            self.__dict__.update({name: value for name, value in results.items() if not callable(value)})
+            self._stored = {**stored, **{name: value for name, value in results.items() if callable(value)}}
         for name in wanted:
-            getattr(self, name)
+            if name not in self.__dict__.get("_stored", {}):     # the workers' parts are combined when asked
+                getattr(self, name)
         return self
 
     def computed(self) -> list[str]:

@@ -14,13 +14,23 @@ exact: sums of counts, and sums of whole seconds.
 ``combine`` concatenates the parts and restores the single-table order: message tables by the
 message's position in the input, session and round tables by the session's first position, long waits
 by wait (longest first, then that order).
+
+Worker processes write each part's findings to a temporary folder as they finish (``WrittenParts``):
+this process holds only the messages and reads a finding's parts, one finding at a time, when it is
+first asked for, so its memory does not grow with every part's findings at once.
 """
 from __future__ import annotations
 
 import os
+import pickle
+import shutil
 import sys
+import tempfile
+import weakref
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from multiprocessing import get_all_start_methods, get_context
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -38,6 +48,9 @@ POSITIONS = "positions"
 PARALLEL_FROM_MESSAGES = 200_000
 # the most messages one process analyses at once (bounds each process's working memory)
 PART_MESSAGES = 1_000_000
+# the messages analysed in this process before forking more workers than there are cores, so that
+# every worker inherits the compiled rulebook, taxonomy and phrase lists instead of compiling its own
+WARM_UP_MESSAGES = 2_000
 
 
 def part_findings(findings, names=None, rows: np.ndarray | None = None) -> dict:
@@ -48,7 +61,7 @@ def part_findings(findings, names=None, rows: np.ndarray | None = None) -> dict:
     names = tuple(names or (*PART_FINDINGS, "platform_metrics"))
     out = {name: getattr(findings, name) for name in names if name in PART_FINDINGS}
     if findings.timed and "platform_metrics" in names:
-        out[METRIC_COUNTS] = platform_metric_counts(findings.messages, findings.recipes)
+        out[METRIC_COUNTS] = platform_metric_counts(findings.messages, findings.recipes, rounds=findings.reply_rounds)
     if rows is not None:
         out[POSITIONS] = _positions(findings.messages, out, rows)
     return out
@@ -97,17 +110,25 @@ def combine(parts: list[dict], recipes: dict) -> dict:
         if not present:
             out[name] = None
             continue
-        frame = concat_parts([part[name] for part in present])
-        if all(POSITIONS in part for part in present):
-            position = np.concatenate([part[POSITIONS][name] for part in present])
-            frame = frame.iloc[np.argsort(position, kind="stable")]
-        if name == "long_waits":
-            frame = frame.sort_values("response_s", ascending=False, kind="stable")
-        out[name] = frame.reset_index(drop=True)
+        positions = [part[POSITIONS][name] for part in present] if all(POSITIONS in part for part in present) else None
+        out[name] = combine_table(name, [part[name] for part in present], positions)
     counts = [part[METRIC_COUNTS] for part in parts if part.get(METRIC_COUNTS) is not None]
     if counts:
         out["platform_metrics"] = finish_platform_metrics(pd.concat(counts, ignore_index=True), recipes)
     return out
+
+
+def combine_table(name: str, tables: list[pd.DataFrame], positions: list[np.ndarray] | None = None) -> pd.DataFrame:
+    """One finding's parts as one table: concatenated and, with ``positions`` (each part's rows' positions
+    in the whole input), in the whole table's order. ``tables`` is emptied once concatenated, so that
+    at most two copies of the table are held at once."""
+    frame = concat_parts(tables)
+    tables.clear()
+    if positions is not None:
+        frame = frame.iloc[np.argsort(np.concatenate(positions), kind="stable")]
+    if name == "long_waits":
+        frame = frame.sort_values("response_s", ascending=False, kind="stable")
+    return frame.reset_index(drop=True)
 
 
 def order_by_session(frame: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -129,9 +150,74 @@ _SHARED: dict = {}
 
 
 def _run_part(index: int) -> dict:
+    """The findings of part ``index`` (``part_findings`` with positions)."""
     findings = _SHARED["findings"]
     rows = np.flatnonzero(_SHARED["part"] == index)
     return part_findings(findings.part(rows), _SHARED["names"], rows)
+
+
+def _write_part(index: int) -> dict:
+    """In a worker process: the findings of part ``index`` written under the shared folder, one pickle
+    (table and positions) per finding. Returns the files (None for a time-based finding of an export
+    without times) and the platform metric counts."""
+    found = _run_part(index)
+    files = {}
+    for name, table in found.items():
+        if name in (METRIC_COUNTS, POSITIONS):
+            continue
+        if table is None:
+            files[name] = None
+            continue
+        files[name] = Path(_SHARED["folder"]) / f"{name}-{index:05d}.pickle"
+        with open(files[name], "wb") as file:
+            pickle.dump((table, found[POSITIONS][name]), file, protocol=pickle.HIGHEST_PROTOCOL)
+    return {"index": index, "files": files, METRIC_COUNTS: found.get(METRIC_COUNTS)}
+
+
+class WrittenParts:
+    """The findings of parts: those computed in this process (``kept``, ``part_findings`` dicts) and those
+    the workers wrote (``written``, ``_write_part`` results), combined one finding at a time when it is
+    first asked for (``table``); each file is read once and deleted. The temporary folder goes with
+    this object."""
+
+    def __init__(self, folder: str, kept: list[dict], written: list[dict], recipes: dict):
+        self.folder, self.kept, self.written, self.recipes = folder, kept, written, recipes
+        weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+
+    def results(self, names) -> dict:
+        """Per finding: None when no part has it (no send times), else a function giving its table;
+        the platform metrics from the parts' counts."""
+        out = {}
+        for name in names:
+            if name not in PART_FINDINGS:
+                continue
+            present = [part[name] is not None for part in self.kept] + \
+                      [summary["files"][name] is not None for summary in self.written]
+            out[name] = partial(self.table, name) if any(present) else None
+        counts = [part[METRIC_COUNTS] for part in self.kept + self.written if part.get(METRIC_COUNTS) is not None]
+        if "platform_metrics" in names:
+            out["platform_metrics"] = (finish_platform_metrics(pd.concat(counts, ignore_index=True), self.recipes)
+                                       if counts else None)
+        return out
+
+    def table(self, name: str) -> pd.DataFrame:
+        """The combined table of finding ``name`` (the parts are let go once combined)."""
+        tables, positions = [], []
+        for part in self.kept:
+            table, position = part.pop(name), part[POSITIONS].pop(name, None)
+            if table is not None:
+                tables.append(table)
+                positions.append(position)
+        for summary in self.written:
+            path = summary["files"][name]
+            if path is None:
+                continue
+            with open(path, "rb") as file:
+                table, position = pickle.load(file)
+            os.remove(path)
+            tables.append(table)
+            positions.append(position)
+        return combine_table(name, tables, positions)
 
 
 def fork_available() -> bool:
@@ -166,24 +252,36 @@ def resolve_workers(workers, n_messages: int, messages: pd.DataFrame | None = No
 
 def compute_in_processes(findings, workers: int, names=None) -> dict:
     """The findings of ``findings.messages`` computed in ``workers`` processes, one part of whole
-    sessions and buyers at a time each, and combined (equal to computing them in one process).
+    sessions and buyers at a time each, combined so that they equal the findings of one process.
+    Returns per finding its table's source for ``Findings``: a function that combines the parts when
+    the table is first asked for (``WrittenParts``), None for a time-based finding without times, or
+    the table (platform metrics).
 
     Up to ``PART_MESSAGES`` messages a process: with two parts this process takes the first while a
     forked worker takes the second; a larger table is cut into more parts, each computed in a fresh
     forked worker (so no process holds more than one part's working memory) while this process only
-    collects the results."""
+    collects what they wrote, after analysing a few messages itself so that the workers inherit the
+    compiled layers."""
+    names = tuple(names or (*PART_FINDINGS, "platform_metrics"))
     n_parts = max(workers, -(-len(findings.messages) // PART_MESSAGES))
     part = partition_of(findings.messages, n_parts)
-    _SHARED.update(findings=findings, part=part, names=tuple(names or (*PART_FINDINGS, "platform_metrics")))
+    folder = tempfile.mkdtemp(prefix="cs-analytics-parts-")
+    _SHARED.update(findings=findings, part=part, names=names, folder=folder)
     context = get_context("fork")
     try:
         if n_parts == workers:
             with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
-                others = pool.map(_run_part, range(1, workers))
-                parts = [_run_part(0), *others]       # this process works on part 0 meanwhile
+                others = pool.map(_write_part, range(1, workers))
+                kept = [_run_part(0)]                # this process works on part 0 meanwhile
+                written = list(others)
         else:
+            findings.part(np.arange(min(WARM_UP_MESSAGES, len(findings.messages)))).compute()
+            kept = []
             with context.Pool(processes=workers, maxtasksperchild=1) as pool:
-                parts = list(pool.imap(_run_part, range(n_parts)))
+                written = sorted(pool.imap_unordered(_write_part, range(n_parts)), key=lambda r: r["index"])
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     finally:
         _SHARED.clear()
-    return combine(parts, findings.recipes)
+    return WrittenParts(folder, kept, written, findings.recipes).results(names)

@@ -37,6 +37,7 @@ import datetime as dt
 import hashlib
 import itertools
 import json
+import os
 import re
 from dataclasses import dataclass, field, fields, is_dataclass
 from functools import cached_property, lru_cache
@@ -441,8 +442,53 @@ def load_rulebook(*paths: str | Path, defaults: bool = True) -> Rulebook:
     return _load(*layer_files(default_rule_files(), paths, defaults))
 
 
+def cache_folder() -> Path:
+    """Where loaded rulebooks are kept between runs ($CS_ANALYTICS_CACHE, else ~/.cache/cs-analytics)."""
+    return Path(os.environ.get("CS_ANALYTICS_CACHE") or Path.home() / ".cache" / "cs-analytics")
+
+
+def _cache_key(files: tuple[str, ...]) -> str:
+    """What a loaded rulebook depends on: the files (names and bytes), the PII patterns, this module's
+    code, the cs-analytics and pypinyin versions (pinyin variants)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        pinyin = version("pypinyin")
+    except PackageNotFoundError:
+        pinyin = "none"
+    digest = hashlib.sha256(f"{config.VERSION}\0{pinyin}\0".encode())
+    for path in (*files, config.RESOURCES_DIR / "pii.yaml", Path(__file__)):
+        digest.update(str(path).encode("utf-8") + b"\0" + Path(path).read_bytes() + b"\0")
+    return digest.hexdigest()[:32]
+
+
 @lru_cache(maxsize=8)
 def _load(files: tuple[str, ...], _mtimes: tuple[int, ...]) -> Rulebook:
+    """The rulebook of ``files``, from the disk cache when these very files were loaded before (building
+    it, pinyin variants included, takes about half a second); an unwritable cache is skipped."""
+    import pickle
+
+    try:
+        key = _cache_key(files)
+    except OSError:                       # a layer file that cannot be read: the loader says why
+        return _build(files)
+    cached = cache_folder() / f"rulebook-{key}.pickle"
+    try:
+        return pickle.loads(cached.read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass
+    rulebook = _build(files)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(pickle.dumps(rulebook, protocol=pickle.HIGHEST_PROTOCOL))
+        partial.replace(cached)                      # whole or not at all, also with processes loading at once
+    except OSError:
+        pass
+    return rulebook
+
+
+def _build(files: tuple[str, ...]) -> Rulebook:
     categories: dict[str, dict] = {}
     rules: dict[str, Rule] = {}
     raw: dict[str, dict] = {}

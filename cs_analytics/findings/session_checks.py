@@ -26,7 +26,7 @@ from ..base.arrays import ranges
 from ..base.schema import as_messages
 from ..base.timeparse import has_times
 from ..textmatch.normalize import joined_texts
-from .sessions import HUMAN, message_kinds, session_owner
+from .sessions import HUMAN, in_order_of, message_kinds, session_owner
 
 REGISTRY: dict[str, dict[str, Callable]] = {}
 APPLIES = ("all", "complaint", "timed")
@@ -60,9 +60,11 @@ class SessionData:
         self.timed = has_times(messages)
         order = ["session_id", "ts", "seq"] if self.timed else ["session_id", "seq"]
         # sort_values' order, taken only when the messages are not in it already (an export usually is)
-        keys = messages[order].reset_index(drop=True).sort_values(order, kind="stable", na_position="first")
-        indexer = keys.index.to_numpy()
-        in_order = bool((indexer == np.arange(len(indexer))).all())
+        in_order = in_order_of(messages, order)
+        if not in_order:
+            keys = messages[order].reset_index(drop=True).sort_values(order, kind="stable", na_position="first")
+            indexer = keys.index.to_numpy()
+            in_order = bool((indexer == np.arange(len(indexer))).all())
         ordered = (messages if in_order else messages.take(indexer)).reset_index(drop=True)
         codes, ids = pd.factorize(ordered["session_id"], sort=False)   # consecutive: the rows are sorted by session
         starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, dtype=np.int64)

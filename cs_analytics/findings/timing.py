@@ -22,7 +22,7 @@ import pandas as pd
 from ..base import config
 from .service_phrases import find_service_phrases
 from ..base.timeparse import require_times, week_start
-from ..base.schema import as_messages
+from ..base.schema import as_messages, is_in
 from .sessions import BOT, CUSTOMER, HUMAN, message_kinds, session_owner, timing_settings
 from ..base.layering import load_yaml
 
@@ -45,14 +45,18 @@ class RecipeError(ValueError):
 
 
 # ------------------------------------------------------------------------------------ rounds ---
-def _ordered(messages: pd.DataFrame, what: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, pd.Index]:
+def _ordered(messages: pd.DataFrame, what: str, kinds: np.ndarray | None = None
+             ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, pd.Index]:
     """The timed messages (unsorted, to avoid copying every column) and, in (session, time, seq) order:
-    ``order`` (their positions), kinds and session codes; plus the session ids by code."""
+    ``order`` (their positions), kinds and session codes; plus the session ids by code. ``kinds``: the
+    messages' ``message_kinds`` when known."""
     require_times(messages, what)
-    frame = messages[messages["ts"].notna()]
+    kinds = message_kinds(messages) if kinds is None else kinds
+    timed = messages["ts"].notna().to_numpy()
+    frame, kinds = (messages, kinds) if timed.all() else (messages[timed], kinds[timed])
     codes, sessions = pd.factorize(frame["session_id"], sort=True)
     order = np.lexsort((frame["seq"].to_numpy(), frame["ts"].array.asi8, codes))
-    return frame, order, message_kinds(frame)[order], codes[order], sessions
+    return frame, order, kinds[order], codes[order], sessions
 
 
 def _take(values: pd.Series, rows: np.ndarray):
@@ -60,7 +64,7 @@ def _take(values: pd.Series, rows: np.ndarray):
     return values.array.take(rows, allow_fill=True)
 
 
-def reply_rounds(messages: pd.DataFrame, count_bots: bool = False) -> pd.DataFrame:
+def reply_rounds(messages: pd.DataFrame, count_bots: bool = False, kinds: np.ndarray | None = None) -> pd.DataFrame:
     """One row per reply round (see the module docstring).
 
     Columns: ``session_id, round`` (1-based), ``platform, shop, customer_id, opened_at,
@@ -69,14 +73,15 @@ def reply_rounds(messages: pd.DataFrame, count_bots: bool = False) -> pd.DataFra
     the previous reply, else the session's first human agent: use it to hold agents to their misses),
     ``response_s`` (NaN when unanswered), ``answered``, ``bot_replied_at,
     bot_response_s`` (first bot reply in the round), and ``hour, weekday`` (0 = Monday), ``week`` of
-    the opening. With ``count_bots`` a bot reply closes a round like a human one.
+    the opening. With ``count_bots`` a bot reply closes a round like a human one. ``kinds``: the
+    messages' ``sessions.message_kinds`` when known.
 
     Vectorised: rows are sorted once; a message's round number is the count of replies before it in
     its session (a running sum), so rounds, their replies and first bot answers are found with
     array lookups, not loops.
     """
     messages = as_messages(messages)
-    frame, order, kind, codes, sessions = _ordered(messages, "Reply rounds")
+    frame, order, kind, codes, sessions = _ordered(messages, "Reply rounds", kinds)
     n = len(frame)
     closes = (kind == HUMAN) | ((kind == BOT) if count_bots else False)
     running = np.cumsum(closes)
@@ -150,27 +155,63 @@ def _ordinal(groups: np.ndarray) -> np.ndarray:
     return np.arange(len(groups)) - np.repeat(starts, np.diff(np.r_[starts, len(groups)])) + 1
 
 
-def session_times(messages: pd.DataFrame, rounds: pd.DataFrame | None = None) -> pd.DataFrame:
+def session_times(messages: pd.DataFrame, rounds: pd.DataFrame | None = None,
+                  owners: pd.Series | None = None) -> pd.DataFrame:
     """Per session: platform, shop, agent_id (``sessions.session_owner``), started, ended, duration_s, rounds,
-    first_response_s (the first round's human response; NaN when never answered), unanswered_rounds."""
+    first_response_s (the first round's human response; NaN when never answered), unanswered_rounds.
+    ``rounds`` / ``owners``: the messages' ``reply_rounds`` / ``session_owner`` when known.
+
+    Sessions come in the order of their first timed message; every column is found by session
+    number (one factorisation of the ids), not by aligning indexes of text."""
     messages = as_messages(messages)
     if rounds is None:
         rounds = reply_rounds(messages)
     require_times(messages, "Session times")
-    timed = messages[messages["ts"].notna()]
-    group = timed.groupby("session_id", sort=False)
-    out = pd.DataFrame({"platform": group["platform"].first(), "shop": group["shop"].first(),
-                        "started": group["ts"].min(), "ended": group["ts"].max()})
+    timed_rows = messages["ts"].notna().to_numpy()
+    timed = messages if timed_rows.all() else messages[timed_rows]
+    codes, ids = pd.factorize(timed["session_id"], sort=False)     # groupby(sort=False)'s order; missing ids: -1
+    n = len(ids)
+    rows = np.flatnonzero(codes >= 0)
+    by_session = rows[np.argsort(codes[rows], kind="stable")]        # each session's rows, in order
+    starts = np.searchsorted(codes[by_session], np.arange(n))
+    ts = timed["ts"].array
+    stamps = ts.asi8[by_session]
+    started = np.minimum.reduceat(stamps, starts) if n else stamps[:0]
+    ended = np.maximum.reduceat(stamps, starts) if n else stamps[:0]
+    out = pd.DataFrame({"session_id": pd.Index(ids, name="session_id"),
+                        "platform": _first_present(timed["platform"], by_session, starts, n),
+                        "shop": _first_present(timed["shop"], by_session, starts, n),
+                        "started": _times_like(ts, started), "ended": _times_like(ts, ended)})
     out["duration_s"] = (out["ended"] - out["started"]).dt.total_seconds()
-    by_session = rounds.groupby("session_id", sort=False)
-    out["rounds"] = by_session.size().reindex(out.index).fillna(0).astype(int)
-    first = rounds[rounds["round"] == 1].set_index("session_id")
-    out["first_response_s"] = first["response_s"].reindex(out.index)
-    out["agent_id"] = session_owner(messages).reindex(out.index)
-    out["unanswered_rounds"] = (~rounds["answered"]).groupby(rounds["session_id"]).sum().reindex(out.index) \
-        .fillna(0).astype(int)
-    out.index.name = "session_id"
-    return out.reset_index()
+    round_codes = pd.Index(ids).get_indexer(rounds["session_id"])
+    known = round_codes >= 0
+    out["rounds"] = np.bincount(round_codes[known], minlength=n).astype(int)
+    first_round = known & (rounds["round"] == 1).to_numpy()
+    first_response = np.full(n, np.nan)
+    first_response[round_codes[first_round]] = rounds["response_s"].to_numpy(dtype=float)[first_round]
+    out["first_response_s"] = first_response
+    owners = session_owner(messages) if owners is None else owners
+    out["agent_id"] = owners.array.take(owners.index.get_indexer(pd.Index(ids)), allow_fill=True)
+    unanswered = ~rounds["answered"].to_numpy(dtype=bool)
+    out["unanswered_rounds"] = np.bincount(round_codes[known], weights=unanswered[known], minlength=n).astype(int)
+    return out
+
+
+def _first_present(values: pd.Series, by_session: np.ndarray, starts: np.ndarray, n: int):
+    """Per session: the first non-missing value among its rows (``by_session``, each session's rows from
+    ``starts``), as groupby ``first`` gives it; missing where the session has none."""
+    present = values.notna().to_numpy()[by_session]
+    position = np.flatnonzero(present)
+    session = np.searchsorted(starts, position, side="right") - 1
+    first = np.full(n, -1, dtype=np.int64)
+    first[session[::-1]] = by_session[position[::-1]]
+    return values.array.take(first, allow_fill=True)
+
+
+def _times_like(times, values: np.ndarray):
+    """Integer times (of ``times``' unit) as an array of ``times``' dtype."""
+    naive = pd.DatetimeIndex(values.view(f"M8[{times.unit}]"))
+    return (naive if times.tz is None else naive.tz_localize("UTC").tz_convert(times.tz)).array
 
 
 # -------------------------------------------------------------------------------- statistics ---
@@ -273,17 +314,58 @@ def merge_sessions(messages: pd.DataFrame, gap_s: float) -> pd.DataFrame:
     return messages.assign(session_id=merged.where(merged.notna(), messages["session_id"]).astype(messages["session_id"].dtype))
 
 
-def _recipe_units(messages: pd.DataFrame, recipe: dict) -> pd.DataFrame:
+def _one_platform_per_session(messages: pd.DataFrame) -> bool:
+    """Whether every message of a session has the session's first message's platform (missing counts
+    as one): then the messages of some platforms are whole sessions."""
+    codes = pd.factorize(messages["session_id"], use_na_sentinel=False)[0]
+    platform = pd.factorize(messages["platform"], use_na_sentinel=False)[0]
+    first = np.zeros(codes.max() + 1 if len(codes) else 0, dtype=platform.dtype)
+    first[codes[::-1]] = platform[::-1]
+    return bool((first[codes] == platform).all())
+
+
+class _RecipeRounds:
+    """The reply rounds each recipe judges, computed once per (platforms, merge gap, bots) and, when
+    the platforms' messages are whole sessions, taken from the whole table's rounds (``rounds``)."""
+
+    def __init__(self, messages: pd.DataFrame, rounds: pd.DataFrame | None):
+        self.messages, self.rounds, self.known = messages, rounds, {}
+        self.kinds = message_kinds(messages)
+        self.whole_sessions = rounds is not None and _one_platform_per_session(messages)
+
+    def __call__(self, recipe: dict) -> tuple[pd.DataFrame | None, pd.DataFrame]:
+        """The recipe's messages (None when its rounds were taken from the whole table's) and rounds."""
+        gap, bots = recipe.get("session_merge_gap_s"), bool(recipe.get("count_bots"))
+        key = (tuple(recipe["platforms"]), gap, bots)
+        if key not in self.known:
+            chosen = self.messages["platform"].isin(recipe["platforms"]).to_numpy(dtype=bool, na_value=False)
+            if self.whole_sessions and not gap and not bots:
+                rounds = self.rounds[self.rounds["platform"].isin(recipe["platforms"]).to_numpy(dtype=bool, na_value=False)]
+                self.known[key] = (None, rounds)
+            else:
+                subset = self.messages[chosen]
+                if gap:
+                    subset = merge_sessions(subset, float(gap))
+                rounds = reply_rounds(subset, count_bots=bots, kinds=self.kinds[chosen]) if len(subset) else \
+                    pd.DataFrame(columns=list(ROUND_COLUMNS))
+                self.known[key] = (subset, rounds)
+        return self.known[key]
+
+    def session_starts(self, recipe: dict, subset: pd.DataFrame | None) -> pd.Series:
+        """Per session of the recipe's messages: its first send time."""
+        if subset is None:
+            subset = self.messages[self.messages["platform"].isin(recipe["platforms"]).to_numpy(dtype=bool, na_value=False)]
+        return subset.groupby("session_id")["ts"].min()
+
+
+def _recipe_units(recipe_rounds: _RecipeRounds, recipe: dict) -> pd.DataFrame:
     """The units a recipe judges, with ``response_s`` (NaN = unanswered) and their group columns."""
-    subset = messages[messages["platform"].isin(recipe["platforms"])]
-    if recipe.get("session_merge_gap_s"):
-        subset = merge_sessions(subset, float(recipe["session_merge_gap_s"]))
-    if subset.empty:
-        return pd.DataFrame(columns=list(ROUND_COLUMNS))
-    rounds = reply_rounds(subset, count_bots=bool(recipe.get("count_bots")))
+    subset, rounds = recipe_rounds(recipe)
+    if rounds.empty:
+        return rounds
     window = recipe.get("window")
     if window and window.get("applies_to") == "session_start":
-        starts = subset.groupby("session_id")["ts"].min()
+        starts = recipe_rounds.session_starts(recipe, subset)
         rounds = rounds[_in_window(rounds["session_id"].map(starts), window).to_numpy()]
     elif window:
         rounds = rounds[_in_window(rounds["opened_at"], window).to_numpy()]
@@ -293,18 +375,19 @@ def _recipe_units(messages: pd.DataFrame, recipe: dict) -> pd.DataFrame:
 
 
 def platform_metric_counts(messages: pd.DataFrame, recipes: str | Path | dict | None = None,
-                           by: str | list[str] | None = None) -> pd.DataFrame:
+                           by: str | list[str] | None = None, rounds: pd.DataFrame | None = None) -> pd.DataFrame:
     """The platforms' response metrics as counts to add up: one row per recipe (and group of ``by``)
     with ``units`` (the units judged), ``numerator`` and ``denominator`` (value = numerator /
     denominator). Counts of parts holding whole buyers add up to the counts of the whole
-    (``finish_platform_metrics``)."""
+    (``finish_platform_metrics``). ``rounds``: the messages' ``reply_rounds`` when known."""
     messages = as_messages(messages)
     require_times(messages, "Platform response metrics")
     spec = recipes if isinstance(recipes, dict) else load_recipes(recipes)
     keys = [by] if isinstance(by, str) else list(by or [])
     tables = []
+    recipe_rounds = _RecipeRounds(messages, rounds)
     for recipe in spec["recipes"]:
-        units = _recipe_units(messages, recipe)
+        units = _recipe_units(recipe_rounds, recipe)
         if units.empty:
             continue
         threshold = recipe.get("threshold_s")
@@ -359,16 +442,17 @@ def finish_platform_metrics(counts: pd.DataFrame, recipes: str | Path | dict | N
 
 
 def platform_metrics(messages: pd.DataFrame, recipes: str | Path | dict | None = None,
-                     by: str | list[str] | None = None) -> pd.DataFrame:
+                     by: str | list[str] | None = None, rounds: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per recipe (and group of ``by``: shop, agent_id, week …): the platform's own metric.
 
     Columns: recipe, label, platforms, group columns, unit, unit_label (its name, e.g. 轮), units (the
     denominator: rounds, sessions or buyer-days), metric, metric_label, value (a share 0–1, or seconds
     for mean_response_s), threshold_s, version, source.
-    Recipes whose platforms have no sessions in ``messages`` are left out.
+    Recipes whose platforms have no sessions in ``messages`` are left out. ``rounds``: the messages'
+    ``reply_rounds`` when known (they are not computed again).
     """
     spec = recipes if isinstance(recipes, dict) else load_recipes(recipes)
-    return finish_platform_metrics(platform_metric_counts(messages, spec, by), spec, by)
+    return finish_platform_metrics(platform_metric_counts(messages, spec, by, rounds), spec, by)
 
 
 # ------------------------------------------------------------------------------ long waits ---
@@ -382,7 +466,7 @@ def long_waits(messages: pd.DataFrame, rounds: pd.DataFrame | None = None,
     if rounds is None:
         rounds = reply_rounds(messages)
     waits = rounds[rounds["response_s"] > threshold_s].copy()
-    replies = messages[messages["message_id"].isin(waits["reply_message_id"])]
+    replies = messages[is_in(messages["message_id"], waits["reply_message_id"])]
     found = find_service_phrases(replies, ("apology_wait",))
     first = found.sort_values(["message_id", "start"]).drop_duplicates("message_id").set_index("message_id")["matched"]
     waits["apology"] = waits["reply_message_id"].map(first).astype("str")      # text, also when none matched

@@ -49,10 +49,11 @@ def partition_of(messages: pd.DataFrame, parts: int) -> np.ndarray:
     with_buyer, first_known = np.unique(codes[known], return_index=True)
     buyer_rows = known[first_known]                       # per session with a buyer: its first buyer row
     key = pd.Series(np.asarray(sessions, dtype=object)).radd("s\x1f")
-    shop = messages["shop"].astype(object).to_numpy()[buyer_rows]
-    buyer = messages["customer_id"].astype(object).to_numpy()[buyer_rows]
+    shop = np.asarray(messages["shop"].array.take(buyer_rows), dtype=object)      # only the rows needed as objects
+    buyer = np.asarray(messages["customer_id"].array.take(buyer_rows), dtype=object)
     key.iloc[with_buyer] = ("b\x1f" + pd.Series(shop, dtype=object).fillna("") + "\x1f" + pd.Series(buyer, dtype=object)).to_numpy()
-    per_session = (pd.util.hash_array(key.to_numpy(dtype=object)) % np.uint64(parts)).astype(np.int32)
+    hashes = pd.util.hash_array(key.to_numpy(dtype=object), categorize=False)     # the same hashes, no factorizing
+    per_session = (hashes % np.uint64(parts)).astype(np.int32)
     return per_session[codes]
 
 

@@ -7,7 +7,9 @@ For each size a generated export (the sample's generator output repeated with fr
 once as a dataset (``write_dataset``, as ``cs-analytics convert`` does). Then, each in a fresh process
 (its own peak RSS):
 
-- pandas: ``read_dataset`` + ``analyze(...).compute()`` on this machine (both cores, worker processes);
+- pandas: ``read_dataset`` + ``analyze(...).compute()`` on this machine (both cores, worker processes),
+  then every finding read (the workers write their parts to disk; a finding is combined when first
+  asked for); the peak RSS of this process and of the largest worker process;
 - dask-1 / dask-2: ``analyze(DATASET, engine="dask")`` on a LocalCluster of 1 or 2 single-threaded
   worker processes, findings written by the workers (``out=``), so the client holds only counts;
   its peak RSS is the client's (workers' memory is theirs).
@@ -32,7 +34,9 @@ t = time.perf_counter()
 if mode == "pandas":
     from cs_analytics import analyze
     from cs_analytics.ingest.dataset import read_dataset
+    from cs_analytics.findings.analyze import FINDINGS
     found = analyze(read_dataset(dataset), workers="auto").compute()
+    tables = [getattr(found, name) for name in FINDINGS]
     n = len(found.messages)
 else:
     from dask.distributed import Client, LocalCluster
@@ -45,7 +49,8 @@ else:
         n = found.n_messages
 seconds = time.perf_counter() - t
 print(json.dumps({"messages": n, "seconds": seconds,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "workers_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
 """
 
 
@@ -91,9 +96,10 @@ def main() -> None:
                 runs = [measure(mode, dataset) for _ in range(args.repeat)]
                 secs = statistics.median(r["seconds"] for r in runs)
                 peak = statistics.median(r["peak_mb"] for r in runs)
+                workers_peak = statistics.median(r["workers_peak_mb"] for r in runs)
                 table[(mode, size)] = secs
                 print(f"  {mode:<7} median {secs:7.1f}s {runs[0]['messages'] / secs:>10,.0f} messages/s  "
-                      f"client peak RSS {peak:,.0f} MB")
+                      f"client peak RSS {peak:,.0f} MB" + (f", worker processes {workers_peak:,.0f} MB" if mode == "pandas" else ""))
     if len(args.sizes) > 1:
         small, large = min(args.sizes), max(args.sizes)
         print(f"\ntime growth from {small:,} to {large:,} messages ({large / small:.0f}x the data):")
