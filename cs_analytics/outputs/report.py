@@ -189,7 +189,7 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
                date_to: str | None = None, notebooks: list[Path] | None = None, rules: list[str] | None = None,
                taxonomy: list[str] | None = None, recipes: str | None = None, scorecard: str | None = None,
                engine: str = "pandas", scheduler: str | None = None, jobs: int | None = None,
-               log=print) -> RunResult:
+               figure_formats: list[str] | None = None, log=print) -> RunResult:
     """Check the inputs, execute every notebook with these parameters into ``out_dir``, then build
     the HTML reports, the workbook, the two decks, ``index.html`` and ``run.json`` from what they left.
 
@@ -197,7 +197,8 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
     "pandas" computes the findings here (both cores on a large export); "dask" computes them on a
     Dask cluster (``scheduler``: its address; default a LocalCluster), converting an export to a
     dataset under ``<out>/data/dataset`` first. ``jobs``: notebooks run at the same time (default
-    ``notebook_jobs()``: one per core, at most 4; the findings are computed once before)."""
+    ``notebook_jobs()``: one per core, at most 4; the findings are computed once before).
+    ``figure_formats``: what each chart is saved as (default PNG; ``["png", "svg"]`` adds SVG for print)."""
     import papermill as pm
 
     from .deck import write_deck, write_full_deck
@@ -253,6 +254,7 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
         "LOGS": str(logs), "PROFILE": profile, "PLATFORMS": platforms or None,
         "DATE_FROM": date_from, "DATE_TO": date_to, "RULES": rules, "TAXONOMY": taxonomy, "RECIPES": recipes,
         "SCORECARD": scorecard, "OUTPUT_DIR": str(out), "STORED": str(stored),
+        "FIGURE_FORMATS": list(figure_formats) if figure_formats else None,
     }
     engine_note = {"engine": engine, "scheduler": scheduler}
     result = RunResult(out)
@@ -267,7 +269,8 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
             own = {k: v for k, v in params.items() if k in declared} if declared else params
             pm.execute_notebook(str(book), str(executed), parameters=own,
                                 cwd=str(book.parent), kernel_name="python3", progress_bar=False,
-                                log_output=False, extra_arguments=KERNEL_ARGUMENTS)
+                                log_output=False, extra_arguments=KERNEL_ARGUMENTS,
+                                request_save_on_cell_execute=False)   # written once, when done (or failed)
             run = NotebookRun(book.name, True, time.perf_counter() - started)
         except Exception as exc:  # papermill raises PapermillExecutionError with the cell
             run = NotebookRun(book.name, False, time.perf_counter() - started, _failure(book, executed, exc))
