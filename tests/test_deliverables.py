@@ -68,7 +68,18 @@ def test_context_records_figures_with_title_and_takeaway_in_saving_order(tmp_pat
     found = artefacts.figures(tmp_path)
     assert [f["name"] for f in found] == ["01_z", "02_b", "02_a"]        # notebook order, then saving order
     assert found[1]["title"] == "第二张" and found[1]["takeaway"] == "第二张的结论"
-    assert all(f["png"].exists() and f["svg"].exists() for f in found)
+    assert all(f["png"].exists() and f["svg"] is None for f in found)            # PNG only unless asked
+
+
+def test_context_saves_svg_too_when_asked(tmp_path):
+    ctx = Context(result=None, messages=pd.DataFrame(), out_dir=tmp_path, figure_formats=("png", "svg"))
+    plots.setup_style()
+    fig, ax = plt.subplots()
+    ax.set_title("图")
+    ctx.save(fig, "01_a", takeaway="结论")
+    plt.close(fig)
+    (found,) = artefacts.figures(tmp_path)
+    assert found["png"].exists() and found["svg"].exists()
 
 
 def test_evidence_has_every_hit_with_span_and_masked_text(sample_load):

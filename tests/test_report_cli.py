@@ -250,6 +250,7 @@ def test_report_on_an_export_without_times_or_agents(bare_report):
     assert "no send times" in text and "no agent accounts" in text
     figures = {p.name for p in (tmp_path / "run" / "figures").iterdir()}
     assert "01_daily_messages.png" not in figures and "01_session_length.png" in figures
+    assert not any(name.endswith(".svg") for name in figures)          # PNG only, unless --svg asks for SVG
     assert "02_violations_by_category.png" in figures and "02_weekly_trend.png" not in figures
     text = notebook_outputs(tmp_path / "run", "02_forbidden_phrases")
     assert "weekly trends are skipped" in text

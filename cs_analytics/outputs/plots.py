@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -449,6 +450,30 @@ def trend_chart(table, title: str, ylabel: str = "", top: int | None = 6):
     return fig
 
 
+@lru_cache(maxsize=1)
+def _font_loader():
+    """PIL's ``ImageFont`` with ``truetype`` remembering each (file, size) it loaded, for wordcloud."""
+    from types import SimpleNamespace
+
+    from PIL import ImageFont
+
+    return SimpleNamespace(truetype=lru_cache(maxsize=512)(ImageFont.truetype), TransposedFont=ImageFont.TransposedFont)
+
+
+@contextmanager
+def _fonts_loaded_once():
+    """wordcloud loads the font file anew for every size it tries (thousands of loads of the 16 MB CJK
+    font for one cloud); inside this block each (file, size) is loaded once and the font reused."""
+    import wordcloud.wordcloud as module
+
+    own = module.ImageFont
+    module.ImageFont = _font_loader()
+    try:
+        yield
+    finally:
+        module.ImageFont = own
+
+
 def word_cloud(frequencies: dict[str, float], title: str, max_words: int = 80):
     """A word cloud of {phrase: weight} drawn with the CJK font (wordcloud's default font has no hanzi)."""
     from wordcloud import WordCloud
@@ -460,7 +485,8 @@ def word_cloud(frequencies: dict[str, float], title: str, max_words: int = 80):
     if frequencies:
         cloud = WordCloud(font_path=cjk_font_path(), width=1600, height=round(1600 * FIGSIZE[1] / FIGSIZE[0]), background_color="white",
                           max_words=max_words, colormap="tab10", prefer_horizontal=1.0, random_state=7)
-        ax.imshow(cloud.generate_from_frequencies(frequencies), interpolation="bilinear")
+        with _fonts_loaded_once():
+            ax.imshow(cloud.generate_from_frequencies(frequencies), interpolation="bilinear")
     else:
         ax.text(0.5, 0.5, "没有命中 no hits", ha="center", va="center")
     fig.tight_layout()
