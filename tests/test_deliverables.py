@@ -388,3 +388,19 @@ def test_a_long_table_shown_masks_only_what_pandas_prints():
         text = "".join(data.values())
         assert "1381234" not in text and "[手机号]" in text
         assert "200,000 rows" in text
+
+
+def test_yes_no_words_flags_like_the_value_by_value_way():
+    def old_way(values):
+        if not (pd.api.types.is_bool_dtype(values) or values.dtype == object):
+            return values
+        flags = values.map(lambda v: isinstance(v, (bool, np.bool_)))
+        return values.astype(object).where(~flags, values.map(lambda v: columns.format_value(v, "yesno"))) \
+            if flags.any() else values
+
+    cases = [pd.Series([True, False, True], name="evasion"), pd.Series([], dtype=bool),
+             pd.Series(["a", None, "🙂"], dtype=object), pd.Series(["a", True, None], dtype=object),
+             pd.Series([np.True_, None], dtype=object), pd.Series([1, True], dtype=object),
+             pd.Series([1, 2], dtype=object), pd.Series([1.5, 2.0]), pd.Series([True], index=[7])]
+    for values in cases:
+        pd.testing.assert_series_equal(workbook._yes_no(values), old_way(values))

@@ -80,6 +80,13 @@ def notebook_paths(notebooks_dir: Path = config.NOTEBOOKS_DIR) -> list[Path]:
     return sorted(p for p in notebooks_dir.glob("[0-9][0-9]_*.ipynb"))
 
 
+def start_order(books: list[Path], layout: dict | None = None) -> list[int]:
+    """Positions of ``books`` in the order to start them: report.yaml's ``longest_first`` numbers first,
+    the others after in their own order."""
+    ranks = {number: rank for rank, number in enumerate((layout or artefacts.report_layout()).get("longest_first", []))}
+    return sorted(range(len(books)), key=lambda i: (ranks.get(Path(books[i]).name[:2], len(ranks)), i))
+
+
 def notebook_jobs() -> int:
     """How many notebooks run at once by default: one per core available, at most 4."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -283,10 +290,27 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
         log(f"[{number}/{len(books)}] {book.name} {'ok' if run.ok else 'FAILED ' + run.error} in {run.seconds:.1f}s")
         return run, html_error
 
+    def headline_numbers() -> dict:
+        findings = Findings.read(stored / FINDINGS_FOLDER, scoped, **layers)
+        found = headline(findings, loaded.messages, platforms=platforms, date_from=date_from, date_to=date_to)
+        (out / KPI_FILE).write_text(json.dumps(found, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        return found
+
+    def timed(make):
+        """``make()``, its time, and the exception it raised (None when it did not)."""
+        started = time.perf_counter()
+        try:
+            return make(), time.perf_counter() - started, None
+        except Exception as exc:      # reported with the outputs; the other outputs are still built
+            return None, time.perf_counter() - started, exc
+
     jobs = max(1, min(jobs or notebook_jobs(), len(books)))
     log(f"running {len(books)} notebooks, {jobs} at a time ...")
     with ThreadPoolExecutor(max_workers=jobs) as pool:       # each notebook runs in its own kernel process
-        outcomes = list(pool.map(run_one, enumerate(books, start=1)))
+        started_books = {i: pool.submit(run_one, (i + 1, books[i])) for i in start_order(books)}   # longest first
+        # the headline numbers need only the stored findings: computed while the last notebooks run
+        kpis_future = pool.submit(timed, headline_numbers)
+        outcomes = [started_books[i].result() for i in range(len(books))]
     for book, (run, html_error) in zip(books, outcomes):
         result.runs.append(run)
         if html_error:
@@ -302,27 +326,20 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
         "figures": [{k: f[k] for k in ("name", "title", "takeaway")} for f in artefacts.figures(out)],
         "tables": [{k: t[k] for k in ("name", "title", "sheet", "rows")} for t in artefacts.tables(out)],
     }
-    def build(name: str, make):
-        """Build one output, logging its time; a failure is recorded and the other outputs still built."""
-        started = time.perf_counter()
-        try:
-            value = make()
-        except Exception as exc:      # keep the other outputs; the run reports the failure
-            result.outputs[name] = f"{type(exc).__name__}: {exc}"
+    def build(name: str, make, earlier: tuple | None = None):
+        """Build one output, logging its time; a failure is recorded and the other outputs still built.
+        ``earlier``: the ``(value, seconds, exception)`` of an output built while the notebooks ran."""
+        value, seconds, failure = earlier or timed(make)
+        if failure is not None:       # keep the other outputs; the run reports the failure
+            result.outputs[name] = f"{type(failure).__name__}: {failure}"
             log(f"    FAILED {name}: {result.outputs[name]}")
             return None
         result.outputs[name] = "ok"
-        log(f"    {name} in {time.perf_counter() - started:.1f}s")
+        log(f"    {name} in {seconds:.1f}s" + (" (while the last notebooks ran)" if earlier else ""))
         return value
 
-    def headline_numbers() -> dict:
-        findings = Findings.read(stored / FINDINGS_FOLDER, scoped, **layers)
-        found = headline(findings, loaded.messages, platforms=platforms, date_from=date_from, date_to=date_to)
-        (out / KPI_FILE).write_text(json.dumps(found, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-        return found
-
     log("writing the headline numbers, workbook, decks and summary page ...")
-    kpis = build(KPI_FILE, headline_numbers)      # the page still shows everything else without them
+    kpis = build(KPI_FILE, None, kpis_future.result())      # the page still shows everything else without them
     for name, write in (("workbook.xlsx", write_workbook), ("deck.pptx", write_deck), ("deck_full.pptx", write_full_deck)):
         build(name, lambda: write(out, manifest))
     manifest["headline"] = kpis

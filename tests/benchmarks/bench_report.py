@@ -79,9 +79,10 @@ def run_once(tree: Path, logs: Path, out: Path) -> dict:
     if not run["ok"]:
         raise SystemExit(f"{tree}: the report failed: {run['errors']}")
     return {"phases": phases(run, out), "notebooks": notebook_times(out, run["started"]),
-            "steps": {line.split(" in ")[0].strip(): float(line.rsplit(" in ", 1)[1].rstrip("s"))
-                      for _, line in run["log"] if line.startswith("    ") and line.rstrip().endswith("s")
-                      and " in " in line and not line.strip().startswith(("findings", "FAILED"))}}
+            "steps": {line.split(" in ")[0].strip(): float(line.split(" (")[0].rsplit(" in ", 1)[1].rstrip("s"))
+                      for _, line in run["log"] if line.startswith("    ") and " in " in line
+                      and line.split(" (")[0].rstrip().endswith("s")
+                      and not line.strip().startswith(("findings", "FAILED"))}}
 
 
 def compare(first: Path, second: Path) -> list[str]:
