@@ -379,3 +379,20 @@ def test_cli_report_refuses_an_output_path_that_is_a_file(tmp_path, capsys):
     assert cli.main(["report", "--out", str(taken)]) == 2
     assert "is a file; give a folder" in capsys.readouterr().err
     assert taken.read_text(encoding="utf-8") == "not a folder"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("run", ["full_report", "bare_report"])
+def test_each_notebook_shows_every_chart_it_saved_once_as_the_saved_png(run, request):
+    import base64
+
+    out = request.getfixturevalue(run).out
+    saved = {}
+    for figure in artefacts.figures(out):
+        saved.setdefault(figure["name"][:2], []).append(figure["png"].read_bytes())
+    for number, book in artefacts.executed_notebooks(out).items():
+        shown = [(base64.b64decode(o["data"]["image/png"]), o.get("metadata", {}).get("image/png", {}))
+                 for c in nbformat.read(book, as_version=4).cells for o in c.get("outputs", [])
+                 if "image/png" in o.get("data", {})]
+        assert [data for data, _ in shown] == saved.get(number, []), book.name      # in saving order, none drawn again
+        assert all(meta.get("width") and meta.get("height") for _, meta in shown)    # shown at half its pixels

@@ -50,6 +50,7 @@ class Context:
         saved = save_figure(fig, name, self.figures_dir, formats=self.figure_formats)
         record_figure(self.figures_dir, name, figure_title(fig), takeaway,
                       layout={k: saved[k] for k in ("tick_labels", "label_fixes")})
+        _show_saved(fig, saved["png"])
         return saved["png"]
 
     def summary(self, name: str):
@@ -117,6 +118,35 @@ def _masked_styler_html(styler) -> str:
     shown = copy.deepcopy(styler)                               # headers and formats go on the copy
     shown.data = export_safe(styler.data, keep_columns=True)   # the styles may name any column
     return columns.readable_styler(shown)._repr_html_()
+
+
+_SAVED_TO_SHOW: list[Path] = []         # charts saved in the running cell, shown when it ends
+
+
+def _show_saved(fig, png: Path) -> None:
+    """In IPython, show the chart as the PNG just saved (at half its pixel size: the deck's picture,
+    sharp on any screen) instead of drawing it a third time for the notebook; shown when the cell
+    ends, where the inline backend would have put it. Outside IPython the figure is left alone."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "kernel"):          # a kernel (notebook), not a terminal shell
+        return
+    import matplotlib.pyplot as plt
+
+    if _show_pending not in shell.events.callbacks["post_execute"]:
+        shell.events.register("post_execute", _show_pending)
+    _SAVED_TO_SHOW.append(Path(png))
+    plt.close(fig)
+
+
+def _show_pending() -> None:
+    from IPython.display import Image, display
+
+    while _SAVED_TO_SHOW:
+        display(Image(filename=str(_SAVED_TO_SHOW.pop(0)), retina=True))
 
 
 def show_masked() -> bool:

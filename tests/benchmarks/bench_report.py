@@ -9,7 +9,8 @@ Each run is a fresh process (``run_report`` with every progress line time-stampe
 findings`` (until the findings are stored), ``notebooks`` (until the last notebook and its HTML are
 done) and ``outputs`` (headline numbers, workbook, decks, summary page, font). Per notebook: its wall
 time from papermill's metadata, split into kernel start (until the first cell), the set-up cell
-(imports, stored load and findings) and the rest. The equality check compares every key table
+(imports, stored load and findings) and the rest. CPU seconds (this process and every child: the
+findings' workers, the notebook kernels) are given before and after the findings are stored. The equality check compares every key table
 (``tables/*.parquet`` and ``*.csv``), ``kpis.json`` and the figure takeaways of the first run of each
 checkout. The machines are shared and noisy: read medians and ratios, and the CPU seconds.
 """
@@ -30,12 +31,13 @@ import json, resource, sys, time
 from cs_analytics.outputs.report import run_report
 logs, out, stamps = sys.argv[1], sys.argv[2], []
 started = time.time()
+def cpu():
+    return sum(u.ru_utime + u.ru_stime for u in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
 def log(line):
-    stamps.append([time.time() - started, str(line)])
+    stamps.append([time.time() - started, str(line), cpu()])
 result = run_report(logs, out, log=log)
-usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
 json.dump({"started": started, "seconds": time.time() - started, "ok": result.ok, "errors": result.errors,
-           "cpu_s": sum(u.ru_utime + u.ru_stime for u in usage), "log": stamps},
+           "cpu_s": cpu(), "log": stamps},
           open(out + ".timeline.json", "w"), ensure_ascii=False)
 """
 
@@ -65,10 +67,11 @@ def notebook_times(out: Path, started: float) -> dict[str, dict]:
 def phases(run: dict, out: Path) -> dict[str, float]:
     """Seconds of each phase of one run, from its time-stamped progress lines."""
     stamps = run["log"]
-    stored = next(t for t, line in stamps if "findings computed" in line)
-    notebooks_done = max(t for t, line in stamps if line.startswith("["))
+    stored, stored_cpu = next((t, c) for t, line, c in stamps if "findings computed" in line)
+    notebooks_done = max(t for t, line, _ in stamps if line.startswith("["))
     return {"total": run["seconds"], "load + findings": stored, "notebooks": notebooks_done - stored,
-            "outputs": run["seconds"] - notebooks_done, "cpu (all processes)": run["cpu_s"]}
+            "outputs": run["seconds"] - notebooks_done, "cpu: all processes": run["cpu_s"],
+            "cpu: load + findings": stored_cpu, "cpu: notebooks + outputs": run["cpu_s"] - stored_cpu}
 
 
 def run_once(tree: Path, logs: Path, out: Path) -> dict:
@@ -80,7 +83,7 @@ def run_once(tree: Path, logs: Path, out: Path) -> dict:
         raise SystemExit(f"{tree}: the report failed: {run['errors']}")
     return {"phases": phases(run, out), "notebooks": notebook_times(out, run["started"]),
             "steps": {line.split(" in ")[0].strip(): float(line.split(" (")[0].rsplit(" in ", 1)[1].rstrip("s"))
-                      for _, line in run["log"] if line.startswith("    ") and " in " in line
+                      for _, line, _ in run["log"] if line.startswith("    ") and " in " in line
                       and line.split(" (")[0].rstrip().endswith("s")
                       and not line.strip().startswith(("findings", "FAILED"))}}
 
