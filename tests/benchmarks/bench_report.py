@@ -10,9 +10,12 @@ findings`` (until the findings are stored), ``notebooks`` (until the last notebo
 done) and ``outputs`` (headline numbers, workbook, decks, summary page, font). Per notebook: its wall
 time from papermill's metadata, split into kernel start (until the first cell), the set-up cell
 (imports, stored load and findings) and the rest. CPU seconds (this process and every child: the
-findings' workers, the notebook kernels) are given before and after the findings are stored. The equality check compares every key table
-(``tables/*.parquet`` and ``*.csv``), ``kpis.json`` and the figure takeaways of the first run of each
-checkout. The machines are shared and noisy: read medians and ratios, and the CPU seconds.
+findings' workers, the notebook kernels) are given before and after the findings are stored.
+
+The equality check compares every key table (``tables/*.parquet`` and ``*.csv``), ``kpis.json``, the
+text every notebook printed or displayed and the figure sidecars (title, takeaway, tick-label boxes)
+of the first run of each checkout. The machines are shared and noisy: read medians, ratios and the
+CPU seconds.
 """
 from __future__ import annotations
 
@@ -88,8 +91,28 @@ def run_once(tree: Path, logs: Path, out: Path) -> dict:
                       and not line.strip().startswith(("findings", "FAILED"))}}
 
 
+def notebook_texts(path: Path) -> list[str]:
+    """What an executed notebook printed or displayed as text (charts, object addresses and styler ids
+    left out; the injected parameters too, since a newer checkout may pass more)."""
+    import re
+
+    import nbformat
+
+    found = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            continue
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            texts = [output.get("text", "")] + ([data.get("text/plain", ""), data.get("text/html", "")]
+                                                 if "image/png" not in data else [])
+            found += [re.sub(r" at 0x[0-9a-f]+|T_[0-9a-f]{5}", "", text) for text in texts if text]
+    return found
+
+
 def compare(first: Path, second: Path) -> list[str]:
-    """Differences between two runs' key tables, kpis.json and figure takeaways (empty when equal)."""
+    """Differences between two runs' key tables, kpis.json, notebook text outputs and figure sidecars
+    (empty when equal)."""
     import pandas as pd
 
     problems = []
@@ -106,6 +129,9 @@ def compare(first: Path, second: Path) -> list[str]:
     kpis = [json.loads((run / "kpis.json").read_text(encoding="utf-8")) for run in (first, second)]
     if kpis[0] != kpis[1]:
         problems.append("kpis.json differs")
+    for book in sorted((first / "notebooks").glob("*.ipynb")):
+        if notebook_texts(book) != notebook_texts(second / "notebooks" / book.name):
+            problems.append(f"{book.name}: the text it printed or displayed differs")
     takeaways = [{p.stem: {k: v for k, v in json.loads(p.read_text(encoding="utf-8")).items() if k != "saved"}
                   for p in (run / "figures").glob("*.json")} for run in (first, second)]
     if takeaways[0] != takeaways[1]:
@@ -169,8 +195,8 @@ def main() -> None:
         print(line)
     if "baseline" in results:
         problems = compare(root / "this0", root / "baseline0")
-        print("\nequality with the baseline run: " + ("every key table, kpis.json and figure sidecar equal"
-                                                      if not problems else "DIFFERENT\n  " + "\n  ".join(problems)))
+        same = "every key table, kpis.json, notebook text output and figure sidecar equal"
+        print("\nequality with the baseline run: " + (same if not problems else "DIFFERENT\n  " + "\n  ".join(problems)))
     print(f"\nruns in {root}")
 
 
