@@ -396,3 +396,13 @@ def test_each_notebook_shows_every_chart_it_saved_once_as_the_saved_png(run, req
                  if "image/png" in o.get("data", {})]
         assert [data for data, _ in shown] == saved.get(number, []), book.name      # in saving order, none drawn again
         assert all(meta.get("width") and meta.get("height") for _, meta in shown)    # shown at half its pixels
+
+
+def test_notebooks_start_longest_first_and_unlisted_ones_after_in_their_order():
+    from cs_analytics.outputs.report import start_order
+
+    books = [Path(f"{n}_x.ipynb") for n in ("01", "02", "03", "08", "09")]
+    assert start_order(books, {"longest_first": ["03", "01"]}) == [2, 0, 1, 3, 4]
+    assert start_order(books, {}) == [0, 1, 2, 3, 4]
+    shipped = notebook_paths()
+    assert [shipped[i].name[:2] for i in start_order(shipped)][:2] == ["03", "02"]          # report.yaml's order

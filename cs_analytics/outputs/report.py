@@ -83,7 +83,8 @@ def notebook_paths(notebooks_dir: Path = config.NOTEBOOKS_DIR) -> list[Path]:
 def start_order(books: list[Path], layout: dict | None = None) -> list[int]:
     """Positions of ``books`` in the order to start them: report.yaml's ``longest_first`` numbers first,
     the others after in their own order."""
-    ranks = {number: rank for rank, number in enumerate((layout or artefacts.report_layout()).get("longest_first", []))}
+    layout = artefacts.report_layout() if layout is None else layout
+    ranks = {number: rank for rank, number in enumerate(layout.get("longest_first", []))}
     return sorted(range(len(books)), key=lambda i: (ranks.get(Path(books[i]).name[:2], len(ranks)), i))
 
 
