@@ -13,7 +13,8 @@ def _report(args: argparse.Namespace) -> int:
     result = run_report(args.logs, args.out, profile=args.profile, platforms=args.platform,
                         date_from=args.date_from, date_to=args.date_to, rules=args.rules,
                         taxonomy=args.taxonomy, recipes=args.recipes, scorecard=args.scorecard,
-                        engine=args.engine, scheduler=args.scheduler)
+                        engine=args.engine, scheduler=args.scheduler,
+                        figure_formats=["png", "svg"] if args.svg else None)
     print(f"outputs in {result.out_dir} (open index.html; deck.pptx, deck_full.pptx, workbook.xlsx, html/, figures/, run.json)")
     if not result.ok:
         for error in result.errors:
@@ -153,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="where the findings are computed: pandas (this machine, both cores) or dask (a Dask cluster)")
     rep.add_argument("--scheduler", default=None,
                      help="with --engine dask: the scheduler's address, e.g. tcp://10.0.0.5:8786 (default: a local cluster)")
+    rep.add_argument("--svg", action="store_true",
+                     help="save every chart as SVG too, for print (default: PNG only, for slides and pages)")
     rep.set_defaults(func=_report)
 
     pages = sub.add_parser("check-pages", help="open a report run's pages in headless Chromium, screenshot them and list "

@@ -58,16 +58,16 @@ def export_with_planted_pii(path) -> dict[str, list[str]]:
 
 
 def planted_pii_run(folder: Path) -> ReportRun:
-    """The full report on the sample export with buyer PII planted in it."""
+    """The full report on the sample export with buyer PII planted in it, every chart as PNG and SVG."""
     export = folder / "export_with_pii.csv"
     planted = export_with_planted_pii(export)
     progress: list[str] = []
-    result = run_report(export, folder / "run", log=progress.append)
+    result = run_report(export, folder / "run", figure_formats=["png", "svg"], log=progress.append)   # SVG on request
     return ReportRun(export, folder / "run", result, progress, planted)
 
 
 def bare_run(folder: Path) -> ReportRun:
-    """The full report on the JD sample: no send times, no agent accounts."""
+    """The full report on the JD sample: no send times, no agent accounts, charts as PNG only (the default)."""
     progress: list[str] = []
     result = run_report(config.SAMPLE_JD_TSV, folder / "run", profile="jd_tsv", log=progress.append)
     return ReportRun(Path(config.SAMPLE_JD_TSV), folder / "run", result, progress)

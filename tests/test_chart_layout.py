@@ -42,6 +42,15 @@ def test_thirty_long_chinese_labels_are_turned_until_none_overlap(tmp_path):
     assert corners.min() >= -1 and (corners[:, 0] <= width + 1).all() and (corners[:, 1] <= height + 1).all()
 
 
+def test_boxes_measured_on_the_fitting_draw_equal_a_fresh_draw(tmp_path):
+    plots.setup_style()
+    for fig in (plots.bar_chart(pd.Series(range(5), index=list("abcde")), "不挤 Roomy"),
+                plots.bar_chart(pd.Series(range(30), index=[f"第{i}个很长的中文类别标签" for i in range(30)]), "挤 Crowded")):
+        saved = plots.save_figure(fig, "chart", tmp_path)
+        fig.set_dpi(200)
+        assert saved["tick_labels"] == plots.tick_label_boxes(fig, 200)           # drawn again from scratch
+
+
 def test_crowded_rows_get_smaller_labels_then_a_taller_figure(tmp_path):
     plots.setup_style()
     names = [f"客服{i:02d}号" for i in range(50)]

@@ -86,6 +86,17 @@ def test_handling_finds_apologies_empathy_and_forbidden_phrases():
     assert without_hits["violations"].isna().all()
 
 
+def test_violation_categories_are_joined_in_first_seen_order_like_the_per_session_join():
+    keys = pd.Series(["s2", "s1", "s2", "s2", "s1", "s3", "s2"], name="session_id")
+    values = pd.Series(["b", "a", "a", "b", "a", "nan", "c"])
+    expected = pd.Series({k: ";".join(dict.fromkeys(values[keys == k])) for k in ["s1", "s2", "s3"]})
+    joined = cst._joined_in_order(keys, values)
+    assert joined.to_dict() == expected.to_dict() and joined.index.name == "session_id"
+    assert joined["s2"] == "b;a;c"
+    assert cst._joined_in_order(keys.head(1), values.head(1)).to_dict() == {"s2": "b"}
+    assert cst._joined_in_order(keys.head(0), values.head(0)).empty
+
+
 def test_service_phrases_have_sources_and_are_found():
     spec = load_service_phrases()
     assert {"apology", "empathy"} <= set(spec) and all(v["source"] for v in spec.values())

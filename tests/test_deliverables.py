@@ -68,7 +68,18 @@ def test_context_records_figures_with_title_and_takeaway_in_saving_order(tmp_pat
     found = artefacts.figures(tmp_path)
     assert [f["name"] for f in found] == ["01_z", "02_b", "02_a"]        # notebook order, then saving order
     assert found[1]["title"] == "第二张" and found[1]["takeaway"] == "第二张的结论"
-    assert all(f["png"].exists() and f["svg"].exists() for f in found)
+    assert all(f["png"].exists() and f["svg"] is None for f in found)            # PNG only unless asked
+
+
+def test_context_saves_svg_too_when_asked(tmp_path):
+    ctx = Context(result=None, messages=pd.DataFrame(), out_dir=tmp_path, figure_formats=("png", "svg"))
+    plots.setup_style()
+    fig, ax = plt.subplots()
+    ax.set_title("图")
+    ctx.save(fig, "01_a", takeaway="结论")
+    plt.close(fig)
+    (found,) = artefacts.figures(tmp_path)
+    assert found["png"].exists() and found["svg"].exists()
 
 
 def test_evidence_has_every_hit_with_span_and_masked_text(sample_load):
@@ -377,3 +388,19 @@ def test_a_long_table_shown_masks_only_what_pandas_prints():
         text = "".join(data.values())
         assert "1381234" not in text and "[手机号]" in text
         assert "200,000 rows" in text
+
+
+def test_yes_no_words_flags_like_the_value_by_value_way():
+    def old_way(values):
+        if not (pd.api.types.is_bool_dtype(values) or values.dtype == object):
+            return values
+        flags = values.map(lambda v: isinstance(v, (bool, np.bool_)))
+        return values.astype(object).where(~flags, values.map(lambda v: columns.format_value(v, "yesno"))) \
+            if flags.any() else values
+
+    cases = [pd.Series([True, False, True], name="evasion"), pd.Series([], dtype=bool),
+             pd.Series(["a", None, "🙂"], dtype=object), pd.Series(["a", True, None], dtype=object),
+             pd.Series([np.True_, None], dtype=object), pd.Series([1, True], dtype=object),
+             pd.Series([1, 2], dtype=object), pd.Series([1.5, 2.0]), pd.Series([True], index=[7])]
+    for values in cases:
+        pd.testing.assert_series_equal(workbook._yes_no(values), old_way(values))

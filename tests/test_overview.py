@@ -35,6 +35,16 @@ def test_session_table(messages):
     assert s.loc["a", "duration_min"] == pytest.approx(5.0)        # crosses midnight
 
 
+def test_session_table_role_counts_equal_a_crosstab(messages):
+    extra = messages.iloc[[0]].assign(session_id="c", role="system", message_id="c#1")   # a session of one message
+    both = pd.concat([messages, extra], ignore_index=True)
+    s = overview.session_table(both).set_index("session_id")
+    expected = pd.crosstab(both["session_id"], both["role"])
+    for role in expected.columns:
+        assert s[f"{role}_messages"].to_dict() == expected[role].to_dict()
+    assert s.loc["c", "messages"] == 1 and s.loc["c", "system_messages"] == 1 and s.loc["c", "customer_messages"] == 0
+
+
 def test_daily_volume_labels_the_official_calendar(messages):
     daily = overview.daily_volume(messages).set_index("date")
     assert daily.loc["2025-09-28", "day_type"] == "makeup_workday"   # a Sunday worked for 国庆

@@ -48,7 +48,7 @@ def test_chart_with_chinese_labels_renders_without_missing_glyph_warnings(tmp_pa
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # "Glyph ... missing from font" is a UserWarning
         fig = plots.bar_chart(pd.Series({"淘宝": 3, "京东": 5, "拼多多": 2}), CHINESE, "平台", "会话数")
-        paths = plots.save_figure(fig, "chinese_chart", tmp_path)
+        paths = plots.save_figure(fig, "chinese_chart", tmp_path, formats=("png", "svg"))
     plt.close(fig)
     assert paths["png"].stat().st_size > 5_000
     svg = paths["svg"].read_text(encoding="utf-8")
@@ -73,6 +73,20 @@ def test_daily_chart_and_heatmap(tmp_path, sample_load):
         fig = plots.daily_chart(overview.daily_volume(sample_load.messages), "每日消息量")
         plots.save_figure(fig, "daily", tmp_path)
         fig2 = plots.heatmap(overview.hour_weekday_matrix(sample_load.messages), "小时 × 星期")
-        plots.save_figure(fig2, "heat", tmp_path)
+        plots.save_figure(fig2, "heat", tmp_path, formats=("svg",))
     plt.close("all")
-    assert (tmp_path / "daily.png").exists() and (tmp_path / "heat.svg").exists()
+    assert (tmp_path / "daily.png").exists() and not (tmp_path / "daily.svg").exists()     # PNG only by default
+    assert (tmp_path / "heat.png").exists() and (tmp_path / "heat.svg").exists()           # the PNG always
+
+
+def test_word_cloud_is_the_same_picture_with_fonts_loaded_once(tmp_path):
+    from wordcloud import WordCloud
+
+    plots.setup_style()
+    words = {"快递": 30, "发票": 12, "退款": 9, "质量问题": 7, "客服": 5, "包装": 3, "尺码": 2}
+    fig = plots.word_cloud(words, "词云")
+    cached = fig.axes[0].get_images()[0].get_array()
+    plain = WordCloud(font_path=plots.cjk_font_path(), width=1600, height=1024, background_color="white",
+                      max_words=80, colormap="tab10", prefer_horizontal=1.0, random_state=7)
+    assert np.array_equal(cached, plain.generate_from_frequencies(words).to_array())   # wordcloud's own loading
+    plt.close("all")

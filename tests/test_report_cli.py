@@ -250,6 +250,7 @@ def test_report_on_an_export_without_times_or_agents(bare_report):
     assert "no send times" in text and "no agent accounts" in text
     figures = {p.name for p in (tmp_path / "run" / "figures").iterdir()}
     assert "01_daily_messages.png" not in figures and "01_session_length.png" in figures
+    assert not any(name.endswith(".svg") for name in figures)          # PNG only, unless --svg asks for SVG
     assert "02_violations_by_category.png" in figures and "02_weekly_trend.png" not in figures
     text = notebook_outputs(tmp_path / "run", "02_forbidden_phrases")
     assert "weekly trends are skipped" in text
@@ -378,3 +379,30 @@ def test_cli_report_refuses_an_output_path_that_is_a_file(tmp_path, capsys):
     assert cli.main(["report", "--out", str(taken)]) == 2
     assert "is a file; give a folder" in capsys.readouterr().err
     assert taken.read_text(encoding="utf-8") == "not a folder"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("run", ["full_report", "bare_report"])
+def test_each_notebook_shows_every_chart_it_saved_once_as_the_saved_png(run, request):
+    import base64
+
+    out = request.getfixturevalue(run).out
+    saved = {}
+    for figure in artefacts.figures(out):
+        saved.setdefault(figure["name"][:2], []).append(figure["png"].read_bytes())
+    for number, book in artefacts.executed_notebooks(out).items():
+        shown = [(base64.b64decode(o["data"]["image/png"]), o.get("metadata", {}).get("image/png", {}))
+                 for c in nbformat.read(book, as_version=4).cells for o in c.get("outputs", [])
+                 if "image/png" in o.get("data", {})]
+        assert [data for data, _ in shown] == saved.get(number, []), book.name      # in saving order, none drawn again
+        assert all(meta.get("width") and meta.get("height") for _, meta in shown)    # shown at half its pixels
+
+
+def test_notebooks_start_longest_first_and_unlisted_ones_after_in_their_order():
+    from cs_analytics.outputs.report import start_order
+
+    books = [Path(f"{n}_x.ipynb") for n in ("01", "02", "03", "08", "09")]
+    assert start_order(books, {"longest_first": ["03", "01"]}) == [2, 0, 1, 3, 4]
+    assert start_order(books, {}) == [0, 1, 2, 3, 4]
+    shipped = notebook_paths()
+    assert [shipped[i].name[:2] for i in start_order(shipped)][:2] == ["03", "02"]          # report.yaml's order

@@ -4,6 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from cs_analytics.tables.terms import Tokenizer, default_tokenizer
@@ -42,6 +43,20 @@ def test_terms_drop_stopwords_digits_and_single_characters(tokenizer):
 def test_term_counts_are_sorted(tokenizer):
     counts = tokenizer.term_counts(["快递在哪", "快递几点到", "发票", None])
     assert counts.index[0] == "快递" and counts.iloc[0] == 2
+
+
+def test_term_counts_cut_each_distinct_text_once_and_count_like_every_text(tokenizer):
+    from collections import Counter
+
+    texts = ["快递在哪", None, "发票", "快递在哪", "", "🙂快递几点到🙂", float("nan"), "发票", "快递在哪"]
+    naive: Counter = Counter()
+    for text in texts:
+        if isinstance(text, str):
+            naive.update(tokenizer.terms(text))
+    expected = pd.Series(naive, dtype="int64", name="count").sort_values(ascending=False, kind="stable")
+    expected.index.name = "term"
+    pd.testing.assert_series_equal(tokenizer.term_counts(texts), expected)     # counts and the order of ties
+    assert tokenizer.term_counts([]).empty and tokenizer.term_counts([None]).empty
 
 
 def test_extra_words_and_own_stopwords():

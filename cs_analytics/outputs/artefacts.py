@@ -1,7 +1,7 @@
 """What a notebook leaves for the workbook and the deck: figures with their takeaway, key tables.
 
-Each figure ``<out>/figures/<name>.png|.svg`` gets a sidecar ``<name>.json`` with its title, a
-one-line takeaway computed in the notebook, and when it was saved. Each key table is stored as
+Each figure ``<out>/figures/<name>.png`` (``.svg`` too when the run asks for it) gets a sidecar
+``<name>.json`` with its title, a one-line takeaway computed in the notebook, and when it was saved. Each key table is stored as
 ``<out>/tables/<name>.parquet`` with a ``<name>.json`` sidecar (title, sheet name, row count). The
 report reads these back to build ``workbook.xlsx`` and ``deck.pptx``; nothing is recomputed there.
 Everything is masked here, once, when it is recorded (``privacy.export_safe`` / ``mask_text``), so
@@ -33,7 +33,7 @@ def figure_title(fig) -> str:
 
 
 def record_figure(figures_dir: Path, name: str, title: str, takeaway: str | None, layout: dict | None = None) -> Path:
-    """Write the sidecar of figure ``name`` (already saved as PNG + SVG); the takeaway is PII-masked.
+    """Write the sidecar of figure ``name`` (already saved as PNG, maybe SVG); the takeaway is PII-masked.
     ``layout``: what ``plots.save_figure`` measured (``tick_labels`` boxes, ``label_fixes``)."""
     sidecar = Path(figures_dir) / f"{name}.json"
     layout = dict(layout or {})
@@ -120,12 +120,14 @@ def _entries(folder: Path) -> list[dict]:
 
 
 def figures(out_dir: Path) -> list[dict]:
-    """The run's figures in notebook order, then saving order; each with ``png``/``svg`` paths."""
+    """The run's figures in notebook order, then saving order; each with its ``png`` path and its ``svg``
+    path (None when the run saved no SVG)."""
     found = []
     for entry in _entries(Path(out_dir) / "figures"):
         png = Path(out_dir) / "figures" / f"{entry['name']}.png"
         if png.exists():
-            found.append({**entry, "png": png, "svg": png.with_suffix(".svg")})
+            svg = png.with_suffix(".svg")
+            found.append({**entry, "png": png, "svg": svg if svg.exists() else None})
     return found
 
 

@@ -17,7 +17,7 @@ from .artefacts import figure_title, record_figure, record_summary, record_table
 from ..findings.analyze import Findings
 from ..ingest.filters import filter_messages
 from ..ingest.load import LoadResult, load_logs
-from .plots import save_figure, setup_style
+from .plots import FIGURE_FORMATS, save_figure, setup_style
 
 OUTPUT_ENV = "CS_ANALYTICS_OUTPUT_DIR"
 ROWS_SHOWN = 25            # a longer table shows its first rows in the HTML, with a note of the rest
@@ -33,6 +33,7 @@ class Context:
     messages: pd.DataFrame
     out_dir: Path
     findings: Findings | None = None
+    figure_formats: tuple[str, ...] = FIGURE_FORMATS
 
     @property
     def figures_dir(self) -> Path:
@@ -43,11 +44,13 @@ class Context:
         return self.out_dir / "tables"
 
     def save(self, fig, name: str, takeaway: str | None = None) -> Path:
-        """Save a figure for decks (PNG + SVG) under the run's figures folder, with the one-line
-        ``takeaway`` the deck shows under it (computed from the data); returns the PNG path."""
-        saved = save_figure(fig, name, self.figures_dir)
+        """Save a figure for decks (PNG, plus SVG when ``figure_formats`` asks for it) under the run's
+        figures folder, with the one-line ``takeaway`` the deck shows under it (computed from the data);
+        returns the PNG path."""
+        saved = save_figure(fig, name, self.figures_dir, formats=self.figure_formats)
         record_figure(self.figures_dir, name, figure_title(fig), takeaway,
                       layout={k: saved[k] for k in ("tick_labels", "label_fixes")})
+        _show_saved(fig, saved["png"])
         return saved["png"]
 
     def summary(self, name: str):
@@ -117,6 +120,35 @@ def _masked_styler_html(styler) -> str:
     return columns.readable_styler(shown)._repr_html_()
 
 
+_SAVED_TO_SHOW: list[Path] = []         # charts saved in the running cell, shown when it ends
+
+
+def _show_saved(fig, png: Path) -> None:
+    """In IPython, show the chart as the PNG just saved (at half its pixel size: the deck's picture,
+    sharp on any screen) instead of drawing it a third time for the notebook; shown when the cell
+    ends, where the inline backend would have put it. Outside IPython the figure is left alone."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "kernel"):          # a kernel (notebook), not a terminal shell
+        return
+    import matplotlib.pyplot as plt
+
+    if _show_pending not in shell.events.callbacks["post_execute"]:
+        shell.events.register("post_execute", _show_pending)
+    _SAVED_TO_SHOW.append(Path(png))
+    plt.close(fig)
+
+
+def _show_pending() -> None:
+    from IPython.display import Image, display
+
+    while _SAVED_TO_SHOW:
+        display(Image(filename=str(_SAVED_TO_SHOW.pop(0)), retina=True))
+
+
 def show_masked() -> bool:
     """Show every table in this notebook through ``privacy.export_safe`` (buyer accounts dropped, text
     masked): a frame, series or styled frame displayed, or left as a cell's last value, is an output.
@@ -147,11 +179,12 @@ def output_dir(requested: str | Path | None) -> Path:
 
 
 def prepare(logs, profile=None, platforms=None, date_from=None, date_to=None, output=None, *, rules=None,
-            taxonomy=None, recipes=None, scorecard=None, stored=None) -> Context:
+            taxonomy=None, recipes=None, scorecard=None, stored=None, figure_formats=None) -> Context:
     """Load ``logs`` with ``profile`` (or, when ``stored`` names a report run's data folder, read the load
     and the findings the runner stored there), keep the requested platforms and dates, set the chart
     style. ``ctx.findings`` holds the findings under ``rules``/``taxonomy``/``recipes`` (your YAML layers),
-    computed when first asked unless stored ones of the same messages and layers were read."""
+    computed when first asked unless stored ones of the same messages and layers were read.
+    ``figure_formats``: what ``ctx.save`` writes, e.g. ``["png", "svg"]`` (default PNG only)."""
     setup_style()
     show_masked()
     pd.set_option("display.max_colwidth", 80)
@@ -164,4 +197,5 @@ def prepare(logs, profile=None, platforms=None, date_from=None, date_to=None, ou
     messages = filter_messages(result.messages, platforms=platforms, date_from=date_from, date_to=date_to)
     findings = Findings.read(Path(stored) / FINDINGS_FOLDER, messages, **layers) if stored \
         else Findings(messages, **layers)
-    return Context(result, findings.messages, output_dir(output), findings)
+    return Context(result, findings.messages, output_dir(output), findings,
+                   tuple(figure_formats) if figure_formats else FIGURE_FORMATS)

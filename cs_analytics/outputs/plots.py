@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -204,6 +205,12 @@ def _next_fix(fig, which: str, axis, labels, done: set, crowding: float, start_s
 def fit_tick_labels(fig, dpi: int = 200, rounds: int = 20) -> list[str]:
     """Draw ``fig`` at ``dpi`` and, while tick labels of one axis overlap, fix them (``_next_fix``);
     returns what was done, e.g. ``["axes 0 x: rotated 45°"]``."""
+    return _fit_tick_labels(fig, rounds)[0]
+
+
+def _fit_tick_labels(fig, rounds: int = 20) -> tuple[list[str], bool]:
+    """``fit_tick_labels``, also saying whether the figure is unchanged since its last draw (so
+    ``tick_label_boxes`` can measure it without drawing it again)."""
     done: dict[tuple[int, str], set] = {}
     actions: list[str] = []
     start_size = tuple(fig.get_size_inches())
@@ -213,7 +220,7 @@ def fit_tick_labels(fig, dpi: int = 200, rounds: int = 20) -> list[str]:
         crowded = {key: value for key, value in _axes_labels(fig, renderer).items()
                    if overlapping(value[2], LABEL_GAP_PX)}
         if not crowded:
-            break
+            return actions, True
         changed = False
         for key, (axis, labels, boxes) in crowded.items():
             along = 0 if key[1] == "x" else 1                  # how much room the labels need / have
@@ -225,15 +232,17 @@ def fit_tick_labels(fig, dpi: int = 200, rounds: int = 20) -> list[str]:
                 actions.append(f"axes {key[0]} {key[1]}: {action}")
                 changed = True
         if not changed:
-            break
+            return actions, True
         _relayout(fig)
-    return actions
+    return actions, False
 
 
-def tick_label_boxes(fig, dpi: int = 200) -> dict[str, list]:
+def tick_label_boxes(fig, dpi: int = 200, drawn: bool = False) -> dict[str, list]:
     """The drawn tick labels of ``fig`` at ``dpi`` as ``{"<axes>.<x|y>": [[text, [[x, y] × 4]], …]}``,
-    corners in pixels of the saved PNG (origin top left), as ``savefig(bbox_inches="tight")`` crops it."""
-    fig.draw_without_rendering()
+    corners in pixels of the saved PNG (origin top left), as ``savefig(bbox_inches="tight")`` crops it.
+    ``drawn``: the figure was drawn at ``dpi`` and not changed since (no need to draw it again)."""
+    if not drawn:
+        fig.draw_without_rendering()
     renderer = fig.canvas.get_renderer()
     left, top = 0.0, fig.bbox.height
     if plt.rcParams["savefig.bbox"] == "tight":
@@ -244,22 +253,26 @@ def tick_label_boxes(fig, dpi: int = 200) -> dict[str, list]:
             for (number, name), (_, labels, boxes) in _axes_labels(fig, renderer).items()}
 
 
-def save_figure(fig, name: str, out_dir: str | Path, dpi: int = 200) -> dict:
-    """Save ``fig`` as ``<out_dir>/<name>.png`` (deck resolution) and ``.svg`` after fitting its tick
-    labels (``fit_tick_labels``); returns both paths, the fixes made (``label_fixes``) and the final
-    tick-label boxes (``tick_labels``, pixels of the PNG)."""
+FIGURE_FORMATS = ("png",)           # what save_figure writes unless asked for more (e.g. ("png", "svg"))
+
+
+def save_figure(fig, name: str, out_dir: str | Path, dpi: int = 200, formats=FIGURE_FORMATS) -> dict:
+    """Save ``fig`` as ``<out_dir>/<name>.png`` (deck resolution), and ``.svg`` when ``formats`` has
+    it, after fitting its tick labels (``fit_tick_labels``); returns the path of each format saved,
+    the fixes made (``label_fixes``) and the final tick-label boxes (``tick_labels``, pixels of the PNG)."""
+    formats = tuple(dict.fromkeys(("png", *formats)))       # the PNG always: decks and pages show it
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"png": out / f"{name}.png", "svg": out / f"{name}.svg"}
+    paths = {kind: out / f"{name}.{kind}" for kind in formats}
     shown_dpi = fig.dpi
     fig.set_dpi(dpi)
     try:
-        fixes = fit_tick_labels(fig, dpi)
-        boxes = tick_label_boxes(fig, dpi)
+        fixes, drawn = _fit_tick_labels(fig)
+        boxes = tick_label_boxes(fig, dpi, drawn=drawn)
     finally:
         fig.set_dpi(shown_dpi)
-    fig.savefig(paths["png"], dpi=dpi)
-    fig.savefig(paths["svg"])
+    for kind, path in paths.items():
+        fig.savefig(path, dpi=dpi) if kind == "png" else fig.savefig(path)
     return {**paths, "label_fixes": fixes, "tick_labels": boxes}
 
 
@@ -437,6 +450,30 @@ def trend_chart(table, title: str, ylabel: str = "", top: int | None = 6):
     return fig
 
 
+@lru_cache(maxsize=1)
+def _font_loader():
+    """PIL's ``ImageFont`` with ``truetype`` remembering each (file, size) it loaded, for wordcloud."""
+    from types import SimpleNamespace
+
+    from PIL import ImageFont
+
+    return SimpleNamespace(truetype=lru_cache(maxsize=512)(ImageFont.truetype), TransposedFont=ImageFont.TransposedFont)
+
+
+@contextmanager
+def _fonts_loaded_once():
+    """wordcloud loads the font file anew for every size it tries (thousands of loads of the 16 MB CJK
+    font for one cloud); inside this block each (file, size) is loaded once and the font reused."""
+    import wordcloud.wordcloud as module
+
+    own = module.ImageFont
+    module.ImageFont = _font_loader()
+    try:
+        yield
+    finally:
+        module.ImageFont = own
+
+
 def word_cloud(frequencies: dict[str, float], title: str, max_words: int = 80):
     """A word cloud of {phrase: weight} drawn with the CJK font (wordcloud's default font has no hanzi)."""
     from wordcloud import WordCloud
@@ -448,7 +485,8 @@ def word_cloud(frequencies: dict[str, float], title: str, max_words: int = 80):
     if frequencies:
         cloud = WordCloud(font_path=cjk_font_path(), width=1600, height=round(1600 * FIGSIZE[1] / FIGSIZE[0]), background_color="white",
                           max_words=max_words, colormap="tab10", prefer_horizontal=1.0, random_state=7)
-        ax.imshow(cloud.generate_from_frequencies(frequencies), interpolation="bilinear")
+        with _fonts_loaded_once():
+            ax.imshow(cloud.generate_from_frequencies(frequencies), interpolation="bilinear")
     else:
         ax.text(0.5, 0.5, "没有命中 no hits", ha="center", va="center")
     fig.tight_layout()

@@ -80,6 +80,14 @@ def notebook_paths(notebooks_dir: Path = config.NOTEBOOKS_DIR) -> list[Path]:
     return sorted(p for p in notebooks_dir.glob("[0-9][0-9]_*.ipynb"))
 
 
+def start_order(books: list[Path], layout: dict | None = None) -> list[int]:
+    """Positions of ``books`` in the order to start them: report.yaml's ``longest_first`` numbers first,
+    the others after in their own order."""
+    layout = artefacts.report_layout() if layout is None else layout
+    ranks = {number: rank for rank, number in enumerate(layout.get("longest_first", []))}
+    return sorted(range(len(books)), key=lambda i: (ranks.get(Path(books[i]).name[:2], len(ranks)), i))
+
+
 def notebook_jobs() -> int:
     """How many notebooks run at once by default: one per core available, at most 4."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -189,7 +197,7 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
                date_to: str | None = None, notebooks: list[Path] | None = None, rules: list[str] | None = None,
                taxonomy: list[str] | None = None, recipes: str | None = None, scorecard: str | None = None,
                engine: str = "pandas", scheduler: str | None = None, jobs: int | None = None,
-               log=print) -> RunResult:
+               figure_formats: list[str] | None = None, log=print) -> RunResult:
     """Check the inputs, execute every notebook with these parameters into ``out_dir``, then build
     the HTML reports, the workbook, the two decks, ``index.html`` and ``run.json`` from what they left.
 
@@ -197,7 +205,8 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
     "pandas" computes the findings here (both cores on a large export); "dask" computes them on a
     Dask cluster (``scheduler``: its address; default a LocalCluster), converting an export to a
     dataset under ``<out>/data/dataset`` first. ``jobs``: notebooks run at the same time (default
-    ``notebook_jobs()``: one per core, at most 4; the findings are computed once before)."""
+    ``notebook_jobs()``: one per core, at most 4; the findings are computed once before).
+    ``figure_formats``: what each chart is saved as (default PNG; ``["png", "svg"]`` adds SVG for print)."""
     import papermill as pm
 
     from .deck import write_deck, write_full_deck
@@ -253,6 +262,7 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
         "LOGS": str(logs), "PROFILE": profile, "PLATFORMS": platforms or None,
         "DATE_FROM": date_from, "DATE_TO": date_to, "RULES": rules, "TAXONOMY": taxonomy, "RECIPES": recipes,
         "SCORECARD": scorecard, "OUTPUT_DIR": str(out), "STORED": str(stored),
+        "FIGURE_FORMATS": list(figure_formats) if figure_formats else None,
     }
     engine_note = {"engine": engine, "scheduler": scheduler}
     result = RunResult(out)
@@ -267,7 +277,8 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
             own = {k: v for k, v in params.items() if k in declared} if declared else params
             pm.execute_notebook(str(book), str(executed), parameters=own,
                                 cwd=str(book.parent), kernel_name="python3", progress_bar=False,
-                                log_output=False, extra_arguments=KERNEL_ARGUMENTS)
+                                log_output=False, extra_arguments=KERNEL_ARGUMENTS,
+                                request_save_on_cell_execute=False)   # written once, when done (or failed)
             run = NotebookRun(book.name, True, time.perf_counter() - started)
         except Exception as exc:  # papermill raises PapermillExecutionError with the cell
             run = NotebookRun(book.name, False, time.perf_counter() - started, _failure(book, executed, exc))
@@ -280,10 +291,27 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
         log(f"[{number}/{len(books)}] {book.name} {'ok' if run.ok else 'FAILED ' + run.error} in {run.seconds:.1f}s")
         return run, html_error
 
+    def headline_numbers() -> dict:
+        findings = Findings.read(stored / FINDINGS_FOLDER, scoped, **layers)
+        found = headline(findings, loaded.messages, platforms=platforms, date_from=date_from, date_to=date_to)
+        (out / KPI_FILE).write_text(json.dumps(found, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        return found
+
+    def timed(make):
+        """``make()``, its time, and the exception it raised (None when it did not)."""
+        started = time.perf_counter()
+        try:
+            return make(), time.perf_counter() - started, None
+        except Exception as exc:      # reported with the outputs; the other outputs are still built
+            return None, time.perf_counter() - started, exc
+
     jobs = max(1, min(jobs or notebook_jobs(), len(books)))
     log(f"running {len(books)} notebooks, {jobs} at a time ...")
     with ThreadPoolExecutor(max_workers=jobs) as pool:       # each notebook runs in its own kernel process
-        outcomes = list(pool.map(run_one, enumerate(books, start=1)))
+        started_books = {i: pool.submit(run_one, (i + 1, books[i])) for i in start_order(books)}   # longest first
+        # the headline numbers need only the stored findings: computed while the last notebooks run
+        kpis_future = pool.submit(timed, headline_numbers)
+        outcomes = [started_books[i].result() for i in range(len(books))]
     for book, (run, html_error) in zip(books, outcomes):
         result.runs.append(run)
         if html_error:
@@ -299,27 +327,20 @@ def run_report(logs: str | Path = config.SAMPLE_EXPORT, out_dir: str | Path | No
         "figures": [{k: f[k] for k in ("name", "title", "takeaway")} for f in artefacts.figures(out)],
         "tables": [{k: t[k] for k in ("name", "title", "sheet", "rows")} for t in artefacts.tables(out)],
     }
-    def build(name: str, make):
-        """Build one output, logging its time; a failure is recorded and the other outputs still built."""
-        started = time.perf_counter()
-        try:
-            value = make()
-        except Exception as exc:      # keep the other outputs; the run reports the failure
-            result.outputs[name] = f"{type(exc).__name__}: {exc}"
+    def build(name: str, make, earlier: tuple | None = None):
+        """Build one output, logging its time; a failure is recorded and the other outputs still built.
+        ``earlier``: the ``(value, seconds, exception)`` of an output built while the notebooks ran."""
+        value, seconds, failure = earlier or timed(make)
+        if failure is not None:       # keep the other outputs; the run reports the failure
+            result.outputs[name] = f"{type(failure).__name__}: {failure}"
             log(f"    FAILED {name}: {result.outputs[name]}")
             return None
         result.outputs[name] = "ok"
-        log(f"    {name} in {time.perf_counter() - started:.1f}s")
+        log(f"    {name} in {seconds:.1f}s" + (" (while the last notebooks ran)" if earlier else ""))
         return value
 
-    def headline_numbers() -> dict:
-        findings = Findings.read(stored / FINDINGS_FOLDER, scoped, **layers)
-        found = headline(findings, loaded.messages, platforms=platforms, date_from=date_from, date_to=date_to)
-        (out / KPI_FILE).write_text(json.dumps(found, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-        return found
-
     log("writing the headline numbers, workbook, decks and summary page ...")
-    kpis = build(KPI_FILE, headline_numbers)      # the page still shows everything else without them
+    kpis = build(KPI_FILE, None, kpis_future.result())      # the page still shows everything else without them
     for name, write in (("workbook.xlsx", write_workbook), ("deck.pptx", write_deck), ("deck_full.pptx", write_full_deck)):
         build(name, lambda: write(out, manifest))
     manifest["headline"] = kpis

@@ -44,8 +44,20 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# what ``pandas.api.types.infer_dtype`` calls a column that cannot hold a True or False
+WITHOUT_FLAGS = {"string", "empty", "integer", "floating", "mixed-integer-float", "decimal", "complex", "bytes",
+                 "datetime", "datetime64", "date", "timedelta", "timedelta64", "time", "period", "interval"}
+
+
 def _yes_no(values: pd.Series) -> pd.Series:
+    """True/False as 是/否 (``columns.format_value``): a bool column at once, a column of text or
+    numbers untouched, a mixed one value by value."""
+    if values.dtype == bool and len(values):
+        yes, no = (columns.format_value(flag, "yesno") for flag in (True, False))
+        return pd.Series(np.where(values.to_numpy(), yes, no), index=values.index, name=values.name, dtype=object)
     if not (pd.api.types.is_bool_dtype(values) or values.dtype == object):
+        return values
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in WITHOUT_FLAGS:
         return values
     flags = values.map(lambda v: isinstance(v, (bool, np.bool_)))
     return values.astype(object).where(~flags, values.map(lambda v: columns.format_value(v, "yesno"))) if flags.any() else values

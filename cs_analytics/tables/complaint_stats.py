@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..findings.complaints import Taxonomy, label_messages, load_taxonomy
-from ..base.privacy import mask_text
+from ..base.privacy import mask_series
 from ..base.proportions import wilson_interval
 from ..findings.service_phrases import find_service_phrases
 from .terms import Tokenizer, default_tokenizer
@@ -191,7 +191,7 @@ def top_terms(messages: pd.DataFrame, sessions: pd.DataFrame | None = None, labe
     exploded = labels[["message_id", "types"]].explode("types").dropna()
     for type_id, group in exploded.groupby("types", sort=True):
         # terms end up in word clouds, pictures that cannot be masked afterwards: count them on masked text
-        counts = tokenizer.term_counts(mask_text(t) for t in texts.reindex(group["message_id"]).dropna())
+        counts = tokenizer.term_counts(mask_series(texts.reindex(group["message_id"]).dropna()))
         for rank, (term, count) in enumerate(counts.head(n).items(), start=1):
             rows.append({"type": type_id, "label": label(type_id), "term": term, "count": int(count), "rank": rank})
     return pd.DataFrame(rows, columns=["type", "label", "term", "count", "rank"])
@@ -205,6 +205,19 @@ def term_frequencies(terms: pd.DataFrame, type_id: str) -> dict[str, int]:
 
 HANDLING_COLUMNS = ("session_id", "primary", "agent_id", "escalation", "apologized", "empathized",
                     "violations", "violation_categories", "first_apology", "first_violation")
+
+
+def _joined_in_order(keys: pd.Series, values: pd.Series, sep: str = ";") -> pd.Series:
+    """Per key, its distinct values joined by ``sep`` in the order they first occur (one column of
+    string arithmetic per position, not a Python call per key)."""
+    firsts = pd.DataFrame({"key": keys.to_numpy(), "value": values.to_numpy(dtype=object)}).drop_duplicates()
+    wide = firsts.set_index(["key", firsts.groupby("key", sort=False).cumcount()])["value"].unstack()
+    joined = wide[0].astype(object) if len(wide.columns) else pd.Series(dtype=object, index=wide.index)
+    for position in wide.columns[1:]:
+        more = wide[position]
+        joined = joined.where(more.isna(), joined + sep + more)
+    joined.index.name = keys.name
+    return joined
 
 
 def handling(messages: pd.DataFrame, sessions: pd.DataFrame, hits: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -225,10 +238,9 @@ def handling(messages: pd.DataFrame, sessions: pd.DataFrame, hits: pd.DataFrame 
     out["first_apology"] = apology.set_index("session_id")["matched"].reindex(out.index)
     if hits is not None:
         scoped = hits[hits["session_id"].isin(out.index)].sort_values(["session_id", "seq", "start"])
-        group = scoped.groupby("session_id", sort=False)
         out["violations"] = scoped.drop_duplicates(["message_id", "category"]).groupby("session_id").size() \
             .reindex(out.index).fillna(0).astype(int)
-        out["violation_categories"] = group["category"].agg(lambda s: ";".join(dict.fromkeys(map(str, s)))) \
+        out["violation_categories"] = _joined_in_order(scoped["session_id"], scoped["category"].astype(str)) \
             .astype(object).reindex(out.index).fillna("")
         first = scoped.drop_duplicates("session_id").set_index("session_id")
         out["first_violation"] = (first["rule_label"].astype(str) + ": " + first["matched"].astype(str)) \

@@ -7,6 +7,7 @@ from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..base import config
@@ -120,11 +121,15 @@ class Tokenizer:
                 if len(t) >= min_chars and t not in self.stopwords and not t.isdigit()]
 
     def term_counts(self, texts, min_chars: int = 2) -> pd.Series:
-        """How often each term occurs in ``texts`` (an iterable of str), most frequent first."""
+        """How often each term occurs in ``texts`` (an iterable of str), most frequent first (ties in
+        the order the terms first occur). Each distinct text is cut once and counted as often as it occurs."""
+        codes, distinct = pd.factorize(pd.Series(list(texts), dtype=object))   # in the order they first occur
+        times = np.bincount(codes[codes >= 0], minlength=len(distinct))           # missing values are -1
         counts: Counter = Counter()
-        for text in texts:
+        for text, n in zip(distinct, times.tolist()):
             if isinstance(text, str):
-                counts.update(self.terms(text, min_chars))
+                for term in self.terms(text, min_chars):
+                    counts[term] += n
         series = pd.Series(counts, dtype="int64", name="count")
         series.index.name = "term"
         return series.sort_values(ascending=False, kind="stable")

@@ -26,6 +26,21 @@ def agent_messages(messages: pd.DataFrame) -> pd.DataFrame:
     return messages[messages["role"] == "agent"]
 
 
+def _agent_rows(messages: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``agent_messages`` with only the columns a rate needs: message_id, the ``keys`` that are message
+    columns, and ``week`` (from ts) when a key; a million-row export is not copied whole for a count."""
+    wanted = ["message_id", *[k for k in keys if k != "week"], *(["ts"] if "week" in keys else [])]
+    base = messages.loc[messages["role"] == "agent", list(dict.fromkeys(wanted))]
+    if "week" in keys:
+        base = base[base["ts"].notna()].assign(week=lambda f: week_start(f["ts"]))
+    return base
+
+
+def _agent_count(messages: pd.DataFrame) -> int:
+    """How many messages the default rules judge (``len(agent_messages(messages))``)."""
+    return int((as_messages(messages)["role"] == "agent").sum())
+
+
 
 
 def rate_by(messages: pd.DataFrame, hits: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
@@ -35,9 +50,7 @@ def rate_by(messages: pd.DataFrame, hits: pd.DataFrame, by: str | list[str]) -> 
     """
     messages = as_messages(messages)
     keys = [by] if isinstance(by, str) else list(by)
-    base = agent_messages(messages)
-    if "week" in keys:
-        base = base[base["ts"].notna()].assign(week=lambda f: week_start(f["ts"]))
+    base = _agent_rows(messages, keys)
     group = base.groupby(keys, dropna=False, observed=True)
     out = pd.DataFrame({"agent_messages": group.size()})
     keyed = hits.merge(base[["message_id", *keys]], on="message_id", how="inner", suffixes=("_hit", ""))
@@ -55,7 +68,7 @@ def category_rates(messages: pd.DataFrame, hits: pd.DataFrame, rulebook: Ruleboo
     """Per category: label, hits, flagged messages (= violations) and violations per 1,000 agent messages."""
     messages = as_messages(messages)
     rulebook = rulebook or load_rulebook()
-    total = len(agent_messages(messages))
+    total = _agent_count(messages)
     group = hits.groupby("category", observed=True)
     out = pd.DataFrame({"hits": group.size(), "flagged_messages": group["message_id"].nunique()})
     out = out.reindex(list(rulebook.categories), fill_value=0)
@@ -72,7 +85,7 @@ def subcategory_rates(messages: pd.DataFrame, hits: pd.DataFrame, category: str,
     rulebook = rulebook or load_rulebook()
     labels = rulebook.categories[category].get("subcategories", {})
     chosen = hits[hits["category"] == category].drop_duplicates(["message_id", "subcategory"])
-    total = len(agent_messages(messages))
+    total = _agent_count(messages)
     counts = chosen["subcategory"].astype(str).map(lambda s: labels.get(s, s)).value_counts()
     return (counts / total * PER if total else counts * float("nan")).rename("per_1000")
 
@@ -98,9 +111,7 @@ def rate_matrix(messages: pd.DataFrame, hits: pd.DataFrame, rows: str, columns: 
     messages column such as agent_id, or week) down and ``columns`` (a hits column such as category or
     severity) across."""
     messages = as_messages(messages)
-    base = agent_messages(messages)
-    if rows == "week":
-        base = base[base["ts"].notna()].assign(week=lambda f: week_start(f["ts"]))
+    base = _agent_rows(messages, [rows])
     sizes = base.groupby(rows, dropna=False, observed=True).size()
     keyed = hits[["message_id", columns]].drop_duplicates().merge(base[["message_id", rows]], on="message_id", how="inner")
     counts = pd.crosstab(keyed[rows], keyed[columns].astype(str)).reindex(sizes.index, fill_value=0)
@@ -131,7 +142,7 @@ def rule_summary(hits: pd.DataFrame, rulebook: Rulebook | None = None,
     out.insert(1, "subcategory", [rules[r].subcategory for r in out.index])
     out.insert(2, "severity", [rules[r].severity for r in out.index])
     if messages is not None:
-        total = len(agent_messages(messages))
+        total = _agent_count(messages)
         out.insert(4, "per_1000", group["message_id"].nunique() / total * PER if total else float("nan"))
     out["suggest"] = [rules[r].suggest for r in out.index]
     out = out.sort_values("hits", ascending=False).reset_index()
@@ -188,7 +199,8 @@ def evidence(messages: pd.DataFrame, hits: pd.DataFrame, rulebook: Rulebook | No
     if per_rule is not None:
         chosen = chosen.groupby("rule_id", sort=False).head(per_rule)
     context_columns = [c for c in ("session_id", "shop", "text") if c not in chosen.columns or c == "text"]
-    own = messages.drop_duplicates("message_id").set_index("message_id")[context_columns]
+    hit = messages[messages["message_id"].isin(chosen["message_id"].unique())]     # the messages hit, first copy of each
+    own = hit.drop_duplicates("message_id").set_index("message_id")[context_columns]
     chosen = chosen.join(own, on="message_id")
     labels = {c: spec["label"] for c, spec in rulebook.categories.items()}
     rule_labels = {r.id: r.label for r in rulebook.rules}
