@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 import matplotlib
 import pytest
 
 matplotlib.use("Agg")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# loaded rulebooks are cached on disk between processes (findings.rulebook): the tests, and the notebook
+# kernels they start, use a cache of their own rather than the user's ~/.cache
+os.environ.setdefault("CS_ANALYTICS_CACHE", tempfile.mkdtemp(prefix="cs-analytics-test-cache-"))
 
 
 @pytest.fixture(scope="session")

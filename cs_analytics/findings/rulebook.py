@@ -448,8 +448,9 @@ def cache_folder() -> Path:
 
 
 def _cache_key(files: tuple[str, ...]) -> str:
-    """What a loaded rulebook depends on: the files (names and bytes), the PII patterns, this module's
-    code, the cs-analytics and pypinyin versions (pinyin variants)."""
+    """What a loaded rulebook depends on: the files (names and bytes), the data files of the matching
+    (PII patterns, normalisation tables), the code of the textmatch package and of this module (a
+    cached rulebook holds their objects), the cs-analytics and pypinyin versions (pinyin variants)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -457,7 +458,9 @@ def _cache_key(files: tuple[str, ...]) -> str:
     except PackageNotFoundError:
         pinyin = "none"
     digest = hashlib.sha256(f"{config.VERSION}\0{pinyin}\0".encode())
-    for path in (*files, config.RESOURCES_DIR / "pii.yaml", Path(__file__)):
+    code = sorted((config.PACKAGE_DIR / "textmatch").glob("*.py"))
+    data = [config.RESOURCES_DIR / "pii.yaml", config.RESOURCES_DIR / "normalization.yaml"]
+    for path in (*files, *data, *code, Path(__file__)):
         digest.update(str(path).encode("utf-8") + b"\0" + Path(path).read_bytes() + b"\0")
     return digest.hexdigest()[:32]
 
@@ -475,7 +478,7 @@ def _load(files: tuple[str, ...], _mtimes: tuple[int, ...]) -> Rulebook:
     cached = cache_folder() / f"rulebook-{key}.pickle"
     try:
         return pickle.loads(cached.read_bytes())
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+    except Exception:      # missing, partial, or from another machine (Hyperscan checks the CPU): build it
         pass
     rulebook = _build(files)
     try:
