@@ -10,6 +10,7 @@ import json
 import queue
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -217,6 +218,7 @@ def load_logs(path: str | Path | Iterable[str | Path], profile: str | Path | dic
             done = 0
             for batch in _read_ahead(_batches(file, frep, prof, encoding, sheet, delimiter, chunk_rows)):
                 state.add_batch(batch, frep)
+                _release_memory()
                 if batch.progress_bytes:
                     bar.update(batch.progress_bytes - done)
                     done = batch.progress_bytes
@@ -297,6 +299,7 @@ def _read_ahead(batches: Iterator[RawBatch], depth: int = 2) -> Iterator[RawBatc
     def read() -> None:
         try:
             for batch in batches:
+                _release_memory()                  # what parsing the batch freed, from this thread's heap
                 if not hand_over(batch):
                     return
             hand_over(finished)
@@ -657,9 +660,9 @@ def _order_and_number(df: pd.DataFrame, keep: np.ndarray, session: np.ndarray, r
         keys = keys.sort_values(["session_id", "ts", "_order"], kind="stable", na_position="last")
     else:
         keys = keys.sort_values(["session_id", "_order"], kind="stable")
-    df = _take_rows(df, df.index.get_indexer(keys.index))
+    df, checked = _take_rows(df, df.index.get_indexer(keys.index), {"message_id": _all_distinct})
     df["seq"] = _numbers_within_runs(keys["session_id"].to_numpy())
-    df["message_id"] = _message_ids(df, report)
+    df["message_id"] = _message_ids(df, report, checked.get("message_id", False))
     return df
 
 
@@ -697,15 +700,27 @@ def _numbers_within_runs(codes: np.ndarray) -> np.ndarray:
     return position - np.maximum.accumulate(np.where(run_start, position, 0)) + 1
 
 
-def _take_rows(df: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
-    """The rows at ``positions``, in that order, with a fresh index; ``df`` is emptied column by column
-    and the memory of each column taken is handed back, so the table is never held twice."""
+def _take_rows(df: pd.DataFrame, positions: np.ndarray, then: dict[str, Callable] | None = None
+               ) -> tuple[pd.DataFrame, dict[str, object]]:
+    """The rows at ``positions``, in that order, with a fresh index, and ``then[column](taken column)``
+    for the columns named in ``then``. ``df`` is emptied column by column and Arrow's freed memory
+    handed back, so the table is never held twice; two threads take columns (Arrow frees the GIL)."""
     indices = pa.array(positions)
-    taken = {}
-    for column in list(df.columns):
-        taken[column] = _taken(df.pop(column).array, positions, indices)
+    then = then or {}
+
+    def take(column: str, values) -> tuple[pd.Series, object]:
+        taken = _taken(values, positions, indices)
+        del values
         _release_memory()
-    return pd.DataFrame(taken, copy=False)
+        return taken, then[column](taken) if column in then else None
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {column: pool.submit(take, column, df.pop(column).array) for column in list(df.columns)}
+        for _ in as_completed(futures.values()):
+            _release_memory()              # a column freed by a worker thread is handed back by its owner
+        results = {column: future.result() for column, future in futures.items()}
+    frame = pd.DataFrame({column: taken for column, (taken, _) in results.items()}, copy=False)
+    return frame, {column: results[column][1] for column in then if column in results}
 
 
 def _taken(values, positions: np.ndarray, indices: pa.Array) -> pd.Series:
@@ -724,8 +739,11 @@ def _release_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
-def _message_ids(df: pd.DataFrame, report: LoadReport) -> pd.Series:
-    """The export's own ids where given, else a 64-bit BLAKE2b of the message's content and occurrence."""
+def _message_ids(df: pd.DataFrame, report: LoadReport, all_distinct: bool = False) -> pd.Series:
+    """The export's own ids where given, else a 64-bit BLAKE2b of the message's content and occurrence
+    (``all_distinct``: the export's ids are known to be present and distinct)."""
+    if all_distinct:
+        return df["message_id"]
     if "message_id" in df and df["message_id"].notna().all():
         return _unique_ids(df["message_id"], report)
     digests: list[str] = []
@@ -752,11 +770,16 @@ def _message_ids(df: pd.DataFrame, report: LoadReport) -> pd.Series:
     return hashed
 
 
+def _all_distinct(ids: pd.Series) -> bool:
+    """Every value is present and no two are equal (one Arrow hash pass, which frees the GIL)."""
+    return isinstance(ids.array, pd.arrays.ArrowStringArray) and not ids.isna().any() \
+        and pc.count_distinct(_arrow(ids)).as_py() == len(ids)
+
+
 def _unique_ids(ids: pd.Series, report: LoadReport) -> pd.Series:
     """Message ids made unique: repeats of an exported id get a suffix ``~n``."""
-    if isinstance(ids.array, pd.arrays.ArrowStringArray) and not ids.isna().any() \
-            and pc.count_distinct(_arrow(ids)).as_py() == len(ids):
-        return ids                                     # all distinct: one Arrow hash pass
+    if _all_distinct(ids):
+        return ids
     repeated = ids.duplicated(keep=False)
     if repeated.any():
         report.warnings.append(f"{int(repeated.sum())} rows share an exported message id; "
