@@ -306,7 +306,7 @@ def _read_ahead(batches: Iterator[RawBatch], depth: int = 2) -> Iterator[RawBatc
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
             hand_over(exc)
         finally:
-            batches.close()
+            getattr(batches, "close", lambda: None)()     # a generator: its file is closed here
 
     reader = threading.Thread(target=read, name="cs-analytics-reader", daemon=True)
     reader.start()
