@@ -5,6 +5,7 @@ import re
 import warnings
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -20,16 +21,15 @@ def parse_times(values: pd.Series, formats: list[str], timezone: str) -> pd.Seri
     days for plain numbers; ISO times with an offset (converted to ``timezone``); then a general
     parser for anything else. Times without an offset are taken to be in ``timezone``.
     """
-    text = values.astype("string").str.strip()
-    result = pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[ns, {timezone}]")
-    todo = text.notna() & (text != "")
+    text = values.astype("string").str.strip().reset_index(drop=True)     # labels are positions
+    stamps = np.full(len(text), np.iinfo(np.int64).min, dtype=np.int64)  # UTC nanoseconds; NaT until parsed
+    todo = (text.notna() & (text != "")).to_numpy(dtype=bool)
 
     def fill(parsed: pd.Series) -> None:
-        nonlocal todo
-        ok = parsed.notna()
-        idx = parsed.index[ok]
-        result.loc[idx] = parsed[ok]
-        todo = todo & ~pd.Series(result.index.isin(idx), index=result.index)
+        ok = parsed.notna().to_numpy(dtype=bool)
+        positions = parsed.index.to_numpy()[ok]
+        stamps[positions] = parsed.array.as_unit("ns").asi8[ok]
+        todo[positions] = False
 
     for fmt in formats:
         if not todo.any():
@@ -74,7 +74,8 @@ def parse_times(values: pd.Series, formats: list[str], timezone: str) -> pd.Seri
             if len(rest):
                 parsed = pd.to_datetime(rest, errors="coerce", format="mixed")
                 fill(_localize(parsed, timezone))
-    return result
+    utc = pd.DatetimeIndex(stamps.view("datetime64[ns]")).tz_localize("UTC")
+    return pd.Series(utc.tz_convert(timezone).array, index=values.index)
 
 
 # strptime directives of a fixed width; values of that shape (zero-padded, in range, a year 1900-2099

@@ -645,25 +645,31 @@ def _derive_sessions(df: pd.DataFrame, gap_minutes: float) -> pd.Series:
 
 def _order_and_number(df: pd.DataFrame, keep: np.ndarray, session: np.ndarray, report: LoadReport
                       ) -> pd.DataFrame:
-    """The ``keep`` rows sorted by session (``session``: codes in id order), time (export order breaks
-    ties), numbered ``seq`` and given a ``message_id``. Only the sort keys are sorted; each column is
-    then taken once, in final order."""
-    timed = "ts" in df and bool(df.loc[keep, "ts"].notna().any())
-    keys = pd.DataFrame({"session_id": session, "_order": df["_order"].to_numpy()})
-    if timed:
-        keys["ts"] = df["ts"]
-    keys = keys[keep]
-    if timed:
-        in_export_order = keys if keys["_order"].is_monotonic_increasing else keys.sort_values("_order")
-        prev = in_export_order.groupby("session_id", sort=False)["ts"].shift()
-        report.out_of_order_rows = int((keys["ts"] < prev.reindex(keys.index)).sum())
-        keys = keys.sort_values(["session_id", "ts", "_order"], kind="stable", na_position="last")
+    """The ``keep`` rows sorted by session (``session``: codes in id order), time (missing times last,
+    export order breaks ties), numbered ``seq`` and given a ``message_id``. Only the sort keys are
+    sorted (NumPy, no frames); each column is then taken once, in final order."""
+    rows = np.flatnonzero(keep)
+    sessions, order = session[rows], df["_order"].to_numpy()[rows]
+    stamps = df["ts"].array.asi8[rows] if "ts" in df and isinstance(df["ts"].dtype, pd.DatetimeTZDtype) else None
+    if stamps is not None and (stamps != np.iinfo(np.int64).min).any():
+        missing = stamps == np.iinfo(np.int64).min
+        report.out_of_order_rows = _out_of_order(sessions, order, stamps, missing)
+        final = np.lexsort((order, np.where(missing, 0, stamps), missing, sessions))
     else:
-        keys = keys.sort_values(["session_id", "_order"], kind="stable")
-    df, checked = _take_rows(df, df.index.get_indexer(keys.index), {"message_id": _all_distinct})
-    df["seq"] = _numbers_within_runs(keys["session_id"].to_numpy())
+        final = np.lexsort((order, sessions))
+    df, checked = _take_rows(df, rows[final], {"message_id": _all_distinct})
+    df["seq"] = _numbers_within_runs(sessions[final])
     df["message_id"] = _message_ids(df, report, checked.get("message_id", False))
     return df
+
+
+def _out_of_order(sessions: np.ndarray, order: np.ndarray, stamps: np.ndarray, missing: np.ndarray) -> int:
+    """Rows sent before the row exported just before them in their session (missing times compare
+    as neither)."""
+    export = np.arange(len(order)) if (np.diff(order) > 0).all() else np.argsort(order, kind="stable")
+    by_session = export[np.argsort(sessions[export], kind="stable")]
+    s, t, m = sessions[by_session], stamps[by_session], missing[by_session]
+    return int(((s[1:] == s[:-1]) & ~m[1:] & ~m[:-1] & (t[1:] < t[:-1])).sum())
 
 
 def _duplicated(df: pd.DataFrame, key: list[str], rows: np.ndarray, session: np.ndarray) -> np.ndarray:
