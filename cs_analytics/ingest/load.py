@@ -10,7 +10,6 @@ import json
 import queue
 import re
 import threading
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -657,9 +656,9 @@ def _order_and_number(df: pd.DataFrame, keep: np.ndarray, session: np.ndarray, r
         final = np.lexsort((order, np.where(missing, 0, stamps), missing, sessions))
     else:
         final = np.lexsort((order, sessions))
-    df, checked = _take_rows(df, rows[final], {"message_id": _all_distinct})
+    df = _take_rows(df, rows[final])
     df["seq"] = _numbers_within_runs(sessions[final])
-    df["message_id"] = _message_ids(df, report, checked.get("message_id", False))
+    df["message_id"] = _message_ids(df, report)
     return df
 
 
@@ -706,27 +705,15 @@ def _numbers_within_runs(codes: np.ndarray) -> np.ndarray:
     return position - np.maximum.accumulate(np.where(run_start, position, 0)) + 1
 
 
-def _take_rows(df: pd.DataFrame, positions: np.ndarray, then: dict[str, Callable] | None = None
-               ) -> tuple[pd.DataFrame, dict[str, object]]:
-    """The rows at ``positions``, in that order, with a fresh index, and ``then[column](taken column)``
-    for the columns named in ``then``. ``df`` is emptied column by column and Arrow's freed memory
-    handed back, so the table is never held twice; two threads take columns (Arrow frees the GIL)."""
+def _take_rows(df: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    """The rows at ``positions``, in that order, with a fresh index; ``df`` is emptied column by column
+    and Arrow's freed memory handed back after each, so the table is never held twice."""
     indices = pa.array(positions)
-    then = then or {}
-
-    def take(column: str, values) -> tuple[pd.Series, object]:
-        taken = _taken(values, positions, indices)
-        del values
+    taken: dict[str, pd.Series] = {}
+    for column in list(df.columns):
+        taken[column] = _taken(df.pop(column).array, positions, indices)
         _release_memory()
-        return taken, then[column](taken) if column in then else None
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {column: pool.submit(take, column, df.pop(column).array) for column in list(df.columns)}
-        for _ in as_completed(futures.values()):
-            _release_memory()              # a column freed by a worker thread is handed back by its owner
-        results = {column: future.result() for column, future in futures.items()}
-    frame = pd.DataFrame({column: taken for column, (taken, _) in results.items()}, copy=False)
-    return frame, {column: results[column][1] for column in then if column in results}
+    return pd.DataFrame(taken, copy=False)
 
 
 def _taken(values, positions: np.ndarray, indices: pa.Array) -> pd.Series:
@@ -745,11 +732,8 @@ def _release_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
-def _message_ids(df: pd.DataFrame, report: LoadReport, all_distinct: bool = False) -> pd.Series:
-    """The export's own ids where given, else a 64-bit BLAKE2b of the message's content and occurrence
-    (``all_distinct``: the export's ids are known to be present and distinct)."""
-    if all_distinct:
-        return df["message_id"]
+def _message_ids(df: pd.DataFrame, report: LoadReport) -> pd.Series:
+    """The export's own ids where given, else a 64-bit BLAKE2b of the message's content and occurrence."""
     if "message_id" in df and df["message_id"].notna().all():
         return _unique_ids(df["message_id"], report)
     digests: list[str] = []
@@ -777,7 +761,7 @@ def _message_ids(df: pd.DataFrame, report: LoadReport, all_distinct: bool = Fals
 
 
 def _all_distinct(ids: pd.Series) -> bool:
-    """Every value is present and no two are equal (one Arrow hash pass, which frees the GIL)."""
+    """Every value is present and no two are equal (one Arrow hash pass)."""
     return isinstance(ids.array, pd.arrays.ArrowStringArray) and not ids.isna().any() \
         and pc.count_distinct(_arrow(ids)).as_py() == len(ids)
 
