@@ -202,3 +202,10 @@ def test_replacement_character_in_text_or_file_name_still_set_aside(tmp_path):
     assert load_logs(broken, encoding="gb18030").report.by_reason.get("encoding_error") == 1
     odd_name = write(tmp_path / "名\ufffd.csv", ["m1,s1,2025-10-01 10:00:00,买家,在吗\n"])
     assert load_logs(odd_name).report.by_reason == {"encoding_error": 1}
+
+
+def test_time_beyond_nanoseconds_is_a_bad_timestamp_not_a_crash(tmp_path):
+    path = write(tmp_path / "x.csv", ["m1,s1,2500/12/02 13:23:12,买家,在吗\n", "m2,s1,1500-01-01 10:00:00,买家,在吗\n",
+                                      "m3,s1,2025-10-01 10:00:00,客服,在的\n"])
+    result = load_logs(path)
+    assert result.report.by_reason == {"bad_timestamp": 2} and len(result.messages) == 1

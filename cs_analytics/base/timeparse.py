@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+_EARLIEST, _LATEST = pd.Timestamp.min.tz_localize("UTC"), pd.Timestamp.max.tz_localize("UTC")
 _OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
 _NUMBER = r"^\d+(?:\.\d+)?$"
 
@@ -27,8 +28,10 @@ def parse_times(values: pd.Series, formats: list[str], timezone: str) -> pd.Seri
 
     def fill(parsed: pd.Series) -> None:
         ok = parsed.notna().to_numpy(dtype=bool)
+        if ok.any():                      # a time nanoseconds cannot hold (year 2500) is no time: NaT
+            ok = ok & ((parsed >= _EARLIEST) & (parsed <= _LATEST)).to_numpy(dtype=bool)
         positions = parsed.index.to_numpy()[ok]
-        stamps[positions] = parsed.array.as_unit("ns").asi8[ok]
+        stamps[positions] = parsed.array[ok].as_unit("ns").asi8
         todo[positions] = False
 
     for fmt in formats:
