@@ -1,10 +1,16 @@
 """Parse export time columns into timezone-aware timestamps, vectorised, reporting what fails."""
 from __future__ import annotations
 
+import re
 import warnings
+from functools import lru_cache
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+_EARLIEST, _LATEST = pd.Timestamp.min.tz_localize("UTC"), pd.Timestamp.max.tz_localize("UTC")
 _OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
 _NUMBER = r"^\d+(?:\.\d+)?$"
 
@@ -16,21 +22,30 @@ def parse_times(values: pd.Series, formats: list[str], timezone: str) -> pd.Seri
     days for plain numbers; ISO times with an offset (converted to ``timezone``); then a general
     parser for anything else. Times without an offset are taken to be in ``timezone``.
     """
-    text = values.astype("string").str.strip()
-    result = pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[ns, {timezone}]")
-    todo = text.notna() & (text != "")
+    text = values.astype("string").str.strip().reset_index(drop=True)     # labels are positions
+    stamps = np.full(len(text), np.iinfo(np.int64).min, dtype=np.int64)  # UTC nanoseconds; NaT until parsed
+    todo = (text.notna() & (text != "")).to_numpy(dtype=bool)
 
     def fill(parsed: pd.Series) -> None:
-        nonlocal todo
-        ok = parsed.notna()
-        idx = parsed.index[ok]
-        result.loc[idx] = parsed[ok]
-        todo = todo & ~pd.Series(result.index.isin(idx), index=result.index)
+        ok = parsed.notna().to_numpy(dtype=bool)
+        if ok.any():                      # a time nanoseconds cannot hold (year 2500) is no time: NaT
+            ok = ok & ((parsed >= _EARLIEST) & (parsed <= _LATEST)).to_numpy(dtype=bool)
+        positions = parsed.index.to_numpy()[ok]
+        stamps[positions] = parsed.array[ok].as_unit("ns").asi8
+        todo[positions] = False
 
     for fmt in formats:
         if not todo.any():
             break
         sub = text[todo]
+        plain = _plain_shape(fmt)
+        if plain is not None:             # values of the format's zero-padded shape: one Arrow pass
+            strict = sub.str.fullmatch(plain[0]).fillna(False).astype(bool)
+            if strict.any():
+                fill(_localize(_arrow_strptime(sub[strict], fmt, plain[1]), timezone))
+                sub = text[todo]
+                if not len(sub):
+                    continue
         parsed = pd.to_datetime(sub, format=fmt, errors="coerce")
         fill(_localize(parsed, timezone))
 
@@ -62,7 +77,41 @@ def parse_times(values: pd.Series, formats: list[str], timezone: str) -> pd.Seri
             if len(rest):
                 parsed = pd.to_datetime(rest, errors="coerce", format="mixed")
                 fill(_localize(parsed, timezone))
-    return result
+    utc = pd.DatetimeIndex(stamps.view("datetime64[ns]")).tz_localize("UTC")
+    return pd.Series(utc.tz_convert(timezone).array, index=values.index)
+
+
+# strptime directives of a fixed width; values of that shape (zero-padded, in range, a year 1900-2099
+# so nanoseconds can hold it) are read the same by Arrow's strptime and by pandas
+_PLAIN_DIRECTIVES = {"%Y": r"(?:19|20)\d\d", "%m": r"(?:0[1-9]|1[0-2])", "%d": r"(?:0[1-9]|[12]\d|3[01])",
+                     "%H": r"(?:[01]\d|2[0-3])", "%M": r"[0-5]\d", "%S": r"[0-5]\d"}
+
+
+@lru_cache(maxsize=64)
+def _plain_shape(fmt: str) -> tuple[str, int | None] | None:
+    """For a format made of %Y %m %d %H %M %S and ASCII punctuation or spaces (such as
+    ``%Y-%m-%d %H:%M:%S``): a regex for its zero-padded values and where the day sits in them;
+    else None."""
+    parts = re.split(r"(%.)", fmt)
+    if any(p not in _PLAIN_DIRECTIVES for p in parts[1::2]) or len(parts) < 2:
+        return None
+    if any(not lit.isascii() or any(ch.isalnum() or ch == "%" for ch in lit) for lit in parts[0::2]):
+        return None
+    widths = [(4 if p == "%Y" else 2) if i % 2 else len(p) for i, p in enumerate(parts)]
+    day = parts.index("%d") if "%d" in parts else None
+    return ("".join(_PLAIN_DIRECTIVES[p] if i % 2 else re.escape(p) for i, p in enumerate(parts)),
+            None if day is None else sum(widths[:day]))
+
+
+def _arrow_strptime(values: pd.Series, fmt: str, day_at: int | None) -> pd.Series:
+    """Naive datetimes of values of ``fmt``'s zero-padded shape. Arrow rolls an impossible date such
+    as 02-30 over into the next month; those (their day of month is not the one written) give NaT."""
+    text = pa.chunked_array(values.array.__arrow_array__())
+    parsed = pc.strptime(text, format=fmt, unit="s", error_is_null=True)
+    if day_at is not None:
+        written = pc.cast(pc.utf8_slice_codeunits(text, day_at, day_at + 2), pa.int64())
+        parsed = pc.if_else(pc.equal(pc.day(parsed), written), parsed, pa.scalar(None, parsed.type))
+    return pd.Series(parsed.to_numpy(zero_copy_only=False), index=values.index)
 
 
 def _localize(parsed: pd.Series, timezone: str) -> pd.Series:

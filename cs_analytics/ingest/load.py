@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -213,8 +215,9 @@ def load_logs(path: str | Path | Iterable[str | Path], profile: str | Path | dic
             frep = FileReport(path=str(file), format=file_format(file))
             report.files.append(frep)
             done = 0
-            for batch in _batches(file, frep, prof, encoding, sheet, delimiter, chunk_rows):
+            for batch in _read_ahead(_batches(file, frep, prof, encoding, sheet, delimiter, chunk_rows)):
                 state.add_batch(batch, frep)
+                _release_memory()
                 if batch.progress_bytes:
                     bar.update(batch.progress_bytes - done)
                     done = batch.progress_bytes
@@ -273,6 +276,47 @@ def _batches(file: Path, frep: FileReport, prof: Profile, encoding: str | None, 
         raise LoadError(str(exc)) from None
     except (OSError, LookupError) as exc:
         raise LoadError(f"{file}: cannot be read ({exc}); check the file and the encoding option") from None
+
+
+def _read_ahead(batches: Iterator[RawBatch], depth: int = 2) -> Iterator[RawBatch]:
+    """The batches of ``batches``, read by a background thread up to ``depth`` ahead: the next batch is
+    decoded and parsed (pyarrow's CSV parser frees the GIL) while this one is canonicalised. An error
+    while reading is raised here; stopping early stops and closes the reader."""
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    finished = object()
+
+    def hand_over(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                _release_memory()                  # what parsing the batch freed, from this thread's heap
+                if not hand_over(batch):
+                    return
+            hand_over(finished)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            hand_over(exc)
+        finally:
+            getattr(batches, "close", lambda: None)()     # a generator: its file is closed here
+
+    reader = threading.Thread(target=read, name="cs-analytics-reader", daemon=True)
+    reader.start()
+    try:
+        while (item := ready.get()) is not finished:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join()
 
 
 class _LoadState:
@@ -371,7 +415,7 @@ class _LoadState:
         frame["source_row"] = batch.rows
         frame["_order"] = range(self.order, self.order + len(frame))
         self.order += len(frame)
-        frame, usable = self.canonicalize(frame.reset_index(drop=True))
+        frame, usable = self.canonicalize(frame.reset_index(drop=True), batch.may_hold_replacement)
         if not usable.all():
             self.quarantined.append(frame[~usable].copy())
         self.kept.append(frame.drop(columns=["reason", "detail"]))
@@ -383,16 +427,15 @@ class _LoadState:
             raise self.unmapped_sheets[0]
         self.unmapped_sheets = []
 
-    def canonicalize(self, df: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    def canonicalize(self, df: pd.DataFrame, may_hold_replacement: bool = True) -> tuple[pd.DataFrame, np.ndarray]:
         """Canonical values for a batch, with ``reason``/``detail`` columns for the rows that cannot be
         used; also returns which rows are usable (the rest belong in quarantine)."""
         prof = self.prof
-        nulls = set(prof.null_values)
+        nulls = pa.array(list(dict.fromkeys(prof.null_values)), pa.large_string())
         for col in df.columns:
             if col in ("text", "source_row", "_order", "source_file"):
                 continue
-            values = df[col].astype("string").str.strip()
-            df[col] = values.mask(values.isin(nulls))
+            df[col] = _stripped_or_missing(df[col], nulls)
         text = df["text"].astype("string") if "text" in df else pd.Series(pd.NA, index=df.index, dtype="string")
         df["text"] = text
         reason = np.full(len(df), None, dtype=object)
@@ -408,7 +451,9 @@ class _LoadState:
             reason[hit] = name
             detail[hit] = why if isinstance(why, str) else why(hit).astype(str).to_numpy(dtype=object)
 
-        text_cols = [c for c in df.columns if c not in ("source_row", "_order")]
+        # a batch whose reader saw no U+FFFD in its text can hold one only in its file name
+        text_cols = [c for c in df.columns if c not in ("source_row", "_order")
+                     and (may_hold_replacement or c == "source_file")]
         bad_bytes = pd.Series(False, index=df.index)
         for col in text_cols:
             values = df[col].astype("string")
@@ -440,8 +485,7 @@ class _LoadState:
             df["agent_id"] = df["agent_id"].where(df["role"].isin(["agent", "bot"]))
 
         # text
-        stripped = text.str.strip()
-        flag(stripped.isna() | (stripped == ""), "empty_text", "empty message text")
+        flag(_blank(text), "empty_text", "empty message text")
         length = text.str.len()
         flag(length > self.max_text_chars, "text_too_long", lambda hit: "text of " + length[hit].astype("string")
              .fillna("0") + f" characters (limit {self.max_text_chars})")
@@ -543,6 +587,28 @@ def _lookup(values: pd.Series, table: dict[str, str]) -> pd.Series:
     return pd.Series(mapped.take(codes, allow_fill=True), index=values.index)
 
 
+def _arrow(values: pd.Series) -> pa.ChunkedArray:
+    """An Arrow-backed text column's values (no copy)."""
+    return pa.chunked_array(values.array.__arrow_array__())
+
+
+def _stripped_or_missing(values: pd.Series, nulls: pa.Array) -> pd.Series:
+    """Values stripped of surrounding whitespace, those in ``nulls`` (after stripping) made missing:
+    ``s.str.strip().mask(...isin(nulls))`` in one Arrow pass each."""
+    stripped = pc.utf8_trim_whitespace(_arrow(values.astype("string")))
+    stripped = pc.if_else(pc.is_in(stripped, value_set=nulls.cast(stripped.type)), pa.scalar(None, stripped.type),
+                          stripped)
+    return pd.Series(pd.arrays.ArrowStringArray(stripped), index=values.index, copy=False)
+
+
+def _blank(text: pd.Series) -> pd.Series:
+    """Per row: the text is missing, empty or whitespace only (``text.str.strip()`` empty), without
+    stripping a copy of the column."""
+    values = _arrow(text)
+    blank = pc.or_kleene(pc.equal(pc.utf8_length(values), 0), pc.utf8_is_space(values))
+    return pd.Series(pc.fill_null(blank, True).to_numpy(zero_copy_only=False), index=text.index)
+
+
 def _holds(values: pd.Series, fragment: str) -> bool:
     """Some value of an Arrow-backed text column contains ``fragment`` (one Arrow pass, no per-row result)."""
     return bool(pc.any(pc.match_substring(pa.chunked_array(values.array.__arrow_array__()), fragment)).as_py())
@@ -578,25 +644,31 @@ def _derive_sessions(df: pd.DataFrame, gap_minutes: float) -> pd.Series:
 
 def _order_and_number(df: pd.DataFrame, keep: np.ndarray, session: np.ndarray, report: LoadReport
                       ) -> pd.DataFrame:
-    """The ``keep`` rows sorted by session (``session``: codes in id order), time (export order breaks
-    ties), numbered ``seq`` and given a ``message_id``. Only the sort keys are sorted; each column is
-    then taken once, in final order."""
-    timed = "ts" in df and bool(df.loc[keep, "ts"].notna().any())
-    keys = pd.DataFrame({"session_id": session, "_order": df["_order"].to_numpy()})
-    if timed:
-        keys["ts"] = df["ts"]
-    keys = keys[keep]
-    if timed:
-        in_export_order = keys if keys["_order"].is_monotonic_increasing else keys.sort_values("_order")
-        prev = in_export_order.groupby("session_id", sort=False)["ts"].shift()
-        report.out_of_order_rows = int((keys["ts"] < prev.reindex(keys.index)).sum())
-        keys = keys.sort_values(["session_id", "ts", "_order"], kind="stable", na_position="last")
+    """The ``keep`` rows sorted by session (``session``: codes in id order), time (missing times last,
+    export order breaks ties), numbered ``seq`` and given a ``message_id``. Only the sort keys are
+    sorted (NumPy, no frames); each column is then taken once, in final order."""
+    rows = np.flatnonzero(keep)
+    sessions, order = session[rows], df["_order"].to_numpy()[rows]
+    stamps = df["ts"].array.asi8[rows] if "ts" in df and isinstance(df["ts"].dtype, pd.DatetimeTZDtype) else None
+    if stamps is not None and (stamps != np.iinfo(np.int64).min).any():
+        missing = stamps == np.iinfo(np.int64).min
+        report.out_of_order_rows = _out_of_order(sessions, order, stamps, missing)
+        final = np.lexsort((order, np.where(missing, 0, stamps), missing, sessions))
     else:
-        keys = keys.sort_values(["session_id", "_order"], kind="stable")
-    df = _take_rows(df, df.index.get_indexer(keys.index))
-    df["seq"] = _numbers_within_runs(keys["session_id"].to_numpy())
+        final = np.lexsort((order, sessions))
+    df = _take_rows(df, rows[final])
+    df["seq"] = _numbers_within_runs(sessions[final])
     df["message_id"] = _message_ids(df, report)
     return df
+
+
+def _out_of_order(sessions: np.ndarray, order: np.ndarray, stamps: np.ndarray, missing: np.ndarray) -> int:
+    """Rows sent before the row exported just before them in their session (missing times compare
+    as neither)."""
+    export = np.arange(len(order)) if (np.diff(order) > 0).all() else np.argsort(order, kind="stable")
+    by_session = export[np.argsort(sessions[export], kind="stable")]
+    s, t, m = sessions[by_session], stamps[by_session], missing[by_session]
+    return int(((s[1:] == s[:-1]) & ~m[1:] & ~m[:-1] & (t[1:] < t[:-1])).sum())
 
 
 def _duplicated(df: pd.DataFrame, key: list[str], rows: np.ndarray, session: np.ndarray) -> np.ndarray:
@@ -606,12 +678,24 @@ def _duplicated(df: pd.DataFrame, key: list[str], rows: np.ndarray, session: np.
     coarse = [c for c in ("session_id", "ts", "role") if c in key]
     candidates = np.arange(len(rows))
     if coarse:
-        codes = pd.DataFrame({c: (session if c == "session_id" else pd.factorize(df[c])[0])[rows] for c in coarse})
-        candidates = np.flatnonzero(codes.duplicated(keep=False).to_numpy())
+        codes = [(session if c == "session_id" else pd.factorize(df[c])[0])[rows] for c in coarse]
+        candidates = np.flatnonzero(_repeated_combinations(codes))
     repeated = np.zeros(len(rows), dtype=bool)
     if len(candidates):
         repeated[candidates] = df[key].iloc[rows[candidates]].duplicated(keep="first").to_numpy()
     return repeated
+
+
+def _repeated_combinations(codes: list[np.ndarray]) -> np.ndarray:
+    """Per row: its combination of codes (-1 for missing) occurs more than once, as
+    ``DataFrame(codes).duplicated(keep=False)``; the codes are folded into one int64 key when it fits."""
+    sizes = [int(c.max(initial=-1)) + 2 for c in codes]          # -1 (missing) becomes 0
+    if np.prod([float(n) for n in sizes]) >= 2.0 ** 62:
+        return pd.DataFrame(dict(enumerate(codes))).duplicated(keep=False).to_numpy()
+    combined = np.zeros(len(codes[0]), dtype=np.int64)
+    for c, n in zip(codes, sizes):
+        combined = combined * n + (c.astype(np.int64) + 1)
+    return pd.Series(combined).duplicated(keep=False).to_numpy()
 
 
 def _numbers_within_runs(codes: np.ndarray) -> np.ndarray:
@@ -623,11 +707,29 @@ def _numbers_within_runs(codes: np.ndarray) -> np.ndarray:
 
 def _take_rows(df: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
     """The rows at ``positions``, in that order, with a fresh index; ``df`` is emptied column by column
-    so the table is never held twice."""
-    taken = {}
+    and Arrow's freed memory handed back after each, so the table is never held twice."""
+    indices = pa.array(positions)
+    taken: dict[str, pd.Series] = {}
     for column in list(df.columns):
-        taken[column] = pd.Series(df.pop(column).array.take(positions), copy=False)
+        taken[column] = _taken(df.pop(column).array, positions, indices)
+        _release_memory()
     return pd.DataFrame(taken, copy=False)
+
+
+def _taken(values, positions: np.ndarray, indices: pa.Array) -> pd.Series:
+    """One column's values at ``positions`` (text by Arrow, in one piece)."""
+    if not isinstance(values, pd.arrays.ArrowStringArray):
+        return pd.Series(values.take(positions), copy=False)
+    arrow = pa.chunked_array(values.__arrow_array__())
+    del values
+    arrow = arrow.combine_chunks() if arrow.num_chunks > 1 else arrow
+    return pd.Series(pd.arrays.ArrowStringArray(arrow.take(indices)), copy=False)
+
+
+def _release_memory() -> None:
+    """Hand memory Arrow's allocator keeps after frees back to the system (it would otherwise hold
+    hundreds of MB it no longer uses while the next columns are built)."""
+    pa.default_memory_pool().release_unused()
 
 
 def _message_ids(df: pd.DataFrame, report: LoadReport) -> pd.Series:
@@ -658,8 +760,16 @@ def _message_ids(df: pd.DataFrame, report: LoadReport) -> pd.Series:
     return hashed
 
 
+def _all_distinct(ids: pd.Series) -> bool:
+    """Every value is present and no two are equal (one Arrow hash pass)."""
+    return isinstance(ids.array, pd.arrays.ArrowStringArray) and not ids.isna().any() \
+        and pc.count_distinct(_arrow(ids)).as_py() == len(ids)
+
+
 def _unique_ids(ids: pd.Series, report: LoadReport) -> pd.Series:
     """Message ids made unique: repeats of an exported id get a suffix ``~n``."""
+    if _all_distinct(ids):
+        return ids
     repeated = ids.duplicated(keep=False)
     if repeated.any():
         report.warnings.append(f"{int(repeated.sum())} rows share an exported message id; "

@@ -59,6 +59,7 @@ class RawBatch:
     malformed: list[Malformed] = field(default_factory=list)
     progress_bytes: int = 0         # bytes of the file consumed so far (for progress bars)
     columns: list[pa.Array] | None = None   # the records as one string array per field (then records is empty)
+    may_hold_replacement: bool = True       # False when the reader saw no U+FFFD in the text of these records
 
     def __len__(self) -> int:
         """Number of records (malformed rows not counted)."""
@@ -209,6 +210,19 @@ def _blank_cell() -> str:
     return "^[" + "".join(f"\\x{{{c:x}}}" for c in range(sys.maxunicode + 1) if chr(c).isspace()) + "]*$"
 
 
+def _may_be_blank(cells: pa.Array) -> bool:
+    """False when no cell can be whitespace only, by a cheap look at each cell's first character: every
+    character str.isspace() holds for is at most U+0020 or beyond ASCII, so cells starting with a
+    printable ASCII character are not blank (then the whitespace regex need not run)."""
+    first = pc.utf8_slice_codeunits(cells, 0, 1)
+    return bool(pc.any(pc.or_(pc.less_equal(first, " "), pc.greater_equal(first, "\x80"))).as_py())
+
+
+def _one_piece(column: pa.ChunkedArray) -> pa.Array:
+    """A chunked column as one array (copied only when it has several chunks)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
 class _NeedMore(Exception):
     """A record runs past the end of the text decoded so far."""
 
@@ -233,11 +247,13 @@ class _DelimitedParser:
         self.slow_rows: list[int] = []
         self.fast_parts: list[tuple[list, np.ndarray]] = []
         self.malformed: list[Malformed] = []
+        self.saw_replacement = False                 # some text fed since the last take() holds U+FFFD
 
     # -- feeding -----------------------------------------------------------------------------
 
     def feed(self, text: str, final: bool) -> str:
         """Parse the whole lines in ``text``; returns the tail holding a record not yet complete."""
+        self.saw_replacement = self.saw_replacement or REPLACEMENT in text
         if self.expected is None:
             try:
                 text = self._find_header(text, final)
@@ -336,11 +352,11 @@ class _DelimitedParser:
                                                      strings_can_be_null=False, quoted_strings_can_be_null=False))
         except pa.ArrowInvalid:
             return None
-        return [table.column(i).combine_chunks() for i in range(self.expected)]
+        return [_one_piece(table.column(i)) for i in range(self.expected)]
 
     def _add_fast(self, columns: list, rows: np.ndarray) -> None:
-        blank = pc.match_substring_regex(columns[0], _blank_cell())
-        if pc.any(blank).as_py():                   # rows of nothing but whitespace are skipped
+        if _may_be_blank(columns[0]):               # rows of nothing but whitespace are skipped
+            blank = pc.match_substring_regex(columns[0], _blank_cell())
             for column in columns[1:]:
                 blank = pc.and_(blank, pc.match_substring_regex(column, _blank_cell()))
             keep = pc.invert(blank)
@@ -423,15 +439,19 @@ class _DelimitedParser:
             columns = [pa.array([record[i] for record in self.slow_records], pa.large_string())
                        for i in range(self.expected)]
             parts.append((columns, np.asarray(self.slow_rows, dtype=np.int64)))
-        batch = RawBatch(self.path, "", list(self.names), malformed=self.malformed, progress_bytes=progress_bytes)
+        batch = RawBatch(self.path, "", list(self.names), malformed=self.malformed, progress_bytes=progress_bytes,
+                         may_hold_replacement=self.saw_replacement)
         if parts:
             rows = np.concatenate([r for _, r in parts]).astype(np.int64)
-            columns = [pa.concat_arrays([c[i] for c, _ in parts]) for i in range(self.expected)]
+            # parts side by side, not copied (a column is one array or a chunked array of the parts)
+            columns = [parts[0][0][i] if len(parts) == 1 else pa.chunked_array([c[i] for c, _ in parts])
+                       for i in range(self.expected)]
             if self.slow_rows and len(parts) > 1:
                 order = np.argsort(rows, kind="stable")
                 rows, columns = rows[order], [c.take(pa.array(order)) for c in columns]
             batch.columns, batch.rows = columns, rows
         self.fast_parts, self.slow_records, self.slow_rows, self.malformed = [], [], [], []
+        self.saw_replacement = False
         return batch
 
 

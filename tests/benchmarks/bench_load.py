@@ -2,6 +2,10 @@
 
     .venv/bin/python tests/benchmarks/bench_load.py --rows 1000000 --repeat 3
     .venv/bin/python tests/benchmarks/bench_load.py --file /path/to/export.csv --repeat 5
+    .venv/bin/python tests/benchmarks/bench_load.py --file export.csv --before /tmp/old-checkout
+
+``--before`` adds load_logs from another checkout (e.g. ``git worktree add /tmp/old <commit>``) to the
+same alternation, so before and after are measured in one sitting.
 
 Each measurement runs in a fresh subprocess so peak RSS is its own. "naive" is what an analyst
 would write by hand: pandas.read_csv of the whole file (object strings), no validation, no
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -57,8 +62,10 @@ def make_export(rows: int, folder: Path) -> Path:
     return path
 
 
-def measure(path: Path, mode: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(path), mode], capture_output=True, text=True, check=True)
+def measure(path: Path, mode: str, tree: Path | None = None) -> dict:
+    env = None if tree is None else {**os.environ, "PYTHONPATH": str(tree)}
+    out = subprocess.run([sys.executable, "-c", CHILD, str(path), mode], capture_output=True, text=True, check=True,
+                         env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -67,6 +74,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--file", type=Path, help="an existing GB18030 CSV export (instead of making one)")
+    parser.add_argument("--before", type=Path, help="another checkout whose load_logs is measured alongside")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
@@ -74,9 +82,12 @@ def main() -> None:
         size_mb = path.stat().st_size / 2**20
         print(f"export: {path.name}, {size_mb:.0f} MB GB18030 CSV (ready in {time.perf_counter() - started:.0f}s)")
         results: dict[str, list[dict]] = {"load_logs": [], "naive": []}
+        trees = {"load_logs": None, "naive": None}
+        if args.before:
+            results["before"], trees["before"] = [], args.before
         for _ in range(args.repeat):
             for mode, runs in results.items():
-                runs.append(measure(path, mode))
+                runs.append(measure(path, "naive" if mode == "naive" else "load_logs", trees[mode]))
     for mode, runs in results.items():
         secs = statistics.median(r["seconds"] for r in runs)
         cpu = statistics.median(r["cpu_seconds"] for r in runs)
@@ -91,6 +102,11 @@ def main() -> None:
         statistics.median(r["peak_mb"] for r in results["naive"])
     print(f"load_logs / naive: {ratio:.2f}x the time ({cpu_ratio:.2f}x the CPU time), {mem:.2f}x the peak memory "
           f"(load_logs also validates, quarantines, de-duplicates, orders and ids every row)")
+    if args.before:
+        median = lambda mode, key: statistics.median(r[key] for r in results[mode])  # noqa: E731
+        print(f"load_logs / before: {median('load_logs', 'seconds') / median('before', 'seconds'):.2f}x the time "
+              f"({median('load_logs', 'cpu_seconds') / median('before', 'cpu_seconds'):.2f}x the CPU time), "
+              f"{median('load_logs', 'peak_mb') / median('before', 'peak_mb'):.2f}x the peak memory")
 
 
 if __name__ == "__main__":

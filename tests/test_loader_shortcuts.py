@@ -1,0 +1,211 @@
+"""The loader's shortcuts give what the plain pandas way gives, on awkward input.
+
+Each shortcut of the 1M-row speed work is checked against the way it replaced: Arrow strptime for
+zero-padded times (against pandas alone), Arrow strip/null/blank checks (against ``str.strip``), the
+blank-row prefilter (against every whitespace character), duplicates on one folded key (against
+``DataFrame.duplicated``), the reader running ahead in a thread (order, errors, stopping early), the
+distinct-id check, and the U+FFFD check skipped for batches the reader saw none in.
+"""
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cs_analytics import load_logs
+from cs_analytics.base import timeparse
+from cs_analytics.ingest import load as load_module
+from cs_analytics.ingest.load import (LoadReport, _all_distinct, _blank, _read_ahead, _repeated_combinations,
+                                      _stripped_or_missing, _unique_ids)
+from cs_analytics.ingest.profiles import load_profile
+from cs_analytics.ingest.readers import _may_be_blank, read_delimited
+
+WHITESPACE = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+AWKWARD = ["", " ", "\u3000", "\t在吗\n", "😀", " 😀 ", "a\u200bb", "NULL", " null ", "-", "N/A ", "在吗",
+           "\ufffd", "\x00", None, *WHITESPACE]
+FORMATS = load_profile("generic").time_formats
+
+
+def pandas_only(monkeypatch):
+    """parse_times as it was: every format by pandas (no Arrow shortcut)."""
+    monkeypatch.setattr(timeparse, "_plain_shape", lambda fmt: None)
+
+
+def time_text():
+    digits = lambda n: st.integers(0, 10 ** n - 1).map(lambda v: f"{v:0{n}d}")  # noqa: E731
+    year = st.one_of(st.sampled_from(["1899", "1900", "1986", "1988", "1991", "2024", "2025", "2099", "2100", "0000"]),
+                     digits(4))
+    two = st.one_of(st.sampled_from(["00", "01", "02", "12", "13", "23", "24", "28", "29", "30", "31", "59", "60"]),
+                    digits(2), st.integers(1, 9).map(str))
+    sep = st.sampled_from(["-", "/", ":", " ", "年", ""])
+    parts = st.tuples(year, sep, two, sep, two, st.sampled_from([" ", "T", ""]), two, st.sampled_from([":", ""]), two,
+                      st.sampled_from([":", ""]), st.one_of(two, st.just("")))
+    return st.one_of(parts.map("".join), st.sampled_from(["", " ", "昨天", "1759284010", "45000", "2025-10-01T10:00:00Z"]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=st.lists(st.one_of(time_text(), st.none()), min_size=1, max_size=60),
+       formats=st.sampled_from([FORMATS, FORMATS[::-1], ["%d/%m/%Y %H:%M", "%Y-%m-%d"], []]))
+def test_times_parse_as_pandas_alone(values, formats):
+    series = pd.Series(values, dtype="string")
+    fast = outcome(timeparse.parse_times, series, formats, "Asia/Shanghai")
+    with pytest.MonkeyPatch.context() as mp:
+        pandas_only(mp)
+        slow = outcome(timeparse.parse_times, series, formats, "Asia/Shanghai")
+    if isinstance(slow, pd.Series):
+        pd.testing.assert_series_equal(fast, slow)
+    else:                                   # pandas' own general parser can fail on odd text: so must we
+        assert fast == slow
+
+
+def outcome(function, *args):
+    """The result, or the type of error raised (pandas' general parser has bugs on some odd text)."""
+    try:
+        return function(*args)
+    except Exception as exc:  # noqa: BLE001
+        return type(exc)
+
+
+def test_impossible_dates_and_daylight_saving_gaps_as_pandas_alone(monkeypatch):
+    values = pd.Series(["2025-02-29 10:00:00", "2024-02-29 10:00:00", "2025-04-31 01:00:00", "2025-12-31 23:59:59",
+                        "1988-04-10 02:30:00", "1986-05-04 02:30:00", "1991-09-15 01:30:00", "2025/02/30 10:00",
+                        " 2025-10-01 10:00:00 ", "2025-10-01 10:00"], dtype="string")
+    fast = timeparse.parse_times(values, FORMATS, "Asia/Shanghai")
+    pandas_only(monkeypatch)
+    pd.testing.assert_series_equal(fast, timeparse.parse_times(values, FORMATS, "Asia/Shanghai"))
+    assert fast.isna().tolist()[:4] == [True, False, True, False]
+
+
+def test_plain_shape_only_for_fixed_width_ascii_formats():
+    assert timeparse._plain_shape("%Y-%m-%d %H:%M:%S")[1] == 8
+    assert timeparse._plain_shape("%d/%m/%Y %H:%M")[1] == 0
+    assert timeparse._plain_shape("%H:%M")[1] is None
+    for fmt in ("%Y年%m月%d日 %H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", "%b %d %Y", "%Y-%m-%d %H:%M:%S.%f", "", "100%%"):
+        assert timeparse._plain_shape(fmt) is None
+
+
+@pytest.mark.parametrize("values", [AWKWARD, [], [None], ["一条消息"]])
+def test_strip_and_nulls_as_pandas(values):
+    series = pd.Series(values, dtype="string")
+    nulls = load_profile("generic").null_values
+    stripped = series.str.strip()
+    expected = stripped.mask(stripped.isin(set(nulls)))
+    got = _stripped_or_missing(series, pa.array(nulls, pa.large_string()))
+    pd.testing.assert_series_equal(got, expected)
+
+
+@pytest.mark.parametrize("values", [AWKWARD, [], [None], ["一条消息"]])
+def test_blank_text_as_strip(values):
+    series = pd.Series(values, dtype="string")
+    stripped = series.str.strip()
+    assert _blank(series).tolist() == (stripped.isna() | (stripped == "")).tolist()
+
+
+def test_blank_row_prefilter_sees_every_whitespace_character():
+    cells = ["", *WHITESPACE, *(c * 3 + " " for c in WHITESPACE)]
+    assert all(_may_be_blank(pa.array([cell, "s1"], pa.large_string())) for cell in cells)
+    assert not _may_be_blank(pa.array(["s1", "a b", "0", "~"], pa.large_string()))
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.tuples(st.integers(-1, 3), st.integers(-1, 2), st.integers(-1, 1)), max_size=50))
+def test_repeated_combinations_as_duplicated(rows):
+    codes = [np.array([r[i] for r in rows], dtype=np.int64) for i in range(3)]
+    expected = pd.DataFrame(dict(enumerate(codes))).duplicated(keep=False).to_numpy() if rows else np.zeros(0, bool)
+    assert (_repeated_combinations(codes) == expected).all()
+
+
+def test_repeated_combinations_too_wide_for_one_key():
+    big = np.array([2 ** 40, 2 ** 40, 5, 5], dtype=np.int64)
+    codes = [big, big, np.array([1, 1, 1, 2], dtype=np.int64)]
+    assert _repeated_combinations(codes).tolist() == [True, True, False, False]
+
+
+def test_read_ahead_keeps_order_and_raises_the_readers_error():
+    assert list(_read_ahead(iter(range(50)))) == list(range(50))
+    assert list(_read_ahead(iter([]))) == []
+
+    def failing():
+        yield 1
+        raise ValueError("bad block")
+
+    got = []
+    with pytest.raises(ValueError, match="bad block"):
+        for item in _read_ahead(failing()):
+            got.append(item)
+    assert got == [1]
+
+
+def test_read_ahead_stopped_early_closes_the_reader():
+    closed = []
+
+    def endless():
+        try:
+            n = 0
+            while True:
+                yield n
+                n += 1
+        finally:
+            closed.append(True)
+
+    reader = _read_ahead(endless(), depth=2)
+    assert [next(reader) for _ in range(3)] == [0, 1, 2]
+    reader.close()
+    assert closed == [True]
+
+
+def test_ids_distinct_or_suffixed():
+    assert _all_distinct(pd.Series(["a", "b", "😀"], dtype="string"))
+    assert not _all_distinct(pd.Series(["a", "a"], dtype="string"))
+    assert not _all_distinct(pd.Series(["a", None], dtype="string"))
+    assert not _all_distinct(pd.Series(["a", "b"], dtype=object))
+    report = LoadReport(profile="generic")
+    ids = _unique_ids(pd.Series(["m1", "m2", "m1"], dtype="string"), report)
+    assert ids.tolist() == ["m1", "m2", "m1~2"] and report.warnings
+    assert _unique_ids(pd.Series([], dtype="string"), LoadReport(profile="generic")).tolist() == []
+
+
+def write(path: Path, rows: list[str], encoding: str = "gb18030") -> Path:
+    path.write_bytes(("消息ID,会话ID,时间,发送方,内容\n" + "".join(rows)).encode(encoding, errors="replace"))
+    return path
+
+
+@pytest.mark.parametrize("rows", [
+    [],
+    ["m1,s1,2025-10-01 10:00:00,买家,在吗\n"],
+    ["m1,s1,2025-10-01 10:00:00,买家,😀表情𠀀\n", "m2,s1,2025-10-01 10:00:05,客服,\n", "m3,s1,,客服,在的\n",
+     "m1,s2,2025-02-30 10:00:00,客服, \u3000\n", "m4,s2,2025-10-01 10:00:09,买家,\ufffd坏字\n"],
+])
+def test_loads_as_the_reference_reader(tmp_path, monkeypatch, rows):
+    path = write(tmp_path / "x.csv", rows)
+    fast = load_logs(path, chunk_rows=2)
+    monkeypatch.setattr(load_module, "read_delimited", functools.partial(read_delimited, fast=False))
+    pandas_only(monkeypatch)
+    reference = load_logs(path, chunk_rows=2)
+    pd.testing.assert_frame_equal(fast.messages, reference.messages)
+    pd.testing.assert_frame_equal(fast.quarantine, reference.quarantine)
+    assert fast.report.to_dict() == reference.report.to_dict()
+
+
+def test_replacement_character_in_text_or_file_name_still_set_aside(tmp_path):
+    clean = write(tmp_path / "clean.csv", ["m1,s1,2025-10-01 10:00:00,买家,在吗\n"])
+    assert load_logs(clean).report.by_reason == {}
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(clean.read_bytes() + b"m2,s1,2025-10-01 10:00:01,\xff\xfe,x\n")
+    assert load_logs(broken, encoding="gb18030").report.by_reason.get("encoding_error") == 1
+    odd_name = write(tmp_path / "名\ufffd.csv", ["m1,s1,2025-10-01 10:00:00,买家,在吗\n"])
+    assert load_logs(odd_name).report.by_reason == {"encoding_error": 1}
+
+
+def test_time_beyond_nanoseconds_is_a_bad_timestamp_not_a_crash(tmp_path):
+    path = write(tmp_path / "x.csv", ["m1,s1,2500/12/02 13:23:12,买家,在吗\n", "m2,s1,1500-01-01 10:00:00,买家,在吗\n",
+                                      "m3,s1,2025-10-01 10:00:00,客服,在的\n"])
+    result = load_logs(path)
+    assert result.report.by_reason == {"bad_timestamp": 2} and len(result.messages) == 1
