@@ -250,6 +250,29 @@ def test_lean_phrase_matches_agree_with_the_full_ones():
     assert none.empty and list(none["purpose"].cat.categories) == list(lists)
 
 
+@pytest.mark.parametrize("only", ["all", "agents", "one"])
+def test_side_matches_are_find_phrases_on_the_side_s_messages(only):
+    """side_matches scans the batch's texts by row; the same as find_phrases on the agents' or customers'
+    frame (its former way), with a missing text, an emoji, no customers or a single message."""
+    from cs_analytics.findings.rulebook import load_rulebook
+    from cs_analytics.findings.service_phrases import find_phrases
+
+    frame = tricky_messages()
+    frame.loc[frame["message_id"] == "a3", "text"] = None
+    frame = {"all": frame, "agents": frame[frame["role"] == "agent"], "one": frame[frame["message_id"] == "c1"]}[only]
+    data = sc.SessionData(frame, pd.DataFrame(columns=["message_id"]))
+    spec, rulebook = pr.process_spec(), load_rulebook()
+    for side, messages, role in (("agent", data.agents, "agent"), ("customer", data.customers, "customer")):
+        lists = pr.side_lists(side, spec)
+        got = pr.side_matches(data, side, spec, rulebook)
+        expected = data.located(find_phrases(messages, lists, tuple(lists), roles=(role,), lean=True, name="reference"))
+        for name in lists:
+            want = expected[expected["purpose"] == name].drop(columns="purpose").reset_index(drop=True)
+            pd.testing.assert_frame_equal(got[name].drop(columns="purpose").reset_index(drop=True), want,
+                                          check_index_type=False)
+    assert data.customer_rows().tolist() == data.customers.index.tolist()
+
+
 def test_a_phrase_in_two_lists_is_found_for_both():
     from cs_analytics.textmatch.engines import PhraseSet
     from cs_analytics.textmatch.normalize import normalize_block
