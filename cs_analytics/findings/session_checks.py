@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Callable
 
 import numpy as np
@@ -80,15 +79,19 @@ class SessionData:
         self.sessions = pd.Index(self.session_ids[judged], name="session_id", dtype=ordered["session_id"].dtype)
         self.cache: dict = {}
 
-    @cached_property
+    @property
     def agents(self) -> pd.DataFrame:
         """The human agent messages of ``ordered`` (a copy, made on first use: the checks read ``agent_rows``)."""
-        return self.ordered.take(self.agent_rows())
+        if "agents" not in self.cache:
+            self.cache["agents"] = self.ordered.take(self.agent_rows())
+        return self.cache["agents"]
 
-    @cached_property
+    @property
     def customers(self) -> pd.DataFrame:
         """The customer messages of ``ordered`` (a copy, made on first use: the checks read ``customer_rows``)."""
-        return self.ordered.take(self.customer_rows())
+        if "customers" not in self.cache:
+            self.cache["customers"] = self.ordered.take(self.customer_rows())
+        return self.cache["customers"]
 
     def with_extra(self, extra: dict) -> "SessionData":
         """The same sessions, sharing everything computed for them so far, with other ``extra`` (a
