@@ -250,6 +250,55 @@ def test_lean_phrase_matches_agree_with_the_full_ones():
     assert none.empty and list(none["purpose"].cat.categories) == list(lists)
 
 
+@pytest.mark.parametrize("only", ["all", "agents", "one"])
+def test_side_matches_are_find_phrases_on_the_side_s_messages(only):
+    """side_matches scans the batch's texts by row; the same as find_phrases on the agents' or customers'
+    frame (its former way), with a missing text, an emoji, no customers or a single message."""
+    from cs_analytics.findings.rulebook import load_rulebook
+    from cs_analytics.findings.service_phrases import find_phrases
+
+    frame = tricky_messages()
+    frame.loc[frame["message_id"] == "a3", "text"] = None
+    frame = {"all": frame, "agents": frame[frame["role"] == "agent"], "one": frame[frame["message_id"] == "c1"]}[only]
+    data = sc.SessionData(frame, pd.DataFrame(columns=["message_id"]))
+    spec, rulebook = pr.process_spec(), load_rulebook()
+    for side, messages, role in (("agent", data.agents, "agent"), ("customer", data.customers, "customer")):
+        lists = pr.side_lists(side, spec)
+        got = pr.side_matches(data, side, spec, rulebook)
+        expected = data.located(find_phrases(messages, lists, tuple(lists), roles=(role,), lean=True, name="reference"))
+        for name in lists:
+            want = expected[expected["purpose"] == name].drop(columns="purpose").reset_index(drop=True)
+            pd.testing.assert_frame_equal(got[name].drop(columns="purpose").reset_index(drop=True), want,
+                                          check_index_type=False)
+    assert data.customer_rows().tolist() == data.customers.index.tolist()
+
+
+def test_customer_abuse_on_the_whole_batch_is_the_customers_own():
+    """The buyers' abuse rules run on the whole batch (they judge customer messages only): the same
+    hits as on a copy of the customers' messages, shuffled sessions and an agent using the same words."""
+    import dataclasses
+
+    from cs_analytics.findings.rulebook import Rulebook, load_rulebook
+    from cs_analytics.findings.violations import find_violations
+
+    frame = tricky_messages()
+    extra = pd.DataFrame({"session_id": ["a", "f", "f", "d"], "seq": [6, 1, 2, 7], "role": ["customer", "customer", "agent", "customer"],
+                          "text": ["傻逼客服", "东西坏了，你们客服就是傻*逼", "傻逼", None], "agent_id": [None, None, "王", None],
+                          "message_id": ["a6", "f1", "f2", "d7"]})
+    frame = pd.concat([frame, conform(extra, "Asia/Shanghai")], ignore_index=True).iloc[::-1]
+    data = sc.SessionData(frame, pd.DataFrame(columns=["message_id"]))
+    data.extra = {"rulebook": load_rulebook(), "spec": pr.process_spec()}
+    found = pr._customer_abuse(data)
+    rulebook = data.extra["rulebook"]
+    rules = [dataclasses.replace(r, roles=frozenset({"customer"})) for r in rulebook.rules
+             if r.category in set(pr.process_spec()["customer_abuse_categories"])]
+    buyers = Rulebook(rules=rules, categories=rulebook.categories, phrase_sets=rulebook.phrase_sets)
+    expected = find_violations(data.customers, buyers).drop_duplicates("message_id")
+    assert sorted(found["message_id"]) == ["a6", "f1"]
+    assert found["message_id"].tolist() == expected["message_id"].tolist()
+    assert found["matched"].tolist() == expected["matched"].tolist()
+
+
 def test_a_phrase_in_two_lists_is_found_for_both():
     from cs_analytics.textmatch.engines import PhraseSet
     from cs_analytics.textmatch.normalize import normalize_block

@@ -46,7 +46,7 @@ from ..base import config
 from ..base.schema import as_messages
 from .complaints import classify_complaints
 from .rulebook import Rulebook, load_rulebook
-from .service_phrases import find_phrases, load_service_phrases
+from .service_phrases import find_phrases, load_service_phrases, phrase_matches
 from .session_checks import SessionData, check_entries, first_evidence, labels_of, run_checks, session_check, weighted_score
 from .violations import find_violations
 from ..base.layering import load_yaml
@@ -98,9 +98,14 @@ def side_matches(data: SessionData, side: str, spec: dict, rulebook: Rulebook) -
     key = ("side-matches", name)
     if key not in data.cache:
         lists = side_lists(side, spec)
-        frame = data.agents if side == "agent" else data.customers
-        role = "agent" if side == "agent" else "customer"
-        found = data.located(find_phrases(frame, lists, tuple(lists), roles=(role,), lean=True, name=name))
+        rows = data.agent_rows() if side == "agent" else data.customer_rows()
+        if len(rows):
+            _, msg, purpose, start, end, _ = phrase_matches(data.arrow("text").take(pa.array(rows)), lists,
+                                                            tuple(lists), name)
+        else:
+            msg = purpose = start = end = np.zeros(0, dtype=np.int64)
+        found = data.located(pd.DataFrame({"purpose": pd.Categorical.from_codes(purpose, categories=list(lists)),
+                                           "start": start, "end": end, "row": rows[msg]}))
         codes = found["purpose"].cat.codes.to_numpy()
         order = np.argsort(codes, kind="stable")          # each list's matches keep the scan's order
         bounds = np.searchsorted(codes[order], np.arange(len(lists) + 1))
@@ -157,7 +162,7 @@ def first_reply_apology(data: SessionData) -> pd.DataFrame:
         return pd.DataFrame({"value": pd.Series(pd.NA, index=data.sessions)})
     sessions = complaints[complaints["is_complaint"]].set_index("session_id")
     # the complaint's first evidence: the message raising its type, else the threat, else the buyer's first message
-    first_customer = data.first_rows(data.customers.index.to_numpy(dtype=np.int64))
+    first_customer = data.first_rows(data.customer_rows())
     session_codes = pd.Index(data.session_ids).get_indexer(sessions.index)
     known = session_codes >= 0
     first_customer_id = np.full(len(sessions), None, dtype=object)
@@ -265,7 +270,8 @@ def _customer_abuse(data: SessionData) -> pd.DataFrame:
     if key not in data.cache:
         rules = [dataclasses.replace(r, roles=frozenset({"customer"})) for r in rulebook.rules if r.category in set(categories)]
         buyers = Rulebook(rules=rules, categories=rulebook.categories, phrase_sets=rulebook.phrase_sets)
-        hits = find_violations(data.customers, buyers) if rules and len(data.customers) else \
+        # the rules judge customer messages only: the whole batch is given, not a copy of its customers'
+        hits = find_violations(data.ordered, buyers) if rules and len(data.customer_rows()) else \
             pd.DataFrame(columns=["message_id", "matched"])
         hits = hits.drop_duplicates("message_id")
         found = pd.DataFrame({"message_id": hits["message_id"].to_numpy(), "matched": hits["matched"].to_numpy(),
@@ -313,10 +319,11 @@ def _transfer_pos(data: SessionData) -> np.ndarray:
     if "is_transfer" in ordered.columns:
         flagged = ordered["is_transfer"].astype("boolean").fillna(False).to_numpy(dtype=bool)
         np.minimum.at(at, data.code[flagged], pos[flagged])
-    agents = data.agents[data.agents["agent_id"].notna()]
-    rows = agents.index.to_numpy(dtype=np.int64)
+    agent_id = ordered["agent_id"]
+    rows = data.agent_rows()
+    rows = rows[agent_id.notna().to_numpy()[rows]]
     if len(rows) > 1:
-        names = pd.factorize(agents["agent_id"])[0]
+        names = pd.factorize(agent_id.take(rows))[0]
         changed = (data.code[rows[1:]] == data.code[rows[:-1]]) & (names[1:] != names[:-1])
         np.minimum.at(at, data.code[rows[1:][changed]], pos[rows[1:][changed]])
     lines = _found(data, "handoff")

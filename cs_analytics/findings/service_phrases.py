@@ -83,9 +83,30 @@ def find_phrases(messages: pd.DataFrame, spec: dict[str, dict], purposes, roles=
                              "row": EMPTY})
     if not len(positions):
         return pd.DataFrame(columns=FOUND_COLUMNS)
-    phrases, regexes = _compiled(name, spec, purposes)
     texts = messages["text"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__()
-    block = normalize_block(texts.take(positions) if len(positions) < len(messages) else texts)
+    block, msg, purpose, start, end, phrase = phrase_matches(
+        texts.take(positions) if len(positions) < len(messages) else texts, spec, purposes, name)
+    row = messages.index.to_numpy()[positions[msg]]
+    if lean:
+        return pd.DataFrame({"purpose": pd.Categorical.from_codes(purpose, categories=list(purposes)),
+                             "start": start, "end": end, "row": row})
+    rows = messages[["message_id", "session_id", "seq", "agent_id"]].iloc[positions[msg]]
+    return pd.DataFrame({
+        "message_id": rows["message_id"].to_numpy(), "session_id": rows["session_id"].to_numpy(),
+        "seq": rows["seq"].to_numpy(), "agent_id": rows["agent_id"].to_numpy(),
+        "purpose": np.asarray(purposes, dtype=object)[purpose],
+        "phrase": _phrase_texts(phrase, *_compiled(name, spec, purposes)),
+        "matched": text_slices(block.original, block.starts[msg] + start, block.starts[msg] + end),
+        "start": start, "end": end, "row": row,
+    }, columns=FOUND_COLUMNS)
+
+
+def phrase_matches(texts, spec: dict[str, dict], purposes: tuple[str, ...], name: str):
+    """The matches of the lists ``purposes`` of ``spec`` in ``texts`` (an Arrow string array), exceptions
+    applied: (the normalised block, msg, purpose number, start, end, phrase code: an entry of the list's
+    PhraseSet, or ``-1 - n`` for its regex n). What ``find_phrases`` builds its tables from."""
+    phrases, regexes = _compiled(name, spec, purposes)
+    block = normalize_block(texts)
     found = phrases.find(block)
     # purposes numbered 0..n-1, their exceptions n..2n-1
     numbers = {label: i for i, label in enumerate(purposes + tuple(p + "!" for p in purposes))}
@@ -102,20 +123,7 @@ def find_phrases(messages: pd.DataFrame, spec: dict[str, dict], purposes, roles=
     msg, start, end = np.concatenate(msg), np.concatenate(start), np.concatenate(end)
     purpose = np.concatenate(purpose)
     kept = _without_exceptions(msg, purpose, start, end, len(purposes))
-    msg, purpose, start, end = msg[kept], purpose[kept], start[kept], end[kept]
-    row = messages.index.to_numpy()[positions[msg]]
-    if lean:
-        return pd.DataFrame({"purpose": pd.Categorical.from_codes(purpose, categories=list(purposes)),
-                             "start": start, "end": end, "row": row})
-    rows = messages[["message_id", "session_id", "seq", "agent_id"]].iloc[positions[msg]]
-    return pd.DataFrame({
-        "message_id": rows["message_id"].to_numpy(), "session_id": rows["session_id"].to_numpy(),
-        "seq": rows["seq"].to_numpy(), "agent_id": rows["agent_id"].to_numpy(),
-        "purpose": np.asarray(purposes, dtype=object)[purpose],
-        "phrase": _phrase_texts(np.concatenate(phrase)[kept], phrases, regexes),
-        "matched": text_slices(block.original, block.starts[msg] + start, block.starts[msg] + end),
-        "start": start, "end": end, "row": row,
-    }, columns=FOUND_COLUMNS)
+    return block, msg[kept], purpose[kept], start[kept], end[kept], np.concatenate(phrase)[kept]
 
 
 def _phrase_texts(codes: np.ndarray, phrases: PhraseSet, regexes) -> np.ndarray:

@@ -75,12 +75,25 @@ class SessionData:
         self.kinds = message_kinds(ordered)
         ordered["human"] = self.kinds == HUMAN
         self.ordered, self.code, self.session_ids = ordered, codes, np.asarray(ids, dtype=object)
-        self.agents = ordered[ordered["human"]]
-        self.customers = ordered[is_customer]
+        self._customer_mask = is_customer
         judged = np.unique(codes[ordered["human"].to_numpy()])           # codes of sessions with a human agent reply
         self.judged_codes = judged
         self.sessions = pd.Index(self.session_ids[judged], name="session_id", dtype=ordered["session_id"].dtype)
         self.cache: dict = {}
+
+    @property
+    def agents(self) -> pd.DataFrame:
+        """The human agent messages of ``ordered`` (a copy, made on first use: the checks read ``agent_rows``)."""
+        if "agents" not in self.cache:
+            self.cache["agents"] = self.ordered.take(self.agent_rows())
+        return self.cache["agents"]
+
+    @property
+    def customers(self) -> pd.DataFrame:
+        """The customer messages of ``ordered`` (a copy, made on first use: the checks read ``customer_rows``)."""
+        if "customers" not in self.cache:
+            self.cache["customers"] = self.ordered.take(self.customer_rows())
+        return self.cache["customers"]
 
     def with_extra(self, extra: dict) -> "SessionData":
         """The same sessions, sharing everything computed for them so far, with other ``extra`` (a
@@ -136,8 +149,12 @@ class SessionData:
     def agent_rows(self) -> np.ndarray:
         """The rows of ``ordered`` that are human agent messages (ascending), computed once."""
         if "agent_rows" not in self.cache:
-            self.cache["agent_rows"] = self.agents.index.to_numpy(dtype=np.int64)
+            self.cache["agent_rows"] = np.flatnonzero(self.column("human"))
         return self.cache["agent_rows"]
+
+    def customer_rows(self) -> np.ndarray:
+        """The rows of ``ordered`` that are customer messages (ascending)."""
+        return np.flatnonzero(self._customer_mask)
 
     def agent_turn_ids(self) -> np.ndarray:
         """Per row of ``ordered``: the number of its agent turn, counted over the whole batch (a session's

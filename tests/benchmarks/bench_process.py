@@ -13,7 +13,10 @@ that share, then prints messages/s (median of ``--repeat``) and the ratio for ea
 It also times the agent-side phrase scan those checks share (``process.side_matches``: every list
 normalised and matched once, regex entries included) both ways in the same run: the numpy engine with
 the RE2 prefilter (now) against Hyperscan's callback per match with Python ``re`` over the whole text
-(before), and checks both find the same matches. ``--scan-only`` skips everything else.
+(before), and checks both find the same matches. And the session batch with both sides' scans
+(``SessionData`` and ``process.side_matches``) as the checks now build them, the texts taken by row,
+against copying each side's messages (every column) and scanning those frames (before), with the same
+matches. ``--scan-only`` skips everything else.
 """
 from __future__ import annotations
 
@@ -25,8 +28,10 @@ import numpy as np
 import pandas as pd
 
 from cs_analytics import analyze, politeness_checks, process_checks
-from cs_analytics.findings.process import process_spec, side_lists
-from cs_analytics.findings.service_phrases import _compiled
+from cs_analytics.findings.process import process_spec, side_lists, side_matches
+from cs_analytics.findings.rulebook import load_rulebook
+from cs_analytics.findings.service_phrases import _compiled, find_phrases
+from cs_analytics.findings.session_checks import SessionData
 from cs_analytics.findings.sessions import HUMAN, message_kinds
 from cs_analytics.textmatch.engines import PhraseSet
 from cs_analytics.textmatch.normalize import normalize_block
@@ -76,6 +81,47 @@ def phrase_scan_comparison(big: pd.DataFrame, repeat: int) -> None:
     print(f"  ratio {ratio:.1f}x ({ratio_cpu:.1f}x CPU); same matches: {same_matches(results['now'], results['before'])}")
 
 
+def sides_before(big: pd.DataFrame) -> dict[str, dict[str, pd.DataFrame]]:
+    """The session batch and both sides' phrase matches the former way: each side's messages copied
+    (every column) and ``find_phrases`` run on that frame."""
+    data = SessionData(big, pd.DataFrame(columns=["message_id"]))
+    ordered = data.ordered
+    frames = {"agent": ordered[ordered["human"]],
+              "customer": ordered[ordered["role"].eq("customer").to_numpy(dtype=bool, na_value=False)]}
+    out = {}
+    for side, frame in frames.items():
+        lists = side_lists(side, process_spec())
+        found = data.located(find_phrases(frame, lists, tuple(lists), roles=(side,), lean=True, name=f"bench {side}"))
+        out[side] = {name: found[found["purpose"] == name] for name in lists}
+    return out
+
+
+def sides_now(big: pd.DataFrame) -> dict[str, dict[str, pd.DataFrame]]:
+    """The session batch and both sides' phrase matches as the checks build them (``side_matches``)."""
+    data = SessionData(big, pd.DataFrame(columns=["message_id"]))
+    return {side: side_matches(data, side, process_spec(), load_rulebook()) for side in ("agent", "customer")}
+
+
+def side_scan_comparison(big: pd.DataFrame, repeat: int) -> None:
+    """The session batch with both sides' scans, now and before, timed alternately in the same run."""
+    ways = {"now": sides_now, "before": sides_before}
+    cpu: dict[str, list[float]] = {way: [] for way in ways}
+    results = {}
+    for _ in range(repeat):
+        for way, build in ways.items():
+            started = time.process_time()
+            results[way] = build(big)
+            cpu[way].append(time.process_time() - started)
+    same = all(np.array_equal(results["now"][side][name][["start", "end", "row", "code", "pos", "turn"]].to_numpy(),
+                              results["before"][side][name][["start", "end", "row", "code", "pos", "turn"]].to_numpy())
+               for side in results["now"] for name in results["now"][side])
+    now, before = statistics.median(cpu["now"]), statistics.median(cpu["before"])
+    print(f"session batch and both sides' phrase scans; medians of {repeat}, CPU:")
+    print(f"  now    (texts taken by row): {now:.2f} s = {len(big) / now:,.0f} messages/s")
+    print(f"  before (each side's messages copied): {before:.2f} s = {len(big) / before:,.0f} messages/s")
+    print(f"  ratio {before / now:.2f}x; same matches: {same}")
+
+
 def loop_checks(messages: pd.DataFrame, hits: pd.DataFrame, complaints: pd.DataFrame,
                 waits: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame, float, float]:
     """The naive way: one call per session; both tables and the seconds each took."""
@@ -114,6 +160,7 @@ def main() -> None:
     args = parser.parse_args()
     big = repeated_sample(args.copies)
     phrase_scan_comparison(big, args.repeat)
+    side_scan_comparison(big, args.repeat)
     if args.scan_only:
         return
     found = analyze(big)
