@@ -69,3 +69,26 @@ def test_no_saved_figure_has_overlapping_tick_labels(run, request):
     for figure in figures:
         assert "tick_labels" in figure, figure["name"]
         assert not crowded(figure["tick_labels"]), (figure["name"], figure.get("label_fixes"))
+
+
+def test_tick_labels_are_measured_the_same_with_an_image_hidden_while_measuring(tmp_path):
+    # _draw_text_only hides images while measuring: the fixes and boxes equal those of a full draw
+    import matplotlib.pyplot as plt
+    from cs_analytics.outputs import plots as plots_module
+
+    def chart():
+        fig, ax = plt.subplots()
+        ax.imshow(np.arange(100).reshape(10, 10))
+        ax.set_xticks(range(10), [f"很长的标签 {i}" for i in range(10)])
+        return fig
+
+    hidden = plots_module.save_figure(chart(), "hidden", tmp_path / "a")
+    real = plots_module._draw_text_only
+    try:
+        plots_module._draw_text_only = lambda fig: fig.draw_without_rendering()
+        drawn = plots_module.save_figure(chart(), "drawn", tmp_path / "b")
+    finally:
+        plots_module._draw_text_only = real
+    assert hidden["label_fixes"] == drawn["label_fixes"] and hidden["label_fixes"]
+    assert hidden["tick_labels"] == drawn["tick_labels"]
+    assert hidden["png"].read_bytes() == drawn["png"].read_bytes()

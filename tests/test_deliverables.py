@@ -1,6 +1,7 @@
 """The pieces of the report's deliverables: takeaways, stored tables, evidence, scorecards, workbook, deck."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -404,3 +405,45 @@ def test_yes_no_words_flags_like_the_value_by_value_way():
              pd.Series([1, 2], dtype=object), pd.Series([1.5, 2.0]), pd.Series([True], index=[7])]
     for values in cases:
         pd.testing.assert_series_equal(workbook._yes_no(values), old_way(values))
+
+
+def _sheet_cells(path, sheet="t") -> list[tuple]:
+    ws = openpyxl.load_workbook(path)[sheet]
+    return [(c.coordinate, None if c.value == "" else c.value, c.number_format if c.value not in (None, "") else None)
+            for row in ws.iter_rows(min_row=workbook.HEADER_ROW) for c in row]
+
+
+def _openpyxl_sheet(path, frame: pd.DataFrame) -> None:
+    """main's writer: pandas' ``to_excel`` through openpyxl, then each column's number format cell by cell."""
+    plain = workbook._plain(frame)
+    formats = [columns.excel_format(plain.iloc[:, i]) for i in range(plain.shape[1])]
+    readable = workbook._readable(plain)
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        readable.to_excel(writer, sheet_name="t", index=False, startrow=workbook.HEADER_ROW - 1)
+        ws = writer.sheets["t"]
+        for i, number_format in enumerate(formats, start=1):
+            for (cell,) in ws.iter_rows(min_row=workbook.HEADER_ROW + 1, max_row=workbook.HEADER_ROW + len(readable),
+                                        min_col=i, max_col=i):
+                cell.number_format = number_format or cell.number_format
+
+
+@pytest.mark.parametrize("rows", [slice(0, 0), slice(0, 1), slice(None)])
+def test_the_xlsxwriter_sheet_holds_what_the_openpyxl_one_did(tmp_path, rows):
+    import xlsxwriter
+
+    frame = pd.DataFrame({
+        "agent_id": ["小美", None, "", "😀亲", "𠮷野家", "=1+1"],
+        "label": ["fatal", None, "fatal", "minor", "unknown id", pd.NA],
+        "answer_rate": [0.925, np.nan, np.inf, -np.inf, 0.0, 1.0],
+        "composite": pd.array([88, pd.NA, 0, -3, 7, 100], dtype="Int64"),
+        "ts": pd.to_datetime(["2026-01-02 03:04:05", None, "2026-12-31 23:59:59", "2026-06-01 00:00:00", "2026-06-01 12:00:00", "2026-06-02 00:00:01"]).tz_localize("Asia/Shanghai"),
+        "day": [dt.date(2026, 1, 2), None, dt.date(2026, 3, 4), dt.date(2026, 3, 4), None, dt.date(2026, 3, 5)],
+        "flag": [True, False, True, False, True, True],
+        "mixed": [True, 3, "text", None, 2.5, np.nan],
+        "count": np.arange(6, dtype="int64"),
+    }).iloc[rows]
+    _openpyxl_sheet(tmp_path / "old.xlsx", frame)
+    book = xlsxwriter.Workbook(str(tmp_path / "new.xlsx"))
+    workbook._write_sheet(book, workbook._Formats(book), frame, "t", "title")
+    book.close()
+    assert _sheet_cells(tmp_path / "new.xlsx") == _sheet_cells(tmp_path / "old.xlsx")

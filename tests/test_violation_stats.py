@@ -171,3 +171,19 @@ def test_subcategory_rates_and_evasion_summary(data):
     assert (summary["disguised"] == 0).all()
     disguised = find_violations(messages.assign(text=messages["text"].str.replace("宝贝", "宝 贝")))
     assert vs.evasion_summary(disguised).loc["third_party_platform", "share_disguised"] == 1.0
+
+
+@pytest.mark.parametrize("values", [
+    pd.Series(["m1", None, "😀亲", "𠮷"], dtype="string"),
+    pd.Series([None, None], dtype="string"),
+    pd.Series([], dtype="string"),
+    pd.Series(["fatal", None, "minor"], dtype="category").astype(pd.CategoricalDtype(pd.Index(["fatal", "minor"], dtype="string"))),
+    pd.Series(["a", None, "b"], dtype="str"),
+    pd.Series(["a", None, 3], dtype=object),
+    pd.Series(pd.to_datetime(["2026-01-02 03:04:05", None]).tz_localize("Asia/Shanghai")),
+    pd.Series(pd.to_datetime([None, None]).tz_localize("Asia/Shanghai")),
+], ids=["text", "text-all-missing", "empty", "category", "str", "object", "times", "times-all-missing"])
+def test_an_evidence_column_is_typed_as_the_objects_round_trip_typed_it(values):
+    # the old way: every column went through to_numpy() (one Python object per value) into the frame
+    old = pd.DataFrame({"x": values.to_numpy()})["x"]
+    pd.testing.assert_series_equal(pd.DataFrame({"x": vs._kept(values)})["x"], old)

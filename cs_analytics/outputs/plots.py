@@ -17,6 +17,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import font_manager
+from matplotlib.image import AxesImage
 
 from ..base.numbers import number
 
@@ -208,6 +209,19 @@ def fit_tick_labels(fig, dpi: int = 200, rounds: int = 20) -> list[str]:
     return _fit_tick_labels(fig, rounds)[0]
 
 
+def _draw_text_only(fig) -> None:
+    """``fig.draw_without_rendering()`` with its images hidden: tick labels are placed as when drawn,
+    and a big image (a word cloud) is not resampled just to measure them."""
+    images = [image for image in fig.findobj(AxesImage) if image.get_visible()]
+    for image in images:
+        image.set_visible(False)
+    try:
+        fig.draw_without_rendering()
+    finally:
+        for image in images:
+            image.set_visible(True)
+
+
 def _fit_tick_labels(fig, rounds: int = 20) -> tuple[list[str], bool]:
     """``fit_tick_labels``, also saying whether the figure is unchanged since its last draw (so
     ``tick_label_boxes`` can measure it without drawing it again)."""
@@ -215,7 +229,7 @@ def _fit_tick_labels(fig, rounds: int = 20) -> tuple[list[str], bool]:
     actions: list[str] = []
     start_size = tuple(fig.get_size_inches())
     for _ in range(rounds):
-        fig.draw_without_rendering()
+        _draw_text_only(fig)
         renderer = fig.canvas.get_renderer()
         crowded = {key: value for key, value in _axes_labels(fig, renderer).items()
                    if overlapping(value[2], LABEL_GAP_PX)}
@@ -242,7 +256,7 @@ def tick_label_boxes(fig, dpi: int = 200, drawn: bool = False) -> dict[str, list
     corners in pixels of the saved PNG (origin top left), as ``savefig(bbox_inches="tight")`` crops it.
     ``drawn``: the figure was drawn at ``dpi`` and not changed since (no need to draw it again)."""
     if not drawn:
-        fig.draw_without_rendering()
+        _draw_text_only(fig)
     renderer = fig.canvas.get_renderer()
     left, top = 0.0, fig.bbox.height
     if plt.rcParams["savefig.bbox"] == "tight":

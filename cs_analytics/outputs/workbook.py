@@ -3,8 +3,9 @@ listed), then one sheet per key table the notebooks kept (``ctx.table``), the ev
 
 A table longer than ``SHEET_ROWS`` (a million-message export has over a hundred thousand hits) keeps
 its first ``SHEET_ROWS`` rows in its sheet, with a note, and is written whole as
-``tables/<name>.csv`` (UTF-8 with BOM, opens in Excel): Excel writing costs about 30 µs a cell, so the
-whole evidence of a million messages would take minutes in the workbook and seconds as CSV.
+``tables/<name>.csv`` (UTF-8 with BOM, opens in Excel): a cell costs a few µs even with XlsxWriter
+(openpyxl, used before, about 30 µs), so the whole evidence of a million messages would take far longer
+in the workbook than as CSV.
 
 Every table was made export-safe when it was stored (``artefacts.record_table``: buyer accounts
 dropped, text masked), so it is written as stored, headed and formatted from the column dictionary
@@ -13,11 +14,12 @@ The column ids stay in ``tables/<name>.parquet``.
 """
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from openpyxl.worksheet.hyperlink import Hyperlink
+import xlsxwriter
 
 from . import artefacts, columns
 
@@ -65,7 +67,12 @@ def _yes_no(values: pd.Series) -> pd.Series:
 
 def _labels(values: pd.Series) -> pd.Series:
     """A ``label`` column's ids as the dictionary heads them (fatal → 致命)."""
-    return columns.formatted(values).where(values.notna(), None) if columns.column_format(values) == "label" else values
+    if columns.column_format(values) != "label":
+        return values
+    codes, ids = pd.factorize(values.astype(object))        # each id named once (a column holds a few)
+    names = columns.formatted(pd.Series(ids, name=values.name, dtype=object)).to_numpy(dtype=object)
+    shown = np.where(codes >= 0, names[codes] if len(names) else None, None)
+    return pd.Series(shown, index=values.index, name=values.name, dtype=object)
 
 
 def _readable(frame: pd.DataFrame) -> pd.DataFrame:
@@ -76,25 +83,80 @@ def _readable(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _write_sheet(writer, frame: pd.DataFrame, sheet: str, title: str, note: str = "") -> None:
+# pandas' defaults for what it writes (``DataFrame.to_excel``), kept so the workbook reads as it did
+HEADER_STYLE = {"bold": True, "border": 1, "align": "center", "valign": "top"}
+DATE_FORMATS = {"datetime": "YYYY-MM-DD HH:MM:SS", "date": "YYYY-MM-DD"}
+
+
+class _Formats:
+    """One XlsxWriter format per number format (a workbook keeps each once)."""
+
+    def __init__(self, book):
+        self.book, self.known = book, {}
+        self.header = book.add_format(HEADER_STYLE)
+
+    def __call__(self, number_format: str | None):
+        if not number_format:
+            return None
+        if number_format not in self.known:
+            self.known[number_format] = self.book.add_format({"num_format": number_format})
+        return self.known[number_format]
+
+
+def _write_column(ws, column: int, values: pd.Series, cell_format, formats: _Formats) -> None:
+    """One column's values from ``HEADER_ROW`` down, as ``to_excel`` wrote them: missing values blank,
+    ±inf as text, numbers as numbers, times and dates in ``cell_format`` (or pandas' formats)."""
+    first = HEADER_ROW                     # 0-based row of the first value
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values) and values.dtype != object:
+        numbers = values.to_numpy(dtype=float)
+        for row in np.flatnonzero(np.isfinite(numbers)):
+            ws.write_number(first + row, column, numbers[row], cell_format)
+        for row in np.flatnonzero(np.isinf(numbers)):
+            ws.write_string(first + row, column, "inf" if numbers[row] > 0 else "-inf", cell_format)
+        return
+    when = cell_format or formats(DATE_FORMATS["datetime"])
+    day = cell_format or formats(DATE_FORMATS["date"])
+    for row, value in enumerate(values.tolist()):
+        if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+            continue
+        if isinstance(value, str):
+            if value:                      # an empty text stays a blank cell, as openpyxl left it
+                ws.write_string(first + row, column, value, cell_format)
+        elif isinstance(value, (bool, np.bool_)):
+            ws.write_boolean(first + row, column, bool(value), cell_format)
+        elif isinstance(value, dt.datetime):
+            ws.write_datetime(first + row, column, value, when)
+        elif isinstance(value, dt.date):
+            ws.write_datetime(first + row, column, value, day)
+        elif isinstance(value, (int, float, np.integer, np.floating)):
+            number = float(value)
+            if np.isinf(number):
+                ws.write_string(first + row, column, "inf" if number > 0 else "-inf", cell_format)
+            elif not np.isnan(number):
+                ws.write_number(first + row, column, number, cell_format)
+        else:
+            ws.write_string(first + row, column, str(value), cell_format)
+
+
+def _write_sheet(book, formats: _Formats, frame: pd.DataFrame, sheet: str, title: str, note: str = ""):
+    """One table as a sheet (title, note, headed table with its number formats); returns the sheet."""
     frame = _plain(frame)
-    formats = [columns.excel_format(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    number_formats = [columns.excel_format(frame.iloc[:, i]) for i in range(frame.shape[1])]
     frame = _readable(frame)
-    frame.to_excel(writer, sheet_name=sheet, index=False, startrow=HEADER_ROW - 1)
-    ws = writer.sheets[sheet]
-    ws.cell(row=1, column=1, value=title)
+    ws = book.add_worksheet(sheet)
+    ws.write_string(0, 0, title)
     if note:
-        ws.cell(row=2, column=1, value=note)
-    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
-    if len(frame.columns) and len(frame):
-        ws.auto_filter.ref = f"A{HEADER_ROW}:{ws.cell(row=HEADER_ROW + len(frame), column=len(frame.columns)).coordinate}"
-    for i, (column, number_format) in enumerate(zip(frame.columns, formats), start=1):
-        sample = frame.iloc[:, i - 1].head(200)
+        ws.write_string(1, 0, note)
+    for i, (column, number_format) in enumerate(zip(frame.columns, number_formats)):
+        ws.write_string(HEADER_ROW - 1, i, str(column), formats.header)
+        _write_column(ws, i, frame.iloc[:, i], formats(number_format), formats)
+        sample = frame.iloc[:, i].head(200)
         width = max([_display_width(column)] + [_display_width(v) for v in sample if v is not None])
-        ws.column_dimensions[ws.cell(row=HEADER_ROW, column=i).column_letter].width = min(width + 2, MAX_COLUMN_WIDTH)
-        if number_format:
-            for (cell,) in ws.iter_rows(min_row=HEADER_ROW + 1, max_row=HEADER_ROW + len(frame), min_col=i, max_col=i):
-                cell.number_format = number_format
+        ws.set_column(i, i, min(width + 2, MAX_COLUMN_WIDTH))
+    ws.freeze_panes(HEADER_ROW, 0)
+    if len(frame.columns) and len(frame):
+        ws.autofilter(HEADER_ROW - 1, 0, HEADER_ROW - 1 + len(frame), len(frame.columns) - 1)
+    return ws
 
 
 def _unique(name: str, taken: set[str]) -> str:
@@ -146,14 +208,15 @@ def write_workbook(out_dir: str | Path, manifest: dict, path: str | Path | None 
     plan = [(_unique(entry["sheet"], taken), entry) for entry in entries]
     contents = pd.DataFrame([(sheet, entry["title"], entry["rows"], f"notebook {entry['notebook']}")
                              for sheet, entry in plan], columns=["工作表 sheet", "内容 content", "行数 rows", "来源 from"])
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+    book = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": False})
+    try:
+        formats = _Formats(book)
         readme = pd.concat([readme_frame(manifest), pd.DataFrame([("", "")], columns=["项目 item", "值 value"])])
-        _write_sheet(writer, readme, "说明", "客服质检报告 说明 (run facts)",
+        _write_sheet(book, formats, readme, "说明", "客服质检报告 说明 (run facts)",
                      "每个数字都可追溯到输入文件的 sha256、规则库版本和参数。")
-        _write_sheet(writer, contents, "目录", "工作表目录 sheets")
-        for row, sheet in enumerate(contents["工作表 sheet"], start=HEADER_ROW + 1):   # each name links to its sheet
-            cell = writer.sheets["目录"].cell(row=row, column=1)
-            cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{sheet}'!A1")
+        listing = _write_sheet(book, formats, contents, "目录", "工作表目录 sheets")
+        for row, sheet in enumerate(contents["工作表 sheet"], start=HEADER_ROW):   # each name links to its sheet
+            listing.write_url(row, 0, f"internal:'{sheet}'!A1", string=sheet)
         for sheet, entry in plan:
             frame = artefacts.read_table(entry)
             note = f"{entry['name']} · notebook {entry['notebook']}"
@@ -162,5 +225,7 @@ def write_workbook(out_dir: str | Path, manifest: dict, path: str | Path | None 
                 note += (f" · 此处为前 {limit:,} 行,共 {len(frame):,} 行;完整表见 {csv.relative_to(out_dir).as_posix()}"
                          f" (first {limit:,} of {len(frame):,} rows; the whole table is in that CSV)")
                 frame = frame.head(limit)
-            _write_sheet(writer, frame, sheet, entry["title"], note)
+            _write_sheet(book, formats, frame, sheet, entry["title"], note)
+    finally:
+        book.close()
     return path

@@ -15,7 +15,7 @@ import pandas as pd
 from ..base.privacy import excerpt
 from ..findings.rulebook import Rulebook, load_rulebook
 from ..base.timeparse import week_start
-from ..base.schema import as_messages
+from ..base.schema import as_messages, is_in
 
 PER = 1000
 
@@ -184,6 +184,19 @@ def _excerpts(texts: pd.Series, starts: pd.Series, ends: pd.Series, context: int
     return cut[codes]
 
 
+def _kept(values: pd.Series):
+    """A column for a new frame, typed as the frame would infer it from ``values.to_numpy()`` (text as
+    ``str``, zone-aware times kept) without the trip through one Python object per value."""
+    if not values.notna().any():
+        return values.to_numpy()              # all missing: whatever the frame makes of them, as before
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.array
+    if isinstance(values.dtype, pd.StringDtype) or (isinstance(values.dtype, pd.CategoricalDtype)
+                                                   and isinstance(values.cat.categories.dtype, pd.StringDtype)):
+        return values.astype("str").array
+    return values.to_numpy()
+
+
 def evidence(messages: pd.DataFrame, hits: pd.DataFrame, rulebook: Rulebook | None = None, context: int = 12,
              per_rule: int | None = None) -> pd.DataFrame:
     """Every hit as a row of evidence: message id, session, time, platform, shop, agent, category and
@@ -199,23 +212,23 @@ def evidence(messages: pd.DataFrame, hits: pd.DataFrame, rulebook: Rulebook | No
     if per_rule is not None:
         chosen = chosen.groupby("rule_id", sort=False).head(per_rule)
     context_columns = [c for c in ("session_id", "shop", "text") if c not in chosen.columns or c == "text"]
-    hit = messages[messages["message_id"].isin(chosen["message_id"].unique())]     # the messages hit, first copy of each
+    hit = messages[is_in(messages["message_id"], chosen["message_id"])]     # the messages hit, first copy of each
     own = hit.drop_duplicates("message_id").set_index("message_id")[context_columns]
     chosen = chosen.join(own, on="message_id")
     labels = {c: spec["label"] for c, spec in rulebook.categories.items()}
     rule_labels = {r.id: r.label for r in rulebook.rules}
     out = pd.DataFrame({
-        "message_id": chosen["message_id"].to_numpy(), "session_id": chosen["session_id"].to_numpy(),
-        "ts": chosen["ts"].to_numpy(), "platform": chosen["platform"].astype(str).to_numpy(),
-        "shop": chosen["shop"].to_numpy(), "agent_id": chosen["agent_id"].to_numpy(),
-        "category": chosen["category"].to_numpy(), "label": chosen["category"].map(labels).to_numpy(),
-        "rule_label": chosen["rule_id"].map(rule_labels).to_numpy(),
-        "rule_id": chosen["rule_id"].to_numpy(), "severity": chosen["severity"].astype(str).to_numpy(),
-        "matched": chosen["matched"].to_numpy(),
+        "message_id": _kept(chosen["message_id"]), "session_id": _kept(chosen["session_id"]),
+        "ts": _kept(chosen["ts"]), "platform": chosen["platform"].astype(str).array,
+        "shop": _kept(chosen["shop"]), "agent_id": _kept(chosen["agent_id"]),
+        "category": chosen["category"].array, "label": _kept(chosen["category"].map(labels)),
+        "rule_label": _kept(chosen["rule_id"].map(rule_labels)),
+        "rule_id": chosen["rule_id"].array, "severity": chosen["severity"].astype(str).array,
+        "matched": _kept(chosen["matched"]),
         "start": chosen["start"].astype(int).to_numpy(), "end": chosen["end"].astype(int).to_numpy(),
         "evasion": chosen["evasion"].astype(bool).to_numpy(),
         "excerpt": _excerpts(chosen["text"], chosen["start"], chosen["end"], context),
-        "suggest": chosen["suggest"].to_numpy(),
+        "suggest": _kept(chosen["suggest"]),
     })
     return out
 
