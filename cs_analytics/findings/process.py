@@ -100,8 +100,8 @@ def side_matches(data: SessionData, side: str, spec: dict, rulebook: Rulebook) -
         lists = side_lists(side, spec)
         rows = data.agent_rows() if side == "agent" else data.customer_rows()
         if len(rows):
-            _, msg, purpose, start, end, _ = phrase_matches(data.arrow("text").take(pa.array(rows)), lists,
-                                                            tuple(lists), name)
+            _, msg, purpose, start, end, _ = phrase_matches(None, lists, tuple(lists), name,
+                                                            block=data.normalized(rows))
         else:
             msg = purpose = start = end = np.zeros(0, dtype=np.int64)
         found = data.located(pd.DataFrame({"purpose": pd.Categorical.from_codes(purpose, categories=list(lists)),
