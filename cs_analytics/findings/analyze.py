@@ -24,7 +24,8 @@ import pandas as pd
 from ..base.schema import as_messages
 from ..base.timeparse import has_times
 from ..textmatch.normalize import SharedBlocks
-from .complaints import Taxonomy, classify_complaints, complaint_signals, label_messages, load_taxonomy
+from .complaints import (Taxonomy, classify_complaints, complaint_signals, label_messages, load_taxonomy,
+                         message_labels_of)
 from .politeness import politeness_checks
 from .process import process_checks
 from .rulebook import Rulebook, load_rulebook
@@ -114,11 +115,18 @@ class Findings:
 
     @finding
     def message_labels(self) -> pd.DataFrame:
-        return label_messages(self.messages, self.complaint_signals, self.taxonomy)
+        return label_messages(self.messages, self.complaint_signals, self.taxonomy, labels=self._message_labels)
 
     @finding
     def complaint_sessions(self) -> pd.DataFrame:
-        return classify_complaints(self.messages, self.taxonomy, signals=self.complaint_signals, blocks=self._blocks)
+        return classify_complaints(self.messages, self.taxonomy, signals=self.complaint_signals, blocks=self._blocks,
+                                   labels=self._message_labels)
+
+    @cached_property
+    def _message_labels(self):
+        """The customers' messages' labels by the complaint signals, read by ``message_labels`` and
+        ``complaint_sessions`` (made once for both)."""
+        return message_labels_of(self.messages, self.complaint_signals)
 
     @finding
     def owners(self) -> pd.DataFrame:

@@ -664,17 +664,25 @@ class _TextSlices:
 # ------------------------------------------------------------------------- message / session ---
 
 def label_messages(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
-                   taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+                   taxonomy: Taxonomy | None = None, labels: _MessageLabels | None = None) -> pd.DataFrame:
     """One row per customer message: its complaint types, inquiry topics, escalation and temperament.
 
     Columns: ``message_id, session_id, seq, ts, types`` (tuple, in order of appearance),
     ``inquiry`` (tuple), ``escalation`` (bool), ``escalation_kinds`` (tuple), ``anger``, ``compensation``.
+    ``labels``: ``message_labels_of(messages, signals)`` when already made (``analyze`` makes it once).
     """
     messages = as_messages(messages)
     if signals is None:
         signals = complaint_signals(messages, taxonomy)
     customers = _customer_messages(messages, ["message_id", "session_id", "seq", "ts"])
-    return _label_table(customers, _MessageLabels(customers["message_id"], signals))
+    return _label_table(customers, labels or _MessageLabels(customers["message_id"], signals))
+
+
+def message_labels_of(messages: pd.DataFrame, signals: pd.DataFrame) -> _MessageLabels:
+    """The labels of the customers' messages (in the messages' order) by ``signals``: what
+    ``label_messages`` and ``classify_complaints`` read, made once by ``analyze`` for both."""
+    messages = as_messages(messages)
+    return _MessageLabels(_customer_messages(messages, ["message_id"])["message_id"], signals)
 
 
 class _MessageLabels:
@@ -1063,9 +1071,11 @@ SESSION_COLUMNS = (
 
 
 def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None,
-                        signals: pd.DataFrame | None = None, blocks: SharedBlocks | None = None) -> pd.DataFrame:
+                        signals: pd.DataFrame | None = None, blocks: SharedBlocks | None = None,
+                        labels: _MessageLabels | None = None) -> pd.DataFrame:
     """One row per session with customer messages: its complaint types, escalation and temperament.
-    (``blocks``: the messages' texts normalised once for every finding, ``analyze``, when at hand.)
+    (``blocks``: the messages' texts normalised once for every finding, and ``labels``:
+    ``message_labels_of(messages, signals)``, when ``analyze`` has them at hand.)
 
     - ``primary``: the type raised in the most customer messages; a tie goes to the type raised
       first. ``secondary``: the other types, most messages first. ``types``: all of them.
@@ -1093,7 +1103,7 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     at = sessions.by_id(customer_rows)
     out = _session_heads(frame, sessions, at)
     out["agent_id"] = session_owner(messages).reindex(out.index)
-    message_labels = _MessageLabels(frame["message_id"].iloc[customer_rows], signals)
+    message_labels = labels or _MessageLabels(frame["message_id"].iloc[customer_rows], signals)
 
     def per_session(values: np.ndarray) -> np.ndarray:
         counted = session_of_customer >= 0

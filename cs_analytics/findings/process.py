@@ -271,7 +271,7 @@ def _customer_abuse(data: SessionData) -> pd.DataFrame:
         rules = [dataclasses.replace(r, roles=frozenset({"customer"})) for r in rulebook.rules if r.category in set(categories)]
         buyers = Rulebook(rules=rules, categories=rulebook.categories, phrase_sets=rulebook.phrase_sets)
         # the rules judge customer messages only: the whole batch is given, not a copy of its customers'
-        hits = find_violations(data.ordered, buyers) if rules and len(data.customer_rows()) else \
+        hits = find_violations(data.ordered, buyers, blocks=data.shared_blocks()) if rules and len(data.customer_rows()) else \
             pd.DataFrame(columns=["message_id", "matched"])
         hits = hits.drop_duplicates("message_id")
         found = pd.DataFrame({"message_id": hits["message_id"].to_numpy(), "matched": hits["matched"].to_numpy(),

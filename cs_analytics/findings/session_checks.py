@@ -125,6 +125,11 @@ class SessionData:
             return normalize_block(self.arrow("text").take(pa.array(rows)))
         return blocks.block(rows if self.source_rows is None else self.source_rows[rows])
 
+    def shared_blocks(self):
+        """``extra["blocks"]`` (the messages' texts normalised once) when ``ordered`` is the messages in
+        their own order, so that a row of ``ordered`` is a position in them; else None."""
+        return self.extra.get("blocks") if self.source_rows is None else None
+
     def rows_of(self, message_ids) -> np.ndarray:
         """The row in ``ordered`` of each of ``message_ids`` (-1 where it is not one of the batch's)."""
         wanted = arrow_strings(pd.Series(message_ids, dtype=object))
