@@ -221,10 +221,14 @@ def test_texts_normalised_once_give_the_findings_of_each_step_on_its_own(sample_
     """analyze() normalises each side's texts once (SharedBlocks) and labels the customers' messages once
     for every finding: the same tables as each step computing its own, on messages out of session order
     (the checks' sorted copy maps back to them) or in it, with emoji, missing texts and a one-message session."""
-    from cs_analytics.findings.complaints import classify_complaints, complaint_signals, label_messages
-    from cs_analytics.findings.politeness import politeness_checks
-    from cs_analytics.findings.process import process_checks
-    from cs_analytics.findings.violations import find_violations
+    from cs_analytics import (
+        classify_complaints,
+        complaint_signals,
+        find_violations,
+        label_messages,
+        politeness_checks,
+        process_checks,
+    )
 
     messages = sample_load.messages.iloc[:1500].copy()
     messages["text"] = messages["text"].astype(object)

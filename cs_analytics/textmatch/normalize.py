@@ -9,7 +9,8 @@ Two views of a text are made (the rules in resources/normalization.yaml):
 
 Many messages are normalised at once (``normalize_block``): they are run together into one string
 and folded with a lookup table over UTF-16 code units in NumPy, which is what makes matching a
-million messages a second possible. ``normalize``/``fold`` do the same for one string.
+million messages a second possible. ``normalize``/``fold`` do the same for one string. ``SharedBlocks``
+keeps the blocks of one table's texts so that steps scanning the same messages normalise them once.
 """
 from __future__ import annotations
 
