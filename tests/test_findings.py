@@ -214,3 +214,41 @@ def test_is_in_agrees_with_isin_on_arrow_and_object_columns():
                            (objects, pd.Series(["😀", ""], dtype="string[pyarrow]")), (objects.iloc[:0], objects),
                            (objects, objects.iloc[:0])):
         assert np.array_equal(is_in(values, wanted), values.astype(object).isin(list(wanted.astype(object))).to_numpy())
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_texts_normalised_once_give_the_findings_of_each_step_on_its_own(sample_load, shuffled):
+    """analyze() normalises each side's texts once (SharedBlocks) and labels the customers' messages once
+    for every finding: the same tables as each step computing its own, on messages out of session order
+    (the checks' sorted copy maps back to them) or in it, with emoji, missing texts and a one-message session."""
+    from cs_analytics import (
+        classify_complaints,
+        complaint_signals,
+        find_violations,
+        label_messages,
+        politeness_checks,
+        process_checks,
+    )
+
+    messages = sample_load.messages.iloc[:1500].copy()
+    messages["text"] = messages["text"].astype(object)
+    messages.iloc[::7, messages.columns.get_loc("text")] = None
+    messages.iloc[3::11, messages.columns.get_loc("text")] = "😀 加微-信 𠀀 退款 投诉 😡"
+    lone = messages.iloc[[0]].assign(session_id="lone", message_id="lone#1")
+    messages = pd.concat([lone, messages])
+    if shuffled:
+        messages = messages.sample(frac=1.0, random_state=3)
+    messages = messages.reset_index(drop=True)
+    messages = as_messages(messages)
+    found = analyze(messages, workers=1).compute()
+    hits = find_violations(messages, found.rulebook)
+    signals = complaint_signals(messages, found.taxonomy)
+    sessions = classify_complaints(messages, found.taxonomy, signals=signals)
+    pd.testing.assert_frame_equal(found.hits, hits)
+    pd.testing.assert_frame_equal(found.complaint_signals, signals)
+    pd.testing.assert_frame_equal(found.message_labels, label_messages(messages, signals, found.taxonomy))
+    pd.testing.assert_frame_equal(found.complaint_sessions, sessions)
+    pd.testing.assert_frame_equal(found.politeness, politeness_checks(messages, hits, sessions, found.long_waits,
+                                                                        rulebook=found.rulebook, taxonomy=found.taxonomy))
+    pd.testing.assert_frame_equal(found.process, process_checks(messages, hits, sessions, rulebook=found.rulebook,
+                                                                    taxonomy=found.taxonomy))

@@ -287,3 +287,31 @@ def test_numpy_engine_on_nothing():
     assert not len(pid) and ends == []
     (pid, start, end), _ = engine_class("numpy")([], []).scan(normalize_block(["您好"]))
     assert not len(pid)
+
+
+def _same_block(a, b):
+    import dataclasses
+
+    import numpy as np
+
+    for f in dataclasses.fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        assert (np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y), f.name
+
+
+def test_block_slices_and_shared_blocks_equal_a_block_of_their_own():
+    """A slice of a block (and a block from SharedBlocks) is the block normalize_block makes of those texts:
+    empty and missing texts, emoji and other surrogate pairs, separators, full width and 繁体."""
+    import numpy as np
+    import pyarrow as pa
+
+    from cs_analytics.textmatch.normalize import SharedBlocks
+
+    texts = pa.array(["", "支 付 宝😀", None, "微-信 ＡＢＣ", "😀😀 * x", "", "繁體字 a b", "𠀀-𠀁", "plain"])
+    whole = normalize_block(texts)
+    for first in range(len(texts) + 1):
+        for stop in range(first, len(texts) + 1):
+            _same_block(whole.slice(first, stop), normalize_block(texts.slice(first, stop - first)))
+    shared = SharedBlocks(texts)
+    for rows in ([8, 1, 3, 4, 7], [1, 3, 4], [3, 1], [2], []):
+        _same_block(shared.block(np.array(rows, dtype=np.int64)), normalize_block(texts.take(pa.array(rows, pa.int64()))))

@@ -23,7 +23,9 @@ import pandas as pd
 
 from ..base.schema import as_messages
 from ..base.timeparse import has_times
-from .complaints import Taxonomy, classify_complaints, complaint_signals, label_messages, load_taxonomy
+from ..textmatch.normalize import SharedBlocks
+from .complaints import (Taxonomy, classify_complaints, complaint_signals, label_messages, load_taxonomy,
+                         message_labels_of)
 from .politeness import politeness_checks
 from .process import process_checks
 from .rulebook import Rulebook, load_rulebook
@@ -105,19 +107,26 @@ class Findings:
     # ---------------------------------------------------------------------------- findings ---
     @finding
     def hits(self) -> pd.DataFrame:
-        return find_violations(self.messages, self.rulebook, engine=self.engine)
+        return find_violations(self.messages, self.rulebook, engine=self.engine, blocks=self._blocks)
 
     @finding
     def complaint_signals(self) -> pd.DataFrame:
-        return complaint_signals(self.messages, self.taxonomy)
+        return complaint_signals(self.messages, self.taxonomy, blocks=self._blocks)
 
     @finding
     def message_labels(self) -> pd.DataFrame:
-        return label_messages(self.messages, self.complaint_signals, self.taxonomy)
+        return label_messages(self.messages, self.complaint_signals, self.taxonomy, labels=self._message_labels)
 
     @finding
     def complaint_sessions(self) -> pd.DataFrame:
-        return classify_complaints(self.messages, self.taxonomy, signals=self.complaint_signals)
+        return classify_complaints(self.messages, self.taxonomy, signals=self.complaint_signals, blocks=self._blocks,
+                                   labels=self._message_labels)
+
+    @cached_property
+    def _message_labels(self):
+        """The customers' messages' labels by the complaint signals, read by ``message_labels`` and
+        ``complaint_sessions`` (made once for both)."""
+        return message_labels_of(self.messages, self.complaint_signals)
 
     @finding
     def owners(self) -> pd.DataFrame:
@@ -160,14 +169,22 @@ class Findings:
         """The sessions as the politeness and process checks read them, with the hits, complaint
         sessions and long waits: built once for both, with the phrase matches they share."""
         return SessionData(self.messages, self.hits, self.complaint_sessions, self.long_waits,
-                           extra={"rulebook": self.rulebook})
+                           extra={"rulebook": self.rulebook, "blocks": self._blocks})
+
+    @cached_property
+    def _blocks(self) -> SharedBlocks:
+        """The messages' texts normalised once for every finding that scans the same messages (each
+        side's: agents' by the phrase hits, contact reasons and process checks; customers' by the
+        complaint signals, contact reasons and process checks)."""
+        return SharedBlocks(self.messages["text"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__().combine_chunks())
 
     def _done_with_sessions(self, other: str) -> None:
-        """Let the shared ``_sessions`` (a sorted copy of the messages and the phrase matches) go once
+        """Let the shared ``_sessions`` (a sorted copy of the messages and the phrase matches) and ``_blocks`` go once
         the ``other`` of the two checks that read it has been computed too."""
         stored = self.__dict__.get("_stored") or {}
         if other in self.__dict__ or other in stored:
             self.__dict__.pop("_sessions", None)
+            self.__dict__.pop("_blocks", None)
 
     def part(self, rows) -> "Findings":
         """The findings of the messages at positions ``rows`` (whole sessions) under the same layers."""

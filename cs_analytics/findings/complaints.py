@@ -54,7 +54,7 @@ from ..base.layering import layer_files, read_layer
 from ..base.schema import as_messages
 from ..textmatch.engines import Matches, PhraseSet, drop_nested, select
 from ..textmatch.safe_regex import check_regex
-from ..textmatch.normalize import normalize_block
+from ..textmatch.normalize import SharedBlocks, normalize_block
 from .sessions import session_owner
 
 COMPLAINT_DIR = config.RESOURCES_DIR / "complaints"
@@ -392,6 +392,11 @@ def _arrow_text(frame: pd.DataFrame):
     return frame["text"].astype(pd.StringDtype("pyarrow")).array.__arrow_array__()
 
 
+def _normalized(frame: pd.DataFrame, rows: np.ndarray, blocks: SharedBlocks | None):
+    """The texts of ``frame`` at ``rows`` normalised: from ``blocks`` (the same table's) when at hand."""
+    return normalize_block(_arrow_text(frame).take(rows)) if blocks is None else blocks.block(rows)
+
+
 # the kinds of raw match (``_raw_findings``), the families and ways of finding as small integer codes
 RAW_KINDS = ("phrase", "term", "type_exception", "cue", "escalation", "escalation_exception", "negator",
              *(kind for family in PLAIN_FAMILIES for kind in (family, family + "_exception")))
@@ -556,13 +561,15 @@ def _empty_signals() -> pd.DataFrame:
     return frame.astype({"start": "int64", "end": "int64", "seq": "int32"})
 
 
-def complaint_signals(messages: pd.DataFrame, taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+def complaint_signals(messages: pd.DataFrame, taxonomy: Taxonomy | None = None,
+                      blocks: SharedBlocks | None = None) -> pd.DataFrame:
     """Every finding in the customer messages, one row each, with its evidence.
 
     Columns: ``message_id, session_id, seq, ts, platform, shop, family`` (complaint / inquiry /
     escalation / anger / compensation), ``label`` (type id, escalation kind, or the family),
     ``matched`` (the text as written), ``start``/``end`` (span in the message text), ``via``
     (phrase, regex, term+cue, term) and ``cue`` (the cue text that made a term a complaint).
+    ``blocks``: the messages' texts normalised once for every finding (``analyze``), when at hand.
     """
     import pyarrow as pa
 
@@ -574,7 +581,7 @@ def complaint_signals(messages: pd.DataFrame, taxonomy: Taxonomy | None = None) 
     if not len(customer_rows):
         return _empty_signals()
     texts = _arrow_text(frame).take(customer_rows).combine_chunks()
-    block = normalize_block(texts)
+    block = normalize_block(texts) if blocks is None else blocks.block(customer_rows)
     raw = _raw_findings(block, taxonomy)
     raw["clause"] = _clause_ids(block, raw, taxonomy.clause_breaks)
     raw = _by_kind(raw)
@@ -657,17 +664,25 @@ class _TextSlices:
 # ------------------------------------------------------------------------- message / session ---
 
 def label_messages(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
-                   taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+                   taxonomy: Taxonomy | None = None, labels: _MessageLabels | None = None) -> pd.DataFrame:
     """One row per customer message: its complaint types, inquiry topics, escalation and temperament.
 
     Columns: ``message_id, session_id, seq, ts, types`` (tuple, in order of appearance),
     ``inquiry`` (tuple), ``escalation`` (bool), ``escalation_kinds`` (tuple), ``anger``, ``compensation``.
+    ``labels``: ``message_labels_of(messages, signals)`` when already made (``analyze`` makes it once).
     """
     messages = as_messages(messages)
     if signals is None:
         signals = complaint_signals(messages, taxonomy)
     customers = _customer_messages(messages, ["message_id", "session_id", "seq", "ts"])
-    return _label_table(customers, _MessageLabels(customers["message_id"], signals))
+    return _label_table(customers, labels or _MessageLabels(customers["message_id"], signals))
+
+
+def message_labels_of(messages: pd.DataFrame, signals: pd.DataFrame) -> _MessageLabels:
+    """The labels of the customers' messages (in the messages' order) by ``signals``: what
+    ``label_messages`` and ``classify_complaints`` read, made once by ``analyze`` for both."""
+    messages = as_messages(messages)
+    return _MessageLabels(_customer_messages(messages, ["message_id"])["message_id"], signals)
 
 
 class _MessageLabels:
@@ -953,9 +968,10 @@ def contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
 
 def _contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame, taxonomy: Taxonomy,
                      message_labels: _MessageLabels, with_scores: bool,
-                     session_codes: _SessionCodes | None = None) -> pd.DataFrame:
+                     session_codes: _SessionCodes | None = None, blocks: SharedBlocks | None = None) -> pd.DataFrame:
     """``contact_reasons`` given the labels of the customers' messages; its ``contact_scores`` (a dict
-    per session) only when ``with_scores``. ``session_codes``: the messages' and signals' sessions, when known."""
+    per session) only when ``with_scores``. ``session_codes``: the messages' and signals' sessions, when known;
+    ``blocks``: their texts normalised once for every finding, when at hand."""
     settings = taxonomy.contact
     weights = settings["weights"]
     sessions = pd.Index(messages["session_id"].unique(), name="session_id")
@@ -992,7 +1008,7 @@ def _contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame, taxonomy: Ta
     agent_rows = np.flatnonzero(is_agent)
     marked = []
     if phrase_set is not None and len(agent_rows):
-        hits = phrase_set.find(normalize_block(_arrow_text(messages).take(agent_rows)))
+        hits = phrase_set.find(_normalized(messages, agent_rows, blocks))
         topic = np.array([value if what == "agent" else -1 for what, value in phrase_set.labels], dtype=np.int64)
         marks_agent = np.array([what == "other" and value == "agent" for what, value in phrase_set.labels], dtype=bool)
         row = agent_rows[hits["msg"]]
@@ -1012,7 +1028,7 @@ def _contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame, taxonomy: Ta
         marked.append(row[marks_agent[hits["entry"]]])
     buyer_marks = taxonomy._buyer_marks
     if buyer_marks is not None and len(customer_rows):
-        marked.append(customer_rows[buyer_marks.find(normalize_block(_arrow_text(messages).take(customer_rows)))["msg"]])
+        marked.append(customer_rows[buyer_marks.find(_normalized(messages, customer_rows, blocks))["msg"]])
     # a session written by a merchant, a courier or a B2B buyer is ``other`` whatever it is about
     non_buyer = pd.Index(messages["session_id"].take(np.concatenate(marked))).unique() if marked else pd.Index([])
     session, label, score, first = (np.concatenate(parts) for parts in zip(*votes))
@@ -1055,8 +1071,11 @@ SESSION_COLUMNS = (
 
 
 def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None,
-                        signals: pd.DataFrame | None = None) -> pd.DataFrame:
+                        signals: pd.DataFrame | None = None, blocks: SharedBlocks | None = None,
+                        labels: _MessageLabels | None = None) -> pd.DataFrame:
     """One row per session with customer messages: its complaint types, escalation and temperament.
+    (``blocks``: the messages' texts normalised once for every finding, and ``labels``:
+    ``message_labels_of(messages, signals)``, when ``analyze`` has them at hand.)
 
     - ``primary``: the type raised in the most customer messages; a tie goes to the type raised
       first. ``secondary``: the other types, most messages first. ``types``: all of them.
@@ -1084,7 +1103,7 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     at = sessions.by_id(customer_rows)
     out = _session_heads(frame, sessions, at)
     out["agent_id"] = session_owner(messages).reindex(out.index)
-    message_labels = _MessageLabels(frame["message_id"].iloc[customer_rows], signals)
+    message_labels = labels or _MessageLabels(frame["message_id"].iloc[customer_rows], signals)
 
     def per_session(values: np.ndarray) -> np.ndarray:
         counted = session_of_customer >= 0
@@ -1137,7 +1156,8 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     has_type = evidence >= 0
     out["is_complaint"] = has_type | out["problem"] | out["escalation"] | out["compensation"] | out["anger"]
     # a complaint without a type of its own takes the session's contact reason (没收到 in a delivery chat)
-    reasons = _contact_reasons(frame, signals, taxonomy, message_labels, with_scores=False, session_codes=sessions).reindex(out.index)
+    reasons = _contact_reasons(frame, signals, taxonomy, message_labels, with_scores=False, session_codes=sessions,
+                               blocks=blocks).reindex(out.index)
     reason = reasons["contact_reason"].fillna("other").to_numpy(dtype=object)
     primary = np.where(out["is_complaint"].to_numpy(), reason, pd.NA)
     primary[has_type] = np.array(names, dtype=object)[label_codes[evidence[has_type]]]

@@ -100,8 +100,8 @@ def side_matches(data: SessionData, side: str, spec: dict, rulebook: Rulebook) -
         lists = side_lists(side, spec)
         rows = data.agent_rows() if side == "agent" else data.customer_rows()
         if len(rows):
-            _, msg, purpose, start, end, _ = phrase_matches(data.arrow("text").take(pa.array(rows)), lists,
-                                                            tuple(lists), name)
+            _, msg, purpose, start, end, _ = phrase_matches(None, lists, tuple(lists), name,
+                                                            block=data.normalized(rows))
         else:
             msg = purpose = start = end = np.zeros(0, dtype=np.int64)
         found = data.located(pd.DataFrame({"purpose": pd.Categorical.from_codes(purpose, categories=list(lists)),
@@ -271,7 +271,7 @@ def _customer_abuse(data: SessionData) -> pd.DataFrame:
         rules = [dataclasses.replace(r, roles=frozenset({"customer"})) for r in rulebook.rules if r.category in set(categories)]
         buyers = Rulebook(rules=rules, categories=rulebook.categories, phrase_sets=rulebook.phrase_sets)
         # the rules judge customer messages only: the whole batch is given, not a copy of its customers'
-        hits = find_violations(data.ordered, buyers) if rules and len(data.customer_rows()) else \
+        hits = find_violations(data.ordered, buyers, blocks=data.shared_blocks()) if rules and len(data.customer_rows()) else \
             pd.DataFrame(columns=["message_id", "matched"])
         hits = hits.drop_duplicates("message_id")
         found = pd.DataFrame({"message_id": hits["message_id"].to_numpy(), "matched": hits["matched"].to_numpy(),

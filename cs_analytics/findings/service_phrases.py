@@ -17,7 +17,7 @@ import pandas as pd
 from ..base import config
 from ..base.schema import as_messages
 from ..textmatch.engines import PhraseSet
-from ..textmatch.normalize import normalize_block
+from ..textmatch.normalize import NormalizedBlock, normalize_block
 from ..textmatch.prefilter import prefiltered_spans
 from .session_checks import text_slices
 from ..base.layering import load_yaml
@@ -101,12 +101,12 @@ def find_phrases(messages: pd.DataFrame, spec: dict[str, dict], purposes, roles=
     }, columns=FOUND_COLUMNS)
 
 
-def phrase_matches(texts, spec: dict[str, dict], purposes: tuple[str, ...], name: str):
+def phrase_matches(texts, spec: dict[str, dict], purposes: tuple[str, ...], name: str, block: NormalizedBlock | None = None):
     """The matches of the lists ``purposes`` of ``spec`` in ``texts`` (an Arrow string array), exceptions
     applied: (the normalised block, msg, purpose number, start, end, phrase code: an entry of the list's
     PhraseSet, or ``-1 - n`` for its regex n). What ``find_phrases`` builds its tables from."""
     phrases, regexes = _compiled(name, spec, purposes)
-    block = normalize_block(texts)
+    block = normalize_block(texts) if block is None else block
     found = phrases.find(block)
     # purposes numbered 0..n-1, their exceptions n..2n-1
     numbers = {label: i for i, label in enumerate(purposes + tuple(p + "!" for p in purposes))}

@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 from ..base.arrays import ranges
 from ..base.schema import as_messages
 from ..base.timeparse import has_times
-from ..textmatch.normalize import joined_texts
+from ..textmatch.normalize import NormalizedBlock, joined_texts, normalize_block
 from .sessions import HUMAN, in_order_of, message_kinds, session_owner
 
 REGISTRY: dict[str, dict[str, Callable]] = {}
@@ -66,6 +66,7 @@ class SessionData:
             indexer = keys.index.to_numpy()
             in_order = bool((indexer == np.arange(len(indexer))).all())
         ordered = (messages if in_order else messages.take(indexer)).reset_index(drop=True)
+        self.source_rows = None if in_order else indexer       # row i of ordered is row source_rows[i] of messages
         codes, ids = pd.factorize(ordered["session_id"], sort=False)   # consecutive: the rows are sorted by session
         starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, dtype=np.int64)
         ordered["pos"] = np.arange(len(ordered)) - np.repeat(starts, np.diff(np.r_[starts, len(ordered)]))
@@ -115,6 +116,19 @@ class SessionData:
         if key not in self.cache:
             self.cache[key] = arrow_strings(self.ordered[name])
         return self.cache[key]
+
+    def normalized(self, rows: np.ndarray) -> NormalizedBlock:
+        """The texts of ``ordered`` at ``rows`` normalised (``normalize_block``): from ``extra["blocks"]``
+        (the messages' texts normalised once for every finding) when there."""
+        blocks = self.extra.get("blocks")
+        if blocks is None:
+            return normalize_block(self.arrow("text").take(pa.array(rows)))
+        return blocks.block(rows if self.source_rows is None else self.source_rows[rows])
+
+    def shared_blocks(self):
+        """``extra["blocks"]`` (the messages' texts normalised once) when ``ordered`` is the messages in
+        their own order, so that a row of ``ordered`` is a position in them; else None."""
+        return self.extra.get("blocks") if self.source_rows is None else None
 
     def rows_of(self, message_ids) -> np.ndarray:
         """The row in ``ordered`` of each of ``message_ids`` (-1 where it is not one of the batch's)."""

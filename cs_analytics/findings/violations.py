@@ -34,7 +34,7 @@ from ..base.arrays import ranges
 from ..base.schema import PLATFORMS, ROLES, as_messages
 from ..textmatch.engines import (ASCII_LETTER, ASCII_WORD, Matches, RegexScope, drop_nested, engine_class,
                                  outside_ascii_words, select, tight, with_single_characters)
-from ..textmatch.normalize import NormalizedBlock, normalize, normalize_block
+from ..textmatch.normalize import NormalizedBlock, SharedBlocks, normalize, normalize_block
 from .rulebook import Rulebook, load_rulebook
 
 HIT_COLUMNS = (
@@ -286,13 +286,14 @@ def _codes(values: pd.Series, index: dict[str, int], default: int) -> np.ndarray
 
 
 def find_violations(messages: pd.DataFrame, rulebook: Rulebook | None = None, *, engine: str = "auto",
-                    block_size: int = 200_000) -> pd.DataFrame:
+                    block_size: int = 200_000, blocks: SharedBlocks | None = None) -> pd.DataFrame:
     """Judge every message by its own platform and role; return the hits table (``HIT_COLUMNS``).
 
     ``messages`` is the canonical table from ``load_logs`` (needs ``message_id, role, platform, text``;
     ``session_id, seq, ts, shop, agent_id`` are carried along when present). ``rulebook`` defaults to
     the packaged one. Messages are judged in blocks of ``block_size`` (bounds memory; the result does
-    not depend on it). ``start``/``end`` are offsets in the original ``text``; ``matched`` is that
+    not depend on it), or slices of the one block of them all that ``blocks`` (texts normalised once
+    for every finding, ``analyze``) holds. ``start``/``end`` are offsets in the original ``text``; ``matched`` is that
     slice; ``phrase`` is the rulebook phrase (or regex rule) that matched and ``evasion`` is True when the text
     differs from it (spaces, symbols, full width, 繁体, pinyin or a homophone variant).
     """
@@ -348,7 +349,7 @@ def find_violations(messages: pd.DataFrame, rulebook: Rulebook | None = None, *,
     looked_back_all: list[np.ndarray] = []
 
     def judge_block(rows: np.ndarray) -> Matches | None:
-        block = normalize_block(texts_all.take(rows))
+        block = normalize_block(texts_all.take(rows)) if blocks is None else blocks.block(rows)
         platforms = platform_all[rows]
         found, candidates_ = _literal_matches(compiled.main, block, platforms)
         frames = [found] + _regex_matches(compiled, block, platforms, (HIT,), candidates=candidates_)
@@ -379,8 +380,10 @@ def find_violations(messages: pd.DataFrame, rulebook: Rulebook | None = None, *,
         hits["matched"] = np.array([original[a:b] for a, b in zip(lo, hi)], dtype=object)
         return hits
 
-    blocks = [candidates[lo:lo + block_size] for lo in range(0, len(candidates), block_size)]
-    parts = [p for p in map(judge_block, blocks) if p is not None]
+    if blocks is not None and len(candidates):
+        blocks.block(candidates)              # one block of them all, each part of it a slice
+    parts = [p for p in map(judge_block, [candidates[lo:lo + block_size] for lo in range(0, len(candidates), block_size)])
+             if p is not None]
     if not parts:
         return _empty_hits()
     hits = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}

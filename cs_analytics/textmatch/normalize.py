@@ -9,7 +9,8 @@ Two views of a text are made (the rules in resources/normalization.yaml):
 
 Many messages are normalised at once (``normalize_block``): they are run together into one string
 and folded with a lookup table over UTF-16 code units in NumPy, which is what makes matching a
-million messages a second possible. ``normalize``/``fold`` do the same for one string.
+million messages a second possible. ``normalize``/``fold`` do the same for one string. ``SharedBlocks``
+keeps the blocks of one table's texts so that steps scanning the same messages normalise them once.
 """
 from __future__ import annotations
 
@@ -179,6 +180,26 @@ class NormalizedBlock:
         data = self.folded.encode("utf-8", "surrogatepass")
         return pa.LargeStringArray.from_buffers(len(self.starts), pa.py_buffer(offsets), pa.py_buffer(data))
 
+    def slice(self, first: int, stop: int) -> NormalizedBlock:
+        """Messages ``first`` to ``stop - 1`` of this block, as ``normalize_block`` of their texts gives them
+        (folding is per code unit, so a slice of the views is the views of the slice)."""
+        lo = int(self.starts[first]) if stop > first else 0
+        hi = int(self.starts[stop - 1] + self.lengths[stop - 1]) if stop > first else 0
+        # str offsets → UTF-16 units (each astral character before an offset adds a unit)
+        astral = self._low_surrogates - 1 - np.arange(len(self._low_surrogates))
+        unit_lo, unit_hi = (int(x + np.searchsorted(astral, x, side="left")) for x in (lo, hi))
+        low = self._low_surrogates[(self._low_surrogates >= unit_lo) & (self._low_surrogates < unit_hi)] - unit_lo
+        removed = self._removed_shift + np.arange(len(self._removed_shift))
+        inside = (removed >= unit_lo) & (removed < unit_hi)
+        kept_before = unit_lo - int(np.searchsorted(removed, unit_lo))
+        kept_upto = unit_hi - int(np.searchsorted(removed, unit_hi))
+        removed = removed[inside] - unit_lo
+        return NormalizedBlock(
+            original=self.original[lo:hi], folded=self.folded[lo:hi],
+            compact_utf16=self.compact_utf16[2 * kept_before:2 * kept_upto],
+            starts=self.starts[first:stop] - lo, lengths=self.lengths[first:stop],
+            _removed_shift=removed - np.arange(len(removed)), _low_surrogates=low)
+
     def locate_folded(self, starts, ends):
         """Folded-view spans (original offsets of the run-together text) → (message, start, end, kept mask);
         a span that runs on into the next message is dropped (``regex_spans`` gives none such)."""
@@ -289,3 +310,27 @@ def normalize_block(texts) -> NormalizedBlock:
         _removed_shift=removed - np.arange(len(removed)),
         _low_surrogates=low,
     )
+
+
+class SharedBlocks:
+    """The normalised blocks of one table's texts, made once for every step that scans the same messages:
+    ``block(rows)`` gives ``normalize_block`` of the texts at positions ``rows`` (in that order), a slice
+    of a block made before when it holds those messages consecutively, else a new block (kept)."""
+
+    def __init__(self, texts):
+        self.texts = texts          # an Arrow string array: the table's text column
+        self._made: list[tuple[np.ndarray, NormalizedBlock]] = []
+
+    def block(self, rows: np.ndarray) -> NormalizedBlock:
+        rows = np.asarray(rows, dtype=np.int64)
+        for known, block in self._made:
+            if not len(rows):
+                break
+            at = np.flatnonzero(known == rows[0])
+            if len(at) and at[0] + len(rows) <= len(known) and np.array_equal(known[at[0]:at[0] + len(rows)], rows):
+                return block if len(rows) == len(known) else block.slice(int(at[0]), int(at[0]) + len(rows))
+        import pyarrow as pa
+
+        block = normalize_block(self.texts.take(pa.array(rows)))
+        self._made.append((rows, block))
+        return block
