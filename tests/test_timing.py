@@ -196,6 +196,10 @@ def test_units_and_metrics_are_named_and_the_table_carries_the_names(tmp_path):
     assert shown.loc["jd_30s_first_response", "share"] == 1.0 and pd.isna(shown.loc["jd_30s_first_response", "mean_s"])
     assert shown.loc["jd_mean_response", "mean_s"] == 20 and pd.isna(shown.loc["jd_mean_response", "share"])
     assert "value" not in shown and "source" not in shown and list(shown.columns[-2:]) == ["unit", "metric"]
+    shares = tstats.metric_shares(tm.platform_metrics(frame))        # the chart's bars: shares in %, named by unit
+    label = table.loc["jd_30s_first_response", "label"]
+    assert shares[f"{label}(按会话首轮计)"] == 100.0
+    assert table.loc["jd_mean_response", "label"] + "(按" not in " ".join(shares.index)
 
 
 def test_an_analyst_can_follow_a_rule_change(tmp_path):

@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..base.arrays import ranges
+from ..base.arrays import arrow_strings, ranges
 from ..base.schema import as_messages
 from ..base.timeparse import has_times
 from ..textmatch.normalize import NormalizedBlock, joined_texts, normalize_block
@@ -247,13 +247,6 @@ class SessionData:
         out = np.zeros(len(self.ordered), dtype=bool)
         out[np.asarray(rows, dtype=np.int64)] = True
         return out
-
-
-def arrow_strings(values: pd.Series) -> pa.Array:
-    """A text column as one Arrow large_string array."""
-    chunked = values.astype(pd.StringDtype("pyarrow")).array.__arrow_array__()
-    array = chunked.combine_chunks() if isinstance(chunked, pa.ChunkedArray) else chunked
-    return array.cast(pa.large_string())
 
 
 def cut_texts(texts: pa.Array, start: np.ndarray, end: np.ndarray) -> np.ndarray:

@@ -89,6 +89,14 @@ def workload_response(rounds: pd.DataFrame, open_sessions: pd.Series, cap: int =
     return out
 
 
+def metric_shares(metrics: pd.DataFrame) -> pd.Series:
+    """The platform metrics that are shares (``findings.timing.platform_metrics``; the mean response
+    time left out), in %, each named by its metric and the unit it counts (首响达标率(按会话首轮计))."""
+    shares = metrics[metrics["metric"] != "mean_response_s"]
+    return pd.Series(shares["value"].to_numpy() * 100, index=shares["label"] + "(按" + shares["unit_label"] + "计)",
+                     name="share_pct")
+
+
 def metrics_table(metrics: pd.DataFrame) -> pd.DataFrame:
     """The platform metrics (``findings.timing.platform_metrics``) as a reader sees them: each value
     in the column of its kind (``share`` 0–1, or ``mean_s`` seconds), unit and metric by their names,
