@@ -53,6 +53,7 @@ from ..base import config
 from ..base.layering import layer_files, read_layer
 from ..base.schema import as_messages
 from ..textmatch.engines import Matches, PhraseSet, drop_nested, select
+from ..textmatch.prefilter import candidate_spans, required_literals
 from ..textmatch.safe_regex import check_regex
 from ..textmatch.normalize import SharedBlocks, normalize_block
 from .sessions import session_owner
@@ -177,7 +178,27 @@ class Taxonomy:
             spec = self._plain(family)
             entries += [((family, -1), p) for p in spec.get("phrases", [])]
             entries += [((family + "_exception", -1), p) for p in spec.get("exceptions", [])]
+        # the literals every match of a regex holds: where none of a set is, that regex is not scanned
+        entries += [(("literal", number), p) for number, (_, literals) in enumerate(self._regex_literal_sets)
+                    for p in literals]
         return PhraseSet(entries)
+
+    @cached_property
+    def _regex_literal_sets(self) -> list[tuple[int, tuple[str, ...]]]:
+        """(index into ``_regexes``, literals) for each set of literals of which every match of that regex
+        holds one (``prefilter.required_literals``) and that the phrase scan finds wherever they stand; sets
+        with a single character are left out (a common character tells little, and costs a pass of its own)."""
+        return [(number, literals) for number, (_, pattern) in enumerate(self._regexes)
+                for literals in required_literals(pattern.pattern)
+                if all(len(p) > 1 and PhraseSet.finds_every(p) for p in literals)]
+
+    @cached_property
+    def _phrase_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per entry of ``_phrase_set``: its kind (index into ``RAW_KINDS``; -1 for a regex's literal) and
+        index (the type or escalation kind; for a regex's literal, its set in ``_regex_literal_sets``)."""
+        labels = self._phrase_set.labels
+        return (np.array([_KIND.get(kind, -1) for kind, _ in labels], dtype=np.int64),
+                np.array([index for _, index in labels], dtype=np.int64))
 
     @cached_property
     def _contact_phrase_set(self) -> PhraseSet | None:
@@ -408,17 +429,31 @@ def _raw_findings(block, taxonomy: Taxonomy) -> Matches:
     """Every phrase and regex match, as arrays: msg, kind (index into ``RAW_KINDS``), index (the type
     or escalation kind), start, end (spans in the original text) and regex (found by a regex)."""
     found = taxonomy._phrase_set.find(block)
-    labels = taxonomy._phrase_set.labels
-    parts = [{"msg": found["msg"], "kind": np.array([_KIND[label[0]] for label in labels], dtype=np.int64)[found["entry"]],
-              "index": np.array([label[1] for label in labels], dtype=np.int64)[found["entry"]],
-              "start": found["start"], "end": found["end"], "regex": np.zeros(len(found["msg"]), dtype=bool)}]
-    for (kind, index), pattern in taxonomy._regexes:
-        spans = block.regex_spans(pattern)
+    kinds, indexes = taxonomy._phrase_codes
+    kind, index = kinds[found["entry"]], indexes[found["entry"]]
+    phrase = kind >= 0
+    parts = [{"msg": found["msg"][phrase], "kind": kind[phrase], "index": index[phrase], "start": found["start"][phrase],
+              "end": found["end"][phrase], "regex": np.zeros(int(phrase.sum()), dtype=bool)}]
+    candidates = _regex_candidates(found["msg"][~phrase], index[~phrase], taxonomy)
+    for number, ((kind, index), pattern) in enumerate(taxonomy._regexes):
+        spans = candidate_spans(block, pattern, candidates.get(number))
         if len(spans):
             msg, start, end, _ = block.locate_folded(spans[:, 0], spans[:, 1])
             parts.append({"msg": msg, "kind": np.full(len(msg), _KIND[kind]), "index": np.full(len(msg), index),
                           "start": start, "end": end, "regex": np.ones(len(msg), dtype=bool)})
     return {k: np.concatenate([p[k] for p in parts]).astype(bool if k == "regex" else np.int64) for k in parts[0]}
+
+
+def _regex_candidates(msg: np.ndarray, literal_set: np.ndarray, taxonomy: Taxonomy) -> dict[int, np.ndarray]:
+    """Per regex (index into ``taxonomy._regexes``) with required literals: the messages holding one of
+    each of its sets (ascending), from the phrase scan's matches of those literals (``msg``, ``literal_set``)."""
+    order = np.argsort(literal_set, kind="stable")
+    bounds = np.searchsorted(literal_set[order], np.arange(len(taxonomy._regex_literal_sets) + 1))
+    out: dict[int, np.ndarray] = {}
+    for number, (regex, _) in enumerate(taxonomy._regex_literal_sets):
+        holding = np.unique(msg[order[bounds[number]:bounds[number + 1]]])
+        out[regex] = holding if regex not in out else np.intersect1d(out[regex], holding, assume_unique=True)
+    return out
 
 
 def _clause_ids(block, raw: Matches, clause_breaks: str) -> np.ndarray:
