@@ -347,15 +347,17 @@ def test_text_slices_cut_characters_not_bytes():
     import pyarrow as pa
 
     texts = ["质量问题😀好", "", None, "ab差评cd", "𠀀繁體 ok"]
-    lengths = np.array([len(t or "") for t in texts])
-    slices = _complaints._TextSlices(pa.array(texts, type=pa.string()), np.concatenate([[0], np.cumsum(lengths)[:-1]]))
-    message = np.array([0, 0, 0, 3, 4, 4, 1, 3])
-    start = np.array([0, 4, 5, 2, 0, 1, 0, 0])
-    end = np.array([4, 5, 6, 4, 1, 6, 0, 6])
-    valid = np.array([True, True, True, True, True, True, True, False])
+    slices = _complaints._TextSlices(_complaints.normalize_block(pa.array(texts, type=pa.string())))
+    message = np.array([0, 0, 0, 3, 4, 4, 1, 3, 0, 4])
+    start = np.array([0, 4, 5, 2, 0, 1, 0, 0, 3, 2])
+    end = np.array([4, 5, 6, 4, 1, 6, 0, 6, 3, 5])
+    valid = np.array([True, True, True, True, True, True, True, False, True, True])
     expected = [(texts[m] or "")[s:e] if ok else None for m, s, e, ok in zip(message, start, end, valid)]
     assert slices.take(message, start, end, valid).to_pylist() == expected
     assert slices.take(message[:0], start[:0], end[:0]).to_pylist() == []
+    assert slices.take(message[6:8], start[6:8], end[6:8], valid[6:8]).to_pylist() == ["", None]
+    empty = _complaints._TextSlices(_complaints.normalize_block(pa.array(["", None], type=pa.string())))
+    assert empty.take(np.array([0, 1]), np.array([0, 0]), np.array([0, 0])).to_pylist() == ["", ""]
 
 
 @pytest.mark.parametrize("values", [

@@ -611,12 +611,11 @@ def complaint_signals(messages: pd.DataFrame, taxonomy: Taxonomy | None = None,
     messages = as_messages(messages)
     taxonomy = taxonomy or load_taxonomy()
     frame = _contiguous(messages, ["message_id", "session_id", "seq", "ts", "role", "platform", "shop", "text"],
-                        whole=("message_id", "session_id", "platform", "shop", "text"))
+                        whole=("message_id", "session_id", "platform", "shop"))
     customer_rows = np.flatnonzero(frame["role"].eq("customer").to_numpy(dtype=bool, na_value=False))
     if not len(customer_rows):
         return _empty_signals()
-    texts = _arrow_text(frame).take(customer_rows).combine_chunks()
-    block = normalize_block(texts) if blocks is None else blocks.block(customer_rows)
+    block = _normalized(frame, customer_rows, blocks)
     raw = _raw_findings(block, taxonomy)
     raw["clause"] = _clause_ids(block, raw, taxonomy.clause_breaks)
     raw = _by_kind(raw)
@@ -630,7 +629,7 @@ def complaint_signals(messages: pd.DataFrame, taxonomy: Taxonomy | None = None,
     rows = customer_rows[msg]
     out = pd.DataFrame({c: _values_at(frame[c], rows) for c in ("message_id", "session_id", "seq", "ts", "platform", "shop")})
     string = pd.StringDtype("pyarrow")
-    slices = _TextSlices(texts, block.starts)
+    slices = _TextSlices(block)
     names = {"family": FAMILIES, "label": _label_names(taxonomy), "via": VIAS}
     for c in ("family", "label", "matched", "start", "end", "via", "cue"):
         if c == "matched":
@@ -652,31 +651,19 @@ def _values_at(column: pd.Series, rows: np.ndarray):
     if isinstance(column.dtype, (pd.StringDtype, pd.DatetimeTZDtype)) and taken.notna().any():
         return (taken.astype(pd.StringDtype("pyarrow", na_value=np.nan)) if isinstance(column.dtype, pd.StringDtype)
                 else taken).array
+    if isinstance(column.dtype, pd.DatetimeTZDtype):         # no time at all: the NaT objects, made at once
+        return np.full(len(rows), pd.NaT, dtype=object)
     return taken.to_numpy()
 
 
 class _TextSlices:
-    """Cuts spans out of many texts at once, in their UTF-8 bytes (no Python string per span)."""
+    """Cuts spans out of a block's messages at once (no Python string per span): the characters of
+    every span are gathered as code points from the block's original text, and written as one UTF-8
+    string array."""
 
-    def __init__(self, texts, starts: np.ndarray):
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        texts = pc.fill_null(texts, "").cast(pa.large_string())
-        offsets = np.frombuffer(texts.buffers()[1], dtype=np.int64)[texts.offset:texts.offset + len(texts) + 1]
-        data = texts.buffers()[2]
-        self._data = np.zeros(0, dtype=np.uint8) if data is None else \
-            np.frombuffer(data, dtype=np.uint8)[int(offsets[0]):int(offsets[-1])]
-        # the byte where each character of the texts run together begins
-        self._begins = np.flatnonzero((self._data & 0xC0) != 0x80)
-        self._starts = starts
-
-    def _byte_of(self, characters: np.ndarray) -> np.ndarray:
-        """The byte where each character begins (the end of the data for the character after the last)."""
-        if not len(self._begins):
-            return np.zeros_like(characters)
-        last = len(self._begins) - 1
-        return np.where(characters <= last, self._begins[np.minimum(characters, last)], len(self._data))
+    def __init__(self, block):
+        self._code_points = np.frombuffer(block.original.encode("utf-32-le"), dtype=np.uint32)
+        self._starts = block.starts
 
     def take(self, message: np.ndarray, start: np.ndarray, end: np.ndarray, valid: np.ndarray | None = None):
         """The text of ``message`` from character ``start`` to ``end``, for each row (missing where not ``valid``)."""
@@ -684,13 +671,14 @@ class _TextSlices:
 
         valid = np.ones(len(message), dtype=bool) if valid is None else valid
         first = np.where(valid, self._starts[message] + start, 0)
-        last = np.where(valid, self._starts[message] + end, 0)
-        begin, stop = self._byte_of(first), self._byte_of(last)
-        lengths = stop - begin
+        lengths = np.where(valid, end - start, 0)
+        points = self._code_points[np.repeat(first, lengths) + ranges(lengths)]
+        width = 1 + (points >= 0x80).astype(np.int64) + (points >= 0x800) + (points >= 0x10000)   # UTF-8 bytes
+        ends = np.cumsum(width)
         offsets = np.zeros(len(message) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        within = np.arange(offsets[-1], dtype=np.int64) - np.repeat(offsets[:-1], lengths)
-        data = self._data[np.repeat(begin, lengths) + within]
+        offsets[1:] = np.where(lengths > 0, ends[np.maximum(np.cumsum(lengths) - 1, 0)], 0) if len(points) else 0
+        np.maximum.accumulate(offsets, out=offsets)          # an empty span ends where the one before it did
+        data = points.tobytes().decode("utf-32-le").encode("utf-8")
         nulls = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
         return pa.LargeStringArray.from_buffers(len(message), pa.py_buffer(offsets), pa.py_buffer(data), nulls,
                                                 int((~valid).sum()))
