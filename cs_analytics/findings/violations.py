@@ -35,7 +35,7 @@ from ..base.schema import PLATFORMS, ROLES, as_messages
 from ..textmatch.engines import (ASCII_LETTER, ASCII_WORD, Matches, RegexScope, drop_nested, engine_class,
                                  outside_ascii_words, select, tight, with_single_characters)
 from ..textmatch.normalize import NormalizedBlock, SharedBlocks, normalize, normalize_block
-from .rulebook import Rulebook, load_rulebook
+from .rulebook import Rulebook, cache_key, disk_cached, load_rulebook
 
 HIT_COLUMNS = (
     "message_id", "rule_id", "rule_label", "category", "subcategory", "severity", "start", "end", "matched", "suggest",
@@ -128,7 +128,32 @@ def compile_rulebook(rulebook: Rulebook | None = None, engine: str = "auto") -> 
 
 
 @lru_cache(maxsize=8)
-def _compile(rulebook: Rulebook, _version: str, engine: str) -> CompiledRulebook:
+def _compile(rulebook: Rulebook, version: str, engine: str) -> CompiledRulebook:
+    """The compiled rulebook, from the disk cache when a process compiled the same rules with the same
+    engine and code before (Hyperscan's compiling takes most of a fifth of a second)."""
+    engine_type = engine_class(engine)
+    key = cache_key(__file__, extra=f"{version}\0{engine_type.__name__}\0{_engine_versions()}")
+    compiled = disk_cached("compiled-rulebook", key, lambda: _build_compiled(rulebook, engine_type))
+    compiled.rulebook = rulebook               # the caller's own (the same rules)
+    return compiled
+
+
+def _engine_versions() -> str:
+    """The versions a compiled rulebook depends on beyond the code: the engines, NumPy, and what phrases are
+    normalised with (OpenCC's tables, the Unicode data of this Python)."""
+    import unicodedata
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = [f"unicode={unicodedata.unidata_version}"]
+    for name in ("hyperscan", "pyahocorasick", "numpy", "OpenCC"):
+        try:
+            out.append(f"{name}={version(name)}")
+        except PackageNotFoundError:
+            out.append(f"{name}=none")
+    return ",".join(out)
+
+
+def _build_compiled(rulebook: Rulebook, engine_type) -> CompiledRulebook:
     main: dict[str, list[tuple[int, int, np.ndarray, bool, str]]] = {}
     context: dict[str, list[tuple[int, int, np.ndarray, bool, str]]] = {}
     all_platforms = np.ones(len(PLATFORMS), dtype=bool)
@@ -157,7 +182,6 @@ def _compile(rulebook: Rulebook, _version: str, engine: str) -> CompiledRulebook
         regexes += [(r_idx, re.compile(e.pattern), None, EXCEPTION,
                      all_platforms if e.platforms is None else np.isin(PLATFORMS, list(e.platforms)))
                     for e in rule.exception_regex]
-    engine_type = engine_class(engine)
     rules = rulebook.rules
     return CompiledRulebook(
         rulebook=rulebook,
