@@ -757,11 +757,14 @@ def _label_table(customers: pd.DataFrame, labels: _MessageLabels) -> pd.DataFram
     base = customers[["message_id", "session_id", "seq", "ts"]].reset_index(drop=True)
     base["types"] = pd.Series(labels.tuples("complaint"), dtype=object)
     base["inquiry"] = pd.Series(labels.tuples("inquiry"), dtype=object)
-    # flags as lists, so that an empty table keeps the dtype it always had
-    base["escalation"] = labels.any("escalation").tolist()
+    def flags(found: np.ndarray):
+        """A bool column; a list in an empty table, so that it keeps the dtype it always had."""
+        return found if len(found) else found.tolist()
+
+    base["escalation"] = flags(labels.any("escalation"))
     base["escalation_kinds"] = pd.Series(labels.tuples("escalation"), dtype=object)
     for family in PLAIN_FAMILIES:
-        base[family] = labels.any(family).tolist()
+        base[family] = flags(labels.any(family))
     return base[["message_id", "session_id", "seq", "ts", "types", "inquiry", "escalation", "escalation_kinds",
                  "problem", "anger", "compensation"]]
 
@@ -1095,10 +1098,11 @@ SESSION_COLUMNS = (
 
 def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None,
                         signals: pd.DataFrame | None = None, blocks: SharedBlocks | None = None,
-                        labels: _MessageLabels | None = None) -> pd.DataFrame:
+                        labels: _MessageLabels | None = None, owners: pd.Series | None = None) -> pd.DataFrame:
     """One row per session with customer messages: its complaint types, escalation and temperament.
-    (``blocks``: the messages' texts normalised once for every finding, and ``labels``:
-    ``message_labels_of(messages, signals)``, when ``analyze`` has them at hand.)
+    (``blocks``: the messages' texts normalised once for every finding, ``labels``:
+    ``message_labels_of(messages, signals)``, and ``owners``: ``session_owner(messages)``, when ``analyze``
+    has them at hand.)
 
     - ``primary``: the type raised in the most customer messages; a tie goes to the type raised
       first. ``secondary``: the other types, most messages first. ``types``: all of them.
@@ -1125,7 +1129,7 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     # every per-session value below is an array over session codes, read at ``at`` (the table's rows)
     at = sessions.by_id(customer_rows)
     out = _session_heads(frame, sessions, at)
-    out["agent_id"] = session_owner(messages).reindex(out.index)
+    out["agent_id"] = (session_owner(messages) if owners is None else owners).reindex(out.index)
     message_labels = labels or _MessageLabels(frame["message_id"].iloc[customer_rows], signals)
 
     def per_session(values: np.ndarray) -> np.ndarray:
