@@ -56,6 +56,17 @@ def test_folded_texts_are_each_messages_folded_text():
     assert normalize_block(pa.array([], type=pa.string())).folded_texts.to_pylist() == []
 
 
+def test_folded_runs_are_the_messages_folded_texts_run_together():
+    texts = ["ＡＢ體😊x", "", None, "您好\n", "𠀀亲"]
+    block = normalize_block(pa.array(texts, type=pa.string()))
+    for messages in ([0, 1, 2, 3, 4], [4, 0], [3], [], [2, 2]):
+        messages = np.array(messages, dtype=np.int64)
+        assert block.folded_runs(messages) == "".join(block.folded[a:a + n] for a, n in
+                                                       zip(block.starts[messages], block.lengths[messages]))
+    lone = normalize_block(["a\ud800b", "😊"])                 # a list may hold a lone surrogate
+    assert lone.folded_runs(np.array([1, 0])) == "😊a\ud800b"
+
+
 def test_superset_translation():
     assert re2_superset(r"(a)\1") is None, "back-references have no RE2 form"
     assert re2_superset(r"(?i)ab") is None

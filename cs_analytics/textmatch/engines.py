@@ -360,8 +360,7 @@ class RegexScope:
         self.whole = len(messages) > whole_above * len(block)
         if not self.whole and len(messages):
             starts, lengths = block.starts[messages], block.lengths[messages]
-            folded = block.folded
-            self.text = "".join([folded[a:a + n] for a, n in zip(starts.tolist(), lengths.tolist())])
+            self.text = block.folded_runs(messages)
             self.offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
             self.lengths, self.shift = lengths, starts - self.offsets
 
