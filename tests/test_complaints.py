@@ -11,6 +11,7 @@ import yaml
 
 from cs_analytics import check_complaint, classify_complaints, complaint_signals, label_messages, load_taxonomy
 from cs_analytics.findings.complaints import TaxonomyError, talkative_sessions
+from cs_analytics.textmatch.normalize import TextSpans
 from cs_analytics.base.schema import conform
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -343,11 +344,11 @@ def test_shared_codes_number_equal_values_alike_in_both_columns(dtype):
     assert one.tolist() == [0, 1, 0] and two.tolist() == [1, 2] and list(values) == [7, 8, 9]
 
 
-def test_text_slices_cut_characters_not_bytes():
+def test_text_spans_cut_characters_not_bytes():
     import pyarrow as pa
 
     texts = ["质量问题😀好", "", None, "ab差评cd", "𠀀繁體 ok"]
-    slices = _complaints._TextSlices(_complaints.normalize_block(pa.array(texts, type=pa.string())))
+    slices = TextSpans(_complaints.normalize_block(pa.array(texts, type=pa.string())))
     message = np.array([0, 0, 0, 3, 4, 4, 1, 3, 0, 4])
     start = np.array([0, 4, 5, 2, 0, 1, 0, 0, 3, 2])
     end = np.array([4, 5, 6, 4, 1, 6, 0, 6, 3, 5])
@@ -356,7 +357,7 @@ def test_text_slices_cut_characters_not_bytes():
     assert slices.take(message, start, end, valid).to_pylist() == expected
     assert slices.take(message[:0], start[:0], end[:0]).to_pylist() == []
     assert slices.take(message[6:8], start[6:8], end[6:8], valid[6:8]).to_pylist() == ["", None]
-    empty = _complaints._TextSlices(_complaints.normalize_block(pa.array(["", None], type=pa.string())))
+    empty = TextSpans(_complaints.normalize_block(pa.array(["", None], type=pa.string())))
     assert empty.take(np.array([0, 1]), np.array([0, 0]), np.array([0, 0])).to_pylist() == ["", ""]
 
 

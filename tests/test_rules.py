@@ -395,3 +395,18 @@ def test_a_compiled_rulebook_read_from_the_disk_cache_judges_as_the_one_compiled
     violations._compile.cache_clear()
     pd.testing.assert_frame_equal(violations.find_violations(frame, rulebook), built)
     violations._compile.cache_clear()
+
+
+def test_matched_is_the_original_text_of_the_span_around_emoji_and_astral_characters():
+    """The matched texts are cut out of the original texts as code points, at once: spans after emoji,
+    astral characters and full-width or spaced evasions read back exactly as ``text[start:end]``."""
+    texts = ["😊😊加我 微 信吧", "𠀀加我vx", "加我ｗｘ好吗🙂", "", "你好你好"]
+    frame = pd.DataFrame({"message_id": [f"m{i}" for i in range(len(texts))], "session_id": "s", "role": "agent",
+                          "platform": "taobao", "text": texts})
+    hits = find_violations(frame)
+    assert len(hits) >= 4
+    for _, hit in hits.iterrows():
+        text = texts[int(hit["message_id"][1:])]
+        assert hit["matched"] == text[hit["start"]:hit["end"]]
+        assert hit["evasion"] == (hit["matched"] != hit["phrase"]) or hit["evasion"]
+    assert str(hits["matched"].dtype) == "string" and hits["evasion"].dtype == bool

@@ -55,7 +55,7 @@ from ..base.schema import as_messages
 from ..textmatch.engines import Matches, PhraseSet, drop_nested, select
 from ..textmatch.prefilter import candidate_spans, required_literals
 from ..textmatch.safe_regex import check_regex
-from ..textmatch.normalize import SharedBlocks, normalize_block
+from ..textmatch.normalize import SharedBlocks, TextSpans, normalize_block
 from .sessions import session_owner
 
 COMPLAINT_DIR = config.RESOURCES_DIR / "complaints"
@@ -629,7 +629,7 @@ def complaint_signals(messages: pd.DataFrame, taxonomy: Taxonomy | None = None,
     rows = customer_rows[msg]
     out = pd.DataFrame({c: _values_at(frame[c], rows) for c in ("message_id", "session_id", "seq", "ts", "platform", "shop")})
     string = pd.StringDtype("pyarrow")
-    slices = _TextSlices(block)
+    slices = TextSpans(block)
     names = {"family": FAMILIES, "label": _label_names(taxonomy), "via": VIAS}
     for c in ("family", "label", "matched", "start", "end", "via", "cue"):
         if c == "matched":
@@ -654,34 +654,6 @@ def _values_at(column: pd.Series, rows: np.ndarray):
     if isinstance(column.dtype, pd.DatetimeTZDtype):         # no time at all: the NaT objects, made at once
         return np.full(len(rows), pd.NaT, dtype=object)
     return taken.to_numpy()
-
-
-class _TextSlices:
-    """Cuts spans out of a block's messages at once (no Python string per span): the characters of
-    every span are gathered as code points from the block's original text, and written as one UTF-8
-    string array."""
-
-    def __init__(self, block):
-        self._code_points = np.frombuffer(block.original.encode("utf-32-le"), dtype=np.uint32)
-        self._starts = block.starts
-
-    def take(self, message: np.ndarray, start: np.ndarray, end: np.ndarray, valid: np.ndarray | None = None):
-        """The text of ``message`` from character ``start`` to ``end``, for each row (missing where not ``valid``)."""
-        import pyarrow as pa
-
-        valid = np.ones(len(message), dtype=bool) if valid is None else valid
-        first = np.where(valid, self._starts[message] + start, 0)
-        lengths = np.where(valid, end - start, 0)
-        points = self._code_points[np.repeat(first, lengths) + ranges(lengths)]
-        width = 1 + (points >= 0x80).astype(np.int64) + (points >= 0x800) + (points >= 0x10000)   # UTF-8 bytes
-        ends = np.cumsum(width)
-        offsets = np.zeros(len(message) + 1, dtype=np.int64)
-        offsets[1:] = np.where(lengths > 0, ends[np.maximum(np.cumsum(lengths) - 1, 0)], 0) if len(points) else 0
-        np.maximum.accumulate(offsets, out=offsets)          # an empty span ends where the one before it did
-        data = points.tobytes().decode("utf-32-le").encode("utf-8")
-        nulls = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
-        return pa.LargeStringArray.from_buffers(len(message), pa.py_buffer(offsets), pa.py_buffer(data), nulls,
-                                                int((~valid).sum()))
 
 
 # ------------------------------------------------------------------------- message / session ---
