@@ -440,6 +440,28 @@ def test_contact_scores_keep_the_order_of_the_ranking():
     assert out.loc["quiet", "contact_scores"] == {}
 
 
+def test_classified_sessions_carry_the_contact_reasons_of_contact_reasons():
+    """classify_complaints reads the reasons by session code; they equal contact_reasons' table, a
+    non-buyer session (我是商家) included, with missing session ids and messages out of order."""
+    from cs_analytics.findings.complaints import contact_reasons
+
+    frame = pd.concat([
+        session(("customer", "能开发票吗"), ("agent", "退款原路返回"), ("agent", "退款原路返回"), sid="x"),
+        session(("customer", "我是商家，发票开错了"), ("agent", "好的"), sid="merchant"),
+        session(("customer", "快递还没到"), ("customer", "还要退货"), sid="a"),
+        session(("customer", "在吗"), sid="nothing"),
+        session(("customer", "质量问题"), sid="lost"),
+    ], ignore_index=True)
+    frame.loc[frame["session_id"] == "lost", "session_id"] = None
+    frame = frame.iloc[::-1].reset_index(drop=True)
+    classified = classify_complaints(frame).set_index("session_id")
+    expected = contact_reasons(frame).reindex(classified.index)
+    assert classified["contact_reason"].tolist() == expected["contact_reason"].tolist()
+    assert classified["contact_secondary"].isna().tolist() == expected["contact_secondary"].isna().tolist()
+    assert classified["contact_secondary"].dropna().tolist() == expected["contact_secondary"].dropna().tolist()
+    assert classified.loc["merchant", "contact_reason"] == "other" and classified.loc["x", "contact_reason"] == "invoice"
+
+
 # ------------------------------------------------------- vectorised steps against the pandas way ---
 sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
 from bench_complaints import pandas_session_heads, pandas_talkative  # noqa: E402

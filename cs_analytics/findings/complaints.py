@@ -966,13 +966,14 @@ def contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
 
 def _contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame, taxonomy: Taxonomy,
                      message_labels: _MessageLabels, with_scores: bool,
-                     session_codes: _SessionCodes | None = None, blocks: SharedBlocks | None = None) -> pd.DataFrame:
+                     session_codes: _SessionCodes | None = None, blocks: SharedBlocks | None = None,
+                     by_code: bool = False):
     """``contact_reasons`` given the labels of the customers' messages; its ``contact_scores`` (a dict
     per session) only when ``with_scores``. ``session_codes``: the messages' and signals' sessions, when known;
-    ``blocks``: their texts normalised once for every finding, when at hand."""
+    ``blocks``: their texts normalised once for every finding, when at hand. ``by_code``: instead of the
+    table, the reason and the secondary reason (None for none) as arrays over the session codes."""
     settings = taxonomy.contact
     weights = settings["weights"]
-    sessions = pd.Index(messages["session_id"].unique(), name="session_id")
     session_codes = session_codes or _SessionCodes(messages, signals)
     session_of_message, session_of_signal, session_ids = session_codes.of_message, session_codes.of_signal, session_codes.ids
     role = messages["role"]
@@ -1028,7 +1029,7 @@ def _contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame, taxonomy: Ta
     if buyer_marks is not None and len(customer_rows):
         marked.append(customer_rows[buyer_marks.find(_normalized(messages, customer_rows, blocks))["msg"]])
     # a session written by a merchant, a courier or a B2B buyer is ``other`` whatever it is about
-    non_buyer = pd.Index(messages["session_id"].take(np.concatenate(marked))).unique() if marked else pd.Index([])
+    marked = np.concatenate(marked) if marked else np.zeros(0, dtype=np.int64)
     session, label, score, first = (np.concatenate(parts) for parts in zip(*votes))
     counted = session >= 0
     session, label, score, first = session[counted], label[counted], score[counted], first[counted]
@@ -1047,6 +1048,15 @@ def _contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame, taxonomy: Ta
     runner = runner[session[runner] == session[runner - 1]]          # not the best of the next session
     runner = runner[score[runner] >= settings["secondary_share"] * score[runner - 1]]
     name_of = np.array(names, dtype=object)
+    if by_code:
+        reason = np.full(session_codes.size, "other", dtype=object)
+        secondary = np.full(session_codes.size, None, dtype=object)
+        reason[session[best]], secondary[session[runner]] = name_of[label[best]], name_of[label[runner]]
+        non_buyer = session_of_message[marked]
+        reason[non_buyer[non_buyer >= 0]], secondary[non_buyer[non_buyer >= 0]] = "other", None
+        return reason, secondary
+    sessions = pd.Index(messages["session_id"].unique(), name="session_id")
+    non_buyer = pd.Index(messages["session_id"].take(marked)).unique()
     # the reasons are text (``str``) once any session has evidence, else plain objects, as they always were
     text = pd.StringDtype("pyarrow", na_value=np.nan) if len(key) else object
     out = pd.DataFrame(index=sessions)
@@ -1155,9 +1165,9 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     has_type = evidence >= 0
     out["is_complaint"] = has_type | out["problem"] | out["escalation"] | out["compensation"] | out["anger"]
     # a complaint without a type of its own takes the session's contact reason (没收到 in a delivery chat)
-    reasons = _contact_reasons(frame, signals, taxonomy, message_labels, with_scores=False, session_codes=sessions,
-                               blocks=blocks).reindex(out.index)
-    reason = reasons["contact_reason"].fillna("other").to_numpy(dtype=object)
+    reasons, secondary_reasons = _contact_reasons(frame, signals, taxonomy, message_labels, with_scores=False,
+                                                  session_codes=sessions, blocks=blocks, by_code=True)
+    reason = reasons[at]
     primary = np.where(out["is_complaint"].to_numpy(), reason, pd.NA)
     primary[has_type] = np.array(names, dtype=object)[label_codes[evidence[has_type]]]
     out["primary"] = primary
@@ -1175,8 +1185,8 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     threats = threats[np.lexsort((threats, signals["start"].to_numpy()[threats], signals["seq"].to_numpy()[threats],
                                   session_of_signal[threats]))]
     first_threat = _first_rows(threats, session_of_signal, size)
-    out["contact_reason"] = reasons["contact_reason"].fillna("other")
-    out["contact_secondary"] = reasons["contact_secondary"]
+    out["contact_reason"] = reason
+    out["contact_secondary"] = secondary_reasons[at]
     for column, source in (("escalation_message_id", "message_id"), ("escalation_matched", "matched")):
         out[column] = signals[source].array.take(first_threat[at], allow_fill=True)
     out = out.reset_index(names="session_id")
