@@ -420,7 +420,7 @@ def test_message_labels_match_a_loop_on_tricky_messages():
     assert labels["types"].tolist()[0] == ("logistics", "quality")
     assert label_messages(frame.head(0)).empty
     flags = ["escalation", "problem", "anger", "compensation"]
-    assert (labels[flags].dtypes == bool).all()
+    assert all(pd.api.types.is_bool_dtype(labels[f]) for f in flags)
     empty = label_messages(session(("agent", "您好")))
     assert empty.empty and all(empty[f].dtype == pd.DataFrame({"x": []})["x"].dtype for f in flags), \
         "an empty table keeps the dtype a list gave its flags"
