@@ -11,6 +11,7 @@ import yaml
 
 from cs_analytics import check_complaint, classify_complaints, complaint_signals, label_messages, load_taxonomy
 from cs_analytics.findings.complaints import TaxonomyError, talkative_sessions
+from cs_analytics.textmatch.normalize import TextSpans
 from cs_analytics.base.schema import conform
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -343,19 +344,21 @@ def test_shared_codes_number_equal_values_alike_in_both_columns(dtype):
     assert one.tolist() == [0, 1, 0] and two.tolist() == [1, 2] and list(values) == [7, 8, 9]
 
 
-def test_text_slices_cut_characters_not_bytes():
+def test_text_spans_cut_characters_not_bytes():
     import pyarrow as pa
 
     texts = ["质量问题😀好", "", None, "ab差评cd", "𠀀繁體 ok"]
-    lengths = np.array([len(t or "") for t in texts])
-    slices = _complaints._TextSlices(pa.array(texts, type=pa.string()), np.concatenate([[0], np.cumsum(lengths)[:-1]]))
-    message = np.array([0, 0, 0, 3, 4, 4, 1, 3])
-    start = np.array([0, 4, 5, 2, 0, 1, 0, 0])
-    end = np.array([4, 5, 6, 4, 1, 6, 0, 6])
-    valid = np.array([True, True, True, True, True, True, True, False])
+    slices = TextSpans(_complaints.normalize_block(pa.array(texts, type=pa.string())))
+    message = np.array([0, 0, 0, 3, 4, 4, 1, 3, 0, 4])
+    start = np.array([0, 4, 5, 2, 0, 1, 0, 0, 3, 2])
+    end = np.array([4, 5, 6, 4, 1, 6, 0, 6, 3, 5])
+    valid = np.array([True, True, True, True, True, True, True, False, True, True])
     expected = [(texts[m] or "")[s:e] if ok else None for m, s, e, ok in zip(message, start, end, valid)]
     assert slices.take(message, start, end, valid).to_pylist() == expected
     assert slices.take(message[:0], start[:0], end[:0]).to_pylist() == []
+    assert slices.take(message[6:8], start[6:8], end[6:8], valid[6:8]).to_pylist() == ["", None]
+    empty = TextSpans(_complaints.normalize_block(pa.array(["", None], type=pa.string())))
+    assert empty.take(np.array([0, 1]), np.array([0, 0]), np.array([0, 0])).to_pylist() == ["", ""]
 
 
 @pytest.mark.parametrize("values", [
@@ -416,6 +419,11 @@ def test_message_labels_match_a_loop_on_tricky_messages():
         assert labels[column].tolist() == expected, column
     assert labels["types"].tolist()[0] == ("logistics", "quality")
     assert label_messages(frame.head(0)).empty
+    flags = ["escalation", "problem", "anger", "compensation"]
+    assert all(pd.api.types.is_bool_dtype(labels[f]) for f in flags)
+    empty = label_messages(session(("agent", "您好")))
+    assert empty.empty and all(empty[f].dtype == pd.DataFrame({"x": []})["x"].dtype for f in flags), \
+        "an empty table keeps the dtype a list gave its flags"
 
 
 def test_contact_scores_keep_the_order_of_the_ranking():
@@ -430,6 +438,28 @@ def test_contact_scores_keep_the_order_of_the_ranking():
     assert list(out.loc["x", "contact_scores"].items()) == [("invoice", 4.0), ("return_refund", 2.0)]
     assert out.loc["x", "contact_secondary"] == "return_refund" and out.loc["quiet", "contact_reason"] == "other"
     assert out.loc["quiet", "contact_scores"] == {}
+
+
+def test_classified_sessions_carry_the_contact_reasons_of_contact_reasons():
+    """classify_complaints reads the reasons by session code; they equal contact_reasons' table, a
+    non-buyer session (我是商家) included, with missing session ids and messages out of order."""
+    from cs_analytics.findings.complaints import contact_reasons
+
+    frame = pd.concat([
+        session(("customer", "能开发票吗"), ("agent", "退款原路返回"), ("agent", "退款原路返回"), sid="x"),
+        session(("customer", "我是商家，发票开错了"), ("agent", "好的"), sid="merchant"),
+        session(("customer", "快递还没到"), ("customer", "还要退货"), sid="a"),
+        session(("customer", "在吗"), sid="nothing"),
+        session(("customer", "质量问题"), sid="lost"),
+    ], ignore_index=True)
+    frame.loc[frame["session_id"] == "lost", "session_id"] = None
+    frame = frame.iloc[::-1].reset_index(drop=True)
+    classified = classify_complaints(frame).set_index("session_id")
+    expected = contact_reasons(frame).reindex(classified.index)
+    assert classified["contact_reason"].tolist() == expected["contact_reason"].tolist()
+    assert classified["contact_secondary"].isna().tolist() == expected["contact_secondary"].isna().tolist()
+    assert classified["contact_secondary"].dropna().tolist() == expected["contact_secondary"].dropna().tolist()
+    assert classified.loc["merchant", "contact_reason"] == "other" and classified.loc["x", "contact_reason"] == "invoice"
 
 
 # ------------------------------------------------------- vectorised steps against the pandas way ---

@@ -9,7 +9,9 @@ from hypothesis import given, settings, strategies as st
 from cs_analytics.findings.service_phrases import load_service_phrases
 from cs_analytics.findings.process import process_spec
 from cs_analytics.textmatch.normalize import normalize_block
-from cs_analytics.textmatch.prefilter import candidate_messages, match_reach, prefiltered_spans, re2_superset
+from cs_analytics.textmatch.engines import PhraseSet
+from cs_analytics.textmatch.prefilter import (candidate_messages, candidate_spans, has_lookarounds, match_reach,
+                                              prefiltered_spans, re2_superset, required_literals)
 
 PATTERNS = [
     r"(?:\d{1,3}|[一二三]{1,3}|\[数字x\])\s{0,2}(?:个)?\s{0,2}(?:小时|天|h(?![a-z]))",
@@ -54,6 +56,17 @@ def test_folded_texts_are_each_messages_folded_text():
     assert normalize_block(pa.array([], type=pa.string())).folded_texts.to_pylist() == []
 
 
+def test_folded_runs_are_the_messages_folded_texts_run_together():
+    texts = ["ＡＢ體😊x", "", None, "您好\n", "𠀀亲"]
+    block = normalize_block(pa.array(texts, type=pa.string()))
+    for messages in ([0, 1, 2, 3, 4], [4, 0], [3], [], [2, 2]):
+        messages = np.array(messages, dtype=np.int64)
+        assert block.folded_runs(messages) == "".join(block.folded[a:a + n] for a, n in
+                                                       zip(block.starts[messages], block.lengths[messages]))
+    lone = normalize_block(["a\ud800b", "😊"])                 # a list may hold a lone surrogate
+    assert lone.folded_runs(np.array([1, 0])) == "😊a\ud800b"
+
+
 def test_superset_translation():
     assert re2_superset(r"(a)\1") is None, "back-references have no RE2 form"
     assert re2_superset(r"(?i)ab") is None
@@ -67,3 +80,60 @@ def test_superset_translation():
 def test_every_packaged_regex_has_an_re2_form(pattern):
     assert re2_superset(pattern) is not None
     assert pa.compute.match_substring_regex(pa.array(["x"]), re2_superset(pattern)) is not None
+
+
+# required literals: each match holds one literal of every set; the phrase scan's messages holding them are
+# the only ones a literal-prefiltered scan looks at (complaints' taxonomy regexes, and awkward ones)
+LITERAL_PATTERNS = [
+    r"[0-9一二三]+天了", r"[0-9一二三]+天(了|都)?(还)?(没|不)", r"(一直|总是)(没|不)", r"!{2,}", r"[?][!]|[!][?]",
+    r"改[^，。!?,]{0,4}地址", r"(支持|能用)[^,.!?。]{0,3}?(退|换货)[^,.!?。]{0,4}", r"x+y", r"(ab|cd)+e?",
+    r"a(b|c){0,2}d", r"您.{1,5}?吗", r"(?<=您)好[^,]{0,3}", r"好$", r"\bok\b", r"(长|短)了[0-9]+(厘米|cm)",
+]
+
+
+LITERAL_ALPHABET = list("天了都还没不一二三12直总是!?改地址，。,支持能用退换货xyabcde您好吗ok长短厘米cm 😊𠀀\n")
+
+
+def _literal_texts():
+    return st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(LITERAL_ALPHABET), max_size=14)), max_size=10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("天了都还没不一二三12直总是!?改地址，支持能用退换货xyabcde您好吗ok长短厘米cm ")),
+               max_size=40))
+def test_every_match_holds_a_literal_of_each_required_set(text):
+    for pattern in LITERAL_PATTERNS:
+        sets = required_literals(pattern)
+        for match in re.finditer(pattern, text):
+            assert all(any(literal in match.group() for literal in literals) for literals in sets), (pattern, match)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_literal_texts())
+def test_scanning_the_messages_holding_required_literals_equals_the_whole_scan(texts):
+    """On awkward input (empty and missing texts, emoji, astral characters, matches that run from one
+    message into the next, unbounded repeats, lookarounds) scanning only the messages where the phrase
+    scan found a literal of every required set gives the whole scan's spans."""
+    block = normalize_block(pa.array(texts, type=pa.string()))
+    for pattern in map(re.compile, LITERAL_PATTERNS):
+        sets = [s for s in required_literals(pattern.pattern) if all(map(PhraseSet.finds_every, s))]
+        holding = None
+        if sets:
+            found = PhraseSet([(k, literal) for k, literals in enumerate(sets) for literal in literals]).find(block)
+            label = np.array(PhraseSet([(k, literal) for k, literals in enumerate(sets)
+                                        for literal in literals]).labels, dtype=np.int64)[found["entry"]]
+            holding = np.arange(len(block))
+            for k in range(len(sets)):
+                holding = np.intersect1d(holding, found["msg"][label == k])
+        assert np.array_equal(candidate_spans(block, pattern, holding, sparse_below=2.0), block.regex_spans(pattern)), \
+            pattern.pattern
+
+
+def test_required_literals():
+    assert required_literals(r"改[^，]{0,4}地址") == [("改",), ("地址",)]
+    assert required_literals(r"(一直|总是)(没|不)") == [("一直不", "一直没", "总是不", "总是没")]
+    assert required_literals(r"天(了)?(没|不)") == [("天不", "天了不", "天了没", "天没")]
+    assert required_literals(r"!{2,}") == [("!!",)] and required_literals(r"[?][!]|[!][?]") == [("!?", "?!")]
+    assert required_literals(r"(?i)abc") == [] and required_literals(r"a?") == [] and required_literals(r"(ab)*c") == [("c",)]
+    assert has_lookarounds(r"a(?=b)") and has_lookarounds(r"\bok") and has_lookarounds(r"好$") and not has_lookarounds(r"x+y")
+    assert PhraseSet.finds_every("天了") and not PhraseSet.finds_every("cm") and not PhraseSet.finds_every("a b")

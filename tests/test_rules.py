@@ -371,3 +371,42 @@ def test_a_rulebook_read_from_the_disk_cache_equals_the_one_built(tmp_path, monk
     with pytest.raises(RulebookError, match="no such rulebook file"):
         load_rulebook(tmp_path / "missing.yaml")
     rb._load.cache_clear()
+
+
+def test_a_compiled_rulebook_read_from_the_disk_cache_judges_as_the_one_compiled(tmp_path, monkeypatch):
+    """The compiled rulebook (automata, Hyperscan databases, regexes) is kept on disk by the rules' version,
+    engine and code; read back in a later process it finds the same hits, and a corrupt file is rebuilt."""
+    from cs_analytics.findings import violations
+
+    monkeypatch.setenv("CS_ANALYTICS_CACHE", str(tmp_path / "cache"))
+    rulebook = load_rulebook()
+    texts = ["加我微信吧", "你好，不知道哦", "我的邮箱是[邮箱x]", "13812345678", "", "亲，给个好评哦!!"]
+    frame = pd.DataFrame({"message_id": [f"m{i}" for i in range(len(texts))], "session_id": "s", "role": "agent",
+                          "platform": "taobao", "text": texts})
+    violations._compile.cache_clear()
+    built = violations.find_violations(frame, rulebook)
+    files = list((tmp_path / "cache").glob("compiled-rulebook-*.pickle"))
+    assert len(files) == 1
+    violations._compile.cache_clear()
+    compiled = violations.compile_rulebook(rulebook)
+    assert compiled.rulebook is rulebook
+    pd.testing.assert_frame_equal(violations.find_violations(frame, rulebook), built)
+    files[0].write_bytes(b"not a pickle")
+    violations._compile.cache_clear()
+    pd.testing.assert_frame_equal(violations.find_violations(frame, rulebook), built)
+    violations._compile.cache_clear()
+
+
+def test_matched_is_the_original_text_of_the_span_around_emoji_and_astral_characters():
+    """The matched texts are cut out of the original texts as code points, at once: spans after emoji,
+    astral characters and full-width or spaced evasions read back exactly as ``text[start:end]``."""
+    texts = ["😊😊加我 微 信吧", "𠀀加我vx", "加我ｗｘ好吗🙂", "", "你好你好"]
+    frame = pd.DataFrame({"message_id": [f"m{i}" for i in range(len(texts))], "session_id": "s", "role": "agent",
+                          "platform": "taobao", "text": texts})
+    hits = find_violations(frame)
+    assert len(hits) >= 4
+    for _, hit in hits.iterrows():
+        text = texts[int(hit["message_id"][1:])]
+        assert hit["matched"] == text[hit["start"]:hit["end"]]
+        assert hit["evasion"] == (hit["matched"] != hit["phrase"]) or hit["evasion"]
+    assert str(hits["matched"].dtype) == "string" and hits["evasion"].dtype == bool

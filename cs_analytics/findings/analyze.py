@@ -120,7 +120,7 @@ class Findings:
     @finding
     def complaint_sessions(self) -> pd.DataFrame:
         return classify_complaints(self.messages, self.taxonomy, signals=self.complaint_signals, blocks=self._blocks,
-                                   labels=self._message_labels)
+                                   labels=self._message_labels, owners=self.owners.set_index("session_id")["agent_id"])
 
     @cached_property
     def _message_labels(self):

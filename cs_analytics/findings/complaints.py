@@ -53,8 +53,9 @@ from ..base import config
 from ..base.layering import layer_files, read_layer
 from ..base.schema import as_messages
 from ..textmatch.engines import Matches, PhraseSet, drop_nested, select
+from ..textmatch.prefilter import candidate_spans, required_literals
 from ..textmatch.safe_regex import check_regex
-from ..textmatch.normalize import SharedBlocks, normalize_block
+from ..textmatch.normalize import SharedBlocks, TextSpans, normalize_block
 from .sessions import session_owner
 
 COMPLAINT_DIR = config.RESOURCES_DIR / "complaints"
@@ -177,7 +178,27 @@ class Taxonomy:
             spec = self._plain(family)
             entries += [((family, -1), p) for p in spec.get("phrases", [])]
             entries += [((family + "_exception", -1), p) for p in spec.get("exceptions", [])]
+        # the literals every match of a regex holds: where none of a set is, that regex is not scanned
+        entries += [(("literal", number), p) for number, (_, literals) in enumerate(self._regex_literal_sets)
+                    for p in literals]
         return PhraseSet(entries)
+
+    @cached_property
+    def _regex_literal_sets(self) -> list[tuple[int, tuple[str, ...]]]:
+        """(index into ``_regexes``, literals) for each set of literals of which every match of that regex
+        holds one (``prefilter.required_literals``) and that the phrase scan finds wherever they stand; sets
+        with a single character are left out (a common character tells little, and costs a pass of its own)."""
+        return [(number, literals) for number, (_, pattern) in enumerate(self._regexes)
+                for literals in required_literals(pattern.pattern)
+                if all(len(p) > 1 and PhraseSet.finds_every(p) for p in literals)]
+
+    @cached_property
+    def _phrase_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per entry of ``_phrase_set``: its kind (index into ``RAW_KINDS``; -1 for a regex's literal) and
+        index (the type or escalation kind; for a regex's literal, its set in ``_regex_literal_sets``)."""
+        labels = self._phrase_set.labels
+        return (np.array([_KIND.get(kind, -1) for kind, _ in labels], dtype=np.int64),
+                np.array([index for _, index in labels], dtype=np.int64))
 
     @cached_property
     def _contact_phrase_set(self) -> PhraseSet | None:
@@ -408,17 +429,31 @@ def _raw_findings(block, taxonomy: Taxonomy) -> Matches:
     """Every phrase and regex match, as arrays: msg, kind (index into ``RAW_KINDS``), index (the type
     or escalation kind), start, end (spans in the original text) and regex (found by a regex)."""
     found = taxonomy._phrase_set.find(block)
-    labels = taxonomy._phrase_set.labels
-    parts = [{"msg": found["msg"], "kind": np.array([_KIND[label[0]] for label in labels], dtype=np.int64)[found["entry"]],
-              "index": np.array([label[1] for label in labels], dtype=np.int64)[found["entry"]],
-              "start": found["start"], "end": found["end"], "regex": np.zeros(len(found["msg"]), dtype=bool)}]
-    for (kind, index), pattern in taxonomy._regexes:
-        spans = block.regex_spans(pattern)
+    kinds, indexes = taxonomy._phrase_codes
+    kind, index = kinds[found["entry"]], indexes[found["entry"]]
+    phrase = kind >= 0
+    parts = [{"msg": found["msg"][phrase], "kind": kind[phrase], "index": index[phrase], "start": found["start"][phrase],
+              "end": found["end"][phrase], "regex": np.zeros(int(phrase.sum()), dtype=bool)}]
+    candidates = _regex_candidates(found["msg"][~phrase], index[~phrase], taxonomy)
+    for number, ((kind, index), pattern) in enumerate(taxonomy._regexes):
+        spans = candidate_spans(block, pattern, candidates.get(number))
         if len(spans):
             msg, start, end, _ = block.locate_folded(spans[:, 0], spans[:, 1])
             parts.append({"msg": msg, "kind": np.full(len(msg), _KIND[kind]), "index": np.full(len(msg), index),
                           "start": start, "end": end, "regex": np.ones(len(msg), dtype=bool)})
     return {k: np.concatenate([p[k] for p in parts]).astype(bool if k == "regex" else np.int64) for k in parts[0]}
+
+
+def _regex_candidates(msg: np.ndarray, literal_set: np.ndarray, taxonomy: Taxonomy) -> dict[int, np.ndarray]:
+    """Per regex (index into ``taxonomy._regexes``) with required literals: the messages holding one of
+    each of its sets (ascending), from the phrase scan's matches of those literals (``msg``, ``literal_set``)."""
+    order = np.argsort(literal_set, kind="stable")
+    bounds = np.searchsorted(literal_set[order], np.arange(len(taxonomy._regex_literal_sets) + 1))
+    out: dict[int, np.ndarray] = {}
+    for number, (regex, _) in enumerate(taxonomy._regex_literal_sets):
+        holding = np.unique(msg[order[bounds[number]:bounds[number + 1]]])
+        out[regex] = holding if regex not in out else np.intersect1d(out[regex], holding, assume_unique=True)
+    return out
 
 
 def _clause_ids(block, raw: Matches, clause_breaks: str) -> np.ndarray:
@@ -576,12 +611,11 @@ def complaint_signals(messages: pd.DataFrame, taxonomy: Taxonomy | None = None,
     messages = as_messages(messages)
     taxonomy = taxonomy or load_taxonomy()
     frame = _contiguous(messages, ["message_id", "session_id", "seq", "ts", "role", "platform", "shop", "text"],
-                        whole=("message_id", "session_id", "platform", "shop", "text"))
+                        whole=("message_id", "session_id", "platform", "shop"))
     customer_rows = np.flatnonzero(frame["role"].eq("customer").to_numpy(dtype=bool, na_value=False))
     if not len(customer_rows):
         return _empty_signals()
-    texts = _arrow_text(frame).take(customer_rows).combine_chunks()
-    block = normalize_block(texts) if blocks is None else blocks.block(customer_rows)
+    block = _normalized(frame, customer_rows, blocks)
     raw = _raw_findings(block, taxonomy)
     raw["clause"] = _clause_ids(block, raw, taxonomy.clause_breaks)
     raw = _by_kind(raw)
@@ -595,7 +629,7 @@ def complaint_signals(messages: pd.DataFrame, taxonomy: Taxonomy | None = None,
     rows = customer_rows[msg]
     out = pd.DataFrame({c: _values_at(frame[c], rows) for c in ("message_id", "session_id", "seq", "ts", "platform", "shop")})
     string = pd.StringDtype("pyarrow")
-    slices = _TextSlices(texts, block.starts)
+    slices = TextSpans(block)
     names = {"family": FAMILIES, "label": _label_names(taxonomy), "via": VIAS}
     for c in ("family", "label", "matched", "start", "end", "via", "cue"):
         if c == "matched":
@@ -617,48 +651,9 @@ def _values_at(column: pd.Series, rows: np.ndarray):
     if isinstance(column.dtype, (pd.StringDtype, pd.DatetimeTZDtype)) and taken.notna().any():
         return (taken.astype(pd.StringDtype("pyarrow", na_value=np.nan)) if isinstance(column.dtype, pd.StringDtype)
                 else taken).array
+    if isinstance(column.dtype, pd.DatetimeTZDtype):         # no time at all: the NaT objects, made at once
+        return np.full(len(rows), pd.NaT, dtype=object)
     return taken.to_numpy()
-
-
-class _TextSlices:
-    """Cuts spans out of many texts at once, in their UTF-8 bytes (no Python string per span)."""
-
-    def __init__(self, texts, starts: np.ndarray):
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        texts = pc.fill_null(texts, "").cast(pa.large_string())
-        offsets = np.frombuffer(texts.buffers()[1], dtype=np.int64)[texts.offset:texts.offset + len(texts) + 1]
-        data = texts.buffers()[2]
-        self._data = np.zeros(0, dtype=np.uint8) if data is None else \
-            np.frombuffer(data, dtype=np.uint8)[int(offsets[0]):int(offsets[-1])]
-        # the byte where each character of the texts run together begins
-        self._begins = np.flatnonzero((self._data & 0xC0) != 0x80)
-        self._starts = starts
-
-    def _byte_of(self, characters: np.ndarray) -> np.ndarray:
-        """The byte where each character begins (the end of the data for the character after the last)."""
-        if not len(self._begins):
-            return np.zeros_like(characters)
-        last = len(self._begins) - 1
-        return np.where(characters <= last, self._begins[np.minimum(characters, last)], len(self._data))
-
-    def take(self, message: np.ndarray, start: np.ndarray, end: np.ndarray, valid: np.ndarray | None = None):
-        """The text of ``message`` from character ``start`` to ``end``, for each row (missing where not ``valid``)."""
-        import pyarrow as pa
-
-        valid = np.ones(len(message), dtype=bool) if valid is None else valid
-        first = np.where(valid, self._starts[message] + start, 0)
-        last = np.where(valid, self._starts[message] + end, 0)
-        begin, stop = self._byte_of(first), self._byte_of(last)
-        lengths = stop - begin
-        offsets = np.zeros(len(message) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        within = np.arange(offsets[-1], dtype=np.int64) - np.repeat(offsets[:-1], lengths)
-        data = self._data[np.repeat(begin, lengths) + within]
-        nulls = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
-        return pa.LargeStringArray.from_buffers(len(message), pa.py_buffer(offsets), pa.py_buffer(data), nulls,
-                                                int((~valid).sum()))
 
 
 # ------------------------------------------------------------------------- message / session ---
@@ -734,11 +729,14 @@ def _label_table(customers: pd.DataFrame, labels: _MessageLabels) -> pd.DataFram
     base = customers[["message_id", "session_id", "seq", "ts"]].reset_index(drop=True)
     base["types"] = pd.Series(labels.tuples("complaint"), dtype=object)
     base["inquiry"] = pd.Series(labels.tuples("inquiry"), dtype=object)
-    # flags as lists, so that an empty table keeps the dtype it always had
-    base["escalation"] = labels.any("escalation").tolist()
+    def flags(found: np.ndarray):
+        """A bool column; a list in an empty table, so that it keeps the dtype it always had."""
+        return found if len(found) else found.tolist()
+
+    base["escalation"] = flags(labels.any("escalation"))
     base["escalation_kinds"] = pd.Series(labels.tuples("escalation"), dtype=object)
     for family in PLAIN_FAMILIES:
-        base[family] = labels.any(family).tolist()
+        base[family] = flags(labels.any(family))
     return base[["message_id", "session_id", "seq", "ts", "types", "inquiry", "escalation", "escalation_kinds",
                  "problem", "anger", "compensation"]]
 
@@ -968,13 +966,14 @@ def contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame | None = None,
 
 def _contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame, taxonomy: Taxonomy,
                      message_labels: _MessageLabels, with_scores: bool,
-                     session_codes: _SessionCodes | None = None, blocks: SharedBlocks | None = None) -> pd.DataFrame:
+                     session_codes: _SessionCodes | None = None, blocks: SharedBlocks | None = None,
+                     by_code: bool = False):
     """``contact_reasons`` given the labels of the customers' messages; its ``contact_scores`` (a dict
     per session) only when ``with_scores``. ``session_codes``: the messages' and signals' sessions, when known;
-    ``blocks``: their texts normalised once for every finding, when at hand."""
+    ``blocks``: their texts normalised once for every finding, when at hand. ``by_code``: instead of the
+    table, the reason and the secondary reason (None for none) as arrays over the session codes."""
     settings = taxonomy.contact
     weights = settings["weights"]
-    sessions = pd.Index(messages["session_id"].unique(), name="session_id")
     session_codes = session_codes or _SessionCodes(messages, signals)
     session_of_message, session_of_signal, session_ids = session_codes.of_message, session_codes.of_signal, session_codes.ids
     role = messages["role"]
@@ -1030,7 +1029,7 @@ def _contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame, taxonomy: Ta
     if buyer_marks is not None and len(customer_rows):
         marked.append(customer_rows[buyer_marks.find(_normalized(messages, customer_rows, blocks))["msg"]])
     # a session written by a merchant, a courier or a B2B buyer is ``other`` whatever it is about
-    non_buyer = pd.Index(messages["session_id"].take(np.concatenate(marked))).unique() if marked else pd.Index([])
+    marked = np.concatenate(marked) if marked else np.zeros(0, dtype=np.int64)
     session, label, score, first = (np.concatenate(parts) for parts in zip(*votes))
     counted = session >= 0
     session, label, score, first = session[counted], label[counted], score[counted], first[counted]
@@ -1049,6 +1048,15 @@ def _contact_reasons(messages: pd.DataFrame, signals: pd.DataFrame, taxonomy: Ta
     runner = runner[session[runner] == session[runner - 1]]          # not the best of the next session
     runner = runner[score[runner] >= settings["secondary_share"] * score[runner - 1]]
     name_of = np.array(names, dtype=object)
+    if by_code:
+        reason = np.full(session_codes.size, "other", dtype=object)
+        secondary = np.full(session_codes.size, None, dtype=object)
+        reason[session[best]], secondary[session[runner]] = name_of[label[best]], name_of[label[runner]]
+        non_buyer = session_of_message[marked]
+        reason[non_buyer[non_buyer >= 0]], secondary[non_buyer[non_buyer >= 0]] = "other", None
+        return reason, secondary
+    sessions = pd.Index(messages["session_id"].unique(), name="session_id")
+    non_buyer = pd.Index(messages["session_id"].take(marked)).unique()
     # the reasons are text (``str``) once any session has evidence, else plain objects, as they always were
     text = pd.StringDtype("pyarrow", na_value=np.nan) if len(key) else object
     out = pd.DataFrame(index=sessions)
@@ -1072,10 +1080,11 @@ SESSION_COLUMNS = (
 
 def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None,
                         signals: pd.DataFrame | None = None, blocks: SharedBlocks | None = None,
-                        labels: _MessageLabels | None = None) -> pd.DataFrame:
+                        labels: _MessageLabels | None = None, owners: pd.Series | None = None) -> pd.DataFrame:
     """One row per session with customer messages: its complaint types, escalation and temperament.
-    (``blocks``: the messages' texts normalised once for every finding, and ``labels``:
-    ``message_labels_of(messages, signals)``, when ``analyze`` has them at hand.)
+    (``blocks``: the messages' texts normalised once for every finding, ``labels``:
+    ``message_labels_of(messages, signals)``, and ``owners``: ``session_owner(messages)``, when ``analyze``
+    has them at hand.)
 
     - ``primary``: the type raised in the most customer messages; a tie goes to the type raised
       first. ``secondary``: the other types, most messages first. ``types``: all of them.
@@ -1102,7 +1111,7 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     # every per-session value below is an array over session codes, read at ``at`` (the table's rows)
     at = sessions.by_id(customer_rows)
     out = _session_heads(frame, sessions, at)
-    out["agent_id"] = session_owner(messages).reindex(out.index)
+    out["agent_id"] = (session_owner(messages) if owners is None else owners).reindex(out.index)
     message_labels = labels or _MessageLabels(frame["message_id"].iloc[customer_rows], signals)
 
     def per_session(values: np.ndarray) -> np.ndarray:
@@ -1156,9 +1165,9 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     has_type = evidence >= 0
     out["is_complaint"] = has_type | out["problem"] | out["escalation"] | out["compensation"] | out["anger"]
     # a complaint without a type of its own takes the session's contact reason (没收到 in a delivery chat)
-    reasons = _contact_reasons(frame, signals, taxonomy, message_labels, with_scores=False, session_codes=sessions,
-                               blocks=blocks).reindex(out.index)
-    reason = reasons["contact_reason"].fillna("other").to_numpy(dtype=object)
+    reasons, secondary_reasons = _contact_reasons(frame, signals, taxonomy, message_labels, with_scores=False,
+                                                  session_codes=sessions, blocks=blocks, by_code=True)
+    reason = reasons[at]
     primary = np.where(out["is_complaint"].to_numpy(), reason, pd.NA)
     primary[has_type] = np.array(names, dtype=object)[label_codes[evidence[has_type]]]
     out["primary"] = primary
@@ -1176,8 +1185,8 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     threats = threats[np.lexsort((threats, signals["start"].to_numpy()[threats], signals["seq"].to_numpy()[threats],
                                   session_of_signal[threats]))]
     first_threat = _first_rows(threats, session_of_signal, size)
-    out["contact_reason"] = reasons["contact_reason"].fillna("other")
-    out["contact_secondary"] = reasons["contact_secondary"]
+    out["contact_reason"] = reason
+    out["contact_secondary"] = secondary_reasons[at]
     for column, source in (("escalation_message_id", "message_id"), ("escalation_matched", "matched")):
         out[column] = signals[source].array.take(first_threat[at], allow_fill=True)
     out = out.reset_index(names="session_id")

@@ -447,48 +447,55 @@ def cache_folder() -> Path:
     return Path(os.environ.get("CS_ANALYTICS_CACHE") or Path.home() / ".cache" / "cs-analytics")
 
 
-def _cache_key(files: tuple[str, ...]) -> str:
-    """What a loaded rulebook depends on: the files (names and bytes), the data files of the matching
-    (PII patterns, normalisation tables), the code of the textmatch package and of this module (a
-    cached rulebook holds their objects), the cs-analytics and pypinyin versions (pinyin variants)."""
+def cache_key(*paths: str | Path, extra: str = "") -> str:
+    """What a cached object depends on: ``paths`` (names and bytes), the data files of the matching (PII
+    patterns, normalisation tables), the code of the textmatch package and of this module (a cached
+    object holds their objects), the cs-analytics and pypinyin versions (pinyin variants), and ``extra``."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
         pinyin = version("pypinyin")
     except PackageNotFoundError:
         pinyin = "none"
-    digest = hashlib.sha256(f"{config.VERSION}\0{pinyin}\0".encode())
+    digest = hashlib.sha256(f"{config.VERSION}\0{pinyin}\0{extra}\0".encode())
     code = sorted((config.PACKAGE_DIR / "textmatch").glob("*.py"))
     data = [config.RESOURCES_DIR / "pii.yaml", config.RESOURCES_DIR / "normalization.yaml"]
-    for path in (*files, *data, *code, Path(__file__)):
+    for path in (*paths, *data, *code, Path(__file__)):
         digest.update(str(path).encode("utf-8") + b"\0" + Path(path).read_bytes() + b"\0")
     return digest.hexdigest()[:32]
+
+
+def disk_cached(kind: str, key: str, build):
+    """``build()``, kept in ``cache_folder()`` as ``<kind>-<key>.pickle`` and read from there when a process
+    asked for it before. A cache that fails to load for any reason (missing, partial, or from another
+    machine: Hyperscan checks the CPU) is built again; an unwritable cache folder is skipped."""
+    import pickle
+
+    cached = cache_folder() / f"{kind}-{key}.pickle"
+    try:
+        return pickle.loads(cached.read_bytes())
+    except Exception:
+        pass
+    value = build()
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        partial.replace(cached)                      # whole or not at all, also with processes writing at once
+    except OSError:
+        pass
+    return value
 
 
 @lru_cache(maxsize=8)
 def _load(files: tuple[str, ...], _mtimes: tuple[int, ...]) -> Rulebook:
     """The rulebook of ``files``, from the disk cache when these very files were loaded before (building
-    it, pinyin variants included, takes about half a second); an unwritable cache is skipped."""
-    import pickle
-
+    it, pinyin variants included, takes about half a second)."""
     try:
-        key = _cache_key(files)
+        key = cache_key(*files)
     except OSError:                       # a layer file that cannot be read: the loader says why
         return _build(files)
-    cached = cache_folder() / f"rulebook-{key}.pickle"
-    try:
-        return pickle.loads(cached.read_bytes())
-    except Exception:      # missing, partial, or from another machine (Hyperscan checks the CPU): build it
-        pass
-    rulebook = _build(files)
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_bytes(pickle.dumps(rulebook, protocol=pickle.HIGHEST_PROTOCOL))
-        partial.replace(cached)                      # whole or not at all, also with processes loading at once
-    except OSError:
-        pass
-    return rulebook
+    return disk_cached("rulebook", key, lambda: _build(files))
 
 
 def _build(files: tuple[str, ...]) -> Rulebook:

@@ -29,13 +29,14 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..base.arrays import ranges
 from ..base.schema import PLATFORMS, ROLES, as_messages
 from ..textmatch.engines import (ASCII_LETTER, ASCII_WORD, Matches, RegexScope, drop_nested, engine_class,
                                  outside_ascii_words, select, tight, with_single_characters)
-from ..textmatch.normalize import NormalizedBlock, SharedBlocks, normalize, normalize_block
-from .rulebook import Rulebook, load_rulebook
+from ..textmatch.normalize import NormalizedBlock, SharedBlocks, TextSpans, normalize, normalize_block
+from .rulebook import Rulebook, cache_key, disk_cached, load_rulebook
 
 HIT_COLUMNS = (
     "message_id", "rule_id", "rule_label", "category", "subcategory", "severity", "start", "end", "matched", "suggest",
@@ -128,7 +129,32 @@ def compile_rulebook(rulebook: Rulebook | None = None, engine: str = "auto") -> 
 
 
 @lru_cache(maxsize=8)
-def _compile(rulebook: Rulebook, _version: str, engine: str) -> CompiledRulebook:
+def _compile(rulebook: Rulebook, version: str, engine: str) -> CompiledRulebook:
+    """The compiled rulebook, from the disk cache when a process compiled the same rules with the same
+    engine and code before (Hyperscan's compiling takes most of a fifth of a second)."""
+    engine_type = engine_class(engine)
+    key = cache_key(__file__, extra=f"{version}\0{engine_type.__name__}\0{_engine_versions()}")
+    compiled = disk_cached("compiled-rulebook", key, lambda: _build_compiled(rulebook, engine_type))
+    compiled.rulebook = rulebook               # the caller's own (the same rules)
+    return compiled
+
+
+def _engine_versions() -> str:
+    """The versions a compiled rulebook depends on beyond the code: the engines, NumPy, and what phrases are
+    normalised with (OpenCC's tables, the Unicode data of this Python)."""
+    import unicodedata
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = [f"unicode={unicodedata.unidata_version}"]
+    for name in ("hyperscan", "pyahocorasick", "numpy", "OpenCC"):
+        try:
+            out.append(f"{name}={version(name)}")
+        except PackageNotFoundError:
+            out.append(f"{name}=none")
+    return ",".join(out)
+
+
+def _build_compiled(rulebook: Rulebook, engine_type) -> CompiledRulebook:
     main: dict[str, list[tuple[int, int, np.ndarray, bool, str]]] = {}
     context: dict[str, list[tuple[int, int, np.ndarray, bool, str]]] = {}
     all_platforms = np.ones(len(PLATFORMS), dtype=bool)
@@ -157,7 +183,6 @@ def _compile(rulebook: Rulebook, _version: str, engine: str) -> CompiledRulebook
         regexes += [(r_idx, re.compile(e.pattern), None, EXCEPTION,
                      all_platforms if e.platforms is None else np.isin(PLATFORMS, list(e.platforms)))
                     for e in rule.exception_regex]
-    engine_type = engine_class(engine)
     rules = rulebook.rules
     return CompiledRulebook(
         rulebook=rulebook,
@@ -374,11 +399,7 @@ def find_violations(messages: pd.DataFrame, rulebook: Rulebook | None = None, *,
         if not len(hits["msg"]):
             return None
         hits["row"] = rows[hits["msg"]]
-        offsets = block.starts[hits["msg"]]
-        lo, hi = (offsets + hits["start"]).tolist(), (offsets + hits["end"]).tolist()
-        original = block.original
-        hits["matched"] = np.array([original[a:b] for a, b in zip(lo, hi)], dtype=object)
-        return hits
+        return hits, TextSpans(block).take(hits["msg"], hits["start"], hits["end"])       # and the matched texts
 
     if blocks is not None and len(candidates):
         blocks.block(candidates)              # one block of them all, each part of it a slice
@@ -386,12 +407,14 @@ def find_violations(messages: pd.DataFrame, rulebook: Rulebook | None = None, *,
              if p is not None]
     if not parts:
         return _empty_hits()
-    hits = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    hits = {k: np.concatenate([p[k] for p, _ in parts]) for k in parts[0][0]}
+    matched = pa.concat_arrays([m for _, m in parts])
     if previous is not None and looked_back_all:
         back = compiled.rule_unless_previous[hits["rule"]] & (previous[hits["row"]] >= 0)
         key = previous[hits["row"]] * n_rules + hits["rule"]
-        hits = select(hits, ~(back & np.isin(key, np.concatenate(looked_back_all))))
-    return _hits_table(hits, messages, compiled)
+        kept = ~(back & np.isin(key, np.concatenate(looked_back_all)))
+        hits, matched = select(hits, kept), matched.filter(pa.array(kept))
+    return _hits_table(hits, matched, messages, compiled)
 
 
 def _previous_in_session(messages: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
@@ -418,17 +441,19 @@ def _rule_column(rules, rule_index: np.ndarray, field: str) -> pd.Categorical:
     return pd.Categorical.from_codes(codes[rule_index], categories=pd.Index(uniques, dtype=object))
 
 
-def _hits_table(hits: Matches, messages: pd.DataFrame, compiled: CompiledRulebook) -> pd.DataFrame:
+def _hits_table(hits: Matches, matched, messages: pd.DataFrame, compiled: CompiledRulebook) -> pd.DataFrame:
+    """The hits table of ``hits`` and their ``matched`` texts (an Arrow string array)."""
+    import pyarrow.compute as pc
+
     rules = compiled.rulebook.rules
     rule = hits["rule"]
     entry = hits["entry"]
     is_phrase = entry >= 0
-    phrase = np.asarray(compiled.main.entry_written, dtype=object)[np.maximum(entry, 0)] if len(entry) else np.zeros(0, dtype=object)
-    regex_names = np.array([f"regex:{r.id}" for r in rules], dtype=object)
-    phrase = np.where(is_phrase, phrase, regex_names[rule])
+    # the phrase as written, or regex:<rule id>: taken from one array of both by number
+    written = pa.array(compiled.main.entry_written + [f"regex:{r.id}" for r in rules], type=pa.large_string())
+    phrase = written.take(np.where(is_phrase, entry, len(compiled.main.entry_written) + rule))
     variant = np.where(is_phrase, compiled.main.entry_variant[np.maximum(entry, 0)], False)
-    matched = hits["matched"]
-    evasion = is_phrase & (variant | (matched != phrase))
+    evasion = is_phrase & (variant | pc.not_equal(matched, phrase).to_numpy(zero_copy_only=False))
     rows = hits["row"]
     string = pd.StringDtype("pyarrow")
     out = pd.DataFrame({

@@ -59,8 +59,9 @@ class _AhoCorasickEngine:
 class _NumpyEngine:
     """Literals found by array arithmetic on the compact view's UTF-16 code units (no Python call per
     match). Every position is read as a 64-bit key of its next four code units (an overlapping view of
-    the bytes); a hash of a position's first two units (a table lookup) marks the positions where some
-    literal can start, and only those keys are looked up among the literals' sorted keys; literals over
+    the bytes); a hash of a position's first two units (read as one overlapping 32-bit view; a table lookup)
+    marks the positions where some literal can start, found once for every group of literals, and only
+    those keys are looked up among the literals' sorted keys; literals over
     four units are then checked unit by unit. Matches come by end, then longest first (Hyperscan's
     order, except that Hyperscan orders matches ending at the same place its own way). Prefilters run
     with Python ``re``."""
@@ -94,34 +95,38 @@ class _NumpyEngine:
                 self._one_unit = (np.zeros(0x10000, dtype=bool), bit)
                 self._one_unit[0][distinct.astype(np.int64)] = True
             else:
-                self._filter[self._hash(self._units[ids, 0], self._units[ids, 1])] |= bit
+                pairs = self._units[ids, 0].astype(np.uint32) | (self._units[ids, 1].astype(np.uint32) << np.uint32(16))
+                self._filter[self._hash(pairs)] |= bit
             self._groups.append((width, bit, distinct, first, count, ids))
         self._prefilters = [re.compile(p, re.ASCII) for p in prefilters]
 
     @classmethod
-    def _hash(cls, first: np.ndarray, second: np.ndarray) -> np.ndarray:
-        """A slot of the prefix filter for each pair of code units (a literal's or a position's first two)."""
-        return (second.astype(np.uint32) << np.uint32(cls.HASH_BITS - 16)) ^ first
+    def _hash(cls, pairs: np.ndarray) -> np.ndarray:
+        """A slot of the prefix filter for each pair of code units (a literal's or a position's first two,
+        as one uint32: first | second << 16): multiplicative hashing, the product's top bits."""
+        return (pairs * np.uint32(0x9E3779B1)) >> np.uint32(32 - cls.HASH_BITS)
 
     @classmethod
-    def _all_keys(cls, units: np.ndarray) -> np.ndarray:
-        """The key of every position of ``units`` (code units past the end read as 0): a view of the
-        bytes as overlapping uint64s, one every two bytes (nothing copied)."""
+    def _views(cls, units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The key of every position of ``units`` and its first two units (code units past the end read
+        as 0): views of the bytes as overlapping uint64s and uint32s, one every two bytes (one copy, padded)."""
         padded = np.zeros(len(units) + cls.KEY_UNITS, dtype=np.uint16)
         padded[:len(units)] = units
-        return np.ndarray((len(units),), dtype="<u8", buffer=padded, strides=(2,))
+        return (np.ndarray((len(units),), dtype="<u8", buffer=padded, strides=(2,)),
+                np.ndarray((len(units),), dtype="<u4", buffer=padded, strides=(2,)))
 
     def find_literals(self, compact_utf16: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every occurrence of every literal in ``compact_utf16``: (literal id, start, end) in code units."""
         units = np.frombuffer(compact_utf16, dtype=np.uint16)
         if not len(units) or not self._groups:
             return EMPTY, EMPTY, EMPTY
-        keys = self._all_keys(units)
-        marks = self._filter[self._hash(units, np.r_[units[1:], np.zeros(1, dtype=np.uint16)])]
+        keys, pairs = self._views(units)
+        marks = self._filter[self._hash(pairs)]
+        marked = np.flatnonzero(marks)                 # where a literal of some group can start
+        marked_bits = marks[marked]
         found_at, found_id = [], []
         for width, bit, distinct, first, count, ids in self._groups:
-            table = self._one_unit[0][units] if width == 1 else marks & bit
-            at = np.flatnonzero(table)
+            at = np.flatnonzero(self._one_unit[0][units]) if width == 1 else marked[(marked_bits & bit) != 0]
             masked = keys[at] & np.uint64((1 << (16 * width)) - 1)
             slot = np.minimum(np.searchsorted(distinct, masked), len(distinct) - 1)
             hit = np.flatnonzero(distinct[slot] == masked)
@@ -355,8 +360,7 @@ class RegexScope:
         self.whole = len(messages) > whole_above * len(block)
         if not self.whole and len(messages):
             starts, lengths = block.starts[messages], block.lengths[messages]
-            folded = block.folded
-            self.text = "".join([folded[a:a + n] for a, n in zip(starts.tolist(), lengths.tolist())])
+            self.text = block.folded_runs(messages)
             self.offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
             self.lengths, self.shift = lengths, starts - self.offsets
 
@@ -441,6 +445,12 @@ class PhraseSet:
         self._entry_counts = np.array([len(e) for e in self._entries], dtype=np.int64)
         self._first_entry = np.r_[0, np.cumsum(self._entry_counts)].astype(np.int64)
         self._flat_entries = np.array([i for e in self._entries for i in e], dtype=np.int64)
+
+    @staticmethod
+    def finds_every(literal: str) -> bool:
+        """Whether ``find`` reports every place ``literal`` stands in a block's folded view: it is its own
+        compact form (folded as it is, no separators) and not an ASCII word (those match only as whole words)."""
+        return bool(literal) and normalize(literal) == literal and not re.fullmatch(r"[a-z0-9]+", literal)
 
     def find(self, block: NormalizedBlock) -> Matches:
         """Every match in ``block``: arrays ``msg``, ``entry`` (index into labels/written), ``start``, ``end``."""

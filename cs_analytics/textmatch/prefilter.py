@@ -212,3 +212,139 @@ def prefiltered_spans(block, pattern: re.Pattern, sparse_below: float = 0.25) ->
     if messages is None or len(messages) >= sparse_below * len(block):
         return block.regex_spans(pattern)
     return block.regex_spans(pattern, messages, reach)
+
+
+MOST_ALTERNATIVES = 32       # a set of required literals grows by alternation and adjacency up to this size
+
+
+def required_literals(pattern: str) -> list[tuple[str, ...]]:
+    """Sets of strings such that every match of ``pattern`` holds one string of each set: its runs of
+    literal characters, with alternations and classes of them multiplied out (``改[^，]{0,4}地址`` →
+    {改}, {地址}; ``(一直|总是)(没|不)`` → {一直没, 一直不, 总是没, 总是不}; ``[?][!]|[!][?]`` → {?!, !?}) and
+    required repeats and optional parts written out (``!{2,}`` → {!!}; ``天(了)?(没|不)`` → {天没, 天不, 天了没,
+    天了不}). [] when none is known, or when the pattern ignores case."""
+    try:
+        parsed = sre_parse.parse(pattern)
+    except re.error:
+        return []
+    if parsed.state.flags & re.IGNORECASE:
+        return []
+
+    def product(left: set[str] | None, right: set[str] | None) -> set[str] | None:
+        if left is None or right is None or len(left) * len(right) > MOST_ALTERNATIVES:
+            return None
+        return {a + b for a in left for b in right}
+
+    def exact(item) -> set[str] | None:
+        """The strings one item matches, when they are few and fixed."""
+        op, arg = item
+        name = str(op)
+        if name == "LITERAL":
+            return {chr(arg)}
+        if name == "IN" and all(str(o) == "LITERAL" for o, _ in arg) and len(arg) <= MOST_ALTERNATIVES:
+            return {chr(a) for _, a in arg}
+        if name == "SUBPATTERN" and not (arg[1] | arg[2]):
+            return exact_sequence(arg[-1])
+        if name == "BRANCH":
+            branches = [exact_sequence(b) for b in arg[1]]
+            if None in branches or sum(map(len, branches)) > MOST_ALTERNATIVES:
+                return None
+            return set().union(*branches)
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and arg[1] <= 4:     # (了|都)? → {"", 了, 都}
+            inner, times, out = exact_sequence(arg[2]), {""}, set()
+            for count in range(arg[1] + 1):
+                if count >= arg[0]:
+                    out |= times
+                times = product(times, inner) if count < arg[1] else times
+                if times is None or len(out) > MOST_ALTERNATIVES:
+                    return None
+            return out
+        return None
+
+    def exact_sequence(items) -> set[str] | None:
+        out: set[str] | None = {""}
+        for item in items:
+            out = product(out, exact(item))
+        return out
+
+    def best(sets: list[set[str]]) -> set[str] | None:
+        """Of sets that are all required, the one likely rarest: longest shortest string, then fewest."""
+        return max(sets, key=lambda s: (min(map(len, s)), -len(s)), default=None)
+
+    def required(items) -> list[set[str]]:
+        found: list[set[str]] = []
+        run: set[str] = {""}                    # the exact strings of the items just before
+
+        def close() -> None:
+            nonlocal run
+            if run != {""}:
+                found.append(run)
+            run = {""}
+
+        for item in items:
+            strings = exact(item)
+            if strings is not None:
+                joined = product(run, strings)
+                if joined is None:
+                    close()
+                    joined = strings
+                run = joined
+                continue
+            close()
+            op, arg = item
+            name = str(op)
+            if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and arg[0] >= 1:
+                inner = exact_sequence(arg[2])
+                repeated = {""}
+                for _ in range(min(arg[0], 4)):
+                    repeated = product(repeated, inner)
+                found += [repeated] if repeated not in (None, {""}) else required(arg[2])
+            elif name == "SUBPATTERN" and not (arg[1] | arg[2]):
+                found += required(arg[-1])
+            elif name == "ATOMIC_GROUP":
+                found += required(arg)
+            elif name == "BRANCH":
+                per_branch = [best(required(b)) for b in arg[1]]
+                if None not in per_branch and sum(map(len, per_branch)) <= MOST_ALTERNATIVES:
+                    found.append(set().union(*per_branch))
+        close()
+        return [s for s in found if "" not in s]
+
+    return [tuple(sorted(s)) for s in required(parsed)]
+
+
+def has_lookarounds(pattern: str) -> bool:
+    """Whether ``pattern`` looks at text it does not match: lookarounds, anchors, word boundaries
+    (a match of a pattern without them depends only on the characters it spans)."""
+    def walk(items) -> bool:
+        for op, arg in items:
+            name = str(op)
+            if name in ("AT", "ASSERT", "ASSERT_NOT", "GROUPREF", "GROUPREF_EXISTS"):
+                return True
+            if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and walk(arg[2]):
+                return True
+            if name == "SUBPATTERN" and walk(arg[-1]):
+                return True
+            if name == "ATOMIC_GROUP" and walk(arg):
+                return True
+            if name == "BRANCH" and any(walk(b) for b in arg[1]):
+                return True
+        return False
+
+    try:
+        return walk(sre_parse.parse(pattern))
+    except re.error:
+        return True
+
+
+def candidate_spans(block, pattern: re.Pattern, messages: np.ndarray | None, sparse_below: float = 0.25) -> np.ndarray:
+    """``block.regex_spans(pattern)`` when only ``messages`` (ascending) can hold a match (None: any can):
+    Python scans just their runs when they are fewer than ``sparse_below`` of the block, each as far as
+    the pattern can look past a match's start (``match_reach``), or, for a pattern that looks at
+    nothing beyond its match (``has_lookarounds``), to the run's end. Else it scans the whole block."""
+    if messages is None or len(messages) >= sparse_below * len(block):
+        return block.regex_spans(pattern)
+    reach = match_reach(pattern.pattern)
+    if reach is None and not has_lookarounds(pattern.pattern):
+        reach = 0
+    return block.regex_spans(pattern) if reach is None else block.regex_spans(pattern, messages, reach)

@@ -7,7 +7,8 @@ Prints messages/s for ``complaint_signals`` (matching), ``label_messages`` and `
 (given the signals), median of ``--repeat`` runs, then, on the same data, each grouping step done by a
 loop over messages or sessions (how it was first written) and by sorted codes (how it is done now),
 and the per-session steps (talkative counts, session heads) done by pandas sorting by session id and
-grouping against session codes, with the ratios. Timings on a shared machine are noisy: compare medians and ratios.
+grouping against session codes, and the taxonomy's regexes scanned over the whole block and only over the
+messages holding their required literals, with the ratios. Timings on a shared machine are noisy: compare medians and ratios.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from cs_analytics import classify_complaints, complaint_signals, label_messages
 from cs_analytics.base.schema import as_messages
 from cs_analytics.findings import complaints
 from cs_analytics.findings.complaints import talkative_sessions
+from cs_analytics.textmatch.prefilter import candidate_spans
 from sample_copies import repeated_sample
 
 
@@ -112,6 +114,26 @@ def coded_session_heads(messages: pd.DataFrame) -> pd.DataFrame:
     return complaints._session_heads(messages, sessions, sessions.by_id(customer_rows))
 
 
+def regex_scans(messages: pd.DataFrame, repeat: int) -> None:
+    """The taxonomy's regexes over the customers' messages: each scanned over the whole block (as before)
+    against only the messages holding one literal of each set it requires (found by the phrase scan that
+    runs anyway), with the spans compared."""
+    taxonomy = complaints.load_taxonomy()
+    rows = np.flatnonzero(messages["role"].eq("customer").to_numpy(dtype=bool, na_value=False))
+    block = complaints.normalize_block(complaints._arrow_text(messages).take(rows))
+    found = taxonomy._phrase_set.find(block)
+    kinds, indexes = taxonomy._phrase_codes
+    literal = kinds[found["entry"]] < 0
+    candidates = complaints._regex_candidates(found["msg"][literal], indexes[found["entry"]][literal], taxonomy)
+    patterns = [pattern for _, pattern in taxonomy._regexes]
+    whole, expected = median_seconds(lambda: [block.regex_spans(p) for p in patterns], repeat)
+    fast, got = median_seconds(lambda: [candidate_spans(block, p, candidates.get(i)) for i, p in enumerate(patterns)],
+                               repeat)
+    same = all(np.array_equal(a, b) for a, b in zip(got, expected))
+    print(f"{'taxonomy regexes':<28} whole block {whole:.3f} s, messages holding their literals {fast:.3f} s: "
+          f"{whole / fast:,.1f}x ({len(candidates)} of {len(patterns)} prefiltered; same spans: {same})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--copies", type=int, default=40, help="copies of the sample (each ~26k messages)")
@@ -155,6 +177,7 @@ def main() -> None:
         slow, expected = median_seconds(grouped, args.repeat)
         fast, got = median_seconds(coded, args.repeat)
         print(f"{name:<28} pandas {slow:.2f} s, codes {fast:.3f} s: {slow / fast:,.1f}x (same table: {got.equals(expected)})")
+    regex_scans(big, args.repeat)
 
 
 if __name__ == "__main__":
