@@ -35,6 +35,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..base import compact_pickle
+from ..base.arrays import arrow_strings
 from ..ingest.dataset import partition_of
 from .timing import finish_platform_metrics, platform_metric_counts
 
@@ -48,6 +50,9 @@ POSITIONS = "positions"
 PARALLEL_FROM_MESSAGES = 200_000
 # the most messages one process analyses at once (bounds each process's working memory)
 PART_MESSAGES = 1_000_000
+# the share of the messages this process analyses itself when it shares them with forked workers
+# (it also combines the parts and computes the platform metrics): the rest is shared evenly
+FIRST_SHARE = 0.5
 # the messages analysed in this process before forking more workers than there are cores, so that
 # every worker inherits the compiled rulebook, taxonomy and phrase lists instead of compiling its own
 WARM_UP_MESSAGES = 2_000
@@ -150,17 +155,22 @@ _SHARED: dict = {}
 
 
 def _run_part(index: int) -> dict:
-    """The findings of part ``index`` (``part_findings`` with positions)."""
+    """The findings of part ``index``: of a run of sessions (``session_runs``), or of the messages
+    ``partition_of`` put in that part (``part_findings`` with positions)."""
     findings = _SHARED["findings"]
+    if "runs" in _SHARED:
+        return part_findings(findings.part(_SHARED["runs"][index]), _SHARED["names"])
     rows = np.flatnonzero(_SHARED["part"] == index)
     return part_findings(findings.part(rows), _SHARED["names"], rows)
 
 
 def _write_part(index: int) -> dict:
     """In a worker process: the findings of part ``index`` written under the shared folder, one pickle
-    (table and positions) per finding. Returns the files (None for a time-based finding of an export
-    without times) and the platform metric counts."""
+    (table, and its positions when the part has them) per finding, dates as codes
+    (``compact_pickle``). Returns the files (None for a time-based finding of an export without
+    times) and the platform metric counts."""
     found = _run_part(index)
+    positions = found.get(POSITIONS, {})
     files = {}
     for name, table in found.items():
         if name in (METRIC_COUNTS, POSITIONS):
@@ -170,7 +180,7 @@ def _write_part(index: int) -> dict:
             continue
         files[name] = Path(_SHARED["folder"]) / f"{name}-{index:05d}.pickle"
         with open(files[name], "wb") as file:
-            pickle.dump((table, found[POSITIONS][name]), file, protocol=pickle.HIGHEST_PROTOCOL)
+            compact_pickle.dump((table, positions.get(name)), file)
     return {"index": index, "files": files, METRIC_COUNTS: found.get(METRIC_COUNTS)}
 
 
@@ -180,13 +190,15 @@ class WrittenParts:
     first asked for (``table``); each file is read once and deleted. The temporary folder goes with
     this object."""
 
-    def __init__(self, folder: str, kept: list[dict], written: list[dict], recipes: dict):
+    def __init__(self, folder: str, kept: list[dict], written: list[dict], recipes: dict, metrics_in_parts: bool = True):
         self.folder, self.kept, self.written, self.recipes = folder, kept, written, recipes
+        self.metrics_in_parts = metrics_in_parts
         weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
 
     def results(self, names) -> dict:
         """Per finding: None when no part has it (no send times), else a function giving its table;
-        the platform metrics from the parts' counts."""
+        the platform metrics from the parts' counts (when the parts computed them: runs of sessions
+        do not hold whole buyers, and ``Findings`` computes them from the combined reply rounds)."""
         out = {}
         for name in names:
             if name not in PART_FINDINGS:
@@ -195,7 +207,7 @@ class WrittenParts:
                       [summary["files"][name] is not None for summary in self.written]
             out[name] = partial(self.table, name) if any(present) else None
         counts = [part[METRIC_COUNTS] for part in self.kept + self.written if part.get(METRIC_COUNTS) is not None]
-        if "platform_metrics" in names:
+        if "platform_metrics" in names and self.metrics_in_parts:
             out["platform_metrics"] = (finish_platform_metrics(pd.concat(counts, ignore_index=True), self.recipes)
                                        if counts else None)
         return out
@@ -204,7 +216,7 @@ class WrittenParts:
         """The combined table of finding ``name`` (the parts are let go once combined)."""
         tables, positions = [], []
         for part in self.kept:
-            table, position = part.pop(name), part[POSITIONS].pop(name, None)
+            table, position = part.pop(name), part.get(POSITIONS, {}).pop(name, None)
             if table is not None:
                 tables.append(table)
                 positions.append(position)
@@ -217,7 +229,7 @@ class WrittenParts:
             os.remove(path)
             tables.append(table)
             positions.append(position)
-        return combine_table(name, tables, positions)
+        return combine_table(name, tables, None if any(p is None for p in positions) else positions)
 
 
 def fork_available() -> bool:
@@ -230,7 +242,25 @@ def sessions_in_order(messages: pd.DataFrame) -> bool:
     """Whether the messages come session by session in session-id order (as ``load_logs`` gives them):
     then the findings of parts, put back in the input's order, are row for row the whole table's."""
     ids = messages["session_id"]
+    if isinstance(ids.dtype, pd.StringDtype):        # text ids: compared in Arrow (code point order, as Python)
+        import pyarrow.compute as pc
+
+        array = arrow_strings(ids)
+        return array.null_count == 0 and (len(array) < 2 or pc.all(pc.greater_equal(array[1:], array[:-1])).as_py())
     return bool(ids.notna().all() and ids.is_monotonic_increasing)
+
+
+def session_starts(ids: pd.Series) -> np.ndarray:
+    """The positions where a new session starts in a column of session ids (0 included when not empty)."""
+    if isinstance(ids.dtype, pd.StringDtype):
+        import pyarrow.compute as pc
+
+        array = arrow_strings(ids)
+        changed = pc.not_equal(array[1:], array[:-1]).to_numpy(zero_copy_only=False) if len(array) > 1 else []
+    else:
+        values = ids.to_numpy()
+        changed = values[1:] != values[:-1]
+    return np.concatenate([[0] if len(ids) else [], np.flatnonzero(changed) + 1]).astype(np.int64)
 
 
 def resolve_workers(workers, n_messages: int, messages: pd.DataFrame | None = None) -> int:
@@ -250,38 +280,58 @@ def resolve_workers(workers, n_messages: int, messages: pd.DataFrame | None = No
     return workers if fork_available() else 1
 
 
+def session_runs(messages: pd.DataFrame, shares) -> list[slice]:
+    """The messages (in session order, ``sessions_in_order``) cut into consecutive runs of whole
+    sessions holding about ``shares`` of them (fractions adding up to 1): each cut is the session
+    start nearest to its share."""
+    n = len(messages)
+    starts = np.append(session_starts(messages["session_id"]), n)
+    wanted = np.round(np.cumsum(shares)[:-1] * n).astype(np.int64)
+    after = np.minimum(np.searchsorted(starts, wanted), len(starts) - 1)
+    before = np.maximum(after - 1, 0)
+    nearest = np.where(wanted - starts[before] <= starts[after] - wanted, starts[before], starts[after])
+    cuts = np.concatenate([[0], np.maximum.accumulate(nearest), [n]]) if n else np.zeros(len(shares) + 1, np.int64)
+    return [slice(int(start), int(stop)) for start, stop in zip(cuts[:-1], cuts[1:])]
+
+
 def compute_in_processes(findings, workers: int, names=None) -> dict:
     """The findings of ``findings.messages`` computed in ``workers`` processes, one part of whole
-    sessions and buyers at a time each, combined so that they equal the findings of one process.
+    sessions at a time each, combined so that they equal the findings of one process.
     Returns per finding its table's source for ``Findings``: a function that combines the parts when
     the table is first asked for (``WrittenParts``), None for a time-based finding without times, or
     the table (platform metrics).
 
-    Up to ``PART_MESSAGES`` messages a process: with two parts this process takes the first while a
-    forked worker takes the second; a larger table is cut into more parts, each computed in a fresh
-    forked worker (so no process holds more than one part's working memory) while this process only
-    collects what they wrote, after analysing a few messages itself so that the workers inherit the
-    compiled layers."""
+    Up to ``PART_MESSAGES`` messages a process, the messages are cut into ``workers`` runs of
+    consecutive sessions (``session_runs``): this process takes the first (``FIRST_SHARE`` of the
+    messages: it also combines the parts and computes the platform metrics, which need whole buyers,
+    from the combined reply rounds) while forked workers take the others; the parts' tables laid end
+    to end are the whole table's. A larger table is cut into more parts of whole sessions and buyers
+    (``partition_of``), each computed in a fresh forked worker (so no process holds more than one
+    part's working memory) while this process only collects what they wrote, after analysing a few
+    messages itself so that the workers inherit the compiled layers; the parts' platform metric
+    counts add up to the whole's."""
     names = tuple(names or (*PART_FINDINGS, "platform_metrics"))
     n_parts = max(workers, -(-len(findings.messages) // PART_MESSAGES))
-    part = partition_of(findings.messages, n_parts)
     folder = tempfile.mkdtemp(prefix="cs-analytics-parts-")
-    _SHARED.update(findings=findings, part=part, names=names, folder=folder)
     context = get_context("fork")
     try:
         if n_parts == workers:
+            rest = (1 - FIRST_SHARE) / (workers - 1)
+            runs = session_runs(findings.messages, [FIRST_SHARE] + [rest] * (workers - 1))
+            part_names = tuple(name for name in names if name in PART_FINDINGS)
+            _SHARED.update(findings=findings, runs=runs, names=part_names, folder=folder)
             with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
                 others = pool.map(_write_part, range(1, workers))
                 kept = [_run_part(0)]                # this process works on part 0 meanwhile
                 written = list(others)
-        else:
-            findings.part(np.arange(min(WARM_UP_MESSAGES, len(findings.messages)))).compute()
-            kept = []
-            with context.Pool(processes=workers, maxtasksperchild=1) as pool:
-                written = sorted(pool.imap_unordered(_write_part, range(n_parts)), key=lambda r: r["index"])
+            return WrittenParts(folder, kept, written, findings.recipes, metrics_in_parts=False).results(names)
+        _SHARED.update(findings=findings, part=partition_of(findings.messages, n_parts), names=names, folder=folder)
+        findings.part(np.arange(min(WARM_UP_MESSAGES, len(findings.messages)))).compute()
+        with context.Pool(processes=workers, maxtasksperchild=1) as pool:
+            written = sorted(pool.imap_unordered(_write_part, range(n_parts)), key=lambda r: r["index"])
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     finally:
         _SHARED.clear()
-    return WrittenParts(folder, kept, written, findings.recipes).results(names)
+    return WrittenParts(folder, [], written, findings.recipes).results(names)
