@@ -4,7 +4,8 @@ A column of ``datetime.date`` objects (the reply rounds' ``week``, the politenes
 object array: plain pickle writes every date through its ``__reduce__``, about a microsecond each, and
 reading it back builds every date again. Here such an array is written as its codes, its few distinct
 dates and its missing values (each missing value as it was: None, NaN or NaT), and read back as the
-same array: equal values, the same dtype, shape and missing objects. Everything else is pickled as
+same array: equal values, the same dtype, shape and missing objects (a block of several object
+columns, as pandas may hold them, column by column). Everything else is pickled as
 pickle pickles it. The file is an ordinary pickle: ``pickle.load`` reads it.
 """
 from __future__ import annotations
@@ -24,10 +25,16 @@ MAX_DISTINCT_DATES = 4096
 class _Pickler(pickle.Pickler):
     def reducer_override(self, obj):
         if type(obj) is np.ndarray and obj.dtype == object:
+            if obj.ndim == 2 and len(obj) > 1 and obj.flags.c_contiguous and any(map(_dates, obj)):
+                return np.stack, (list(obj),)           # a block of columns: each column on its own
             encoded = date_codes(obj)
             if encoded is not None:
                 return dates_from_codes, encoded
         return NotImplemented
+
+
+def _dates(values: np.ndarray) -> bool:
+    return pd.api.types.infer_dtype(values, skipna=True) == "date"
 
 
 def dump(obj, file) -> None:
@@ -49,7 +56,7 @@ def date_codes(values: np.ndarray) -> tuple | None:
     if values.size == 0 or not values.flags.c_contiguous:
         return None
     flat = values.reshape(-1)
-    if pd.api.types.infer_dtype(flat, skipna=True) != "date":        # dates, or datetimes: checked below
+    if not _dates(flat):                                               # dates, or datetimes: checked below
         return None
     codes, distinct = pd.factorize(flat)                               # missing values: -1
     if len(distinct) > MAX_DISTINCT_DATES or any(type(day) is not datetime.date for day in distinct):
