@@ -50,9 +50,10 @@ POSITIONS = "positions"
 PARALLEL_FROM_MESSAGES = 200_000
 # the most messages one process analyses at once (bounds each process's working memory)
 PART_MESSAGES = 1_000_000
-# the share of the messages this process analyses itself when it shares them with forked workers
-# (it also combines the parts and computes the platform metrics): the rest is shared evenly
-FIRST_SHARE = 0.5
+# the platform metrics of the whole table, computed in this process after the parts, cost about this
+# share of the parts' work (measured: 0.31 s against 7 s on 1M generated messages), so this process
+# takes that much less of the messages (``first_share``)
+METRICS_SHARE = 0.045
 # the messages analysed in this process before forking more workers than there are cores, so that
 # every worker inherits the compiled rulebook, taxonomy and phrase lists instead of compiling its own
 WARM_UP_MESSAGES = 2_000
@@ -94,15 +95,53 @@ def _positions(messages: pd.DataFrame, tables: dict, rows: np.ndarray) -> dict:
 
 def concat_parts(tables: list[pd.DataFrame]) -> pd.DataFrame:
     """Parts concatenated with each categorical column kept categorical (categories in order of first
-    appearance across the parts when the parts' categories differ)."""
+    appearance across the parts when the parts' categories differ), and a column a part holds only
+    missing values in typed as the other parts have it (``_typed_alike``)."""
     tables = [t for t in tables if t is not None]
-    nonempty = [t for t in tables if len(t)] or tables[:1]
+    nonempty = _typed_alike([t for t in tables if len(t)]) or tables[:1]
     frame = pd.concat(nonempty, ignore_index=True)
     for column in nonempty[0].columns:
         if isinstance(nonempty[0][column].dtype, pd.CategoricalDtype) and not isinstance(frame[column].dtype, pd.CategoricalDtype):
             cats = pd.unique(np.concatenate([t[column].cat.categories.to_numpy(dtype=object) for t in nonempty]))
             frame[column] = pd.Categorical(frame[column], categories=cats)
     return frame
+
+
+def _typed_alike(tables: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """The parts given the same columns, in the same order, with the same dtypes, when some step's
+    columns depend on what a part holds: a column a part lacks (a check's evidence where the part had
+    nothing to show) is added missing after the column it follows elsewhere; a column a part holds
+    only missing values in as objects (a dtype inferred from no value: complaint sessions'
+    ``primary_message_id``) takes the dtype the other parts' values gave it. The whole table has
+    the columns any part has, typed by their values."""
+    if all(list(t.columns) == list(tables[0].columns) and t.dtypes.equals(tables[0].dtypes) for t in tables[1:]):
+        return tables
+    columns = list(max(tables, key=lambda t: t.shape[1]).columns)
+    for table in tables:
+        for before, column in zip([None, *table.columns[:-1]], table.columns):
+            if column not in columns:
+                columns.insert(columns.index(before) + 1 if before is not None else 0, column)
+    unknown = {id(t): [c for c in t.columns if t[c].dtype == object and t[c].isna().all()] for t in tables}
+    typed = {}
+    for table in tables:
+        for column in table.columns:
+            if column not in unknown[id(table)]:
+                typed.setdefault(column, table[column].dtype)
+    out = []
+    for table in tables:
+        filled = {column: _missing(table.index, typed.get(column, object)) for column in columns
+                  if column not in table or (column in unknown[id(table)] and typed.get(column, object) != object)}
+        out.append(table.assign(**filled)[columns] if filled or list(table.columns) != columns else table)
+    return out
+
+
+def _missing(index: pd.Index, dtype) -> pd.Series:
+    """A column of missing values of ``dtype`` (objects where the dtype holds none: integers)."""
+    empty = pd.Series(None, index=index, dtype=object)
+    try:
+        return empty.astype(dtype) if dtype != bool else empty
+    except (TypeError, ValueError):
+        return empty
 
 
 def combine(parts: list[dict], recipes: dict) -> dict:
@@ -294,6 +333,14 @@ def session_runs(messages: pd.DataFrame, shares) -> list[slice]:
     return [slice(int(start), int(stop)) for start, stop in zip(cuts[:-1], cuts[1:])]
 
 
+def first_share(workers: int, metrics: bool) -> float:
+    """The share of the messages this process analyses itself among ``workers`` processes, so that all
+    finish together when it also computes the platform metrics (``metrics``, ``METRICS_SHARE`` of
+    the work): s + m = (1 - s) / (workers - 1)."""
+    m = METRICS_SHARE if metrics else 0.0
+    return max(0.0, (1 - m * (workers - 1)) / workers)
+
+
 def compute_in_processes(findings, workers: int, names=None) -> dict:
     """The findings of ``findings.messages`` computed in ``workers`` processes, one part of whole
     sessions at a time each, combined so that they equal the findings of one process.
@@ -302,9 +349,9 @@ def compute_in_processes(findings, workers: int, names=None) -> dict:
     the table (platform metrics).
 
     Up to ``PART_MESSAGES`` messages a process, the messages are cut into ``workers`` runs of
-    consecutive sessions (``session_runs``): this process takes the first (``FIRST_SHARE`` of the
-    messages: it also combines the parts and computes the platform metrics, which need whole buyers,
-    from the combined reply rounds) while forked workers take the others; the parts' tables laid end
+    consecutive sessions (``session_runs``): this process takes the first (``first_share`` of the
+    messages: it also computes the platform metrics, which need whole buyers, from the combined reply
+    rounds) while forked workers take the others; the parts' tables laid end
     to end are the whole table's. A larger table is cut into more parts of whole sessions and buyers
     (``partition_of``), each computed in a fresh forked worker (so no process holds more than one
     part's working memory) while this process only collects what they wrote, after analysing a few
@@ -316,8 +363,8 @@ def compute_in_processes(findings, workers: int, names=None) -> dict:
     context = get_context("fork")
     try:
         if n_parts == workers:
-            rest = (1 - FIRST_SHARE) / (workers - 1)
-            runs = session_runs(findings.messages, [FIRST_SHARE] + [rest] * (workers - 1))
+            first = first_share(workers, metrics="platform_metrics" in names and findings.timed)
+            runs = session_runs(findings.messages, [first] + [(1 - first) / (workers - 1)] * (workers - 1))
             part_names = tuple(name for name in names if name in PART_FINDINGS)
             _SHARED.update(findings=findings, runs=runs, names=part_names, folder=folder)
             with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
