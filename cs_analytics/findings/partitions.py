@@ -5,19 +5,28 @@ Every finding is a property of one session (politeness, process, complaint sessi
 rounds, session times), of one message (hits, complaint signals, message labels) or of one reply round
 (long waits), so a part holding whole sessions computes them exactly as the whole table would. The one
 exception is the platforms' response metrics: JD joins a buyer's sessions within 10 minutes
-(``session_merge_gap_s``) and Taobao judges a buyer's day, so a part holds whole *buyers*:
-``ingest.dataset.partition_of`` hashes the shop and the buyer id of each session (the session id where
-the buyer is unknown) with pandas' fixed-key SipHash, the same number on every machine and in every run. Metrics
-are then combined from per-part numerators and denominators (``platform_metric_counts``), which is
-exact: sums of counts, and sums of whole seconds.
+(``session_merge_gap_s``) and Pinduoduo judges a buyer's day, so they need whole *buyers*.
 
-``combine`` concatenates the parts and restores the single-table order: message tables by the
-message's position in the input, session and round tables by the session's first position, long waits
-by wait (longest first, then that order).
+Two ways to cut the messages:
 
-Worker processes write each part's findings to a temporary folder as they finish (``WrittenParts``):
-this process holds only the messages and reads a finding's parts, one finding at a time, when it is
-first asked for, so its memory does not grow with every part's findings at once.
+- **Runs of consecutive sessions** (``session_runs``), when every process takes one part (up to
+  ``PART_MESSAGES`` messages a process). The messages come in session order (``sessions_in_order``),
+  so the parts are slices of the table (no copy) and their tables laid end to end are the whole
+  table's, row for row: nothing to reorder. The platform metrics are then computed in this process
+  from the combined reply rounds, as one process would, so this process takes a little less of the
+  messages (``first_share``).
+- **Parts of whole sessions and buyers** (``ingest.dataset.partition_of``: a hash of the shop and the
+  buyer id of each session, the session id where the buyer is unknown, with pandas' fixed-key SipHash,
+  the same number on every machine and in every run), for more parts than processes and for Dask.
+  Metrics are combined from per-part numerators and denominators (``platform_metric_counts``), which
+  is exact: sums of counts, and sums of whole seconds. ``combine`` concatenates the parts and restores
+  the single-table order: message tables by the message's position in the input, session and round
+  tables by the session's first position, long waits by wait (longest first, then that order).
+
+Worker processes write each part's findings to a temporary folder as they finish (``WrittenParts``;
+columns of dates as codes, ``base.compact_pickle``): this process holds only the messages and reads a
+finding's parts, one finding at a time, when it is first asked for, so its memory does not grow with
+every part's findings at once.
 """
 from __future__ import annotations
 
