@@ -6,7 +6,8 @@ sitting.
     .venv/bin/python tests/benchmarks/bench_parallel.py --file messages.parquet --before /tmp/old-checkout
 
 Each run is a fresh process: ``analyze(messages, workers=2).compute()`` and then every finding read
-(loading excluded), and the same in one process. The timeline (of the median two-process run) says
+(loading excluded), and the same in one process; wall and CPU time (this process's, and the worker's:
+less noisy than the wall time on a busy machine). The timeline (of the median two-process run) says
 when this process and the forked worker start and end their parts, how long the worker takes to
 write its tables, how long this process waits for it, and what is left after both (combining the
 parts, the platform metrics). ``--before`` runs another checkout (``git worktree add /tmp/old
@@ -28,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))       # tests/ (real_corpus)
 
 CHILD = r"""
-import functools, json, os, sys, time
+import functools, json, os, resource, sys, time
 import pandas as pd
 from cs_analytics import analyze
 from cs_analytics.findings import partitions
@@ -53,11 +54,13 @@ partitions._run_part = timed(lambda index: f"part {index}", partitions._run_part
 partitions._write_part = timed(lambda index: f"write {index}", partitions._write_part)
 partitions.compute_in_processes = timed(lambda *a: "compute_in_processes", partitions.compute_in_processes)
 messages = pd.read_parquet(path)
-start = time.time()
+start, cpu = time.time(), time.process_time()
 found = analyze(messages, workers=workers).compute()
 tables = [getattr(found, name) for name in FINDINGS]
-end = time.time()
-print(json.dumps({"start": start, "end": end, "pid": os.getpid()}))
+end, cpu = time.time(), time.process_time() - cpu
+workers_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"start": start, "end": end, "pid": os.getpid(), "cpu": cpu,
+                  "workers_cpu": workers_cpu.ru_utime + workers_cpu.ru_stime}))
 """
 
 
@@ -129,6 +132,10 @@ def main() -> None:
         two = two_runs[len(two_runs) // 2]["seconds"]
         print(f"\n[{label}] one process {one:.2f} s, two processes {two:.2f} s "
               f"({one / two:.2f}x; a perfect split would be {one / 2:.2f} s, the rest is {two - one / 2:.2f} s)")
+        one_cpu = statistics.median(r["cpu"] for r in runs[label, 1])
+        mine, theirs = (statistics.median(r[key] for r in runs[label, 2]) for key in ("cpu", "workers_cpu"))
+        print(f"  CPU: one process {one_cpu:.2f} s; two processes {mine:.2f} s here + {theirs:.2f} s in the worker "
+              f"= {mine + theirs:.2f} s ({mine + theirs - one_cpu:+.2f} s)")
         print(timeline(two_runs[len(two_runs) // 2]))
     if args.before:
         ratio = statistics.median(r["seconds"] for r in runs["before", 2]) / \
