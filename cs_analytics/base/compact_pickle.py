@@ -10,6 +10,7 @@ pickle pickles it. The file is an ordinary pickle: ``pickle.load`` reads it.
 """
 from __future__ import annotations
 
+import copyreg
 import datetime
 import io
 import pickle
@@ -22,15 +23,21 @@ import pandas as pd
 MAX_DISTINCT_DATES = 4096
 
 
+def _reduce_array(values: np.ndarray):
+    """How the pickler writes an ndarray: an object array of dates as codes, a block of object columns
+    column by column (when one holds dates), anything else as numpy writes it."""
+    if values.dtype == object:
+        if values.ndim == 2 and len(values) > 1 and values.flags.c_contiguous and any(map(_dates, values)):
+            return np.stack, (list(values),)
+        encoded = date_codes(values)
+        if encoded is not None:
+            return dates_from_codes, encoded
+    return values.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+
+
 class _Pickler(pickle.Pickler):
-    def reducer_override(self, obj):
-        if type(obj) is np.ndarray and obj.dtype == object:
-            if obj.ndim == 2 and len(obj) > 1 and obj.flags.c_contiguous and any(map(_dates, obj)):
-                return np.stack, (list(obj),)           # a block of columns: each column on its own
-            encoded = date_codes(obj)
-            if encoded is not None:
-                return dates_from_codes, encoded
-        return NotImplemented
+    # looked up by exact type, in C: no Python call for the other objects pickled
+    dispatch_table = {**copyreg.dispatch_table, np.ndarray: _reduce_array}
 
 
 def _dates(values: np.ndarray) -> bool:
