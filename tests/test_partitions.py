@@ -238,6 +238,20 @@ def test_parts_without_times_or_with_only_some_findings(sample_load, monkeypatch
     pd.testing.assert_frame_equal(some.owners, analyze(sample_load.messages, workers=1).owners)
 
 
+@pytest.mark.skipif(not fork_available(), reason="worker processes start by fork (Linux only)")
+def test_runs_of_sessions_with_only_some_findings(sample_load):
+    """The platform metrics need the combined reply rounds: the parts compute those too, but only the
+    findings asked for are kept."""
+    whole = analyze(sample_load.messages, workers=1)
+    metrics = analyze(sample_load.messages, workers=2).compute(["platform_metrics"])
+    assert metrics.computed() == ["platform_metrics"]
+    pd.testing.assert_frame_equal(metrics.platform_metrics, whole.platform_metrics)
+    both = analyze(sample_load.messages, workers=2).compute(["reply_rounds", "platform_metrics", "hits"])
+    assert set(both.computed()) == {"reply_rounds", "platform_metrics", "hits"}
+    for name in ("reply_rounds", "platform_metrics", "hits"):
+        pd.testing.assert_frame_equal(getattr(both, name), getattr(whole, name), obj=name)
+
+
 def test_platform_metric_counts_add_up_exactly(sample_load):
     messages = sample_load.messages
     for by in (None, "shop", ["platform", "agent_id"]):

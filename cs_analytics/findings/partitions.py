@@ -47,7 +47,7 @@ import pandas as pd
 from ..base import compact_pickle
 from ..base.arrays import arrow_strings
 from ..ingest.dataset import partition_of
-from .timing import finish_platform_metrics, platform_metric_counts
+from .timing import finish_platform_metrics, platform_metric_counts, platform_metrics
 
 # the findings computed per part; platform_metrics is combined from METRIC_COUNTS
 PART_FINDINGS = ("hits", "complaint_signals", "message_labels", "complaint_sessions", "owners", "reply_rounds",
@@ -374,13 +374,20 @@ def compute_in_processes(findings, workers: int, names=None) -> dict:
         if n_parts == workers:
             first = first_share(workers, metrics="platform_metrics" in names and findings.timed)
             runs = session_runs(findings.messages, [first] + [(1 - first) / (workers - 1)] * (workers - 1))
-            part_names = tuple(name for name in names if name in PART_FINDINGS)
+            metrics = "platform_metrics" in names and findings.timed
+            # the platform metrics are computed from the combined reply rounds: the parts compute those
+            part_names = tuple(name for name in PART_FINDINGS if name in names or (metrics and name == "reply_rounds"))
             _SHARED.update(findings=findings, runs=runs, names=part_names, folder=folder)
             with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
                 others = pool.map(_write_part, range(1, workers))
                 kept = [_run_part(0)]                # this process works on part 0 meanwhile
                 written = list(others)
-            return WrittenParts(folder, kept, written, findings.recipes, metrics_in_parts=False).results(names)
+            parts = WrittenParts(folder, kept, written, findings.recipes, metrics_in_parts=False)
+            results = parts.results(names)
+            if metrics and "reply_rounds" not in names:      # else Findings computes them from its reply rounds
+                results["platform_metrics"] = platform_metrics(findings.messages, findings.recipes,
+                                                               rounds=parts.table("reply_rounds"))
+            return results
         _SHARED.update(findings=findings, part=partition_of(findings.messages, n_parts), names=names, folder=folder)
         findings.part(np.arange(min(WARM_UP_MESSAGES, len(findings.messages)))).compute()
         with context.Pool(processes=workers, maxtasksperchild=1) as pool:
