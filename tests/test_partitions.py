@@ -9,17 +9,18 @@ import pytest
 
 from cs_analytics import analyze, load_logs
 from cs_analytics.findings.analyze import FINDINGS
-from cs_analytics.findings.partitions import (combine, compute_in_processes, fork_available, part_findings,
-                                              partition_of, resolve_workers, sessions_in_order)
+from cs_analytics.findings.partitions import (combine, compute_in_processes, concat_parts, first_share, fork_available,
+                                              part_findings, partition_of, resolve_workers, session_runs,
+                                              session_starts, sessions_in_order)
 from cs_analytics.findings.timing import finish_platform_metrics, platform_metric_counts, platform_metrics
 
 from shapes import SHAPES, shaped_export, write_export
 
 
-def assert_same_findings(whole, parted: dict) -> None:
-    """Every finding of ``parted`` equals the whole table's, row for row (seconds summed across parts
-    may differ in the last bit, hence rtol)."""
-    for name in FINDINGS:
+def assert_same_findings(whole, parted: dict, names=FINDINGS) -> None:
+    """Every finding (of ``names``) of ``parted`` equals the whole table's, row for row (seconds summed
+    across parts may differ in the last bit, hence rtol)."""
+    for name in names:
         expected = getattr(whole, name)
         if expected is None:
             assert parted.get(name) is None, name
@@ -93,11 +94,100 @@ def test_every_shape_combines(shape, tmp_path):
     assert_same_findings(whole, combine(parts, whole.recipes))
 
 
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_shape_combines_from_runs_of_sessions(shape, tmp_path):
+    """The two-process path's parts: runs of consecutive sessions laid end to end (no reordering); the
+    platform metrics are computed from the whole table."""
+    messages = load_logs(write_export(shaped_export(shape, sessions=25), tmp_path / "x.csv"), progress=False).messages
+    whole = analyze(messages, workers=1)
+    parts = [part_findings(whole.part(run), [n for n in FINDINGS if n != "platform_metrics"])
+             for run in session_runs(messages, [0.45, 0.55])]
+    combined = combine(parts, whole.recipes)
+    assert "platform_metrics" not in combined
+    assert_same_findings(whole, combined, [name for name in FINDINGS if name != "platform_metrics"])
+
+
+def test_parts_whose_columns_depend_on_what_they_hold_are_aligned():
+    """A check's evidence columns are left out where a part had nothing to show; a column of only missing
+    values is an object column: the combined table has every column, in place, typed by the values."""
+    full = pd.DataFrame({"session_id": ["b1"], "check": pd.array([True], dtype="boolean"),
+                         "check_message_id": pd.array(["m1"], dtype="string[pyarrow]"),
+                         "primary_message_id": pd.Series(["m1"], dtype="str"), "count": [3], "score": [1.5]})
+    bare = pd.DataFrame({"session_id": ["a1", "a2"], "check": pd.array([None, False], dtype="boolean"),
+                         "primary_message_id": pd.Series([None, None], dtype=object), "count": [1, 2],
+                         "score": [0.5, np.nan]})
+    whole = pd.DataFrame({"session_id": ["a1", "a2", "b1"], "check": pd.array([None, False, True], dtype="boolean"),
+                          "check_message_id": pd.array([None, None, "m1"], dtype="string[pyarrow]"),
+                          "primary_message_id": pd.Series([None, None, "m1"], dtype="str"), "count": [1, 2, 3],
+                          "score": [0.5, np.nan, 1.5]})
+    pd.testing.assert_frame_equal(concat_parts([bare, full]), whole)
+    pd.testing.assert_frame_equal(concat_parts([full.iloc[:0], bare, full]), whole)       # an empty part
+    same = concat_parts([full, full])
+    assert list(same.columns) == list(full.columns) and same.dtypes.equals(full.dtypes)
+
+
+def test_session_runs_cut_at_session_starts(sample_load):
+    messages = sample_load.messages
+    starts = set(session_starts(messages["session_id"]))
+    for shares in ([0.5, 0.5], [0.45, 0.55], [0.3, 0.3, 0.4], [0.0, 1.0]):
+        runs = session_runs(messages, shares)
+        assert len(runs) == len(shares) and runs[0].start == 0 and runs[-1].stop == len(messages)
+        assert all(a.stop == b.start for a, b in zip(runs[:-1], runs[1:]))
+        assert all(run.start in starts or run.start == len(messages) for run in runs)
+        sizes = np.array([run.stop - run.start for run in runs]) / len(messages)
+        assert np.abs(sizes - np.array(shares)).max() < 0.02             # sessions are short against the sample
+        part = np.repeat(np.arange(len(runs)), [run.stop - run.start for run in runs])
+        assert (messages.assign(part=part).groupby("session_id")["part"].nunique() == 1).all()
+    one_session = messages[messages["session_id"] == messages["session_id"].iloc[0]]
+    assert [r.stop - r.start for r in session_runs(one_session, [0.5, 0.5])] in ([0, len(one_session)], [len(one_session), 0])
+    assert session_runs(messages.iloc[:0], [0.5, 0.5]) == [slice(0, 0), slice(0, 0)]
+    assert list(session_starts(messages["session_id"].iloc[:1])) == [0]
+
+
+@pytest.mark.parametrize("dtype", ["str", "string[pyarrow]", "string[python]", object])
+def test_session_order_and_starts_agree_with_pandas(dtype):
+    """Text ids are compared in Arrow (UTF-8 bytes): the same order as Python's code points, astral
+    characters included (UTF-16 would put U+FFFF after them)."""
+    for ids in (["a", "a", "b"], ["b", "a"], ["\uffff", "😀", "😀"], ["😀", "\uffff"], ["x", None, "y"], ["s1"], [],
+                ["会话1", "会话1", "会话2", "会话10"]):
+        column = pd.Series(ids, dtype=dtype)
+        expected = bool(column.notna().all() and column.is_monotonic_increasing)
+        assert sessions_in_order(pd.DataFrame({"session_id": column})) == expected, ids
+        if column.notna().all():
+            values = column.to_numpy(dtype=object)
+            assert list(session_starts(column)) == [0, *[i for i in range(1, len(values)) if values[i] != values[i - 1]]][:len(values)]
+    assert not sessions_in_order(pd.DataFrame({"session_id": [10, 9]}))
+    assert sessions_in_order(pd.DataFrame({"session_id": [9, 10, 10]}))
+    assert list(session_starts(pd.Series([9, 10, 10]))) == [0, 1]
+
+
+def test_first_share_leaves_room_for_the_metrics():
+    from cs_analytics.findings.partitions import METRICS_SHARE
+
+    assert first_share(2, metrics=False) == 0.5
+    assert 0.45 < first_share(2, metrics=True) < 0.5
+    first = first_share(3, metrics=True)
+    assert first + METRICS_SHARE == pytest.approx((1 - first) / 2)      # this process: its part and the metrics
+
+
+@pytest.mark.skipif(not fork_available(), reason="worker processes start by fork (Linux only)")
+def test_two_processes_with_one_session(sample_load):
+    """One session: one of the two runs is empty."""
+    messages = sample_load.messages
+    one = messages[messages["session_id"] == messages["session_id"].iloc[0]].reset_index(drop=True)
+    whole = analyze(one, workers=1)
+    parted = analyze(one, workers=2).compute()
+    assert_same_findings(whole, {name: getattr(parted, name) for name in FINDINGS})
+
+
 @pytest.mark.skipif(not fork_available(), reason="worker processes start by fork (Linux only)")
 def test_worker_processes_give_the_single_process_findings(sample_load):
     whole = analyze(sample_load.messages, workers=1)
     parallel = analyze(sample_load.messages, workers=2)
-    assert_same_findings(whole, tables(compute_in_processes(parallel, 2)))
+    results = tables(compute_in_processes(parallel, 2))
+    # runs of sessions do not hold whole buyers: Findings computes the platform metrics itself
+    assert "platform_metrics" not in results
+    assert_same_findings(whole, results, [name for name in FINDINGS if name != "platform_metrics"])
     parallel.compute()
     assert set(parallel.computed()) == set(FINDINGS)
     assert_same_findings(whole, {name: getattr(parallel, name) for name in FINDINGS})
@@ -146,6 +236,20 @@ def test_parts_without_times_or_with_only_some_findings(sample_load, monkeypatch
     some = analyze(sample_load.messages, workers=2).compute(["owners", "platform_metrics"])
     assert set(some.computed()) == {"owners", "platform_metrics"}
     pd.testing.assert_frame_equal(some.owners, analyze(sample_load.messages, workers=1).owners)
+
+
+@pytest.mark.skipif(not fork_available(), reason="worker processes start by fork (Linux only)")
+def test_runs_of_sessions_with_only_some_findings(sample_load):
+    """The platform metrics need the combined reply rounds: the parts compute those too, but only the
+    findings asked for are kept."""
+    whole = analyze(sample_load.messages, workers=1)
+    metrics = analyze(sample_load.messages, workers=2).compute(["platform_metrics"])
+    assert metrics.computed() == ["platform_metrics"]
+    pd.testing.assert_frame_equal(metrics.platform_metrics, whole.platform_metrics)
+    both = analyze(sample_load.messages, workers=2).compute(["reply_rounds", "platform_metrics", "hits"])
+    assert set(both.computed()) == {"reply_rounds", "platform_metrics", "hits"}
+    for name in ("reply_rounds", "platform_metrics", "hits"):
+        pd.testing.assert_frame_equal(getattr(both, name), getattr(whole, name), obj=name)
 
 
 def test_platform_metric_counts_add_up_exactly(sample_load):

@@ -187,7 +187,8 @@ class Findings:
             self.__dict__.pop("_blocks", None)
 
     def part(self, rows) -> "Findings":
-        """The findings of the messages at positions ``rows`` (whole sessions) under the same layers."""
+        """The findings of the messages at positions ``rows`` (whole sessions; a slice is not copied) under
+        the same layers."""
         return Findings(self.messages.iloc[rows].reset_index(drop=True), rulebook=self.rulebook, taxonomy=self.taxonomy,
                         recipes=self.recipes, scorecard=self.scorecard, engine=self.engine, workers=1)
 

@@ -5,19 +5,28 @@ Every finding is a property of one session (politeness, process, complaint sessi
 rounds, session times), of one message (hits, complaint signals, message labels) or of one reply round
 (long waits), so a part holding whole sessions computes them exactly as the whole table would. The one
 exception is the platforms' response metrics: JD joins a buyer's sessions within 10 minutes
-(``session_merge_gap_s``) and Taobao judges a buyer's day, so a part holds whole *buyers*:
-``ingest.dataset.partition_of`` hashes the shop and the buyer id of each session (the session id where
-the buyer is unknown) with pandas' fixed-key SipHash, the same number on every machine and in every run. Metrics
-are then combined from per-part numerators and denominators (``platform_metric_counts``), which is
-exact: sums of counts, and sums of whole seconds.
+(``session_merge_gap_s``) and Pinduoduo judges a buyer's day, so they need whole *buyers*.
 
-``combine`` concatenates the parts and restores the single-table order: message tables by the
-message's position in the input, session and round tables by the session's first position, long waits
-by wait (longest first, then that order).
+Two ways to cut the messages:
 
-Worker processes write each part's findings to a temporary folder as they finish (``WrittenParts``):
-this process holds only the messages and reads a finding's parts, one finding at a time, when it is
-first asked for, so its memory does not grow with every part's findings at once.
+- **Runs of consecutive sessions** (``session_runs``), when every process takes one part (up to
+  ``PART_MESSAGES`` messages a process). The messages come in session order (``sessions_in_order``),
+  so the parts are slices of the table (no copy) and their tables laid end to end are the whole
+  table's, row for row: nothing to reorder. The platform metrics are then computed in this process
+  from the combined reply rounds, as one process would, so this process takes a little less of the
+  messages (``first_share``).
+- **Parts of whole sessions and buyers** (``ingest.dataset.partition_of``: a hash of the shop and the
+  buyer id of each session, the session id where the buyer is unknown, with pandas' fixed-key SipHash,
+  the same number on every machine and in every run), for more parts than processes and for Dask.
+  Metrics are combined from per-part numerators and denominators (``platform_metric_counts``), which
+  is exact: sums of counts, and sums of whole seconds. ``combine`` concatenates the parts and restores
+  the single-table order: message tables by the message's position in the input, session and round
+  tables by the session's first position, long waits by wait (longest first, then that order).
+
+Worker processes write each part's findings to a temporary folder as they finish (``WrittenParts``;
+columns of dates as codes, ``base.compact_pickle``): this process holds only the messages and reads a
+finding's parts, one finding at a time, when it is first asked for, so its memory does not grow with
+every part's findings at once.
 """
 from __future__ import annotations
 
@@ -35,8 +44,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..base import compact_pickle
+from ..base.arrays import arrow_strings
 from ..ingest.dataset import partition_of
-from .timing import finish_platform_metrics, platform_metric_counts
+from .timing import finish_platform_metrics, platform_metric_counts, platform_metrics
 
 # the findings computed per part; platform_metrics is combined from METRIC_COUNTS
 PART_FINDINGS = ("hits", "complaint_signals", "message_labels", "complaint_sessions", "owners", "reply_rounds",
@@ -48,6 +59,10 @@ POSITIONS = "positions"
 PARALLEL_FROM_MESSAGES = 200_000
 # the most messages one process analyses at once (bounds each process's working memory)
 PART_MESSAGES = 1_000_000
+# the platform metrics of the whole table, computed in this process after the parts, cost about this
+# share of the parts' work (measured: 0.31 s against 7 s on 1M generated messages), so this process
+# takes that much less of the messages (``first_share``)
+METRICS_SHARE = 0.045
 # the messages analysed in this process before forking more workers than there are cores, so that
 # every worker inherits the compiled rulebook, taxonomy and phrase lists instead of compiling its own
 WARM_UP_MESSAGES = 2_000
@@ -89,15 +104,53 @@ def _positions(messages: pd.DataFrame, tables: dict, rows: np.ndarray) -> dict:
 
 def concat_parts(tables: list[pd.DataFrame]) -> pd.DataFrame:
     """Parts concatenated with each categorical column kept categorical (categories in order of first
-    appearance across the parts when the parts' categories differ)."""
+    appearance across the parts when the parts' categories differ), and a column a part holds only
+    missing values in typed as the other parts have it (``_typed_alike``)."""
     tables = [t for t in tables if t is not None]
-    nonempty = [t for t in tables if len(t)] or tables[:1]
+    nonempty = _typed_alike([t for t in tables if len(t)]) or tables[:1]
     frame = pd.concat(nonempty, ignore_index=True)
     for column in nonempty[0].columns:
         if isinstance(nonempty[0][column].dtype, pd.CategoricalDtype) and not isinstance(frame[column].dtype, pd.CategoricalDtype):
             cats = pd.unique(np.concatenate([t[column].cat.categories.to_numpy(dtype=object) for t in nonempty]))
             frame[column] = pd.Categorical(frame[column], categories=cats)
     return frame
+
+
+def _typed_alike(tables: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """The parts given the same columns, in the same order, with the same dtypes, when some step's
+    columns depend on what a part holds: a column a part lacks (a check's evidence where the part had
+    nothing to show) is added missing after the column it follows elsewhere; a column a part holds
+    only missing values in as objects (a dtype inferred from no value: complaint sessions'
+    ``primary_message_id``) takes the dtype the other parts' values gave it. The whole table has
+    the columns any part has, typed by their values."""
+    if all(list(t.columns) == list(tables[0].columns) and t.dtypes.equals(tables[0].dtypes) for t in tables[1:]):
+        return tables
+    columns = list(max(tables, key=lambda t: t.shape[1]).columns)
+    for table in tables:
+        for before, column in zip([None, *table.columns[:-1]], table.columns):
+            if column not in columns:
+                columns.insert(columns.index(before) + 1 if before is not None else 0, column)
+    unknown = {id(t): [c for c in t.columns if t[c].dtype == object and t[c].isna().all()] for t in tables}
+    typed = {}
+    for table in tables:
+        for column in table.columns:
+            if column not in unknown[id(table)]:
+                typed.setdefault(column, table[column].dtype)
+    out = []
+    for table in tables:
+        filled = {column: _missing(table.index, typed.get(column, object)) for column in columns
+                  if column not in table or (column in unknown[id(table)] and typed.get(column, object) != object)}
+        out.append(table.assign(**filled)[columns] if filled or list(table.columns) != columns else table)
+    return out
+
+
+def _missing(index: pd.Index, dtype) -> pd.Series:
+    """A column of missing values of ``dtype`` (objects where the dtype holds none: integers)."""
+    empty = pd.Series(None, index=index, dtype=object)
+    try:
+        return empty.astype(dtype) if dtype != bool else empty
+    except (TypeError, ValueError):
+        return empty
 
 
 def combine(parts: list[dict], recipes: dict) -> dict:
@@ -150,17 +203,22 @@ _SHARED: dict = {}
 
 
 def _run_part(index: int) -> dict:
-    """The findings of part ``index`` (``part_findings`` with positions)."""
+    """The findings of part ``index``: of a run of sessions (``session_runs``), or of the messages
+    ``partition_of`` put in that part (``part_findings`` with positions)."""
     findings = _SHARED["findings"]
+    if "runs" in _SHARED:
+        return part_findings(findings.part(_SHARED["runs"][index]), _SHARED["names"])
     rows = np.flatnonzero(_SHARED["part"] == index)
     return part_findings(findings.part(rows), _SHARED["names"], rows)
 
 
 def _write_part(index: int) -> dict:
     """In a worker process: the findings of part ``index`` written under the shared folder, one pickle
-    (table and positions) per finding. Returns the files (None for a time-based finding of an export
-    without times) and the platform metric counts."""
+    (table, and its positions when the part has them) per finding, dates as codes
+    (``compact_pickle``). Returns the files (None for a time-based finding of an export without
+    times) and the platform metric counts."""
     found = _run_part(index)
+    positions = found.get(POSITIONS, {})
     files = {}
     for name, table in found.items():
         if name in (METRIC_COUNTS, POSITIONS):
@@ -170,7 +228,7 @@ def _write_part(index: int) -> dict:
             continue
         files[name] = Path(_SHARED["folder"]) / f"{name}-{index:05d}.pickle"
         with open(files[name], "wb") as file:
-            pickle.dump((table, found[POSITIONS][name]), file, protocol=pickle.HIGHEST_PROTOCOL)
+            compact_pickle.dump((table, positions.get(name)), file)
     return {"index": index, "files": files, METRIC_COUNTS: found.get(METRIC_COUNTS)}
 
 
@@ -180,13 +238,15 @@ class WrittenParts:
     first asked for (``table``); each file is read once and deleted. The temporary folder goes with
     this object."""
 
-    def __init__(self, folder: str, kept: list[dict], written: list[dict], recipes: dict):
+    def __init__(self, folder: str, kept: list[dict], written: list[dict], recipes: dict, metrics_in_parts: bool = True):
         self.folder, self.kept, self.written, self.recipes = folder, kept, written, recipes
+        self.metrics_in_parts = metrics_in_parts
         weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
 
     def results(self, names) -> dict:
         """Per finding: None when no part has it (no send times), else a function giving its table;
-        the platform metrics from the parts' counts."""
+        the platform metrics from the parts' counts (when the parts computed them: runs of sessions
+        do not hold whole buyers, and ``Findings`` computes them from the combined reply rounds)."""
         out = {}
         for name in names:
             if name not in PART_FINDINGS:
@@ -195,7 +255,7 @@ class WrittenParts:
                       [summary["files"][name] is not None for summary in self.written]
             out[name] = partial(self.table, name) if any(present) else None
         counts = [part[METRIC_COUNTS] for part in self.kept + self.written if part.get(METRIC_COUNTS) is not None]
-        if "platform_metrics" in names:
+        if "platform_metrics" in names and self.metrics_in_parts:
             out["platform_metrics"] = (finish_platform_metrics(pd.concat(counts, ignore_index=True), self.recipes)
                                        if counts else None)
         return out
@@ -204,7 +264,7 @@ class WrittenParts:
         """The combined table of finding ``name`` (the parts are let go once combined)."""
         tables, positions = [], []
         for part in self.kept:
-            table, position = part.pop(name), part[POSITIONS].pop(name, None)
+            table, position = part.pop(name), part.get(POSITIONS, {}).pop(name, None)
             if table is not None:
                 tables.append(table)
                 positions.append(position)
@@ -217,7 +277,7 @@ class WrittenParts:
             os.remove(path)
             tables.append(table)
             positions.append(position)
-        return combine_table(name, tables, positions)
+        return combine_table(name, tables, None if any(p is None for p in positions) else positions)
 
 
 def fork_available() -> bool:
@@ -230,7 +290,25 @@ def sessions_in_order(messages: pd.DataFrame) -> bool:
     """Whether the messages come session by session in session-id order (as ``load_logs`` gives them):
     then the findings of parts, put back in the input's order, are row for row the whole table's."""
     ids = messages["session_id"]
+    if isinstance(ids.dtype, pd.StringDtype):        # text ids: compared in Arrow (code point order, as Python)
+        import pyarrow.compute as pc
+
+        array = arrow_strings(ids)
+        return array.null_count == 0 and (len(array) < 2 or pc.all(pc.greater_equal(array[1:], array[:-1])).as_py())
     return bool(ids.notna().all() and ids.is_monotonic_increasing)
+
+
+def session_starts(ids: pd.Series) -> np.ndarray:
+    """The positions where a new session starts in a column of session ids (0 included when not empty)."""
+    if isinstance(ids.dtype, pd.StringDtype):
+        import pyarrow.compute as pc
+
+        array = arrow_strings(ids)
+        changed = pc.not_equal(array[1:], array[:-1]).to_numpy(zero_copy_only=False) if len(array) > 1 else []
+    else:
+        values = ids.to_numpy()
+        changed = values[1:] != values[:-1]
+    return np.concatenate([[0] if len(ids) else [], np.flatnonzero(changed) + 1]).astype(np.int64)
 
 
 def resolve_workers(workers, n_messages: int, messages: pd.DataFrame | None = None) -> int:
@@ -250,38 +328,73 @@ def resolve_workers(workers, n_messages: int, messages: pd.DataFrame | None = No
     return workers if fork_available() else 1
 
 
+def session_runs(messages: pd.DataFrame, shares) -> list[slice]:
+    """The messages (in session order, ``sessions_in_order``) cut into consecutive runs of whole
+    sessions holding about ``shares`` of them (fractions adding up to 1): each cut is the session
+    start nearest to its share."""
+    n = len(messages)
+    starts = np.append(session_starts(messages["session_id"]), n)
+    wanted = np.round(np.cumsum(shares)[:-1] * n).astype(np.int64)
+    after = np.minimum(np.searchsorted(starts, wanted), len(starts) - 1)
+    before = np.maximum(after - 1, 0)
+    nearest = np.where(wanted - starts[before] <= starts[after] - wanted, starts[before], starts[after])
+    cuts = np.concatenate([[0], np.maximum.accumulate(nearest), [n]]) if n else np.zeros(len(shares) + 1, np.int64)
+    return [slice(int(start), int(stop)) for start, stop in zip(cuts[:-1], cuts[1:])]
+
+
+def first_share(workers: int, metrics: bool) -> float:
+    """The share of the messages this process analyses itself among ``workers`` processes, so that all
+    finish together when it also computes the platform metrics (``metrics``, ``METRICS_SHARE`` of
+    the work): s + m = (1 - s) / (workers - 1)."""
+    m = METRICS_SHARE if metrics else 0.0
+    return max(0.0, (1 - m * (workers - 1)) / workers)
+
+
 def compute_in_processes(findings, workers: int, names=None) -> dict:
     """The findings of ``findings.messages`` computed in ``workers`` processes, one part of whole
-    sessions and buyers at a time each, combined so that they equal the findings of one process.
+    sessions at a time each, combined so that they equal the findings of one process.
     Returns per finding its table's source for ``Findings``: a function that combines the parts when
     the table is first asked for (``WrittenParts``), None for a time-based finding without times, or
     the table (platform metrics).
 
-    Up to ``PART_MESSAGES`` messages a process: with two parts this process takes the first while a
-    forked worker takes the second; a larger table is cut into more parts, each computed in a fresh
-    forked worker (so no process holds more than one part's working memory) while this process only
-    collects what they wrote, after analysing a few messages itself so that the workers inherit the
-    compiled layers."""
+    Up to ``PART_MESSAGES`` messages a process, the messages are cut into ``workers`` runs of
+    consecutive sessions (``session_runs``): this process takes the first (``first_share`` of the
+    messages: it also computes the platform metrics, which need whole buyers, from the combined reply
+    rounds) while forked workers take the others; the parts' tables laid end
+    to end are the whole table's. A larger table is cut into more parts of whole sessions and buyers
+    (``partition_of``), each computed in a fresh forked worker (so no process holds more than one
+    part's working memory) while this process only collects what they wrote, after analysing a few
+    messages itself so that the workers inherit the compiled layers; the parts' platform metric
+    counts add up to the whole's."""
     names = tuple(names or (*PART_FINDINGS, "platform_metrics"))
     n_parts = max(workers, -(-len(findings.messages) // PART_MESSAGES))
-    part = partition_of(findings.messages, n_parts)
     folder = tempfile.mkdtemp(prefix="cs-analytics-parts-")
-    _SHARED.update(findings=findings, part=part, names=names, folder=folder)
     context = get_context("fork")
     try:
         if n_parts == workers:
+            first = first_share(workers, metrics="platform_metrics" in names and findings.timed)
+            runs = session_runs(findings.messages, [first] + [(1 - first) / (workers - 1)] * (workers - 1))
+            metrics = "platform_metrics" in names and findings.timed
+            # the platform metrics are computed from the combined reply rounds: the parts compute those
+            part_names = tuple(name for name in PART_FINDINGS if name in names or (metrics and name == "reply_rounds"))
+            _SHARED.update(findings=findings, runs=runs, names=part_names, folder=folder)
             with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
                 others = pool.map(_write_part, range(1, workers))
                 kept = [_run_part(0)]                # this process works on part 0 meanwhile
                 written = list(others)
-        else:
-            findings.part(np.arange(min(WARM_UP_MESSAGES, len(findings.messages)))).compute()
-            kept = []
-            with context.Pool(processes=workers, maxtasksperchild=1) as pool:
-                written = sorted(pool.imap_unordered(_write_part, range(n_parts)), key=lambda r: r["index"])
+            parts = WrittenParts(folder, kept, written, findings.recipes, metrics_in_parts=False)
+            results = parts.results(names)
+            if metrics and "reply_rounds" not in names:      # else Findings computes them from its reply rounds
+                results["platform_metrics"] = platform_metrics(findings.messages, findings.recipes,
+                                                               rounds=parts.table("reply_rounds"))
+            return results
+        _SHARED.update(findings=findings, part=partition_of(findings.messages, n_parts), names=names, folder=folder)
+        findings.part(np.arange(min(WARM_UP_MESSAGES, len(findings.messages)))).compute()
+        with context.Pool(processes=workers, maxtasksperchild=1) as pool:
+            written = sorted(pool.imap_unordered(_write_part, range(n_parts)), key=lambda r: r["index"])
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     finally:
         _SHARED.clear()
-    return WrittenParts(folder, kept, written, findings.recipes).results(names)
+    return WrittenParts(folder, [], written, findings.recipes).results(names)
