@@ -139,9 +139,7 @@ def _all_satisfied(events: pd.DataFrame, satisfied: np.ndarray, data: SessionDat
     n = len(data.session_ids)
     codes = events["code"].to_numpy()
     count = np.bincount(codes, minlength=n)
-    good = np.bincount(codes, weights=satisfied.astype(float), minlength=n)
-    value = pd.Series(np.where(count > 0, good == count, np.nan), dtype=object)
-    value = data.by_code(value.where(count > 0, pd.NA).to_numpy())
+    value = data.flags(np.bincount(codes[~satisfied], minlength=n) == 0, applies=count > 0)
     bad = events[~satisfied]
     evidence = pd.concat([bad, events[~np.isin(codes, bad["code"].to_numpy())]])
     return first_evidence(evidence, value, data)

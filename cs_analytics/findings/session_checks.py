@@ -26,7 +26,7 @@ from ..base.arrays import arrow_strings, ranges
 from ..base.schema import as_messages
 from ..base.timeparse import has_times
 from ..textmatch.normalize import NormalizedBlock, joined_texts, normalize_block
-from .sessions import HUMAN, in_order_of, message_kinds, session_owner
+from .sessions import CUSTOMER, HUMAN, in_order_of, message_kinds, session_owner
 
 REGISTRY: dict[str, dict[str, Callable]] = {}
 APPLIES = ("all", "complaint", "timed")
@@ -67,17 +67,18 @@ class SessionData:
             in_order = bool((indexer == np.arange(len(indexer))).all())
         ordered = (messages if in_order else messages.take(indexer)).reset_index(drop=True)
         self.source_rows = None if in_order else indexer       # row i of ordered is row source_rows[i] of messages
-        codes, ids = pd.factorize(ordered["session_id"], sort=False)   # consecutive: the rows are sorted by session
+        codes, ids = session_codes(ordered["session_id"])
         starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, dtype=np.int64)
         ordered["pos"] = np.arange(len(ordered)) - np.repeat(starts, np.diff(np.r_[starts, len(ordered)]))
-        is_customer = ordered["role"].eq("customer").to_numpy(dtype=bool, na_value=False)
+        self.kinds = message_kinds(ordered)
+        is_customer = self.kinds == CUSTOMER                             # role "customer"
         running = np.cumsum(is_customer)
         ordered["turn"] = running - np.repeat(np.r_[0, running][starts], np.diff(np.r_[starts, len(ordered)]))
-        self.kinds = message_kinds(ordered)
         ordered["human"] = self.kinds == HUMAN
-        self.ordered, self.code, self.session_ids = ordered, codes, np.asarray(ids, dtype=object)
+        self.ordered, self.code, self.session_ids = ordered, codes, ids
         self._customer_mask = is_customer
-        judged = np.unique(codes[ordered["human"].to_numpy()])           # codes of sessions with a human agent reply
+        # codes of sessions with a human agent reply, ascending
+        judged = np.flatnonzero(np.bincount(codes[self.kinds == HUMAN], minlength=len(ids)))
         self.judged_codes = judged
         self.sessions = pd.Index(self.session_ids[judged], name="session_id", dtype=ordered["session_id"].dtype)
         self.cache: dict = {}
@@ -230,6 +231,13 @@ class SessionData:
         """Per-session ``values`` (indexed by session code) over the judged sessions."""
         return pd.Series(np.asarray(values)[self.judged_codes], index=self.sessions)
 
+    def flags(self, values: np.ndarray, applies: np.ndarray | None = None) -> pd.Series:
+        """Per judged session: ``values`` (per session code) as a ``boolean`` column, missing where
+        ``applies`` (per session code) is False."""
+        values = np.asarray(values, dtype=bool)[self.judged_codes]
+        missing = np.zeros(len(values), dtype=bool) if applies is None else ~np.asarray(applies, dtype=bool)[self.judged_codes]
+        return pd.Series(pd.arrays.BooleanArray(values, missing), index=self.sessions)
+
     def any_rows(self, rows) -> np.ndarray:
         """Per session code: one of ``rows`` (positions in ``ordered``) belongs to it."""
         flags = np.zeros(len(self.session_ids), dtype=bool)
@@ -247,6 +255,21 @@ class SessionData:
         out = np.zeros(len(self.ordered), dtype=bool)
         out[np.asarray(rows, dtype=np.int64)] = True
         return out
+
+
+def session_codes(session_ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of a column sorted by session (each session's rows together): its session's number, counted
+    from 0 in the order of first appearance, and the ids in that order (object array), as
+    ``pd.factorize(sort=False)`` gives them: found by comparing neighbours when there is no missing id."""
+    arrow = getattr(session_ids.array, "_pa_array", None)
+    if arrow is None or arrow.null_count or len(arrow) < 2:
+        codes, ids = pd.factorize(session_ids, sort=False)
+        return codes, np.asarray(ids, dtype=object)
+    changes = pc.not_equal(arrow[1:], arrow[:-1]).to_numpy(zero_copy_only=False)
+    codes = np.zeros(len(arrow), dtype=np.int64)
+    np.cumsum(changes, out=codes[1:])
+    starts = np.flatnonzero(np.r_[True, changes])
+    return codes, arrow.take(pa.array(starts)).to_numpy(zero_copy_only=False).astype(object)
 
 
 def cut_texts(texts: pa.Array, start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -279,7 +302,7 @@ def first_evidence(frame: pd.DataFrame, value: pd.Series, data: SessionData) -> 
     as its evidence: the message's id and ``frame``'s ``matched``, else the text between ``start`` and ``end``."""
     out = pd.DataFrame({"value": value})
     if not len(frame):
-        out["message_id"], out["matched"] = pd.NA, pd.NA
+        out["message_id"], out["matched"] = _strings(pa.nulls(len(out), pa.large_string())), _strings(pa.nulls(len(out), pa.large_string()))
         return out
     codes, pos = frame["code"].to_numpy(dtype=np.int64), frame["pos"].to_numpy(dtype=np.int64)
     order = np.lexsort((np.arange(len(frame)), pos, codes))
@@ -294,7 +317,7 @@ def first_evidence(frame: pd.DataFrame, value: pd.Series, data: SessionData) -> 
     shown_rows[has] = rows
     out["message_id"] = _strings(data.arrow("message_id").take(pa.array(shown_rows, mask=~has)))
     if "matched" not in frame and "start" not in frame:
-        out["matched"] = pd.NA
+        out["matched"] = _strings(pa.nulls(len(out), pa.large_string()))
         return out
     matched = np.full(len(shown), None, dtype=object)
     given = frame["matched"].to_numpy(dtype=object)[picked] if "matched" in frame else np.full(len(picked), None, object)
@@ -338,8 +361,8 @@ def run_checks(group: str, data: SessionData, spec: dict) -> pd.DataFrame:
     """Every enabled check of ``group`` on ``data``: one row per judged session (index session_id), the
     columns ``<id>``, ``<id>_message_id``, ``<id>_matched`` per check, in the spec's order."""
     registered = REGISTRY.get(group, {})
-    out = pd.DataFrame(index=data.sessions)
-    complaint = data.is_complaint()
+    columns = {}
+    complaint = data.is_complaint().to_numpy()
     for check_id, entry in check_entries(spec).items():
         if check_id not in registered:
             raise ValueError(f"check {check_id!r} of {group} has no function: register one with "
@@ -350,11 +373,12 @@ def run_checks(group: str, data: SessionData, spec: dict) -> pd.DataFrame:
             value = value.where(complaint)
         if (entry["applies"] == "timed" or entry.get("needs_times")) and not data.timed:
             value = pd.Series(pd.NA, index=data.sessions)
-        out[check_id] = value.astype("Float64") if entry.get("rate") else value.astype("boolean")
+        value = value.astype("Float64") if entry.get("rate") else value.astype("boolean")
+        columns[check_id] = value.array
         for suffix in ("message_id", "matched"):
             if suffix in result:
-                out[f"{check_id}_{suffix}"] = _strings_where(result[suffix], out[check_id].notna().to_numpy())
-    return out
+                columns[f"{check_id}_{suffix}"] = _strings_where(result[suffix], ~value.array.isna())
+    return pd.DataFrame(columns, index=data.sessions)
 
 
 def _strings_where(column: pd.Series, keep: np.ndarray) -> pd.arrays.ArrowStringArray:
