@@ -124,8 +124,8 @@ def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
     out["day"], out["day_type"] = day, kind
     out["festive_expected"] = kind.where(kind.isin(["weekend", "holiday"]))
     taboo, fatal = _taboo_and_fatal(data)
-    out["taboo_rules"] = _joined_rules(taboo, out.index)
-    out["fatal"] = out.index.isin(set(fatal["session_id"]))
+    out["taboo_rules"] = _joined_rules(taboo, data.sessions)
+    out["fatal"] = _in_sessions(fatal, data)
     for check in ("greeting", "closing", "anything_else", "no_taboo", "fatal"):
         out[check] = out[check].fillna(False).astype(bool)
     for check in ("honorific", "please", "wait_apology"):
@@ -137,15 +137,25 @@ def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
     return out.reset_index()[list(CHECK_COLUMNS)]
 
 
-def _joined_rules(taboo: pd.DataFrame, sessions: pd.Index) -> list[str]:
-    """Per session of ``sessions``: the rule ids of its ``taboo`` hits, each once, in the hits' order, joined by ;."""
+def _joined_rules(taboo: pd.DataFrame, sessions: pd.Index) -> pd.arrays.ArrowStringArray:
+    """Per session of ``sessions``: the rule ids of its ``taboo`` hits, each once, in the hits' order, joined by ;
+    (a ``str`` column)."""
     rules = taboo[["session_id", "rule_id"]].astype(str).drop_duplicates()
     at = pd.Index(sessions.astype(str)).get_indexer(rules["session_id"])
     known = at >= 0
     order = np.argsort(at[known], kind="stable")
     values = pa.array(rules["rule_id"].to_numpy(dtype=object)[known][order], type=pa.large_string())
     offsets = np.r_[0, np.cumsum(np.bincount(at[known], minlength=len(sessions)))].astype(np.int64)
-    return pc.binary_join(pa.LargeListArray.from_arrays(offsets, values), pa.scalar(";", pa.large_string())).to_pylist()
+    joined = pc.binary_join(pa.LargeListArray.from_arrays(offsets, values), pa.scalar(";", pa.large_string()))
+    return pd.array(joined, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+
+
+def _in_sessions(hits: pd.DataFrame, data: SessionData) -> np.ndarray:
+    """Per judged session: one of ``hits`` names it (its ``session_id``)."""
+    flags = np.zeros(len(data.sessions), dtype=bool)
+    at = data.sessions.get_indexer(pd.unique(hits["session_id"])) if len(hits) else np.zeros(0, dtype=np.int64)
+    flags[at[at >= 0]] = True
+    return flags
 
 
 # ------------------------------------------------------------------------------ the checks ---
@@ -206,10 +216,11 @@ def anything_else(data: SessionData) -> pd.DataFrame:
 def honorific(data: SessionData) -> pd.DataFrame:
     """Of the messages that address the buyer (您, or an informal_address hit), the share with 您 and never 你."""
     rows = data.agent_rows()
-    informal_hits = data.hit_rows()[(data.hits["category"].astype(str) == "informal_address").to_numpy()]
+    informal_hits = data.hit_rows()[data.hits_where("category", ["informal_address"])] if len(data.hits) else \
+        np.zeros(0, dtype=np.int64)
     is_informal = data.mask(informal_hits[informal_hits >= 0])[rows]
-    uses_nin = pc.fill_null(pc.match_substring(data.arrow("text").take(pa.array(rows)), "您"), False)
-    addressing = uses_nin.to_numpy(zero_copy_only=False) | is_informal
+    uses_nin = pc.fill_null(pc.match_substring(data.arrow("text"), "您"), False).to_numpy(zero_copy_only=False)[rows]
+    addressing = uses_nin | is_informal
     total = data.count_rows(rows, addressing.astype(float))
     polite = data.count_rows(rows, (addressing & ~is_informal).astype(float))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -258,14 +269,29 @@ def _last_day(data: SessionData) -> tuple[pd.Series, pd.Series]:
             rows = data.agent_rows()
             timed = rows[data.ordered["ts"].notna().to_numpy()[rows]]
             last = data.first_rows(timed, last=True)[data.judged_codes]
-            day = pd.Series(data.ordered["ts"].array.take(last, allow_fill=True), index=data.sessions).dt.date
-            codes, days = pd.factorize(day.to_numpy())
+            day, codes, days = _local_days(data.ordered["ts"].array.take(last, allow_fill=True))
+            day = pd.Series(day, index=data.sessions)
             if len(days):      # the calendar is read once per distinct day
                 kind = pd.Series(pd.Series(days).map(day_type).array.take(codes, allow_fill=True), index=data.sessions)
             else:
                 kind = pd.Series(pd.NA, index=data.sessions, dtype=object)
             data.cache["last_day"] = day, kind
     return data.cache["last_day"]
+
+
+def _local_days(times) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``times`` (timezone-aware) as ``.dt.date`` gives them (local dates, NaT where missing, an object
+    array), with each time's number among the distinct dates (-1 where missing) and those dates: a date
+    object is made once per distinct day."""
+    wall = times.tz_localize(None).asi8 if times.tz is not None else times.asi8
+    known = ~times.isna()
+    whole_days, codes = np.unique(np.floor_divide(wall[known], 86_400 * 10**9), return_inverse=True)
+    days = pd.to_datetime(whole_days, unit="D").date if len(whole_days) else np.zeros(0, dtype=object)
+    day = np.full(len(times), pd.NaT, dtype=object)
+    day[known] = days[codes]
+    at = np.full(len(times), -1, dtype=np.int64)
+    at[known] = codes
+    return day, at, days
 
 
 @session_check(GROUP, "festive_closing")
@@ -287,11 +313,15 @@ def _taboo_and_fatal(data: SessionData) -> tuple[pd.DataFrame, pd.DataFrame]:
     key = ("taboo_and_fatal", id(spec))
     if key not in data.cache:
         hits, rows = data.hits, data.hit_rows()
-        mine = hits[(rows >= 0) & data.column("human")[np.maximum(rows, 0)]] if len(hits) else hits
-        taboo = mine[mine["category"].astype(str).isin(spec["taboo_categories"])]
+        if not len(hits):
+            data.cache[key] = (hits, hits)
+            return data.cache[key]
+        mine = (rows >= 0) & data.column("human")[np.maximum(rows, 0)]
+        taboo = mine & data.hits_where("category", spec["taboo_categories"])
         if spec.get("taboo_subcategories"):
-            taboo = taboo[taboo["subcategory"].astype(str).isin(spec["taboo_subcategories"])]
-        data.cache[key] = (taboo, mine[mine["severity"].astype(str).isin(spec["fatal_severities"])])
+            taboo &= data.hits_where("subcategory", spec["taboo_subcategories"])
+        fatal = mine & data.hits_where("severity", spec["fatal_severities"])
+        data.cache[key] = (hits[taboo], hits[fatal])
     return data.cache[key]
 
 
@@ -299,7 +329,7 @@ def _taboo_and_fatal(data: SessionData) -> tuple[pd.DataFrame, pd.DataFrame]:
 def no_taboo(data: SessionData) -> pd.DataFrame:
     """No 三不 breach: no hit of the taboo categories / subcategories in the session."""
     taboo, _ = _taboo_and_fatal(data)
-    return pd.DataFrame({"value": pd.Series(~data.sessions.isin(set(taboo["session_id"])), index=data.sessions)})
+    return pd.DataFrame({"value": pd.Series(~_in_sessions(taboo, data), index=data.sessions)})
 
 
 def _no_checks(ts_dtype) -> pd.DataFrame:

@@ -41,13 +41,16 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..base import config
+from ..base.arrays import stripped
 from ..base.schema import as_messages
 from .complaints import classify_complaints
 from .rulebook import Rulebook, load_rulebook
-from .service_phrases import find_phrases, load_service_phrases, phrase_matches
-from .session_checks import SessionData, check_entries, first_evidence, labels_of, run_checks, session_check, weighted_score
+from .service_phrases import load_service_phrases, phrase_matches
+from .session_checks import (SessionData, check_entries, cut_texts, first_evidence, labels_of, run_checks, session_check,
+                             weighted_score)
 from .violations import find_violations
 from ..base.layering import load_yaml
 
@@ -184,11 +187,10 @@ def first_reply_apology(data: SessionData) -> pd.DataFrame:
     warned = data.mask(_found(data, "civil_warning")["row"].to_numpy())
     kind = pd.concat([_found(data, "service:apology"), _found(data, "service:empathy")])
     sorry = kind[data.mask(turn_rows)[kind["row"].to_numpy(dtype=np.int64)] & ~warned[kind["row"].to_numpy(dtype=np.int64)]]
-    judged = data.any_rows(turn_rows)
-    value = pd.Series(data.any_rows(sorry["row"].to_numpy()), dtype=object).where(judged, pd.NA)
+    value = data.flags(data.any_rows(sorry["row"].to_numpy()), applies=data.any_rows(turn_rows))
     plain = pd.DataFrame({"pos": data.column("pos")[turn_rows], "row": turn_rows, "code": data.code[turn_rows], "matched": ""})
     evidence = pd.concat([sorry, plain[~np.isin(plain["code"], sorry["code"].to_numpy())]])
-    return first_evidence(evidence, data.by_code(value.to_numpy()), data)
+    return first_evidence(evidence, value, data)
 
 
 @session_check(GROUP, "solution_offered")
@@ -253,9 +255,10 @@ def _softener_rows(data: SessionData, turns: np.ndarray) -> dict[str, np.ndarray
     if not wanted or not len(rows):
         return {name: np.zeros(0, dtype=np.int64) for name in wanted}
     lists = {name: {"phrases": list(rulebook.phrase_sets[name].phrases)} for name in wanted}
-    found = find_phrases(data.ordered.iloc[rows], lists, tuple(wanted), roles=("agent",), lean=True,
-                         name=f"process.yaml v{spec['version']} softeners {rulebook.version}")
-    codes, found_rows = found["purpose"].cat.codes.to_numpy(), found["row"].to_numpy(dtype=np.int64)
+    # the texts by row, not a copy of the messages: what find_phrases(lean=True) would scan of them
+    _, msg, codes, _, _, _ = phrase_matches(data.arrow("text").take(pa.array(rows)), lists, tuple(wanted),
+                                            f"process.yaml v{spec['version']} softeners {rulebook.version}")
+    found_rows = rows[msg]
     return {name: found_rows[codes == i] for i, name in enumerate(wanted)}
 
 
@@ -300,10 +303,9 @@ def abuse_handled(data: SessionData) -> pd.DataFrame:
     back_rows = back_rows[(back_rows >= 0) & data.column("human")[np.maximum(back_rows, 0)]]
     back = data.located(pd.DataFrame({"row": back_rows, "matched": "hit back"}))
     back = back[back["pos"].to_numpy() > start[back["code"].to_numpy()]]
-    abused = start < np.iinfo(np.int64).max
-    value = pd.Series(data.any_rows(warned["row"].to_numpy()) & ~data.any_rows(back["row"].to_numpy()), dtype=object)
-    value = value.where(abused, pd.NA)
-    return first_evidence(pd.concat([back, warned]), data.by_code(value.to_numpy()), data)
+    value = data.flags(data.any_rows(warned["row"].to_numpy()) & ~data.any_rows(back["row"].to_numpy()),
+                       applies=start < np.iinfo(np.int64).max)
+    return first_evidence(pd.concat([back, warned]), value, data)
 
 
 def _transfer_pos(data: SessionData) -> np.ndarray:
@@ -346,8 +348,8 @@ def handoff_announced(data: SessionData) -> pd.DataFrame:
     at = _transfer_pos(data)
     lines = _found(data, "handoff")
     lines = lines[lines["pos"].to_numpy() <= at[lines["code"].to_numpy()]]
-    value = pd.Series(data.any_rows(lines["row"].to_numpy()), dtype=object).where(at < np.iinfo(np.int64).max, pd.NA)
-    return first_evidence(lines, data.by_code(value.to_numpy()), data)
+    value = data.flags(data.any_rows(lines["row"].to_numpy()), applies=at < np.iinfo(np.int64).max)
+    return first_evidence(lines, value, data)
 
 
 @session_check(GROUP, "hold_thanked")
@@ -377,13 +379,15 @@ def repeated_soothing(data: SessionData) -> pd.DataFrame:
     times = int(data.extra["spec"]["repeat_soothing_times"])
     soothing = _found(data, "soothing").drop_duplicates("row")
     rows = soothing["row"].to_numpy(dtype=np.int64)
-    lines = soothing.assign(line=pd.Series(data.arrow("text").take(pa.array(rows)).to_numpy(zero_copy_only=False))
-                            .astype(str).str.strip().to_numpy())
-    counts = lines.groupby(["code", "line"]).size()
-    repeated = counts[counts >= times].reset_index()
-    evidence = lines.merge(repeated[["code", "line"]], on=["code", "line"])
-    value = data.by_code(data.any_rows(evidence["row"].to_numpy())).fillna(False).astype(bool)
-    return first_evidence(evidence.assign(matched=evidence["line"].str.slice(0, 40)), value, data)
+    lines = stripped(data.arrow("text").take(pa.array(rows)))        # the line as sent, without surrounding blanks
+    line_codes = pc.dictionary_encode(lines).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    code = soothing["code"].to_numpy(dtype=np.int64)
+    _, pair, count = np.unique(code * (int(line_codes.max(initial=0)) + 1) + line_codes, return_inverse=True,
+                               return_counts=True)
+    repeated = np.flatnonzero(count[pair] >= times)                  # rows whose (session, line) repeats
+    evidence = soothing.iloc[repeated]
+    value = data.by_code(data.any_rows(rows[repeated]))
+    return first_evidence(evidence.assign(matched=cut_texts(lines.take(pa.array(repeated)), 0, 40)), value, data)
 
 
 @session_check(GROUP, "restated")

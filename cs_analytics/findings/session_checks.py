@@ -150,6 +150,15 @@ class SessionData:
             self.cache["hit_rows"] = self.rows_of(self.hits["message_id"]) if len(self.hits) else np.zeros(0, np.int64)
         return self.cache["hit_rows"]
 
+    def hits_where(self, column: str, values) -> np.ndarray:
+        """A mask over ``hits``: the hit's ``column`` (as text) is one of ``values`` (a categorical column is
+        judged by its categories, once each)."""
+        found = self.hits[column]
+        if isinstance(found.dtype, pd.CategoricalDtype):
+            known = np.append(found.cat.categories.astype(str).isin(list(values)), False)   # code -1: missing
+            return known[found.cat.codes.to_numpy()]
+        return found.astype(str).isin(list(values)).to_numpy(dtype=bool)
+
     def first_rows(self, rows, last: bool = False) -> np.ndarray:
         """Per session code: the first (or ``last``) of ``rows`` (ascending positions in ``ordered``), -1 where none."""
         rows = np.asarray(rows, dtype=np.int64)
