@@ -44,7 +44,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..base import config
-from ..base.arrays import stripped
+from ..base.arrays import arrow_strings, stripped
 from ..base.schema import as_messages
 from .complaints import classify_complaints
 from .rulebook import Rulebook, load_rulebook
@@ -161,19 +161,18 @@ def first_reply_apology(data: SessionData) -> pd.DataFrame:
     complaints = data.complaints if data.complaints is not None else pd.DataFrame(columns=["session_id"])
     if complaints.empty or not complaints["is_complaint"].any():
         return pd.DataFrame({"value": pd.Series(pd.NA, index=data.sessions)})
-    sessions = complaints[complaints["is_complaint"]].set_index("session_id")
+    # the judged complaint sessions (the others have no agent turn to judge) and their rows in complaints
+    at = data.complaint_rows()
+    flagged = complaints["is_complaint"].to_numpy(dtype=bool, na_value=False)
+    judged = np.flatnonzero(at >= 0)
+    judged = judged[flagged[at[judged]]]
+    codes = data.judged_codes[judged]
     # the complaint's first evidence: the message raising its type, else the threat, else the buyer's first message
-    first_customer = data.first_rows(data.customer_rows())
-    session_codes = pd.Index(data.session_ids).get_indexer(sessions.index)
-    known = session_codes >= 0
-    first_customer_id = np.full(len(sessions), None, dtype=object)
-    has_first = np.zeros(len(sessions), dtype=bool)
-    has_first[known] = first_customer[session_codes[known]] >= 0
-    first_customer_id[has_first] = data.arrow("message_id").take(
-        pa.array(first_customer[session_codes[has_first]])).to_numpy(zero_copy_only=False)
-    start_id = sessions["primary_message_id"].fillna(sessions["escalation_message_id"]) \
-        .fillna(pd.Series(first_customer_id, index=sessions.index)).dropna()
-    start_rows = data.rows_of(start_id.to_numpy())
+    named = pc.coalesce(*(arrow_strings(complaints[column]).take(pa.array(at[judged]))
+                          for column in ("primary_message_id", "escalation_message_id")))
+    has_named = named.is_valid().to_numpy(zero_copy_only=False)
+    start_rows = data.first_rows(data.customer_rows())[codes]
+    start_rows[has_named] = data.rows_of(named.filter(named.is_valid()))
     start_rows = start_rows[start_rows >= 0]
     start_pos = np.full(len(data.session_ids), np.iinfo(np.int64).max, dtype=np.int64)
     start_pos[data.code[start_rows]] = data.column("pos")[start_rows]

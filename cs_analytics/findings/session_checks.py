@@ -132,8 +132,12 @@ class SessionData:
         return self.extra.get("blocks") if self.source_rows is None else None
 
     def rows_of(self, message_ids) -> np.ndarray:
-        """The row in ``ordered`` of each of ``message_ids`` (-1 where it is not one of the batch's)."""
-        wanted = arrow_strings(message_ids if isinstance(message_ids, pd.Series) else pd.Series(message_ids, dtype=object))
+        """The row in ``ordered`` of each of ``message_ids`` (a column, an Arrow string array or a list; -1
+        where it is not one of the batch's)."""
+        if isinstance(message_ids, pa.Array):
+            wanted = message_ids.cast(pa.large_string())
+        else:
+            wanted = arrow_strings(message_ids if isinstance(message_ids, pd.Series) else pd.Series(message_ids, dtype=object))
         distinct = pc.unique(wanted)
         # look the batch's ids up among the few wanted ones (a small hash table), then the wanted among those
         at = pc.index_in(self.arrow("message_id"), value_set=distinct).to_numpy(zero_copy_only=False)
@@ -218,9 +222,17 @@ class SessionData:
     def complaint_values(self, name: str) -> pd.Series:
         """Per judged session: column ``name`` of its row in ``complaints`` (missing where it has none), as
         ``complaints.set_index("session_id")[name].reindex(sessions)`` gives it."""
+        return self.complaints[name].reset_index(drop=True).reindex(self.complaint_rows()).set_axis(self.sessions)
+
+    def complaint_rows(self) -> np.ndarray:
+        """Per judged session: the position of its row in ``complaints`` (-1 where it has none). When the
+        complaint sessions are this batch's sessions in the same order (as ``analyze`` gives them), that is
+        the session's code, found without looking the ids up."""
         if "complaint_rows" not in self.cache:
-            self.cache["complaint_rows"] = pd.Index(self.complaints["session_id"]).get_indexer(self.sessions)
-        return self.complaints[name].reset_index(drop=True).reindex(self.cache["complaint_rows"]).set_axis(self.sessions)
+            ids = self.complaints["session_id"]
+            same = 0 < len(ids) == len(self.session_ids) and bool(np.all(ids.to_numpy() == self.session_ids))
+            self.cache["complaint_rows"] = self.judged_codes if same else pd.Index(ids).get_indexer(self.sessions)
+        return self.cache["complaint_rows"]
 
     def is_complaint(self) -> pd.Series:
         """Per judged session: a complaint session (False when complaints were not given)."""
