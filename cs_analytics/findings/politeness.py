@@ -179,15 +179,18 @@ def _any(data: SessionData, rows: np.ndarray, flags: np.ndarray) -> pd.DataFrame
 
 
 def _turn_rows(data: SessionData, which: str) -> np.ndarray:
-    """The rows of the agent's first turn, last turn, or the last ``closing_window`` turns, per session."""
-    rows = data.agent_rows()
-    if which == "first":
-        turn = data.column("turn")
-        return rows[turn[rows] == turn[data.first_rows(rows)[data.code[rows]]]]
-    rank = data.agent_turn_rank()
-    if which == "last":
-        return rows[rank == 1]
-    return rows[rank <= int(data.extra["spec"]["closing_window"])]
+    """The rows of the agent's first turn, last turn, or the last ``closing_window`` turns, per session
+    (found once per batch)."""
+    key = ("turn_rows", which, which == "window" and int(data.extra["spec"]["closing_window"]))
+    if key not in data.cache:
+        rows = data.agent_rows()
+        if which == "first":
+            turn = data.column("turn")
+            data.cache[key] = rows[turn[rows] == turn[data.first_rows(rows)[data.code[rows]]]]
+        else:
+            rank = data.agent_turn_rank()
+            data.cache[key] = rows[rank == 1] if which == "last" else rows[rank <= key[2]]
+    return data.cache[key]
 
 
 @session_check(GROUP, "greeting")
@@ -301,10 +304,10 @@ def festive_closing(data: SessionData) -> pd.DataFrame:
     window = _turn_rows(data, "window")
     weekend = data.any_rows(window[_with(data, "weekend_closing")[window]])[data.judged_codes]
     holiday = data.any_rows(window[_with(data, "holiday_closing")[window]])[data.judged_codes]
-    expected = kind.where(kind.isin(["weekend", "holiday"]))
-    value = pd.Series(np.where(expected == "weekend", weekend, np.where(expected == "holiday", holiday, False)),
-                      index=data.sessions)
-    return pd.DataFrame({"value": value.where(expected.notna())})
+    is_weekend = kind.eq("weekend").to_numpy(dtype=bool, na_value=False)
+    is_holiday = kind.eq("holiday").to_numpy(dtype=bool, na_value=False)
+    value = pd.arrays.BooleanArray(np.where(is_weekend, weekend, is_holiday & holiday), ~(is_weekend | is_holiday))
+    return pd.DataFrame({"value": pd.Series(value, index=data.sessions)})
 
 
 def _taboo_and_fatal(data: SessionData) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -26,7 +26,7 @@ from ..base.arrays import arrow_strings, ranges
 from ..base.schema import as_messages
 from ..base.timeparse import has_times
 from ..textmatch.normalize import NormalizedBlock, joined_texts, normalize_block
-from .sessions import CUSTOMER, HUMAN, in_order_of, message_kinds, session_owner
+from .sessions import CUSTOMER, HUMAN, in_order_of, message_kinds, owner_rows
 
 REGISTRY: dict[str, dict[str, Callable]] = {}
 APPLIES = ("all", "complaint", "timed")
@@ -198,16 +198,21 @@ class SessionData:
 
     def agent_turn_rank(self) -> np.ndarray:
         """Per human agent message (in ``agents``' order): its turn counted from the session's last
-        agent turn (1 = the last turn, 2 = the one before …), as a dense rank of ``turn`` from the end."""
-        rows = self.agent_rows()
-        ids = self.agent_turn_ids()[rows]
-        last = self.first_rows(rows, last=True)
-        return self.agent_turn_ids()[last][self.code[rows]] - ids + 1
+        agent turn (1 = the last turn, 2 = the one before …), as a dense rank of ``turn`` from the end
+        (computed once)."""
+        if "agent_turn_rank" not in self.cache:
+            rows = self.agent_rows()
+            ids = self.agent_turn_ids()[rows]
+            last = self.first_rows(rows, last=True)
+            self.cache["agent_turn_rank"] = self.agent_turn_ids()[last][self.code[rows]] - ids + 1
+        return self.cache["agent_turn_rank"]
 
     def owners(self) -> pd.Series:
         """Per judged session: its owner agent (``sessions.session_owner``)."""
         if "owners" not in self.cache:
-            self.cache["owners"] = session_owner(self.ordered, kinds=self.kinds).reindex(self.sessions)
+            rows = owner_rows(self.ordered, self.code, len(self.session_ids), self.kinds)[self.judged_codes]
+            self.cache["owners"] = pd.Series(self.ordered["agent_id"].array.take(rows, allow_fill=True),
+                                             index=self.sessions, name="agent_id")
         return self.cache["owners"]
 
     def first_values(self, name: str, rows=None) -> pd.Series:
