@@ -378,7 +378,8 @@ def repeated_soothing(data: SessionData) -> pd.DataFrame:
     times = int(data.extra["spec"]["repeat_soothing_times"])
     soothing = _found(data, "soothing").drop_duplicates("row")
     rows = soothing["row"].to_numpy(dtype=np.int64)
-    lines = stripped(data.arrow("text").take(pa.array(rows)))        # the line as sent, without surrounding blanks
+    taken = data.arrow("text").take(pa.array(rows, type=pa.int64()))
+    lines = stripped(taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken)   # without surrounding blanks
     line_codes = pc.dictionary_encode(lines).indices.to_numpy(zero_copy_only=False).astype(np.int64)
     code = soothing["code"].to_numpy(dtype=np.int64)
     _, pair, count = np.unique(code * (int(line_codes.max(initial=0)) + 1) + line_codes, return_inverse=True,

@@ -111,11 +111,19 @@ class SessionData:
             self.cache[key] = self.ordered[name].to_numpy()
         return self.cache[key]
 
-    def arrow(self, name: str) -> pa.Array:
-        """A text column of ``ordered`` as one Arrow large_string array, converted once."""
+    def arrow(self, name: str) -> pa.Array | pa.ChunkedArray:
+        """A text column of ``ordered`` as Arrow strings: the column's own Arrow data when it has them (the
+        texts as ``extra["blocks"]`` holds them), nothing copied; else converted once."""
         key = ("arrow", name)
         if key not in self.cache:
-            self.cache[key] = arrow_strings(self.ordered[name])
+            blocks = self.shared_blocks()
+            own = getattr(self.ordered[name].array, "_pa_array", None)
+            if name == "text" and blocks is not None:
+                self.cache[key] = blocks.texts
+            elif own is not None and (pa.types.is_string(own.type) or pa.types.is_large_string(own.type)):
+                self.cache[key] = own
+            else:
+                self.cache[key] = arrow_strings(self.ordered[name])
         return self.cache[key]
 
     def normalized(self, rows: np.ndarray) -> NormalizedBlock:
@@ -359,9 +367,9 @@ def first_evidence(frame: pd.DataFrame, value: pd.Series, data: SessionData) -> 
     return out
 
 
-def _strings(values: pa.Array) -> pd.arrays.ArrowStringArray:
+def _strings(values: pa.Array | pa.ChunkedArray) -> pd.arrays.ArrowStringArray:
     """Arrow texts as the ``string`` column a check's evidence is (missing where null)."""
-    return pd.arrays.ArrowStringArray(pa.chunked_array([values]))
+    return pd.arrays.ArrowStringArray(values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([values]))
 
 
 def check_entries(spec: dict) -> dict[str, dict]:
