@@ -457,8 +457,11 @@ def process_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None, com
     else:
         context["is_complaint"] = False
         context["primary"] = pd.Series(np.nan, index=data.sessions, dtype=object)
-    out = context.join(checks)
-    out["resolution_s"] = data.extra.get("resolution_s", pd.Series(np.nan, index=data.sessions)).where(out["is_complaint"])
-    out["handling_score"] = weighted_score(checks, spec)
+    # context and checks share the sessions' index: put side by side without aligning them again
+    out = pd.DataFrame({**{c: context[c].array for c in context}, **{c: checks[c].array for c in checks}},
+                       index=data.sessions)
+    resolution = data.extra.get("resolution_s", pd.Series(np.nan, index=data.sessions))
+    out["resolution_s"] = resolution.where(out["is_complaint"].to_numpy(dtype=bool)).to_numpy()
+    out["handling_score"] = weighted_score(checks, spec).to_numpy()
     out.index.name = "session_id"
     return out.reset_index()

@@ -403,11 +403,11 @@ def run_checks(group: str, data: SessionData, spec: dict) -> pd.DataFrame:
             raise ValueError(f"check {check_id!r} of {group} has no function: register one with "
                              f"@session_check({group!r}, {check_id!r}) or set enabled: false")
         result = registered[check_id](data).reindex(data.sessions)
-        value = result["value"]
+        value = pd.Series(result["value"].array)             # by position from here: no lookups by session id
         if entry["applies"] == "complaint":
             value = value.where(complaint)
         if (entry["applies"] == "timed" or entry.get("needs_times")) and not data.timed:
-            value = pd.Series(pd.NA, index=data.sessions)
+            value = pd.Series(pd.NA, index=value.index)
         value = value.astype("Float64") if entry.get("rate") else value.astype("boolean")
         columns[check_id] = value.array
         for suffix in ("message_id", "matched"):
