@@ -107,22 +107,24 @@ def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
     data = data.with_extra({**data.extra, "spec": spec})
     checks = run_checks(GROUP, data, spec)
     agent_rows = data.agent_rows()
-    out = pd.DataFrame({"platform": data.first_values("platform", agent_rows),
-                        "shop": data.first_values("shop", agent_rows)})
-    out["agent_id"] = data.owners()
+    # one row per judged session, by position (the checks are indexed by data.sessions)
+    out = pd.DataFrame({"session_id": data.sessions.array,
+                        "platform": data.first_values("platform", agent_rows).array,
+                        "shop": data.first_values("shop", agent_rows).array,
+                        "agent_id": data.owners().array})
     for check in CHECKS:
-        out[check] = checks[check] if check in checks else pd.NA
+        out[check] = checks[check].array if check in checks else pd.NA
     waits = data.long_waits
     waits = waits.groupby("session_id")["apologized"].size() if waits is not None and len(waits) else None
-    out["long_waits"] = waits.reindex(out.index).fillna(0).astype(int) if waits is not None else 0
+    out["long_waits"] = waits.reindex(data.sessions).fillna(0).astype(int).to_numpy() if waits is not None else 0
     day, kind = _last_day(data)
     if data.timed:
         timed = np.flatnonzero(data.ordered["ts"].notna().to_numpy())
         out["started"] = data.ordered["ts"].array.take(data.first_rows(timed)[data.judged_codes], allow_fill=True)
     else:
         out["started"] = pd.NaT
-    out["day"], out["day_type"] = day, kind
-    out["festive_expected"] = kind.where(kind.isin(["weekend", "holiday"]))
+    out["day"], out["day_type"] = day.array, kind.array
+    out["festive_expected"] = kind.where(kind.isin(["weekend", "holiday"])).array
     taboo, fatal = _taboo_and_fatal(data)
     out["taboo_rules"] = _joined_rules(taboo, data.sessions)
     out["fatal"] = _in_sessions(fatal, data)
@@ -133,8 +135,7 @@ def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
     for check in ("complaint_apology", "complaint_empathy", "festive_closing"):
         out[check] = out[check].astype("boolean")
     out["score"] = session_scores(out, spec)
-    out.index.name = "session_id"
-    return out.reset_index()[list(CHECK_COLUMNS)]
+    return out[list(CHECK_COLUMNS)]
 
 
 def _joined_rules(taboo: pd.DataFrame, sessions: pd.Index) -> pd.arrays.ArrowStringArray:
