@@ -107,12 +107,12 @@ def side_matches(data: SessionData, side: str, spec: dict, rulebook: Rulebook) -
                                                             block=data.normalized(rows))
         else:
             msg = purpose = start = end = np.zeros(0, dtype=np.int64)
-        found = data.located(pd.DataFrame({"purpose": pd.Categorical.from_codes(purpose, categories=list(lists)),
-                                           "start": start, "end": end, "row": rows[msg]}))
-        codes = found["purpose"].cat.codes.to_numpy()
-        order = np.argsort(codes, kind="stable")          # each list's matches keep the scan's order
-        bounds = np.searchsorted(codes[order], np.arange(len(lists) + 1))
-        by_list = found.take(order)                       # one take; each list is then a slice of it
+        # grouped by list (each list's matches keep the scan's order), then each list is a slice of one frame
+        order = np.argsort(purpose.astype(np.int16 if len(lists) < 2**15 else np.int64), kind="stable")  # radix sort
+        purpose = purpose[order]
+        bounds = np.searchsorted(purpose, np.arange(len(lists) + 1))
+        by_list = data.located(pd.DataFrame({"purpose": pd.Categorical.from_codes(purpose, categories=list(lists)),
+                                             "start": start[order], "end": end[order], "row": rows[msg[order]]}))
         data.cache[key] = {list_name: by_list.iloc[bounds[i]:bounds[i + 1]] for i, list_name in enumerate(lists)}
     return data.cache[key]
 

@@ -226,9 +226,9 @@ class SessionData:
     def first_values(self, name: str, rows=None) -> pd.Series:
         """Per judged session: the first non-missing value of column ``name`` among ``rows`` (positions in
         ``ordered``; default all), as ``groupby(...).first()`` gives it."""
-        rows = np.arange(len(self.ordered)) if rows is None else np.asarray(rows, dtype=np.int64)
         column = self.ordered[name]
-        present = rows[column.notna().to_numpy()[rows]]
+        known = column.notna().to_numpy()
+        present = np.flatnonzero(known) if rows is None else np.asarray(rows, dtype=np.int64)[known[rows]]
         first = self.first_rows(present)[self.judged_codes]
         return pd.Series(column.array.take(first, allow_fill=True), index=self.sessions, name=name)
 
