@@ -287,9 +287,9 @@ def _local_days(times) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``times`` (timezone-aware) as ``.dt.date`` gives them (local dates, NaT where missing, an object
     array), with each time's number among the distinct dates (-1 where missing) and those dates: a date
     object is made once per distinct day."""
-    wall = times.tz_localize(None).asi8 if times.tz is not None else times.asi8
+    wall = (times.tz_localize(None) if times.tz is not None else times).to_numpy()      # local wall-clock times
     known = ~times.isna()
-    whole_days, codes = np.unique(np.floor_divide(wall[known], 86_400 * 10**9), return_inverse=True)
+    whole_days, codes = np.unique(wall[known].astype("datetime64[D]").view(np.int64), return_inverse=True)
     days = pd.to_datetime(whole_days, unit="D").date if len(whole_days) else np.zeros(0, dtype=object)
     day = np.full(len(times), pd.NaT, dtype=object)
     day[known] = days[codes]
