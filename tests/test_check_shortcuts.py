@@ -134,3 +134,42 @@ def test_repeated_soothing_is_the_groupby_it_replaced():
     assert out["repeated_soothing"].tolist() == [True, False, True, False]
     assert out.loc["s1", "repeated_soothing_matched"] == line[:40]
     assert out.loc["s3", "repeated_soothing_matched"] == f"{line}😀"[:40]
+
+
+def pandas_weighted_mean(values: list[pd.Series], weights: list[float]) -> pd.Series:
+    """The scores' weighted mean as pandas computed it (``fillna(0).mul(weights).sum(axis=1) / total``)."""
+    frame = pd.DataFrame({i: v for i, v in enumerate(values)})
+    weight = pd.DataFrame({i: frame[i].notna() * float(w) for i, w in enumerate(weights)})
+    total = weight.sum(axis=1)
+    return (frame.fillna(0).mul(weight).sum(axis=1) / total.where(total > 0)).astype(float)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_weighted_mean_is_the_pandas_sum_bit_for_bit(seed):
+    rng = np.random.default_rng(seed)
+    n = 5000
+    values = []
+    for kind in ("rate", "flag", "rate", "flag", "wide", "flag"):
+        data = rng.random(n) if kind == "rate" else (rng.random(n) < 0.5).astype(float)
+        if kind == "wide":
+            data = rng.standard_normal(n) * 10.0 ** rng.integers(-9, 10, size=n)
+        values.append(pd.Series(pd.array(np.where(rng.random(n) < 0.3, np.nan, data), dtype="Float64")))
+    weights = [15.0, 10.0, 0.0, 5.0, 20.0, 7.0]
+    got = sc.weighted_mean(values, weights)
+    expected = pandas_weighted_mean(values, weights).to_numpy()
+    assert np.array_equal(got, expected, equal_nan=True)
+    assert sc.weighted_mean(values, [1.5] * len(values)) is None and sc.weighted_mean([], []) is None
+
+
+def test_scores_fall_back_to_pandas_with_fractional_weights():
+    import copy
+
+    from cs_analytics.findings.process import process_spec
+
+    spec = copy.deepcopy(process_spec())
+    checks = pd.DataFrame({k: pd.array([True, False, None], dtype="boolean") for k in spec["checks"]})
+    whole = sc.weighted_score(checks, spec)
+    for entry in spec["checks"].values():
+        entry["weight"] = float(entry["weight"]) * 1.1
+    fractional = sc.weighted_score(checks, spec)
+    assert np.allclose(whole, fractional, equal_nan=True) and whole.dtype == fractional.dtype == float

@@ -43,7 +43,7 @@ from ..base.schema import as_messages
 from .complaints import classify_complaints
 from .process import process_spec, side_matches
 from .rulebook import load_rulebook
-from .session_checks import SessionData, check_entries, cut_texts, labels_of, run_checks, session_check
+from .session_checks import SessionData, check_entries, cut_texts, labels_of, run_checks, session_check, weighted_mean
 from .timing import long_waits as find_long_waits
 from .violations import find_violations
 from ..base.layering import load_yaml
@@ -371,7 +371,11 @@ def session_scores(checks: pd.DataFrame, spec: dict | None = None) -> pd.Series:
     """0-100: the weighted mean of the checks that apply (missing ones are left out); 0 when fatal."""
     spec = spec or politeness_spec()
     weights = {k: v["weight"] for k, v in check_entries(spec).items()}
-    values = pd.DataFrame({c: checks[c].astype("Float64") for c in CHECKS if c in weights})
+    columns = [c for c in CHECKS if c in weights]
+    mean = weighted_mean([checks[c].astype("Float64") for c in columns], [float(weights[c]) for c in columns])
+    if mean is not None:
+        return pd.Series(np.where(checks["fatal"].astype(bool).to_numpy(), 0.0, mean * 100), index=checks.index)
+    values = pd.DataFrame({c: checks[c].astype("Float64") for c in columns})
     present = values.notna()
     weight = pd.DataFrame({c: present[c] * float(weights[c]) for c in values.columns})
     score = (values.fillna(0).mul(weight)).sum(axis=1) / weight.sum(axis=1).where(weight.sum(axis=1) > 0)

@@ -428,8 +428,36 @@ def weighted_score(checks: pd.DataFrame, spec: dict) -> pd.Series:
     entries = {k: v for k, v in check_entries(spec).items() if float(v["weight"]) > 0 and k in checks}
     if not entries:
         return pd.Series(np.nan, index=checks.index)
-    values = pd.DataFrame({k: checks[k].astype("Float64") if v.get("good", True) else 1 - checks[k].astype("Float64")
-                           for k, v in entries.items()})
+    values = {k: checks[k].astype("Float64") if v.get("good", True) else 1 - checks[k].astype("Float64")
+              for k, v in entries.items()}
+    mean = weighted_mean(list(values.values()), [float(v["weight"]) for v in entries.values()])
+    if mean is not None:
+        return pd.Series(mean * 100, index=checks.index)
+    values = pd.DataFrame(values)
     weights = pd.DataFrame({k: values[k].notna() * float(v["weight"]) for k, v in entries.items()})
     total = weights.sum(axis=1)
     return (values.fillna(0).mul(weights).sum(axis=1) / total.where(total > 0) * 100).astype(float)
+
+
+def weighted_mean(values: list[pd.Series], weights: list[float]) -> np.ndarray | None:
+    """Per row: Σ weight × value / Σ weight over the ``values`` (``Float64`` columns) present, NaN where
+    none is, bit for bit as the pandas way (``fillna(0).mul(weights).sum(axis=1) / total``) gives it: the
+    products summed in column order with Kahan's compensation, as pandas sums a ``Float64`` frame's
+    rows. None when a weight is not a whole number (then the sum of weights depends on its order) or
+    there is no column: the caller then takes the pandas way."""
+    if not values or not all(float(w).is_integer() for w in weights) or sum(abs(w) for w in weights) >= 2**53:
+        return None
+    total = np.zeros(len(values[0]))
+    compensation = np.zeros(len(values[0]))
+    weight_sum = np.zeros(len(values[0]))
+    for column, weight in zip(values, weights):
+        weight_here = (~column.isna().to_numpy()) * float(weight)
+        term = column.to_numpy(dtype=float, na_value=0.0) * weight_here
+        y = term - compensation
+        t = total + y
+        compensation = t - total - y
+        compensation[compensation != compensation] = 0.0         # an infinite term: no compensation (as pandas)
+        total = t
+        weight_sum += weight_here
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / np.where(weight_sum > 0, weight_sum, np.nan)
