@@ -173,3 +173,36 @@ def test_scores_fall_back_to_pandas_with_fractional_weights():
         entry["weight"] = float(entry["weight"]) * 1.1
     fractional = sc.weighted_score(checks, spec)
     assert np.allclose(whole, fractional, equal_nan=True) and whole.dtype == fractional.dtype == float
+
+
+def joined_exceptions(msg: np.ndarray, purpose: np.ndarray, start: np.ndarray, end: np.ndarray,
+                               lists: int) -> np.ndarray:
+    """``_without_exceptions`` as it was: a join of the matches with their list's exceptions in the same message."""
+    is_exception = purpose >= lists
+    keep = ~is_exception
+    if not is_exception.any():
+        return keep
+    exceptions = pd.DataFrame({"msg": msg[is_exception], "purpose": purpose[is_exception] - lists,
+                               "start_exc": start[is_exception], "end_exc": end[is_exception]})
+    excepted = np.unique(exceptions["purpose"].to_numpy())
+    candidates = np.flatnonzero(keep & np.isin(purpose, excepted) & np.isin(msg, exceptions["msg"].to_numpy()))
+    hits = pd.DataFrame({"index": candidates, "msg": msg[candidates], "purpose": purpose[candidates],
+                         "start": start[candidates], "end": end[candidates]})
+    pairs = hits.merge(exceptions, on=["msg", "purpose"])
+    covered = pairs.loc[(pairs["start_exc"] <= pairs["start"]) & (pairs["end_exc"] >= pairs["end"]), "index"]
+    keep[covered.to_numpy()] = False
+    return keep
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_exceptions_are_dropped_as_the_join_dropped_them(seed):
+    from cs_analytics.findings.service_phrases import _without_exceptions
+
+    rng = np.random.default_rng(seed)
+    n, lists = int(rng.integers(0, 300)), 3
+    msg = rng.integers(0, 8, size=n)
+    purpose = rng.integers(0, 2 * lists, size=n)                 # lists 0..2, their exceptions 3..5
+    start = rng.integers(0, 12, size=n)
+    end = start + rng.integers(1, 6, size=n)
+    assert _without_exceptions(msg, purpose, start, end, lists).tolist() == \
+        joined_exceptions(msg, purpose, start, end, lists).tolist()
