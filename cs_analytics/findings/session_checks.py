@@ -334,10 +334,9 @@ def first_evidence(frame: pd.DataFrame, value: pd.Series, data: SessionData) -> 
     """A check's result: ``value`` per judged session (``data.by_code``) and per session the first row of
     ``frame`` (rows of ``data.ordered`` with ``row``, ``code``, ``pos``; by pos, then in ``frame``'s order)
     as its evidence: the message's id and ``frame``'s ``matched``, else the text between ``start`` and ``end``."""
-    out = pd.DataFrame({"value": value})
+    nothing = _strings(pa.nulls(len(value), pa.large_string()))
     if not len(frame):
-        out["message_id"], out["matched"] = _strings(pa.nulls(len(out), pa.large_string())), _strings(pa.nulls(len(out), pa.large_string()))
-        return out
+        return pd.DataFrame({"value": value, "message_id": nothing, "matched": nothing})
     codes, pos = frame["code"].to_numpy(dtype=np.int64), frame["pos"].to_numpy(dtype=np.int64)
     # per session the row of ``frame`` with the least (pos, place in frame): one pass, no sort
     n = len(frame)
@@ -350,10 +349,9 @@ def first_evidence(frame: pd.DataFrame, value: pd.Series, data: SessionData) -> 
     rows = frame["row"].to_numpy(dtype=np.int64)[picked]
     shown_rows = np.zeros(len(shown), dtype=np.int64)
     shown_rows[has] = rows
-    out["message_id"] = _strings(data.arrow("message_id").take(pa.array(shown_rows, mask=~has)))
+    message_id = _strings(data.arrow("message_id").take(pa.array(shown_rows, mask=~has)))
     if "matched" not in frame and "start" not in frame:
-        out["matched"] = _strings(pa.nulls(len(out), pa.large_string()))
-        return out
+        return pd.DataFrame({"value": value, "message_id": message_id, "matched": nothing})
     matched = np.full(len(shown), None, dtype=object)
     given = frame["matched"].to_numpy(dtype=object)[picked] if "matched" in frame else np.full(len(picked), None, object)
     matched[has] = given
@@ -363,8 +361,8 @@ def first_evidence(frame: pd.DataFrame, value: pd.Series, data: SessionData) -> 
         texts = data.arrow("text").take(pa.array(rows[cut]))
         matched[np.flatnonzero(has)[cut]] = cut_texts(texts, start[cut].astype(np.int64),
                                                       frame["end"].to_numpy(dtype=float)[picked][cut].astype(np.int64))
-    out["matched"] = _strings(pa.array(matched, type=pa.large_string(), from_pandas=True))
-    return out
+    return pd.DataFrame({"value": value, "message_id": message_id,
+                         "matched": _strings(pa.array(matched, type=pa.large_string(), from_pandas=True))})
 
 
 def _strings(values: pa.Array | pa.ChunkedArray) -> pd.arrays.ArrowStringArray:
