@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from test_process import tricky_messages
 
 from cs_analytics.base.arrays import python_whitespace, stripped
 from cs_analytics.findings import politeness as po
 from cs_analytics.findings import session_checks as sc
-from test_process import tricky_messages
 
 
 @pytest.mark.parametrize("ids", [

@@ -454,7 +454,7 @@ def weighted_mean(values: list[pd.Series], weights: list[float]) -> np.ndarray |
         y = term - compensation
         t = total + y
         compensation = t - total - y
-        compensation[compensation != compensation] = 0.0         # an infinite term: no compensation (as pandas)
+        compensation[np.isnan(compensation)] = 0.0               # an infinite term: no compensation (as pandas)
         total = t
         weight_sum += weight_here
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -97,8 +97,8 @@ def session_owner(messages: pd.DataFrame, kinds: np.ndarray | None = None) -> pd
     return pd.Series(messages["agent_id"].array.take(owner_row, allow_fill=True), index=sessions, name="agent_id")
 
 
-def owner_rows(messages: pd.DataFrame, codes: np.ndarray, sessions: int, kinds: np.ndarray | None = None) -> np.ndarray:
-    """Per session number (``codes``: each message's, 0 … ``sessions`` - 1): the row of its owner's first
+def owner_rows(messages: pd.DataFrame, codes: np.ndarray, n_sessions: int, kinds: np.ndarray | None = None) -> np.ndarray:
+    """Per session number (``codes``: each message's, 0 … ``n_sessions`` - 1): the row of its owner's first
     reply (``session_owner``), -1 where it has none."""
     kinds = message_kinds(messages) if kinds is None else kinds
     candidates = np.flatnonzero((kinds == HUMAN) & messages["agent_id"].notna().to_numpy())
@@ -109,7 +109,7 @@ def owner_rows(messages: pd.DataFrame, codes: np.ndarray, sessions: int, kinds: 
         keys.append(np.where(messages["ts"].isna().to_numpy()[candidates], np.iinfo(np.int64).max, ts))
     ranked = candidates[np.lexsort(keys + [codes[candidates]])]
     first = ranked[np.r_[True, codes[ranked][1:] != codes[ranked][:-1]]] if len(ranked) else ranked
-    owner_row = np.full(sessions, -1, dtype=np.int64)
+    owner_row = np.full(n_sessions, -1, dtype=np.int64)
     owner_row[codes[first]] = first
     return owner_row
 

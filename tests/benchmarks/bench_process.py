@@ -207,11 +207,15 @@ def checkout_comparison(data: Path, against: Path, repeat: int) -> None:
                 same[name] = False
     print(f"politeness and process as analyze runs them, one process, {data}; this checkout against {against}; "
           f"medians of {repeat} fresh processes each, taken in turns")
+    def runs(label: str, name: str, i: int) -> list[float]:
+        """The CPU (i = 0) or wall (i = 1) seconds of each run of a stage, or of both stages."""
+        if name == "both":
+            return [a[i] + b[i] for a, b in zip(seconds[label]["politeness"], seconds[label]["process"])]
+        return [pair[i] for pair in seconds[label][name]]
+
     for name in ("politeness", "process", "both"):
-        pick = (lambda label, i: [a[i] + b[i] for a, b in zip(seconds[label]["politeness"], seconds[label]["process"])]) \
-            if name == "both" else (lambda label, i: [pair[i] for pair in seconds[label][name]])
-        cpu = {label: statistics.median(pick(label, 0)) for label in checkouts}
-        wall = {label: statistics.median(pick(label, 1)) for label in checkouts}
+        cpu = {label: statistics.median(runs(label, name, 0)) for label in checkouts}
+        wall = {label: statistics.median(runs(label, name, 1)) for label in checkouts}
         note = "" if name == "both" else f"; identical tables: {same[name]}"
         print(f"  {name:10s} this {cpu['this']:.2f} s CPU ({wall['this']:.2f} s wall), against {cpu['against']:.2f} s CPU "
               f"({wall['against']:.2f} s wall); {cpu['against'] / cpu['this']:.2f}x less CPU{note}")
