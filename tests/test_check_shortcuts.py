@@ -27,6 +27,14 @@ def test_session_codes_are_factorize_on_sorted_ids(ids, dtype):
     assert uniques.dtype == object and uniques.tolist() == list(expected)
 
 
+@pytest.mark.parametrize("values", [[], ["王"], ["王", "王", "李", "王", "😀", "😀", "𠀀"], ["a", "a"]])
+@pytest.mark.parametrize("dtype", ["str", "string", object])
+def test_neighbours_differ_is_a_change_of_factorize_code(values, dtype):
+    column = pd.Series(values, dtype=dtype)
+    codes = pd.factorize(column)[0]
+    assert sc.neighbours_differ(column).tolist() == (codes[1:] != codes[:-1]).tolist()
+
+
 def test_session_codes_with_a_missing_id_fall_back_to_factorize():
     column = pd.Series([None, "a", "a"], dtype="string")
     codes, uniques = sc.session_codes(column)

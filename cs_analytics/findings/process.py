@@ -49,8 +49,8 @@ from ..base.schema import as_messages
 from .complaints import classify_complaints
 from .rulebook import Rulebook, load_rulebook
 from .service_phrases import load_service_phrases, phrase_matches
-from .session_checks import (SessionData, check_entries, cut_texts, first_evidence, labels_of, run_checks, session_check,
-                             weighted_score)
+from .session_checks import (SessionData, check_entries, cut_texts, first_evidence, labels_of, neighbours_differ,
+                             run_checks, session_check, weighted_score)
 from .violations import find_violations
 from ..base.layering import load_yaml
 
@@ -322,8 +322,7 @@ def _transfer_pos(data: SessionData) -> np.ndarray:
     rows = data.agent_rows()
     rows = rows[agent_id.notna().to_numpy()[rows]]
     if len(rows) > 1:
-        names = pd.factorize(agent_id.take(rows))[0]
-        changed = (data.code[rows[1:]] == data.code[rows[:-1]]) & (names[1:] != names[:-1])
+        changed = (data.code[rows[1:]] == data.code[rows[:-1]]) & neighbours_differ(agent_id.take(rows))
         np.minimum.at(at, data.code[rows[1:][changed]], pos[rows[1:][changed]])
     lines = _found(data, "handoff")
     np.minimum.at(at, lines["code"].to_numpy(dtype=np.int64), lines["pos"].to_numpy(dtype=np.int64))

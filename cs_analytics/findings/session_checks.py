@@ -299,11 +299,23 @@ def session_codes(session_ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if arrow is None or arrow.null_count or len(arrow) < 2:
         codes, ids = pd.factorize(session_ids, sort=False)
         return codes, np.asarray(ids, dtype=object)
-    changes = pc.not_equal(arrow[1:], arrow[:-1]).to_numpy(zero_copy_only=False)
+    changes = neighbours_differ(session_ids)
     codes = np.zeros(len(arrow), dtype=np.int64)
     np.cumsum(changes, out=codes[1:])
     starts = np.flatnonzero(np.r_[True, changes])
     return codes, arrow.take(pa.array(starts)).to_numpy(zero_copy_only=False).astype(object)
+
+
+def neighbours_differ(values: pd.Series) -> np.ndarray:
+    """``values[i + 1] != values[i]`` for every i of a column without missing values: compared in Arrow
+    when the column is Arrow-backed (no hashing), else through ``pd.factorize``'s codes."""
+    arrow = getattr(values.array, "_pa_array", None)
+    if arrow is None or arrow.null_count:
+        codes = pd.factorize(values)[0]
+        return codes[1:] != codes[:-1]
+    if len(arrow) < 2:
+        return np.zeros(0, dtype=bool)
+    return pc.not_equal(arrow[1:], arrow[:-1]).to_numpy(zero_copy_only=False)
 
 
 def cut_texts(texts: pa.Array, start: np.ndarray, end: np.ndarray) -> np.ndarray:
