@@ -252,5 +252,6 @@ def test_tricky_batches_single_messages_no_replies_and_missing_times():
 
 def test_taboo_rules_are_joined_once_each_in_hit_order():
     taboo = pd.DataFrame({"session_id": ["s2", "s1", "s2", "s2", "x"], "rule_id": ["r2", "r1", "r1", "r2", "r9"]})
-    assert po._joined_rules(taboo, pd.Index(["s1", "s2", "s3"])) == ["r1", "r2;r1", ""]
-    assert po._joined_rules(taboo.iloc[:0], pd.Index(["s1"])) == [""]
+    joined = po._joined_rules(taboo, pd.Index(["s1", "s2", "s3"]))
+    assert joined.tolist() == ["r1", "r2;r1", ""] and joined.dtype == "str"
+    assert po._joined_rules(taboo.iloc[:0], pd.Index(["s1"])).tolist() == [""]

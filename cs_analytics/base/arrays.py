@@ -1,6 +1,8 @@
 """Array arithmetic the vectorised steps share."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
@@ -20,3 +22,23 @@ def arrow_strings(values: pd.Series):
     chunked = values.astype(pd.StringDtype("pyarrow")).array.__arrow_array__()
     array = chunked.combine_chunks() if isinstance(chunked, pa.ChunkedArray) else chunked
     return array.cast(pa.large_string())
+
+
+@lru_cache(maxsize=1)
+def python_whitespace() -> str:
+    """Every character ``str.isspace()`` holds for (what ``str.strip()`` removes): the characters Python's
+    ``\\s`` matches, found among all code points at once."""
+    import re
+    import sys
+
+    points = np.arange(sys.maxunicode + 1, dtype="<u4")
+    points = points[(points < 0xD800) | (points > 0xDFFF)]          # surrogates are not characters
+    return "".join(re.findall(r"\s", points.tobytes().decode("utf-32-le")))
+
+
+def stripped(texts):
+    """Each text of an Arrow string array with ``str.strip()``'s whitespace removed from both ends, in Arrow
+    (``pc.utf8_trim_whitespace`` has its own, smaller idea of whitespace)."""
+    import pyarrow.compute as pc
+
+    return pc.utf8_trim(texts, characters=python_whitespace())

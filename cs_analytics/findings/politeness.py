@@ -43,7 +43,7 @@ from ..base.schema import as_messages
 from .complaints import classify_complaints
 from .process import process_spec, side_matches
 from .rulebook import load_rulebook
-from .session_checks import SessionData, check_entries, cut_texts, labels_of, run_checks, session_check
+from .session_checks import SessionData, check_entries, cut_texts, labels_of, run_checks, session_check, weighted_mean
 from .timing import long_waits as find_long_waits
 from .violations import find_violations
 from ..base.layering import load_yaml
@@ -107,25 +107,27 @@ def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
     data = data.with_extra({**data.extra, "spec": spec})
     checks = run_checks(GROUP, data, spec)
     agent_rows = data.agent_rows()
-    out = pd.DataFrame({"platform": data.first_values("platform", agent_rows),
-                        "shop": data.first_values("shop", agent_rows)})
-    out["agent_id"] = data.owners()
+    # one row per judged session, by position (the checks are indexed by data.sessions)
+    out = pd.DataFrame({"session_id": data.sessions.array,
+                        "platform": data.first_values("platform", agent_rows).array,
+                        "shop": data.first_values("shop", agent_rows).array,
+                        "agent_id": data.owners().array})
     for check in CHECKS:
-        out[check] = checks[check] if check in checks else pd.NA
+        out[check] = checks[check].array if check in checks else pd.NA
     waits = data.long_waits
     waits = waits.groupby("session_id")["apologized"].size() if waits is not None and len(waits) else None
-    out["long_waits"] = waits.reindex(out.index).fillna(0).astype(int) if waits is not None else 0
+    out["long_waits"] = waits.reindex(data.sessions).fillna(0).astype(int).to_numpy() if waits is not None else 0
     day, kind = _last_day(data)
     if data.timed:
         timed = np.flatnonzero(data.ordered["ts"].notna().to_numpy())
         out["started"] = data.ordered["ts"].array.take(data.first_rows(timed)[data.judged_codes], allow_fill=True)
     else:
         out["started"] = pd.NaT
-    out["day"], out["day_type"] = day, kind
-    out["festive_expected"] = kind.where(kind.isin(["weekend", "holiday"]))
+    out["day"], out["day_type"] = day.array, kind.array
+    out["festive_expected"] = kind.where(kind.isin(["weekend", "holiday"])).array
     taboo, fatal = _taboo_and_fatal(data)
-    out["taboo_rules"] = _joined_rules(taboo, out.index)
-    out["fatal"] = out.index.isin(set(fatal["session_id"]))
+    out["taboo_rules"] = _joined_rules(taboo, data.sessions)
+    out["fatal"] = _in_sessions(fatal, data)
     for check in ("greeting", "closing", "anything_else", "no_taboo", "fatal"):
         out[check] = out[check].fillna(False).astype(bool)
     for check in ("honorific", "please", "wait_apology"):
@@ -133,19 +135,28 @@ def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
     for check in ("complaint_apology", "complaint_empathy", "festive_closing"):
         out[check] = out[check].astype("boolean")
     out["score"] = session_scores(out, spec)
-    out.index.name = "session_id"
-    return out.reset_index()[list(CHECK_COLUMNS)]
+    return out[list(CHECK_COLUMNS)]
 
 
-def _joined_rules(taboo: pd.DataFrame, sessions: pd.Index) -> list[str]:
-    """Per session of ``sessions``: the rule ids of its ``taboo`` hits, each once, in the hits' order, joined by ;."""
+def _joined_rules(taboo: pd.DataFrame, sessions: pd.Index) -> pd.arrays.ArrowStringArray:
+    """Per session of ``sessions``: the rule ids of its ``taboo`` hits, each once, in the hits' order, joined by ;
+    (a ``str`` column)."""
     rules = taboo[["session_id", "rule_id"]].astype(str).drop_duplicates()
     at = pd.Index(sessions.astype(str)).get_indexer(rules["session_id"])
     known = at >= 0
     order = np.argsort(at[known], kind="stable")
     values = pa.array(rules["rule_id"].to_numpy(dtype=object)[known][order], type=pa.large_string())
     offsets = np.r_[0, np.cumsum(np.bincount(at[known], minlength=len(sessions)))].astype(np.int64)
-    return pc.binary_join(pa.LargeListArray.from_arrays(offsets, values), pa.scalar(";", pa.large_string())).to_pylist()
+    joined = pc.binary_join(pa.LargeListArray.from_arrays(offsets, values), pa.scalar(";", pa.large_string()))
+    return pd.array(joined, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+
+
+def _in_sessions(hits: pd.DataFrame, data: SessionData) -> np.ndarray:
+    """Per judged session: one of ``hits`` names it (its ``session_id``)."""
+    flags = np.zeros(len(data.sessions), dtype=bool)
+    at = data.sessions.get_indexer(pd.unique(hits["session_id"])) if len(hits) else np.zeros(0, dtype=np.int64)
+    flags[at[at >= 0]] = True
+    return flags
 
 
 # ------------------------------------------------------------------------------ the checks ---
@@ -169,15 +180,18 @@ def _any(data: SessionData, rows: np.ndarray, flags: np.ndarray) -> pd.DataFrame
 
 
 def _turn_rows(data: SessionData, which: str) -> np.ndarray:
-    """The rows of the agent's first turn, last turn, or the last ``closing_window`` turns, per session."""
-    rows = data.agent_rows()
-    if which == "first":
-        turn = data.column("turn")
-        return rows[turn[rows] == turn[data.first_rows(rows)[data.code[rows]]]]
-    rank = data.agent_turn_rank()
-    if which == "last":
-        return rows[rank == 1]
-    return rows[rank <= int(data.extra["spec"]["closing_window"])]
+    """The rows of the agent's first turn, last turn, or the last ``closing_window`` turns, per session
+    (found once per batch)."""
+    key = ("turn_rows", which, which == "window" and int(data.extra["spec"]["closing_window"]))
+    if key not in data.cache:
+        rows = data.agent_rows()
+        if which == "first":
+            turn = data.column("turn")
+            data.cache[key] = rows[turn[rows] == turn[data.first_rows(rows)[data.code[rows]]]]
+        else:
+            rank = data.agent_turn_rank()
+            data.cache[key] = rows[rank == 1] if which == "last" else rows[rank <= key[2]]
+    return data.cache[key]
 
 
 @session_check(GROUP, "greeting")
@@ -206,10 +220,11 @@ def anything_else(data: SessionData) -> pd.DataFrame:
 def honorific(data: SessionData) -> pd.DataFrame:
     """Of the messages that address the buyer (您, or an informal_address hit), the share with 您 and never 你."""
     rows = data.agent_rows()
-    informal_hits = data.hit_rows()[(data.hits["category"].astype(str) == "informal_address").to_numpy()]
+    informal_hits = data.hit_rows()[data.hits_where("category", ["informal_address"])] if len(data.hits) else \
+        np.zeros(0, dtype=np.int64)
     is_informal = data.mask(informal_hits[informal_hits >= 0])[rows]
-    uses_nin = pc.fill_null(pc.match_substring(data.arrow("text").take(pa.array(rows)), "您"), False)
-    addressing = uses_nin.to_numpy(zero_copy_only=False) | is_informal
+    uses_nin = pc.fill_null(pc.match_substring(data.arrow("text"), "您"), False).to_numpy(zero_copy_only=False)[rows]
+    addressing = uses_nin | is_informal
     total = data.count_rows(rows, addressing.astype(float))
     polite = data.count_rows(rows, (addressing & ~is_informal).astype(float))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -258,14 +273,29 @@ def _last_day(data: SessionData) -> tuple[pd.Series, pd.Series]:
             rows = data.agent_rows()
             timed = rows[data.ordered["ts"].notna().to_numpy()[rows]]
             last = data.first_rows(timed, last=True)[data.judged_codes]
-            day = pd.Series(data.ordered["ts"].array.take(last, allow_fill=True), index=data.sessions).dt.date
-            codes, days = pd.factorize(day.to_numpy())
+            day, codes, days = _local_days(data.ordered["ts"].array.take(last, allow_fill=True))
+            day = pd.Series(day, index=data.sessions)
             if len(days):      # the calendar is read once per distinct day
                 kind = pd.Series(pd.Series(days).map(day_type).array.take(codes, allow_fill=True), index=data.sessions)
             else:
                 kind = pd.Series(pd.NA, index=data.sessions, dtype=object)
             data.cache["last_day"] = day, kind
     return data.cache["last_day"]
+
+
+def _local_days(times) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``times`` (timezone-aware) as ``.dt.date`` gives them (local dates, NaT where missing, an object
+    array), with each time's number among the distinct dates (-1 where missing) and those dates: a date
+    object is made once per distinct day."""
+    wall = (times.tz_localize(None) if times.tz is not None else times).to_numpy()      # local wall-clock times
+    known = ~times.isna()
+    whole_days, codes = np.unique(wall[known].astype("datetime64[D]").view(np.int64), return_inverse=True)
+    days = pd.to_datetime(whole_days, unit="D").date if len(whole_days) else np.zeros(0, dtype=object)
+    day = np.full(len(times), pd.NaT, dtype=object)
+    day[known] = days[codes]
+    at = np.full(len(times), -1, dtype=np.int64)
+    at[known] = codes
+    return day, at, days
 
 
 @session_check(GROUP, "festive_closing")
@@ -275,10 +305,10 @@ def festive_closing(data: SessionData) -> pd.DataFrame:
     window = _turn_rows(data, "window")
     weekend = data.any_rows(window[_with(data, "weekend_closing")[window]])[data.judged_codes]
     holiday = data.any_rows(window[_with(data, "holiday_closing")[window]])[data.judged_codes]
-    expected = kind.where(kind.isin(["weekend", "holiday"]))
-    value = pd.Series(np.where(expected == "weekend", weekend, np.where(expected == "holiday", holiday, False)),
-                      index=data.sessions)
-    return pd.DataFrame({"value": value.where(expected.notna())})
+    is_weekend = kind.eq("weekend").to_numpy(dtype=bool, na_value=False)
+    is_holiday = kind.eq("holiday").to_numpy(dtype=bool, na_value=False)
+    value = pd.arrays.BooleanArray(np.where(is_weekend, weekend, is_holiday & holiday), ~(is_weekend | is_holiday))
+    return pd.DataFrame({"value": pd.Series(value, index=data.sessions)})
 
 
 def _taboo_and_fatal(data: SessionData) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -287,11 +317,15 @@ def _taboo_and_fatal(data: SessionData) -> tuple[pd.DataFrame, pd.DataFrame]:
     key = ("taboo_and_fatal", id(spec))
     if key not in data.cache:
         hits, rows = data.hits, data.hit_rows()
-        mine = hits[(rows >= 0) & data.column("human")[np.maximum(rows, 0)]] if len(hits) else hits
-        taboo = mine[mine["category"].astype(str).isin(spec["taboo_categories"])]
+        if not len(hits):
+            data.cache[key] = (hits, hits)
+            return data.cache[key]
+        mine = (rows >= 0) & data.column("human")[np.maximum(rows, 0)]
+        taboo = mine & data.hits_where("category", spec["taboo_categories"])
         if spec.get("taboo_subcategories"):
-            taboo = taboo[taboo["subcategory"].astype(str).isin(spec["taboo_subcategories"])]
-        data.cache[key] = (taboo, mine[mine["severity"].astype(str).isin(spec["fatal_severities"])])
+            taboo &= data.hits_where("subcategory", spec["taboo_subcategories"])
+        fatal = mine & data.hits_where("severity", spec["fatal_severities"])
+        data.cache[key] = (hits[taboo], hits[fatal])
     return data.cache[key]
 
 
@@ -299,7 +333,7 @@ def _taboo_and_fatal(data: SessionData) -> tuple[pd.DataFrame, pd.DataFrame]:
 def no_taboo(data: SessionData) -> pd.DataFrame:
     """No 三不 breach: no hit of the taboo categories / subcategories in the session."""
     taboo, _ = _taboo_and_fatal(data)
-    return pd.DataFrame({"value": pd.Series(~data.sessions.isin(set(taboo["session_id"])), index=data.sessions)})
+    return pd.DataFrame({"value": pd.Series(~_in_sessions(taboo, data), index=data.sessions)})
 
 
 def _no_checks(ts_dtype) -> pd.DataFrame:
@@ -337,7 +371,11 @@ def session_scores(checks: pd.DataFrame, spec: dict | None = None) -> pd.Series:
     """0-100: the weighted mean of the checks that apply (missing ones are left out); 0 when fatal."""
     spec = spec or politeness_spec()
     weights = {k: v["weight"] for k, v in check_entries(spec).items()}
-    values = pd.DataFrame({c: checks[c].astype("Float64") for c in CHECKS if c in weights})
+    columns = [c for c in CHECKS if c in weights]
+    mean = weighted_mean([checks[c].astype("Float64") for c in columns], [float(weights[c]) for c in columns])
+    if mean is not None:
+        return pd.Series(np.where(checks["fatal"].astype(bool).to_numpy(), 0.0, mean * 100), index=checks.index)
+    values = pd.DataFrame({c: checks[c].astype("Float64") for c in columns})
     present = values.notna()
     weight = pd.DataFrame({c: present[c] * float(weights[c]) for c in values.columns})
     score = (values.fillna(0).mul(weight)).sum(axis=1) / weight.sum(axis=1).where(weight.sum(axis=1) > 0)

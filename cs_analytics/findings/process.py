@@ -41,13 +41,16 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..base import config
+from ..base.arrays import arrow_strings, stripped
 from ..base.schema import as_messages
 from .complaints import classify_complaints
 from .rulebook import Rulebook, load_rulebook
-from .service_phrases import find_phrases, load_service_phrases, phrase_matches
-from .session_checks import SessionData, check_entries, first_evidence, labels_of, run_checks, session_check, weighted_score
+from .service_phrases import load_service_phrases, phrase_matches
+from .session_checks import (SessionData, check_entries, cut_texts, first_evidence, labels_of, neighbours_differ,
+                             run_checks, session_check, weighted_score)
 from .violations import find_violations
 from ..base.layering import load_yaml
 
@@ -104,12 +107,12 @@ def side_matches(data: SessionData, side: str, spec: dict, rulebook: Rulebook) -
                                                             block=data.normalized(rows))
         else:
             msg = purpose = start = end = np.zeros(0, dtype=np.int64)
-        found = data.located(pd.DataFrame({"purpose": pd.Categorical.from_codes(purpose, categories=list(lists)),
-                                           "start": start, "end": end, "row": rows[msg]}))
-        codes = found["purpose"].cat.codes.to_numpy()
-        order = np.argsort(codes, kind="stable")          # each list's matches keep the scan's order
-        bounds = np.searchsorted(codes[order], np.arange(len(lists) + 1))
-        by_list = found.take(order)                       # one take; each list is then a slice of it
+        # grouped by list (each list's matches keep the scan's order), then each list is a slice of one frame
+        order = np.argsort(purpose.astype(np.int16 if len(lists) < 2**15 else np.int64), kind="stable")  # radix sort
+        purpose = purpose[order]
+        bounds = np.searchsorted(purpose, np.arange(len(lists) + 1))
+        by_list = data.located(pd.DataFrame({"purpose": pd.Categorical.from_codes(purpose, categories=list(lists)),
+                                             "start": start[order], "end": end[order], "row": rows[msg[order]]}))
         data.cache[key] = {list_name: by_list.iloc[bounds[i]:bounds[i + 1]] for i, list_name in enumerate(lists)}
     return data.cache[key]
 
@@ -139,9 +142,7 @@ def _all_satisfied(events: pd.DataFrame, satisfied: np.ndarray, data: SessionDat
     n = len(data.session_ids)
     codes = events["code"].to_numpy()
     count = np.bincount(codes, minlength=n)
-    good = np.bincount(codes, weights=satisfied.astype(float), minlength=n)
-    value = pd.Series(np.where(count > 0, good == count, np.nan), dtype=object)
-    value = data.by_code(value.where(count > 0, pd.NA).to_numpy())
+    value = data.flags(np.bincount(codes[~satisfied], minlength=n) == 0, applies=count > 0)
     bad = events[~satisfied]
     evidence = pd.concat([bad, events[~np.isin(codes, bad["code"].to_numpy())]])
     return first_evidence(evidence, value, data)
@@ -160,19 +161,18 @@ def first_reply_apology(data: SessionData) -> pd.DataFrame:
     complaints = data.complaints if data.complaints is not None else pd.DataFrame(columns=["session_id"])
     if complaints.empty or not complaints["is_complaint"].any():
         return pd.DataFrame({"value": pd.Series(pd.NA, index=data.sessions)})
-    sessions = complaints[complaints["is_complaint"]].set_index("session_id")
+    # the judged complaint sessions (the others have no agent turn to judge) and their rows in complaints
+    at = data.complaint_rows()
+    flagged = complaints["is_complaint"].to_numpy(dtype=bool, na_value=False)
+    judged = np.flatnonzero(at >= 0)
+    judged = judged[flagged[at[judged]]]
+    codes = data.judged_codes[judged]
     # the complaint's first evidence: the message raising its type, else the threat, else the buyer's first message
-    first_customer = data.first_rows(data.customer_rows())
-    session_codes = pd.Index(data.session_ids).get_indexer(sessions.index)
-    known = session_codes >= 0
-    first_customer_id = np.full(len(sessions), None, dtype=object)
-    has_first = np.zeros(len(sessions), dtype=bool)
-    has_first[known] = first_customer[session_codes[known]] >= 0
-    first_customer_id[has_first] = data.arrow("message_id").take(
-        pa.array(first_customer[session_codes[has_first]])).to_numpy(zero_copy_only=False)
-    start_id = sessions["primary_message_id"].fillna(sessions["escalation_message_id"]) \
-        .fillna(pd.Series(first_customer_id, index=sessions.index)).dropna()
-    start_rows = data.rows_of(start_id.to_numpy())
+    named = pc.coalesce(*(arrow_strings(complaints[column]).take(pa.array(at[judged]))
+                          for column in ("primary_message_id", "escalation_message_id")))
+    has_named = named.is_valid().to_numpy(zero_copy_only=False)
+    start_rows = data.first_rows(data.customer_rows())[codes]
+    start_rows[has_named] = data.rows_of(named.filter(named.is_valid()))
     start_rows = start_rows[start_rows >= 0]
     start_pos = np.full(len(data.session_ids), np.iinfo(np.int64).max, dtype=np.int64)
     start_pos[data.code[start_rows]] = data.column("pos")[start_rows]
@@ -186,11 +186,10 @@ def first_reply_apology(data: SessionData) -> pd.DataFrame:
     warned = data.mask(_found(data, "civil_warning")["row"].to_numpy())
     kind = pd.concat([_found(data, "service:apology"), _found(data, "service:empathy")])
     sorry = kind[data.mask(turn_rows)[kind["row"].to_numpy(dtype=np.int64)] & ~warned[kind["row"].to_numpy(dtype=np.int64)]]
-    judged = data.any_rows(turn_rows)
-    value = pd.Series(data.any_rows(sorry["row"].to_numpy()), dtype=object).where(judged, pd.NA)
+    value = data.flags(data.any_rows(sorry["row"].to_numpy()), applies=data.any_rows(turn_rows))
     plain = pd.DataFrame({"pos": data.column("pos")[turn_rows], "row": turn_rows, "code": data.code[turn_rows], "matched": ""})
     evidence = pd.concat([sorry, plain[~np.isin(plain["code"], sorry["code"].to_numpy())]])
-    return first_evidence(evidence, data.by_code(value.to_numpy()), data)
+    return first_evidence(evidence, value, data)
 
 
 @session_check(GROUP, "solution_offered")
@@ -255,9 +254,10 @@ def _softener_rows(data: SessionData, turns: np.ndarray) -> dict[str, np.ndarray
     if not wanted or not len(rows):
         return {name: np.zeros(0, dtype=np.int64) for name in wanted}
     lists = {name: {"phrases": list(rulebook.phrase_sets[name].phrases)} for name in wanted}
-    found = find_phrases(data.ordered.iloc[rows], lists, tuple(wanted), roles=("agent",), lean=True,
-                         name=f"process.yaml v{spec['version']} softeners {rulebook.version}")
-    codes, found_rows = found["purpose"].cat.codes.to_numpy(), found["row"].to_numpy(dtype=np.int64)
+    # the texts by row, not a copy of the messages: what find_phrases(lean=True) would scan of them
+    _, msg, codes, _, _, _ = phrase_matches(data.arrow("text").take(pa.array(rows)), lists, tuple(wanted),
+                                            f"process.yaml v{spec['version']} softeners {rulebook.version}")
+    found_rows = rows[msg]
     return {name: found_rows[codes == i] for i, name in enumerate(wanted)}
 
 
@@ -302,10 +302,9 @@ def abuse_handled(data: SessionData) -> pd.DataFrame:
     back_rows = back_rows[(back_rows >= 0) & data.column("human")[np.maximum(back_rows, 0)]]
     back = data.located(pd.DataFrame({"row": back_rows, "matched": "hit back"}))
     back = back[back["pos"].to_numpy() > start[back["code"].to_numpy()]]
-    abused = start < np.iinfo(np.int64).max
-    value = pd.Series(data.any_rows(warned["row"].to_numpy()) & ~data.any_rows(back["row"].to_numpy()), dtype=object)
-    value = value.where(abused, pd.NA)
-    return first_evidence(pd.concat([back, warned]), data.by_code(value.to_numpy()), data)
+    value = data.flags(data.any_rows(warned["row"].to_numpy()) & ~data.any_rows(back["row"].to_numpy()),
+                       applies=start < np.iinfo(np.int64).max)
+    return first_evidence(pd.concat([back, warned]), value, data)
 
 
 def _transfer_pos(data: SessionData) -> np.ndarray:
@@ -323,8 +322,7 @@ def _transfer_pos(data: SessionData) -> np.ndarray:
     rows = data.agent_rows()
     rows = rows[agent_id.notna().to_numpy()[rows]]
     if len(rows) > 1:
-        names = pd.factorize(agent_id.take(rows))[0]
-        changed = (data.code[rows[1:]] == data.code[rows[:-1]]) & (names[1:] != names[:-1])
+        changed = (data.code[rows[1:]] == data.code[rows[:-1]]) & neighbours_differ(agent_id.take(rows))
         np.minimum.at(at, data.code[rows[1:][changed]], pos[rows[1:][changed]])
     lines = _found(data, "handoff")
     np.minimum.at(at, lines["code"].to_numpy(dtype=np.int64), lines["pos"].to_numpy(dtype=np.int64))
@@ -348,8 +346,8 @@ def handoff_announced(data: SessionData) -> pd.DataFrame:
     at = _transfer_pos(data)
     lines = _found(data, "handoff")
     lines = lines[lines["pos"].to_numpy() <= at[lines["code"].to_numpy()]]
-    value = pd.Series(data.any_rows(lines["row"].to_numpy()), dtype=object).where(at < np.iinfo(np.int64).max, pd.NA)
-    return first_evidence(lines, data.by_code(value.to_numpy()), data)
+    value = data.flags(data.any_rows(lines["row"].to_numpy()), applies=at < np.iinfo(np.int64).max)
+    return first_evidence(lines, value, data)
 
 
 @session_check(GROUP, "hold_thanked")
@@ -379,13 +377,16 @@ def repeated_soothing(data: SessionData) -> pd.DataFrame:
     times = int(data.extra["spec"]["repeat_soothing_times"])
     soothing = _found(data, "soothing").drop_duplicates("row")
     rows = soothing["row"].to_numpy(dtype=np.int64)
-    lines = soothing.assign(line=pd.Series(data.arrow("text").take(pa.array(rows)).to_numpy(zero_copy_only=False))
-                            .astype(str).str.strip().to_numpy())
-    counts = lines.groupby(["code", "line"]).size()
-    repeated = counts[counts >= times].reset_index()
-    evidence = lines.merge(repeated[["code", "line"]], on=["code", "line"])
-    value = data.by_code(data.any_rows(evidence["row"].to_numpy())).fillna(False).astype(bool)
-    return first_evidence(evidence.assign(matched=evidence["line"].str.slice(0, 40)), value, data)
+    taken = data.arrow("text").take(pa.array(rows, type=pa.int64()))
+    lines = stripped(taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken)   # without surrounding blanks
+    line_codes = pc.dictionary_encode(lines).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    code = soothing["code"].to_numpy(dtype=np.int64)
+    _, pair, count = np.unique(code * (int(line_codes.max(initial=0)) + 1) + line_codes, return_inverse=True,
+                               return_counts=True)
+    repeated = np.flatnonzero(count[pair] >= times)                  # rows whose (session, line) repeats
+    evidence = soothing.iloc[repeated]
+    value = data.by_code(data.any_rows(rows[repeated]))
+    return first_evidence(evidence.assign(matched=cut_texts(lines.take(pa.array(repeated)), 0, 40)), value, data)
 
 
 @session_check(GROUP, "restated")
@@ -455,8 +456,11 @@ def process_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None, com
     else:
         context["is_complaint"] = False
         context["primary"] = pd.Series(np.nan, index=data.sessions, dtype=object)
-    out = context.join(checks)
-    out["resolution_s"] = data.extra.get("resolution_s", pd.Series(np.nan, index=data.sessions)).where(out["is_complaint"])
-    out["handling_score"] = weighted_score(checks, spec)
+    # context and checks share the sessions' index: put side by side without aligning them again
+    out = pd.DataFrame({**{c: context[c].array for c in context}, **{c: checks[c].array for c in checks}},
+                       index=data.sessions)
+    resolution = data.extra.get("resolution_s", pd.Series(np.nan, index=data.sessions))
+    out["resolution_s"] = resolution.where(out["is_complaint"].to_numpy(dtype=bool)).to_numpy()
+    out["handling_score"] = weighted_score(checks, spec).to_numpy()
     out.index.name = "session_id"
     return out.reset_index()

@@ -136,20 +136,28 @@ def _phrase_texts(codes: np.ndarray, phrases: PhraseSet, regexes) -> np.ndarray:
 def _without_exceptions(msg: np.ndarray, purpose: np.ndarray, start: np.ndarray, end: np.ndarray,
                         lists: int) -> np.ndarray:
     """Which matches to keep: not an exception (``purpose`` ≥ ``lists``) and not covered by an exception
-    of their own list in the same message."""
+    of their own list in the same message. Per (message, list) the exceptions are sorted by start with
+    a running maximum of their ends: a match is covered when the exceptions starting at or before it
+    reach its end (one sort and one search, no join)."""
     is_exception = purpose >= lists
     keep = ~is_exception
     if not is_exception.any():
         return keep
-    exceptions = pd.DataFrame({"msg": msg[is_exception], "purpose": purpose[is_exception] - lists,
-                               "start_exc": start[is_exception], "end_exc": end[is_exception]})
-    excepted = np.unique(exceptions["purpose"].to_numpy())
-    candidates = np.flatnonzero(keep & np.isin(purpose, excepted) & np.isin(msg, exceptions["msg"].to_numpy()))
-    hits = pd.DataFrame({"index": candidates, "msg": msg[candidates], "purpose": purpose[candidates],
-                         "start": start[candidates], "end": end[candidates]})
-    pairs = hits.merge(exceptions, on=["msg", "purpose"])
-    covered = pairs.loc[(pairs["start_exc"] <= pairs["start"]) & (pairs["end_exc"] >= pairs["end"]), "index"]
-    keep[covered.to_numpy()] = False
+    reach = int(max(end.max(), start.max())) + 1                       # offsets stay below this
+    group = msg.astype(np.int64) * lists + np.where(is_exception, purpose - lists, purpose)   # (message, list)
+    exceptions = np.flatnonzero(is_exception)
+    order = np.lexsort((start[exceptions], group[exceptions]))
+    exc_group, exc_start, exc_end = group[exceptions][order], start[exceptions][order], end[exceptions][order]
+    # running maximum of the ends within each group: a new group's first end is above every end before it
+    farthest = np.maximum.accumulate(exc_group * reach + exc_end) - exc_group * reach
+    excepted = np.zeros(lists + 1, dtype=bool)                          # the lists that have exceptions
+    excepted[purpose[exceptions] - lists] = True
+    candidates = np.flatnonzero(excepted[np.where(keep, purpose, lists)])
+    at = np.searchsorted(exc_group * reach + exc_start, group[candidates] * reach + start[candidates], side="right") - 1
+    found = at >= 0
+    at = np.maximum(at, 0)
+    covered = found & (exc_group[at] == group[candidates]) & (farthest[at] >= end[candidates])
+    keep[candidates[covered]] = False
     return keep
 
 

@@ -26,7 +26,7 @@ from ..base.arrays import arrow_strings, ranges
 from ..base.schema import as_messages
 from ..base.timeparse import has_times
 from ..textmatch.normalize import NormalizedBlock, joined_texts, normalize_block
-from .sessions import HUMAN, in_order_of, message_kinds, session_owner
+from .sessions import CUSTOMER, HUMAN, in_order_of, message_kinds, owner_rows
 
 REGISTRY: dict[str, dict[str, Callable]] = {}
 APPLIES = ("all", "complaint", "timed")
@@ -67,17 +67,18 @@ class SessionData:
             in_order = bool((indexer == np.arange(len(indexer))).all())
         ordered = (messages if in_order else messages.take(indexer)).reset_index(drop=True)
         self.source_rows = None if in_order else indexer       # row i of ordered is row source_rows[i] of messages
-        codes, ids = pd.factorize(ordered["session_id"], sort=False)   # consecutive: the rows are sorted by session
+        codes, ids = session_codes(ordered["session_id"])
         starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, dtype=np.int64)
         ordered["pos"] = np.arange(len(ordered)) - np.repeat(starts, np.diff(np.r_[starts, len(ordered)]))
-        is_customer = ordered["role"].eq("customer").to_numpy(dtype=bool, na_value=False)
+        self.kinds = message_kinds(ordered)
+        is_customer = self.kinds == CUSTOMER                             # role "customer"
         running = np.cumsum(is_customer)
         ordered["turn"] = running - np.repeat(np.r_[0, running][starts], np.diff(np.r_[starts, len(ordered)]))
-        self.kinds = message_kinds(ordered)
         ordered["human"] = self.kinds == HUMAN
-        self.ordered, self.code, self.session_ids = ordered, codes, np.asarray(ids, dtype=object)
+        self.ordered, self.code, self.session_ids = ordered, codes, ids
         self._customer_mask = is_customer
-        judged = np.unique(codes[ordered["human"].to_numpy()])           # codes of sessions with a human agent reply
+        # codes of sessions with a human agent reply, ascending
+        judged = np.flatnonzero(np.bincount(codes[self.kinds == HUMAN], minlength=len(ids)))
         self.judged_codes = judged
         self.sessions = pd.Index(self.session_ids[judged], name="session_id", dtype=ordered["session_id"].dtype)
         self.cache: dict = {}
@@ -110,11 +111,19 @@ class SessionData:
             self.cache[key] = self.ordered[name].to_numpy()
         return self.cache[key]
 
-    def arrow(self, name: str) -> pa.Array:
-        """A text column of ``ordered`` as one Arrow large_string array, converted once."""
+    def arrow(self, name: str) -> pa.Array | pa.ChunkedArray:
+        """A text column of ``ordered`` as Arrow strings: the column's own Arrow data when it has them (the
+        texts as ``extra["blocks"]`` holds them), nothing copied; else converted once."""
         key = ("arrow", name)
         if key not in self.cache:
-            self.cache[key] = arrow_strings(self.ordered[name])
+            blocks = self.shared_blocks()
+            own = getattr(self.ordered[name].array, "_pa_array", None)
+            if name == "text" and blocks is not None:
+                self.cache[key] = blocks.texts
+            elif own is not None and (pa.types.is_string(own.type) or pa.types.is_large_string(own.type)):
+                self.cache[key] = own
+            else:
+                self.cache[key] = arrow_strings(self.ordered[name])
         return self.cache[key]
 
     def normalized(self, rows: np.ndarray) -> NormalizedBlock:
@@ -131,8 +140,12 @@ class SessionData:
         return self.extra.get("blocks") if self.source_rows is None else None
 
     def rows_of(self, message_ids) -> np.ndarray:
-        """The row in ``ordered`` of each of ``message_ids`` (-1 where it is not one of the batch's)."""
-        wanted = arrow_strings(pd.Series(message_ids, dtype=object))
+        """The row in ``ordered`` of each of ``message_ids`` (a column, an Arrow string array or a list; -1
+        where it is not one of the batch's)."""
+        if isinstance(message_ids, pa.Array):
+            wanted = message_ids.cast(pa.large_string())
+        else:
+            wanted = arrow_strings(message_ids if isinstance(message_ids, pd.Series) else pd.Series(message_ids, dtype=object))
         distinct = pc.unique(wanted)
         # look the batch's ids up among the few wanted ones (a small hash table), then the wanted among those
         at = pc.index_in(self.arrow("message_id"), value_set=distinct).to_numpy(zero_copy_only=False)
@@ -148,6 +161,15 @@ class SessionData:
         if "hit_rows" not in self.cache:
             self.cache["hit_rows"] = self.rows_of(self.hits["message_id"]) if len(self.hits) else np.zeros(0, np.int64)
         return self.cache["hit_rows"]
+
+    def hits_where(self, column: str, values) -> np.ndarray:
+        """A mask over ``hits``: the hit's ``column`` (as text) is one of ``values`` (a categorical column is
+        judged by its categories, once each)."""
+        found = self.hits[column]
+        if isinstance(found.dtype, pd.CategoricalDtype):
+            known = np.append(found.cat.categories.astype(str).isin(list(values)), False)   # code -1: missing
+            return known[found.cat.codes.to_numpy()]
+        return found.astype(str).isin(list(values)).to_numpy(dtype=bool)
 
     def first_rows(self, rows, last: bool = False) -> np.ndarray:
         """Per session code: the first (or ``last``) of ``rows`` (ascending positions in ``ordered``), -1 where none."""
@@ -184,33 +206,46 @@ class SessionData:
 
     def agent_turn_rank(self) -> np.ndarray:
         """Per human agent message (in ``agents``' order): its turn counted from the session's last
-        agent turn (1 = the last turn, 2 = the one before …), as a dense rank of ``turn`` from the end."""
-        rows = self.agent_rows()
-        ids = self.agent_turn_ids()[rows]
-        last = self.first_rows(rows, last=True)
-        return self.agent_turn_ids()[last][self.code[rows]] - ids + 1
+        agent turn (1 = the last turn, 2 = the one before …), as a dense rank of ``turn`` from the end
+        (computed once)."""
+        if "agent_turn_rank" not in self.cache:
+            rows = self.agent_rows()
+            ids = self.agent_turn_ids()[rows]
+            last = self.first_rows(rows, last=True)
+            self.cache["agent_turn_rank"] = self.agent_turn_ids()[last][self.code[rows]] - ids + 1
+        return self.cache["agent_turn_rank"]
 
     def owners(self) -> pd.Series:
         """Per judged session: its owner agent (``sessions.session_owner``)."""
         if "owners" not in self.cache:
-            self.cache["owners"] = session_owner(self.ordered, kinds=self.kinds).reindex(self.sessions)
+            rows = owner_rows(self.ordered, self.code, len(self.session_ids), self.kinds)[self.judged_codes]
+            self.cache["owners"] = pd.Series(self.ordered["agent_id"].array.take(rows, allow_fill=True),
+                                             index=self.sessions, name="agent_id")
         return self.cache["owners"]
 
     def first_values(self, name: str, rows=None) -> pd.Series:
         """Per judged session: the first non-missing value of column ``name`` among ``rows`` (positions in
         ``ordered``; default all), as ``groupby(...).first()`` gives it."""
-        rows = np.arange(len(self.ordered)) if rows is None else np.asarray(rows, dtype=np.int64)
         column = self.ordered[name]
-        present = rows[column.notna().to_numpy()[rows]]
+        known = column.notna().to_numpy()
+        present = np.flatnonzero(known) if rows is None else np.asarray(rows, dtype=np.int64)[known[rows]]
         first = self.first_rows(present)[self.judged_codes]
         return pd.Series(column.array.take(first, allow_fill=True), index=self.sessions, name=name)
 
     def complaint_values(self, name: str) -> pd.Series:
         """Per judged session: column ``name`` of its row in ``complaints`` (missing where it has none), as
         ``complaints.set_index("session_id")[name].reindex(sessions)`` gives it."""
+        return self.complaints[name].reset_index(drop=True).reindex(self.complaint_rows()).set_axis(self.sessions)
+
+    def complaint_rows(self) -> np.ndarray:
+        """Per judged session: the position of its row in ``complaints`` (-1 where it has none). When the
+        complaint sessions are this batch's sessions in the same order (as ``analyze`` gives them), that is
+        the session's code, found without looking the ids up."""
         if "complaint_rows" not in self.cache:
-            self.cache["complaint_rows"] = pd.Index(self.complaints["session_id"]).get_indexer(self.sessions)
-        return self.complaints[name].reset_index(drop=True).reindex(self.cache["complaint_rows"]).set_axis(self.sessions)
+            ids = self.complaints["session_id"]
+            same = 0 < len(ids) == len(self.session_ids) and bool(np.all(ids.to_numpy() == self.session_ids))
+            self.cache["complaint_rows"] = self.judged_codes if same else pd.Index(ids).get_indexer(self.sessions)
+        return self.cache["complaint_rows"]
 
     def is_complaint(self) -> pd.Series:
         """Per judged session: a complaint session (False when complaints were not given)."""
@@ -230,6 +265,13 @@ class SessionData:
         """Per-session ``values`` (indexed by session code) over the judged sessions."""
         return pd.Series(np.asarray(values)[self.judged_codes], index=self.sessions)
 
+    def flags(self, values: np.ndarray, applies: np.ndarray | None = None) -> pd.Series:
+        """Per judged session: ``values`` (per session code) as a ``boolean`` column, missing where
+        ``applies`` (per session code) is False."""
+        values = np.asarray(values, dtype=bool)[self.judged_codes]
+        missing = np.zeros(len(values), dtype=bool) if applies is None else ~np.asarray(applies, dtype=bool)[self.judged_codes]
+        return pd.Series(pd.arrays.BooleanArray(values, missing), index=self.sessions)
+
     def any_rows(self, rows) -> np.ndarray:
         """Per session code: one of ``rows`` (positions in ``ordered``) belongs to it."""
         flags = np.zeros(len(self.session_ids), dtype=bool)
@@ -247,6 +289,33 @@ class SessionData:
         out = np.zeros(len(self.ordered), dtype=bool)
         out[np.asarray(rows, dtype=np.int64)] = True
         return out
+
+
+def session_codes(session_ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of a column sorted by session (each session's rows together): its session's number, counted
+    from 0 in the order of first appearance, and the ids in that order (object array), as
+    ``pd.factorize(sort=False)`` gives them: found by comparing neighbours when there is no missing id."""
+    arrow = getattr(session_ids.array, "_pa_array", None)
+    if arrow is None or arrow.null_count or len(arrow) < 2:
+        codes, ids = pd.factorize(session_ids, sort=False)
+        return codes, np.asarray(ids, dtype=object)
+    changes = neighbours_differ(session_ids)
+    codes = np.zeros(len(arrow), dtype=np.int64)
+    np.cumsum(changes, out=codes[1:])
+    starts = np.flatnonzero(np.r_[True, changes])
+    return codes, arrow.take(pa.array(starts)).to_numpy(zero_copy_only=False).astype(object)
+
+
+def neighbours_differ(values: pd.Series) -> np.ndarray:
+    """``values[i + 1] != values[i]`` for every i of a column without missing values: compared in Arrow
+    when the column is Arrow-backed (no hashing), else through ``pd.factorize``'s codes."""
+    arrow = getattr(values.array, "_pa_array", None)
+    if arrow is None or arrow.null_count:
+        codes = pd.factorize(values)[0]
+        return codes[1:] != codes[:-1]
+    if len(arrow) < 2:
+        return np.zeros(0, dtype=bool)
+    return pc.not_equal(arrow[1:], arrow[:-1]).to_numpy(zero_copy_only=False)
 
 
 def cut_texts(texts: pa.Array, start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -277,25 +346,24 @@ def first_evidence(frame: pd.DataFrame, value: pd.Series, data: SessionData) -> 
     """A check's result: ``value`` per judged session (``data.by_code``) and per session the first row of
     ``frame`` (rows of ``data.ordered`` with ``row``, ``code``, ``pos``; by pos, then in ``frame``'s order)
     as its evidence: the message's id and ``frame``'s ``matched``, else the text between ``start`` and ``end``."""
-    out = pd.DataFrame({"value": value})
+    nothing = _strings(pa.nulls(len(value), pa.large_string()))
     if not len(frame):
-        out["message_id"], out["matched"] = pd.NA, pd.NA
-        return out
+        return pd.DataFrame({"value": value, "message_id": nothing, "matched": nothing})
     codes, pos = frame["code"].to_numpy(dtype=np.int64), frame["pos"].to_numpy(dtype=np.int64)
-    order = np.lexsort((np.arange(len(frame)), pos, codes))
-    first = order[np.r_[True, codes[order][1:] != codes[order][:-1]]]
-    chosen = np.full(len(data.session_ids), -1, dtype=np.int64)
-    chosen[codes[first]] = first
+    # per session the row of ``frame`` with the least (pos, place in frame): one pass, no sort
+    n = len(frame)
+    least = np.full(len(data.session_ids), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(least, codes, pos * n + np.arange(n))
+    chosen = np.where(least < np.iinfo(np.int64).max, least % n, -1)
     shown = chosen[data.judged_codes]
     has = shown >= 0
     picked = shown[has]
     rows = frame["row"].to_numpy(dtype=np.int64)[picked]
     shown_rows = np.zeros(len(shown), dtype=np.int64)
     shown_rows[has] = rows
-    out["message_id"] = _strings(data.arrow("message_id").take(pa.array(shown_rows, mask=~has)))
+    message_id = _strings(data.arrow("message_id").take(pa.array(shown_rows, mask=~has)))
     if "matched" not in frame and "start" not in frame:
-        out["matched"] = pd.NA
-        return out
+        return pd.DataFrame({"value": value, "message_id": message_id, "matched": nothing})
     matched = np.full(len(shown), None, dtype=object)
     given = frame["matched"].to_numpy(dtype=object)[picked] if "matched" in frame else np.full(len(picked), None, object)
     matched[has] = given
@@ -305,13 +373,13 @@ def first_evidence(frame: pd.DataFrame, value: pd.Series, data: SessionData) -> 
         texts = data.arrow("text").take(pa.array(rows[cut]))
         matched[np.flatnonzero(has)[cut]] = cut_texts(texts, start[cut].astype(np.int64),
                                                       frame["end"].to_numpy(dtype=float)[picked][cut].astype(np.int64))
-    out["matched"] = _strings(pa.array(matched, type=pa.large_string(), from_pandas=True))
-    return out
+    return pd.DataFrame({"value": value, "message_id": message_id,
+                         "matched": _strings(pa.array(matched, type=pa.large_string(), from_pandas=True))})
 
 
-def _strings(values: pa.Array) -> pd.arrays.ArrowStringArray:
+def _strings(values: pa.Array | pa.ChunkedArray) -> pd.arrays.ArrowStringArray:
     """Arrow texts as the ``string`` column a check's evidence is (missing where null)."""
-    return pd.arrays.ArrowStringArray(pa.chunked_array([values]))
+    return pd.arrays.ArrowStringArray(values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([values]))
 
 
 def check_entries(spec: dict) -> dict[str, dict]:
@@ -338,23 +406,24 @@ def run_checks(group: str, data: SessionData, spec: dict) -> pd.DataFrame:
     """Every enabled check of ``group`` on ``data``: one row per judged session (index session_id), the
     columns ``<id>``, ``<id>_message_id``, ``<id>_matched`` per check, in the spec's order."""
     registered = REGISTRY.get(group, {})
-    out = pd.DataFrame(index=data.sessions)
-    complaint = data.is_complaint()
+    columns = {}
+    complaint = data.is_complaint().to_numpy()
     for check_id, entry in check_entries(spec).items():
         if check_id not in registered:
             raise ValueError(f"check {check_id!r} of {group} has no function: register one with "
                              f"@session_check({group!r}, {check_id!r}) or set enabled: false")
         result = registered[check_id](data).reindex(data.sessions)
-        value = result["value"]
+        value = pd.Series(result["value"].array)             # by position from here: no lookups by session id
         if entry["applies"] == "complaint":
             value = value.where(complaint)
         if (entry["applies"] == "timed" or entry.get("needs_times")) and not data.timed:
-            value = pd.Series(pd.NA, index=data.sessions)
-        out[check_id] = value.astype("Float64") if entry.get("rate") else value.astype("boolean")
+            value = pd.Series(pd.NA, index=value.index)
+        value = value.astype("Float64") if entry.get("rate") else value.astype("boolean")
+        columns[check_id] = value.array
         for suffix in ("message_id", "matched"):
             if suffix in result:
-                out[f"{check_id}_{suffix}"] = _strings_where(result[suffix], out[check_id].notna().to_numpy())
-    return out
+                columns[f"{check_id}_{suffix}"] = _strings_where(result[suffix], ~value.array.isna())
+    return pd.DataFrame(columns, index=data.sessions)
 
 
 def _strings_where(column: pd.Series, keep: np.ndarray) -> pd.arrays.ArrowStringArray:
@@ -369,8 +438,36 @@ def weighted_score(checks: pd.DataFrame, spec: dict) -> pd.Series:
     entries = {k: v for k, v in check_entries(spec).items() if float(v["weight"]) > 0 and k in checks}
     if not entries:
         return pd.Series(np.nan, index=checks.index)
-    values = pd.DataFrame({k: checks[k].astype("Float64") if v.get("good", True) else 1 - checks[k].astype("Float64")
-                           for k, v in entries.items()})
+    values = {k: checks[k].astype("Float64") if v.get("good", True) else 1 - checks[k].astype("Float64")
+              for k, v in entries.items()}
+    mean = weighted_mean(list(values.values()), [float(v["weight"]) for v in entries.values()])
+    if mean is not None:
+        return pd.Series(mean * 100, index=checks.index)
+    values = pd.DataFrame(values)
     weights = pd.DataFrame({k: values[k].notna() * float(v["weight"]) for k, v in entries.items()})
     total = weights.sum(axis=1)
     return (values.fillna(0).mul(weights).sum(axis=1) / total.where(total > 0) * 100).astype(float)
+
+
+def weighted_mean(values: list[pd.Series], weights: list[float]) -> np.ndarray | None:
+    """Per row: Σ weight × value / Σ weight over the ``values`` (``Float64`` columns) present, NaN where
+    none is, bit for bit as the pandas way (``fillna(0).mul(weights).sum(axis=1) / total``) gives it: the
+    products summed in column order with Kahan's compensation, as pandas sums a ``Float64`` frame's
+    rows. None when a weight is not a whole number (then the sum of weights depends on its order) or
+    there is no column: the caller then takes the pandas way."""
+    if not values or not all(float(w).is_integer() for w in weights) or sum(abs(w) for w in weights) >= 2**53:
+        return None
+    total = np.zeros(len(values[0]))
+    compensation = np.zeros(len(values[0]))
+    weight_sum = np.zeros(len(values[0]))
+    for column, weight in zip(values, weights):
+        weight_here = (~column.isna().to_numpy()) * float(weight)
+        term = column.to_numpy(dtype=float, na_value=0.0) * weight_here
+        y = term - compensation
+        t = total + y
+        compensation = t - total - y
+        compensation[np.isnan(compensation)] = 0.0               # an infinite term: no compensation (as pandas)
+        total = t
+        weight_sum += weight_here
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / np.where(weight_sum > 0, weight_sum, np.nan)

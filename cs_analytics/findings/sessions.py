@@ -93,6 +93,13 @@ def session_owner(messages: pd.DataFrame, kinds: np.ndarray | None = None) -> pd
     messages = as_messages(messages)
     codes, ids = pd.factorize(messages["session_id"], sort=False, use_na_sentinel=False)   # ids as unique() gives them
     sessions = pd.Index(ids, name="session_id")
+    owner_row = owner_rows(messages, codes, len(sessions), kinds)
+    return pd.Series(messages["agent_id"].array.take(owner_row, allow_fill=True), index=sessions, name="agent_id")
+
+
+def owner_rows(messages: pd.DataFrame, codes: np.ndarray, n_sessions: int, kinds: np.ndarray | None = None) -> np.ndarray:
+    """Per session number (``codes``: each message's, 0 … ``n_sessions`` - 1): the row of its owner's first
+    reply (``session_owner``), -1 where it has none."""
     kinds = message_kinds(messages) if kinds is None else kinds
     candidates = np.flatnonzero((kinds == HUMAN) & messages["agent_id"].notna().to_numpy())
     seq = messages["seq"].to_numpy(dtype=np.float64, na_value=np.inf)[candidates]
@@ -102,9 +109,9 @@ def session_owner(messages: pd.DataFrame, kinds: np.ndarray | None = None) -> pd
         keys.append(np.where(messages["ts"].isna().to_numpy()[candidates], np.iinfo(np.int64).max, ts))
     ranked = candidates[np.lexsort(keys + [codes[candidates]])]
     first = ranked[np.r_[True, codes[ranked][1:] != codes[ranked][:-1]]] if len(ranked) else ranked
-    owner_row = np.full(len(sessions), -1, dtype=np.int64)
+    owner_row = np.full(n_sessions, -1, dtype=np.int64)
     owner_row[codes[first]] = first
-    return pd.Series(messages["agent_id"].array.take(owner_row, allow_fill=True), index=sessions, name="agent_id")
+    return owner_row
 
 
 def in_order_of(messages: pd.DataFrame, keys: list[str]) -> bool:

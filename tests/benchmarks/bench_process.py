@@ -2,6 +2,7 @@
 per-session loop, on the sample repeated.
 
     .venv/bin/python tests/benchmarks/bench_process.py --copies 40 --repeat 3
+    .venv/bin/python tests/benchmarks/bench_process.py --against ../main --data MESSAGES.parquet --repeat 3
 
 The sample (~26k messages) is repeated ``--copies`` times with fresh session ids (40 copies ≈ 1.05M
 messages). Hits, complaint sessions and long waits are computed once beforehand (``analyze`` keeps them
@@ -17,12 +18,23 @@ the RE2 prefilter (now) against Hyperscan's callback per match with Python ``re`
 (``SessionData`` and ``process.side_matches``) as the checks now build them, the texts taken by row,
 against copying each side's messages (every column) and scanning those frames (before), with the same
 matches. ``--scan-only`` skips everything else.
+
+``--against CHECKOUT`` times the two stages as ``analyze`` runs them (everything they read computed
+first; CPU and wall) in fresh processes of this checkout and of another one, alternately, on ``--data``
+(a Parquet file of messages; default the repeated sample), prints the medians and the ratio, and checks
+that both give the same tables (exactly, dtypes included). Nothing else is run.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -151,13 +163,82 @@ def same_on(table: pd.DataFrame, looped: pd.DataFrame, chosen: set) -> bool:
     return plain(mine).equals(plain(theirs))
 
 
+STAGES_CHILD = r"""
+import json, sys, time
+import pandas as pd
+from cs_analytics import analyze
+from cs_analytics.findings.analyze import FINDINGS
+path, out = sys.argv[1], sys.argv[2]
+found = analyze(pd.read_parquet(path), workers=1)
+for name in FINDINGS:
+    if name not in ("politeness", "process"):
+        getattr(found, name)                     # what the two stages read, computed first
+seconds = {}
+for name in ("politeness", "process"):
+    wall, cpu = time.perf_counter(), time.process_time()
+    table = getattr(found, name)
+    seconds[name] = (time.process_time() - cpu, time.perf_counter() - wall)
+    table.to_pickle(f"{out}.{name}.pkl")
+print(json.dumps(seconds))
+"""
+
+
+def checkout_comparison(data: Path, against: Path, repeat: int) -> None:
+    """Politeness and process as ``analyze`` runs them, in fresh processes of this checkout and of
+    ``against`` taken in turns: CPU and wall medians, the ratio, and whether the tables are identical."""
+    here = Path(__file__).resolve().parents[2]
+    checkouts = {"this": here, "against": against.resolve()}
+    seconds: dict[str, dict[str, list[tuple[float, float]]]] = {k: {"politeness": [], "process": []} for k in checkouts}
+    with tempfile.TemporaryDirectory() as scratch:
+        for _ in range(repeat):
+            for label, checkout in checkouts.items():        # alternating: both see the same machine load
+                env = {**os.environ, "PYTHONPATH": str(checkout)}
+                done = subprocess.run([sys.executable, "-c", STAGES_CHILD, str(data), f"{scratch}/{label}"], env=env,
+                                      check=True, capture_output=True, text=True, cwd=checkout)
+                for name, pair in json.loads(done.stdout.strip().splitlines()[-1]).items():
+                    seconds[label][name].append(tuple(pair))
+        same = {}
+        for name in ("politeness", "process"):
+            try:
+                pd.testing.assert_frame_equal(pd.read_pickle(f"{scratch}/this.{name}.pkl"),
+                                              pd.read_pickle(f"{scratch}/against.{name}.pkl"), check_exact=True)
+                same[name] = True
+            except AssertionError:
+                same[name] = False
+    print(f"politeness and process as analyze runs them, one process, {data}; this checkout against {against}; "
+          f"medians of {repeat} fresh processes each, taken in turns")
+    def runs(label: str, name: str, i: int) -> list[float]:
+        """The CPU (i = 0) or wall (i = 1) seconds of each run of a stage, or of both stages."""
+        if name == "both":
+            return [a[i] + b[i] for a, b in zip(seconds[label]["politeness"], seconds[label]["process"])]
+        return [pair[i] for pair in seconds[label][name]]
+
+    for name in ("politeness", "process", "both"):
+        cpu = {label: statistics.median(runs(label, name, 0)) for label in checkouts}
+        wall = {label: statistics.median(runs(label, name, 1)) for label in checkouts}
+        note = "" if name == "both" else f"; identical tables: {same[name]}"
+        print(f"  {name:10s} this {cpu['this']:.2f} s CPU ({wall['this']:.2f} s wall), against {cpu['against']:.2f} s CPU "
+              f"({wall['against']:.2f} s wall); {cpu['against'] / cpu['this']:.2f}x less CPU{note}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--copies", type=int, default=40)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--loop-share", type=float, default=0.002, help="share of sessions the loop is timed on")
     parser.add_argument("--scan-only", action="store_true", help="time only the phrase scan, now and before")
+    parser.add_argument("--against", type=Path, help="another checkout: time the two stages there and here, in turns")
+    parser.add_argument("--data", type=Path, help="with --against: a Parquet file of messages (default the sample repeated)")
     args = parser.parse_args()
+    if args.against:
+        if args.data:
+            checkout_comparison(args.data, args.against, args.repeat)
+            return
+        with tempfile.TemporaryDirectory() as scratch:
+            path = Path(scratch) / "messages.parquet"
+            repeated_sample(args.copies).to_parquet(path)
+            checkout_comparison(path, args.against, args.repeat)
+        return
     big = repeated_sample(args.copies)
     phrase_scan_comparison(big, args.repeat)
     side_scan_comparison(big, args.repeat)
