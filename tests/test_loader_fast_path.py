@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from cs_analytics import load_logs
 from cs_analytics.ingest import load as load_module
-from cs_analytics.ingest.load import _duplicated, _numbers_within_runs
+from cs_analytics.ingest.load import _duplicated, _numbers_within_runs, _SortKeys
 from cs_analytics.ingest.readers import read_delimited
 
 HEADER = "会话ID,时间,发送方,内容\n"
@@ -161,6 +161,10 @@ def test_duplicates_found_in_two_stages_match_pandas(rows, data):
     expected = frame.iloc[chosen].duplicated(subset=key, keep="first").to_numpy()
     session = pd.factorize(frame["session_id"], sort=True)[0]
     assert (_duplicated(frame, key, chosen, session) == expected).all()
+    # as load_logs calls it: time-zone-aware times, rows compared only next to their neighbours in the final order
+    aware = frame.assign(ts=frame["ts"].dt.tz_localize("Asia/Shanghai"), _order=np.arange(len(frame)))
+    keys = _SortKeys.of(aware, chosen, session)
+    assert (_duplicated(aware, key, chosen, session, keys, keys.sorted_positions()) == expected).all()
 
 
 def test_numbers_within_runs_is_cumcount():

@@ -2,8 +2,8 @@
 
 Each shortcut of the 1M-row speed work is checked against the way it replaced: Arrow strptime for
 zero-padded times (against pandas alone), Arrow strip/null/blank checks (against ``str.strip``), the
-blank-row prefilter (against every whitespace character), duplicates on one folded key (against
-``DataFrame.duplicated``), the reader running ahead in a thread (order, errors, stopping early), the
+blank-row prefilter (against every whitespace character), duplicates among neighbours in the sorted
+order (against ``DataFrame.duplicated``), the reader running ahead in a thread (order, errors, stopping early), the
 distinct-id check, and the U+FFFD check skipped for batches the reader saw none in.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from cs_analytics import load_logs
 from cs_analytics.base import timeparse
 from cs_analytics.ingest import load as load_module
-from cs_analytics.ingest.load import (LoadReport, _all_distinct, _blank, _read_ahead, _repeated_combinations,
+from cs_analytics.ingest.load import (LoadReport, _all_distinct, _blank, _read_ahead, _string_hashes,
                                       _stripped_or_missing, _unique_ids)
 from cs_analytics.ingest.profiles import load_profile
 from cs_analytics.ingest.readers import _may_be_blank, read_delimited
@@ -114,20 +114,6 @@ def test_blank_row_prefilter_sees_every_whitespace_character():
     assert not _may_be_blank(pa.array(["s1", "a b", "0", "~"], pa.large_string()))
 
 
-@settings(max_examples=60, deadline=None)
-@given(rows=st.lists(st.tuples(st.integers(-1, 3), st.integers(-1, 2), st.integers(-1, 1)), max_size=50))
-def test_repeated_combinations_as_duplicated(rows):
-    codes = [np.array([r[i] for r in rows], dtype=np.int64) for i in range(3)]
-    expected = pd.DataFrame(dict(enumerate(codes))).duplicated(keep=False).to_numpy() if rows else np.zeros(0, bool)
-    assert (_repeated_combinations(codes) == expected).all()
-
-
-def test_repeated_combinations_too_wide_for_one_key():
-    big = np.array([2 ** 40, 2 ** 40, 5, 5], dtype=np.int64)
-    codes = [big, big, np.array([1, 1, 1, 2], dtype=np.int64)]
-    assert _repeated_combinations(codes).tolist() == [True, True, False, False]
-
-
 def test_read_ahead_keeps_order_and_raises_the_readers_error():
     assert list(_read_ahead(iter(range(50)))) == list(range(50))
     assert list(_read_ahead(iter([]))) == []
@@ -166,10 +152,26 @@ def test_ids_distinct_or_suffixed():
     assert not _all_distinct(pd.Series(["a", "a"], dtype="string"))
     assert not _all_distinct(pd.Series(["a", None], dtype="string"))
     assert not _all_distinct(pd.Series(["a", "b"], dtype=object))
+    assert _all_distinct(pd.Series([], dtype="string"))
+    assert not _all_distinct(pd.Series(["x" * 100, "x" * 100], dtype="string"))      # too long to hash: Arrow
+    assert _all_distinct(pd.Series(["x" * 100, "x" * 99 + "y"], dtype="string"))
     report = LoadReport(profile="generic")
     ids = _unique_ids(pd.Series(["m1", "m2", "m1"], dtype="string"), report)
     assert ids.tolist() == ["m1", "m2", "m1~2"] and report.warnings
     assert _unique_ids(pd.Series([], dtype="string"), LoadReport(profile="generic")).tolist() == []
+
+
+@settings(max_examples=80, deadline=None)
+@given(values=st.lists(st.text(alphabet=st.sampled_from(["a", "b", "\x00", "é", "😀", "在"]), max_size=20), max_size=30),
+       cut=st.integers(0, 3))
+def test_string_hashes_equal_for_equal_values_and_distinct_check_exact(values, cut):
+    array = pa.array(["pad"] * cut + values, pa.large_string()).slice(cut)       # an offset into the buffers
+    hashes = _string_hashes(array)
+    for i, a in enumerate(values):
+        for j, b in enumerate(values):
+            if a == b:
+                assert hashes[i] == hashes[j]
+    assert _all_distinct(pd.Series(pd.arrays.ArrowStringArray(array))) == (len(set(values)) == len(values))
 
 
 def write(path: Path, rows: list[str], encoding: str = "gb18030") -> Path:

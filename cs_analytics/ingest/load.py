@@ -545,18 +545,20 @@ class _LoadState:
                 report.warnings.append(f"no session column: sessions cut per buyer at gaps over {gap_minutes:g} min")
             # sessions as codes in the ids' sort order: comparing and sorting them is comparing and sorting ids
             session = pd.factorize(df["session_id"], sort=True)[0]
+            rows = np.flatnonzero(keep)
+            keys = _SortKeys.of(df, rows, session)
+            final = keys.sorted_positions()
             if self.has_time_column and drop_duplicates:
                 key = [c for c in ("message_id", "session_id", "ts", "role", "agent_id", "customer_id", "text")
                        if c in df]
-                rows = np.flatnonzero(keep)
-                dup = rows[_duplicated(df, key, rows, session)]
-                if len(dup):
-                    d = df.iloc[dup].copy()
+                dup = _duplicated(df, key, rows, session, keys, final)
+                if dup.any():
+                    d = df.iloc[rows[dup]].copy()
                     d["reason"] = "duplicate"
                     d["detail"] = "repeat of an earlier row"
                     quarantined.append(d)
-                    keep[dup] = False
-            df = _order_and_number(df, keep, session, report)
+                    final = final[~dup[final]]
+            df = _order_and_number(df, rows, keys, final, report)
         else:
             df = pd.DataFrame(columns=["_order"])
         if self.unknown_platforms:
@@ -642,22 +644,45 @@ def _derive_sessions(df: pd.DataFrame, gap_minutes: float) -> pd.Series:
     return ids.reindex(df.index)
 
 
-def _order_and_number(df: pd.DataFrame, keep: np.ndarray, session: np.ndarray, report: LoadReport
-                      ) -> pd.DataFrame:
-    """The ``keep`` rows sorted by session (``session``: codes in id order), time (missing times last,
-    export order breaks ties), numbered ``seq`` and given a ``message_id``. Only the sort keys are
-    sorted (NumPy, no frames); each column is then taken once, in final order."""
-    rows = np.flatnonzero(keep)
-    sessions, order = session[rows], df["_order"].to_numpy()[rows]
-    stamps = df["ts"].array.asi8[rows] if "ts" in df and isinstance(df["ts"].dtype, pd.DatetimeTZDtype) else None
-    if stamps is not None and (stamps != np.iinfo(np.int64).min).any():
-        missing = stamps == np.iinfo(np.int64).min
-        report.out_of_order_rows = _out_of_order(sessions, order, stamps, missing)
-        final = np.lexsort((order, np.where(missing, 0, stamps), missing, sessions))
-    else:
-        final = np.lexsort((order, sessions))
+class _SortKeys:
+    """The keys the kept rows are ordered by: session (codes in id order), export order, and the send time
+    with whether it is missing (``stamps`` None when the table has no time-zone-aware times)."""
+
+    def __init__(self, sessions: np.ndarray, order: np.ndarray, stamps: np.ndarray | None):
+        self.sessions, self.order, self.stamps = sessions, order, stamps
+
+    @classmethod
+    def of(cls, df: pd.DataFrame, rows: np.ndarray, session: np.ndarray) -> "_SortKeys":
+        stamps = df["ts"].array.asi8[rows] if "ts" in df and isinstance(df["ts"].dtype, pd.DatetimeTZDtype) else None
+        if stamps is not None and not (stamps != np.iinfo(np.int64).min).any():
+            stamps = None                              # no time at all: ordered as exported
+        return cls(session[rows], df["_order"].to_numpy()[rows], stamps)
+
+    @property
+    def missing(self) -> np.ndarray:
+        return self.stamps == np.iinfo(np.int64).min
+
+    def sorted_positions(self) -> np.ndarray:
+        """Positions sorting the rows by session, time (missing times last), then export order."""
+        if self.stamps is None:
+            return np.lexsort((self.order, self.sessions))
+        missing = self.missing
+        return np.lexsort((self.order, np.where(missing, 0, self.stamps), missing, self.sessions))
+
+
+def _order_and_number(df: pd.DataFrame, rows: np.ndarray, keys: _SortKeys, final: np.ndarray,
+                      report: LoadReport) -> pd.DataFrame:
+    """The ``rows`` (their keys in ``keys``) at ``final`` (positions into ``rows``, by session, time with
+    missing times last, export order; duplicates left out), numbered ``seq`` and given a ``message_id``.
+    Only the sort keys were sorted (NumPy, no frames); each column is taken once, in final order."""
+    if keys.stamps is not None:
+        taken = np.zeros(len(rows), dtype=bool)
+        taken[final] = True
+        kept = np.flatnonzero(taken)                   # the rows taken, in export order
+        report.out_of_order_rows = _out_of_order(keys.sessions[kept], keys.order[kept], keys.stamps[kept],
+                                                 keys.missing[kept])
     df = _take_rows(df, rows[final])
-    df["seq"] = _numbers_within_runs(sessions[final])
+    df["seq"] = _numbers_within_runs(keys.sessions[final])
     df["message_id"] = _message_ids(df, report)
     return df
 
@@ -671,31 +696,30 @@ def _out_of_order(sessions: np.ndarray, order: np.ndarray, stamps: np.ndarray, m
     return int(((s[1:] == s[:-1]) & ~m[1:] & ~m[:-1] & (t[1:] < t[:-1])).sum())
 
 
-def _duplicated(df: pd.DataFrame, key: list[str], rows: np.ndarray, session: np.ndarray) -> np.ndarray:
+def _duplicated(df: pd.DataFrame, key: list[str], rows: np.ndarray, session: np.ndarray,
+                keys: _SortKeys | None = None, final: np.ndarray | None = None) -> np.ndarray:
     """Per row of ``rows``: it repeats an earlier one of them in every ``key`` column (missing values
-    equal), as ``DataFrame.duplicated``. Only rows sharing session (``session``: codes), time and role
-    with another are compared in full, so the long text columns are never copied or hashed whole."""
-    coarse = [c for c in ("session_id", "ts", "role") if c in key]
-    candidates = np.arange(len(rows))
-    if coarse:
-        codes = [(session if c == "session_id" else pd.factorize(df[c])[0])[rows] for c in coarse]
-        candidates = np.flatnonzero(_repeated_combinations(codes))
+    equal), as ``DataFrame.duplicated``. Only rows next to one of the same session and time in the
+    sorted order (``final``, positions into ``rows`` sorted by ``keys``) are compared in full, so the long
+    text columns are never copied or hashed whole."""
+    if keys is None or final is None or ("ts" in key and keys.stamps is None):
+        # the times are not among the sort keys: sort by session and time here
+        times = pd.factorize(df["ts"])[0][rows] if "ts" in key else np.zeros(len(rows), dtype=np.int64)
+        final = np.lexsort((times, session[rows]))
+        same = [session[rows][final], times[final]]
+    else:
+        same = [keys.sessions[final]] + ([keys.stamps[final]] if "ts" in key and keys.stamps is not None else [])
+    neighbour = np.ones(max(len(final) - 1, 0), dtype=bool)
+    for values in same:
+        neighbour &= values[1:] == values[:-1]
+    candidate = np.zeros(len(final), dtype=bool)
+    candidate[1:] |= neighbour
+    candidate[:-1] |= neighbour
+    candidates = np.sort(final[candidate])
     repeated = np.zeros(len(rows), dtype=bool)
     if len(candidates):
         repeated[candidates] = df[key].iloc[rows[candidates]].duplicated(keep="first").to_numpy()
     return repeated
-
-
-def _repeated_combinations(codes: list[np.ndarray]) -> np.ndarray:
-    """Per row: its combination of codes (-1 for missing) occurs more than once, as
-    ``DataFrame(codes).duplicated(keep=False)``; the codes are folded into one int64 key when it fits."""
-    sizes = [int(c.max(initial=-1)) + 2 for c in codes]          # -1 (missing) becomes 0
-    if np.prod([float(n) for n in sizes]) >= 2.0 ** 62:
-        return pd.DataFrame(dict(enumerate(codes))).duplicated(keep=False).to_numpy()
-    combined = np.zeros(len(codes[0]), dtype=np.int64)
-    for c, n in zip(codes, sizes):
-        combined = combined * n + (c.astype(np.int64) + 1)
-    return pd.Series(combined).duplicated(keep=False).to_numpy()
 
 
 def _numbers_within_runs(codes: np.ndarray) -> np.ndarray:
@@ -722,7 +746,6 @@ def _taken(values, positions: np.ndarray, indices: pa.Array) -> pd.Series:
         return pd.Series(values.take(positions), copy=False)
     arrow = pa.chunked_array(values.__arrow_array__())
     del values
-    arrow = arrow.combine_chunks() if arrow.num_chunks > 1 else arrow
     return pd.Series(pd.arrays.ArrowStringArray(arrow.take(indices)), copy=False)
 
 
@@ -761,9 +784,40 @@ def _message_ids(df: pd.DataFrame, report: LoadReport) -> pd.Series:
 
 
 def _all_distinct(ids: pd.Series) -> bool:
-    """Every value is present and no two are equal (one Arrow hash pass)."""
-    return isinstance(ids.array, pd.arrays.ArrowStringArray) and not ids.isna().any() \
-        and pc.count_distinct(_arrow(ids)).as_py() == len(ids)
+    """Every value is present and no two are equal: no two 64-bit hashes of the values are equal (a
+    sort of integers), else Arrow counts the distinct values themselves."""
+    if not isinstance(ids.array, pd.arrays.ArrowStringArray) or ids.isna().any():
+        return False
+    values = _arrow(ids).combine_chunks()
+    hashes = _string_hashes(values)
+    if hashes is not None:
+        hashes.sort()
+        if not (hashes[1:] == hashes[:-1]).any():
+            return True
+    return pc.count_distinct(values).as_py() == len(ids)
+
+
+def _string_hashes(values: pa.Array, widest: int = 64) -> np.ndarray | None:
+    """A 64-bit hash of each string of a large_string array without nulls, read eight bytes at a time
+    (None when a value is longer than ``widest`` bytes). Equal strings hash equal."""
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64)[values.offset:values.offset + len(values) + 1]
+    lengths = np.diff(offsets)
+    if not len(lengths) or lengths.max() > widest:
+        return None if len(lengths) else np.zeros(0, dtype=np.uint64)
+    data = values.buffers()[2]
+    padded = np.zeros(offsets[-1] + 8, dtype=np.uint8)
+    padded[:offsets[-1]] = np.frombuffer(data, dtype=np.uint8, count=offsets[-1]) if offsets[-1] else []
+    # every byte position read as the little-endian uint64 starting there (a strided view, no copy)
+    words = np.ndarray(shape=(len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
+    hashes = lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    starts = offsets[:-1]
+    for at in range(0, int(lengths.max()), 8):
+        left = np.clip(lengths - at, 0, 8).astype(np.uint64)
+        mask = np.where(left == 8, np.uint64(2**64 - 1), (np.uint64(1) << (left * np.uint64(8))) - np.uint64(1))
+        hashes ^= words[np.minimum(starts + at, len(words) - 1)] & mask
+        hashes *= np.uint64(0xFF51AFD7ED558CCD)
+        hashes ^= hashes >> np.uint64(33)
+    return hashes
 
 
 def _unique_ids(ids: pd.Series, report: LoadReport) -> pd.Series:
