@@ -76,7 +76,9 @@ def outcome(function, *args):
 def test_impossible_dates_and_daylight_saving_gaps_as_pandas_alone(monkeypatch):
     values = pd.Series(["2025-02-29 10:00:00", "2024-02-29 10:00:00", "2025-04-31 01:00:00", "2025-12-31 23:59:59",
                         "1988-04-10 02:30:00", "1986-05-04 02:30:00", "1991-09-15 01:30:00", "2025/02/30 10:00",
-                        " 2025-10-01 10:00:00 ", "2025-10-01 10:00"], dtype="string")
+                        " 2025-10-01 10:00:00 ", "2025-10-01 10:00", "2025-10-1\u0660 10:00:00", "\uff12025-10-10 10:00:00",
+                        "1900-01-01 00:00:00", "2099-12-31 23:59:59", "2000-02-29 12:00:00", "2100-02-29 12:00:00",
+                        None], dtype="string")
     fast = timeparse.parse_times(values, FORMATS, "Asia/Shanghai")
     pandas_only(monkeypatch)
     pd.testing.assert_series_equal(fast, timeparse.parse_times(values, FORMATS, "Asia/Shanghai"))
