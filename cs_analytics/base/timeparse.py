@@ -105,6 +105,7 @@ def _plain_shape(fmt: str) -> tuple[str, int | None] | None:
 # the values each fixed-width directive may take (as _PLAIN_DIRECTIVES), and its width
 _DIRECTIVE_RANGES = {"%Y": (1900, 2099, 4), "%m": (1, 12, 2), "%d": (1, 31, 2), "%H": (0, 23, 2), "%M": (0, 59, 2),
                      "%S": (0, 59, 2)}
+_MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
 def _fixed_width_times(values: pd.Series, fmt: str) -> pd.Series:
@@ -124,27 +125,29 @@ def _fixed_width_times(values: pd.Series, fmt: str) -> pd.Series:
     if text.null_count:
         rows &= pc.is_valid(text).to_numpy(zero_copy_only=False)
     rows = np.flatnonzero(rows)
-    chars = np.frombuffer(text.buffers()[2], dtype=np.uint8)[offsets[rows][:, None] + np.arange(width)] \
-        if len(rows) else np.zeros((0, width), dtype=np.uint8)
+    starts = offsets[rows]
+    data = np.frombuffer(text.buffers()[2], dtype=np.uint8) if len(rows) else np.zeros(0, dtype=np.uint8)
     ok = np.ones(len(rows), dtype=bool)
     fields: dict[str, np.ndarray] = {}
     at = 0
     for i, part in enumerate(parts):
         if i % 2 == 0:                      # a literal: the same bytes
             for byte in part.encode():
-                ok &= chars[:, at] == byte
+                ok &= data[starts + at] == byte
                 at += 1
             continue
         low, high, size = _DIRECTIVE_RANGES[part]
-        digits = chars[:, at:at + size].astype(np.int64) - ord("0")
-        ok &= ((digits >= 0) & (digits <= 9)).all(axis=1)
-        number = (digits * 10 ** np.arange(size - 1, -1, -1)).sum(axis=1)
+        number = np.zeros(len(rows), dtype=np.int64)
+        for _ in range(size):
+            digit = data[starts + at] - np.uint8(ord("0"))     # wraps around below "0"
+            ok &= digit <= 9
+            number = number * 10 + digit
+            at += 1
         ok &= (number >= low) & (number <= high)
         fields[part] = number
-        at += size
     year, month, day = fields["%Y"], fields["%m"], fields["%d"]
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    month_days = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(month, 1, 12) - 1] + (leap & (month == 2))
+    month_days = _MONTH_DAYS[np.clip(month, 1, 12) - 1] + (leap & (month == 2))
     ok &= day <= month_days
     seconds = (_days_since_epoch(year, month, day) * 86400 + fields.get("%H", 0) * 3600 + fields.get("%M", 0) * 60
                + fields.get("%S", 0))[ok]
