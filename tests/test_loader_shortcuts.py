@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from cs_analytics import load_logs
 from cs_analytics.base import timeparse
 from cs_analytics.ingest import load as load_module
-from cs_analytics.ingest.load import (LoadReport, _all_distinct, _blank, _read_ahead, _string_hashes,
+from cs_analytics.ingest.load import (LoadReport, _all_distinct, _blank, _chunk_take, _read_ahead, _string_hashes,
                                       _stripped_or_missing, _unique_ids)
 from cs_analytics.ingest.profiles import load_profile
 from cs_analytics.ingest.readers import _may_be_blank, read_delimited
@@ -174,6 +174,16 @@ def test_string_hashes_equal_for_equal_values_and_distinct_check_exact(values, c
             if a == b:
                 assert hashes[i] == hashes[j]
     assert _all_distinct(pd.Series(pd.arrays.ArrowStringArray(array))) == (len(set(values)) == len(values))
+
+
+@settings(max_examples=60, deadline=None)
+@given(chunks=st.lists(st.lists(st.one_of(st.none(), st.sampled_from(["", "a", "在吗", "😀"])), max_size=5), min_size=1,
+                       max_size=5), data=st.data())
+def test_chunk_take_as_arrow_take(chunks, data):
+    column = pa.chunked_array([pa.array(c, pa.large_string()) for c in chunks], pa.large_string())
+    positions = np.array(data.draw(st.lists(st.integers(0, max(len(column) - 1, 0)), max_size=12))
+                         if len(column) else [], dtype=np.int64)
+    assert _chunk_take(column, positions).to_pylist() == column.take(pa.array(positions, pa.int64())).to_pylist()
 
 
 def write(path: Path, rows: list[str], encoding: str = "gb18030") -> Path:

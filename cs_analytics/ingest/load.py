@@ -553,7 +553,7 @@ class _LoadState:
                        if c in df]
                 dup = _duplicated(df, key, rows, session, keys, final)
                 if dup.any():
-                    d = df.iloc[rows[dup]].copy()
+                    d = _rows_of(df, list(df.columns), rows[dup])
                     d["reason"] = "duplicate"
                     d["detail"] = "repeat of an earlier row"
                     quarantined.append(d)
@@ -718,7 +718,7 @@ def _duplicated(df: pd.DataFrame, key: list[str], rows: np.ndarray, session: np.
     candidates = np.sort(final[candidate])
     repeated = np.zeros(len(rows), dtype=bool)
     if len(candidates):
-        repeated[candidates] = df[key].iloc[rows[candidates]].duplicated(keep="first").to_numpy()
+        repeated[candidates] = _rows_of(df, key, rows[candidates]).duplicated(keep="first").to_numpy()
     return repeated
 
 
@@ -747,6 +747,38 @@ def _taken(values, positions: np.ndarray, indices: pa.Array) -> pd.Series:
     arrow = pa.chunked_array(values.__arrow_array__())
     del values
     return pd.Series(pd.arrays.ArrowStringArray(arrow.take(indices)), copy=False)
+
+
+def _chunk_take(column: pa.ChunkedArray, positions: np.ndarray) -> pa.Array:
+    """The values of a chunked array at ``positions`` as one array, taken from each chunk on its own:
+    for a few rows (Arrow's take of a chunked array first joins all the chunks into one copy)."""
+    bounds = np.cumsum([0] + [len(chunk) for chunk in column.chunks])
+    chunk_of = np.searchsorted(bounds, positions, side="right") - 1
+    by_chunk = np.argsort(chunk_of, kind="stable")
+    parts, start = [], 0
+    for k, count in enumerate(np.bincount(chunk_of, minlength=column.num_chunks)):
+        if count:
+            parts.append(column.chunk(k).take(pa.array(positions[by_chunk[start:start + count]] - bounds[k])))
+        start += count
+    if not parts:
+        return pa.array([], column.type)
+    grouped = pa.concat_arrays(parts)
+    back = np.empty_like(by_chunk)
+    back[by_chunk] = np.arange(len(by_chunk))
+    return grouped.take(pa.array(back))
+
+
+def _rows_of(df: pd.DataFrame, columns: list[str], positions: np.ndarray) -> pd.DataFrame:
+    """A few rows of ``df`` (its ``columns`` at ``positions``), text taken chunk by chunk, index kept."""
+    out = {}
+    for column in columns:
+        values = df[column].array
+        if isinstance(values, pd.arrays.ArrowStringArray):
+            values = pd.arrays.ArrowStringArray(_chunk_take(pa.chunked_array(values.__arrow_array__()), positions))
+        else:
+            values = values.take(positions)
+        out[column] = pd.Series(values, index=df.index[positions], copy=False)
+    return pd.DataFrame(out, copy=False)
 
 
 def _release_memory() -> None:
