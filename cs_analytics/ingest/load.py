@@ -5,6 +5,8 @@ report proves ``rows_read == rows_kept + rows_quarantined``.
 """
 from __future__ import annotations
 
+import ctypes
+import functools
 import hashlib
 import json
 import queue
@@ -782,9 +784,22 @@ def _rows_of(df: pd.DataFrame, columns: list[str], positions: np.ndarray) -> pd.
 
 
 def _release_memory() -> None:
-    """Hand memory Arrow's allocator keeps after frees back to the system (it would otherwise hold
-    hundreds of MB it no longer uses while the next columns are built)."""
+    """Hand memory the allocators keep after frees back to the system: Arrow's pool (it would otherwise
+    hold hundreds of MB it no longer uses while the next columns are built) and, on glibc, the C heap
+    (NumPy arrays and decoded text freed between batches; ``malloc_trim`` changes no setting)."""
     pa.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.lru_cache(maxsize=1)
+def _malloc_trim():
+    """glibc's ``malloc_trim``, or None where there is none (macOS, Windows, musl)."""
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
 
 
 def _message_ids(df: pd.DataFrame, report: LoadReport) -> pd.Series:
