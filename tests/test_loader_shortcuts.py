@@ -23,7 +23,7 @@ from cs_analytics import load_logs
 from cs_analytics.base import timeparse
 from cs_analytics.ingest import load as load_module
 from cs_analytics.ingest.load import (LoadReport, _all_distinct, _blank, _chunk_take, _read_ahead, _string_hashes,
-                                      _stripped_or_missing, _unique_ids)
+                                      _stripped_or_missing, _taken, _unique_ids)
 from cs_analytics.ingest.profiles import load_profile
 from cs_analytics.ingest.readers import _may_be_blank, read_delimited
 
@@ -184,6 +184,17 @@ def test_chunk_take_as_arrow_take(chunks, data):
     positions = np.array(data.draw(st.lists(st.integers(0, max(len(column) - 1, 0)), max_size=12))
                          if len(column) else [], dtype=np.int64)
     assert _chunk_take(column, positions).to_pylist() == column.take(pa.array(positions, pa.int64())).to_pylist()
+
+
+@pytest.mark.parametrize("values", [["a", None, "在", "😀"] * 10, [f"v{i}" for i in range(40)], [None] * 40, []])
+def test_take_by_codes_as_plain_take(values):
+    column = pd.arrays.ArrowStringArray(pa.chunked_array([pa.array(values[:7], pa.large_string()),
+                                                          pa.array(values[7:], pa.large_string())]))
+    positions = np.random.default_rng(0).permutation(len(values))
+    plain = _taken(column, positions, pa.array(positions, pa.int64()))
+    coded = _taken(column, positions, pa.array(positions, pa.int64()), by_codes=True)
+    pd.testing.assert_series_equal(coded, plain)
+    assert plain.tolist() == [values[p] if values[p] is not None else pd.NA for p in positions]
 
 
 def write(path: Path, rows: list[str], encoding: str = "gb18030") -> Path:

@@ -731,23 +731,35 @@ def _numbers_within_runs(codes: np.ndarray) -> np.ndarray:
     return position - np.maximum.accumulate(np.where(run_start, position, 0)) + 1
 
 
+# columns of few distinct values by their meaning (a closed vocabulary, the files, the shops and their
+# agents): taken as dictionary codes, which is cheaper than moving every string
+_FEW_VALUES = ("platform", "role", "source_file", "shop", "agent_id")
+
+
 def _take_rows(df: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
     """The rows at ``positions``, in that order, with a fresh index; ``df`` is emptied column by column
     and Arrow's freed memory handed back after each, so the table is never held twice."""
     indices = pa.array(positions)
     taken: dict[str, pd.Series] = {}
     for column in list(df.columns):
-        taken[column] = _taken(df.pop(column).array, positions, indices)
+        taken[column] = _taken(df.pop(column).array, positions, indices, by_codes=column in _FEW_VALUES)
         _release_memory()
     return pd.DataFrame(taken, copy=False)
 
 
-def _taken(values, positions: np.ndarray, indices: pa.Array) -> pd.Series:
-    """One column's values at ``positions`` (text by Arrow, in one piece)."""
+def _taken(values, positions: np.ndarray, indices: pa.Array, by_codes: bool = False) -> pd.Series:
+    """One column's values at ``positions`` (text by Arrow, in one piece; ``by_codes``: through a
+    dictionary encoding when it has few values)."""
     if not isinstance(values, pd.arrays.ArrowStringArray):
         return pd.Series(values.take(positions), copy=False)
     arrow = pa.chunked_array(values.__arrow_array__())
     del values
+    if by_codes:
+        encoded = pc.dictionary_encode(arrow).combine_chunks()
+        if len(encoded.dictionary) * 8 <= len(arrow):
+            del arrow
+            codes = encoded.indices.take(indices)
+            return pd.Series(pd.arrays.ArrowStringArray(encoded.dictionary.take(codes)), copy=False)
     return pd.Series(pd.arrays.ArrowStringArray(arrow.take(indices)), copy=False)
 
 
