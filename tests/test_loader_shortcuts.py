@@ -194,6 +194,8 @@ def test_take_by_codes_as_plain_take(values):
     plain = _taken(column, positions, pa.array(positions, pa.int64()))
     coded = _taken(column, positions, pa.array(positions, pa.int64()), by_codes=True)
     pd.testing.assert_series_equal(coded, plain)
+    in_runs = _taken(column, positions, pa.array(positions, pa.int64()), in_runs=True, runs=3)
+    pd.testing.assert_series_equal(in_runs, plain)
     assert plain.tolist() == [values[p] if values[p] is not None else pd.NA for p in positions]
 
 

@@ -740,16 +740,23 @@ def _take_rows(df: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
     """The rows at ``positions``, in that order, with a fresh index; ``df`` is emptied column by column
     and Arrow's freed memory handed back after each, so the table is never held twice."""
     indices = pa.array(positions)
+    sizes = {c: df[c].array.nbytes for c in df.columns if isinstance(df[c].array, pd.arrays.ArrowStringArray)}
+    biggest = max(sizes.values(), default=0)
     taken: dict[str, pd.Series] = {}
     for column in list(df.columns):
-        taken[column] = _taken(df.pop(column).array, positions, indices, by_codes=column in _FEW_VALUES)
+        taken[column] = _taken(df.pop(column).array, positions, indices, by_codes=column in _FEW_VALUES,
+                               in_runs=sizes.get(column, 0) * 2 >= biggest)
         _release_memory()
     return pd.DataFrame(taken, copy=False)
 
 
-def _taken(values, positions: np.ndarray, indices: pa.Array, by_codes: bool = False) -> pd.Series:
+def _taken(values, positions: np.ndarray, indices: pa.Array, by_codes: bool = False, in_runs: bool = False,
+           runs: int = 8) -> pd.Series:
     """One column's values at ``positions`` (text by Arrow, in one piece; ``by_codes``: through a
-    dictionary encoding when it has few values)."""
+    dictionary encoding when it has few values). ``in_runs`` (for the biggest columns, which set the
+    peak): taken in ``runs`` runs of positions, chunk by chunk, and the source dropped before the runs are
+    joined, so the column is held twice at most, not three times (Arrow's take of a chunked array first
+    joins the chunks into one copy); it costs a little more time."""
     if not isinstance(values, pd.arrays.ArrowStringArray):
         return pd.Series(values.take(positions), copy=False)
     arrow = pa.chunked_array(values.__arrow_array__())
@@ -760,6 +767,13 @@ def _taken(values, positions: np.ndarray, indices: pa.Array, by_codes: bool = Fa
             del arrow
             codes = encoded.indices.take(indices)
             return pd.Series(pd.arrays.ArrowStringArray(encoded.dictionary.take(codes)), copy=False)
+    if in_runs and arrow.num_chunks > 1:
+        step = max(-(-len(positions) // runs), 1)
+        pieces = [_chunk_take(arrow, positions[at:at + step]) for at in range(0, len(positions), step)]
+        del arrow
+        _release_memory()
+        joined = pa.concat_arrays(pieces) if pieces else pa.array([], pa.large_string())
+        return pd.Series(pd.arrays.ArrowStringArray(joined), copy=False)
     return pd.Series(pd.arrays.ArrowStringArray(arrow.take(indices)), copy=False)
 
 
