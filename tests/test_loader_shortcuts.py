@@ -23,7 +23,7 @@ from cs_analytics import load_logs
 from cs_analytics.base import timeparse
 from cs_analytics.ingest import load as load_module
 from cs_analytics.ingest.load import (LoadReport, _all_distinct, _blank, _chunk_take, _read_ahead, _string_hashes,
-                                      _stripped_or_missing, _taken, _unique_ids)
+                                      _sorted_codes, _stripped_or_missing, _taken, _unique_ids)
 from cs_analytics.ingest.profiles import load_profile
 from cs_analytics.ingest.readers import _may_be_blank, read_delimited
 
@@ -184,6 +184,17 @@ def test_chunk_take_as_arrow_take(chunks, data):
     positions = np.array(data.draw(st.lists(st.integers(0, max(len(column) - 1, 0)), max_size=12))
                          if len(column) else [], dtype=np.int64)
     assert _chunk_take(column, positions).to_pylist() == column.take(pa.array(positions, pa.int64())).to_pylist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(chunks=st.lists(st.lists(st.one_of(st.none(), st.sampled_from(["", "a", "B", "b", "在吗", "😀", "\uffff", "s10", "s9"])),
+                                max_size=6), min_size=1, max_size=4))
+def test_sorted_codes_as_factorize(chunks):
+    values = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([pa.array(c, pa.large_string()) for c in chunks],
+                                                                    pa.large_string())))
+    codes = _sorted_codes(values)
+    assert codes.dtype == np.int32
+    assert codes.tolist() == pd.factorize(values.astype(object), sort=True)[0].tolist()
 
 
 @pytest.mark.parametrize("values", [["a", None, "在", "😀"] * 10, [f"v{i}" for i in range(40)], [None] * 40, []])

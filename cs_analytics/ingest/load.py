@@ -546,7 +546,7 @@ class _LoadState:
                 df["session_id"] = _derive_sessions(df, gap_minutes)
                 report.warnings.append(f"no session column: sessions cut per buyer at gaps over {gap_minutes:g} min")
             # sessions as codes in the ids' sort order: comparing and sorting them is comparing and sorting ids
-            session = pd.factorize(df["session_id"], sort=True)[0]
+            session = _sorted_codes(df["session_id"])
             rows = np.flatnonzero(keep)
             keys = _SortKeys.of(df, rows, session)
             final = keys.sorted_positions()
@@ -644,6 +644,17 @@ def _derive_sessions(df: pd.DataFrame, gap_minutes: float) -> pd.Series:
     first = order.groupby(number)["ts"].transform("min").dt.strftime("%Y%m%d%H%M%S")
     ids = order["k2"] + "@" + first
     return ids.reindex(df.index)
+
+
+def _sorted_codes(values: pd.Series) -> np.ndarray:
+    """``pd.factorize(values, sort=True)[0]`` as int32 (codes in the values' sort order, -1 for missing),
+    by Arrow's dictionary encoding: no int64 codes or hash table of pandas' own."""
+    if not isinstance(values.array, pd.arrays.ArrowStringArray):
+        return pd.factorize(values, sort=True)[0].astype(np.int32)
+    encoded = pc.dictionary_encode(_arrow(values)).combine_chunks()
+    rank = np.full(len(encoded.dictionary) + 1, -1, dtype=np.int32)      # the last one: missing (-1)
+    rank[pc.sort_indices(encoded.dictionary).to_numpy()] = np.arange(len(encoded.dictionary), dtype=np.int32)
+    return rank[encoded.indices.fill_null(-1).to_numpy()]
 
 
 class _SortKeys:
