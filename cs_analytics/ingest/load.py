@@ -600,8 +600,9 @@ def _stripped_or_missing(values: pd.Series, nulls: pa.Array) -> pd.Series:
     """Values stripped of surrounding whitespace, those in ``nulls`` (after stripping) made missing:
     ``s.str.strip().mask(...isin(nulls))`` in one Arrow pass each."""
     stripped = pc.utf8_trim_whitespace(_arrow(values.astype("string")))
-    stripped = pc.if_else(pc.is_in(stripped, value_set=nulls.cast(stripped.type)), pa.scalar(None, stripped.type),
-                          stripped)
+    missing = pc.is_in(stripped, value_set=nulls.cast(stripped.type))
+    if pc.any(missing).as_py():                    # else no copy of the column just to set nothing missing
+        stripped = pc.if_else(missing, pa.scalar(None, stripped.type), stripped)
     return pd.Series(pd.arrays.ArrowStringArray(stripped), index=values.index, copy=False)
 
 
