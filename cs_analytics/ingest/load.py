@@ -300,7 +300,7 @@ def _read_ahead(batches: Iterator[RawBatch], depth: int = 2) -> Iterator[RawBatc
     def read() -> None:
         try:
             for batch in batches:
-                _release_memory()                  # what parsing the batch freed, from this thread's heap
+                _release_memory(c_heap=False)      # what parsing the batch freed, from this thread's heap
                 if not hand_over(batch):
                     return
             hand_over(finished)
@@ -821,12 +821,13 @@ def _rows_of(df: pd.DataFrame, columns: list[str], positions: np.ndarray) -> pd.
     return pd.DataFrame(out, copy=False)
 
 
-def _release_memory() -> None:
+def _release_memory(c_heap: bool = True) -> None:
     """Hand memory the allocators keep after frees back to the system: Arrow's pool (it would otherwise
     hold hundreds of MB it no longer uses while the next columns are built) and, on glibc, the C heap
-    (NumPy arrays and decoded text freed between batches; ``malloc_trim`` changes no setting)."""
+    (NumPy arrays and decoded text freed between batches; ``malloc_trim`` changes no setting and trims
+    every thread's heap, so the main thread's calls are enough)."""
     pa.default_memory_pool().release_unused()
-    trim = _malloc_trim()
+    trim = _malloc_trim() if c_heap else None
     if trim is not None:
         trim(0)
 

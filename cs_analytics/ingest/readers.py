@@ -517,9 +517,11 @@ def read_delimited(path: Path, *, encoding: str | None, delimiter: str | None, q
 
     A record whose field count is wrong is set aside as ``malformed_row``; when it spans several
     physical lines (an unclosed quote swallowing what follows), each of those lines is re-read on its
-    own so one stray quote costs one row, not the rest of the file. The file is decoded once, in
-    blocks; plain lines are parsed by pyarrow.csv, the rest by the csv module (``fast=False``: all
-    lines by the csv module, the reference the fast path is tested against).
+    own so one stray quote costs one row, not the rest of the file. The file is read in blocks of
+    whole lines; plain lines are parsed by pyarrow.csv, the rest by the csv module (``fast=False``: all
+    lines by the csv module, the reference the fast path is tested against). A GB18030/GBK file with a
+    delimiter no character can hold a byte of is split into cells on its own bytes and only the cells'
+    non-ASCII columns decoded (ingest/transcode.py); any other file is decoded first.
     """
     fmt = file_format(path)
     encoding = encoding or detect_encoding(path)
