@@ -172,3 +172,20 @@ def test_numbers_within_runs_is_cumcount():
     expected = pd.Series(codes).groupby(codes).cumcount().to_numpy() + 1
     assert (_numbers_within_runs(codes) == expected).all()
     assert len(_numbers_within_runs(np.array([], dtype=np.int64))) == 0
+
+
+@settings(max_examples=80, deadline=None)
+@given(rows=st.lists(st.tuples(st.integers(0, 3), st.one_of(st.none(), st.integers(-5, 5))), max_size=40),
+       seconds=st.booleans(), far=st.booleans(), shuffled=st.booleans(), data=st.data())
+def test_one_sort_key_sorts_as_the_separate_keys(rows, seconds, far, shuffled, data):
+    missing_stamp = np.iinfo(np.int64).min
+    sessions = np.array([r[0] for r in rows], dtype=np.int32)
+    stamps = np.array([missing_stamp if r[1] is None else r[1] * (10**9 if seconds else 1) + (10**18 if far else 0)
+                       for r in rows], dtype=np.int64)
+    order = np.arange(len(rows))
+    if shuffled:
+        order = np.array(data.draw(st.permutations(list(range(len(rows))))), dtype=np.int64)
+    keys = _SortKeys(sessions, order, stamps if (stamps != missing_stamp).any() else None)
+    missing = stamps == missing_stamp
+    expected = np.lexsort((order, np.where(missing, 0, stamps), missing, sessions))
+    assert (keys.sorted_positions() == expected).all()

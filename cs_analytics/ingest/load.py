@@ -680,8 +680,28 @@ class _SortKeys:
         """Positions sorting the rows by session, time (missing times last), then export order."""
         if self.stamps is None:
             return np.lexsort((self.order, self.sessions))
+        in_export_order = len(self.order) < 2 or bool((np.diff(self.order) > 0).all())
+        key = self._one_key() if in_export_order else None
+        if key is not None:                 # a stable sort keeps export order among equal keys
+            return np.argsort(key, kind="stable")
         missing = self.missing
         return np.lexsort((self.order, np.where(missing, 0, self.stamps), missing, self.sessions))
+
+    def _one_key(self) -> np.ndarray | None:
+        """Session, missing time and time folded into one int64 that sorts as the three do (times in
+        whole seconds when they all are), or None when they do not fit in 62 bits."""
+        missing = self.missing
+        present = self.stamps[~missing]
+        if not len(present) or self.sessions.min(initial=0) < 0:
+            return None
+        unit = 10**9 if not (present % 10**9).any() else 1
+        low = int(present.min()) // unit
+        time_bits = (int(present.max()) // unit - low).bit_length()
+        session_bits = int(self.sessions.max(initial=0)).bit_length()
+        if session_bits + 1 + time_bits > 62:
+            return None
+        times = np.where(missing, 0, self.stamps // unit - low)
+        return (self.sessions.astype(np.int64) << (time_bits + 1)) | (missing.astype(np.int64) << time_bits) | times
 
 
 def _order_and_number(df: pd.DataFrame, rows: np.ndarray, keys: _SortKeys, final: np.ndarray,
