@@ -9,7 +9,6 @@ CRLF, and blocks cut anywhere.
 """
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import pandas as pd

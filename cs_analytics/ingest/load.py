@@ -666,7 +666,7 @@ class _SortKeys:
         self.sessions, self.order, self.stamps = sessions, order, stamps
 
     @classmethod
-    def of(cls, df: pd.DataFrame, rows: np.ndarray, session: np.ndarray) -> "_SortKeys":
+    def of(cls, df: pd.DataFrame, rows: np.ndarray, session: np.ndarray) -> _SortKeys:
         stamps = df["ts"].array.asi8[rows] if "ts" in df and isinstance(df["ts"].dtype, pd.DatetimeTZDtype) else None
         if stamps is not None and not (stamps != np.iinfo(np.int64).min).any():
             stamps = None                              # no time at all: ordered as exported
