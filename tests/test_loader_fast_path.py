@@ -189,3 +189,28 @@ def test_one_sort_key_sorts_as_the_separate_keys(rows, seconds, far, shuffled, d
     missing = stamps == missing_stamp
     expected = np.lexsort((order, np.where(missing, 0, stamps), missing, sessions))
     assert (keys.sorted_positions() == expected).all()
+
+
+def _out_of_order_before(sessions, order, stamps, missing):
+    """The count as it was computed before (on the kept rows' own arrays)."""
+    export = np.arange(len(order)) if (np.diff(order) > 0).all() else np.argsort(order, kind="stable")
+    by_session = export[np.argsort(sessions[export], kind="stable")]
+    s, t, m = sessions[by_session], stamps[by_session], missing[by_session]
+    return int(((s[1:] == s[:-1]) & ~m[1:] & ~m[:-1] & (t[1:] < t[:-1])).sum())
+
+
+@settings(max_examples=80, deadline=None)
+@given(rows=st.lists(st.tuples(st.integers(0, 3), st.one_of(st.none(), st.integers(-5, 5)), st.booleans()), max_size=40),
+       shuffled=st.booleans(), data=st.data())
+def test_out_of_order_among_taken_rows(rows, shuffled, data):
+    missing_stamp = np.iinfo(np.int64).min
+    sessions = np.array([r[0] for r in rows], dtype=np.int32)
+    stamps = np.array([missing_stamp if r[1] is None else r[1] for r in rows], dtype=np.int64)
+    taken = np.array([r[2] for r in rows], dtype=bool)
+    order = np.arange(len(rows))
+    if shuffled:
+        order = np.array(data.draw(st.permutations(list(range(len(rows))))), dtype=np.int64)
+    keys = _SortKeys(sessions, order, stamps)
+    kept = np.flatnonzero(taken)
+    expected = _out_of_order_before(sessions[kept], order[kept], stamps[kept], keys.missing[kept])
+    assert keys.out_of_order(kept) == expected

@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 from cs_analytics import load_logs
 from cs_analytics.base import timeparse
 from cs_analytics.ingest import load as load_module
-from cs_analytics.ingest.load import (LoadReport, _all_distinct, _blank, _chunk_take, _read_ahead, _string_hashes,
-                                      _sorted_codes, _stripped_or_missing, _taken, _unique_ids)
+from cs_analytics.ingest.load import (LoadReport, _all_distinct, _blank, _chunk_take, _joined, _read_ahead,
+                                      _string_hashes, _sorted_codes, _stripped_or_missing, _taken, _unique_ids,
+                                      _with_codes, _with_strings)
 from cs_analytics.ingest.profiles import load_profile
 from cs_analytics.ingest.readers import _may_be_blank, read_delimited
 
@@ -198,16 +199,39 @@ def test_sorted_codes_as_factorize(chunks):
 
 
 @pytest.mark.parametrize("values", [["a", None, "在", "😀"] * 10, [f"v{i}" for i in range(40)], [None] * 40, []])
-def test_take_by_codes_as_plain_take(values):
+def test_take_in_runs_as_plain_take(values):
     column = pd.arrays.ArrowStringArray(pa.chunked_array([pa.array(values[:7], pa.large_string()),
                                                           pa.array(values[7:], pa.large_string())]))
     positions = np.random.default_rng(0).permutation(len(values))
     plain = _taken(column, positions, pa.array(positions, pa.int64()))
-    coded = _taken(column, positions, pa.array(positions, pa.int64()), by_codes=True)
-    pd.testing.assert_series_equal(coded, plain)
     in_runs = _taken(column, positions, pa.array(positions, pa.int64()), in_runs=True, runs=3)
     pd.testing.assert_series_equal(in_runs, plain)
     assert plain.tolist() == [values[p] if values[p] is not None else pd.NA for p in positions]
+
+
+@settings(max_examples=60, deadline=None)
+@given(batches=st.lists(st.lists(st.one_of(st.none(), st.sampled_from(["", "a", "B", "在吗", "😀", "𠀀x"])),
+                                 max_size=6), min_size=1, max_size=4),
+       without=st.sets(st.integers(0, 3)), data=st.data())
+def test_batches_with_codes_as_concat(batches, without, data):
+    """Batches whose few-valued columns are codes, joined, taken and made text again: pd.concat's
+    table, taken (a batch without the column: missing there)."""
+    def batch(i, values):
+        frame = pd.DataFrame({"text": pd.array([f"t{i}"] * len(values), dtype="string[pyarrow]")})
+        if i not in without:
+            frame["shop"] = pd.array(values, dtype="string[pyarrow]")
+        frame["role"] = pd.array(values[::-1], dtype="string[pyarrow]")
+        frame["source_file"] = f"f{i}.csv"
+        return frame
+    plain = pd.concat([batch(i, v) for i, v in enumerate(batches)], ignore_index=True)
+    if "shop" not in plain:
+        return
+    joined = _joined([_with_codes(batch(i, v)) for i, v in enumerate(batches)])
+    positions = np.array(data.draw(st.permutations(list(range(len(plain))))), dtype=np.int64)
+    expected = plain.take(positions).reset_index(drop=True)
+    expected["source_file"] = expected["source_file"].astype("string[pyarrow]")
+    got = _with_strings(joined.take(positions).reset_index(drop=True))
+    pd.testing.assert_frame_equal(got, expected[list(joined.columns)])
 
 
 def write(path: Path, rows: list[str], encoding: str = "gb18030") -> Path:

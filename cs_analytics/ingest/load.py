@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.api.types import union_categoricals
 
 from ..base import config
 from .profiles import Profile, fold_header, fold_value, load_profile
@@ -227,9 +228,9 @@ def load_logs(path: str | Path | Iterable[str | Path], profile: str | Path | dic
             state.end_file(frep)
 
     messages, quarantine = state.finish(report, session_gap_minutes, drop_duplicates)
+    _release_memory()                     # what ordering the table freed, now that only the result is held
     _fill_file_counts(report, messages, quarantine)
     report.rows_kept = len(messages)
-    report.sessions = int(messages["session_id"].nunique())
     report.has_timestamps = bool(messages["ts"].notna().any())
     if report.has_timestamps:
         report.first_ts, report.last_ts = messages["ts"].min(), messages["ts"].max()
@@ -420,7 +421,7 @@ class _LoadState:
         frame, usable = self.canonicalize(frame.reset_index(drop=True), batch.may_hold_replacement)
         if not usable.all():
             self.quarantined.append(frame[~usable].copy())
-        self.kept.append(frame.drop(columns=["reason", "detail"]))
+        self.kept.append(_with_codes(frame.drop(columns=["reason", "detail"])))
         self.usable.append(usable)
 
     def end_file(self, frep: FileReport) -> None:
@@ -536,7 +537,7 @@ class _LoadState:
         extra = tuple(c for c in self.prof.extra_columns if c in self.mapped)
         frames = [f for f in self.kept if len(f)]
         # Arrow-backed columns concatenate without copying; the batches are dropped so nothing is held twice
-        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["_order"])
+        df = _joined(frames) if frames else pd.DataFrame(columns=["_order"])
         keep = np.concatenate(self.usable) if frames else np.zeros(0, dtype=bool)
         self.kept, self.usable, frames = [], [], []
         quarantined = list(self.quarantined)
@@ -550,6 +551,7 @@ class _LoadState:
             rows = np.flatnonzero(keep)
             keys = _SortKeys.of(df, rows, session)
             final = keys.sorted_positions()
+            _release_memory()                               # the sort's temporaries
             if self.has_time_column and drop_duplicates:
                 key = [c for c in ("message_id", "session_id", "ts", "role", "agent_id", "customer_id", "text")
                        if c in df]
@@ -560,7 +562,11 @@ class _LoadState:
                     d["detail"] = "repeat of an earlier row"
                     quarantined.append(d)
                     final = final[~dup[final]]
-            df = _order_and_number(df, rows, keys, final, report)
+            report.out_of_order_rows = keys.out_of_order(final)
+            positions, sessions = rows[final], keys.sessions[final]
+            del session, rows, keys, final                  # the sort keys are not held while the table is taken
+            df.pop("_order")
+            df = _order_and_number(df, positions, sessions, report)
         else:
             df = pd.DataFrame(columns=["_order"])
         if self.unknown_platforms:
@@ -672,6 +678,14 @@ class _SortKeys:
             stamps = None                              # no time at all: ordered as exported
         return cls(session[rows], df["_order"].to_numpy()[rows], stamps)
 
+    def out_of_order(self, final: np.ndarray) -> int:
+        """Rows among those at ``final`` sent before the row exported just before them in their session."""
+        if self.stamps is None:
+            return 0
+        taken = np.zeros(len(self.order), dtype=bool)
+        taken[final] = True
+        return _out_of_order(self.sessions, self.order, self.stamps, self.missing, taken)
+
     @property
     def missing(self) -> np.ndarray:
         return self.stamps == np.iinfo(np.int64).min
@@ -689,45 +703,62 @@ class _SortKeys:
 
     def _one_key(self) -> np.ndarray | None:
         """Session, missing time and time folded into one int64 that sorts as the three do (times in
-        whole seconds when they all are), or None when they do not fit in 62 bits."""
+        whole seconds when they all are), or None when they do not fit in 62 bits. Built in place: one
+        int64 array and one temporary at a time."""
         missing = self.missing
-        present = self.stamps[~missing]
-        if not len(present) or self.sessions.min(initial=0) < 0:
+        if missing.all() or self.sessions.min(initial=0) < 0:
             return None
-        unit = 10**9 if not (present % 10**9).any() else 1
-        low = int(present.min()) // unit
-        time_bits = (int(present.max()) // unit - low).bit_length()
+        present = ~missing
+        whole = self.stamps % 10**9
+        whole[missing] = 0
+        unit = 10**9 if not whole.any() else 1
+        del whole
+        low = int(self.stamps.min(where=present, initial=np.iinfo(np.int64).max)) // unit
+        high = int(self.stamps.max(where=present, initial=np.iinfo(np.int64).min)) // unit
+        time_bits = (high - low).bit_length()
         session_bits = int(self.sessions.max(initial=0)).bit_length()
         if session_bits + 1 + time_bits > 62:
             return None
-        times = np.where(missing, 0, self.stamps // unit - low)
-        return (self.sessions.astype(np.int64) << (time_bits + 1)) | (missing.astype(np.int64) << time_bits) | times
+        key = self.stamps // unit if unit > 1 else self.stamps.copy()
+        key -= low
+        key[missing] = 1 << time_bits
+        key |= self.sessions.astype(np.int64) << (time_bits + 1)
+        return key
 
 
-def _order_and_number(df: pd.DataFrame, rows: np.ndarray, keys: _SortKeys, final: np.ndarray,
-                      report: LoadReport) -> pd.DataFrame:
-    """The ``rows`` (their keys in ``keys``) at ``final`` (positions into ``rows``, by session, time with
-    missing times last, export order; duplicates left out), numbered ``seq`` and given a ``message_id``.
+def _order_and_number(df: pd.DataFrame, positions: np.ndarray, sessions: np.ndarray, report: LoadReport
+                      ) -> pd.DataFrame:
+    """The rows of ``df`` at ``positions`` (by session, time with missing times last, export order;
+    duplicates left out; ``sessions`` their session codes), numbered ``seq`` and given a ``message_id``.
     Only the sort keys were sorted (NumPy, no frames); each column is taken once, in final order."""
-    if keys.stamps is not None:
-        taken = np.zeros(len(rows), dtype=bool)
-        taken[final] = True
-        kept = np.flatnonzero(taken)                   # the rows taken, in export order
-        report.out_of_order_rows = _out_of_order(keys.sessions[kept], keys.order[kept], keys.stamps[kept],
-                                                 keys.missing[kept])
-    df = _take_rows(df, rows[final])
-    df["seq"] = _numbers_within_runs(keys.sessions[final])
+    df = _take_rows(df, positions)
+    df["seq"] = _numbers_within_runs(sessions)
+    report.sessions = int(np.count_nonzero(np.r_[True, sessions[1:] != sessions[:-1]] & (sessions >= 0))) \
+        if len(sessions) else 0                         # runs of sorted codes: the distinct session ids
     df["message_id"] = _message_ids(df, report)
-    return df
+    return _with_strings(df)
 
 
-def _out_of_order(sessions: np.ndarray, order: np.ndarray, stamps: np.ndarray, missing: np.ndarray) -> int:
+def _out_of_order(sessions: np.ndarray, order: np.ndarray, stamps: np.ndarray, missing: np.ndarray,
+                  taken: np.ndarray | None = None) -> int:
     """Rows sent before the row exported just before them in their session (missing times compare
-    as neither)."""
-    export = np.arange(len(order)) if (np.diff(order) > 0).all() else np.argsort(order, kind="stable")
-    by_session = export[np.argsort(sessions[export], kind="stable")]
-    s, t, m = sessions[by_session], stamps[by_session], missing[by_session]
-    return int(((s[1:] == s[:-1]) & ~m[1:] & ~m[:-1] & (t[1:] < t[:-1])).sum())
+    as neither); only the rows where ``taken`` (all when None) count, as if the others were not there."""
+    export = None if (np.diff(order) > 0).all() else np.argsort(order, kind="stable")
+    by_session = np.argsort(sessions if export is None else sessions[export], kind="stable")
+    if export is not None:
+        by_session = export[by_session]
+    if taken is not None:
+        by_session = by_session[taken[by_session]]
+    s = sessions[by_session]
+    same = s[1:] == s[:-1]
+    del s
+    m = missing[by_session]
+    same &= ~m[1:]
+    same &= ~m[:-1]
+    del m
+    t = stamps[by_session]
+    same &= t[1:] < t[:-1]
+    return int(np.count_nonzero(same))
 
 
 def _duplicated(df: pd.DataFrame, key: list[str], rows: np.ndarray, session: np.ndarray,
@@ -764,28 +795,68 @@ def _numbers_within_runs(codes: np.ndarray) -> np.ndarray:
 
 
 # columns of few distinct values by their meaning (a closed vocabulary, the files, the shops and their
-# agents): taken as dictionary codes, which is cheaper than moving every string
+# agents): held as categorical codes from each batch's canonicalisation until the finished table (an
+# int8/int16 per row instead of a string), so sorting moves codes and the strings are built only once
 _FEW_VALUES = ("platform", "role", "source_file", "shop", "agent_id")
+
+
+def _with_codes(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its ``_FEW_VALUES`` columns as categoricals of text categories (missing: code -1)."""
+    for column in _FEW_VALUES:
+        if column in frame:
+            codes, uniques = pd.factorize(frame[column])
+            frame[column] = pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=string_dtype()))
+    return frame
+
+
+def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The batches as one table (``pd.concat``), their categorical columns given one set of categories
+    (a batch without such a column: missing there)."""
+    columns = list(dict.fromkeys(c for f in frames for c in f.columns))
+    coded = {}
+    for column in [c for c in columns if any(isinstance(f[c].dtype, pd.CategoricalDtype) for f in frames if c in f)]:
+        parts = [f.pop(column).array if column in f else
+                 pd.Categorical.from_codes(np.full(len(f), -1, np.int8), categories=pd.Index([], dtype=string_dtype()))
+                 for f in frames]
+        coded[column] = union_categoricals(parts)
+    df = pd.concat(frames, ignore_index=True)
+    for column, values in coded.items():
+        df[column] = values
+    return df[columns]
+
+
+def _with_strings(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its categorical columns as text (``astype(string)``), one column at a time."""
+    for column in df.columns:
+        if isinstance(df[column].dtype, pd.CategoricalDtype):
+            df[column] = _as_text(df[column].array)
+            _release_memory()
+    return df
+
+
+def _as_text(values: pd.Categorical) -> pd.arrays.ArrowStringArray:
+    """A categorical of text categories as an Arrow string array (missing where the code is -1)."""
+    categories = pa.array(values.categories.to_numpy(dtype=object, na_value=None), pa.large_string())
+    codes = values.codes
+    return pd.arrays.ArrowStringArray(categories.take(pa.array(codes, mask=codes < 0)))
 
 
 def _take_rows(df: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
     """The rows at ``positions``, in that order, with a fresh index; ``df`` is emptied column by column
     and Arrow's freed memory handed back after each, so the table is never held twice."""
+    _release_memory()                           # what sorting and the duplicate search freed
     indices = pa.array(positions)
     sizes = {c: df[c].array.nbytes for c in df.columns if isinstance(df[c].array, pd.arrays.ArrowStringArray)}
     biggest = max(sizes.values(), default=0)
     taken: dict[str, pd.Series] = {}
     for column in list(df.columns):
-        taken[column] = _taken(df.pop(column).array, positions, indices, by_codes=column in _FEW_VALUES,
-                               in_runs=sizes.get(column, 0) * 2 >= biggest)
+        taken[column] = _taken(df.pop(column).array, positions, indices, in_runs=sizes.get(column, 0) * 2 >= biggest)
         _release_memory()
     return pd.DataFrame(taken, copy=False)
 
 
-def _taken(values, positions: np.ndarray, indices: pa.Array, by_codes: bool = False, in_runs: bool = False,
-           runs: int = 8) -> pd.Series:
-    """One column's values at ``positions`` (text by Arrow, in one piece; ``by_codes``: through a
-    dictionary encoding when it has few values). ``in_runs`` (for the biggest columns, which set the
+def _taken(values, positions: np.ndarray, indices: pa.Array, in_runs: bool = False, runs: int = 8) -> pd.Series:
+    """One column's values at ``positions`` (text by Arrow, in one piece). ``in_runs`` (for the biggest columns, which set the
     peak): taken in ``runs`` runs of positions, chunk by chunk, and the source dropped before the runs are
     joined, so the column is held twice at most, not three times (Arrow's take of a chunked array first
     joins the chunks into one copy); it costs a little more time."""
@@ -793,12 +864,6 @@ def _taken(values, positions: np.ndarray, indices: pa.Array, by_codes: bool = Fa
         return pd.Series(values.take(positions), copy=False)
     arrow = pa.chunked_array(values.__arrow_array__())
     del values
-    if by_codes:
-        encoded = pc.dictionary_encode(arrow).combine_chunks()
-        if len(encoded.dictionary) * 8 <= len(arrow):
-            del arrow
-            codes = encoded.indices.take(indices)
-            return pd.Series(pd.arrays.ArrowStringArray(encoded.dictionary.take(codes)), copy=False)
     if in_runs and arrow.num_chunks > 1:
         step = max(-(-len(positions) // runs), 1)
         pieces = [_chunk_take(arrow, positions[at:at + step]) for at in range(0, len(positions), step)]
@@ -835,6 +900,8 @@ def _rows_of(df: pd.DataFrame, columns: list[str], positions: np.ndarray) -> pd.
         values = df[column].array
         if isinstance(values, pd.arrays.ArrowStringArray):
             values = pd.arrays.ArrowStringArray(_chunk_take(pa.chunked_array(values.__arrow_array__()), positions))
+        elif isinstance(values, pd.Categorical):
+            values = _as_text(values.take(positions))
         else:
             values = values.take(positions)
         out[column] = pd.Series(values, index=df.index[positions], copy=False)
