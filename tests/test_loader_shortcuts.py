@@ -94,7 +94,8 @@ def test_plain_shape_only_for_fixed_width_ascii_formats():
         assert timeparse._plain_shape(fmt) is None
 
 
-@pytest.mark.parametrize("values", [AWKWARD, [], [None], ["一条消息"]])
+@pytest.mark.parametrize("values", [AWKWARD, [], [None], ["一条消息"], ["m1", "s-2", None, ""], ["m1 ", "x"],
+                                    ["\x1fm1", "x"], ["m1", "x\x85"], ["NULL", "id7"]])
 def test_strip_and_nulls_as_pandas(values):
     series = pd.Series(values, dtype="string")
     nulls = load_profile("generic").null_values
@@ -102,6 +103,17 @@ def test_strip_and_nulls_as_pandas(values):
     expected = stripped.mask(stripped.isin(set(nulls)))
     got = _stripped_or_missing(series, pa.array(nulls, pa.large_string()))
     pd.testing.assert_series_equal(got, expected)
+
+
+@settings(max_examples=150, deadline=None)
+@given(values=st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(["a", "7", "-", "在", "😀", *WHITESPACE]),
+                                                    max_size=4)), max_size=8))
+def test_strip_skipped_only_when_nothing_to_strip(values):
+    series = pd.Series(values, dtype="string")
+    nulls = load_profile("generic").null_values
+    stripped = series.str.strip()
+    expected = stripped.mask(stripped.isin(set(nulls)))
+    pd.testing.assert_series_equal(_stripped_or_missing(series, pa.array(nulls, pa.large_string())), expected)
 
 
 @pytest.mark.parametrize("values", [AWKWARD, [], [None], ["一条消息"]])

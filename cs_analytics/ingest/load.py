@@ -343,7 +343,6 @@ class _LoadState:
         self.has_session_column = True
         self.has_time_column = False
         self.mapped: set[str] = set()
-        self.order = 0
         self.role_lookup = prof.role_lookup()
         self.platform_lookup = prof.platform_lookup()
         self.unknown_platforms: dict[str, int] = {}
@@ -416,8 +415,6 @@ class _LoadState:
         frame = pd.DataFrame({c: _raw_column(batch, i) for c, i in mapping.items()})
         frame["source_file"] = source
         frame["source_row"] = batch.rows
-        frame["_order"] = range(self.order, self.order + len(frame))
-        self.order += len(frame)
         frame, usable = self.canonicalize(frame.reset_index(drop=True), batch.may_hold_replacement)
         if not usable.all():
             self.quarantined.append(frame[~usable].copy())
@@ -436,7 +433,7 @@ class _LoadState:
         prof = self.prof
         nulls = pa.array(list(dict.fromkeys(prof.null_values)), pa.large_string())
         for col in df.columns:
-            if col in ("text", "source_row", "_order", "source_file"):
+            if col in ("text", "source_row", "source_file"):
                 continue
             df[col] = _stripped_or_missing(df[col], nulls)
         text = df["text"].astype("string") if "text" in df else pd.Series(pd.NA, index=df.index, dtype="string")
@@ -455,7 +452,7 @@ class _LoadState:
             detail[hit] = why if isinstance(why, str) else why(hit).astype(str).to_numpy(dtype=object)
 
         # a batch whose reader saw no U+FFFD in its text can hold one only in its file name
-        text_cols = [c for c in df.columns if c not in ("source_row", "_order")
+        text_cols = [c for c in df.columns if c != "source_row"
                      and (may_hold_replacement or c == "source_file")]
         bad_bytes = pd.Series(False, index=df.index)
         for col in text_cols:
@@ -537,9 +534,11 @@ class _LoadState:
         extra = tuple(c for c in self.prof.extra_columns if c in self.mapped)
         frames = [f for f in self.kept if len(f)]
         # Arrow-backed columns concatenate without copying; the batches are dropped so nothing is held twice
-        df = _joined(frames) if frames else pd.DataFrame(columns=["_order"])
+        df = _joined(frames) if frames else pd.DataFrame()
+        df["_order"] = np.arange(len(df))           # export order: the batches were kept as read
         keep = np.concatenate(self.usable) if frames else np.zeros(0, dtype=bool)
         self.kept, self.usable, frames = [], [], []
+        _release_memory()                    # the last batch's and the joining's leftovers
         quarantined = list(self.quarantined)
         if keep.any():
             if not self.has_session_column:
@@ -563,7 +562,7 @@ class _LoadState:
                     quarantined.append(d)
                     final = final[~dup[final]]
             report.out_of_order_rows = keys.out_of_order(final)
-            positions, sessions = rows[final], keys.sessions[final]
+            positions, sessions = [rows[final]], keys.sessions[final]
             del session, rows, keys, final                  # the sort keys are not held while the table is taken
             df.pop("_order")
             df = _order_and_number(df, positions, sessions, report)
@@ -604,12 +603,31 @@ def _arrow(values: pd.Series) -> pa.ChunkedArray:
 
 def _stripped_or_missing(values: pd.Series, nulls: pa.Array) -> pd.Series:
     """Values stripped of surrounding whitespace, those in ``nulls`` (after stripping) made missing:
-    ``s.str.strip().mask(...isin(nulls))`` in one Arrow pass each."""
-    stripped = pc.utf8_trim_whitespace(_arrow(values.astype("string")))
+    ``s.str.strip().mask(...isin(nulls))`` in one Arrow pass each (no stripping at all when no value
+    can start or end with whitespace)."""
+    column = _arrow(values.astype("string"))
+    stripped = pc.utf8_trim_whitespace(column) if _may_have_edge_space(column) else column
     missing = pc.is_in(stripped, value_set=nulls.cast(stripped.type))
     if pc.any(missing).as_py():                    # else no copy of the column just to set nothing missing
         stripped = pc.if_else(missing, pa.scalar(None, stripped.type), stripped)
     return pd.Series(pd.arrays.ArrowStringArray(stripped), index=values.index, copy=False)
+
+
+def _may_have_edge_space(column: pa.ChunkedArray) -> bool:
+    """Some value of a large_string column starts or ends with a byte that is ASCII whitespace, a control
+    byte or part of a non-ASCII character (which may be Unicode whitespace): a check of two bytes per
+    value, so columns of ASCII ids need no stripping pass."""
+    for chunk in column.chunks:
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
+        if not len(chunk) or offsets[-1] == offsets[0]:
+            continue
+        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
+        starts, ends = offsets[:-1], offsets[1:]
+        filled = ends > starts
+        edges = np.concatenate([data[starts[filled]], data[ends[filled] - 1]])
+        if ((edges <= 0x20) | (edges >= 0x7F)).any():
+            return True
+    return False
 
 
 def _blank(text: pd.Series) -> pd.Series:
@@ -636,7 +654,6 @@ def _malformed_frame(items: list[Malformed], source: str) -> pd.DataFrame:
     return pd.DataFrame({
         "source_file": source, "source_row": [m.source_row for m in items], "text": [m.raw for m in items],
         "reason": [m.reason for m in items], "detail": [m.detail for m in items],
-        "_order": [-1] * len(items),
     })
 
 
@@ -726,12 +743,13 @@ class _SortKeys:
         return key
 
 
-def _order_and_number(df: pd.DataFrame, positions: np.ndarray, sessions: np.ndarray, report: LoadReport
+def _order_and_number(df: pd.DataFrame, positions: list[np.ndarray], sessions: np.ndarray, report: LoadReport
                       ) -> pd.DataFrame:
-    """The rows of ``df`` at ``positions`` (by session, time with missing times last, export order;
+    """The rows of ``df`` at ``positions[0]`` (by session, time with missing times last, export order;
     duplicates left out; ``sessions`` their session codes), numbered ``seq`` and given a ``message_id``.
-    Only the sort keys were sorted (NumPy, no frames); each column is taken once, in final order."""
-    df = _take_rows(df, positions)
+    Only the sort keys were sorted (NumPy, no frames); each column is taken once, in final order. The
+    positions are handed over in a list, emptied here, so they are freed once the rows are taken."""
+    df = _take_rows(df, positions.pop())
     df["seq"] = _numbers_within_runs(sessions)
     report.sessions = int(np.count_nonzero(np.r_[True, sessions[1:] != sessions[:-1]] & (sessions >= 0))) \
         if len(sessions) else 0                         # runs of sorted codes: the distinct session ids
@@ -789,15 +807,17 @@ def _duplicated(df: pd.DataFrame, key: list[str], rows: np.ndarray, session: np.
 
 def _numbers_within_runs(codes: np.ndarray) -> np.ndarray:
     """1, 2, 3, ... along each run of equal codes (``groupby(...).cumcount() + 1`` on sorted codes)."""
-    position = np.arange(len(codes))
+    position = np.arange(len(codes), dtype=np.int32 if len(codes) < 2**31 - 1 else np.int64)
     run_start = np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, dtype=bool)
-    return position - np.maximum.accumulate(np.where(run_start, position, 0)) + 1
+    position -= np.maximum.accumulate(np.where(run_start, position, 0))
+    position += 1
+    return position
 
 
 # columns of few distinct values by their meaning (a closed vocabulary, the files, the shops and their
 # agents): held as categorical codes from each batch's canonicalisation until the finished table (an
 # int8/int16 per row instead of a string), so sorting moves codes and the strings are built only once
-_FEW_VALUES = ("platform", "role", "source_file", "shop", "agent_id")
+_FEW_VALUES = ("platform", "role", "source_file", "shop", "agent_id", "customer_id")
 
 
 def _with_codes(frame: pd.DataFrame) -> pd.DataFrame:
