@@ -814,9 +814,10 @@ def _numbers_within_runs(codes: np.ndarray) -> np.ndarray:
     return position
 
 
-# columns of few distinct values by their meaning (a closed vocabulary, the files, the shops and their
-# agents): held as categorical codes from each batch's canonicalisation until the finished table (an
-# int8/int16 per row instead of a string), so sorting moves codes and the strings are built only once
+# columns whose values repeat over many rows by their meaning (a closed vocabulary, the files, the shops,
+# their agents, the buyers who each write many messages): held as categorical codes from each batch's
+# canonicalisation until the finished table (an int8-int32 per row instead of a string and its 8-byte
+# offset), so sorting moves codes and each column's strings are built once, at the end
 _FEW_VALUES = ("platform", "role", "source_file", "shop", "agent_id", "customer_id")
 
 
