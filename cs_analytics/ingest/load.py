@@ -754,6 +754,7 @@ def _order_and_number(df: pd.DataFrame, positions: list[np.ndarray], sessions: n
     report.sessions = int(np.count_nonzero(np.r_[True, sessions[1:] != sessions[:-1]] & (sessions >= 0))) \
         if len(sessions) else 0                         # runs of sorted codes: the distinct session ids
     df["message_id"] = _message_ids(df, report)
+    _release_memory()                            # the id check's hashes, before the coded columns grow
     return _with_strings(df)
 
 
@@ -815,10 +816,11 @@ def _numbers_within_runs(codes: np.ndarray) -> np.ndarray:
 
 
 # columns whose values repeat over many rows by their meaning (a closed vocabulary, the files, the shops,
-# their agents, the buyers who each write many messages): held as categorical codes from each batch's
+# their agents, the buyers who each write many messages, the products and orders a conversation is
+# about): held as categorical codes from each batch's
 # canonicalisation until the finished table (an int8-int32 per row instead of a string and its 8-byte
 # offset), so sorting moves codes and each column's strings are built once, at the end
-_FEW_VALUES = ("platform", "role", "source_file", "shop", "agent_id", "customer_id")
+_FEW_VALUES = ("platform", "role", "source_file", "shop", "agent_id", "customer_id", "sku", "order_id")
 
 
 def _with_codes(frame: pd.DataFrame) -> pd.DataFrame:
