@@ -413,12 +413,15 @@ class _LoadState:
             return
         self.mapped.update(mapping)
         frame = pd.DataFrame({c: _raw_column(batch, i) for c, i in mapping.items()})
-        frame["source_file"] = source
+        # the file's name on every row, repeated by Arrow (not as 50,000 Python strings converted one by one)
+        frame["source_file"] = pd.arrays.ArrowStringArray(pa.repeat(pa.scalar(source, pa.large_string()), len(frame)))
         frame["source_row"] = batch.rows
-        frame, usable = self.canonicalize(frame.reset_index(drop=True), batch.may_hold_replacement)
+        frame, usable, reason, detail = self.canonicalize(frame.reset_index(drop=True), batch.may_hold_replacement)
         if not usable.all():
-            self.quarantined.append(frame[~usable].copy())
-        self.kept.append(_with_codes(frame.drop(columns=["reason", "detail"])))
+            set_aside = frame[~usable].copy()
+            set_aside["reason"], set_aside["detail"] = reason[~usable], detail[~usable]
+            self.quarantined.append(set_aside)
+        self.kept.append(_with_codes(frame))
         self.usable.append(usable)
 
     def end_file(self, frep: FileReport) -> None:
@@ -427,9 +430,11 @@ class _LoadState:
             raise self.unmapped_sheets[0]
         self.unmapped_sheets = []
 
-    def canonicalize(self, df: pd.DataFrame, may_hold_replacement: bool = True) -> tuple[pd.DataFrame, np.ndarray]:
-        """Canonical values for a batch, with ``reason``/``detail`` columns for the rows that cannot be
-        used; also returns which rows are usable (the rest belong in quarantine)."""
+    def canonicalize(self, df: pd.DataFrame, may_hold_replacement: bool = True
+                     ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+        """Canonical values for a batch; also returns which rows are usable (the rest belong in
+        quarantine) and, per row, the reason and detail of those that are not (object arrays, None and
+        "" for usable rows: only the rows set aside get them as columns)."""
         prof = self.prof
         nulls = pa.array(list(dict.fromkeys(prof.null_values)), pa.large_string())
         for col in df.columns:
@@ -515,9 +520,7 @@ class _LoadState:
                 truthy = df[col].astype("string").str.strip().str.lower().isin(self.true_values)
                 df[col] = truthy.astype(object).where(df[col].notna(), None)
 
-        df["reason"] = reason
-        df["detail"] = detail
-        return df, unflagged
+        return df, unflagged, reason, detail
 
     def _roles_from_sender(self, sender: pd.Series) -> pd.Series:
         role = pd.Series("customer", index=sender.index, dtype=object)
