@@ -829,9 +829,15 @@ _FEW_VALUES = ("platform", "role", "source_file", "shop", "agent_id", "customer_
 def _with_codes(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with its ``_FEW_VALUES`` columns as categoricals of text categories (missing: code -1)."""
     for column in _FEW_VALUES:
-        if column in frame:
-            codes, uniques = pd.factorize(frame[column])
-            frame[column] = pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=string_dtype()))
+        if column not in frame:
+            continue
+        values = frame[column]
+        if isinstance(values.array, pd.arrays.ArrowStringArray):       # Arrow's encoding: no pandas hashing
+            encoded = pc.dictionary_encode(_arrow(values)).combine_chunks()
+            codes, uniques = encoded.indices.fill_null(-1).to_numpy(), pd.arrays.ArrowStringArray(encoded.dictionary)
+        else:
+            codes, uniques = pd.factorize(values)
+        frame[column] = pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=string_dtype()))
     return frame
 
 
