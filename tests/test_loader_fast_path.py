@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from cs_analytics import load_logs
 from cs_analytics.ingest import load as load_module
-from cs_analytics.ingest.load import _duplicated, _numbers_within_runs
+from cs_analytics.ingest.load import _duplicated, _numbers_within_runs, _SortKeys
 from cs_analytics.ingest.readers import read_delimited
 
 HEADER = "会话ID,时间,发送方,内容\n"
@@ -161,6 +161,10 @@ def test_duplicates_found_in_two_stages_match_pandas(rows, data):
     expected = frame.iloc[chosen].duplicated(subset=key, keep="first").to_numpy()
     session = pd.factorize(frame["session_id"], sort=True)[0]
     assert (_duplicated(frame, key, chosen, session) == expected).all()
+    # as load_logs calls it: time-zone-aware times, rows compared only next to their neighbours in the final order
+    aware = frame.assign(ts=frame["ts"].dt.tz_localize("Asia/Shanghai"), _order=np.arange(len(frame)))
+    keys = _SortKeys.of(aware, chosen, session)
+    assert (_duplicated(aware, key, chosen, session, keys, keys.sorted_positions()) == expected).all()
 
 
 def test_numbers_within_runs_is_cumcount():
@@ -168,3 +172,45 @@ def test_numbers_within_runs_is_cumcount():
     expected = pd.Series(codes).groupby(codes).cumcount().to_numpy() + 1
     assert (_numbers_within_runs(codes) == expected).all()
     assert len(_numbers_within_runs(np.array([], dtype=np.int64))) == 0
+
+
+@settings(max_examples=80, deadline=None)
+@given(rows=st.lists(st.tuples(st.integers(0, 3), st.one_of(st.none(), st.integers(-5, 5))), max_size=40),
+       seconds=st.booleans(), far=st.booleans(), shuffled=st.booleans(), data=st.data())
+def test_one_sort_key_sorts_as_the_separate_keys(rows, seconds, far, shuffled, data):
+    missing_stamp = np.iinfo(np.int64).min
+    sessions = np.array([r[0] for r in rows], dtype=np.int32)
+    stamps = np.array([missing_stamp if r[1] is None else r[1] * (10**9 if seconds else 1) + (10**18 if far else 0)
+                       for r in rows], dtype=np.int64)
+    order = np.arange(len(rows))
+    if shuffled:
+        order = np.array(data.draw(st.permutations(list(range(len(rows))))), dtype=np.int64)
+    keys = _SortKeys(sessions, order, stamps if (stamps != missing_stamp).any() else None)
+    missing = stamps == missing_stamp
+    expected = np.lexsort((order, np.where(missing, 0, stamps), missing, sessions))
+    assert (keys.sorted_positions() == expected).all()
+
+
+def _out_of_order_before(sessions, order, stamps, missing):
+    """The count as it was computed before (on the kept rows' own arrays)."""
+    export = np.arange(len(order)) if (np.diff(order) > 0).all() else np.argsort(order, kind="stable")
+    by_session = export[np.argsort(sessions[export], kind="stable")]
+    s, t, m = sessions[by_session], stamps[by_session], missing[by_session]
+    return int(((s[1:] == s[:-1]) & ~m[1:] & ~m[:-1] & (t[1:] < t[:-1])).sum())
+
+
+@settings(max_examples=80, deadline=None)
+@given(rows=st.lists(st.tuples(st.integers(0, 3), st.one_of(st.none(), st.integers(-5, 5)), st.booleans()), max_size=40),
+       shuffled=st.booleans(), data=st.data())
+def test_out_of_order_among_taken_rows(rows, shuffled, data):
+    missing_stamp = np.iinfo(np.int64).min
+    sessions = np.array([r[0] for r in rows], dtype=np.int32)
+    stamps = np.array([missing_stamp if r[1] is None else r[1] for r in rows], dtype=np.int64)
+    taken = np.array([r[2] for r in rows], dtype=bool)
+    order = np.arange(len(rows))
+    if shuffled:
+        order = np.array(data.draw(st.permutations(list(range(len(rows))))), dtype=np.int64)
+    keys = _SortKeys(sessions, order, stamps)
+    kept = np.flatnonzero(taken)
+    expected = _out_of_order_before(sessions[kept], order[kept], stamps[kept], keys.missing[kept])
+    assert keys.out_of_order(kept) == expected

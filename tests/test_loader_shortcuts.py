@@ -2,8 +2,8 @@
 
 Each shortcut of the 1M-row speed work is checked against the way it replaced: Arrow strptime for
 zero-padded times (against pandas alone), Arrow strip/null/blank checks (against ``str.strip``), the
-blank-row prefilter (against every whitespace character), duplicates on one folded key (against
-``DataFrame.duplicated``), the reader running ahead in a thread (order, errors, stopping early), the
+blank-row prefilter (against every whitespace character), duplicates among neighbours in the sorted
+order (against ``DataFrame.duplicated``), the reader running ahead in a thread (order, errors, stopping early), the
 distinct-id check, and the U+FFFD check skipped for batches the reader saw none in.
 """
 from __future__ import annotations
@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 from cs_analytics import load_logs
 from cs_analytics.base import timeparse
 from cs_analytics.ingest import load as load_module
-from cs_analytics.ingest.load import (LoadReport, _all_distinct, _blank, _read_ahead, _repeated_combinations,
-                                      _stripped_or_missing, _unique_ids)
+from cs_analytics.ingest.load import (LoadReport, _all_distinct, _blank, _chunk_take, _joined, _read_ahead,
+                                      _string_hashes, _sorted_codes, _stripped_or_missing, _taken, _unique_ids,
+                                      _with_codes, _with_strings)
 from cs_analytics.ingest.profiles import load_profile
 from cs_analytics.ingest.readers import _may_be_blank, read_delimited
 
@@ -76,7 +77,9 @@ def outcome(function, *args):
 def test_impossible_dates_and_daylight_saving_gaps_as_pandas_alone(monkeypatch):
     values = pd.Series(["2025-02-29 10:00:00", "2024-02-29 10:00:00", "2025-04-31 01:00:00", "2025-12-31 23:59:59",
                         "1988-04-10 02:30:00", "1986-05-04 02:30:00", "1991-09-15 01:30:00", "2025/02/30 10:00",
-                        " 2025-10-01 10:00:00 ", "2025-10-01 10:00"], dtype="string")
+                        " 2025-10-01 10:00:00 ", "2025-10-01 10:00", "2025-10-1\u0660 10:00:00", "\uff12025-10-10 10:00:00",
+                        "1900-01-01 00:00:00", "2099-12-31 23:59:59", "2000-02-29 12:00:00", "2100-02-29 12:00:00",
+                        None], dtype="string")
     fast = timeparse.parse_times(values, FORMATS, "Asia/Shanghai")
     pandas_only(monkeypatch)
     pd.testing.assert_series_equal(fast, timeparse.parse_times(values, FORMATS, "Asia/Shanghai"))
@@ -91,7 +94,8 @@ def test_plain_shape_only_for_fixed_width_ascii_formats():
         assert timeparse._plain_shape(fmt) is None
 
 
-@pytest.mark.parametrize("values", [AWKWARD, [], [None], ["一条消息"]])
+@pytest.mark.parametrize("values", [AWKWARD, [], [None], ["一条消息"], ["m1", "s-2", None, ""], ["m1 ", "x"],
+                                    ["\x1fm1", "x"], ["m1", "x\x85"], ["NULL", "id7"]])
 def test_strip_and_nulls_as_pandas(values):
     series = pd.Series(values, dtype="string")
     nulls = load_profile("generic").null_values
@@ -99,6 +103,17 @@ def test_strip_and_nulls_as_pandas(values):
     expected = stripped.mask(stripped.isin(set(nulls)))
     got = _stripped_or_missing(series, pa.array(nulls, pa.large_string()))
     pd.testing.assert_series_equal(got, expected)
+
+
+@settings(max_examples=150, deadline=None)
+@given(values=st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(["a", "7", "-", "在", "😀", *WHITESPACE]),
+                                                    max_size=4)), max_size=8))
+def test_strip_skipped_only_when_nothing_to_strip(values):
+    series = pd.Series(values, dtype="string")
+    nulls = load_profile("generic").null_values
+    stripped = series.str.strip()
+    expected = stripped.mask(stripped.isin(set(nulls)))
+    pd.testing.assert_series_equal(_stripped_or_missing(series, pa.array(nulls, pa.large_string())), expected)
 
 
 @pytest.mark.parametrize("values", [AWKWARD, [], [None], ["一条消息"]])
@@ -112,20 +127,6 @@ def test_blank_row_prefilter_sees_every_whitespace_character():
     cells = ["", *WHITESPACE, *(c * 3 + " " for c in WHITESPACE)]
     assert all(_may_be_blank(pa.array([cell, "s1"], pa.large_string())) for cell in cells)
     assert not _may_be_blank(pa.array(["s1", "a b", "0", "~"], pa.large_string()))
-
-
-@settings(max_examples=60, deadline=None)
-@given(rows=st.lists(st.tuples(st.integers(-1, 3), st.integers(-1, 2), st.integers(-1, 1)), max_size=50))
-def test_repeated_combinations_as_duplicated(rows):
-    codes = [np.array([r[i] for r in rows], dtype=np.int64) for i in range(3)]
-    expected = pd.DataFrame(dict(enumerate(codes))).duplicated(keep=False).to_numpy() if rows else np.zeros(0, bool)
-    assert (_repeated_combinations(codes) == expected).all()
-
-
-def test_repeated_combinations_too_wide_for_one_key():
-    big = np.array([2 ** 40, 2 ** 40, 5, 5], dtype=np.int64)
-    codes = [big, big, np.array([1, 1, 1, 2], dtype=np.int64)]
-    assert _repeated_combinations(codes).tolist() == [True, True, False, False]
 
 
 def test_read_ahead_keeps_order_and_raises_the_readers_error():
@@ -166,10 +167,83 @@ def test_ids_distinct_or_suffixed():
     assert not _all_distinct(pd.Series(["a", "a"], dtype="string"))
     assert not _all_distinct(pd.Series(["a", None], dtype="string"))
     assert not _all_distinct(pd.Series(["a", "b"], dtype=object))
+    assert _all_distinct(pd.Series([], dtype="string"))
+    assert not _all_distinct(pd.Series(["x" * 100, "x" * 100], dtype="string"))      # too long to hash: Arrow
+    assert _all_distinct(pd.Series(["x" * 100, "x" * 99 + "y"], dtype="string"))
     report = LoadReport(profile="generic")
     ids = _unique_ids(pd.Series(["m1", "m2", "m1"], dtype="string"), report)
     assert ids.tolist() == ["m1", "m2", "m1~2"] and report.warnings
     assert _unique_ids(pd.Series([], dtype="string"), LoadReport(profile="generic")).tolist() == []
+
+
+@settings(max_examples=80, deadline=None)
+@given(values=st.lists(st.text(alphabet=st.sampled_from(["a", "b", "\x00", "é", "😀", "在"]), max_size=20), max_size=30),
+       cut=st.integers(0, 3))
+def test_string_hashes_equal_for_equal_values_and_distinct_check_exact(values, cut):
+    array = pa.array(["pad"] * cut + values, pa.large_string()).slice(cut)       # an offset into the buffers
+    hashes = _string_hashes(array)
+    for i, a in enumerate(values):
+        for j, b in enumerate(values):
+            if a == b:
+                assert hashes[i] == hashes[j]
+    assert _all_distinct(pd.Series(pd.arrays.ArrowStringArray(array))) == (len(set(values)) == len(values))
+
+
+@settings(max_examples=60, deadline=None)
+@given(chunks=st.lists(st.lists(st.one_of(st.none(), st.sampled_from(["", "a", "在吗", "😀"])), max_size=5), min_size=1,
+                       max_size=5), data=st.data())
+def test_chunk_take_as_arrow_take(chunks, data):
+    column = pa.chunked_array([pa.array(c, pa.large_string()) for c in chunks], pa.large_string())
+    positions = np.array(data.draw(st.lists(st.integers(0, max(len(column) - 1, 0)), max_size=12))
+                         if len(column) else [], dtype=np.int64)
+    assert _chunk_take(column, positions).to_pylist() == column.take(pa.array(positions, pa.int64())).to_pylist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(chunks=st.lists(st.lists(st.one_of(st.none(), st.sampled_from(["", "a", "B", "b", "在吗", "😀", "\uffff", "s10", "s9"])),
+                                max_size=6), min_size=1, max_size=4))
+def test_sorted_codes_as_factorize(chunks):
+    values = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([pa.array(c, pa.large_string()) for c in chunks],
+                                                                    pa.large_string())))
+    codes = _sorted_codes(values)
+    assert codes.dtype == np.int32
+    assert codes.tolist() == pd.factorize(values.astype(object), sort=True)[0].tolist()
+
+
+@pytest.mark.parametrize("values", [["a", None, "在", "😀"] * 10, [f"v{i}" for i in range(40)], [None] * 40, []])
+def test_take_in_runs_as_plain_take(values):
+    column = pd.arrays.ArrowStringArray(pa.chunked_array([pa.array(values[:7], pa.large_string()),
+                                                          pa.array(values[7:], pa.large_string())]))
+    positions = np.random.default_rng(0).permutation(len(values))
+    plain = _taken(column, positions, pa.array(positions, pa.int64()))
+    in_runs = _taken(column, positions, pa.array(positions, pa.int64()), in_runs=True, runs=3)
+    pd.testing.assert_series_equal(in_runs, plain)
+    assert plain.tolist() == [values[p] if values[p] is not None else pd.NA for p in positions]
+
+
+@settings(max_examples=60, deadline=None)
+@given(batches=st.lists(st.lists(st.one_of(st.none(), st.sampled_from(["", "a", "B", "在吗", "😀", "𠀀x"])),
+                                 max_size=6), min_size=1, max_size=4),
+       without=st.sets(st.integers(0, 3)), data=st.data())
+def test_batches_with_codes_as_concat(batches, without, data):
+    """Batches whose few-valued columns are codes, joined, taken and made text again: pd.concat's
+    table, taken (a batch without the column: missing there)."""
+    def batch(i, values):
+        frame = pd.DataFrame({"text": pd.array([f"t{i}"] * len(values), dtype="string[pyarrow]")})
+        if i not in without:
+            frame["shop"] = pd.array(values, dtype="string[pyarrow]")
+        frame["role"] = pd.array(values[::-1], dtype="string[pyarrow]")
+        frame["source_file"] = f"f{i}.csv"
+        return frame
+    plain = pd.concat([batch(i, v) for i, v in enumerate(batches)], ignore_index=True)
+    if "shop" not in plain:
+        return
+    joined = _joined([_with_codes(batch(i, v)) for i, v in enumerate(batches)])
+    positions = np.array(data.draw(st.permutations(list(range(len(plain))))), dtype=np.int64)
+    expected = plain.take(positions).reset_index(drop=True)
+    expected["source_file"] = expected["source_file"].astype("string[pyarrow]")
+    got = _with_strings(joined.take(positions).reset_index(drop=True))
+    pd.testing.assert_frame_equal(got, expected[list(joined.columns)])
 
 
 def write(path: Path, rows: list[str], encoding: str = "gb18030") -> Path:

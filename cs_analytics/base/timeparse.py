@@ -38,11 +38,10 @@ def parse_times(values: pd.Series, formats: list[str], timezone: str) -> pd.Seri
         if not todo.any():
             break
         sub = text[todo]
-        plain = _plain_shape(fmt)
-        if plain is not None:             # values of the format's zero-padded shape: one Arrow pass
-            strict = sub.str.fullmatch(plain[0]).fillna(False).astype(bool)
-            if strict.any():
-                fill(_localize(_arrow_strptime(sub[strict], fmt, plain[1]), timezone))
+        if _plain_shape(fmt) is not None:   # values of the format's zero-padded shape: read by NumPy
+            parsed = _fixed_width_times(sub, fmt)
+            if len(parsed):
+                fill(_localize(parsed, timezone))
                 sub = text[todo]
                 if not len(sub):
                     continue
@@ -101,6 +100,68 @@ def _plain_shape(fmt: str) -> tuple[str, int | None] | None:
     day = parts.index("%d") if "%d" in parts else None
     return ("".join(_PLAIN_DIRECTIVES[p] if i % 2 else re.escape(p) for i, p in enumerate(parts)),
             None if day is None else sum(widths[:day]))
+
+
+# the values each fixed-width directive may take (as _PLAIN_DIRECTIVES), and its width
+_DIRECTIVE_RANGES = {"%Y": (1900, 2099, 4), "%m": (1, 12, 2), "%d": (1, 31, 2), "%H": (0, 23, 2), "%M": (0, 59, 2),
+                     "%S": (0, 59, 2)}
+_MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def _fixed_width_times(values: pd.Series, fmt: str) -> pd.Series:
+    """Naive datetimes of the values of ``fmt``'s zero-padded shape (``_plain_shape``), read from the
+    bytes with NumPy, indexed by their labels; other values are left out. An impossible date such as
+    02-30 is left out too (as Arrow's strptime followed by the day check). Formats without a year,
+    month and day go through Arrow's strptime."""
+    parts = re.split(r"(%.)", fmt)
+    if not {"%Y", "%m", "%d"} <= set(parts[1::2]):
+        plain = _plain_shape(fmt)
+        strict = values.str.fullmatch(plain[0]).fillna(False).astype(bool)
+        return _arrow_strptime(values[strict], fmt, plain[1]) if strict.any() else values[:0]
+    text = pa.chunked_array(values.array.__arrow_array__()).combine_chunks()
+    width = sum(_DIRECTIVE_RANGES[p][2] if i % 2 else len(p.encode()) for i, p in enumerate(parts))
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset:text.offset + len(text) + 1]
+    rows = np.diff(offsets) == width
+    if text.null_count:
+        rows &= pc.is_valid(text).to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(rows)
+    starts = offsets[rows]
+    data = np.frombuffer(text.buffers()[2], dtype=np.uint8) if len(rows) else np.zeros(0, dtype=np.uint8)
+    ok = np.ones(len(rows), dtype=bool)
+    fields: dict[str, np.ndarray] = {}
+    at = 0
+    for i, part in enumerate(parts):
+        if i % 2 == 0:                      # a literal: the same bytes
+            for byte in part.encode():
+                ok &= data[starts + at] == byte
+                at += 1
+            continue
+        low, high, size = _DIRECTIVE_RANGES[part]
+        number = np.zeros(len(rows), dtype=np.int64)
+        for _ in range(size):
+            digit = data[starts + at] - np.uint8(ord("0"))     # wraps around below "0"
+            ok &= digit <= 9
+            number = number * 10 + digit
+            at += 1
+        ok &= (number >= low) & (number <= high)
+        fields[part] = number
+    year, month, day = fields["%Y"], fields["%m"], fields["%d"]
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    month_days = _MONTH_DAYS[np.clip(month, 1, 12) - 1] + (leap & (month == 2))
+    ok &= day <= month_days
+    seconds = (_days_since_epoch(year, month, day) * 86400 + fields.get("%H", 0) * 3600 + fields.get("%M", 0) * 60
+               + fields.get("%S", 0))[ok]
+    return pd.Series(seconds.astype("datetime64[s]"), index=values.index[rows[ok]])
+
+
+def _days_since_epoch(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Days from 1970-01-01 to each proleptic Gregorian date (H. Hinnant's days_from_civil)."""
+    year = year - (month <= 2)
+    era = year // 400
+    of_era = year - era * 400
+    of_year = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
+    of_era_days = of_era * 365 + of_era // 4 - of_era // 100 + of_year
+    return era * 146097 + of_era_days - 719468
 
 
 def _arrow_strptime(values: pd.Series, fmt: str, day_at: int | None) -> pd.Series:

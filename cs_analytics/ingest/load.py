@@ -5,6 +5,8 @@ report proves ``rows_read == rows_kept + rows_quarantined``.
 """
 from __future__ import annotations
 
+import ctypes
+import functools
 import hashlib
 import json
 import queue
@@ -18,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.api.types import union_categoricals
 
 from ..base import config
 from .profiles import Profile, fold_header, fold_value, load_profile
@@ -225,9 +228,9 @@ def load_logs(path: str | Path | Iterable[str | Path], profile: str | Path | dic
             state.end_file(frep)
 
     messages, quarantine = state.finish(report, session_gap_minutes, drop_duplicates)
+    _release_memory()                     # what ordering the table freed, now that only the result is held
     _fill_file_counts(report, messages, quarantine)
     report.rows_kept = len(messages)
-    report.sessions = int(messages["session_id"].nunique())
     report.has_timestamps = bool(messages["ts"].notna().any())
     if report.has_timestamps:
         report.first_ts, report.last_ts = messages["ts"].min(), messages["ts"].max()
@@ -298,7 +301,7 @@ def _read_ahead(batches: Iterator[RawBatch], depth: int = 2) -> Iterator[RawBatc
     def read() -> None:
         try:
             for batch in batches:
-                _release_memory()                  # what parsing the batch freed, from this thread's heap
+                _release_memory(c_heap=False)      # what parsing the batch freed, from this thread's heap
                 if not hand_over(batch):
                     return
             hand_over(finished)
@@ -340,7 +343,6 @@ class _LoadState:
         self.has_session_column = True
         self.has_time_column = False
         self.mapped: set[str] = set()
-        self.order = 0
         self.role_lookup = prof.role_lookup()
         self.platform_lookup = prof.platform_lookup()
         self.unknown_platforms: dict[str, int] = {}
@@ -411,14 +413,15 @@ class _LoadState:
             return
         self.mapped.update(mapping)
         frame = pd.DataFrame({c: _raw_column(batch, i) for c, i in mapping.items()})
-        frame["source_file"] = source
+        # the file's name on every row, repeated by Arrow (not as 50,000 Python strings converted one by one)
+        frame["source_file"] = pd.arrays.ArrowStringArray(pa.repeat(pa.scalar(source, pa.large_string()), len(frame)))
         frame["source_row"] = batch.rows
-        frame["_order"] = range(self.order, self.order + len(frame))
-        self.order += len(frame)
-        frame, usable = self.canonicalize(frame.reset_index(drop=True), batch.may_hold_replacement)
+        frame, usable, reason, detail = self.canonicalize(frame.reset_index(drop=True), batch.may_hold_replacement)
         if not usable.all():
-            self.quarantined.append(frame[~usable].copy())
-        self.kept.append(frame.drop(columns=["reason", "detail"]))
+            set_aside = frame[~usable].copy()
+            set_aside["reason"], set_aside["detail"] = reason[~usable], detail[~usable]
+            self.quarantined.append(set_aside)
+        self.kept.append(_with_codes(frame))
         self.usable.append(usable)
 
     def end_file(self, frep: FileReport) -> None:
@@ -427,13 +430,15 @@ class _LoadState:
             raise self.unmapped_sheets[0]
         self.unmapped_sheets = []
 
-    def canonicalize(self, df: pd.DataFrame, may_hold_replacement: bool = True) -> tuple[pd.DataFrame, np.ndarray]:
-        """Canonical values for a batch, with ``reason``/``detail`` columns for the rows that cannot be
-        used; also returns which rows are usable (the rest belong in quarantine)."""
+    def canonicalize(self, df: pd.DataFrame, may_hold_replacement: bool = True
+                     ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+        """Canonical values for a batch; also returns which rows are usable (the rest belong in
+        quarantine) and, per row, the reason and detail of those that are not (object arrays, None and
+        "" for usable rows: only the rows set aside get them as columns)."""
         prof = self.prof
         nulls = pa.array(list(dict.fromkeys(prof.null_values)), pa.large_string())
         for col in df.columns:
-            if col in ("text", "source_row", "_order", "source_file"):
+            if col in ("text", "source_row", "source_file"):
                 continue
             df[col] = _stripped_or_missing(df[col], nulls)
         text = df["text"].astype("string") if "text" in df else pd.Series(pd.NA, index=df.index, dtype="string")
@@ -452,7 +457,7 @@ class _LoadState:
             detail[hit] = why if isinstance(why, str) else why(hit).astype(str).to_numpy(dtype=object)
 
         # a batch whose reader saw no U+FFFD in its text can hold one only in its file name
-        text_cols = [c for c in df.columns if c not in ("source_row", "_order")
+        text_cols = [c for c in df.columns if c != "source_row"
                      and (may_hold_replacement or c == "source_file")]
         bad_bytes = pd.Series(False, index=df.index)
         for col in text_cols:
@@ -515,9 +520,7 @@ class _LoadState:
                 truthy = df[col].astype("string").str.strip().str.lower().isin(self.true_values)
                 df[col] = truthy.astype(object).where(df[col].notna(), None)
 
-        df["reason"] = reason
-        df["detail"] = detail
-        return df, unflagged
+        return df, unflagged, reason, detail
 
     def _roles_from_sender(self, sender: pd.Series) -> pd.Series:
         role = pd.Series("customer", index=sender.index, dtype=object)
@@ -534,9 +537,11 @@ class _LoadState:
         extra = tuple(c for c in self.prof.extra_columns if c in self.mapped)
         frames = [f for f in self.kept if len(f)]
         # Arrow-backed columns concatenate without copying; the batches are dropped so nothing is held twice
-        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["_order"])
+        df = _joined(frames) if frames else pd.DataFrame()
+        df["_order"] = np.arange(len(df))           # export order: the batches were kept as read
         keep = np.concatenate(self.usable) if frames else np.zeros(0, dtype=bool)
         self.kept, self.usable, frames = [], [], []
+        _release_memory()                    # the last batch's and the joining's leftovers
         quarantined = list(self.quarantined)
         if keep.any():
             if not self.has_session_column:
@@ -544,19 +549,26 @@ class _LoadState:
                 df["session_id"] = _derive_sessions(df, gap_minutes)
                 report.warnings.append(f"no session column: sessions cut per buyer at gaps over {gap_minutes:g} min")
             # sessions as codes in the ids' sort order: comparing and sorting them is comparing and sorting ids
-            session = pd.factorize(df["session_id"], sort=True)[0]
+            session = _sorted_codes(df["session_id"])
+            rows = np.flatnonzero(keep)
+            keys = _SortKeys.of(df, rows, session)
+            final = keys.sorted_positions()
+            _release_memory()                               # the sort's temporaries
             if self.has_time_column and drop_duplicates:
                 key = [c for c in ("message_id", "session_id", "ts", "role", "agent_id", "customer_id", "text")
                        if c in df]
-                rows = np.flatnonzero(keep)
-                dup = rows[_duplicated(df, key, rows, session)]
-                if len(dup):
-                    d = df.iloc[dup].copy()
+                dup = _duplicated(df, key, rows, session, keys, final)
+                if dup.any():
+                    d = _rows_of(df, list(df.columns), rows[dup])
                     d["reason"] = "duplicate"
                     d["detail"] = "repeat of an earlier row"
                     quarantined.append(d)
-                    keep[dup] = False
-            df = _order_and_number(df, keep, session, report)
+                    final = final[~dup[final]]
+            report.out_of_order_rows = keys.out_of_order(final)
+            positions, sessions = [rows[final]], keys.sessions[final]
+            del session, rows, keys, final                  # the sort keys are not held while the table is taken
+            df.pop("_order")
+            df = _order_and_number(df, positions, sessions, report)
         else:
             df = pd.DataFrame(columns=["_order"])
         if self.unknown_platforms:
@@ -594,11 +606,31 @@ def _arrow(values: pd.Series) -> pa.ChunkedArray:
 
 def _stripped_or_missing(values: pd.Series, nulls: pa.Array) -> pd.Series:
     """Values stripped of surrounding whitespace, those in ``nulls`` (after stripping) made missing:
-    ``s.str.strip().mask(...isin(nulls))`` in one Arrow pass each."""
-    stripped = pc.utf8_trim_whitespace(_arrow(values.astype("string")))
-    stripped = pc.if_else(pc.is_in(stripped, value_set=nulls.cast(stripped.type)), pa.scalar(None, stripped.type),
-                          stripped)
+    ``s.str.strip().mask(...isin(nulls))`` in one Arrow pass each (no stripping at all when no value
+    can start or end with whitespace)."""
+    column = _arrow(values.astype("string"))
+    stripped = pc.utf8_trim_whitespace(column) if _may_have_edge_space(column) else column
+    missing = pc.is_in(stripped, value_set=nulls.cast(stripped.type))
+    if pc.any(missing).as_py():                    # else no copy of the column just to set nothing missing
+        stripped = pc.if_else(missing, pa.scalar(None, stripped.type), stripped)
     return pd.Series(pd.arrays.ArrowStringArray(stripped), index=values.index, copy=False)
+
+
+def _may_have_edge_space(column: pa.ChunkedArray) -> bool:
+    """Some value of a large_string column starts or ends with a byte that is ASCII whitespace, a control
+    byte or part of a non-ASCII character (which may be Unicode whitespace): a check of two bytes per
+    value, so columns of ASCII ids need no stripping pass."""
+    for chunk in column.chunks:
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
+        if not len(chunk) or offsets[-1] == offsets[0]:
+            continue
+        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
+        starts, ends = offsets[:-1], offsets[1:]
+        filled = ends > starts
+        edges = np.concatenate([data[starts[filled]], data[ends[filled] - 1]])
+        if ((edges <= 0x20) | (edges >= 0x7F)).any():
+            return True
+    return False
 
 
 def _blank(text: pd.Series) -> pd.Series:
@@ -625,7 +657,6 @@ def _malformed_frame(items: list[Malformed], source: str) -> pd.DataFrame:
     return pd.DataFrame({
         "source_file": source, "source_row": [m.source_row for m in items], "text": [m.raw for m in items],
         "reason": [m.reason for m in items], "detail": [m.detail for m in items],
-        "_order": [-1] * len(items),
     })
 
 
@@ -642,94 +673,291 @@ def _derive_sessions(df: pd.DataFrame, gap_minutes: float) -> pd.Series:
     return ids.reindex(df.index)
 
 
-def _order_and_number(df: pd.DataFrame, keep: np.ndarray, session: np.ndarray, report: LoadReport
+def _sorted_codes(values: pd.Series) -> np.ndarray:
+    """``pd.factorize(values, sort=True)[0]`` as int32 (codes in the values' sort order, -1 for missing),
+    by Arrow's dictionary encoding: no int64 codes or hash table of pandas' own."""
+    if not isinstance(values.array, pd.arrays.ArrowStringArray):
+        return pd.factorize(values, sort=True)[0].astype(np.int32)
+    encoded = pc.dictionary_encode(_arrow(values)).combine_chunks()
+    rank = np.full(len(encoded.dictionary) + 1, -1, dtype=np.int32)      # the last one: missing (-1)
+    rank[pc.sort_indices(encoded.dictionary).to_numpy()] = np.arange(len(encoded.dictionary), dtype=np.int32)
+    return rank[encoded.indices.fill_null(-1).to_numpy()]
+
+
+class _SortKeys:
+    """The keys the kept rows are ordered by: session (codes in id order), export order, and the send time
+    with whether it is missing (``stamps`` None when the table has no time-zone-aware times)."""
+
+    def __init__(self, sessions: np.ndarray, order: np.ndarray, stamps: np.ndarray | None):
+        self.sessions, self.order, self.stamps = sessions, order, stamps
+
+    @classmethod
+    def of(cls, df: pd.DataFrame, rows: np.ndarray, session: np.ndarray) -> _SortKeys:
+        stamps = df["ts"].array.asi8[rows] if "ts" in df and isinstance(df["ts"].dtype, pd.DatetimeTZDtype) else None
+        if stamps is not None and not (stamps != np.iinfo(np.int64).min).any():
+            stamps = None                              # no time at all: ordered as exported
+        return cls(session[rows], df["_order"].to_numpy()[rows], stamps)
+
+    def out_of_order(self, final: np.ndarray) -> int:
+        """Rows among those at ``final`` sent before the row exported just before them in their session."""
+        if self.stamps is None:
+            return 0
+        taken = np.zeros(len(self.order), dtype=bool)
+        taken[final] = True
+        return _out_of_order(self.sessions, self.order, self.stamps, self.missing, taken)
+
+    @property
+    def missing(self) -> np.ndarray:
+        return self.stamps == np.iinfo(np.int64).min
+
+    def sorted_positions(self) -> np.ndarray:
+        """Positions sorting the rows by session, time (missing times last), then export order."""
+        if self.stamps is None:
+            return np.lexsort((self.order, self.sessions))
+        in_export_order = len(self.order) < 2 or bool((np.diff(self.order) > 0).all())
+        key = self._one_key() if in_export_order else None
+        if key is not None:                 # a stable sort keeps export order among equal keys
+            return np.argsort(key, kind="stable")
+        missing = self.missing
+        return np.lexsort((self.order, np.where(missing, 0, self.stamps), missing, self.sessions))
+
+    def _one_key(self) -> np.ndarray | None:
+        """Session, missing time and time folded into one int64 that sorts as the three do (times in
+        whole seconds when they all are), or None when they do not fit in 62 bits. Built in place: one
+        int64 array and one temporary at a time."""
+        missing = self.missing
+        if missing.all() or self.sessions.min(initial=0) < 0:
+            return None
+        present = ~missing
+        whole = self.stamps % 10**9
+        whole[missing] = 0
+        unit = 10**9 if not whole.any() else 1
+        del whole
+        low = int(self.stamps.min(where=present, initial=np.iinfo(np.int64).max)) // unit
+        high = int(self.stamps.max(where=present, initial=np.iinfo(np.int64).min)) // unit
+        time_bits = (high - low).bit_length()
+        session_bits = int(self.sessions.max(initial=0)).bit_length()
+        if session_bits + 1 + time_bits > 62:
+            return None
+        key = self.stamps // unit if unit > 1 else self.stamps.copy()
+        key -= low
+        key[missing] = 1 << time_bits
+        key |= self.sessions.astype(np.int64) << (time_bits + 1)
+        return key
+
+
+def _order_and_number(df: pd.DataFrame, positions: list[np.ndarray], sessions: np.ndarray, report: LoadReport
                       ) -> pd.DataFrame:
-    """The ``keep`` rows sorted by session (``session``: codes in id order), time (missing times last,
-    export order breaks ties), numbered ``seq`` and given a ``message_id``. Only the sort keys are
-    sorted (NumPy, no frames); each column is then taken once, in final order."""
-    rows = np.flatnonzero(keep)
-    sessions, order = session[rows], df["_order"].to_numpy()[rows]
-    stamps = df["ts"].array.asi8[rows] if "ts" in df and isinstance(df["ts"].dtype, pd.DatetimeTZDtype) else None
-    if stamps is not None and (stamps != np.iinfo(np.int64).min).any():
-        missing = stamps == np.iinfo(np.int64).min
-        report.out_of_order_rows = _out_of_order(sessions, order, stamps, missing)
-        final = np.lexsort((order, np.where(missing, 0, stamps), missing, sessions))
-    else:
-        final = np.lexsort((order, sessions))
-    df = _take_rows(df, rows[final])
-    df["seq"] = _numbers_within_runs(sessions[final])
+    """The rows of ``df`` at ``positions[0]`` (by session, time with missing times last, export order;
+    duplicates left out; ``sessions`` their session codes), numbered ``seq`` and given a ``message_id``.
+    Only the sort keys were sorted (NumPy, no frames); each column is taken once, in final order. The
+    positions are handed over in a list, emptied here, so they are freed once the rows are taken."""
+    df = _take_rows(df, positions.pop())
+    df["seq"] = _numbers_within_runs(sessions)
+    report.sessions = int(np.count_nonzero(np.r_[True, sessions[1:] != sessions[:-1]] & (sessions >= 0))) \
+        if len(sessions) else 0                         # runs of sorted codes: the distinct session ids
     df["message_id"] = _message_ids(df, report)
-    return df
+    _release_memory()                            # the id check's hashes, before the coded columns grow
+    return _with_strings(df)
 
 
-def _out_of_order(sessions: np.ndarray, order: np.ndarray, stamps: np.ndarray, missing: np.ndarray) -> int:
+def _out_of_order(sessions: np.ndarray, order: np.ndarray, stamps: np.ndarray, missing: np.ndarray,
+                  taken: np.ndarray | None = None) -> int:
     """Rows sent before the row exported just before them in their session (missing times compare
-    as neither)."""
-    export = np.arange(len(order)) if (np.diff(order) > 0).all() else np.argsort(order, kind="stable")
-    by_session = export[np.argsort(sessions[export], kind="stable")]
-    s, t, m = sessions[by_session], stamps[by_session], missing[by_session]
-    return int(((s[1:] == s[:-1]) & ~m[1:] & ~m[:-1] & (t[1:] < t[:-1])).sum())
+    as neither); only the rows where ``taken`` (all when None) count, as if the others were not there."""
+    export = None if (np.diff(order) > 0).all() else np.argsort(order, kind="stable")
+    by_session = np.argsort(sessions if export is None else sessions[export], kind="stable")
+    if export is not None:
+        by_session = export[by_session]
+    if taken is not None:
+        by_session = by_session[taken[by_session]]
+    s = sessions[by_session]
+    same = s[1:] == s[:-1]
+    del s
+    m = missing[by_session]
+    same &= ~m[1:]
+    same &= ~m[:-1]
+    del m
+    t = stamps[by_session]
+    same &= t[1:] < t[:-1]
+    return int(np.count_nonzero(same))
 
 
-def _duplicated(df: pd.DataFrame, key: list[str], rows: np.ndarray, session: np.ndarray) -> np.ndarray:
+def _duplicated(df: pd.DataFrame, key: list[str], rows: np.ndarray, session: np.ndarray,
+                keys: _SortKeys | None = None, final: np.ndarray | None = None) -> np.ndarray:
     """Per row of ``rows``: it repeats an earlier one of them in every ``key`` column (missing values
-    equal), as ``DataFrame.duplicated``. Only rows sharing session (``session``: codes), time and role
-    with another are compared in full, so the long text columns are never copied or hashed whole."""
-    coarse = [c for c in ("session_id", "ts", "role") if c in key]
-    candidates = np.arange(len(rows))
-    if coarse:
-        codes = [(session if c == "session_id" else pd.factorize(df[c])[0])[rows] for c in coarse]
-        candidates = np.flatnonzero(_repeated_combinations(codes))
+    equal), as ``DataFrame.duplicated``. Only rows next to one of the same session and time in the
+    sorted order (``final``, positions into ``rows`` sorted by ``keys``) are compared in full, so the long
+    text columns are never copied or hashed whole."""
+    if keys is None or final is None or ("ts" in key and keys.stamps is None):
+        # the times are not among the sort keys: sort by session and time here
+        times = pd.factorize(df["ts"])[0][rows] if "ts" in key else np.zeros(len(rows), dtype=np.int64)
+        final = np.lexsort((times, session[rows]))
+        same = [session[rows][final], times[final]]
+    else:
+        same = [keys.sessions[final]] + ([keys.stamps[final]] if "ts" in key and keys.stamps is not None else [])
+    neighbour = np.ones(max(len(final) - 1, 0), dtype=bool)
+    for values in same:
+        neighbour &= values[1:] == values[:-1]
+    candidate = np.zeros(len(final), dtype=bool)
+    candidate[1:] |= neighbour
+    candidate[:-1] |= neighbour
+    candidates = np.sort(final[candidate])
     repeated = np.zeros(len(rows), dtype=bool)
     if len(candidates):
-        repeated[candidates] = df[key].iloc[rows[candidates]].duplicated(keep="first").to_numpy()
+        repeated[candidates] = _rows_of(df, key, rows[candidates]).duplicated(keep="first").to_numpy()
     return repeated
-
-
-def _repeated_combinations(codes: list[np.ndarray]) -> np.ndarray:
-    """Per row: its combination of codes (-1 for missing) occurs more than once, as
-    ``DataFrame(codes).duplicated(keep=False)``; the codes are folded into one int64 key when it fits."""
-    sizes = [int(c.max(initial=-1)) + 2 for c in codes]          # -1 (missing) becomes 0
-    if np.prod([float(n) for n in sizes]) >= 2.0 ** 62:
-        return pd.DataFrame(dict(enumerate(codes))).duplicated(keep=False).to_numpy()
-    combined = np.zeros(len(codes[0]), dtype=np.int64)
-    for c, n in zip(codes, sizes):
-        combined = combined * n + (c.astype(np.int64) + 1)
-    return pd.Series(combined).duplicated(keep=False).to_numpy()
 
 
 def _numbers_within_runs(codes: np.ndarray) -> np.ndarray:
     """1, 2, 3, ... along each run of equal codes (``groupby(...).cumcount() + 1`` on sorted codes)."""
-    position = np.arange(len(codes))
+    position = np.arange(len(codes), dtype=np.int32 if len(codes) < 2**31 - 1 else np.int64)
     run_start = np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, dtype=bool)
-    return position - np.maximum.accumulate(np.where(run_start, position, 0)) + 1
+    position -= np.maximum.accumulate(np.where(run_start, position, 0))
+    position += 1
+    return position
+
+
+# columns whose values repeat over many rows by their meaning (a closed vocabulary, the files, the shops,
+# their agents, the buyers who each write many messages, the products and orders a conversation is
+# about): held as categorical codes from each batch's
+# canonicalisation until the finished table (an int8-int32 per row instead of a string and its 8-byte
+# offset), so sorting moves codes and each column's strings are built once, at the end
+_FEW_VALUES = ("platform", "role", "source_file", "shop", "agent_id", "customer_id", "sku", "order_id")
+
+
+def _with_codes(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its ``_FEW_VALUES`` columns as categoricals of text categories (missing: code -1)."""
+    for column in _FEW_VALUES:
+        if column not in frame:
+            continue
+        values = frame[column]
+        if isinstance(values.array, pd.arrays.ArrowStringArray):       # Arrow's encoding: no pandas hashing
+            encoded = pc.dictionary_encode(_arrow(values)).combine_chunks()
+            codes, uniques = encoded.indices.fill_null(-1).to_numpy(), pd.arrays.ArrowStringArray(encoded.dictionary)
+        else:
+            codes, uniques = pd.factorize(values)
+        frame[column] = pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=string_dtype()))
+    return frame
+
+
+def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The batches as one table (``pd.concat``), their categorical columns given one set of categories
+    (a batch without such a column: missing there)."""
+    columns = list(dict.fromkeys(c for f in frames for c in f.columns))
+    coded = {}
+    for column in [c for c in columns if any(isinstance(f[c].dtype, pd.CategoricalDtype) for f in frames if c in f)]:
+        parts = [f.pop(column).array if column in f else
+                 pd.Categorical.from_codes(np.full(len(f), -1, np.int8), categories=pd.Index([], dtype=string_dtype()))
+                 for f in frames]
+        coded[column] = union_categoricals(parts)
+    df = pd.concat(frames, ignore_index=True)
+    for column, values in coded.items():
+        df[column] = values
+    return df[columns]
+
+
+def _with_strings(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its categorical columns as text (``astype(string)``), one column at a time."""
+    for column in df.columns:
+        if isinstance(df[column].dtype, pd.CategoricalDtype):
+            df[column] = _as_text(df[column].array)
+            _release_memory()
+    return df
+
+
+def _as_text(values: pd.Categorical) -> pd.arrays.ArrowStringArray:
+    """A categorical of text categories as an Arrow string array (missing where the code is -1)."""
+    categories = pa.array(values.categories.to_numpy(dtype=object, na_value=None), pa.large_string())
+    codes = values.codes
+    return pd.arrays.ArrowStringArray(categories.take(pa.array(codes, mask=codes < 0)))
 
 
 def _take_rows(df: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
     """The rows at ``positions``, in that order, with a fresh index; ``df`` is emptied column by column
     and Arrow's freed memory handed back after each, so the table is never held twice."""
+    _release_memory()                           # what sorting and the duplicate search freed
     indices = pa.array(positions)
+    sizes = {c: df[c].array.nbytes for c in df.columns if isinstance(df[c].array, pd.arrays.ArrowStringArray)}
+    biggest = max(sizes.values(), default=0)
     taken: dict[str, pd.Series] = {}
     for column in list(df.columns):
-        taken[column] = _taken(df.pop(column).array, positions, indices)
+        taken[column] = _taken(df.pop(column).array, positions, indices, in_runs=sizes.get(column, 0) * 2 >= biggest)
         _release_memory()
     return pd.DataFrame(taken, copy=False)
 
 
-def _taken(values, positions: np.ndarray, indices: pa.Array) -> pd.Series:
-    """One column's values at ``positions`` (text by Arrow, in one piece)."""
+def _taken(values, positions: np.ndarray, indices: pa.Array, in_runs: bool = False, runs: int = 8) -> pd.Series:
+    """One column's values at ``positions`` (text by Arrow, in one piece). ``in_runs`` (for the biggest columns, which set the
+    peak): taken in ``runs`` runs of positions, chunk by chunk, and the source dropped before the runs are
+    joined, so the column is held twice at most, not three times (Arrow's take of a chunked array first
+    joins the chunks into one copy); it costs a little more time."""
     if not isinstance(values, pd.arrays.ArrowStringArray):
         return pd.Series(values.take(positions), copy=False)
     arrow = pa.chunked_array(values.__arrow_array__())
     del values
-    arrow = arrow.combine_chunks() if arrow.num_chunks > 1 else arrow
+    if in_runs and arrow.num_chunks > 1:
+        step = max(-(-len(positions) // runs), 1)
+        pieces = [_chunk_take(arrow, positions[at:at + step]) for at in range(0, len(positions), step)]
+        del arrow
+        _release_memory()
+        joined = pa.concat_arrays(pieces) if pieces else pa.array([], pa.large_string())
+        return pd.Series(pd.arrays.ArrowStringArray(joined), copy=False)
     return pd.Series(pd.arrays.ArrowStringArray(arrow.take(indices)), copy=False)
 
 
-def _release_memory() -> None:
-    """Hand memory Arrow's allocator keeps after frees back to the system (it would otherwise hold
-    hundreds of MB it no longer uses while the next columns are built)."""
+def _chunk_take(column: pa.ChunkedArray, positions: np.ndarray) -> pa.Array:
+    """The values of a chunked array at ``positions`` as one array, taken from each chunk on its own:
+    for a few rows (Arrow's take of a chunked array first joins all the chunks into one copy)."""
+    bounds = np.cumsum([0] + [len(chunk) for chunk in column.chunks])
+    chunk_of = np.searchsorted(bounds, positions, side="right") - 1
+    by_chunk = np.argsort(chunk_of, kind="stable")
+    parts, start = [], 0
+    for k, count in enumerate(np.bincount(chunk_of, minlength=column.num_chunks)):
+        if count:
+            parts.append(column.chunk(k).take(pa.array(positions[by_chunk[start:start + count]] - bounds[k])))
+        start += count
+    if not parts:
+        return pa.array([], column.type)
+    grouped = pa.concat_arrays(parts)
+    back = np.empty_like(by_chunk)
+    back[by_chunk] = np.arange(len(by_chunk))
+    return grouped.take(pa.array(back))
+
+
+def _rows_of(df: pd.DataFrame, columns: list[str], positions: np.ndarray) -> pd.DataFrame:
+    """A few rows of ``df`` (its ``columns`` at ``positions``), text taken chunk by chunk, index kept."""
+    out = {}
+    for column in columns:
+        values = df[column].array
+        if isinstance(values, pd.arrays.ArrowStringArray):
+            values = pd.arrays.ArrowStringArray(_chunk_take(pa.chunked_array(values.__arrow_array__()), positions))
+        elif isinstance(values, pd.Categorical):
+            values = _as_text(values.take(positions))
+        else:
+            values = values.take(positions)
+        out[column] = pd.Series(values, index=df.index[positions], copy=False)
+    return pd.DataFrame(out, copy=False)
+
+
+def _release_memory(c_heap: bool = True) -> None:
+    """Hand memory the allocators keep after frees back to the system: Arrow's pool (it would otherwise
+    hold hundreds of MB it no longer uses while the next columns are built) and, on glibc, the C heap
+    (NumPy arrays and decoded text freed between batches; ``malloc_trim`` changes no setting and trims
+    every thread's heap, so the main thread's calls are enough)."""
     pa.default_memory_pool().release_unused()
+    trim = _malloc_trim() if c_heap else None
+    if trim is not None:
+        trim(0)
+
+
+@functools.lru_cache(maxsize=1)
+def _malloc_trim():
+    """glibc's ``malloc_trim``, or None where there is none (macOS, Windows, musl)."""
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
 
 
 def _message_ids(df: pd.DataFrame, report: LoadReport) -> pd.Series:
@@ -761,9 +989,40 @@ def _message_ids(df: pd.DataFrame, report: LoadReport) -> pd.Series:
 
 
 def _all_distinct(ids: pd.Series) -> bool:
-    """Every value is present and no two are equal (one Arrow hash pass)."""
-    return isinstance(ids.array, pd.arrays.ArrowStringArray) and not ids.isna().any() \
-        and pc.count_distinct(_arrow(ids)).as_py() == len(ids)
+    """Every value is present and no two are equal: no two 64-bit hashes of the values are equal (a
+    sort of integers), else Arrow counts the distinct values themselves."""
+    if not isinstance(ids.array, pd.arrays.ArrowStringArray) or ids.isna().any():
+        return False
+    values = _arrow(ids).combine_chunks()
+    hashes = _string_hashes(values)
+    if hashes is not None:
+        hashes.sort()
+        if not (hashes[1:] == hashes[:-1]).any():
+            return True
+    return pc.count_distinct(values).as_py() == len(ids)
+
+
+def _string_hashes(values: pa.Array, widest: int = 64) -> np.ndarray | None:
+    """A 64-bit hash of each string of a large_string array without nulls, read eight bytes at a time
+    (None when a value is longer than ``widest`` bytes). Equal strings hash equal."""
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64)[values.offset:values.offset + len(values) + 1]
+    lengths = np.diff(offsets)
+    if not len(lengths) or lengths.max() > widest:
+        return None if len(lengths) else np.zeros(0, dtype=np.uint64)
+    data = values.buffers()[2]
+    padded = np.zeros(offsets[-1] + 8, dtype=np.uint8)
+    padded[:offsets[-1]] = np.frombuffer(data, dtype=np.uint8, count=offsets[-1]) if offsets[-1] else []
+    # every byte position read as the little-endian uint64 starting there (a strided view, no copy)
+    words = np.ndarray(shape=(len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
+    hashes = lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    starts = offsets[:-1]
+    for at in range(0, int(lengths.max()), 8):
+        left = np.clip(lengths - at, 0, 8).astype(np.uint64)
+        mask = np.where(left == 8, np.uint64(2**64 - 1), (np.uint64(1) << (left * np.uint64(8))) - np.uint64(1))
+        hashes ^= words[np.minimum(starts + at, len(words) - 1)] & mask
+        hashes *= np.uint64(0xFF51AFD7ED558CCD)
+        hashes ^= hashes >> np.uint64(33)
+    return hashes
 
 
 def _unique_ids(ids: pd.Series, report: LoadReport) -> pd.Series:

@@ -11,6 +11,7 @@ import codecs
 import csv
 import datetime as dt
 import json
+import os
 import re
 import sys
 from collections import Counter
@@ -25,6 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ..base.arrays import ranges
+from .transcode import splits_raw, to_utf8
 
 SUPPORTED_SUFFIXES = {
     ".csv": "csv", ".tsv": "tsv", ".txt": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx",
@@ -261,15 +263,47 @@ class _DelimitedParser:
                 return more.args[0]
         if not text:
             return ""
-        data = text.encode("utf-8")
+        return self._feed_bytes(text.encode("utf-8"), "utf-8", final).decode("utf-8")
+
+    def feed_raw(self, data: bytes, encoding: str, final: bool) -> bytes:
+        """``feed`` for the file's own bytes in a CSV-safe ``encoding`` (transcode.splits_raw), whole
+        lines: cells are split on the bytes and only those needing it decoded. Not for a final block
+        ending in an unfinished character (decode that one and ``feed`` it)."""
+        if self.expected is None:
+            before = self.lines_done
+            try:
+                self._find_header(self._decoded(data, encoding), final)
+                tail = None
+            except _NeedMore:
+                tail = True
+            done = self.lines_done - before
+            data = data[_line_bounds(data)[1][done - 1]:] if done else data
+            if tail:
+                return data
+        if not data:
+            return b""
+        return self._feed_bytes(data, encoding, final)
+
+    def _feed_bytes(self, data: bytes, encoding: str, final: bool) -> bytes:
+        """Whole lines in ``encoding`` (the header read); returns the bytes of a record not yet complete."""
         if self.fast and self._plain(data):
             lines = data.count(b"\n") + (not data.endswith(b"\n"))
-            columns = self._parse_plain(data)
+            columns = self._parse_plain(data, encoding)
             if columns is not None and len(columns[0]) == lines:
                 self._add_fast(columns, self.lines_done + 1 + np.arange(lines))
                 self.lines_done += lines
-                return ""
-        return self._feed_mixed(data, final)
+                return b""
+        return self._feed_mixed(data, encoding, final)
+
+    def _decoded(self, data: bytes, encoding: str) -> str:
+        """Whole lines in ``encoding`` as text, undecodable bytes as U+FFFD, as decoding the file in one
+        stream gives them: a character left unfinished at the end is ended by the line end after it,
+        not by the end of input (three newlines added, then cut off)."""
+        if encoding == "utf-8":
+            return data.decode("utf-8")
+        text = (data + b"\n\n\n").decode(encoding, errors="replace")[:-3]
+        self.saw_replacement = self.saw_replacement or REPLACEMENT in text
+        return text
 
     def _plain(self, data: bytes) -> bool:
         """True when pyarrow can read the block as it is: no quotes, NULs or lone carriage returns."""
@@ -293,7 +327,7 @@ class _DelimitedParser:
             pos += sum(len(line) for line in consumed)
         return text[pos:]
 
-    def _feed_mixed(self, data: bytes, final: bool) -> str:
+    def _feed_mixed(self, data: bytes, encoding: str, final: bool) -> bytes:
         """A block with some lines the csv module must read: those by csv, the other lines by pyarrow."""
         starts, ends = _line_bounds(data)
         safe = self._plain_lines(data, starts, ends) if self.fast else np.zeros(len(starts), dtype=bool)
@@ -304,7 +338,7 @@ class _DelimitedParser:
             if first < line:
                 continue                              # already read as part of a multi-line record
             line = int(first)
-            lines = (data[starts[k]:ends[k]].decode("utf-8") for k in range(line, len(starts)))
+            lines = (self._decoded(data[starts[k]:ends[k]], encoding) for k in range(line, len(starts)))
             try:
                 consumed = self._slow_record(lines, final, first_line=self.lines_done + line + 1)
             except _NeedMore:
@@ -316,12 +350,12 @@ class _DelimitedParser:
         if len(plain):
             lengths = ends[plain] - starts[plain]
             chunk = np.frombuffer(data, dtype=np.uint8)[starts[plain].repeat(lengths) + ranges(lengths)]
-            columns = self._parse_plain(chunk.tobytes())
+            columns = self._parse_plain(chunk.tobytes(), encoding)
             if columns is None or len(columns[0]) != len(plain):
                 raise AssertionError(f"{self.path}: {len(plain)} plain lines did not parse into as many rows")
             self._add_fast(columns, self.lines_done + 1 + plain)
         self.lines_done += cut
-        return data[starts[cut]:].decode("utf-8") if cut < len(starts) else ""
+        return data[starts[cut]:] if cut < len(starts) else b""
 
     def _plain_lines(self, data: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """Per line: pyarrow reads it as the csv module would (no quote/NUL/lone CR, right field count)."""
@@ -338,21 +372,29 @@ class _DelimitedParser:
             safe[0] = False
         return safe
 
-    def _parse_plain(self, data: bytes) -> list | None:
+    def _parse_plain(self, data: bytes, encoding: str) -> list | None:
         """pyarrow.csv on lines without quotes: one string array per field, or None if it cannot (one
-        parse block, so the columns come out in one piece, as the large strings pandas keeps)."""
+        parse block, so the columns come out in one piece, as the large strings pandas keeps). Bytes in
+        another encoding than UTF-8 are split as binary and each column decoded on its own."""
         names = [f"f{i}" for i in range(self.expected)]
+        cell_type = pa.large_string() if encoding == "utf-8" else pa.large_binary()
         try:
             table = pacsv.read_csv(
                 pa.py_buffer(data),
                 read_options=pacsv.ReadOptions(column_names=names, block_size=len(data) + 1, use_threads=False),
                 parse_options=pacsv.ParseOptions(delimiter=self.delimiter, quote_char=False, escape_char=False,
                                                  newlines_in_values=False, ignore_empty_lines=True),
-                convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
+                convert_options=pacsv.ConvertOptions(column_types={n: cell_type for n in names},
                                                      strings_can_be_null=False, quoted_strings_can_be_null=False))
         except pa.ArrowInvalid:
             return None
-        return [_one_piece(table.column(i)) for i in range(self.expected)]
+        columns = [_one_piece(table.column(i)) for i in range(self.expected)]
+        if encoding != "utf-8":
+            del table
+            for i, column in enumerate(columns):
+                columns[i], replaced = to_utf8(column, encoding)
+                self.saw_replacement = self.saw_replacement or replaced
+        return columns
 
     def _add_fast(self, columns: list, rows: np.ndarray) -> None:
         if _may_be_blank(columns[0]):               # rows of nothing but whitespace are skipped
@@ -475,9 +517,11 @@ def read_delimited(path: Path, *, encoding: str | None, delimiter: str | None, q
 
     A record whose field count is wrong is set aside as ``malformed_row``; when it spans several
     physical lines (an unclosed quote swallowing what follows), each of those lines is re-read on its
-    own so one stray quote costs one row, not the rest of the file. The file is decoded once, in
-    blocks; plain lines are parsed by pyarrow.csv, the rest by the csv module (``fast=False``: all
-    lines by the csv module, the reference the fast path is tested against).
+    own so one stray quote costs one row, not the rest of the file. The file is read in blocks of
+    whole lines; plain lines are parsed by pyarrow.csv, the rest by the csv module (``fast=False``: all
+    lines by the csv module, the reference the fast path is tested against). A GB18030/GBK file with a
+    delimiter no character can hold a byte of is split into cells on its own bytes and only the cells'
+    non-ASCII columns decoded (ingest/transcode.py); any other file is decoded first.
     """
     fmt = file_format(path)
     encoding = encoding or detect_encoding(path)
@@ -486,18 +530,48 @@ def read_delimited(path: Path, *, encoding: str | None, delimiter: str | None, q
     csv.field_size_limit(2**31 - 1)
     parser = _DelimitedParser(str(path), delimiter, quote_mode, header, fields, fast)
     block_bytes = max(1 << 16, min(chunk_rows * 128, 1 << 24))
+    blocks = _raw_blocks if fast and splits_raw(encoding, delimiter) else _text_blocks
     with open(path, "rb") as raw:
-        decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-        carry = ""
-        final = False
-        while not final:
-            chunk = raw.read(block_bytes)
-            final = not chunk
-            text = carry + decoder.decode(chunk, final=final)
-            cut = len(text) if final else text.rfind("\n") + 1
-            carry = parser.feed(text[:cut], final) + text[cut:] if cut else text
+        for final in blocks(raw, parser, encoding, block_bytes):
             if parser.expected is not None and (parser.pending() >= chunk_rows or final):
                 yield parser.take(raw.tell())
+
+
+def _text_blocks(raw, parser: _DelimitedParser, encoding: str, block_bytes: int) -> Iterator[bool]:
+    """Feed ``parser`` the file decoded, a block of whole lines at a time; yields after each block whether
+    it was the last."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    carry = ""
+    final = False
+    while not final:
+        chunk = raw.read(block_bytes)
+        final = not chunk
+        text = carry + decoder.decode(chunk, final=final)
+        cut = len(text) if final else text.rfind("\n") + 1
+        carry = parser.feed(text[:cut], final) + text[cut:] if cut else text
+        yield final
+
+
+def _raw_blocks(raw, parser: _DelimitedParser, encoding: str, block_bytes: int) -> Iterator[bool]:
+    """``_text_blocks`` for a CSV-safe encoding: the parser is fed the file's own bytes. When the file's
+    last bytes may be an unfinished character, its last line is decoded first and fed as text: the
+    whole-stream decoder ends such a character at the end of the file, taking a line end with it."""
+    size = os.fstat(raw.fileno()).st_size
+    carry = b""
+    final = False
+    while not final:
+        chunk = raw.read(block_bytes)
+        final = not chunk
+        data = carry + chunk
+        if raw.tell() >= size and max(data[-3:], default=0) >= 0x80:
+            cut = data.rfind(b"\n", 0, max(len(data) - 3, 0)) + 1
+            head = parser.feed_raw(data[:cut], encoding, False) if cut else b""
+            parser.feed((head + data[cut:]).decode(encoding, errors="replace"), True)
+            yield True
+            return
+        cut = len(data) if final else data.rfind(b"\n") + 1
+        carry = parser.feed_raw(data[:cut], encoding, final) + data[cut:] if cut else data
+        yield final
 
 
 # ---------------------------------------------------------------- workbooks

@@ -64,8 +64,9 @@ def make_export(rows: int, folder: Path) -> Path:
 
 def measure(path: Path, mode: str, tree: Path | None = None) -> dict:
     env = None if tree is None else {**os.environ, "PYTHONPATH": str(tree)}
+    # run in the other checkout: ``python -c`` puts the working folder first on sys.path, ahead of PYTHONPATH
     out = subprocess.run([sys.executable, "-c", CHILD, str(path), mode], capture_output=True, text=True, check=True,
-                         env=env)
+                         env=env, cwd=None if tree is None else str(tree))
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
