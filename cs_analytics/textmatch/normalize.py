@@ -116,6 +116,7 @@ class NormalizedBlock:
     lengths: np.ndarray           # str length of each message
     _removed_shift: np.ndarray    # removed UTF-16 positions minus their rank (compact → UTF-16)
     _low_surrogates: np.ndarray   # UTF-16 positions of low surrogates (UTF-16 → str offsets)
+    source: object = None         # the Arrow string array the block was made from (None: made from a list)
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -210,7 +211,8 @@ class NormalizedBlock:
             original=self.original[lo:hi], folded=self.folded[lo:hi],
             compact_utf16=self.compact_utf16[2 * kept_before:2 * kept_upto],
             starts=self.starts[first:stop] - lo, lengths=self.lengths[first:stop],
-            _removed_shift=removed - np.arange(len(removed)), _low_surrogates=low)
+            _removed_shift=removed - np.arange(len(removed)), _low_surrogates=low,
+            source=None if self.source is None else self.source.slice(first, stop - first))
 
     def locate_folded(self, starts, ends):
         """Folded-view spans (original offsets of the run-together text) → (message, start, end, kept mask);
@@ -325,8 +327,12 @@ def normalize_block(texts) -> NormalizedBlock:
     if isinstance(texts, list):
         joined = "".join(texts)
         lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        source = None
     else:
-        joined, lengths = joined_texts(texts)
+        import pyarrow as pa
+
+        source = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+        joined, lengths = joined_texts(source)
     starts = np.zeros(len(lengths), dtype=np.int64)
     if len(lengths) > 1:
         np.cumsum(lengths[:-1], out=starts[1:])
@@ -348,6 +354,7 @@ def normalize_block(texts) -> NormalizedBlock:
         lengths=lengths,
         _removed_shift=removed - np.arange(len(removed)),
         _low_surrogates=low,
+        source=source,
     )
 
 
