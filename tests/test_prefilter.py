@@ -8,10 +8,11 @@ from hypothesis import given, settings, strategies as st
 
 from cs_analytics.findings.service_phrases import load_service_phrases
 from cs_analytics.findings.process import process_spec
-from cs_analytics.textmatch.normalize import normalize_block
+from cs_analytics.textmatch.normalize import fold, fold_table, normalize_block
 from cs_analytics.textmatch.engines import PhraseSet
-from cs_analytics.textmatch.prefilter import (candidate_messages, candidate_spans, has_lookarounds, match_reach,
-                                              prefiltered_spans, re2_superset, required_literals)
+from cs_analytics.textmatch.prefilter import (_unfolded, block_candidates, candidate_messages, candidate_spans,
+                                              has_lookarounds, match_reach, prefiltered_spans, prefiltered_spans_each,
+                                              re2_superset, required_literals)
 
 PATTERNS = [
     r"(?:\d{1,3}|[一二三]{1,3}|\[数字x\])\s{0,2}(?:个)?\s{0,2}(?:小时|天|h(?![a-z]))",
@@ -47,6 +48,57 @@ def test_prefiltered_spans_equal_the_whole_scan(texts):
         if found is not None and len(whole):                  # a superset: every message with a match
             owner = np.searchsorted(block.starts, whole[:, 0], side="right") - 1
             assert set(owner) <= set(found.tolist())
+
+
+# characters that fold into others (full width, upper case, traditional) next to what they fold into
+FOLDING = list("１２Ｈ個時點天日ｘ×Ｘ？？，,．HＸ\u3000\t")
+
+
+def _folding_texts():
+    return st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(
+        list("您好吗呢还有帮一二三个小时天点前之 h ok x y12٣\n，。😊𠀀[数字]") + FOLDING), max_size=12)), max_size=10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_folding_texts())
+def test_candidates_of_the_original_texts_equal_the_whole_scan(texts):
+    """RE2 asked of the texts before folding (classes widened to what folds into them), for every pattern at
+    once and then each: a superset of the messages with a match, and the spans of the whole scan; the
+    same for a block made from a list (asked of its folded texts) and for a slice of a block."""
+    patterns = list(map(re.compile, PATTERNS))
+    block = normalize_block(pa.array(texts, type=pa.string()))
+    assert block.source is not None
+    listed = normalize_block([t or "" for t in texts])
+    assert listed.source is None
+    for made in (block, listed, block.slice(1, max(1, len(texts) - 1)) if len(texts) > 1 else block):
+        wholes = [made.regex_spans(pattern) for pattern in patterns]
+        spans = prefiltered_spans_each(made, patterns, sparse_below=2.0)
+        assert all(np.array_equal(a, b) for a, b in zip(spans, wholes))
+        for pattern, whole, found in zip(patterns, wholes, block_candidates(made, [p.pattern for p in patterns])):
+            one = candidate_messages(made.folded_texts, pattern.pattern)
+            assert (found is None) == (one is None), pattern.pattern
+            if found is not None and len(whole):
+                owner = np.searchsorted(made.starts, whole[:, 0], side="right") - 1
+                assert set(owner) <= set(found.tolist()), pattern.pattern
+
+
+def test_slices_keep_their_source_texts():
+    texts = ["ＡＢ體😊x", "", None, "您好\n", "𠀀亲"]
+    block = normalize_block(pa.chunked_array([texts[:2], texts[2:]], type=pa.string()))
+    assert block.source.to_pylist() == texts
+    assert block.slice(1, 4).source.to_pylist() == texts[1:4] and block.slice(2, 2).source.to_pylist() == []
+
+
+def test_unfolded_ranges_are_every_character_folding_into_them():
+    table = fold_table()
+    for ranges in (((ord("h"), ord("h")),), ((ord("0"), ord("9")), (ord("5"), ord("6"))), ((ord("个"), ord("个")),),
+                   ((0, 0x2FF), (0x1F600, 0x1F64F)), ()):
+        inside = lambda c: any(a <= c <= b for a, b in ranges)          # noqa: E731
+        unfolded = _unfolded(ranges)
+        expected = {c for c in range(0x10000) if inside(int(table[c]))}
+        assert {c for a, b in unfolded for c in range(a, min(b, 0xFFFF) + 1)} == expected
+        assert [r for r in unfolded if r[1] > 0xFFFF] == [r for r in ranges if r[0] > 0xFFFF]
+    assert fold("Ｈ個") == "h个" and re2_superset("h个", unfold=True) != re2_superset("h个")
 
 
 def test_folded_texts_are_each_messages_folded_text():
