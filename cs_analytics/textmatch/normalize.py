@@ -17,6 +17,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from itertools import chain
 
 import numpy as np
 
@@ -252,18 +253,23 @@ def spans_within(pattern, text: str, starts: np.ndarray, lengths: np.ndarray,
         resume = 0              # the main scan goes on after its last match, as one scan of the text would
         for pos, stop in work:
             pos = max(pos, resume)
-            if stop is not None and pos >= stop:
+            if stop is None:
+                scanned = [m.span() for m in pattern.finditer(text, pos)]
+            elif pos >= stop:
                 continue
-            endpos = len(text) if stop is None or reach is None else min(len(text), stop + reach)
-            for m in pattern.finditer(text, pos, endpos):
-                if stop is not None and m.start() >= stop:
-                    break
-                spans.append(m.span())
-                resume = m.end() if main else 0
+            else:
+                scanned = []
+                for m in pattern.finditer(text, pos, len(text) if reach is None else min(len(text), stop + reach)):
+                    if m.start() >= stop:
+                        break
+                    scanned.append(m.span())
+            if scanned:
+                spans += scanned
+                resume = scanned[-1][1] if main else 0
         work, main = [], False
         if not spans:
             break
-        spans = np.array(spans, dtype=np.int64)
+        spans = np.fromiter(chain.from_iterable(spans), dtype=np.int64, count=2 * len(spans)).reshape(-1, 2)
         limit = ends_of[np.searchsorted(starts, spans[:, 0], side="right") - 1]
         inside = spans[:, 1] <= limit
         found.append(spans[inside])
