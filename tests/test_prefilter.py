@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from cs_analytics.findings.service_phrases import load_service_phrases
 from cs_analytics.findings.process import process_spec
-from cs_analytics.textmatch.normalize import fold, fold_table, normalize_block
+from cs_analytics.textmatch.normalize import fold, fold_table, normalize_block, spans_within
 from cs_analytics.textmatch.engines import PhraseSet
 from cs_analytics.textmatch.prefilter import (_unfolded, block_candidates, candidate_messages, candidate_spans,
                                               has_lookarounds, match_reach, prefiltered_spans, prefiltered_spans_each,
@@ -189,3 +189,60 @@ def test_required_literals():
     assert required_literals(r"(?i)abc") == [] and required_literals(r"a?") == [] and required_literals(r"(ab)*c") == [("c",)]
     assert has_lookarounds(r"a(?=b)") and has_lookarounds(r"\bok") and has_lookarounds(r"好$") and not has_lookarounds(r"x+y")
     assert PhraseSet.finds_every("天了") and not PhraseSet.finds_every("cm") and not PhraseSet.finds_every("a b")
+
+
+def _spans_within_before(pattern, text, starts, lengths, messages=None, reach=None):
+    """``normalize.spans_within`` as it was before its scans kept their spans by comprehension (the reference)."""
+    ends_of = starts + lengths
+    found = []
+    if messages is None:
+        work = [(0, None)]
+    else:
+        first = np.r_[True, messages[1:] != messages[:-1] + 1] if len(messages) else np.zeros(0, dtype=bool)
+        last = np.r_[first[1:], True] if len(messages) else first
+        work = list(zip(starts[messages[first]].tolist(), ends_of[messages[last]].tolist()))
+    main = True
+    while work:
+        spans, resume = [], 0
+        for pos, stop in work:
+            pos = max(pos, resume)
+            if stop is not None and pos >= stop:
+                continue
+            endpos = len(text) if stop is None or reach is None else min(len(text), stop + reach)
+            for m in pattern.finditer(text, pos, endpos):
+                if stop is not None and m.start() >= stop:
+                    break
+                spans.append(m.span())
+                resume = m.end() if main else 0
+        work, main = [], False
+        if not spans:
+            break
+        spans = np.array(spans, dtype=np.int64)
+        limit = ends_of[np.searchsorted(starts, spans[:, 0], side="right") - 1]
+        inside = spans[:, 1] <= limit
+        found.append(spans[inside])
+        for (start, end), message_end in zip(spans[~inside].tolist(), limit[~inside].tolist()):
+            found.append(np.array([m.span() for m in pattern.finditer(text, start, message_end)],
+                                  dtype=np.int64).reshape(-1, 2))
+            work.append((message_end, end))
+    if not found:
+        return np.zeros((0, 2), dtype=np.int64)
+    spans = np.concatenate(found)
+    return spans[np.lexsort((spans[:, 1], spans[:, 0]))]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_folding_texts(), st.lists(st.integers(0, 9), max_size=6))
+def test_spans_within_equals_its_former_scan(texts, chosen):
+    """The scan (whole text, or runs of some messages each as far as the pattern's reach) finds what it did
+    before, on awkward input: empty and missing texts, emoji, astral characters, lookarounds, anchors,
+    matches running from one message into the next, unbounded repeats. (No one scans an empty block.)"""
+    if not texts:
+        return
+    block = normalize_block(pa.array(texts, type=pa.string()))
+    messages = np.unique(np.array([c for c in chosen if c < len(texts)], dtype=np.int64))
+    for pattern in map(re.compile, PATTERNS + [r"\s*", r"(?<=\d)天|天(?=\d)", r"x*", r"(?!a).{2}"]):
+        for within, reach in ((None, None), (messages, match_reach(pattern.pattern)), (messages, None)):
+            assert np.array_equal(spans_within(pattern, block.folded, block.starts, block.lengths, within, reach),
+                                  _spans_within_before(pattern, block.folded, block.starts, block.lengths, within, reach)), \
+                pattern.pattern
