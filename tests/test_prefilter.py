@@ -246,3 +246,11 @@ def test_spans_within_equals_its_former_scan(texts, chosen):
             assert np.array_equal(spans_within(pattern, block.folded, block.starts, block.lengths, within, reach),
                                   _spans_within_before(pattern, block.folded, block.starts, block.lengths, within, reach)), \
                 pattern.pattern
+
+
+def test_a_block_of_non_string_arrow_texts_is_asked_through_its_folded_texts():
+    texts = pa.array(["3天", None, "３天"]).dictionary_encode()
+    block = normalize_block(texts)
+    assert block.source is None
+    pattern = re.compile(PATTERNS[0])
+    assert np.array_equal(prefiltered_spans(block, pattern, sparse_below=2.0), block.regex_spans(pattern))

@@ -339,6 +339,8 @@ def normalize_block(texts) -> NormalizedBlock:
 
         source = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
         joined, lengths = joined_texts(source)
+        if not (pa.types.is_string(source.type) or pa.types.is_large_string(source.type)):
+            source = None              # kept only where string kernels (RE2) take it as it is
     starts = np.zeros(len(lengths), dtype=np.int64)
     if len(lengths) > 1:
         np.cumsum(lengths[:-1], out=starts[1:])

@@ -7,7 +7,9 @@ once which messages can match, and Python then runs only over those (``normalize
 one can: character categories are spelled out as Python defines them (``\\d`` is any Unicode decimal
 digit, ``\\s`` any ``str.isspace`` character); ``.`` takes a newline too; lookarounds, anchors and word
 boundaries are dropped. All of that only widens it. It gives None where it cannot promise that (back-references, case-insensitive
-matching, repeats beyond RE2's limit); then every message is scanned, as before.
+matching, repeats beyond RE2's limit); then every message is scanned, as before. Asked of a block's texts
+before folding (``unfold``: what ``normalize_block`` was given, so no folded copy of every text is made),
+each class takes every character that folds into it too; a scan's patterns go to RE2 together first.
 """
 from __future__ import annotations
 
