@@ -8,10 +8,11 @@ from hypothesis import given, settings, strategies as st
 
 from cs_analytics.findings.service_phrases import load_service_phrases
 from cs_analytics.findings.process import process_spec
-from cs_analytics.textmatch.normalize import normalize_block
+from cs_analytics.textmatch.normalize import fold, fold_table, normalize_block, spans_within
 from cs_analytics.textmatch.engines import PhraseSet
-from cs_analytics.textmatch.prefilter import (candidate_messages, candidate_spans, has_lookarounds, match_reach,
-                                              prefiltered_spans, re2_superset, required_literals)
+from cs_analytics.textmatch.prefilter import (_unfolded, block_candidates, candidate_messages, candidate_spans,
+                                              has_lookarounds, match_reach, prefiltered_spans, prefiltered_spans_each,
+                                              re2_superset, required_literals)
 
 PATTERNS = [
     r"(?:\d{1,3}|[一二三]{1,3}|\[数字x\])\s{0,2}(?:个)?\s{0,2}(?:小时|天|h(?![a-z]))",
@@ -47,6 +48,57 @@ def test_prefiltered_spans_equal_the_whole_scan(texts):
         if found is not None and len(whole):                  # a superset: every message with a match
             owner = np.searchsorted(block.starts, whole[:, 0], side="right") - 1
             assert set(owner) <= set(found.tolist())
+
+
+# characters that fold into others (full width, upper case, traditional) next to what they fold into
+FOLDING = list("１２Ｈ個時點天日ｘ×Ｘ？？，,．HＸ\u3000\t")
+
+
+def _folding_texts():
+    return st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(
+        list("您好吗呢还有帮一二三个小时天点前之 h ok x y12٣\n，。😊𠀀[数字]") + FOLDING), max_size=12)), max_size=10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_folding_texts())
+def test_candidates_of_the_original_texts_equal_the_whole_scan(texts):
+    """RE2 asked of the texts before folding (classes widened to what folds into them), for every pattern at
+    once and then each: a superset of the messages with a match, and the spans of the whole scan; the
+    same for a block made from a list (asked of its folded texts) and for a slice of a block."""
+    patterns = list(map(re.compile, PATTERNS))
+    block = normalize_block(pa.array(texts, type=pa.string()))
+    assert block.source is not None
+    listed = normalize_block([t or "" for t in texts])
+    assert listed.source is None
+    for made in (block, listed, block.slice(1, max(1, len(texts) - 1)) if len(texts) > 1 else block):
+        wholes = [made.regex_spans(pattern) for pattern in patterns]
+        spans = prefiltered_spans_each(made, patterns, sparse_below=2.0)
+        assert all(np.array_equal(a, b) for a, b in zip(spans, wholes))
+        for pattern, whole, found in zip(patterns, wholes, block_candidates(made, [p.pattern for p in patterns])):
+            one = candidate_messages(made.folded_texts, pattern.pattern)
+            assert (found is None) == (one is None), pattern.pattern
+            if found is not None and len(whole):
+                owner = np.searchsorted(made.starts, whole[:, 0], side="right") - 1
+                assert set(owner) <= set(found.tolist()), pattern.pattern
+
+
+def test_slices_keep_their_source_texts():
+    texts = ["ＡＢ體😊x", "", None, "您好\n", "𠀀亲"]
+    block = normalize_block(pa.chunked_array([texts[:2], texts[2:]], type=pa.string()))
+    assert block.source.to_pylist() == texts
+    assert block.slice(1, 4).source.to_pylist() == texts[1:4] and block.slice(2, 2).source.to_pylist() == []
+
+
+def test_unfolded_ranges_are_every_character_folding_into_them():
+    table = fold_table()
+    for ranges in (((ord("h"), ord("h")),), ((ord("0"), ord("9")), (ord("5"), ord("6"))), ((ord("个"), ord("个")),),
+                   ((0, 0x2FF), (0x1F600, 0x1F64F)), ()):
+        inside = lambda c: any(a <= c <= b for a, b in ranges)          # noqa: E731
+        unfolded = _unfolded(ranges)
+        expected = {c for c in range(0x10000) if inside(int(table[c]))}
+        assert {c for a, b in unfolded for c in range(a, min(b, 0xFFFF) + 1)} == expected
+        assert [r for r in unfolded if r[1] > 0xFFFF] == [r for r in ranges if r[0] > 0xFFFF]
+    assert fold("Ｈ個") == "h个" and re2_superset("h个", unfold=True) != re2_superset("h个")
 
 
 def test_folded_texts_are_each_messages_folded_text():
@@ -137,3 +189,68 @@ def test_required_literals():
     assert required_literals(r"(?i)abc") == [] and required_literals(r"a?") == [] and required_literals(r"(ab)*c") == [("c",)]
     assert has_lookarounds(r"a(?=b)") and has_lookarounds(r"\bok") and has_lookarounds(r"好$") and not has_lookarounds(r"x+y")
     assert PhraseSet.finds_every("天了") and not PhraseSet.finds_every("cm") and not PhraseSet.finds_every("a b")
+
+
+def _spans_within_before(pattern, text, starts, lengths, messages=None, reach=None):
+    """``normalize.spans_within`` as it was before its scans kept their spans by comprehension (the reference)."""
+    ends_of = starts + lengths
+    found = []
+    if messages is None:
+        work = [(0, None)]
+    else:
+        first = np.r_[True, messages[1:] != messages[:-1] + 1] if len(messages) else np.zeros(0, dtype=bool)
+        last = np.r_[first[1:], True] if len(messages) else first
+        work = list(zip(starts[messages[first]].tolist(), ends_of[messages[last]].tolist()))
+    main = True
+    while work:
+        spans, resume = [], 0
+        for pos, stop in work:
+            pos = max(pos, resume)
+            if stop is not None and pos >= stop:
+                continue
+            endpos = len(text) if stop is None or reach is None else min(len(text), stop + reach)
+            for m in pattern.finditer(text, pos, endpos):
+                if stop is not None and m.start() >= stop:
+                    break
+                spans.append(m.span())
+                resume = m.end() if main else 0
+        work, main = [], False
+        if not spans:
+            break
+        spans = np.array(spans, dtype=np.int64)
+        limit = ends_of[np.searchsorted(starts, spans[:, 0], side="right") - 1]
+        inside = spans[:, 1] <= limit
+        found.append(spans[inside])
+        for (start, end), message_end in zip(spans[~inside].tolist(), limit[~inside].tolist()):
+            found.append(np.array([m.span() for m in pattern.finditer(text, start, message_end)],
+                                  dtype=np.int64).reshape(-1, 2))
+            work.append((message_end, end))
+    if not found:
+        return np.zeros((0, 2), dtype=np.int64)
+    spans = np.concatenate(found)
+    return spans[np.lexsort((spans[:, 1], spans[:, 0]))]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_folding_texts(), st.lists(st.integers(0, 9), max_size=6))
+def test_spans_within_equals_its_former_scan(texts, chosen):
+    """The scan (whole text, or runs of some messages each as far as the pattern's reach) finds what it did
+    before, on awkward input: empty and missing texts, emoji, astral characters, lookarounds, anchors,
+    matches running from one message into the next, unbounded repeats. (No one scans an empty block.)"""
+    if not texts:
+        return
+    block = normalize_block(pa.array(texts, type=pa.string()))
+    messages = np.unique(np.array([c for c in chosen if c < len(texts)], dtype=np.int64))
+    for pattern in map(re.compile, PATTERNS + [r"\s*", r"(?<=\d)天|天(?=\d)", r"x*", r"(?!a).{2}"]):
+        for within, reach in ((None, None), (messages, match_reach(pattern.pattern)), (messages, None)):
+            assert np.array_equal(spans_within(pattern, block.folded, block.starts, block.lengths, within, reach),
+                                  _spans_within_before(pattern, block.folded, block.starts, block.lengths, within, reach)), \
+                pattern.pattern
+
+
+def test_a_block_of_non_string_arrow_texts_is_asked_through_its_folded_texts():
+    texts = pa.array(["3天", None, "３天"]).dictionary_encode()
+    block = normalize_block(texts)
+    assert block.source is None
+    pattern = re.compile(PATTERNS[0])
+    assert np.array_equal(prefiltered_spans(block, pattern, sparse_below=2.0), block.regex_spans(pattern))

@@ -18,7 +18,7 @@ from ..base import config
 from ..base.schema import as_messages
 from ..textmatch.engines import PhraseSet
 from ..textmatch.normalize import NormalizedBlock, normalize_block
-from ..textmatch.prefilter import prefiltered_spans
+from ..textmatch.prefilter import prefiltered_spans_each
 from .session_checks import text_slices
 from ..base.layering import load_yaml
 
@@ -113,8 +113,8 @@ def phrase_matches(texts, spec: dict[str, dict], purposes: tuple[str, ...], name
     label_number = np.array([numbers[label] for label in phrases.labels], dtype=np.int64)
     msg, start, end = [found["msg"]], [found["start"]], [found["end"]]
     purpose, phrase = [label_number[found["entry"]]], [found["entry"]]      # phrase: entry, or -1 - regex
-    for number, (label, pattern_text, pattern) in enumerate(regexes):
-        spans = prefiltered_spans(block, pattern)
+    every_spans = prefiltered_spans_each(block, [pattern for _, _, pattern in regexes])
+    for number, ((label, pattern_text, pattern), spans) in enumerate(zip(regexes, every_spans)):
         if len(spans):
             m, s, e, _ = block.locate_folded(spans[:, 0], spans[:, 1])
             msg.append(m), start.append(s), end.append(e)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from itertools import chain
 
 import numpy as np
 
@@ -116,6 +117,7 @@ class NormalizedBlock:
     lengths: np.ndarray           # str length of each message
     _removed_shift: np.ndarray    # removed UTF-16 positions minus their rank (compact → UTF-16)
     _low_surrogates: np.ndarray   # UTF-16 positions of low surrogates (UTF-16 → str offsets)
+    source: object = None         # the Arrow string array the block was made from (None: made from a list)
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -210,7 +212,8 @@ class NormalizedBlock:
             original=self.original[lo:hi], folded=self.folded[lo:hi],
             compact_utf16=self.compact_utf16[2 * kept_before:2 * kept_upto],
             starts=self.starts[first:stop] - lo, lengths=self.lengths[first:stop],
-            _removed_shift=removed - np.arange(len(removed)), _low_surrogates=low)
+            _removed_shift=removed - np.arange(len(removed)), _low_surrogates=low,
+            source=None if self.source is None else self.source.slice(first, stop - first))
 
     def locate_folded(self, starts, ends):
         """Folded-view spans (original offsets of the run-together text) → (message, start, end, kept mask);
@@ -250,18 +253,23 @@ def spans_within(pattern, text: str, starts: np.ndarray, lengths: np.ndarray,
         resume = 0              # the main scan goes on after its last match, as one scan of the text would
         for pos, stop in work:
             pos = max(pos, resume)
-            if stop is not None and pos >= stop:
+            if stop is None:
+                scanned = [m.span() for m in pattern.finditer(text, pos)]
+            elif pos >= stop:
                 continue
-            endpos = len(text) if stop is None or reach is None else min(len(text), stop + reach)
-            for m in pattern.finditer(text, pos, endpos):
-                if stop is not None and m.start() >= stop:
-                    break
-                spans.append(m.span())
-                resume = m.end() if main else 0
+            else:
+                scanned = []
+                for m in pattern.finditer(text, pos, len(text) if reach is None else min(len(text), stop + reach)):
+                    if m.start() >= stop:
+                        break
+                    scanned.append(m.span())
+            if scanned:
+                spans += scanned
+                resume = scanned[-1][1] if main else 0
         work, main = [], False
         if not spans:
             break
-        spans = np.array(spans, dtype=np.int64)
+        spans = np.fromiter(chain.from_iterable(spans), dtype=np.int64, count=2 * len(spans)).reshape(-1, 2)
         limit = ends_of[np.searchsorted(starts, spans[:, 0], side="right") - 1]
         inside = spans[:, 1] <= limit
         found.append(spans[inside])
@@ -325,8 +333,14 @@ def normalize_block(texts) -> NormalizedBlock:
     if isinstance(texts, list):
         joined = "".join(texts)
         lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        source = None
     else:
-        joined, lengths = joined_texts(texts)
+        import pyarrow as pa
+
+        source = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+        joined, lengths = joined_texts(source)
+        if not (pa.types.is_string(source.type) or pa.types.is_large_string(source.type)):
+            source = None              # kept only where string kernels (RE2) take it as it is
     starts = np.zeros(len(lengths), dtype=np.int64)
     if len(lengths) > 1:
         np.cumsum(lengths[:-1], out=starts[1:])
@@ -348,6 +362,7 @@ def normalize_block(texts) -> NormalizedBlock:
         lengths=lengths,
         _removed_shift=removed - np.arange(len(removed)),
         _low_surrogates=low,
+        source=source,
     )
 
 

@@ -7,7 +7,9 @@ once which messages can match, and Python then runs only over those (``normalize
 one can: character categories are spelled out as Python defines them (``\\d`` is any Unicode decimal
 digit, ``\\s`` any ``str.isspace`` character); ``.`` takes a newline too; lookarounds, anchors and word
 boundaries are dropped. All of that only widens it. It gives None where it cannot promise that (back-references, case-insensitive
-matching, repeats beyond RE2's limit); then every message is scanned, as before.
+matching, repeats beyond RE2's limit); then every message is scanned, as before. Asked of a block's texts
+before folding (``unfold``: what ``normalize_block`` was given, so no folded copy of every text is made),
+each class takes every character that folds into it too; a scan's patterns go to RE2 together first.
 """
 from __future__ import annotations
 
@@ -53,7 +55,7 @@ def _char(code: int) -> str:
     return chr(code) if chr(code).isascii() and chr(code).isalnum() else f"\\x{{{code:x}}}"
 
 
-def _class(ranges) -> str | None:
+def _re2_class(ranges) -> str | None:
     """An RE2 character class of ``ranges`` (None when empty: it can never match)."""
     parts = []
     for first, last in sorted(ranges):
@@ -66,9 +68,38 @@ def _class(ranges) -> str | None:
     return "[" + "".join(_char(a) if a == b else f"{_char(a)}-{_char(b)}" for a, b in parts) + "]"
 
 
-def re2_superset(pattern: str) -> str | None:
+@lru_cache(maxsize=None)
+def _unfolded(ranges: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+    """Every code point that folds into ``ranges`` (``normalize.fold_table``; astral characters fold to
+    themselves): a text holds a character of ``ranges`` in its folded view where it holds one of these."""
+    from .normalize import fold_table
+
+    if not ranges:
+        return ()
+    bounds = np.array(sorted(ranges), dtype=np.int64)
+    reach = np.maximum.accumulate(bounds[:, 1])            # overlapping ranges: the farthest end so far
+    folded = fold_table().astype(np.int64)
+    at = np.searchsorted(bounds[:, 0], folded, side="right") - 1
+    inside = (at >= 0) & (folded <= reach[np.maximum(at, 0)])
+    edges = np.flatnonzero(np.diff(np.r_[0, inside.astype(np.int8), 0]))
+    runs = [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2])]
+    astral = [(max(a, 0x10000), b) for a, b in ranges if b >= 0x10000]
+    return tuple(runs + astral)
+
+
+def re2_superset(pattern: str, unfold: bool = False) -> str | None:
     """An RE2 pattern that matches every text the Python ``pattern`` has a match in (see the module
-    docstring); None when it cannot be written."""
+    docstring); None when it cannot be written. ``unfold``: for the texts as they were before folding
+    (each character class widened to every character that folds into it), so a block's original texts
+    can be asked instead of its folded ones."""
+    return _re2_superset(pattern, unfold)
+
+
+@lru_cache(maxsize=256)
+def _re2_superset(pattern: str, unfold: bool) -> str | None:
+    def _class(ranges) -> str | None:
+        return _re2_class(_unfolded(tuple(ranges)) if unfold else ranges)
+
     try:
         parsed = sre_parse.parse(pattern)
     except re.error:
@@ -135,20 +166,51 @@ def re2_superset(pattern: str) -> str | None:
     return walk(parsed)
 
 
-def candidate_messages(texts, pattern: str) -> np.ndarray | None:
+def candidate_messages(texts, pattern: str, unfold: bool = False) -> np.ndarray | None:
     """The positions of ``texts`` (an Arrow string array) where Python's ``pattern`` can match (RE2 run
-    over every text at once); None when the pattern has no RE2 form (then every message is a candidate)."""
+    over every text at once); None when the pattern has no RE2 form (then every message is a candidate).
+    ``unfold``: ``texts`` are not folded yet (``re2_superset``)."""
+    translated = re2_superset(pattern, unfold)
+    found = None if translated is None else _re2_matches(texts, translated)
+    return None if found is None else np.flatnonzero(found)
+
+
+def _re2_matches(texts, translated: str) -> np.ndarray | None:
+    """Whether RE2's ``translated`` has a match in each of ``texts`` (a missing text reads as empty);
+    None when RE2 refuses the pattern."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    translated = re2_superset(pattern)
-    if translated is None:
-        return None
     try:
         found = pc.match_substring_regex(texts, translated)
+        if found.null_count:
+            found = pc.fill_null(found, pc.match_substring_regex(pa.array([""]), translated)[0])
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):    # RE2 refused it after all
         return None
-    return np.flatnonzero(pc.fill_null(found, False).to_numpy(zero_copy_only=False))
+    return found.to_numpy(zero_copy_only=False)
+
+
+def block_candidates(block, patterns: list[str]) -> list[np.ndarray | None]:
+    """``candidate_messages`` of each of ``patterns`` in ``block``'s messages, asked of the texts the block
+    was made from when it has them (``unfold``: no folded copy of every text is made), else of its folded
+    texts. With two patterns or more, RE2 goes over every text once for all of them together, then over
+    the texts that pass found for each pattern."""
+    import pyarrow as pa
+
+    texts, unfold = (block.folded_texts, False) if block.source is None else (block.source, True)
+    translated = [re2_superset(pattern, unfold) for pattern in patterns]
+    usable = [t for t in translated if t is not None]
+    rows = None
+    if len(usable) > 1:
+        union = _re2_matches(texts, "|".join(f"(?:{t})" for t in usable))
+        if union is not None:
+            rows = np.flatnonzero(union)
+            texts = texts.take(pa.array(rows))
+    out = []
+    for text in translated:
+        found = None if text is None else _re2_matches(texts, text)
+        out.append(None if found is None else np.flatnonzero(found) if rows is None else rows[found])
+    return out
 
 
 def match_reach(pattern: str) -> int | None:
@@ -205,13 +267,24 @@ def prefiltered_spans(block, pattern: re.Pattern, sparse_below: float = 0.25) ->
     faster), each only as far as the pattern can look past them (``match_reach``; a pattern without
     that bound scans the whole block). A pattern that starts with a literal character is scanned whole
     at once: Python's ``re`` skips ahead to that character about as fast as RE2 would."""
+    return prefiltered_spans_each(block, [pattern], sparse_below)[0]
+
+
+def prefiltered_spans_each(block, patterns: list[re.Pattern], sparse_below: float = 0.25) -> list[np.ndarray]:
+    """``prefiltered_spans`` of each of ``patterns``, RE2 asked about all of them at once (``block_candidates``)."""
     if not len(block):
-        return np.zeros((0, 2), dtype=np.int64)
-    reach = None if _starts_with_literal(pattern.pattern) else match_reach(pattern.pattern)
-    messages = None if reach is None else candidate_messages(block.folded_texts, pattern.pattern)
-    if messages is None or len(messages) >= sparse_below * len(block):
-        return block.regex_spans(pattern)
-    return block.regex_spans(pattern, messages, reach)
+        return [np.zeros((0, 2), dtype=np.int64) for _ in patterns]
+    reaches = [None if _starts_with_literal(p.pattern) else match_reach(p.pattern) for p in patterns]
+    asked = [i for i, reach in enumerate(reaches) if reach is not None]
+    candidates = dict(zip(asked, block_candidates(block, [patterns[i].pattern for i in asked])))
+    out = []
+    for i, pattern in enumerate(patterns):
+        messages = candidates.get(i)
+        if messages is None or len(messages) >= sparse_below * len(block):
+            out.append(block.regex_spans(pattern))
+        else:
+            out.append(block.regex_spans(pattern, messages, reaches[i]))
+    return out
 
 
 MOST_ALTERNATIVES = 32       # a set of required literals grows by alternation and adjacency up to this size

@@ -47,14 +47,15 @@ from cs_analytics.findings.session_checks import SessionData
 from cs_analytics.findings.sessions import HUMAN, message_kinds
 from cs_analytics.textmatch.engines import PhraseSet
 from cs_analytics.textmatch.normalize import normalize_block
-from cs_analytics.textmatch.prefilter import prefiltered_spans
+from cs_analytics.textmatch.prefilter import prefiltered_spans_each
 from sample_copies import repeated_sample
 
 
 def scan_phrases(texts, phrases: PhraseSet, regexes, prefilter: bool) -> tuple[dict, list]:
     """Normalise ``texts`` and find every phrase and regex of the lists: what ``find_phrases`` spends its time on."""
     block = normalize_block(texts)
-    spans = [prefiltered_spans(block, pattern) if prefilter else block.regex_spans(pattern) for _, _, pattern in regexes]
+    patterns = [pattern for _, _, pattern in regexes]
+    spans = prefiltered_spans_each(block, patterns) if prefilter else [block.regex_spans(p) for p in patterns]
     return phrases.find(block), spans
 
 
