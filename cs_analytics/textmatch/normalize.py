@@ -228,10 +228,11 @@ class NormalizedBlock:
 def spans_within(pattern, text: str, starts: np.ndarray, lengths: np.ndarray,
                  messages: np.ndarray | None = None, reach: int | None = None) -> np.ndarray:
     """Every match of ``pattern`` in ``text`` (messages run together: ``starts``/``lengths``), as offsets
-    (n × 2), each within one message: a match that would run on into the next message is looked for
-    again inside its own message (where an optional tail simply stops at the message end), and the
-    stretch it swallowed is scanned again. The scan runs at the regex engine's speed; only the rare
-    match across a boundary costs a second look.
+    (n × 2), each within one message, as if each message were scanned from its own start (lookarounds
+    still see the neighbours): a match that would run on into the next message is looked for again
+    inside its own message (where an optional tail simply stops at the message end), and the scan goes
+    on from the next message's start (``_resynced``). The scan runs at the regex engine's speed; only
+    the rare match across a boundary costs a second look.
 
     ``messages`` (ascending indices): scan only the runs of these messages, the rest being known to hold
     no match (``prefilter.candidate_messages``); the text around them is still there for lookarounds.
@@ -239,48 +240,88 @@ def spans_within(pattern, text: str, starts: np.ndarray, lengths: np.ndarray,
     whose matches must start before some point then stops ``reach`` characters past it instead of
     searching on to the next match however far away (without ``reach`` it does)."""
     ends_of = starts + lengths
-    found: list[np.ndarray] = []
     if messages is None:
-        work = [(0, None)]      # (scan from, only matches starting before): the whole text, then rescans
+        runs = [(0, None)]      # (scan from, only matches starting before): the whole text
     else:
         messages = np.asarray(messages, dtype=np.int64)
         first = np.r_[True, messages[1:] != messages[:-1] + 1] if len(messages) else np.zeros(0, dtype=bool)
         last = np.r_[first[1:], True] if len(messages) else first
-        work = list(zip(starts[messages[first]].tolist(), ends_of[messages[last]].tolist()))
-    main = True                 # the first round: the text (or the runs of ``messages``); then rescans
-    while work:                 # every pending scan, then their matches checked at once
-        spans = []
-        resume = 0              # the main scan goes on after its last match, as one scan of the text would
-        for pos, stop in work:
-            pos = max(pos, resume)
-            if stop is None:
-                scanned = [m.span() for m in pattern.finditer(text, pos)]
-            elif pos >= stop:
-                continue
-            else:
-                scanned = []
-                for m in pattern.finditer(text, pos, len(text) if reach is None else min(len(text), stop + reach)):
-                    if m.start() >= stop:
-                        break
-                    scanned.append(m.span())
-            if scanned:
-                spans += scanned
-                resume = scanned[-1][1] if main else 0
-        work, main = [], False
-        if not spans:
-            break
-        spans = np.fromiter(chain.from_iterable(spans), dtype=np.int64, count=2 * len(spans)).reshape(-1, 2)
+        runs = list(zip(starts[messages[first]].tolist(), ends_of[messages[last]].tolist()))
+    found: list[np.ndarray] = []
+    for pos, stop in runs:
+        endpos = len(text) if stop is None or reach is None else min(len(text), stop + reach)
+        if stop is None:
+            scanned = [m.span() for m in pattern.finditer(text, pos)]
+        else:
+            scanned = []
+            for m in pattern.finditer(text, pos, endpos):
+                if m.start() >= stop:
+                    break
+                scanned.append(m.span())
+        if not scanned:
+            continue
+        spans = np.fromiter(chain.from_iterable(scanned), dtype=np.int64, count=2 * len(scanned)).reshape(-1, 2)
         limit = ends_of[np.searchsorted(starts, spans[:, 0], side="right") - 1]
-        inside = spans[:, 1] <= limit
-        found.append(spans[inside])
-        for (start, end), message_end in zip(spans[~inside].tolist(), limit[~inside].tolist()):
-            confined = [m.span() for m in pattern.finditer(text, start, message_end)]
-            found.append(np.array(confined, dtype=np.int64).reshape(-1, 2))
-            work.append((message_end, end))
+        crossing = np.flatnonzero(spans[:, 1] > limit)
+        if not len(crossing):
+            found.append(spans)
+            continue
+        scan = _Rescan(pattern, text, starts, ends_of, stop, endpos)
+        i = 0
+        for c in crossing.tolist():
+            if c < i:                         # among the matches a rescan already replaced
+                continue
+            found.append(spans[i:c])
+            found.append(scan.confined(int(spans[c, 0]), int(limit[c])))
+            again, i = scan.resynced(int(limit[c]), spans, c + 1)
+            found.append(again)
+        found.append(spans[i:])
     if not found:
         return np.zeros((0, 2), dtype=np.int64)
     spans = np.concatenate(found)
     return spans[np.lexsort((spans[:, 1], spans[:, 0]))]
+
+
+class _Rescan:
+    """The second look ``spans_within`` takes after a match ran across a message boundary."""
+
+    def __init__(self, pattern, text: str, starts: np.ndarray, ends_of: np.ndarray, stop: int | None, endpos: int):
+        self.pattern, self.text, self.starts, self.ends_of = pattern, text, starts, ends_of
+        self.stop, self.endpos = stop, endpos
+
+    def confined(self, start: int, message_end: int) -> np.ndarray:
+        """The matches from ``start`` within its message (the text ending at ``message_end``)."""
+        spans = [m.span() for m in self.pattern.finditer(self.text, start, message_end)]
+        return np.array(spans, dtype=np.int64).reshape(-1, 2)
+
+    def resynced(self, pos: int, spans: np.ndarray, k: int) -> tuple[np.ndarray, int]:
+        """The scan started again at ``pos`` (a message's start), until it finds a match of the first scan
+        (``spans[k:]``): from there on the two scans agree (a regex scan goes on from where its last
+        match ended). Returns the new matches (each within its message) and the index in ``spans`` from
+        which the first scan's matches stand (``len(spans)`` when they never met)."""
+        out = []
+        n = len(spans)
+        while True:
+            for m in self.pattern.finditer(self.text, pos, self.endpos):
+                start, end = m.span()
+                if self.stop is not None and start >= self.stop:
+                    return _as_spans(out), n
+                while k < n and spans[k, 0] < start:
+                    k += 1                        # matches of the first scan this one skipped: not matches
+                if k < n and spans[k, 0] == start and spans[k, 1] == end:
+                    return _as_spans(out), k
+                message_end = int(self.ends_of[np.searchsorted(self.starts, start, side="right") - 1])
+                if end > message_end:             # across a boundary again: confined, then the next message
+                    out.extend(map(tuple, self.confined(start, message_end).tolist()))
+                    pos = message_end
+                    break
+                out.append((start, end))
+            else:
+                return _as_spans(out), n
+
+
+def _as_spans(spans: list) -> np.ndarray:
+    return np.array(spans, dtype=np.int64).reshape(-1, 2)
 
 
 class TextSpans:
