@@ -346,6 +346,7 @@ class _LoadState:
         self.role_lookup = prof.role_lookup()
         self.platform_lookup = prof.platform_lookup()
         self.unknown_platforms: dict[str, int] = {}
+        self.known_times: dict = {}               # parse_times' results for values outside the first format
 
     # -- column mapping -------------------------------------------------------------------
 
@@ -498,7 +499,7 @@ class _LoadState:
         # times
         if "ts" in df:
             self.has_time_column = True
-            parsed = parse_times(df["ts"], prof.time_formats, self.tz)
+            parsed = parse_times(df["ts"], prof.time_formats, self.tz, self.known_times)
             flag(df["ts"].isna(), "missing_timestamp", "no time in a timed export")
             flag(parsed.isna(), "bad_timestamp",
                  lambda hit: "unparseable time " + df["ts"][hit].astype("string").fillna(""))
