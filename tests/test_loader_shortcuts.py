@@ -95,7 +95,8 @@ def test_plain_shape_only_for_fixed_width_ascii_formats():
 
 
 @pytest.mark.parametrize("values", [AWKWARD, [], [None], ["一条消息"], ["m1", "s-2", None, ""], ["m1 ", "x"],
-                                    ["\x1fm1", "x"], ["m1", "x\x85"], ["NULL", "id7"]])
+                                    ["\x1fm1", "x"], ["m1", "x\x85"], ["NULL", "id7"],
+                                    ["m12345", "order-77", None], ["  NULL  ", "abcdefg"], ["\u3000N/A\u3000", "xxxxxx"]])
 def test_strip_and_nulls_as_pandas(values):
     series = pd.Series(values, dtype="string")
     nulls = load_profile("generic").null_values
@@ -103,6 +104,16 @@ def test_strip_and_nulls_as_pandas(values):
     expected = stripped.mask(stripped.isin(set(nulls)))
     got = _stripped_or_missing(series, pa.array(nulls, pa.large_string()))
     pd.testing.assert_series_equal(got, expected)
+
+
+@pytest.mark.parametrize("nulls", [["无", "暂无", "😀"], ["无"], [], [""]])
+def test_null_check_skipped_only_when_every_value_is_longer_than_the_markers(nulls):
+    """Columns whose values are all longer than every null marker skip the lookup: same result."""
+    for values in (["无", "暂无x", None], ["暂无", " 无 "], ["无无无", "xxxxxxxxx"], ["😀", "😀😀"], [None, None], []):
+        series = pd.Series(values, dtype="string")
+        stripped = series.str.strip()
+        expected = stripped.mask(stripped.isin(set(nulls)))
+        pd.testing.assert_series_equal(_stripped_or_missing(series, pa.array(nulls, pa.large_string())), expected)
 
 
 @settings(max_examples=150, deadline=None)

@@ -611,6 +611,8 @@ def _stripped_or_missing(values: pd.Series, nulls: pa.Array) -> pd.Series:
     can start or end with whitespace)."""
     column = _arrow(values.astype("string"))
     stripped = pc.utf8_trim_whitespace(column) if _may_have_edge_space(column) else column
+    if not _has_value_this_short(stripped, max((len(n.as_py().encode()) for n in nulls if n.is_valid), default=-1)):
+        return pd.Series(pd.arrays.ArrowStringArray(stripped), index=values.index, copy=False)
     missing = pc.is_in(stripped, value_set=nulls.cast(stripped.type))
     if pc.any(missing).as_py():                    # else no copy of the column just to set nothing missing
         stripped = pc.if_else(missing, pa.scalar(None, stripped.type), stripped)
@@ -630,6 +632,19 @@ def _may_have_edge_space(column: pa.ChunkedArray) -> bool:
         filled = ends > starts
         edges = np.concatenate([data[starts[filled]], data[ends[filled] - 1]])
         if ((edges <= 0x20) | (edges >= 0x7F)).any():
+            return True
+    return False
+
+
+def _has_value_this_short(column: pa.ChunkedArray, most_bytes: int) -> bool:
+    """Some present value of a large_string column is at most ``most_bytes`` long in UTF-8 (from the
+    offsets: a column of longer values cannot hold a null marker such as "NULL")."""
+    for chunk in column.chunks:
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
+        short = np.diff(offsets) <= most_bytes
+        if chunk.null_count and short.any():
+            short &= pc.is_valid(chunk).to_numpy(zero_copy_only=False)
+        if short.any():
             return True
     return False
 
