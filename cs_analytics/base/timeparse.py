@@ -149,7 +149,6 @@ def _plain_shape(fmt: str) -> tuple[str, int | None] | None:
 # the values each fixed-width directive may take (as _PLAIN_DIRECTIVES), and its width
 _DIRECTIVE_RANGES = {"%Y": (1900, 2099, 4), "%m": (1, 12, 2), "%d": (1, 31, 2), "%H": (0, 23, 2), "%M": (0, 59, 2),
                      "%S": (0, 59, 2)}
-_MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
 def _fixed_width_times(values: pd.Series, fmt: str) -> pd.Series:
@@ -162,7 +161,8 @@ def _fixed_width_times(values: pd.Series, fmt: str) -> pd.Series:
         plain = _plain_shape(fmt)
         strict = values.str.fullmatch(plain[0]).fillna(False).astype(bool)
         return _arrow_strptime(values[strict], fmt, plain[1]) if strict.any() else values[:0]
-    text = pa.chunked_array(values.array.__arrow_array__()).combine_chunks()
+    column = pa.chunked_array(values.array.__arrow_array__())
+    text = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()     # one chunk: no copy
     width = sum(_DIRECTIVE_RANGES[p][2] if i % 2 else len(p.encode()) for i, p in enumerate(parts))
     offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset:text.offset + len(text) + 1]
     rows = np.diff(offsets) == width
@@ -175,35 +175,34 @@ def _fixed_width_times(values: pd.Series, fmt: str) -> pd.Series:
         block = data[first:first + len(rows) * width].reshape(len(rows), width)
     else:
         block = data[offsets[rows][:, None] + np.arange(width)]
-    literal = np.zeros(width, dtype=bool)
-    expected = np.zeros(width, dtype=np.uint8)
+    lowest = np.zeros(width, dtype=np.uint8)              # per byte: the digit values allowed, or the literal
+    spread = np.full(width, 9, dtype=np.uint8)
     fields: dict[str, slice] = {}                  # where each directive's digits sit
     at = 0
     for i, part in enumerate(parts):
         if i % 2 == 0:                      # a literal: the same bytes
             size = len(part.encode())
-            literal[at:at + size] = True
-            expected[at:at + size] = np.frombuffer(part.encode(), dtype=np.uint8)
+            lowest[at:at + size] = np.frombuffer(part.encode(), dtype=np.uint8) - np.uint8(ord("0"))
+            spread[at:at + size] = 0
         else:
             size = _DIRECTIVE_RANGES[part][2]
             fields[part] = slice(at, at + size)
         at += size
     digits = block - np.uint8(ord("0"))                              # wraps around below "0"
-    ok = (block[:, literal] == expected[literal]).all(axis=1) & (digits[:, ~literal] <= 9).all(axis=1)
+    byte_ok = digits - lowest <= spread                                # wraps around below ``lowest``
+    ok = np.ones(len(rows), dtype=bool) if byte_ok.all() else byte_ok.all(axis=1)   # usually one flat check
     numbers: dict[str, np.ndarray] = {}
     for part, where in fields.items():
         low, high, size = _DIRECTIVE_RANGES[part]
-        number = np.zeros(len(rows), dtype=np.int64)
+        number = np.zeros(len(rows), dtype=np.int32)
         for column in range(where.start, where.stop):
             number = number * 10 + digits[:, column]
         ok &= (number >= low) & (number <= high)
         numbers[part] = number
-    year, month, day = numbers["%Y"], numbers["%m"], numbers["%d"]
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    month_days = _MONTH_DAYS[np.clip(month, 1, 12) - 1] + (leap & (month == 2))
-    ok &= day <= month_days
-    seconds = (_days_since_epoch(year, month, day) * 86400 + numbers.get("%H", 0) * 3600
-               + numbers.get("%M", 0) * 60 + numbers.get("%S", 0))[ok]
+    month_at = np.clip((numbers["%Y"] - _FIRST_YEAR) * 12 + numbers["%m"] - 1, 0, len(_MONTH_STARTS) - 2)
+    ok &= numbers["%d"] <= _MONTH_STARTS[month_at + 1] - _MONTH_STARTS[month_at]      # no 02-30
+    seconds = ((_MONTH_STARTS[month_at] + numbers["%d"] - 1).astype(np.int64) * 86400
+               + (numbers.get("%H", 0) * 3600 + numbers.get("%M", 0) * 60 + numbers.get("%S", 0)))[ok]
     return pd.Series(seconds.astype("datetime64[s]"), index=values.index[rows[ok]])
 
 
@@ -215,6 +214,12 @@ def _days_since_epoch(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> n
     of_year = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
     of_era_days = of_era * 365 + of_era // 4 - of_era // 100 + of_year
     return era * 146097 + of_era_days - 719468
+
+
+# days from 1970-01-01 to the first of each month of the years %Y may take, and of the month after them
+_FIRST_YEAR, _LAST_YEAR = _DIRECTIVE_RANGES["%Y"][:2]
+_MONTH_STARTS = _days_since_epoch(np.arange(_FIRST_YEAR, _LAST_YEAR + 2).repeat(12)[:-11],
+                                  np.tile(np.arange(1, 13), _LAST_YEAR - _FIRST_YEAR + 2)[:-11], 1).astype(np.int32)
 
 
 def _arrow_strptime(values: pd.Series, fmt: str, day_at: int | None) -> pd.Series:
