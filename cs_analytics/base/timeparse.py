@@ -175,28 +175,31 @@ def _fixed_width_times(values: pd.Series, fmt: str) -> pd.Series:
         block = data[first:first + len(rows) * width].reshape(len(rows), width)
     else:
         block = data[offsets[rows][:, None] + np.arange(width)]
-    lowest = np.zeros(width, dtype=np.uint8)              # per byte: the digit values allowed, or the literal
+    lowest = np.full(width, ord("0"), dtype=np.uint8)     # per byte: the digits allowed, or the literal
     spread = np.full(width, 9, dtype=np.uint8)
     fields: dict[str, slice] = {}                  # where each directive's digits sit
     at = 0
     for i, part in enumerate(parts):
         if i % 2 == 0:                      # a literal: the same bytes
             size = len(part.encode())
-            lowest[at:at + size] = np.frombuffer(part.encode(), dtype=np.uint8) - np.uint8(ord("0"))
+            lowest[at:at + size] = np.frombuffer(part.encode(), dtype=np.uint8)
             spread[at:at + size] = 0
         else:
             size = _DIRECTIVE_RANGES[part][2]
             fields[part] = slice(at, at + size)
         at += size
-    digits = block - np.uint8(ord("0"))                              # wraps around below "0"
-    byte_ok = digits - lowest <= spread                                # wraps around below ``lowest``
-    ok = np.ones(len(rows), dtype=bool) if byte_ok.all() else byte_ok.all(axis=1)   # usually one flat check
+    # column by column, in place: NumPy is slow on rows of a few bytes and on fresh large temporaries
+    ok = np.ones(len(rows), dtype=bool)
+    for at in range(width):
+        ok &= block[:, at] - lowest[at] <= spread[at]                   # wraps around below ``lowest``
     numbers: dict[str, np.ndarray] = {}
     for part, where in fields.items():
         low, high, size = _DIRECTIVE_RANGES[part]
         number = np.zeros(len(rows), dtype=np.int32)
         for column in range(where.start, where.stop):
-            number = number * 10 + digits[:, column]
+            number *= 10
+            number += block[:, column]
+            number -= ord("0")              # a row with a non-digit here is already not ok
         ok &= (number >= low) & (number <= high)
         numbers[part] = number
     month_at = np.clip((numbers["%Y"] - _FIRST_YEAR) * 12 + numbers["%m"] - 1, 0, len(_MONTH_STARTS) - 2)
