@@ -294,3 +294,15 @@ def test_time_beyond_nanoseconds_is_a_bad_timestamp_not_a_crash(tmp_path):
                                       "m3,s1,2025-10-01 10:00:00,客服,在的\n"])
     result = load_logs(path)
     assert result.report.by_reason == {"bad_timestamp": 2} and len(result.messages) == 1
+
+
+@pytest.mark.parametrize("limit", [1, 3, 4, 9, 12, 100])
+def test_text_length_check_skipped_only_when_no_text_has_more_bytes_than_the_limit(tmp_path, limit):
+    """Texts are counted in characters; a batch none of whose texts has more bytes than the limit skips the count."""
+    texts = ["abc", "abcd", "在吗啊", "在吗啊啊", "😀😀😀", "😀😀😀😀", "a在😀", "", "x" * 12]
+    path = write(tmp_path / "x.csv", [f"m{i},s1,2025-10-01 10:00:0{i},买家,{t}\n" for i, t in enumerate(texts)])
+    result = load_logs(path, max_text_chars=limit, chunk_rows=4)
+    long = [i for i, t in enumerate(texts) if len(t) > limit]
+    got = result.quarantine.loc[result.quarantine["reason"] == "text_too_long"]
+    assert sorted(got["text"].tolist()) == sorted(texts[i] for i in long)
+    assert got["detail"].tolist() == [f"text of {len(t)} characters (limit {limit})" for t in got["text"]]

@@ -492,9 +492,10 @@ class _LoadState:
 
         # text
         flag(_blank(text), "empty_text", "empty message text")
-        length = text.str.len()
-        flag(length > self.max_text_chars, "text_too_long", lambda hit: "text of " + length[hit].astype("string")
-             .fillna("0") + f" characters (limit {self.max_text_chars})")
+        if (pc.max(pc.binary_length(_arrow(text))).as_py() or 0) > self.max_text_chars:  # a character: 1+ bytes
+            length = text.str.len()
+            flag(length > self.max_text_chars, "text_too_long", lambda hit: "text of " + length[hit]
+                 .astype("string").fillna("0") + f" characters (limit {self.max_text_chars})")
 
         # times
         if "ts" in df:
