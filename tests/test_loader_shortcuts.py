@@ -117,8 +117,9 @@ def test_null_check_skipped_only_when_every_value_is_longer_than_the_markers(nul
 
 
 @settings(max_examples=150, deadline=None)
-@given(values=st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(["a", "7", "-", "在", "😀", *WHITESPACE]),
-                                                    max_size=4)), max_size=8))
+@given(values=st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(
+    ["a", "7", "-", "在", "😀", "\u3001", "\u00e9", "\u00a9", "\u2013", "\u1681", "\u0100", "\u30a2", *WHITESPACE]),
+    max_size=4)), max_size=8))
 def test_strip_skipped_only_when_nothing_to_strip(values):
     series = pd.Series(values, dtype="string")
     nulls = load_profile("generic").null_values

@@ -620,10 +620,14 @@ def _stripped_or_missing(values: pd.Series, nulls: pa.Array) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(stripped), index=values.index, copy=False)
 
 
+# the first byte of every non-ASCII whitespace character (U+0085, U+00A0, U+1680, U+2000-U+205F, U+3000)
+_SPACE_LEADS = np.array([0xC2, 0xE1, 0xE2, 0xE3], dtype=np.uint8)
+
+
 def _may_have_edge_space(column: pa.ChunkedArray) -> bool:
-    """Some value of a large_string column starts or ends with a byte that is ASCII whitespace, a control
-    byte or part of a non-ASCII character (which may be Unicode whitespace): a check of two bytes per
-    value, so columns of ASCII ids need no stripping pass."""
+    """Some value of a large_string column starts or ends with ASCII whitespace, a control byte or a
+    character whose first byte is that of a non-ASCII whitespace character (U+00xx, U+1xxx, U+2xxx,
+    U+3xxx): a check of a few bytes per value, so columns of ids or of Chinese names need no stripping pass."""
     for chunk in column.chunks:
         offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
         if not len(chunk) or offsets[-1] == offsets[0]:
@@ -631,8 +635,16 @@ def _may_have_edge_space(column: pa.ChunkedArray) -> bool:
         data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
         starts, ends = offsets[:-1], offsets[1:]
         filled = ends > starts
-        edges = np.concatenate([data[starts[filled]], data[ends[filled] - 1]])
-        if ((edges <= 0x20) | (edges >= 0x7F)).any():
+        starts, ends = starts[filled], ends[filled]
+        first, last = data[starts], data[ends - 1]
+        if ((first <= 0x20) | (first == 0x7F) | np.isin(first, _SPACE_LEADS) | (last <= 0x20) | (last == 0x7F)).any():
+            return True
+        ends = ends[last >= 0x80]                   # values ending in a non-ASCII character: find its first byte
+        before = data[ends - 2]
+        if (before == 0xC2).any():                  # a two-byte character U+0080-U+00BF
+            return True
+        ends = ends[(before & 0xC0) == 0x80]        # three bytes or more
+        if np.isin(data[ends - 3], _SPACE_LEADS).any():
             return True
     return False
 
