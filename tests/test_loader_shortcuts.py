@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,9 +23,9 @@ from hypothesis import strategies as st
 from cs_analytics import load_logs
 from cs_analytics.base import timeparse
 from cs_analytics.ingest import load as load_module
-from cs_analytics.ingest.load import (LoadReport, _all_distinct, _blank, _chunk_take, _joined, _read_ahead,
-                                      _string_hashes, _sorted_codes, _stripped_or_missing, _taken, _unique_ids,
-                                      _with_codes, _with_strings)
+from cs_analytics.ingest.load import (LoadReport, _all_distinct, _blank, _chunk_take, _joined, _may_have_edge_space,
+                                      _read_ahead, _string_hashes, _sorted_codes, _stripped_or_missing, _taken,
+                                      _unique_ids, _with_codes, _with_strings)
 from cs_analytics.ingest.profiles import load_profile
 from cs_analytics.ingest.readers import _may_be_blank, read_delimited
 
@@ -307,3 +308,15 @@ def test_text_length_check_skipped_only_when_no_text_has_more_bytes_than_the_lim
     got = result.quarantine.loc[result.quarantine["reason"] == "text_too_long"]
     assert sorted(got["text"].tolist()) == sorted(texts[i] for i in long)
     assert got["detail"].tolist() == [f"text of {len(t)} characters (limit {limit})" for t in got["text"]]
+
+
+def test_every_character_python_or_arrow_strips_is_seen_at_a_value_edge():
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    arrow_strips = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(pa.array(chars, pa.large_string()))), 0)
+    spaces = [c for c, arrow in zip(chars, arrow_strips.to_pylist()) if arrow or not c.strip()]
+    assert "\u3000" in spaces and "\x85" in spaces
+    for space in spaces:
+        for value in (space, "x" + space, space + "x", "在" + space, space + "😀", "é" + space):
+            column = pa.chunked_array([pa.array(["", "ab", value, "在", ""], pa.large_string())])
+            assert _may_have_edge_space(column), repr(value)
+    assert not _may_have_edge_space(pa.chunked_array([pa.array(["", "京东", "ab😀", "é", None, "在吗？"], pa.large_string())]))

@@ -620,31 +620,35 @@ def _stripped_or_missing(values: pd.Series, nulls: pa.Array) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(stripped), index=values.index, copy=False)
 
 
-# the first byte of every non-ASCII whitespace character (U+0085, U+00A0, U+1680, U+2000-U+205F, U+3000)
-_SPACE_LEADS = np.array([0xC2, 0xE1, 0xE2, 0xE3], dtype=np.uint8)
-
-
 def _may_have_edge_space(column: pa.ChunkedArray) -> bool:
     """Some value of a large_string column starts or ends with ASCII whitespace, a control byte or a
-    character whose first byte is that of a non-ASCII whitespace character (U+00xx, U+1xxx, U+2xxx,
-    U+3xxx): a check of a few bytes per value, so columns of ids or of Chinese names need no stripping pass."""
+    character whose first byte is that of a non-ASCII whitespace character (0xC2: U+0085, U+00A0; 0xE1-0xE3:
+    U+1680, U+2000-U+205F, U+3000): a check of a few bytes per value, so columns of ids or of Chinese
+    names need no stripping pass."""
+    def ascii_space(byte: np.ndarray) -> np.ndarray:
+        return (byte <= 0x20) | (byte == 0x7F)
+
+    def space_lead(byte: np.ndarray) -> np.ndarray:
+        return ascii_space(byte) | (byte == 0xC2) | ((byte >= 0xE1) & (byte <= 0xE3))
+
     for chunk in column.chunks:
         offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
         if not len(chunk) or offsets[-1] == offsets[0]:
             continue
         data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
         starts, ends = offsets[:-1], offsets[1:]
-        filled = ends > starts
-        starts, ends = starts[filled], ends[filled]
-        first, last = data[starts], data[ends - 1]
-        if ((first <= 0x20) | (first == 0x7F) | np.isin(first, _SPACE_LEADS) | (last <= 0x20) | (last == 0x7F)).any():
+        filled = ends > starts                      # (an empty value's bytes read below are not its own)
+        first, last = data.take(starts, mode="clip"), data.take(ends - 1, mode="clip")
+        if (filled & (space_lead(first) | ascii_space(last))).any():
             return True
-        ends = ends[last >= 0x80]                   # values ending in a non-ASCII character: find its first byte
-        before = data[ends - 2]
-        if (before == 0xC2).any():                  # a two-byte character U+0080-U+00BF
+        wide = filled & (last >= 0x80)              # ends in a non-ASCII character: find its first byte
+        if not wide.any():
+            continue
+        before = data.take(ends - 2, mode="clip")
+        if (wide & (before == 0xC2)).any():         # a two-byte character U+0080-U+00BF
             return True
-        ends = ends[(before & 0xC0) == 0x80]        # three bytes or more
-        if np.isin(data[ends - 3], _SPACE_LEADS).any():
+        longer = wide & ((before & 0xC0) == 0x80)   # three bytes or more: its first byte is 3 back
+        if (longer & space_lead(data.take(ends - 3, mode="clip"))).any():
             return True
     return False
 
