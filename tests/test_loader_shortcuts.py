@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,9 +23,9 @@ from hypothesis import strategies as st
 from cs_analytics import load_logs
 from cs_analytics.base import timeparse
 from cs_analytics.ingest import load as load_module
-from cs_analytics.ingest.load import (LoadReport, _all_distinct, _blank, _chunk_take, _joined, _read_ahead,
-                                      _string_hashes, _sorted_codes, _stripped_or_missing, _taken, _unique_ids,
-                                      _with_codes, _with_strings)
+from cs_analytics.ingest.load import (LoadReport, _all_distinct, _blank, _chunk_take, _joined, _may_have_edge_space,
+                                      _read_ahead, _string_hashes, _sorted_codes, _stripped_or_missing, _taken,
+                                      _unique_ids, _with_codes, _with_strings)
 from cs_analytics.ingest.profiles import load_profile
 from cs_analytics.ingest.readers import _may_be_blank, read_delimited
 
@@ -95,7 +96,8 @@ def test_plain_shape_only_for_fixed_width_ascii_formats():
 
 
 @pytest.mark.parametrize("values", [AWKWARD, [], [None], ["一条消息"], ["m1", "s-2", None, ""], ["m1 ", "x"],
-                                    ["\x1fm1", "x"], ["m1", "x\x85"], ["NULL", "id7"]])
+                                    ["\x1fm1", "x"], ["m1", "x\x85"], ["NULL", "id7"],
+                                    ["m12345", "order-77", None], ["  NULL  ", "abcdefg"], ["\u3000N/A\u3000", "xxxxxx"]])
 def test_strip_and_nulls_as_pandas(values):
     series = pd.Series(values, dtype="string")
     nulls = load_profile("generic").null_values
@@ -105,9 +107,20 @@ def test_strip_and_nulls_as_pandas(values):
     pd.testing.assert_series_equal(got, expected)
 
 
+@pytest.mark.parametrize("nulls", [["无", "暂无", "😀"], ["无"], [], [""]])
+def test_null_check_skipped_only_when_every_value_is_longer_than_the_markers(nulls):
+    """Columns whose values are all longer than every null marker skip the lookup: same result."""
+    for values in (["无", "暂无x", None], ["暂无", " 无 "], ["无无无", "xxxxxxxxx"], ["😀", "😀😀"], [None, None], []):
+        series = pd.Series(values, dtype="string")
+        stripped = series.str.strip()
+        expected = stripped.mask(stripped.isin(set(nulls)))
+        pd.testing.assert_series_equal(_stripped_or_missing(series, pa.array(nulls, pa.large_string())), expected)
+
+
 @settings(max_examples=150, deadline=None)
-@given(values=st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(["a", "7", "-", "在", "😀", *WHITESPACE]),
-                                                    max_size=4)), max_size=8))
+@given(values=st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(
+    ["a", "7", "-", "在", "😀", "\u3001", "\u00e9", "\u00a9", "\u2013", "\u1681", "\u0100", "\u30a2", *WHITESPACE]),
+    max_size=4)), max_size=8))
 def test_strip_skipped_only_when_nothing_to_strip(values):
     series = pd.Series(values, dtype="string")
     nulls = load_profile("generic").null_values
@@ -283,3 +296,27 @@ def test_time_beyond_nanoseconds_is_a_bad_timestamp_not_a_crash(tmp_path):
                                       "m3,s1,2025-10-01 10:00:00,客服,在的\n"])
     result = load_logs(path)
     assert result.report.by_reason == {"bad_timestamp": 2} and len(result.messages) == 1
+
+
+@pytest.mark.parametrize("limit", [1, 3, 4, 9, 12, 100])
+def test_text_length_check_skipped_only_when_no_text_has_more_bytes_than_the_limit(tmp_path, limit):
+    """Texts are counted in characters; a batch none of whose texts has more bytes than the limit skips the count."""
+    texts = ["abc", "abcd", "在吗啊", "在吗啊啊", "😀😀😀", "😀😀😀😀", "a在😀", "", "x" * 12]
+    path = write(tmp_path / "x.csv", [f"m{i},s1,2025-10-01 10:00:0{i},买家,{t}\n" for i, t in enumerate(texts)])
+    result = load_logs(path, max_text_chars=limit, chunk_rows=4)
+    long = [i for i, t in enumerate(texts) if len(t) > limit]
+    got = result.quarantine.loc[result.quarantine["reason"] == "text_too_long"]
+    assert sorted(got["text"].tolist()) == sorted(texts[i] for i in long)
+    assert got["detail"].tolist() == [f"text of {len(t)} characters (limit {limit})" for t in got["text"]]
+
+
+def test_every_character_python_or_arrow_strips_is_seen_at_a_value_edge():
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    arrow_strips = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(pa.array(chars, pa.large_string()))), 0)
+    spaces = [c for c, arrow in zip(chars, arrow_strips.to_pylist()) if arrow or not c.strip()]
+    assert "\u3000" in spaces and "\x85" in spaces
+    for space in spaces:
+        for value in (space, "x" + space, space + "x", "在" + space, space + "😀", "é" + space):
+            column = pa.chunked_array([pa.array(["", "ab", value, "在", ""], pa.large_string())])
+            assert _may_have_edge_space(column), repr(value)
+    assert not _may_have_edge_space(pa.chunked_array([pa.array(["", "京东", "ab😀", "é", None, "在吗？"], pa.large_string())]))

@@ -15,16 +15,61 @@ _OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
 _NUMBER = r"^\d+(?:\.\d+)?$"
 
 
-def parse_times(values: pd.Series, formats: list[str], timezone: str) -> pd.Series:
+_NAT = np.iinfo(np.int64).min
+_KNOWN_LIMIT = 10_000   # leftover values remembered per (formats, zone) across batches
+
+
+def parse_times(values: pd.Series, formats: list[str], timezone: str, known: dict | None = None) -> pd.Series:
     """Parse strings into ``datetime64[ns, timezone]``; unparseable or missing values become NaT.
 
     Tried in order: the profile's ``formats``; Unix epoch seconds / milliseconds and Excel serial
     days for plain numbers; ISO times with an offset (converted to ``timezone``); then a general
     parser for anything else. Times without an offset are taken to be in ``timezone``.
+
+    Values of the first format's zero-padded shape are read by NumPy; the others are parsed once per
+    distinct value. ``known`` (a dict kept by the caller across batches) remembers those others'
+    results, so a bad value repeated in every batch is parsed once.
     """
     text = values.astype("string").str.strip().reset_index(drop=True)     # labels are positions
-    stamps = np.full(len(text), np.iinfo(np.int64).min, dtype=np.int64)  # UTC nanoseconds; NaT until parsed
+    stamps = np.full(len(text), _NAT, dtype=np.int64)                      # UTC nanoseconds; NaT until parsed
     todo = (text.notna() & (text != "")).to_numpy(dtype=bool)
+    if formats and _plain_shape(formats[0]) is not None and todo.any():
+        parsed = _fixed_width_times(text, formats[0])
+        rows = parsed.index.to_numpy()
+        utc = _local_to_utc(parsed.to_numpy(dtype="datetime64[s]"), timezone)
+        ok = utc != _NAT
+        stamps[rows[ok]] = utc[ok]
+        todo[rows[ok]] = False
+    if todo.any():
+        rest = text[todo]
+        codes, distinct = pd.factorize(rest)
+        first = np.empty(len(distinct), dtype=np.int64)
+        first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)          # each distinct value's first row
+        memo = {} if known is None else known.setdefault((tuple(formats), timezone), {})
+        keys = rest.iloc[first].tolist()
+        results = np.array([memo.get(key, _NAT) for key in keys], dtype=np.int64)
+        new = np.array([key not in memo for key in keys], dtype=bool)
+        if new.any():
+            results[new] = _parse_in_order(rest.iloc[first[new]].reset_index(drop=True), formats, timezone)
+            if len(memo) + int(new.sum()) <= _KNOWN_LIMIT:
+                memo.update(zip(np.array(keys, dtype=object)[new].tolist(), results[new].tolist()))
+        stamps[np.flatnonzero(todo)] = results[codes]
+    utc = pd.DatetimeIndex(stamps.view("datetime64[ns]")).tz_localize("UTC")
+    return pd.Series(utc.tz_convert(timezone).array, index=values.index)
+
+
+def _local_to_utc(naive: np.ndarray, timezone: str) -> np.ndarray:
+    """UTC nanoseconds (int64; NaT as int64 min) of naive local times, NaT for a local time the zone
+    skips or repeats (as ``_localize``, without a Series around it)."""
+    naive = pd.DatetimeIndex(naive.astype("datetime64[ns]"))
+    return naive.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT").asi8
+
+
+def _parse_in_order(text: pd.Series, formats: list[str], timezone: str) -> np.ndarray:
+    """UTC nanoseconds (NaT as int64 min) of stripped, non-empty strings (positional labels), each tried
+    in the order ``parse_times`` describes: the reference way, run on the values the shortcut left."""
+    stamps = np.full(len(text), _NAT, dtype=np.int64)
+    todo = np.ones(len(text), dtype=bool)
 
     def fill(parsed: pd.Series) -> None:
         ok = parsed.notna().to_numpy(dtype=bool)
@@ -76,8 +121,7 @@ def parse_times(values: pd.Series, formats: list[str], timezone: str) -> pd.Seri
             if len(rest):
                 parsed = pd.to_datetime(rest, errors="coerce", format="mixed")
                 fill(_localize(parsed, timezone))
-    utc = pd.DatetimeIndex(stamps.view("datetime64[ns]")).tz_localize("UTC")
-    return pd.Series(utc.tz_convert(timezone).array, index=values.index)
+    return stamps
 
 
 # strptime directives of a fixed width; values of that shape (zero-padded, in range, a year 1900-2099
@@ -105,7 +149,6 @@ def _plain_shape(fmt: str) -> tuple[str, int | None] | None:
 # the values each fixed-width directive may take (as _PLAIN_DIRECTIVES), and its width
 _DIRECTIVE_RANGES = {"%Y": (1900, 2099, 4), "%m": (1, 12, 2), "%d": (1, 31, 2), "%H": (0, 23, 2), "%M": (0, 59, 2),
                      "%S": (0, 59, 2)}
-_MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
 def _fixed_width_times(values: pd.Series, fmt: str) -> pd.Series:
@@ -118,39 +161,51 @@ def _fixed_width_times(values: pd.Series, fmt: str) -> pd.Series:
         plain = _plain_shape(fmt)
         strict = values.str.fullmatch(plain[0]).fillna(False).astype(bool)
         return _arrow_strptime(values[strict], fmt, plain[1]) if strict.any() else values[:0]
-    text = pa.chunked_array(values.array.__arrow_array__()).combine_chunks()
+    column = pa.chunked_array(values.array.__arrow_array__())
+    text = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()     # one chunk: no copy
     width = sum(_DIRECTIVE_RANGES[p][2] if i % 2 else len(p.encode()) for i, p in enumerate(parts))
     offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset:text.offset + len(text) + 1]
     rows = np.diff(offsets) == width
     if text.null_count:
         rows &= pc.is_valid(text).to_numpy(zero_copy_only=False)
     rows = np.flatnonzero(rows)
-    starts = offsets[rows]
     data = np.frombuffer(text.buffers()[2], dtype=np.uint8) if len(rows) else np.zeros(0, dtype=np.uint8)
-    ok = np.ones(len(rows), dtype=bool)
-    fields: dict[str, np.ndarray] = {}
+    first = offsets[rows[0]] if len(rows) else 0
+    if len(rows) == len(text) and offsets[-1] - first == len(rows) * width:     # values laid end to end
+        block = data[first:first + len(rows) * width].reshape(len(rows), width)
+    else:
+        block = data[offsets[rows][:, None] + np.arange(width)]
+    lowest = np.full(width, ord("0"), dtype=np.uint8)     # per byte: the digits allowed, or the literal
+    spread = np.full(width, 9, dtype=np.uint8)
+    fields: dict[str, slice] = {}                  # where each directive's digits sit
     at = 0
     for i, part in enumerate(parts):
         if i % 2 == 0:                      # a literal: the same bytes
-            for byte in part.encode():
-                ok &= data[starts + at] == byte
-                at += 1
-            continue
+            size = len(part.encode())
+            lowest[at:at + size] = np.frombuffer(part.encode(), dtype=np.uint8)
+            spread[at:at + size] = 0
+        else:
+            size = _DIRECTIVE_RANGES[part][2]
+            fields[part] = slice(at, at + size)
+        at += size
+    # column by column, in place: NumPy is slow on rows of a few bytes and on fresh large temporaries
+    ok = np.ones(len(rows), dtype=bool)
+    for at in range(width):
+        ok &= block[:, at] - lowest[at] <= spread[at]                   # wraps around below ``lowest``
+    numbers: dict[str, np.ndarray] = {}
+    for part, where in fields.items():
         low, high, size = _DIRECTIVE_RANGES[part]
-        number = np.zeros(len(rows), dtype=np.int64)
-        for _ in range(size):
-            digit = data[starts + at] - np.uint8(ord("0"))     # wraps around below "0"
-            ok &= digit <= 9
-            number = number * 10 + digit
-            at += 1
+        number = np.zeros(len(rows), dtype=np.int32)
+        for column in range(where.start, where.stop):
+            number *= 10
+            number += block[:, column]
+            number -= ord("0")              # a row with a non-digit here is already not ok
         ok &= (number >= low) & (number <= high)
-        fields[part] = number
-    year, month, day = fields["%Y"], fields["%m"], fields["%d"]
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    month_days = _MONTH_DAYS[np.clip(month, 1, 12) - 1] + (leap & (month == 2))
-    ok &= day <= month_days
-    seconds = (_days_since_epoch(year, month, day) * 86400 + fields.get("%H", 0) * 3600 + fields.get("%M", 0) * 60
-               + fields.get("%S", 0))[ok]
+        numbers[part] = number
+    month_at = np.clip((numbers["%Y"] - _FIRST_YEAR) * 12 + numbers["%m"] - 1, 0, len(_MONTH_STARTS) - 2)
+    ok &= numbers["%d"] <= _MONTH_STARTS[month_at + 1] - _MONTH_STARTS[month_at]      # no 02-30
+    seconds = ((_MONTH_STARTS[month_at] + numbers["%d"] - 1).astype(np.int64) * 86400
+               + (numbers.get("%H", 0) * 3600 + numbers.get("%M", 0) * 60 + numbers.get("%S", 0)))[ok]
     return pd.Series(seconds.astype("datetime64[s]"), index=values.index[rows[ok]])
 
 
@@ -162,6 +217,12 @@ def _days_since_epoch(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> n
     of_year = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
     of_era_days = of_era * 365 + of_era // 4 - of_era // 100 + of_year
     return era * 146097 + of_era_days - 719468
+
+
+# days from 1970-01-01 to the first of each month of the years %Y may take, and of the month after them
+_FIRST_YEAR, _LAST_YEAR = _DIRECTIVE_RANGES["%Y"][:2]
+_MONTH_STARTS = _days_since_epoch(np.arange(_FIRST_YEAR, _LAST_YEAR + 2).repeat(12)[:-11],
+                                  np.tile(np.arange(1, 13), _LAST_YEAR - _FIRST_YEAR + 2)[:-11], 1).astype(np.int32)
 
 
 def _arrow_strptime(values: pd.Series, fmt: str, day_at: int | None) -> pd.Series:

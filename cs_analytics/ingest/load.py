@@ -346,6 +346,7 @@ class _LoadState:
         self.role_lookup = prof.role_lookup()
         self.platform_lookup = prof.platform_lookup()
         self.unknown_platforms: dict[str, int] = {}
+        self.known_times: dict = {}               # parse_times' results for values outside the first format
 
     # -- column mapping -------------------------------------------------------------------
 
@@ -491,14 +492,15 @@ class _LoadState:
 
         # text
         flag(_blank(text), "empty_text", "empty message text")
-        length = text.str.len()
-        flag(length > self.max_text_chars, "text_too_long", lambda hit: "text of " + length[hit].astype("string")
-             .fillna("0") + f" characters (limit {self.max_text_chars})")
+        if (pc.max(pc.binary_length(_arrow(text))).as_py() or 0) > self.max_text_chars:  # a character: 1+ bytes
+            length = text.str.len()
+            flag(length > self.max_text_chars, "text_too_long", lambda hit: "text of " + length[hit]
+                 .astype("string").fillna("0") + f" characters (limit {self.max_text_chars})")
 
         # times
         if "ts" in df:
             self.has_time_column = True
-            parsed = parse_times(df["ts"], prof.time_formats, self.tz)
+            parsed = parse_times(df["ts"], prof.time_formats, self.tz, self.known_times)
             flag(df["ts"].isna(), "missing_timestamp", "no time in a timed export")
             flag(parsed.isna(), "bad_timestamp",
                  lambda hit: "unparseable time " + df["ts"][hit].astype("string").fillna(""))
@@ -610,6 +612,8 @@ def _stripped_or_missing(values: pd.Series, nulls: pa.Array) -> pd.Series:
     can start or end with whitespace)."""
     column = _arrow(values.astype("string"))
     stripped = pc.utf8_trim_whitespace(column) if _may_have_edge_space(column) else column
+    if not _has_value_this_short(stripped, max((len(n.as_py().encode()) for n in nulls if n.is_valid), default=-1)):
+        return pd.Series(pd.arrays.ArrowStringArray(stripped), index=values.index, copy=False)
     missing = pc.is_in(stripped, value_set=nulls.cast(stripped.type))
     if pc.any(missing).as_py():                    # else no copy of the column just to set nothing missing
         stripped = pc.if_else(missing, pa.scalar(None, stripped.type), stripped)
@@ -617,18 +621,47 @@ def _stripped_or_missing(values: pd.Series, nulls: pa.Array) -> pd.Series:
 
 
 def _may_have_edge_space(column: pa.ChunkedArray) -> bool:
-    """Some value of a large_string column starts or ends with a byte that is ASCII whitespace, a control
-    byte or part of a non-ASCII character (which may be Unicode whitespace): a check of two bytes per
-    value, so columns of ASCII ids need no stripping pass."""
+    """Some value of a large_string column starts or ends with ASCII whitespace, a control byte or a
+    character whose first byte is that of a non-ASCII whitespace character (0xC2: U+0085, U+00A0; 0xE1-0xE3:
+    U+1680, U+2000-U+205F, U+3000): a check of a few bytes per value, so columns of ids or of Chinese
+    names need no stripping pass."""
+    def ascii_space(byte: np.ndarray) -> np.ndarray:
+        return (byte <= 0x20) | (byte == 0x7F)
+
+    def space_lead(byte: np.ndarray) -> np.ndarray:
+        return ascii_space(byte) | (byte == 0xC2) | ((byte >= 0xE1) & (byte <= 0xE3))
+
     for chunk in column.chunks:
         offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
         if not len(chunk) or offsets[-1] == offsets[0]:
             continue
         data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
         starts, ends = offsets[:-1], offsets[1:]
-        filled = ends > starts
-        edges = np.concatenate([data[starts[filled]], data[ends[filled] - 1]])
-        if ((edges <= 0x20) | (edges >= 0x7F)).any():
+        filled = ends > starts                      # (an empty value's bytes read below are not its own)
+        first, last = data.take(starts, mode="clip"), data.take(ends - 1, mode="clip")
+        if (filled & (space_lead(first) | ascii_space(last))).any():
+            return True
+        wide = filled & (last >= 0x80)              # ends in a non-ASCII character: find its first byte
+        if not wide.any():
+            continue
+        before = data.take(ends - 2, mode="clip")
+        if (wide & (before == 0xC2)).any():         # a two-byte character U+0080-U+00BF
+            return True
+        longer = wide & ((before & 0xC0) == 0x80)   # three bytes or more: its first byte is 3 back
+        if (longer & space_lead(data.take(ends - 3, mode="clip"))).any():
+            return True
+    return False
+
+
+def _has_value_this_short(column: pa.ChunkedArray, most_bytes: int) -> bool:
+    """Some present value of a large_string column is at most ``most_bytes`` long in UTF-8 (from the
+    offsets: a column of longer values cannot hold a null marker such as "NULL")."""
+    for chunk in column.chunks:
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
+        short = np.diff(offsets) <= most_bytes
+        if chunk.null_count and short.any():
+            short &= pc.is_valid(chunk).to_numpy(zero_copy_only=False)
+        if short.any():
             return True
     return False
 
