@@ -66,12 +66,14 @@ print(json.dumps({"start": start, "end": end, "pid": os.getpid(), "cpu": cpu,
 
 def run(tree: Path | None, path: Path, workers: int) -> dict:
     """One run in a fresh process (``tree``: the checkout to import, None for this one)."""
-    env = {**os.environ, "PYTHONPATH": str(tree or Path(__file__).resolve().parents[2])}
+    tree = tree or Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(tree)}
     with tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False) as file:
         events = file.name
     try:
         done = subprocess.run([sys.executable, "-c", CHILD, str(path), str(workers), events],
-                              capture_output=True, text=True, env=env)
+                              capture_output=True, text=True, env=env,
+                              cwd=tree)       # ``python -c`` puts the working folder ahead of PYTHONPATH
         if done.returncode:
             raise SystemExit(f"workers={workers} failed:\n{done.stderr[-3000:]}")
         result = json.loads(done.stdout.strip().splitlines()[-1])
