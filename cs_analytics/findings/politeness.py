@@ -218,12 +218,13 @@ def anything_else(data: SessionData) -> pd.DataFrame:
 
 @session_check(GROUP, "honorific")
 def honorific(data: SessionData) -> pd.DataFrame:
-    """Of the messages that address the buyer (您, or an informal_address hit), the share with 您 and never 你."""
+    """Of the messages that address the buyer (the ``honorific`` service phrases: 您; or an informal_address
+    hit), the share with 您 and never 你."""
     rows = data.agent_rows()
     informal_hits = data.hit_rows()[data.hits_where("category", ["informal_address"])] if len(data.hits) else \
         np.zeros(0, dtype=np.int64)
     is_informal = data.mask(informal_hits[informal_hits >= 0])[rows]
-    uses_nin = pc.fill_null(pc.match_substring(data.arrow("text"), "您"), False).to_numpy(zero_copy_only=False)[rows]
+    uses_nin = _with(data, "honorific")[rows]
     addressing = uses_nin | is_informal
     total = data.count_rows(rows, addressing.astype(float))
     polite = data.count_rows(rows, (addressing & ~is_informal).astype(float))

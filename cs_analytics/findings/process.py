@@ -78,7 +78,7 @@ def check_labels(spec: dict | None = None) -> dict[str, str]:
 # the service phrase lists (service_phrases.yaml) found with the agent side: the process checks read
 # apology and empathy, the politeness checks every one of them (so one scan serves both)
 SERVICE_LISTS = ("apology", "empathy", "greeting", "help_offer", "closing", "anything_else", "weekend_closing",
-                 "holiday_closing", "please", "apology_wait")
+                 "holiday_closing", "please", "honorific", "apology_wait")
 
 
 def side_lists(side: str, spec: dict) -> dict[str, dict]:
