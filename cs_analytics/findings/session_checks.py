@@ -14,18 +14,23 @@ returns one row per session: ``<id>``, ``<id>_message_id``, ``<id>_matched`` per
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..base.arrays import arrow_strings, ranges
+from ..base.arrays import arrow_strings
 from ..base.schema import as_messages
 from ..base.timeparse import has_times
-from ..textmatch.normalize import NormalizedBlock, joined_texts, normalize_block
+from ..textmatch.normalize import (
+    NormalizedBlock,
+    code_point_runs,
+    joined_texts,
+    normalize_block,
+)
 from .sessions import CUSTOMER, HUMAN, in_order_of, message_kinds, owner_rows
 
 REGISTRY: dict[str, dict[str, Callable]] = {}
@@ -97,7 +102,7 @@ class SessionData:
             self.cache["customers"] = self.ordered.take(self.customer_rows())
         return self.cache["customers"]
 
-    def with_extra(self, extra: dict) -> "SessionData":
+    def with_extra(self, extra: dict) -> SessionData:
         """The same sessions, sharing everything computed for them so far, with other ``extra`` (a
         group's spec and layers): how the politeness and process checks of one batch share their work."""
         view = copy.copy(self)
@@ -329,17 +334,11 @@ def cut_texts(texts: pa.Array, start: np.ndarray, end: np.ndarray) -> np.ndarray
 
 
 def text_slices(text: str, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """``text[start[i]:end[i]]`` for every i (0 ≤ start ≤ end ≤ len(text)), as str objects: the code points
-    of all slices are gathered at once and re-encoded, no Python loop per slice."""
+    """``text[start[i]:end[i]]`` for every i (0 ≤ start ≤ end ≤ len(text)), as str objects, no Python loop
+    per slice (``normalize.code_point_runs``)."""
     start, end = np.asarray(start, dtype=np.int64), np.asarray(end, dtype=np.int64)
     points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    size = end - start
-    picked = points[np.repeat(start, size) + ranges(size)]
-    width = 1 + (picked >= 0x80) + (picked >= 0x800) + (picked >= 0x10000)   # UTF-8 bytes per code point
-    bounds = np.r_[0, np.cumsum(width)][np.r_[0, np.cumsum(size)]].astype(np.int64)
-    encoded = picked.tobytes().decode("utf-32-le").encode("utf-8")
-    slices = pa.LargeStringArray.from_buffers(len(size), pa.py_buffer(bounds), pa.py_buffer(encoded))
-    return slices.to_numpy(zero_copy_only=False)
+    return code_point_runs(points, start, end - start).to_numpy(zero_copy_only=False)
 
 
 def first_evidence(frame: pd.DataFrame, value: pd.Series, data: SessionData) -> pd.DataFrame:

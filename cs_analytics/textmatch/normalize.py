@@ -334,21 +334,25 @@ class TextSpans:
 
     def take(self, message: np.ndarray, start: np.ndarray, end: np.ndarray, valid: np.ndarray | None = None):
         """The text of ``message`` from character ``start`` to ``end``, for each row (missing where not ``valid``)."""
-        import pyarrow as pa
-
         valid = np.ones(len(message), dtype=bool) if valid is None else valid
         first = np.where(valid, self._starts[message] + start, 0)
-        lengths = np.where(valid, end - start, 0)
-        points = self._code_points[np.repeat(first, lengths) + ranges(lengths)]
-        width = 1 + (points >= 0x80).astype(np.int64) + (points >= 0x800) + (points >= 0x10000)   # UTF-8 bytes
-        ends = np.cumsum(width)
-        offsets = np.zeros(len(message) + 1, dtype=np.int64)
-        offsets[1:] = np.where(lengths > 0, ends[np.maximum(np.cumsum(lengths) - 1, 0)], 0) if len(points) else 0
-        np.maximum.accumulate(offsets, out=offsets)          # an empty span ends where the one before it did
-        data = points.tobytes().decode("utf-32-le").encode("utf-8")
-        nulls = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
-        return pa.LargeStringArray.from_buffers(len(message), pa.py_buffer(offsets), pa.py_buffer(data), nulls,
-                                                int((~valid).sum()))
+        return code_point_runs(self._code_points, first, np.where(valid, end - start, 0), valid)
+
+
+def code_point_runs(points: np.ndarray, first: np.ndarray, lengths: np.ndarray, valid: np.ndarray | None = None):
+    """``points[first[i]:first[i] + lengths[i]]`` (UTF-32 code points) for every i, as one Arrow large_string
+    array (missing where not ``valid``): the code points of all runs gathered at once and re-encoded, no
+    Python string per run."""
+    import pyarrow as pa
+
+    first, lengths = np.asarray(first, dtype=np.int64), np.asarray(lengths, dtype=np.int64)
+    picked = points[np.repeat(first, lengths) + ranges(lengths)]
+    width = 1 + (picked >= 0x80).astype(np.int64) + (picked >= 0x800) + (picked >= 0x10000)   # UTF-8 bytes
+    offsets = np.r_[0, np.cumsum(width)][np.r_[0, np.cumsum(lengths)]].astype(np.int64)
+    data = picked.tobytes().decode("utf-32-le").encode("utf-8")
+    nulls = None if valid is None or valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.LargeStringArray.from_buffers(len(lengths), pa.py_buffer(offsets), pa.py_buffer(data), nulls,
+                                            0 if nulls is None else int((~valid).sum()))
 
 
 def joined_texts(texts) -> tuple[str, np.ndarray]:

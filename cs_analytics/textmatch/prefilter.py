@@ -277,14 +277,7 @@ def prefiltered_spans_each(block, patterns: list[re.Pattern], sparse_below: floa
     reaches = [None if _starts_with_literal(p.pattern) else match_reach(p.pattern) for p in patterns]
     asked = [i for i, reach in enumerate(reaches) if reach is not None]
     candidates = dict(zip(asked, block_candidates(block, [patterns[i].pattern for i in asked])))
-    out = []
-    for i, pattern in enumerate(patterns):
-        messages = candidates.get(i)
-        if messages is None or len(messages) >= sparse_below * len(block):
-            out.append(block.regex_spans(pattern))
-        else:
-            out.append(block.regex_spans(pattern, messages, reaches[i]))
-    return out
+    return [candidate_spans(block, pattern, candidates.get(i), sparse_below) for i, pattern in enumerate(patterns)]
 
 
 MOST_ALTERNATIVES = 32       # a set of required literals grows by alternation and adjacency up to this size
