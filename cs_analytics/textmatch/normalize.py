@@ -247,39 +247,55 @@ def spans_within(pattern, text: str, starts: np.ndarray, lengths: np.ndarray,
         first = np.r_[True, messages[1:] != messages[:-1] + 1] if len(messages) else np.zeros(0, dtype=bool)
         last = np.r_[first[1:], True] if len(messages) else first
         runs = list(zip(starts[messages[first]].tolist(), ends_of[messages[last]].tolist()))
-    found: list[np.ndarray] = []
-    for pos, stop in runs:
+    scanned, counts, bounds = [], [], []
+    for pos, stop in runs:           # the regex engine per run; everything else once, over all runs
         endpos = len(text) if stop is None or reach is None else min(len(text), stop + reach)
+        before = len(scanned)
         if stop is None:
-            scanned = [m.span() for m in pattern.finditer(text, pos)]
+            scanned.extend(m.span() for m in pattern.finditer(text, pos))
         else:
-            scanned = []
             for m in pattern.finditer(text, pos, endpos):
                 if m.start() >= stop:
                     break
                 scanned.append(m.span())
-        if not scanned:
-            continue
-        spans = np.fromiter(chain.from_iterable(scanned), dtype=np.int64, count=2 * len(scanned)).reshape(-1, 2)
-        limit = ends_of[np.searchsorted(starts, spans[:, 0], side="right") - 1]
-        crossing = np.flatnonzero(spans[:, 1] > limit)
-        if not len(crossing):
-            found.append(spans)
-            continue
-        scan = _Rescan(pattern, text, starts, ends_of, stop, endpos)
-        i = 0
-        for c in crossing.tolist():
-            if c < i:                         # among the matches a rescan already replaced
-                continue
-            found.append(spans[i:c])
-            found.append(scan.confined(int(spans[c, 0]), int(limit[c])))
-            again, i = scan.resynced(int(limit[c]), spans, c + 1)
-            found.append(again)
-        found.append(spans[i:])
-    if not found:
+        counts.append(len(scanned) - before)
+        bounds.append((stop, endpos))
+    if not scanned:
         return np.zeros((0, 2), dtype=np.int64)
+    spans = np.fromiter(chain.from_iterable(scanned), dtype=np.int64, count=2 * len(scanned)).reshape(-1, 2)
+    limit = ends_of[np.searchsorted(starts, spans[:, 0], side="right") - 1]
+    crossing = spans[:, 1] > limit
+    if not crossing.any():
+        return spans[np.lexsort((spans[:, 1], spans[:, 0]))]
+    run_ends = np.cumsum(counts)
+    found = []
+    run_of = np.repeat(np.arange(len(counts)), counts)
+    crossed_runs = np.unique(run_of[crossing])
+    found.append(spans[~np.isin(run_of, crossed_runs)])
+    for r in crossed_runs.tolist():     # rare: a match ran on into the next message
+        lo, hi = int(run_ends[r] - counts[r]), int(run_ends[r])
+        found.extend(_confined_run(pattern, text, starts, ends_of, bounds[r], spans[lo:hi], limit[lo:hi],
+                                   np.flatnonzero(crossing[lo:hi])))
     spans = np.concatenate(found)
     return spans[np.lexsort((spans[:, 1], spans[:, 0]))]
+
+
+def _confined_run(pattern, text, starts, ends_of, bound, spans, limit, crossing) -> list[np.ndarray]:
+    """One run's matches (``spans``, their messages' ends ``limit``) with those at ``crossing`` (which ran
+    across a message boundary) looked for again inside their own message, and the scan resynced from
+    the next message's start (``_Rescan``)."""
+    stop, endpos = bound
+    scan = _Rescan(pattern, text, starts, ends_of, stop, endpos)
+    found, i = [], 0
+    for c in crossing.tolist():
+        if c < i:                         # among the matches a rescan already replaced
+            continue
+        found.append(spans[i:c])
+        found.append(scan.confined(int(spans[c, 0]), int(limit[c])))
+        again, i = scan.resynced(int(limit[c]), spans, c + 1)
+        found.append(again)
+    found.append(spans[i:])
+    return found
 
 
 class _Rescan:
