@@ -1,7 +1,9 @@
 """Shared fixtures: temporary chat-log files and the bundled sample."""
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
 import matplotlib
@@ -10,8 +12,10 @@ import pytest
 matplotlib.use("Agg")
 os.environ.setdefault("MPLBACKEND", "Agg")
 # loaded rulebooks are cached on disk between processes (findings.rulebook): the tests, and the notebook
-# kernels they start, use a cache of their own rather than the user's ~/.cache
-os.environ.setdefault("CS_ANALYTICS_CACHE", tempfile.mkdtemp(prefix="cs-analytics-test-cache-"))
+# kernels they start, use a cache of their own rather than the user's ~/.cache, removed when the tests end
+if "CS_ANALYTICS_CACHE" not in os.environ:
+    os.environ["CS_ANALYTICS_CACHE"] = tempfile.mkdtemp(prefix="cs-analytics-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["CS_ANALYTICS_CACHE"], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
