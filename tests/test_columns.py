@@ -195,3 +195,20 @@ def test_the_workbook_is_headed_in_chinese_with_english_and_formatted(full_repor
 def test_a_long_table_in_a_report_names_its_sheet(full_report):
     page = (full_report.out / "html" / "06_agent_scorecards.html").read_text(encoding="utf-8")
     assert re.search(r"另有 \d+ 行,完整表见 workbook.xlsx 工作表「客服每周 weekly」", page)
+
+
+def test_platform_and_severity_ids_are_shown_by_name():
+    """Charts and their takeaways read a platform (jd) or a severity (fatal) by its Chinese name; axes of
+    other things (dates, agents) and ids the dictionary does not head stay as they are."""
+    rates = pd.Series([1.0, 2.0, 3.0], index=pd.Index(["jd", "pdd", "kuaishou"], name="platform"), name="per_1000")
+    assert list(columns.shown(rates).index) == ["京东", "拼多多", "kuaishou"]
+    assert columns.shown(rates).index.name == "platform" and columns.shown(rates).tolist() == [1.0, 2.0, 3.0]
+    matrix = pd.DataFrame([[1, 2]], index=pd.Index(["tmall"], name="platform"),
+                          columns=pd.Index(["fatal", "low"], name="severity"))
+    assert list(columns.shown(matrix).index) == ["天猫"] and list(columns.shown(matrix).columns) == ["致命", "低"]
+    weeks = pd.DataFrame({"jd": [0.5]}, index=pd.Index([dt.date(2025, 9, 15)], name="week"))
+    assert columns.shown(weeks).index[0] == dt.date(2025, 9, 15) and list(columns.shown(weeks).columns) == ["jd"]
+    agents = pd.Series([1], index=pd.Index(["jd"], name="agent_id"))      # an agent called jd is not a platform
+    assert list(columns.shown(agents).index) == ["jd"]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", columns.html_table(pd.DataFrame({"platform": ["douyin"], "hits": [3]})))
+    assert cells == ["抖音", "3"]

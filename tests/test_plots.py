@@ -90,3 +90,27 @@ def test_word_cloud_is_the_same_picture_with_fonts_loaded_once(tmp_path):
                       max_words=80, colormap="tab10", prefer_horizontal=1.0, random_state=7)
     assert np.array_equal(cached, plain.generate_from_frequencies(words).to_array())   # wordcloud's own loading
     plt.close("all")
+
+
+def test_platform_ids_are_drawn_by_name():
+    """A chart by platform shows 京东, not the id jd: bar and heatmap ticks, trend and ECDF legends."""
+    plots.setup_style()
+    platforms = pd.Index(["jd", "pdd"], name="platform")
+
+    def ticks(fig, axis="x"):
+        fig.canvas.draw()
+        labels = fig.axes[0].get_xticklabels() if axis == "x" else fig.axes[0].get_yticklabels()
+        plt.close(fig)
+        return [label.get_text() for label in labels]
+
+    def legend(fig):
+        texts = [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+        plt.close(fig)
+        return texts
+
+    assert ticks(plots.bar_chart(pd.Series([3, 5], index=platforms), "平台")) == ["京东", "拼多多"]
+    assert ticks(plots.heatmap(pd.DataFrame([[1.0], [2.0]], index=platforms, columns=["物流"]), "热力"), "y") == ["京东", "拼多多"]
+    weekly = pd.DataFrame({"jd": [0.5, 0.6], "pdd": [0.7, 0.8]}, index=pd.to_datetime(["2025-09-15", "2025-09-22"]))
+    assert legend(plots.trend_chart(weekly.rename_axis(columns="platform"), "每周")) == ["京东", "拼多多"]
+    assert legend(plots.trend_chart(weekly, "每周")) == ["jd", "pdd"]          # columns not said to be platforms
+    assert legend(plots.ecdf_chart({"jd": [1, 5, 30], "pdd": [2, 40]}, "ECDF", "秒", by="platform")) == ["京东", "拼多多"]

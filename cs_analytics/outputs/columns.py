@@ -261,6 +261,30 @@ def formatted(values: pd.Series) -> pd.Series:
     return pd.Series([show(v) for v in values.astype(object)], index=values.index, name=values.name, dtype=object)
 
 
+def _label_axis(labels: pd.Index) -> bool:
+    """Whether an axis holds ids the dictionary heads (its name's column is formatted ``label``)."""
+    return labels.nlevels == 1 and labels.name is not None and column(labels.name).format == "label"
+
+
+def shown_labels(labels: pd.Index) -> list[str]:
+    """Category labels as a chart or a sentence shows them: the ids of an axis whose column the
+    dictionary formats as ``label`` (platform jd → 京东, severity fatal → 致命) by their Chinese, any
+    other label as text."""
+    as_label = _label_axis(labels)
+    return [format_value(v, "label") if as_label and isinstance(v, str) else str(v) for v in labels]
+
+
+def shown(value: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFrame:
+    """``value`` with the ids of its index (and, for a table, its columns) shown as ``shown_labels``
+    gives them (jd → 京东) where the axis holds such ids, the axes' names kept; other axes (dates,
+    numbers) are left as they are. What a chart's categories and its takeaway read."""
+    axes = [value.index] + ([value.columns] if isinstance(value, pd.DataFrame) else [])
+    for number, labels in enumerate(axes):
+        if _label_axis(labels):
+            value = value.set_axis(pd.Index(shown_labels(labels), name=labels.name), axis=number)
+    return value
+
+
 # ------------------------------------------------------------------------------------- frames ---
 def flat(value: pd.DataFrame | pd.Series) -> pd.DataFrame:
     """``value`` as a table to show: a series becomes a one-column frame, its index the first

@@ -16,10 +16,12 @@ from pathlib import Path
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib import font_manager
 from matplotlib.image import AxesImage
 
 from ..base.numbers import number
+from .columns import shown, shown_labels
 
 PREFERRED_FONTS = (
     "Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Zen Hei",
@@ -293,8 +295,10 @@ def save_figure(fig, name: str, out_dir: str | Path, dpi: int = 200, formats=FIG
 def bar_chart(series, title: str, xlabel: str = "", ylabel: str = "", horizontal: bool = False,
               color: str | None = None):
     """A labelled bar chart of a Series (index = categories), each bar's value printed by ``base.numbers.number``
-    (104, 0.4: a small value is not printed as 0); returns the figure."""
+    (104, 0.4: a small value is not printed as 0), ids shown by name (``columns.shown``: jd → 京东);
+    returns the figure."""
     setup_style()
+    series = shown(series)
     fig, ax = plt.subplots()
     kind = "barh" if horizontal else "bar"
     series.plot(kind=kind, ax=ax, color=color or PALETTE[0])
@@ -346,10 +350,11 @@ def daily_chart(daily, title: str, column: str = "messages"):
 
 def heatmap(table, title: str, xlabel: str = "", ylabel: str = "", fmt: str | None = None):
     """A labelled heatmap of a DataFrame (rows × columns); cell values printed when they fit, by
-    ``base.numbers.number`` or ``fmt``."""
+    ``base.numbers.number`` or ``fmt``; ids shown by name (``columns.shown``)."""
     import numpy as np
 
     setup_style()
+    table = shown(table)
     fig, ax = plt.subplots()                     # column labels are turned by save_figure when they crowd
     image = ax.imshow(table.to_numpy(), aspect="auto", cmap="Blues")
     ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns])
@@ -395,14 +400,16 @@ def histogram(values, title: str, xlabel: str, bins=30, log_x: bool = False):
     return fig
 
 
-def ecdf_chart(groups: dict, title: str, xlabel: str, marks=(30, 180), log_x: bool = True):
-    """Cumulative share of values at or below x, one line per group ({name: values}); ``marks`` draws
-    vertical lines at the platforms' thresholds (seconds)."""
+def ecdf_chart(groups: dict, title: str, xlabel: str, marks=(30, 180), log_x: bool = True, by: str | None = None):
+    """Cumulative share of values at or below x, one line per group ({name: values}, the names ids of
+    column ``by`` when given: platform jd is drawn as 京东); ``marks`` draws vertical lines at the
+    platforms' thresholds (seconds)."""
     import numpy as np
 
     setup_style()
     fig, ax = plt.subplots()
-    for i, (name, values) in enumerate(groups.items()):
+    names = shown_labels(pd.Index(list(groups), name=by))
+    for i, (name, values) in enumerate(zip(names, groups.values())):
         data = np.sort(np.asarray(values, dtype=float))
         data = data[~np.isnan(data)]
         if log_x:
@@ -431,7 +438,7 @@ def interval_chart(table, title: str, xlabel: str = "", value: str = "diff", low
     import numpy as np
 
     setup_style()
-    data = table.dropna(subset=[value])
+    data = shown(table.dropna(subset=[value]))
     fig, ax = plt.subplots(figsize=(10, 0.45 * max(len(data), 4) + 1.5))
     y = np.arange(len(data))
     colors = [PALETTE[1] if flag and bool(f) else PALETTE[0] for f in (data[flag] if flag else [False] * len(data))]
@@ -448,8 +455,10 @@ def interval_chart(table, title: str, xlabel: str = "", value: str = "diff", low
 
 
 def trend_chart(table, title: str, ylabel: str = "", top: int | None = 6):
-    """Lines over time: one per column of ``table`` (index = week or day); the ``top`` largest columns."""
+    """Lines over time: one per column of ``table`` (index = week or day); the ``top`` largest columns,
+    ids shown by name (``columns.shown``: columns named "platform" draw jd as 京东)."""
     setup_style()
+    table = shown(table)
     if top is not None and table.shape[1] > top:
         table = table[table.sum().sort_values(ascending=False).index[:top]]
     fig, ax = plt.subplots()
