@@ -252,3 +252,34 @@ def test_texts_normalised_once_give_the_findings_of_each_step_on_its_own(sample_
                                                                         rulebook=found.rulebook, taxonomy=found.taxonomy))
     pd.testing.assert_frame_equal(found.process, process_checks(messages, hits, sessions, rulebook=found.rulebook,
                                                                     taxonomy=found.taxonomy))
+
+
+def _subsets(messages: pd.DataFrame, whole) -> dict:
+    """Parts of a loaded export that leave some finding with nothing to show."""
+    def sessions(ids):
+        return messages[messages["session_id"].isin(set(ids))].reset_index(drop=True)
+
+    judged = whole.complaint_sessions
+    quiet = judged.loc[~judged["is_complaint"] & ~judged["session_id"].isin(whole.hits["session_id"]), "session_id"].head(3)
+    untimed = sessions(quiet)
+    return {"one session": sessions(messages["session_id"].unique()[:1]),
+            "no complaint, no hit": sessions(quiet),
+            "customers only": messages[messages["role"].eq("customer")].head(5).reset_index(drop=True),
+            "agents only": messages[messages["role"].eq("agent")].head(5).reset_index(drop=True),
+            "no times": untimed.assign(ts=pd.Series(pd.NaT, index=untimed.index, dtype=messages["ts"].dtype))}
+
+
+def test_every_finding_has_the_same_columns_and_dtypes_whatever_the_messages_hold(sample_load):
+    """A finding's columns and their dtypes do not depend on what the messages hold: a shop with no
+    complaint, no hit, no agent reply or no send times gets the tables the whole export gets, empty
+    or missing where there is nothing (so parts combine, and a notebook's code runs on any of them)."""
+    whole = analyze(sample_load).compute()
+    for case, part in _subsets(sample_load.messages, whole).items():
+        found = analyze(part).compute()
+        for name in FINDINGS:
+            expected, got = getattr(whole, name), getattr(found, name)
+            if got is None:                                  # a time finding of the part without times
+                assert case == "no times" and name in TIMED_FINDINGS, (case, name)
+                continue
+            assert list(got.columns) == list(expected.columns), (case, name)
+            assert got.dtypes.astype(str).to_dict() == expected.dtypes.astype(str).to_dict(), (case, name)

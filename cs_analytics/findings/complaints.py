@@ -591,9 +591,13 @@ def _plain_findings(raw: dict[str, Matches], taxonomy: Taxonomy) -> Matches:
     return _concat(parts)
 
 
-def _empty_signals() -> pd.DataFrame:
-    frame = pd.DataFrame({c: pd.Series(dtype="object") for c in SIGNAL_COLUMNS})
-    return frame.astype({"start": "int64", "end": "int64", "seq": "int32"})
+def _empty_signals(frame: pd.DataFrame) -> pd.DataFrame:
+    """No findings, in the columns and dtypes findings have (``frame``: the messages' columns)."""
+    none = np.zeros(0, dtype=np.int64)
+    out = pd.DataFrame({c: _values_at(frame[c], none) for c in SIGNAL_COLUMNS[:6]})
+    for c in SIGNAL_COLUMNS[6:]:
+        out[c] = none if c in ("start", "end") else pd.array([], dtype=pd.StringDtype("pyarrow"))
+    return out
 
 
 def complaint_signals(messages: pd.DataFrame, taxonomy: Taxonomy | None = None,
@@ -614,14 +618,14 @@ def complaint_signals(messages: pd.DataFrame, taxonomy: Taxonomy | None = None,
                         whole=("message_id", "session_id", "platform", "shop"))
     customer_rows = np.flatnonzero(frame["role"].eq("customer").to_numpy(dtype=bool, na_value=False))
     if not len(customer_rows):
-        return _empty_signals()
+        return _empty_signals(frame)
     block = _normalized(frame, customer_rows, blocks)
     raw = _raw_findings(block, taxonomy)
     raw["clause"] = _clause_ids(block, raw, taxonomy.clause_breaks)
     raw = _by_kind(raw)
     found = _concat([_type_findings(raw, taxonomy), _escalation_findings(raw, taxonomy), _plain_findings(raw, taxonomy)])
     if not len(found["msg"]):
-        return _empty_signals()
+        return _empty_signals(frame)
     # by message, start, then family name (as a table sorted by these columns)
     family_rank = np.argsort(np.argsort(np.array(FAMILIES)))
     found = select(found, np.lexsort((family_rank[found["family"]], found["start"], found["msg"])))
@@ -645,14 +649,14 @@ def complaint_signals(messages: pd.DataFrame, taxonomy: Taxonomy | None = None,
 
 
 def _values_at(column: pd.Series, rows: np.ndarray):
-    """``column``'s values at ``rows``, with the dtype a table infers from them as plain values (text
-    becomes ``str``), as the findings always had; text and times are taken without Python objects."""
+    """``column``'s values at ``rows``: text as ``str`` (as a table infers it from plain values, as the
+    findings always had), times and other columns in their own dtype, whatever the rows hold (none
+    included); text and times are taken without Python objects."""
     taken = column.iloc[rows]
-    if isinstance(column.dtype, (pd.StringDtype, pd.DatetimeTZDtype)) and taken.notna().any():
-        return (taken.astype(pd.StringDtype("pyarrow", na_value=np.nan)) if isinstance(column.dtype, pd.StringDtype)
-                else taken).array
-    if isinstance(column.dtype, pd.DatetimeTZDtype):         # no time at all: the NaT objects, made at once
-        return np.full(len(rows), pd.NaT, dtype=object)
+    if isinstance(column.dtype, pd.StringDtype):
+        return taken.astype(pd.StringDtype("pyarrow", na_value=np.nan)).array
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        return taken.array
     return taken.to_numpy()
 
 
@@ -729,14 +733,10 @@ def _label_table(customers: pd.DataFrame, labels: _MessageLabels) -> pd.DataFram
     base = customers[["message_id", "session_id", "seq", "ts"]].reset_index(drop=True)
     base["types"] = pd.Series(labels.tuples("complaint"), dtype=object)
     base["inquiry"] = pd.Series(labels.tuples("inquiry"), dtype=object)
-    def flags(found: np.ndarray):
-        """A bool column; a list in an empty table, so that it keeps the dtype it always had."""
-        return found if len(found) else found.tolist()
-
-    base["escalation"] = flags(labels.any("escalation"))
+    base["escalation"] = labels.any("escalation")            # bool columns, in an empty table too
     base["escalation_kinds"] = pd.Series(labels.tuples("escalation"), dtype=object)
     for family in PLAIN_FAMILIES:
-        base[family] = flags(labels.any(family))
+        base[family] = labels.any(family)
     return base[["message_id", "session_id", "seq", "ts", "types", "inquiry", "escalation", "escalation_kinds",
                  "problem", "anger", "compensation"]]
 
@@ -1103,8 +1103,6 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     frame = _contiguous(messages, ["message_id", "session_id", "seq", "ts", "role", "platform", "shop", "sku", "text"],
                         whole=("message_id", "platform", "shop", "sku", "text"))
     customer_rows = np.flatnonzero(frame["role"].eq("customer").to_numpy(dtype=bool, na_value=False))
-    if not len(customer_rows):
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in SESSION_COLUMNS})
     sessions = _SessionCodes(frame, signals)
     session_of_message, session_of_signal, size = sessions.of_message, sessions.of_signal, sessions.size
     session_of_customer = session_of_message[customer_rows]
@@ -1176,9 +1174,8 @@ def classify_complaints(messages: pd.DataFrame, taxonomy: Taxonomy | None = None
     out["talkative"] = talk.talkative[at]
     out["talkative_reason"] = pd.Series(talk.reasons()[at], index=out.index, dtype=str)
     for column, source in (("primary_message_id", "message_id"), ("primary_matched", "matched")):
-        values = np.full(len(out), pd.NA, dtype=object)
-        values[has_type] = signals[source].take(evidence[has_type]).to_numpy(dtype=object)
-        out[column] = values.tolist()      # a list: its dtype is inferred as it always was (int ids stay int)
+        # typed as the signals' column whatever the sessions hold (missing where no type raised it)
+        out[column] = signals[source].array.take(np.where(has_type, evidence, -1), allow_fill=True)
     # the session's first threat: by seq, then start, then the order of the findings
     threats = np.flatnonzero(signals["family"].eq("escalation").to_numpy(dtype=bool, na_value=False))
     threats = threats[session_of_signal[threats] >= 0]

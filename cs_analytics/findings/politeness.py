@@ -103,7 +103,7 @@ def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
     else:
         data = sessions
     if not len(data.sessions):
-        return _no_checks(messages["ts"].dtype)
+        return _no_checks(messages)
     data = data.with_extra({**data.extra, "spec": spec})
     checks = run_checks(GROUP, data, spec)
     agent_rows = data.agent_rows()
@@ -122,7 +122,7 @@ def politeness_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None,
         timed = np.flatnonzero(data.ordered["ts"].notna().to_numpy())
         out["started"] = data.ordered["ts"].array.take(data.first_rows(timed)[data.judged_codes], allow_fill=True)
     else:
-        out["started"] = pd.NaT
+        out["started"] = pd.Series(pd.NaT, index=out.index, dtype=messages["ts"].dtype)
     out["day"], out["day_type"] = day.array, kind.array
     out["festive_expected"] = kind.where(kind.isin(["weekend", "holiday"])).array
     taboo, fatal = _taboo_and_fatal(data)
@@ -268,8 +268,7 @@ def _last_day(data: SessionData) -> tuple[pd.Series, pd.Series]:
     """Per judged session: the local date of the last agent message and its day type (official calendar)."""
     if "last_day" not in data.cache:
         if not data.timed:
-            missing = pd.Series(pd.NA, index=data.sessions, dtype=object)
-            data.cache["last_day"] = missing, missing
+            data.cache["last_day"] = pd.Series(pd.NA, index=data.sessions, dtype=object), _no_day_type(data)
         else:
             rows = data.agent_rows()
             timed = rows[data.ordered["ts"].notna().to_numpy()[rows]]
@@ -279,9 +278,14 @@ def _last_day(data: SessionData) -> tuple[pd.Series, pd.Series]:
             if len(days):      # the calendar is read once per distinct day
                 kind = pd.Series(pd.Series(days).map(day_type).array.take(codes, allow_fill=True), index=data.sessions)
             else:
-                kind = pd.Series(pd.NA, index=data.sessions, dtype=object)
+                kind = _no_day_type(data)
             data.cache["last_day"] = day, kind
     return data.cache["last_day"]
+
+
+def _no_day_type(data: SessionData) -> pd.Series:
+    """The day types of sessions with no agent message time: missing, typed as day types are (``str``)."""
+    return pd.Series(pd.NA, index=data.sessions, dtype="str")
 
 
 def _local_days(times) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -337,11 +341,14 @@ def no_taboo(data: SessionData) -> pd.DataFrame:
     return pd.DataFrame({"value": pd.Series(~_in_sessions(taboo, data), index=data.sessions)})
 
 
-def _no_checks(ts_dtype) -> pd.DataFrame:
-    """The checks of an export without a human agent reply: no rows, every column with its type."""
-    kinds = {"started": ts_dtype, "long_waits": "int64", "score": "float64", "honorific": "float64", "please": "float64",
-             "wait_apology": "float64", "complaint_apology": "boolean", "complaint_empathy": "boolean",
-             "festive_closing": "boolean", **{c: "bool" for c in ("greeting", "closing", "anything_else", "no_taboo", "fatal")}}
+def _no_checks(messages: pd.DataFrame) -> pd.DataFrame:
+    """The checks of an export without a human agent reply: no rows, every column with its type (the
+    messages' for the session, its context and its start)."""
+    kinds = {"started": messages["ts"].dtype, "long_waits": "int64", "score": "float64", "honorific": "float64",
+             "please": "float64", "wait_apology": "float64", "complaint_apology": "boolean", "complaint_empathy": "boolean",
+             "festive_closing": "boolean", **{c: "bool" for c in ("greeting", "closing", "anything_else", "no_taboo", "fatal")},
+             **{c: messages[c].dtype for c in ("session_id", "platform", "shop", "agent_id")},
+             **{c: "str" for c in ("day_type", "festive_expected", "taboo_rules")}}
     return pd.DataFrame({c: pd.Series(dtype=kinds.get(c, "object")) for c in CHECK_COLUMNS})
 
 

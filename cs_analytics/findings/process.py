@@ -50,7 +50,7 @@ from .complaints import classify_complaints
 from .rulebook import Rulebook, load_rulebook
 from .service_phrases import load_service_phrases, phrase_matches
 from .session_checks import (SessionData, check_entries, cut_texts, first_evidence, labels_of, neighbours_differ,
-                             run_checks, session_check, weighted_score)
+                             run_checks, session_check, weighted_score, without_evidence)
 from .violations import find_violations
 from ..base.layering import load_yaml
 
@@ -160,7 +160,7 @@ def first_reply_apology(data: SessionData) -> pd.DataFrame:
     """The first agent turn after the buyer's first complaint message apologises or empathises."""
     complaints = data.complaints if data.complaints is not None else pd.DataFrame(columns=["session_id"])
     if complaints.empty or not complaints["is_complaint"].any():
-        return pd.DataFrame({"value": pd.Series(pd.NA, index=data.sessions)})
+        return without_evidence(pd.Series(pd.NA, index=data.sessions))
     # the judged complaint sessions (the others have no agent turn to judge) and their rows in complaints
     at = data.complaint_rows()
     flagged = complaints["is_complaint"].to_numpy(dtype=bool, na_value=False)
@@ -291,7 +291,7 @@ def abuse_handled(data: SessionData) -> pd.DataFrame:
     """After the buyer's first abuse the agent used the civil script and never hit back (missing without abuse)."""
     abuse = _customer_abuse(data)
     if abuse.empty:
-        return pd.DataFrame({"value": pd.Series(pd.NA, index=data.sessions)})
+        return without_evidence(pd.Series(pd.NA, index=data.sessions))
     n = len(data.session_ids)
     start = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(start, abuse["code"].to_numpy(), abuse["pos"].to_numpy())
@@ -450,12 +450,13 @@ def process_checks(messages: pd.DataFrame, hits: pd.DataFrame | None = None, com
     checks = run_checks(GROUP, data, spec)
     context = pd.DataFrame({"platform": data.first_values("platform"), "shop": data.first_values("shop")})
     context["agent_id"] = data.owners()
+    no_primary = pd.Series(pd.NA, index=data.sessions, dtype=pd.StringDtype("pyarrow"))   # typed as complaint sessions' primary
     if len(complaints):
         context["is_complaint"] = data.is_complaint()
-        context["primary"] = data.complaint_values("primary") if "primary" in complaints else pd.NA
+        context["primary"] = data.complaint_values("primary") if "primary" in complaints else no_primary
     else:
         context["is_complaint"] = False
-        context["primary"] = pd.Series(np.nan, index=data.sessions, dtype=object)
+        context["primary"] = no_primary
     # context and checks share the sessions' index: put side by side without aligning them again
     out = pd.DataFrame({**{c: context[c].array for c in context}, **{c: checks[c].array for c in checks}},
                        index=data.sessions)

@@ -345,9 +345,9 @@ def first_evidence(frame: pd.DataFrame, value: pd.Series, data: SessionData) -> 
     """A check's result: ``value`` per judged session (``data.by_code``) and per session the first row of
     ``frame`` (rows of ``data.ordered`` with ``row``, ``code``, ``pos``; by pos, then in ``frame``'s order)
     as its evidence: the message's id and ``frame``'s ``matched``, else the text between ``start`` and ``end``."""
-    nothing = _strings(pa.nulls(len(value), pa.large_string()))
     if not len(frame):
-        return pd.DataFrame({"value": value, "message_id": nothing, "matched": nothing})
+        return without_evidence(value)
+    nothing = _strings(pa.nulls(len(value), pa.large_string()))
     codes, pos = frame["code"].to_numpy(dtype=np.int64), frame["pos"].to_numpy(dtype=np.int64)
     # per session the row of ``frame`` with the least (pos, place in frame): one pass, no sort
     n = len(frame)
@@ -374,6 +374,13 @@ def first_evidence(frame: pd.DataFrame, value: pd.Series, data: SessionData) -> 
                                                       frame["end"].to_numpy(dtype=float)[picked][cut].astype(np.int64))
     return pd.DataFrame({"value": value, "message_id": message_id,
                          "matched": _strings(pa.array(matched, type=pa.large_string(), from_pandas=True))})
+
+
+def without_evidence(value: pd.Series) -> pd.DataFrame:
+    """A check's result with ``value`` and no evidence: the evidence columns there, every one missing
+    (a check's columns do not depend on what the sessions hold)."""
+    nothing = _strings(pa.nulls(len(value), pa.large_string()))
+    return pd.DataFrame({"value": value, "message_id": nothing, "matched": nothing})
 
 
 def _strings(values: pa.Array | pa.ChunkedArray) -> pd.arrays.ArrowStringArray:

@@ -422,8 +422,12 @@ def finish_platform_metrics(counts: pd.DataFrame, recipes: str | Path | dict | N
     columns = ["recipe", "label", "platforms", *keys, "unit", "unit_label", "units", "metric", "metric_label", "value",
                "threshold_s", "version", "source"]
     names = {key: spec.get(key) or load_recipes()[key] for key in NAMED}      # a recipe dict built by hand
+    # typed whatever the recipes and rows (a mean has no threshold: missing, so thresholds are floats)
+    kinds = {"units": "int64", "value": "float64", "threshold_s": "float64",
+             **{c: "str" for c in ("recipe", "label", "platforms", "unit", "unit_label", "metric", "metric_label",
+                                   "version", "source")}}
     if counts.empty:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=columns).astype(kinds)
     order = {recipe["id"]: i for i, recipe in enumerate(spec["recipes"])}
     counts = counts.assign(_order=counts["recipe"].map(order))
     summed = (counts.groupby(["_order", *keys], dropna=False, observed=True, sort=True)
@@ -438,7 +442,7 @@ def finish_platform_metrics(counts: pd.DataFrame, recipes: str | Path | dict | N
                      "metric": recipe["metric"], "metric_label": names["metrics"][recipe["metric"]]["zh"],
                      "threshold_s": recipe.get("threshold_s"),
                      "version": spec.get("version"), "source": recipe["source"]})
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=columns).astype(kinds)
 
 
 def platform_metrics(messages: pd.DataFrame, recipes: str | Path | dict | None = None,

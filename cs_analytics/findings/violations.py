@@ -293,9 +293,11 @@ def _apply_exceptions(raw: Matches, n_rules: int) -> Matches:
     return select(hits, ~dropped)
 
 
-def _empty_hits() -> pd.DataFrame:
-    frame = pd.DataFrame({c: pd.Series(dtype="object") for c in HIT_COLUMNS})
-    return frame.astype({"start": "int64", "end": "int64", "evasion": "bool"})
+def _empty_hits(messages: pd.DataFrame, compiled: CompiledRulebook) -> pd.DataFrame:
+    """No hits, in the columns and dtypes hits have (``_hits_table`` of none)."""
+    none = np.zeros(0, dtype=np.int64)
+    return _hits_table({"rule": none, "entry": none, "start": none, "end": none, "row": none},
+                       pa.array([], type=pa.large_string()), messages, compiled)
 
 
 def _codes(values: pd.Series, index: dict[str, int], default: int) -> np.ndarray:
@@ -326,7 +328,7 @@ def find_violations(messages: pd.DataFrame, rulebook: Rulebook | None = None, *,
     compiled = compile_rulebook(rulebook, engine)
     rules = compiled.rulebook.rules
     if messages.empty or not rules:
-        return _empty_hits()
+        return _empty_hits(messages, compiled)
     role_all = _codes(messages["role"], _ROLE_INDEX, -1)
     platform_all = _codes(messages["platform"], _PLATFORM_INDEX, _PLATFORM_INDEX["other"])
     wanted = [_ROLE_INDEX[r] for r in compiled.roles]
@@ -406,7 +408,7 @@ def find_violations(messages: pd.DataFrame, rulebook: Rulebook | None = None, *,
     parts = [p for p in map(judge_block, [candidates[lo:lo + block_size] for lo in range(0, len(candidates), block_size)])
              if p is not None]
     if not parts:
-        return _empty_hits()
+        return _empty_hits(messages, compiled)
     hits = {k: np.concatenate([p[k] for p, _ in parts]) for k in parts[0][0]}
     matched = pa.concat_arrays([m for _, m in parts])
     if previous is not None and looked_back_all:
