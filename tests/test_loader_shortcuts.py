@@ -224,13 +224,15 @@ def test_sorted_codes_as_factorize(chunks):
 
 
 @pytest.mark.parametrize("values", [["a", None, "在", "😀"] * 10, [f"v{i}" for i in range(40)], [None] * 40, []])
-def test_take_in_runs_as_plain_take(values):
-    column = pd.arrays.ArrowStringArray(pa.chunked_array([pa.array(values[:7], pa.large_string()),
-                                                          pa.array(values[7:], pa.large_string())]))
+@pytest.mark.parametrize("cuts", [[], [7], [7, 20], [3, 7, 20, 21, 33]])
+def test_take_of_joined_chunks_as_arrow_take(values, cuts):
+    bounds = [0, *[c for c in cuts if c <= len(values)], len(values)]
+    chunks = [pa.array(values[a:b], pa.large_string()) for a, b in zip(bounds, bounds[1:])]
+    column = pd.arrays.ArrowStringArray(pa.chunked_array(chunks, pa.large_string()))
     positions = np.random.default_rng(0).permutation(len(values))
-    plain = _taken(column, positions, pa.array(positions, pa.int64()))
-    in_runs = _taken(column, positions, pa.array(positions, pa.int64()), in_runs=True, runs=3)
-    pd.testing.assert_series_equal(in_runs, plain)
+    plain = _taken(pd.DataFrame({"c": column}), "c", positions, pa.array(positions, pa.int64()))
+    arrow = pa.chunked_array(chunks, pa.large_string()).take(pa.array(positions, pa.int64()))
+    assert plain.array.__arrow_array__().combine_chunks().equals(arrow.combine_chunks())
     assert plain.tolist() == [values[p] if values[p] is not None else pd.NA for p in positions]
 
 

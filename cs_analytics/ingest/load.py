@@ -911,32 +911,48 @@ def _take_rows(df: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
     and Arrow's freed memory handed back after each, so the table is never held twice."""
     _release_memory()                           # what sorting and the duplicate search freed
     indices = pa.array(positions)
-    sizes = {c: df[c].array.nbytes for c in df.columns if isinstance(df[c].array, pd.arrays.ArrowStringArray)}
-    biggest = max(sizes.values(), default=0)
     taken: dict[str, pd.Series] = {}
     for column in list(df.columns):
-        taken[column] = _taken(df.pop(column).array, positions, indices, in_runs=sizes.get(column, 0) * 2 >= biggest)
+        taken[column] = _taken(df, column, positions, indices)
         _release_memory()
     return pd.DataFrame(taken, copy=False)
 
 
-def _taken(values, positions: np.ndarray, indices: pa.Array, in_runs: bool = False, runs: int = 8) -> pd.Series:
-    """One column's values at ``positions`` (text by Arrow, in one piece). ``in_runs`` (for the biggest columns, which set the
-    peak): taken in ``runs`` runs of positions, chunk by chunk, and the source dropped before the runs are
-    joined, so the column is held twice at most, not three times (Arrow's take of a chunked array first
-    joins the chunks into one copy); it costs a little more time."""
+def _taken(df: pd.DataFrame, column: str, positions: np.ndarray, indices: pa.Array) -> pd.Series:
+    """``column``, taken out of ``df``, at ``positions`` (text by Arrow, in one piece). A text column in
+    chunks is first joined into one array (``_joined_chunks``), never more than twice its size held, then
+    taken at once: Arrow's take of a chunked array joins the chunks itself, holding the chunks, the
+    joined copy and the result (three times the column)."""
+    values = df.pop(column).array
     if not isinstance(values, pd.arrays.ArrowStringArray):
         return pd.Series(values.take(positions), copy=False)
     arrow = pa.chunked_array(values.__arrow_array__())
     del values
-    if in_runs and arrow.num_chunks > 1:
-        step = max(-(-len(positions) // runs), 1)
-        pieces = [_chunk_take(arrow, positions[at:at + step]) for at in range(0, len(positions), step)]
-        del arrow
+    if arrow.num_chunks < 2:
+        return pd.Series(pd.arrays.ArrowStringArray(arrow.take(indices)), copy=False)
+    chunks = arrow.chunks
+    del arrow
+    whole = _joined_chunks(chunks)
+    return pd.Series(pd.arrays.ArrowStringArray(whole.take(indices)), copy=False)
+
+
+def _joined_chunks(chunks: list[pa.Array]) -> pa.Array:
+    """``chunks`` (a list this empties: the caller's only references to them) as one array. The first
+    half is joined and its chunks let go before the second half is joined, then the halves: at most
+    twice the data is held at any time, as while taking the joined array."""
+    if len(chunks) > 2:
+        half = len(chunks) // 2
+        first = pa.concat_arrays(chunks[:half])
+        del chunks[:half]
+        second = pa.concat_arrays(chunks)
+        chunks[:] = [first, second]
+        del first, second
         _release_memory()
-        joined = pa.concat_arrays(pieces) if pieces else pa.array([], pa.large_string())
-        return pd.Series(pd.arrays.ArrowStringArray(joined), copy=False)
-    return pd.Series(pd.arrays.ArrowStringArray(arrow.take(indices)), copy=False)
+    if len(chunks) == 1:
+        return chunks.pop()
+    whole = pa.concat_arrays(chunks)
+    chunks.clear()
+    return whole
 
 
 def _chunk_take(column: pa.ChunkedArray, positions: np.ndarray) -> pa.Array:
