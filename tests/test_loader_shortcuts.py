@@ -9,6 +9,7 @@ distinct-id check, and the U+FFFD check skipped for batches the reader saw none 
 from __future__ import annotations
 
 import functools
+import itertools
 import sys
 from pathlib import Path
 
@@ -227,7 +228,7 @@ def test_sorted_codes_as_factorize(chunks):
 @pytest.mark.parametrize("cuts", [[], [7], [7, 20], [3, 7, 20, 21, 33]])
 def test_take_of_joined_chunks_as_arrow_take(values, cuts):
     bounds = [0, *[c for c in cuts if c <= len(values)], len(values)]
-    chunks = [pa.array(values[a:b], pa.large_string()) for a, b in zip(bounds, bounds[1:])]
+    chunks = [pa.array(values[a:b], pa.large_string()) for a, b in itertools.pairwise(bounds)]
     column = pd.arrays.ArrowStringArray(pa.chunked_array(chunks, pa.large_string()))
     positions = np.random.default_rng(0).permutation(len(values))
     plain = _taken(pd.DataFrame({"c": column}), "c", positions, pa.array(positions, pa.int64()))

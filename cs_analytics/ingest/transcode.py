@@ -17,6 +17,7 @@ import codecs
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 _SAFE_CODECS = {"gb18030", "gbk", "gb2312"}
 _SEPARATOR = 0x0A          # put after each value; never in a cell parsed without quotes
@@ -59,9 +60,10 @@ def to_utf8(column: pa.Array, encoding: str) -> tuple[pa.Array, bool]:
     ends = np.flatnonzero(utf8 == _SEPARATOR)
     if len(ends) != n + 3:
         raise AssertionError("a newline inside a value given to to_utf8")
-    new_offsets = np.empty(n + 1, dtype=np.int64)
-    new_offsets[0] = 0
-    new_offsets[1:] = ends[:n] - np.arange(n)
-    body = utf8[utf8 != _SEPARATOR]
-    strings = pa.LargeStringArray.from_buffers(n, pa.py_buffer(new_offsets), pa.py_buffer(body))
-    return strings, saw_replacement
+    # each value with the newline after it, then that newline sliced off by Arrow (one copy of each value,
+    # faster than NumPy's compaction of every byte)
+    with_newline = np.empty(n + 1, dtype=np.int64)
+    with_newline[0] = 0
+    with_newline[1:] = ends[:n] + 1
+    spaced = pa.Array.from_buffers(pa.large_binary(), n, [None, pa.py_buffer(with_newline), pa.py_buffer(utf8)])
+    return pc.binary_slice(spaced, 0, -1).view(pa.large_string()), saw_replacement
