@@ -24,22 +24,60 @@ The public API:
 - ``Tokenizer`` -> jieba (or rjieba) with the domain dictionary and stopwords, for term counts and word clouds
 """
 from .base import config
-from .base.schema import MessagesError, as_messages
-from .findings.analyze import Findings
-from .findings.run import analyze
-from .findings.process import process_checks
-from .findings.sessions import session_owner
-from .findings.complaints import TaxonomyError, check_complaint, classify_complaints, complaint_signals, label_messages, load_taxonomy
-from .ingest.filters import filter_messages
-from .findings.violations import check_text, find_violations
-from .ingest.load import LoadError, LoadReport, LoadResult, load_logs
-from .ingest.sample import generate_sample, write_sample
-from .ingest.profiles import ProfileError, available_profiles, load_profile
-from .findings.rulebook import RulebookError, load_rulebook
-from .tables.terms import Tokenizer
-from .base.timeparse import NoTimestampsError, has_times, require_times
-from .findings.timing import platform_metrics, reply_rounds
-from .findings.politeness import politeness_checks
+
+# each public name and the module that defines it: imported when first used, so that loading an export
+# (``from cs_analytics import load_logs``) does not wait for the analysis modules, and the reverse
+_PUBLIC = {
+    "MessagesError": ".base.schema",
+    "as_messages": ".base.schema",
+    "Findings": ".findings.analyze",
+    "analyze": ".findings.run",
+    "process_checks": ".findings.process",
+    "session_owner": ".findings.sessions",
+    "TaxonomyError": ".findings.complaints",
+    "check_complaint": ".findings.complaints",
+    "classify_complaints": ".findings.complaints",
+    "complaint_signals": ".findings.complaints",
+    "label_messages": ".findings.complaints",
+    "load_taxonomy": ".findings.complaints",
+    "filter_messages": ".ingest.filters",
+    "check_text": ".findings.violations",
+    "find_violations": ".findings.violations",
+    "LoadError": ".ingest.load",
+    "LoadReport": ".ingest.load",
+    "LoadResult": ".ingest.load",
+    "load_logs": ".ingest.load",
+    "generate_sample": ".ingest.sample",
+    "write_sample": ".ingest.sample",
+    "ProfileError": ".ingest.profiles",
+    "available_profiles": ".ingest.profiles",
+    "load_profile": ".ingest.profiles",
+    "RulebookError": ".findings.rulebook",
+    "load_rulebook": ".findings.rulebook",
+    "Tokenizer": ".tables.terms",
+    "NoTimestampsError": ".base.timeparse",
+    "has_times": ".base.timeparse",
+    "require_times": ".base.timeparse",
+    "platform_metrics": ".findings.timing",
+    "reply_rounds": ".findings.timing",
+    "politeness_checks": ".findings.politeness",
+}
+
+
+def __getattr__(name: str):
+    """A public name, imported from its module when first asked for (PEP 562)."""
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'cs_analytics' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(_PUBLIC[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_PUBLIC})
+
 
 __version__ = config.VERSION
 
