@@ -14,6 +14,7 @@ keeps the blocks of one table's texts so that steps scanning the same messages n
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -142,9 +143,11 @@ class NormalizedBlock:
 
     def _split(self, starts: np.ndarray, ends: np.ndarray):
         message = np.searchsorted(self.starts, starts, side="right") - 1
-        start = starts - self.starts[message]
-        end = ends - self.starts[message]
+        at = self.starts[message]
+        start, end = starts - at, ends - at
         inside = end <= self.lengths[message]
+        if inside.all():
+            return message, start, end, inside
         return message[inside], start[inside], end[inside], inside
 
     def locate_compact(self, starts, ends):
@@ -153,9 +156,14 @@ class NormalizedBlock:
         ends = np.asarray(ends, dtype=np.int64)
         if not len(starts):
             return starts, starts, starts, np.zeros(0, dtype=bool)
-        first = self._units_to_str(self._compact_to_units(starts))
-        last = self._units_to_str(self._compact_to_units(ends - 1))
-        return self._split(first, last + 1)
+        # a span's last unit is as far from its first in UTF-16 as in the compact view unless a removed
+        # separator lies between them (then it is looked up as the first was)
+        removed_before = np.searchsorted(self._removed_shift, starts, side="right")
+        next_removed = np.append(self._removed_shift, np.iinfo(np.int64).max)[removed_before]
+        last = ends - 1 + removed_before
+        spread = np.flatnonzero(next_removed < ends)
+        last[spread] = self._compact_to_units(ends[spread] - 1)
+        return self._split(self._units_to_str(starts + removed_before), self._units_to_str(last) + 1)
 
     def regex_spans(self, pattern, messages: np.ndarray | None = None, reach: int | None = None) -> np.ndarray:
         """Every match of ``pattern`` in the folded view, each within one message (``spans_within``); only
@@ -252,7 +260,7 @@ def spans_within(pattern, text: str, starts: np.ndarray, lengths: np.ndarray,
         endpos = len(text) if stop is None or reach is None else min(len(text), stop + reach)
         before = len(scanned)
         if stop is None:
-            scanned.extend(m.span() for m in pattern.finditer(text, pos))
+            scanned.extend(map(re.Match.span, pattern.finditer(text, pos)))
         else:
             for m in pattern.finditer(text, pos, endpos):
                 if m.start() >= stop:
