@@ -14,6 +14,7 @@ keeps the blocks of one table's texts so that steps scanning the same messages n
 """
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -86,7 +87,7 @@ def _to_units(text: str) -> np.ndarray:
 
 
 def _from_units(units: np.ndarray) -> str:
-    return units.tobytes().decode("utf-16-le", "surrogatepass")
+    return codecs.utf_16_le_decode(units, "surrogatepass", True)[0]     # read in place, no copy of the bytes
 
 
 def fold(text: str) -> str:
@@ -179,7 +180,7 @@ class NormalizedBlock:
         """The folded texts of ``messages`` run together (no Python call per message)."""
         lengths = self.lengths[messages]
         points = self.folded_code_points[np.repeat(self.starts[messages], lengths) + ranges(lengths)]
-        return points.tobytes().decode("utf-32-le", "surrogatepass")
+        return codecs.utf_32_le_decode(points, "surrogatepass", True)[0]
 
     @cached_property
     def folded_texts(self):
@@ -373,7 +374,7 @@ def code_point_runs(points: np.ndarray, first: np.ndarray, lengths: np.ndarray, 
     picked = points[np.repeat(first, lengths) + ranges(lengths)]
     width = 1 + (picked >= 0x80).astype(np.int64) + (picked >= 0x800) + (picked >= 0x10000)   # UTF-8 bytes
     offsets = np.r_[0, np.cumsum(width)][np.r_[0, np.cumsum(lengths)]].astype(np.int64)
-    data = picked.tobytes().decode("utf-32-le").encode("utf-8")
+    data = codecs.utf_32_le_decode(picked, "strict", True)[0].encode("utf-8")
     nulls = None if valid is None or valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
     return pa.LargeStringArray.from_buffers(len(lengths), pa.py_buffer(offsets), pa.py_buffer(data), nulls,
                                             0 if nulls is None else int((~valid).sum()))
@@ -393,8 +394,8 @@ def joined_texts(texts) -> tuple[str, np.ndarray]:
     lengths = pc.utf8_length(texts).to_numpy(zero_copy_only=False).astype(np.int64)
     offsets = np.frombuffer(texts.buffers()[1], dtype=np.int64)[texts.offset:texts.offset + len(texts) + 1]
     data = texts.buffers()[2]
-    joined = b"" if data is None else memoryview(data)[int(offsets[0]):int(offsets[-1])].tobytes()
-    return joined.decode("utf-8"), lengths
+    joined = "" if data is None else str(memoryview(data)[int(offsets[0]):int(offsets[-1])], "utf-8")   # no copy
+    return joined, lengths
 
 
 def normalize_block(texts) -> NormalizedBlock:
