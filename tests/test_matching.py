@@ -186,6 +186,27 @@ def test_block_spans_map_back(texts):
             assert fold(texts[m][s:e])[-1] == compact[p] or fold(texts[m][s:e]) == compact[p]
 
 
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("您好亲，。 *-😊𠀀Ａa不行微信支付宝")), max_size=12), max_size=8))
+def test_locate_compact_spans_as_their_first_and_last_characters(texts):
+    """A compact span maps to its first character's start and its last character's end (separators and
+    surrogate pairs inside it or not); a span across messages is dropped."""
+    import numpy as np
+
+    block = normalize_block(texts)
+    n = len(block.compact_utf16) // 2
+    if not n:
+        return
+    one = np.arange(n)
+    msg1, start1, end1, _ = block.locate_compact(one, one + 1)
+    first, last = (a.ravel() for a in np.triu_indices(n))        # every span [first, last + 1)
+    msg, start, end, kept = block.locate_compact(first, last + 1)
+    same = msg1[first] == msg1[last]
+    assert np.array_equal(kept, same)
+    assert np.array_equal(msg, msg1[first][same])
+    assert np.array_equal(start, start1[first][same]) and np.array_equal(end, end1[last][same])
+
 # ------------------------------------------------------------------------------------- CLI ---
 def test_cli_check_prints_hits_and_suggestions(capsys):
     assert cli_main(["check", "亲，这个宝贝绝对是全网最低价，加我V-信", "--platform", "pdd"]) == 0

@@ -14,6 +14,8 @@ keeps the blocks of one table's texts so that steps scanning the same messages n
 """
 from __future__ import annotations
 
+import codecs
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -85,7 +87,7 @@ def _to_units(text: str) -> np.ndarray:
 
 
 def _from_units(units: np.ndarray) -> str:
-    return units.tobytes().decode("utf-16-le", "surrogatepass")
+    return codecs.utf_16_le_decode(units, "surrogatepass", True)[0]     # read in place, no copy of the bytes
 
 
 def fold(text: str) -> str:
@@ -142,9 +144,11 @@ class NormalizedBlock:
 
     def _split(self, starts: np.ndarray, ends: np.ndarray):
         message = np.searchsorted(self.starts, starts, side="right") - 1
-        start = starts - self.starts[message]
-        end = ends - self.starts[message]
+        at = self.starts[message]
+        start, end = starts - at, ends - at
         inside = end <= self.lengths[message]
+        if inside.all():
+            return message, start, end, inside
         return message[inside], start[inside], end[inside], inside
 
     def locate_compact(self, starts, ends):
@@ -153,9 +157,14 @@ class NormalizedBlock:
         ends = np.asarray(ends, dtype=np.int64)
         if not len(starts):
             return starts, starts, starts, np.zeros(0, dtype=bool)
-        first = self._units_to_str(self._compact_to_units(starts))
-        last = self._units_to_str(self._compact_to_units(ends - 1))
-        return self._split(first, last + 1)
+        # a span's last unit is as far from its first in UTF-16 as in the compact view unless a removed
+        # separator lies between them (then it is looked up as the first was)
+        removed_before = np.searchsorted(self._removed_shift, starts, side="right")
+        next_removed = np.append(self._removed_shift, np.iinfo(np.int64).max)[removed_before]
+        last = ends - 1 + removed_before
+        spread = np.flatnonzero(next_removed < ends)
+        last[spread] = self._compact_to_units(ends[spread] - 1)
+        return self._split(self._units_to_str(starts + removed_before), self._units_to_str(last) + 1)
 
     def regex_spans(self, pattern, messages: np.ndarray | None = None, reach: int | None = None) -> np.ndarray:
         """Every match of ``pattern`` in the folded view, each within one message (``spans_within``); only
@@ -171,7 +180,7 @@ class NormalizedBlock:
         """The folded texts of ``messages`` run together (no Python call per message)."""
         lengths = self.lengths[messages]
         points = self.folded_code_points[np.repeat(self.starts[messages], lengths) + ranges(lengths)]
-        return points.tobytes().decode("utf-32-le", "surrogatepass")
+        return codecs.utf_32_le_decode(points, "surrogatepass", True)[0]
 
     @cached_property
     def folded_texts(self):
@@ -252,7 +261,7 @@ def spans_within(pattern, text: str, starts: np.ndarray, lengths: np.ndarray,
         endpos = len(text) if stop is None or reach is None else min(len(text), stop + reach)
         before = len(scanned)
         if stop is None:
-            scanned.extend(m.span() for m in pattern.finditer(text, pos))
+            scanned.extend(map(re.Match.span, pattern.finditer(text, pos)))
         else:
             for m in pattern.finditer(text, pos, endpos):
                 if m.start() >= stop:
@@ -365,7 +374,7 @@ def code_point_runs(points: np.ndarray, first: np.ndarray, lengths: np.ndarray, 
     picked = points[np.repeat(first, lengths) + ranges(lengths)]
     width = 1 + (picked >= 0x80).astype(np.int64) + (picked >= 0x800) + (picked >= 0x10000)   # UTF-8 bytes
     offsets = np.r_[0, np.cumsum(width)][np.r_[0, np.cumsum(lengths)]].astype(np.int64)
-    data = picked.tobytes().decode("utf-32-le").encode("utf-8")
+    data = codecs.utf_32_le_decode(picked, "strict", True)[0].encode("utf-8")
     nulls = None if valid is None or valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
     return pa.LargeStringArray.from_buffers(len(lengths), pa.py_buffer(offsets), pa.py_buffer(data), nulls,
                                             0 if nulls is None else int((~valid).sum()))
@@ -385,8 +394,8 @@ def joined_texts(texts) -> tuple[str, np.ndarray]:
     lengths = pc.utf8_length(texts).to_numpy(zero_copy_only=False).astype(np.int64)
     offsets = np.frombuffer(texts.buffers()[1], dtype=np.int64)[texts.offset:texts.offset + len(texts) + 1]
     data = texts.buffers()[2]
-    joined = b"" if data is None else memoryview(data)[int(offsets[0]):int(offsets[-1])].tobytes()
-    return joined.decode("utf-8"), lengths
+    joined = "" if data is None else str(memoryview(data)[int(offsets[0]):int(offsets[-1])], "utf-8")   # no copy
+    return joined, lengths
 
 
 def normalize_block(texts) -> NormalizedBlock:

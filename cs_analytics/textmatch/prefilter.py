@@ -405,12 +405,11 @@ def has_lookarounds(pattern: str) -> bool:
 
 def candidate_spans(block, pattern: re.Pattern, messages: np.ndarray | None, sparse_below: float = 0.25) -> np.ndarray:
     """``block.regex_spans(pattern)`` when only ``messages`` (ascending) can hold a match (None: any can):
-    Python scans just their runs when they are fewer than ``sparse_below`` of the block, each as far as
-    the pattern can look past a match's start (``match_reach``), or, for a pattern that looks at
-    nothing beyond its match (``has_lookarounds``), to the run's end. Else it scans the whole block."""
+    Python scans just their runs when they are fewer than ``sparse_below`` of the block: a pattern that
+    looks at nothing beyond its match (``has_lookarounds``) to the run's end (so a match cannot run on
+    into the next message there, and needs no second look), another as far as it can look past a
+    match's start (``match_reach``). Else it scans the whole block."""
     if messages is None or len(messages) >= sparse_below * len(block):
         return block.regex_spans(pattern)
-    reach = match_reach(pattern.pattern)
-    if reach is None and not has_lookarounds(pattern.pattern):
-        reach = 0
+    reach = match_reach(pattern.pattern) if has_lookarounds(pattern.pattern) else 0
     return block.regex_spans(pattern) if reach is None else block.regex_spans(pattern, messages, reach)
