@@ -38,6 +38,9 @@ RECIPE_FIELDS = {"id", "label", "platforms", "unit", "metric", "threshold_s", "w
 UNITS = ("round", "first_round", "buyer_day")
 METRICS = ("share_within", "mean_response_s", "valid_share")
 NAMED = {"units": UNITS, "metrics": METRICS}          # each named in the recipe file (zh, en)
+# the messages' columns that reply rounds and joined sessions are computed from (role and text: the
+# columns every messages table has)
+ROUND_INPUTS = ("message_id", "session_id", "seq", "ts", "role", "text", "agent_id", "customer_id", "shop", "platform")
 
 
 class RecipeError(ValueError):
@@ -297,7 +300,8 @@ def merge_sessions(messages: pd.DataFrame, gap_s: float) -> pd.DataFrame:
     within ``gap_s`` seconds of the previous one's last message continues it (JD's 10-minute rule).
     Without customer ids nothing is merged."""
     messages = as_messages(messages)
-    timed = messages[messages["ts"].notna()]
+    has_time = messages["ts"].notna()
+    timed = messages if has_time.all() else messages[has_time]
     if timed.empty or timed["customer_id"].isna().all():
         return messages
     group = timed.groupby("session_id", sort=False)
@@ -347,7 +351,7 @@ class _RecipeRounds:
                 rounds = self.rounds[self.rounds["platform"].isin(recipe["platforms"]).to_numpy(dtype=bool, na_value=False)]
                 self.known[key] = (None, rounds)
             else:
-                subset = self.messages[chosen]
+                subset = self.messages[[c for c in ROUND_INPUTS if c in self.messages]][chosen]
                 if gap:
                     subset = merge_sessions(subset, float(gap))
                 rounds = reply_rounds(subset, count_bots=bots, kinds=message_kinds(self.messages, chosen)) if len(subset) else \
