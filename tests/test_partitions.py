@@ -311,6 +311,27 @@ def test_platform_metric_counts_add_up_exactly(sample_load):
                                       check_exact=False, rtol=1e-12)
 
 
+def test_arrow_allocates_from_the_c_heap_while_parts_are_computed_and_the_pool_comes_back(sample_load, monkeypatch):
+    import pyarrow as pa
+
+    from cs_analytics.findings import partitions
+
+    before = pa.default_memory_pool().backend_name
+    seen = []
+    run_part = partitions._run_part
+    monkeypatch.setattr(partitions, "_run_part", lambda index: seen.append(pa.default_memory_pool().backend_name)
+                        or run_part(index))
+    messages = sample_load.messages.iloc[:3000].reset_index(drop=True)
+    if fork_available():
+        compute_in_processes(analyze(messages, workers=2), 2, ["owners"])
+        assert seen == ["system"]
+    assert pa.default_memory_pool().backend_name == before
+    with pytest.raises(RuntimeError):
+        with partitions.arrow_from_c_heap():
+            raise RuntimeError("a part failed")
+    assert pa.default_memory_pool().backend_name == before
+
+
 def test_workers_setting():
     assert resolve_workers("auto", 1_000) == 1
     assert resolve_workers(1, 10_000_000) == 1
