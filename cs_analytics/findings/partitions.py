@@ -74,6 +74,8 @@ METRICS_SHARE = 0.16
 # the messages analysed in this process before forking more workers than there are cores, so that
 # every worker inherits the compiled rulebook, taxonomy and phrase lists instead of compiling its own
 WARM_UP_MESSAGES = 2_000
+# glibc's mallopt parameters (malloc.h)
+M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3
 
 
 def part_findings(findings, names=None, rows: np.ndarray | None = None) -> dict:
@@ -228,6 +230,7 @@ def _write_part(index: int) -> dict:
     (table, and its positions when the part has them) per finding, dates as codes
     (``compact_pickle``). Returns the files (None for a time-based finding of an export without
     times) and the platform metric counts."""
+    _keep_freed_memory()
     found = _run_part(index)
     positions = found.get(POSITIONS, {})
     files = {}
@@ -241,6 +244,21 @@ def _write_part(index: int) -> dict:
         with open(files[name], "wb") as file:
             compact_pickle.dump((table, positions.get(name)), file)
     return {"index": index, "files": files, METRIC_COUNTS: found.get(METRIC_COUNTS)}
+
+
+def _keep_freed_memory() -> None:
+    """In a worker process (it ends with its part): glibc's malloc keeps the memory freed for the next
+    allocations instead of giving it back to the system and faulting it in again (a fixed threshold for
+    allocations of their own mapping, the largest glibc allows, and for trimming the heap). Only where
+    the C library is glibc."""
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return
+    for option, value in ((M_MMAP_THRESHOLD, 32 << 20), (M_TRIM_THRESHOLD, 1 << 30), (M_TOP_PAD, 64 << 20)):
+        mallopt(option, value)
 
 
 class WrittenParts:
