@@ -10,7 +10,8 @@ Each run is a fresh process: ``analyze(messages, workers=2).compute()`` and then
 less noisy than the wall time on a busy machine). The timeline (of the median two-process run) says
 when this process and the forked worker start and end their parts, how long the worker takes to
 write its tables, how long this process waits for it, and what is left after both (combining the
-parts, the platform metrics). ``--before`` runs another checkout (``git worktree add /tmp/old
+parts, the platform metrics), each with its CPU time (on a busy machine the wall times stretch, the
+CPU times much less). ``--before`` runs another checkout (``git worktree add /tmp/old
 <commit>``) in the same alternation. Data as bench_pipeline.py (generated, or the real corpus
 repeated), or ``--file``. The machines are noisy: medians and ratios.
 """
