@@ -332,6 +332,28 @@ def test_arrow_allocates_from_the_c_heap_while_parts_are_computed_and_the_pool_c
     assert pa.default_memory_pool().backend_name == before
 
 
+def test_objects_are_frozen_for_the_fork_and_let_go_after_unless_frozen_already():
+    import gc
+
+    from cs_analytics.findings import partitions
+
+    assert gc.get_freeze_count() == 0
+    with partitions.gc_frozen():
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(RuntimeError), partitions.gc_frozen():
+        raise RuntimeError("a part failed")
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with partitions.gc_frozen():
+            pass
+        assert gc.get_freeze_count() == frozen            # someone else's freeze is kept
+    finally:
+        gc.unfreeze()
+
+
 def test_workers_setting():
     assert resolve_workers("auto", 1_000) == 1
     assert resolve_workers(1, 10_000_000) == 1
