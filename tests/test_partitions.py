@@ -262,7 +262,12 @@ def _metrics_of_runs(messages: pd.DataFrame, shares, recipes: dict, by=None) -> 
     """The platform metrics as the runs path computes them: each run's units of the recipes judged within
     sessions, laid end to end, and the recipes that join a buyer's sessions on the whole table."""
     from cs_analytics.base.timeparse import has_times
-    from cs_analytics.findings.timing import concat_units, count_units, platform_metric_units, reply_rounds
+    from cs_analytics.findings.timing import (
+        concat_units,
+        count_units,
+        platform_metric_units,
+        reply_rounds,
+    )
 
     parts = []
     for run in session_runs(messages, shares):
@@ -326,9 +331,8 @@ def test_arrow_allocates_from_the_c_heap_while_parts_are_computed_and_the_pool_c
         compute_in_processes(analyze(messages, workers=2), 2, ["owners"])
         assert seen == ["system"]
     assert pa.default_memory_pool().backend_name == before
-    with pytest.raises(RuntimeError):
-        with partitions.arrow_from_c_heap():
-            raise RuntimeError("a part failed")
+    with pytest.raises(RuntimeError), partitions.arrow_from_c_heap():
+        raise RuntimeError("a part failed")
     assert pa.default_memory_pool().backend_name == before
 
 

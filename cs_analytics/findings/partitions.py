@@ -51,8 +51,14 @@ import pandas as pd
 from ..base import compact_pickle
 from ..base.arrays import arrow_strings
 from ..ingest.dataset import partition_of
-from .timing import (concat_units, count_units, finish_platform_metrics, merges_buyers, platform_metric_counts,
-                     platform_metric_units)
+from .timing import (
+    concat_units,
+    count_units,
+    finish_platform_metrics,
+    merges_buyers,
+    platform_metric_counts,
+    platform_metric_units,
+)
 
 # the findings computed per part; platform_metrics is combined from METRIC_COUNTS
 PART_FINDINGS = ("hits", "complaint_signals", "message_labels", "complaint_sessions", "owners", "reply_rounds",
