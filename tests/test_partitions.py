@@ -161,13 +161,19 @@ def test_session_order_and_starts_agree_with_pandas(dtype):
     assert list(session_starts(pd.Series([9, 10, 10]))) == [0, 1]
 
 
-def test_first_share_leaves_room_for_the_metrics():
-    from cs_analytics.findings.partitions import METRICS_SHARE
+def test_first_share_leaves_room_for_the_metrics(sample_load):
+    from cs_analytics.findings.partitions import METRICS_SHARE, merging_share
+    from cs_analytics.findings.timing import load_recipes
 
-    assert first_share(2, metrics=False) == 0.5
-    assert 0.45 < first_share(2, metrics=True) < 0.5
-    first = first_share(3, metrics=True)
-    assert first + METRICS_SHARE == pytest.approx((1 - first) / 2)      # this process: its part and the metrics
+    assert first_share(2) == 0.5
+    assert first_share(2, 0.04) == pytest.approx(0.48)
+    first = first_share(3, 0.04)
+    assert first + 0.04 == pytest.approx((1 - first) / 2)      # this process: its part and the metrics
+    messages, recipes = sample_load.messages, load_recipes()
+    jd = (messages["platform"] == "jd").mean()                  # the platform whose recipes join sessions
+    assert merging_share(messages, recipes) == pytest.approx(METRICS_SHARE * jd)
+    assert merging_share(messages[messages["platform"] != "jd"], recipes) == 0.0
+    assert merging_share(messages.iloc[:0], recipes) == 0.0
 
 
 @pytest.mark.skipif(not fork_available(), reason="worker processes start by fork (Linux only)")
@@ -185,9 +191,9 @@ def test_worker_processes_give_the_single_process_findings(sample_load):
     whole = analyze(sample_load.messages, workers=1)
     parallel = analyze(sample_load.messages, workers=2)
     results = tables(compute_in_processes(parallel, 2))
-    # runs of sessions do not hold whole buyers: Findings computes the platform metrics itself
-    assert "platform_metrics" not in results
-    assert_same_findings(whole, results, [name for name in FINDINGS if name != "platform_metrics"])
+    # runs of sessions do not hold whole buyers: their metric units are combined with the joined sessions'
+    pd.testing.assert_frame_equal(results["platform_metrics"], whole.platform_metrics)
+    assert_same_findings(whole, results)
     parallel.compute()
     assert set(parallel.computed()) == set(FINDINGS)
     assert_same_findings(whole, {name: getattr(parallel, name) for name in FINDINGS})
@@ -252,6 +258,55 @@ def test_runs_of_sessions_with_only_some_findings(sample_load):
         pd.testing.assert_frame_equal(getattr(both, name), getattr(whole, name), obj=name)
 
 
+def _metrics_of_runs(messages: pd.DataFrame, shares, recipes: dict, by=None) -> pd.DataFrame:
+    """The platform metrics as the runs path computes them: each run's units of the recipes judged within
+    sessions, laid end to end, and the recipes that join a buyer's sessions on the whole table."""
+    from cs_analytics.base.timeparse import has_times
+    from cs_analytics.findings.timing import (
+        concat_units,
+        count_units,
+        platform_metric_units,
+        reply_rounds,
+    )
+
+    parts = []
+    for run in session_runs(messages, shares):
+        part = messages.iloc[run].reset_index(drop=True)
+        if has_times(part):
+            parts.append(platform_metric_units(part, recipes, by=by, rounds=reply_rounds(part), merging=False))
+    units = {**concat_units(parts), **platform_metric_units(messages, recipes, by=by, merging=True)}
+    return finish_platform_metrics(count_units(units, recipes, by=by), recipes, by=by)
+
+
+def test_metric_units_of_runs_of_sessions_give_the_whole_tables_metrics(sample_load):
+    """Exactly (no tolerance), with fractional seconds (a mean's float sum in the same order), a recipe
+    counting bots, a mean without joined sessions, a session of two platforms (so only some runs take
+    their rounds from the whole rounds), runs without times, an empty run, and groups."""
+    import copy
+
+    from cs_analytics.findings.timing import load_recipes, reply_rounds
+
+    recipes = copy.deepcopy(load_recipes())
+    unmerged = copy.deepcopy(next(r for r in recipes["recipes"] if r["id"] == "jd_mean_response"))
+    unmerged.update(id="jd_mean_unmerged", platforms=["jd", "taobao"], count_bots=True)
+    del unmerged["session_merge_gap_s"], unmerged["window"]
+    recipes["recipes"].append(unmerged)
+    messages = sample_load.messages
+    rng = np.random.default_rng(7)
+    fractional = messages.assign(ts=messages["ts"] + pd.to_timedelta(rng.integers(0, 1000, len(messages)), unit="ms"))
+    mixed = fractional.copy()
+    mixed.loc[mixed.index[-3], "platform"] = "pdd" if mixed["platform"].iloc[-3] != "pdd" else "jd"
+    untimed = fractional.assign(ts=fractional["ts"].where(np.arange(len(messages)) > len(messages) // 3))
+    cases = {"fractional": fractional, "mixed platforms": mixed, "partly untimed": untimed,
+             "one session": messages[messages["session_id"] == messages["session_id"].iloc[0]].reset_index(drop=True)}
+    for label, table in cases.items():
+        for shares in ([0.5, 0.5], [0.2, 0.3, 0.5], [0.0, 1.0], [0.3, 0.0, 0.7]):
+            for by in (None, "shop", ["platform", "agent_id"]):
+                expected = platform_metrics(table, recipes, by=by, rounds=reply_rounds(table))
+                pd.testing.assert_frame_equal(_metrics_of_runs(table, shares, recipes, by), expected,
+                                              obj=f"{label} {shares} {by}")
+
+
 def test_platform_metric_counts_add_up_exactly(sample_load):
     messages = sample_load.messages
     for by in (None, "shop", ["platform", "agent_id"]):
@@ -259,6 +314,48 @@ def test_platform_metric_counts_add_up_exactly(sample_load):
         counts = pd.concat([platform_metric_counts(messages[part == i], by=by) for i in range(3)], ignore_index=True)
         pd.testing.assert_frame_equal(finish_platform_metrics(counts, by=by), platform_metrics(messages, by=by),
                                       check_exact=False, rtol=1e-12)
+
+
+def test_arrow_allocates_from_the_c_heap_while_parts_are_computed_and_the_pool_comes_back(sample_load, monkeypatch):
+    import pyarrow as pa
+
+    from cs_analytics.findings import partitions
+
+    before = pa.default_memory_pool().backend_name
+    seen = []
+    run_part = partitions._run_part
+    monkeypatch.setattr(partitions, "_run_part", lambda index: seen.append(pa.default_memory_pool().backend_name)
+                        or run_part(index))
+    messages = sample_load.messages.iloc[:3000].reset_index(drop=True)
+    if fork_available():
+        compute_in_processes(analyze(messages, workers=2), 2, ["owners"])
+        assert seen == ["system"]
+    assert pa.default_memory_pool().backend_name == before
+    with pytest.raises(RuntimeError), partitions.arrow_from_c_heap():
+        raise RuntimeError("a part failed")
+    assert pa.default_memory_pool().backend_name == before
+
+
+def test_objects_are_frozen_for_the_fork_and_let_go_after_unless_frozen_already():
+    import gc
+
+    from cs_analytics.findings import partitions
+
+    assert gc.get_freeze_count() == 0
+    with partitions.gc_frozen():
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(RuntimeError), partitions.gc_frozen():
+        raise RuntimeError("a part failed")
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with partitions.gc_frozen():
+            pass
+        assert gc.get_freeze_count() == frozen            # someone else's freeze is kept
+    finally:
+        gc.unfreeze()
 
 
 def test_workers_setting():

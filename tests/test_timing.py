@@ -130,6 +130,37 @@ def test_jd_excludes_night_sessions_and_merges_a_return_within_ten_minutes():
     assert merged.loc[merged["message_id"] == "j3-1", "session_id"].item() == "j3"
 
 
+def test_merging_with_untimed_messages_and_a_recipes_rounds_from_its_columns_alone():
+    """A message without a time goes with its session; the rounds a recipe computes from the columns
+    rounds need (``ROUND_INPUTS``) are those of the whole messages."""
+    first = chat((D + "10:00:00", "customer", "在吗"), (D + "10:00:20", "agent", "在"), sid="j1", platform="jd", buyer="b")
+    back = chat((D + "10:05:00", "customer", "还有个问题"), (D + "10:06:00", "agent", "您说"), sid="j2",
+                platform="jd", buyer="b")
+    frame = pd.concat([first, back], ignore_index=True).assign(sku="S1", order_id="O1")
+    untimed = frame.assign(ts=frame["ts"].where(frame["message_id"] != "j2-2"))
+    merged = tm.merge_sessions(untimed, 600)
+    assert list(merged["session_id"]) == ["j1"] * 4
+    for table in (frame, untimed):
+        whole = tm.reply_rounds(tm.merge_sessions(table, 600))
+        narrow = tm.reply_rounds(tm.merge_sessions(table[list(tm.ROUND_INPUTS)], 600))
+        pd.testing.assert_frame_equal(narrow, whole)
+
+
+def test_message_kinds_of_some_rows_with_and_without_the_whole_tables():
+    from cs_analytics.findings.sessions import message_kinds
+
+    messages = pd.concat([chat((D + "10:00:00", "customer", "在吗"), (D + "10:00:05", "bot", "您好"),
+                               (D + "10:00:20", "agent", "在"), sid=f"s{i}") for i in range(3)], ignore_index=True)
+    rows = (messages["session_id"] != "s1").to_numpy()
+    expected = message_kinds(messages.copy())[rows]
+    other = messages.assign(text=messages["text"] + "。")       # other arrays: this table's kinds are not kept
+    assert (message_kinds(messages, rows) == expected).all()
+    assert (message_kinds(messages, rows) == message_kinds(messages)[rows]).all()         # kept now
+    assert (message_kinds(messages, rows[:0].nonzero()[0]) == expected[:0]).all()
+    message_kinds(other)
+    assert (message_kinds(messages, rows.nonzero()[0]) == expected).all()
+
+
 def test_pdd_valid_reply_judges_each_buyer_day():
     good = chat((D + "10:00:00", "customer", "在吗"), (D + "10:30:00", "agent", "在"), sid="p1", platform="pdd", buyer="b1")
     late = chat((D + "10:00:00", "customer", "在吗"), (D + "10:01:00", "agent", "在"), (D + "12:00:00", "customer", "发货了吗"),

@@ -12,9 +12,12 @@ Two ways to cut the messages:
 - **Runs of consecutive sessions** (``session_runs``), when every process takes one part (up to
   ``PART_MESSAGES`` messages a process). The messages come in session order (``sessions_in_order``),
   so the parts are slices of the table (no copy) and their tables laid end to end are the whole
-  table's, row for row: nothing to reorder. The platform metrics are then computed in this process
-  from the combined reply rounds, as one process would, so this process takes a little less of the
-  messages (``first_share``).
+  table's, row for row: nothing to reorder. The platform metrics need whole buyers only to join a
+  buyer's sessions (JD, ``timing.merges_buyers``): each run gives the units the other recipes judge
+  (``timing.platform_metric_units``, one row per round or buyer-day round), which laid end to end are
+  the whole table's, and this process computes the joining recipes' units from the whole table while
+  the workers finish (so it takes a little less of the messages: ``first_share``). Buyer-days are
+  grouped and everything counted once, after all parts, as one process counts them.
 - **Parts of whole sessions and buyers** (``ingest.dataset.partition_of``: a hash of the shop and the
   buyer id of each session, the session id where the buyer is unknown, with pandas' fixed-key SipHash,
   the same number on every machine and in every run), for more parts than processes and for Dask.
@@ -37,6 +40,7 @@ import sys
 import tempfile
 import weakref
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from functools import partial
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
@@ -47,25 +51,37 @@ import pandas as pd
 from ..base import compact_pickle
 from ..base.arrays import arrow_strings
 from ..ingest.dataset import partition_of
-from .timing import finish_platform_metrics, platform_metric_counts, platform_metrics
+from .timing import (
+    concat_units,
+    count_units,
+    finish_platform_metrics,
+    merges_buyers,
+    platform_metric_counts,
+    platform_metric_units,
+)
 
 # the findings computed per part; platform_metrics is combined from METRIC_COUNTS
 PART_FINDINGS = ("hits", "complaint_signals", "message_labels", "complaint_sessions", "owners", "reply_rounds",
                  "session_times", "long_waits", "politeness", "process")
 MESSAGE_FINDINGS = ("hits", "complaint_signals", "message_labels")
 METRIC_COUNTS = "platform_metric_counts"
+METRIC_UNITS = "platform_metric_units"
 POSITIONS = "positions"
 # below this many messages a second process costs more than it saves (measured: bench_pipeline.py)
 PARALLEL_FROM_MESSAGES = 200_000
 # the most messages one process analyses at once (bounds each process's working memory)
 PART_MESSAGES = 1_000_000
-# the platform metrics of the whole table, computed in this process after the parts, cost about this
-# share of the parts' work (measured: 0.31 s against 7 s on 1M generated messages), so this process
-# takes that much less of the messages (``first_share``)
-METRICS_SHARE = 0.045
+# the platform metrics that join a buyer's sessions (``timing.merges_buyers``), computed in this process
+# from the whole table while the workers finish their parts, cost about this share of the parts' work
+# on the messages of those recipes' platforms (measured: 0.2 s CPU against 6.2 s for all findings of
+# 1M generated messages, a fifth of them JD's), so this process takes that much less of the messages
+# (``first_share``, ``merging_share``)
+METRICS_SHARE = 0.16
 # the messages analysed in this process before forking more workers than there are cores, so that
 # every worker inherits the compiled rulebook, taxonomy and phrase lists instead of compiling its own
 WARM_UP_MESSAGES = 2_000
+# glibc's mallopt parameters (malloc.h)
+M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3
 
 
 def part_findings(findings, names=None, rows: np.ndarray | None = None) -> dict:
@@ -77,6 +93,9 @@ def part_findings(findings, names=None, rows: np.ndarray | None = None) -> dict:
     out = {name: getattr(findings, name) for name in names if name in PART_FINDINGS}
     if findings.timed and "platform_metrics" in names:
         out[METRIC_COUNTS] = platform_metric_counts(findings.messages, findings.recipes, rounds=findings.reply_rounds)
+    if findings.timed and METRIC_UNITS in names:     # a run of sessions: the units of the recipes that need no more
+        out[METRIC_UNITS] = platform_metric_units(findings.messages, findings.recipes, rounds=findings.reply_rounds,
+                                                  merging=False)
     if rows is not None:
         out[POSITIONS] = _positions(findings.messages, out, rows)
     return out
@@ -217,6 +236,7 @@ def _write_part(index: int) -> dict:
     (table, and its positions when the part has them) per finding, dates as codes
     (``compact_pickle``). Returns the files (None for a time-based finding of an export without
     times) and the platform metric counts."""
+    _keep_freed_memory()
     found = _run_part(index)
     positions = found.get(POSITIONS, {})
     files = {}
@@ -230,6 +250,21 @@ def _write_part(index: int) -> dict:
         with open(files[name], "wb") as file:
             compact_pickle.dump((table, positions.get(name)), file)
     return {"index": index, "files": files, METRIC_COUNTS: found.get(METRIC_COUNTS)}
+
+
+def _keep_freed_memory() -> None:
+    """In a worker process (it ends with its part): glibc's malloc keeps the memory freed for the next
+    allocations instead of giving it back to the system and faulting it in again (a fixed threshold for
+    allocations of their own mapping, the largest glibc allows, and for trimming the heap). Only where
+    the C library is glibc."""
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return
+    for option, value in ((M_MMAP_THRESHOLD, 32 << 20), (M_TRIM_THRESHOLD, 1 << 30), (M_TOP_PAD, 64 << 20)):
+        mallopt(option, value)
 
 
 class WrittenParts:
@@ -278,6 +313,54 @@ class WrittenParts:
             tables.append(table)
             positions.append(position)
         return combine_table(name, tables, None if any(p is None for p in positions) else positions)
+
+    def metric_units(self) -> list[dict]:
+        """The parts' platform metric units (``platform_metric_units`` of runs of sessions), part after
+        part."""
+        units = [part.pop(METRIC_UNITS) for part in self.kept if METRIC_UNITS in part]
+        for summary in self.written:
+            path = summary["files"].get(METRIC_UNITS)
+            if path is not None:
+                with open(path, "rb") as file:
+                    units.append(pickle.load(file)[0])
+                os.remove(path)
+        return units
+
+
+@contextmanager
+def arrow_from_c_heap():
+    """Arrow allocates from the C heap (``pyarrow.system_memory_pool``) meanwhile, in this process and in
+    the workers forked meanwhile; the pool in use before comes back after. With pyarrow's default,
+    mimalloc, two processes spent about 1 s more CPU on 1M messages (most of it system time: pages
+    given back and faulted in again, in both processes; measured: 3.4 + 3.4 s against 4.1 + 3.7 s,
+    system time 0.8 + 0.5 s against 1.5 + 0.9 s). Buffers go back to the pool they came from."""
+    import pyarrow as pa
+
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
+
+
+@contextmanager
+def gc_frozen():
+    """The objects this process holds are left out of garbage collection meanwhile (``gc.freeze``), so
+    that a worker forked meanwhile does not copy the pages they sit on when its collector walks them
+    (as Python's documentation advises before a fork; measured on 1M generated messages: the worker's
+    page faults 112-116k against 117-124k, two processes' CPU median 6.9 against 7.1 s in 4 alternating
+    runs). Left as it is when something else froze objects already."""
+    import gc
+
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def fork_available() -> bool:
@@ -342,12 +425,20 @@ def session_runs(messages: pd.DataFrame, shares) -> list[slice]:
     return [slice(int(start), int(stop)) for start, stop in zip(cuts[:-1], cuts[1:])]
 
 
-def first_share(workers: int, metrics: bool) -> float:
+def first_share(workers: int, metrics: float = 0.0) -> float:
     """The share of the messages this process analyses itself among ``workers`` processes, so that all
-    finish together when it also computes the platform metrics (``metrics``, ``METRICS_SHARE`` of
-    the work): s + m = (1 - s) / (workers - 1)."""
-    m = METRICS_SHARE if metrics else 0.0
-    return max(0.0, (1 - m * (workers - 1)) / workers)
+    finish together when it also does other work worth ``metrics`` of the messages' (``merging_share``):
+    s + m = (1 - s) / (workers - 1)."""
+    return max(0.0, (1 - metrics * (workers - 1)) / workers)
+
+
+def merging_share(messages: pd.DataFrame, recipes: dict) -> float:
+    """The work of the platform metrics that join a buyer's sessions (``timing.merges_buyers``) as a
+    share of the parts' work: ``METRICS_SHARE`` times the share of the messages on their platforms."""
+    platforms = sorted({platform for recipe in recipes["recipes"] if merges_buyers(recipe) for platform in recipe["platforms"]})
+    if not platforms or not len(messages):
+        return 0.0
+    return METRICS_SHARE * float(messages["platform"].isin(platforms).to_numpy(dtype=bool, na_value=False).mean())
 
 
 def compute_in_processes(findings, workers: int, names=None) -> dict:
@@ -359,8 +450,8 @@ def compute_in_processes(findings, workers: int, names=None) -> dict:
 
     Up to ``PART_MESSAGES`` messages a process, the messages are cut into ``workers`` runs of
     consecutive sessions (``session_runs``): this process takes the first (``first_share`` of the
-    messages: it also computes the platform metrics, which need whole buyers, from the combined reply
-    rounds) while forked workers take the others; the parts' tables laid end
+    messages: it also computes the units of the platform metrics that join a buyer's sessions, from the
+    whole table) while forked workers take the others; the parts' tables (and metric units) laid end
     to end are the whole table's. A larger table is cut into more parts of whole sessions and buyers
     (``partition_of``), each computed in a fresh forked worker (so no process holds more than one
     part's working memory) while this process only collects what they wrote, after analysing a few
@@ -370,31 +461,34 @@ def compute_in_processes(findings, workers: int, names=None) -> dict:
     n_parts = max(workers, -(-len(findings.messages) // PART_MESSAGES))
     folder = tempfile.mkdtemp(prefix="cs-analytics-parts-")
     context = get_context("fork")
-    try:
-        if n_parts == workers:
-            first = first_share(workers, metrics="platform_metrics" in names and findings.timed)
-            runs = session_runs(findings.messages, [first] + [(1 - first) / (workers - 1)] * (workers - 1))
-            metrics = "platform_metrics" in names and findings.timed
-            # the platform metrics are computed from the combined reply rounds: the parts compute those
-            part_names = tuple(name for name in PART_FINDINGS if name in names or (metrics and name == "reply_rounds"))
-            _SHARED.update(findings=findings, runs=runs, names=part_names, folder=folder)
-            with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
-                others = pool.map(_write_part, range(1, workers))
-                kept = [_run_part(0)]                # this process works on part 0 meanwhile
-                written = list(others)
-            parts = WrittenParts(folder, kept, written, findings.recipes, metrics_in_parts=False)
-            results = parts.results(names)
-            if metrics and "reply_rounds" not in names:      # else Findings computes them from its reply rounds
-                results["platform_metrics"] = platform_metrics(findings.messages, findings.recipes,
-                                                               rounds=parts.table("reply_rounds"))
-            return results
-        _SHARED.update(findings=findings, part=partition_of(findings.messages, n_parts), names=names, folder=folder)
-        findings.part(np.arange(min(WARM_UP_MESSAGES, len(findings.messages)))).compute()
-        with context.Pool(processes=workers, maxtasksperchild=1) as pool:
-            written = sorted(pool.imap_unordered(_write_part, range(n_parts)), key=lambda r: r["index"])
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    finally:
-        _SHARED.clear()
+    with arrow_from_c_heap(), gc_frozen():
+        try:
+            if n_parts == workers:
+                metrics = "platform_metrics" in names and findings.timed
+                first = first_share(workers, merging_share(findings.messages, findings.recipes) if metrics else 0.0)
+                runs = session_runs(findings.messages, [first] + [(1 - first) / (workers - 1)] * (workers - 1))
+                # each run gives the units of the metrics judged within sessions; this process computes those that
+                # join a buyer's sessions from the whole table
+                part_names = tuple(name for name in PART_FINDINGS if name in names) + ((METRIC_UNITS,) if metrics else ())
+                _SHARED.update(findings=findings, runs=runs, names=part_names, folder=folder)
+                with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
+                    others = pool.map(_write_part, range(1, workers))
+                    kept = [_run_part(0)]                # this process works on part 0 meanwhile
+                    merged = platform_metric_units(findings.messages, findings.recipes, merging=True) if metrics else {}
+                    written = list(others)
+                parts = WrittenParts(folder, kept, written, findings.recipes, metrics_in_parts=False)
+                results = parts.results(names)
+                if metrics:
+                    units = {**concat_units(parts.metric_units()), **merged}
+                    results["platform_metrics"] = finish_platform_metrics(count_units(units, findings.recipes), findings.recipes)
+                return results
+            _SHARED.update(findings=findings, part=partition_of(findings.messages, n_parts), names=names, folder=folder)
+            findings.part(np.arange(min(WARM_UP_MESSAGES, len(findings.messages)))).compute()
+            with context.Pool(processes=workers, maxtasksperchild=1) as pool:
+                written = sorted(pool.imap_unordered(_write_part, range(n_parts)), key=lambda r: r["index"])
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        finally:
+            _SHARED.clear()
     return WrittenParts(folder, [], written, findings.recipes).results(names)

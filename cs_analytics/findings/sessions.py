@@ -26,12 +26,15 @@ def timing_settings() -> dict:
 CUSTOMER, HUMAN, BOT, OTHER = 0, 1, 2, 3
 
 
-def message_kinds(messages: pd.DataFrame) -> np.ndarray:
+def message_kinds(messages: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
     """Per message: CUSTOMER, HUMAN, BOT or OTHER (int8, read-only; auto-replies from agent accounts
     are BOT). The kinds of the last table asked about are kept (``_LastKinds``): the findings of one
-    table ask for them several times."""
+    table ask for them several times. ``rows`` (a mask or positions): only those messages' kinds,
+    taken from the kept ones when they are this table's, else found for those rows alone (not kept)."""
     messages = as_messages(messages)
     known = _LAST_KINDS.get(messages)
+    if rows is not None:
+        return known[rows] if known is not None else _message_kinds(messages[["role", "text"]].iloc[rows])
     if known is not None:
         return known
     kind = _message_kinds(messages)

@@ -38,6 +38,9 @@ RECIPE_FIELDS = {"id", "label", "platforms", "unit", "metric", "threshold_s", "w
 UNITS = ("round", "first_round", "buyer_day")
 METRICS = ("share_within", "mean_response_s", "valid_share")
 NAMED = {"units": UNITS, "metrics": METRICS}          # each named in the recipe file (zh, en)
+# the messages' columns that reply rounds and joined sessions are computed from (role and text: the
+# columns every messages table has)
+ROUND_INPUTS = ("message_id", "session_id", "seq", "ts", "role", "text", "agent_id", "customer_id", "shop", "platform")
 
 
 class RecipeError(ValueError):
@@ -297,7 +300,8 @@ def merge_sessions(messages: pd.DataFrame, gap_s: float) -> pd.DataFrame:
     within ``gap_s`` seconds of the previous one's last message continues it (JD's 10-minute rule).
     Without customer ids nothing is merged."""
     messages = as_messages(messages)
-    timed = messages[messages["ts"].notna()]
+    has_time = messages["ts"].notna()
+    timed = messages if has_time.all() else messages[has_time]
     if timed.empty or timed["customer_id"].isna().all():
         return messages
     group = timed.groupby("session_id", sort=False)
@@ -329,33 +333,40 @@ class _RecipeRounds:
     the platforms' messages are whole sessions, taken from the whole table's rounds (``rounds``)."""
 
     def __init__(self, messages: pd.DataFrame, rounds: pd.DataFrame | None):
-        self.messages, self.rounds, self.known = messages, rounds, {}
-        self.kinds = message_kinds(messages)
+        self.messages, self.rounds, self.known, self.starts = messages, rounds, {}, {}
         self.whole_sessions = rounds is not None and _one_platform_per_session(messages)
+
+    @staticmethod
+    def _key(recipe: dict) -> tuple:
+        """What sets a recipe's rounds: its platforms, merge gap and whether bots count."""
+        return tuple(recipe["platforms"]), recipe.get("session_merge_gap_s"), bool(recipe.get("count_bots"))
 
     def __call__(self, recipe: dict) -> tuple[pd.DataFrame | None, pd.DataFrame]:
         """The recipe's messages (None when its rounds were taken from the whole table's) and rounds."""
-        gap, bots = recipe.get("session_merge_gap_s"), bool(recipe.get("count_bots"))
-        key = (tuple(recipe["platforms"]), gap, bots)
+        key = self._key(recipe)
+        _, gap, bots = key
         if key not in self.known:
             chosen = self.messages["platform"].isin(recipe["platforms"]).to_numpy(dtype=bool, na_value=False)
             if self.whole_sessions and not gap and not bots:
                 rounds = self.rounds[self.rounds["platform"].isin(recipe["platforms"]).to_numpy(dtype=bool, na_value=False)]
                 self.known[key] = (None, rounds)
             else:
-                subset = self.messages[chosen]
+                subset = self.messages[[c for c in ROUND_INPUTS if c in self.messages]][chosen]
                 if gap:
                     subset = merge_sessions(subset, float(gap))
-                rounds = reply_rounds(subset, count_bots=bots, kinds=self.kinds[chosen]) if len(subset) else \
+                rounds = reply_rounds(subset, count_bots=bots, kinds=message_kinds(self.messages, chosen)) if len(subset) else \
                     pd.DataFrame(columns=list(ROUND_COLUMNS))
                 self.known[key] = (subset, rounds)
         return self.known[key]
 
     def session_starts(self, recipe: dict, subset: pd.DataFrame | None) -> pd.Series:
         """Per session of the recipe's messages: its first send time."""
-        if subset is None:
-            subset = self.messages[self.messages["platform"].isin(recipe["platforms"]).to_numpy(dtype=bool, na_value=False)]
-        return subset.groupby("session_id")["ts"].min()
+        key = self._key(recipe)
+        if key not in self.starts:
+            if subset is None:
+                subset = self.messages[self.messages["platform"].isin(recipe["platforms"]).to_numpy(dtype=bool, na_value=False)]
+            self.starts[key] = subset.groupby("session_id")["ts"].min()
+        return self.starts[key]
 
 
 def _recipe_units(recipe_rounds: _RecipeRounds, recipe: dict) -> pd.DataFrame:
@@ -374,35 +385,64 @@ def _recipe_units(recipe_rounds: _RecipeRounds, recipe: dict) -> pd.DataFrame:
     return rounds
 
 
-def platform_metric_counts(messages: pd.DataFrame, recipes: str | Path | dict | None = None,
-                           by: str | list[str] | None = None, rounds: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The platforms' response metrics as counts to add up: one row per recipe (and group of ``by``)
-    with ``units`` (the units judged), ``numerator`` and ``denominator`` (value = numerator /
-    denominator). Counts of parts holding whole buyers add up to the counts of the whole
-    (``finish_platform_metrics``). ``rounds``: the messages' ``reply_rounds`` when known."""
+def merges_buyers(recipe: dict) -> bool:
+    """Whether a recipe joins a buyer's sessions (``session_merge_gap_s``, JD's rule): its rounds need
+    every message of the buyer, not only whole sessions."""
+    return bool(recipe.get("session_merge_gap_s"))
+
+
+def platform_metric_units(messages: pd.DataFrame, recipes: str | Path | dict | None = None,
+                          by: str | list[str] | None = None, rounds: pd.DataFrame | None = None,
+                          merging: bool | None = None) -> dict:
+    """Per recipe id: the units the recipe judges, one row each, as ``count_units`` counts them (None when
+    there are none): ``units``, ``numerator``, ``denominator`` and the ``by`` columns; for buyer-days,
+    each round's ``customer_id``, ``day`` and ``ok`` (answered in time). Rows are judged one by one
+    (within their session, or their merged session), so the units of consecutive runs of sessions laid
+    end to end are the whole table's, except for recipes that merge a buyer's sessions
+    (``merges_buyers``). ``merging``: only those recipes (True), only the others (False), or all (None).
+    ``rounds``: the messages' ``reply_rounds`` when known."""
     messages = as_messages(messages)
     require_times(messages, "Platform response metrics")
     spec = recipes if isinstance(recipes, dict) else load_recipes(recipes)
     keys = [by] if isinstance(by, str) else list(by or [])
-    tables = []
     recipe_rounds = _RecipeRounds(messages, rounds)
+    out = {}
     for recipe in spec["recipes"]:
-        units = _recipe_units(recipe_rounds, recipe)
-        if units.empty:
+        if merging is None or merges_buyers(recipe) == merging:
+            out[recipe["id"]] = _unit_table(_recipe_units(recipe_rounds, recipe), recipe, keys)
+    return out
+
+
+def _unit_table(units: pd.DataFrame, recipe: dict, keys: list[str]) -> pd.DataFrame | None:
+    """A recipe's units (``_recipe_units``) with what ``count_units`` adds up."""
+    if units.empty:
+        return None
+    threshold = recipe.get("threshold_s")
+    if recipe["unit"] == "buyer_day":
+        units = units.assign(day=units["opened_at"].dt.date, ok=units["response_s"].le(threshold).fillna(False))
+        return units[["customer_id", "day", *keys, "ok"]]
+    if recipe["metric"] == "share_within":
+        table = units.assign(numerator=units["response_s"].le(threshold).astype("int64"), denominator=1)
+    else:
+        answered = units["response_s"].notna()
+        table = units.assign(numerator=units["response_s"].where(answered, 0.0).astype(float),
+                             denominator=answered.astype("int64"))
+    return table.assign(units=1)[[*keys, "units", "numerator", "denominator"]]
+
+
+def count_units(units: dict, recipes: str | Path | dict | None = None, by: str | list[str] | None = None) -> pd.DataFrame:
+    """Counts to add up (see ``platform_metric_counts``) from each recipe's units
+    (``platform_metric_units``: recipes without units or missing from ``units`` are left out)."""
+    spec = recipes if isinstance(recipes, dict) else load_recipes(recipes)
+    keys = [by] if isinstance(by, str) else list(by or [])
+    tables = []
+    for recipe in spec["recipes"]:
+        table = units.get(recipe["id"])
+        if table is None:
             continue
-        threshold = recipe.get("threshold_s")
         if recipe["unit"] == "buyer_day":
-            units = units.assign(day=units["opened_at"].dt.date,
-                                 ok=units["response_s"].le(threshold).fillna(False))
-            table = units.groupby(["customer_id", "day", *keys], dropna=False, observed=True)["ok"].all().reset_index()
-            table = table.assign(numerator=table["ok"].astype("int64"), denominator=1)
-        elif recipe["metric"] == "share_within":
-            table = units.assign(numerator=units["response_s"].le(threshold).astype("int64"), denominator=1)
-        else:
-            answered = units["response_s"].notna()
-            table = units.assign(numerator=units["response_s"].where(answered, 0.0).astype(float),
-                                 denominator=answered.astype("int64"))
-        table = table.assign(units=1)
+            table = table.groupby(["customer_id", "day", *keys], dropna=False, observed=True)["ok"].all().reset_index()
+            table = table.assign(numerator=table["ok"].astype("int64"), denominator=1).assign(units=1)
         grouped = table.groupby(keys, dropna=False, observed=True, sort=True) if keys else None
         counted = (grouped[["units", "numerator", "denominator"]].sum().reset_index() if keys else
                    table[["units", "numerator", "denominator"]].sum().to_frame().T)
@@ -411,6 +451,28 @@ def platform_metric_counts(messages: pd.DataFrame, recipes: str | Path | dict | 
     if not tables:
         return pd.DataFrame(columns=columns)
     return pd.concat(tables, ignore_index=True)[columns]
+
+
+def concat_units(parts: list[dict]) -> dict:
+    """The units of consecutive runs of sessions (``platform_metric_units`` of each, in order) as the
+    whole table's: each recipe's tables laid end to end (None where no part has units)."""
+    out = {}
+    for part in parts:
+        for recipe, table in part.items():
+            out.setdefault(recipe, [])
+            if table is not None:
+                out[recipe].append(table)
+    return {recipe: pd.concat(tables, ignore_index=True) if tables else None for recipe, tables in out.items()}
+
+
+def platform_metric_counts(messages: pd.DataFrame, recipes: str | Path | dict | None = None,
+                           by: str | list[str] | None = None, rounds: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The platforms' response metrics as counts to add up: one row per recipe (and group of ``by``)
+    with ``units`` (the units judged), ``numerator`` and ``denominator`` (value = numerator /
+    denominator). Counts of parts holding whole buyers add up to the counts of the whole
+    (``finish_platform_metrics``). ``rounds``: the messages' ``reply_rounds`` when known."""
+    spec = recipes if isinstance(recipes, dict) else load_recipes(recipes)
+    return count_units(platform_metric_units(messages, spec, by, rounds), spec, by)
 
 
 def finish_platform_metrics(counts: pd.DataFrame, recipes: str | Path | dict | None = None,

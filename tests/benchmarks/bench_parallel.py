@@ -10,7 +10,8 @@ Each run is a fresh process: ``analyze(messages, workers=2).compute()`` and then
 less noisy than the wall time on a busy machine). The timeline (of the median two-process run) says
 when this process and the forked worker start and end their parts, how long the worker takes to
 write its tables, how long this process waits for it, and what is left after both (combining the
-parts, the platform metrics). ``--before`` runs another checkout (``git worktree add /tmp/old
+parts, the platform metrics), each with its CPU time (on a busy machine the wall times stretch, the
+CPU times much less). ``--before`` runs another checkout (``git worktree add /tmp/old
 <commit>``) in the same alternation. Data as bench_pipeline.py (generated, or the real corpus
 repeated), or ``--file``. The machines are noisy: medians and ratios.
 """
@@ -41,25 +42,31 @@ path, workers, events = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 def timed(label, function):
     @functools.wraps(function)          # pickled by name for the worker, as the function it wraps
     def run(*args, **kwargs):
-        start = time.time()
+        start, cpu = time.time(), time.process_time()
         try:
             return function(*args, **kwargs)
         finally:
-            with open(events, "a") as file:
-                file.write(json.dumps({"pid": os.getpid(), "what": label(*args), "start": start, "end": time.time()}) + "\n")
+            what = label(*args, **kwargs)
+            if what:
+                with open(events, "a") as file:
+                    file.write(json.dumps({"pid": os.getpid(), "what": what, "start": start, "end": time.time(),
+                                           "cpu_start": cpu, "cpu_end": time.process_time()}) + "\n")
     return run
 
 
 partitions._run_part = timed(lambda index: f"part {index}", partitions._run_part)
 partitions._write_part = timed(lambda index: f"write {index}", partitions._write_part)
-partitions.compute_in_processes = timed(lambda *a: "compute_in_processes", partitions.compute_in_processes)
+partitions.compute_in_processes = timed(lambda *a, **k: "compute_in_processes", partitions.compute_in_processes)
+if hasattr(partitions, "platform_metric_units"):    # the joined sessions' metrics, in this process while the worker works
+    partitions.platform_metric_units = timed(lambda *a, merging=None, **k: "merging metrics" if merging else None,
+                                             partitions.platform_metric_units)
 messages = pd.read_parquet(path)
 start, cpu = time.time(), time.process_time()
 found = analyze(messages, workers=workers).compute()
 tables = [getattr(found, name) for name in FINDINGS]
 end, cpu = time.time(), time.process_time() - cpu
 workers_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"start": start, "end": end, "pid": os.getpid(), "cpu": cpu,
+print(json.dumps({"start": start, "end": end, "pid": os.getpid(), "cpu": cpu, "cpu_end": time.process_time(),
                   "workers_cpu": workers_cpu.ru_utime + workers_cpu.ru_stime}))
 """
 
@@ -85,22 +92,35 @@ def run(tree: Path | None, path: Path, workers: int) -> dict:
 
 
 def timeline(result: dict) -> str:
-    """The two processes' parts, relative to the start of ``analyze``."""
+    """The two processes' parts, relative to the start of ``analyze``, with each step's CPU time (less
+    noisy than wall time on a busy machine)."""
     t0, me = result["start"], result["pid"]
     events = {(e["what"], e["pid"] == me): e for e in result["events"]}
     mine, write, work = events.get(("part 0", True)), events.get(("write 1", False)), events.get(("part 1", False))
     if not (mine and write and work):
         return "  (no timeline: not the two-part path)"
-    end_both = max(mine["end"], write["end"])
+    merging = events.get(("merging metrics", True))
+    own_end = merging["end"] if merging else mine["end"]
+    end_both = max(own_end, write["end"])
+    cpu_start = result["cpu_end"] - result["cpu"]
+
+    def cpu(event, key="cpu_end"):
+        return event.get(key) if event and "cpu_start" in event else None
+
     rows = [
-        ("before the parts (checks, cuts, fork)", 0, mine["start"] - t0),
-        ("this process: its part", mine["start"] - t0, mine["end"] - t0),
-        ("worker: its part", work["start"] - t0, work["end"] - t0),
-        ("worker: writing its tables", work["end"] - t0, write["end"] - t0),
-        ("this process: waiting for the worker", mine["end"] - t0, max(mine["end"], write["end"]) - t0),
-        ("this process: after both (combine, metrics)", end_both - t0, result["seconds"]),
+        ("before the parts (checks, cuts, fork)", 0, mine["start"] - t0, cpu(mine, "cpu_start") and cpu(mine, "cpu_start") - cpu_start),
+        ("this process: its part", mine["start"] - t0, mine["end"] - t0, cpu(mine) and cpu(mine) - cpu(mine, "cpu_start")),
+        *([("this process: the joined sessions' metrics", merging["start"] - t0, merging["end"] - t0,
+            cpu(merging) and cpu(merging) - cpu(merging, "cpu_start"))] if merging else []),
+        ("worker: its part", work["start"] - t0, work["end"] - t0, cpu(work) and cpu(work) - cpu(work, "cpu_start")),
+        ("worker: writing its tables", work["end"] - t0, write["end"] - t0, cpu(write) and cpu(write) - cpu(work)),
+        ("this process: waiting for the worker", own_end - t0, end_both - t0, None),
+        ("this process: after both (combine, metrics)", end_both - t0, result["seconds"],
+         cpu(mine) and result["cpu_end"] - (cpu(merging) or cpu(mine))),
     ]
-    return "\n".join(f"  {label:<46} {start:6.2f} → {end:6.2f}  ({end - start:5.2f} s)" for label, start, end in rows)
+    return "\n".join(f"  {label:<46} {start:6.2f} → {end:6.2f}  ({end - start:5.2f} s" +
+                     (f", CPU {seconds:5.2f} s)" if seconds is not None else ")")
+                     for label, start, end, seconds in rows)
 
 
 def main() -> None:
