@@ -137,11 +137,12 @@ def concat_parts(tables: list[pd.DataFrame]) -> pd.DataFrame:
 
 def _typed_alike(tables: list[pd.DataFrame]) -> list[pd.DataFrame]:
     """The parts given the same columns, in the same order, with the same dtypes, when some step's
-    columns depend on what a part holds: a column a part lacks (a check's evidence where the part had
-    nothing to show) is added missing after the column it follows elsewhere; a column a part holds
-    only missing values in as objects (a dtype inferred from no value: complaint sessions'
-    ``primary_message_id``) takes the dtype the other parts' values gave it. The whole table has
-    the columns any part has, typed by their values."""
+    columns depend on what a part holds. The packaged steps' do not (``tests/test_findings.py``); a
+    check an analyst registers (``session_checks.session_check``) may, say by showing evidence only
+    where it found some. A column a part lacks is added missing after the column it follows
+    elsewhere; a column a part holds only missing values in as objects (a dtype inferred from no
+    value) takes the dtype the other parts' values gave it. The whole table has the columns any part
+    has, typed by their values."""
     if all(list(t.columns) == list(tables[0].columns) and t.dtypes.equals(tables[0].dtypes) for t in tables[1:]):
         return tables
     columns = list(max(tables, key=lambda t: t.shape[1]).columns)
