@@ -283,3 +283,13 @@ def test_every_finding_has_the_same_columns_and_dtypes_whatever_the_messages_hol
                 continue
             assert list(got.columns) == list(expected.columns), (case, name)
             assert got.dtypes.astype(str).to_dict() == expected.dtypes.astype(str).to_dict(), (case, name)
+
+
+def test_every_public_name_is_there_and_imported_when_first_used():
+    """``cs_analytics`` names each public name once with its module (imported when first used): every
+    name in ``__all__`` resolves, and no name is public without a module."""
+    assert set(cs_analytics.__all__) == set(cs_analytics._PUBLIC) | {"__version__"}
+    for name in cs_analytics.__all__:
+        assert getattr(cs_analytics, name) is not None, name
+    with pytest.raises(AttributeError):
+        cs_analytics.no_such_name

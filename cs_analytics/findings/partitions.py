@@ -50,7 +50,9 @@ import pandas as pd
 
 from ..base import compact_pickle
 from ..base.arrays import arrow_strings
+from ..base.memory import arrow_from_c_heap, keep_freed_memory
 from ..ingest.dataset import partition_of
+from .session_checks import neighbours_differ
 from .timing import (
     concat_units,
     count_units,
@@ -80,8 +82,6 @@ METRICS_SHARE = 0.16
 # the messages analysed in this process before forking more workers than there are cores, so that
 # every worker inherits the compiled rulebook, taxonomy and phrase lists instead of compiling its own
 WARM_UP_MESSAGES = 2_000
-# glibc's mallopt parameters (malloc.h)
-M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3
 
 
 def part_findings(findings, names=None, rows: np.ndarray | None = None) -> dict:
@@ -237,7 +237,7 @@ def _write_part(index: int) -> dict:
     (table, and its positions when the part has them) per finding, dates as codes
     (``compact_pickle``). Returns the files (None for a time-based finding of an export without
     times) and the platform metric counts."""
-    _keep_freed_memory()
+    keep_freed_memory()
     found = _run_part(index)
     positions = found.get(POSITIONS, {})
     files = {}
@@ -251,21 +251,6 @@ def _write_part(index: int) -> dict:
         with open(files[name], "wb") as file:
             compact_pickle.dump((table, positions.get(name)), file)
     return {"index": index, "files": files, METRIC_COUNTS: found.get(METRIC_COUNTS)}
-
-
-def _keep_freed_memory() -> None:
-    """In a worker process (it ends with its part): glibc's malloc keeps the memory freed for the next
-    allocations instead of giving it back to the system and faulting it in again (a fixed threshold for
-    allocations of their own mapping, the largest glibc allows, and for trimming the heap). Only where
-    the C library is glibc."""
-    import ctypes
-
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return
-    for option, value in ((M_MMAP_THRESHOLD, 32 << 20), (M_TRIM_THRESHOLD, 1 << 30), (M_TOP_PAD, 64 << 20)):
-        mallopt(option, value)
 
 
 class WrittenParts:
@@ -329,23 +314,6 @@ class WrittenParts:
 
 
 @contextmanager
-def arrow_from_c_heap():
-    """Arrow allocates from the C heap (``pyarrow.system_memory_pool``) meanwhile, in this process and in
-    the workers forked meanwhile; the pool in use before comes back after. With pyarrow's default,
-    mimalloc, two processes spent about 1 s more CPU on 1M messages (most of it system time: pages
-    given back and faulted in again, in both processes; measured: 3.4 + 3.4 s against 4.1 + 3.7 s,
-    system time 0.8 + 0.5 s against 1.5 + 0.9 s). Buffers go back to the pool they came from."""
-    import pyarrow as pa
-
-    previous = pa.default_memory_pool()
-    pa.set_memory_pool(pa.system_memory_pool())
-    try:
-        yield
-    finally:
-        pa.set_memory_pool(previous)
-
-
-@contextmanager
 def gc_frozen():
     """The objects this process holds are left out of garbage collection meanwhile (``gc.freeze``), so
     that a worker forked meanwhile does not copy the pages they sit on when its collector walks them
@@ -384,15 +352,9 @@ def sessions_in_order(messages: pd.DataFrame) -> bool:
 
 def session_starts(ids: pd.Series) -> np.ndarray:
     """The positions where a new session starts in a column of session ids (0 included when not empty)."""
-    if isinstance(ids.dtype, pd.StringDtype):
-        import pyarrow.compute as pc
-
-        array = arrow_strings(ids)
-        changed = pc.not_equal(array[1:], array[:-1]).to_numpy(zero_copy_only=False) if len(array) > 1 else []
-    else:
-        values = ids.to_numpy()
-        changed = values[1:] != values[:-1]
-    return np.concatenate([[0] if len(ids) else [], np.flatnonzero(changed) + 1]).astype(np.int64)
+    if not len(ids):
+        return np.zeros(0, dtype=np.int64)
+    return np.r_[0, np.flatnonzero(neighbours_differ(ids)) + 1].astype(np.int64)
 
 
 def resolve_workers(workers, n_messages: int, messages: pd.DataFrame | None = None) -> int:

@@ -347,7 +347,6 @@ def first_evidence(frame: pd.DataFrame, value: pd.Series, data: SessionData) -> 
     as its evidence: the message's id and ``frame``'s ``matched``, else the text between ``start`` and ``end``."""
     if not len(frame):
         return without_evidence(value)
-    nothing = _strings(pa.nulls(len(value), pa.large_string()))
     codes, pos = frame["code"].to_numpy(dtype=np.int64), frame["pos"].to_numpy(dtype=np.int64)
     # per session the row of ``frame`` with the least (pos, place in frame): one pass, no sort
     n = len(frame)
@@ -362,7 +361,7 @@ def first_evidence(frame: pd.DataFrame, value: pd.Series, data: SessionData) -> 
     shown_rows[has] = rows
     message_id = _strings(data.arrow("message_id").take(pa.array(shown_rows, mask=~has)))
     if "matched" not in frame and "start" not in frame:
-        return pd.DataFrame({"value": value, "message_id": message_id, "matched": nothing})
+        return without_evidence(value).assign(message_id=message_id)
     matched = np.full(len(shown), None, dtype=object)
     given = frame["matched"].to_numpy(dtype=object)[picked] if "matched" in frame else np.full(len(picked), None, object)
     matched[has] = given

@@ -5,8 +5,6 @@ report proves ``rows_read == rows_kept + rows_quarantined``.
 """
 from __future__ import annotations
 
-import ctypes
-import functools
 import hashlib
 import json
 import queue
@@ -23,6 +21,7 @@ import pyarrow.compute as pc
 from pandas.api.types import union_categoricals
 
 from ..base import config
+from ..base.memory import release_unused
 from .profiles import Profile, fold_header, fold_value, load_profile
 from .readers import (REPLACEMENT, SUPPORTED_SUFFIXES, Malformed, RawBatch, ReadError, detect_encoding, file_format,
                       read_delimited, read_json, read_jsonl, read_parquet, read_xlsx)
@@ -220,7 +219,7 @@ def load_logs(path: str | Path | Iterable[str | Path], profile: str | Path | dic
             done = 0
             for batch in _read_ahead(_batches(file, frep, prof, encoding, sheet, delimiter, chunk_rows)):
                 state.add_batch(batch, frep)
-                _release_memory()
+                release_unused()
                 if batch.progress_bytes:
                     bar.update(batch.progress_bytes - done)
                     done = batch.progress_bytes
@@ -228,7 +227,7 @@ def load_logs(path: str | Path | Iterable[str | Path], profile: str | Path | dic
             state.end_file(frep)
 
     messages, quarantine = state.finish(report, session_gap_minutes, drop_duplicates)
-    _release_memory()                     # what ordering the table freed, now that only the result is held
+    release_unused()                     # what ordering the table freed, now that only the result is held
     _fill_file_counts(report, messages, quarantine)
     report.rows_kept = len(messages)
     report.has_timestamps = bool(messages["ts"].notna().any())
@@ -301,7 +300,7 @@ def _read_ahead(batches: Iterator[RawBatch], depth: int = 2) -> Iterator[RawBatc
     def read() -> None:
         try:
             for batch in batches:
-                _release_memory(c_heap=False)      # what parsing the batch freed, from this thread's heap
+                release_unused(c_heap=False)      # what parsing the batch freed, from this thread's heap
                 if not hand_over(batch):
                     return
             hand_over(finished)
@@ -543,7 +542,7 @@ class _LoadState:
         df["_order"] = np.arange(len(df))           # export order: the batches were kept as read
         keep = np.concatenate(self.usable) if frames else np.zeros(0, dtype=bool)
         self.kept, self.usable, frames = [], [], []
-        _release_memory()                    # the last batch's and the joining's leftovers
+        release_unused()                    # the last batch's and the joining's leftovers
         quarantined = list(self.quarantined)
         if keep.any():
             if not self.has_session_column:
@@ -555,7 +554,7 @@ class _LoadState:
             rows = np.flatnonzero(keep)
             keys = _SortKeys.of(df, rows, session)
             final = keys.sorted_positions()
-            _release_memory()                               # the sort's temporaries
+            release_unused()                               # the sort's temporaries
             if self.has_time_column and drop_duplicates:
                 key = [c for c in ("message_id", "session_id", "ts", "role", "agent_id", "customer_id", "text")
                        if c in df]
@@ -790,7 +789,7 @@ def _order_and_number(df: pd.DataFrame, positions: list[np.ndarray], sessions: n
     report.sessions = int(np.count_nonzero(np.r_[True, sessions[1:] != sessions[:-1]] & (sessions >= 0))) \
         if len(sessions) else 0                         # runs of sorted codes: the distinct session ids
     df["message_id"] = _message_ids(df, report)
-    _release_memory()                            # the id check's hashes, before the coded columns grow
+    release_unused()                            # the id check's hashes, before the coded columns grow
     return _with_strings(df)
 
 
@@ -895,7 +894,7 @@ def _with_strings(df: pd.DataFrame) -> pd.DataFrame:
     for column in df.columns:
         if isinstance(df[column].dtype, pd.CategoricalDtype):
             df[column] = _as_text(df[column].array)
-            _release_memory()
+            release_unused()
     return df
 
 
@@ -909,12 +908,12 @@ def _as_text(values: pd.Categorical) -> pd.arrays.ArrowStringArray:
 def _take_rows(df: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
     """The rows at ``positions``, in that order, with a fresh index; ``df`` is emptied column by column
     and Arrow's freed memory handed back after each, so the table is never held twice."""
-    _release_memory()                           # what sorting and the duplicate search freed
+    release_unused()                           # what sorting and the duplicate search freed
     indices = pa.array(positions)
     taken: dict[str, pd.Series] = {}
     for column in list(df.columns):
         taken[column] = _taken(df, column, positions, indices)
-        _release_memory()
+        release_unused()
     return pd.DataFrame(taken, copy=False)
 
 
@@ -947,7 +946,7 @@ def _joined_chunks(chunks: list[pa.Array]) -> pa.Array:
         second = pa.concat_arrays(chunks)
         chunks[:] = [first, second]
         del first, second
-        _release_memory()
+        release_unused()
     if len(chunks) == 1:
         return chunks.pop()
     whole = pa.concat_arrays(chunks)
@@ -987,26 +986,6 @@ def _rows_of(df: pd.DataFrame, columns: list[str], positions: np.ndarray) -> pd.
             values = values.take(positions)
         out[column] = pd.Series(values, index=df.index[positions], copy=False)
     return pd.DataFrame(out, copy=False)
-
-
-def _release_memory(c_heap: bool = True) -> None:
-    """Hand memory the allocators keep after frees back to the system: Arrow's pool (it would otherwise
-    hold hundreds of MB it no longer uses while the next columns are built) and, on glibc, the C heap
-    (NumPy arrays and decoded text freed between batches; ``malloc_trim`` changes no setting and trims
-    every thread's heap, so the main thread's calls are enough)."""
-    pa.default_memory_pool().release_unused()
-    trim = _malloc_trim() if c_heap else None
-    if trim is not None:
-        trim(0)
-
-
-@functools.lru_cache(maxsize=1)
-def _malloc_trim():
-    """glibc's ``malloc_trim``, or None where there is none (macOS, Windows, musl)."""
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
 
 
 def _message_ids(df: pd.DataFrame, report: LoadReport) -> pd.Series:
